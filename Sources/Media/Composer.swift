@@ -60,7 +60,8 @@ public struct CompositionReport: Sendable {
 
 public enum Composer {
     /// Draws, encodes and muxes one MP4 (H.264 + AAC, faststart). Blocking: call it off the cooperative pool.
-    public static func compose(_ spec: CompositionSpec, progress: (Double) -> Void = { _ in }) throws(MediaError) -> CompositionReport {
+    public static func compose(_ spec: CompositionSpec, progress: (Double) -> Void = { _ in },
+                               shouldContinue: () -> Bool = { true }) throws(MediaError) -> CompositionReport {
         let graph = try FilterGraph(spec: spec)
         let muxer = try Muxer(spec: spec)
         var poster: UnsafeMutablePointer<AVFrame>?
@@ -89,7 +90,10 @@ public enum Composer {
             if written == spec.posterFrame && spec.posterPath != nil { poster = av_frame_clone(last) }
             try muxer.writeVideo(last)
             written += 1
-            if written % 15 == 0 { progress(Double(written) / Double(spec.frameCount)) }
+            if written % 15 == 0 {
+                progress(Double(written) / Double(spec.frameCount))
+                if !shouldContinue() { throw MediaError("compose", path: spec.outputPath, detail: "stopped on request") }
+            }
         }
         try muxer.finish()
         if let posterPath = spec.posterPath, let poster {
