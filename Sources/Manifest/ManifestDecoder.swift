@@ -5,10 +5,9 @@ struct ManifestDecoder {
     var reader: Reader
     let base: String
 
-    static let topFields = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes"]
 
     mutating func decode(_ doc: DocNode, name: String) -> JobManifest? {
-        guard let top = reader.mapping(doc, "", allowed: Self.topFields) else { return nil }
+        guard let top = reader.mapping(doc, "", allowed: ManifestFields.top) else { return nil }
         if let v = top["version"] { _ = reader.int(v, "version", range: 1...1) }
         let title = reader.string(top["title"], "title")
         let seed = reader.seed(top["seed"], "seed") ?? 1
@@ -25,12 +24,11 @@ struct ManifestDecoder {
 
     private mutating func decodeOutput(_ node: DocNode?) -> JobManifest.Output {
         var out = JobManifest.Output(width: 1280, height: 720, fps: 30, quality: .standard)
-        guard let node, let m = reader.mapping(node, "output", allowed: ["width", "height", "aspect", "fps", "quality"]) else { return out }
+        guard let node, let m = reader.mapping(node, "output", allowed: ManifestFields.output) else { return out }
         let width = reader.int(m["width"], "output.width", range: ManifestLimits.dimension)
         let height = reader.int(m["height"], "output.height", range: ManifestLimits.dimension)
         if let aspectNode = m["aspect"], let aspect = reader.string(aspectNode, "output.aspect") {
-            let presets: [String: (Int, Int)] = ["16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "4:5": (4, 5)]
-            if let (aw, ah) = presets[aspect] {
+            if let (aw, ah) = ManifestFields.aspects[aspect] {
                 if width != nil && height != nil {
                     reader.fail(.invalidValue, "output.aspect", aspectNode, expected: "either aspect or both width and height, not all three")
                 } else if let width {
@@ -44,7 +42,7 @@ struct ManifestDecoder {
                     out.width = 720; out.height = Self.even(720 * Double(ah) / Double(aw))
                 }
             } else {
-                reader.fail(.invalidValue, "output.aspect", aspectNode, expected: "one of 16:9, 9:16, 1:1, 4:3, 4:5")
+                reader.fail(.invalidValue, "output.aspect", aspectNode, expected: "one of " + ManifestFields.aspects.keys.sorted().joined(separator: ", "))
             }
         } else {
             if let width { out.width = width }
@@ -65,7 +63,7 @@ struct ManifestDecoder {
 
     private mutating func decodeVoice(_ node: DocNode?) -> JobManifest.Voice {
         var voice = JobManifest.Voice(engine: .espeak, voice: "en-us", pack: nil, rate: 1, pitch: 1, volume: 1)
-        guard let node, let m = reader.mapping(node, "voice", allowed: ["engine", "voice", "pack", "rate", "pitch", "volume"]) else { return voice }
+        guard let node, let m = reader.mapping(node, "voice", allowed: ManifestFields.voice) else { return voice }
         if let e = reader.choice(m["engine"], "voice.engine", JobManifest.Voice.Engine.self) { voice.engine = e }
         if let v = reader.string(m["voice"], "voice.voice") { voice.voice = v }
         voice.pack = reader.string(m["pack"], "voice.pack")
@@ -78,7 +76,7 @@ struct ManifestDecoder {
 
     private mutating func decodeVisuals(_ node: DocNode?, _ path: String, inherited: JobManifest.Visuals?) -> JobManifest.Visuals {
         var visuals = inherited ?? JobManifest.Visuals(engine: .procedural, style: .soft, pack: nil, steps: nil, guidance: nil, seed: nil)
-        guard let node, let m = reader.mapping(node, path, allowed: ["engine", "style", "pack", "steps", "guidance", "seed"]) else { return visuals }
+        guard let node, let m = reader.mapping(node, path, allowed: ManifestFields.visuals) else { return visuals }
         if let e = reader.choice(m["engine"], path + ".engine", JobManifest.Visuals.Engine.self) {
             if e != visuals.engine { visuals.pack = nil }
             visuals.engine = e
@@ -101,7 +99,7 @@ struct ManifestDecoder {
             music.engine = .none
             return music
         }
-        guard let m = reader.mapping(node, "music", allowed: ["engine", "mood", "prompt", "volume", "file", "pack"]) else { return music }
+        guard let m = reader.mapping(node, "music", allowed: ManifestFields.music) else { return music }
         let explicit = reader.choice(m["engine"], "music.engine", JobManifest.Music.Engine.self)
         if let mood = reader.choice(m["mood"], "music.mood", JobManifest.Mood.self) { music.mood = mood }
         music.prompt = reader.string(m["prompt"], "music.prompt")
@@ -127,7 +125,7 @@ struct ManifestDecoder {
             if let mode = reader.choice(node, "captions", JobManifest.Captions.Mode.self) { captions.mode = mode }
             return captions
         }
-        guard let m = reader.mapping(node, "captions", allowed: ["mode", "size", "position"]) else { return captions }
+        guard let m = reader.mapping(node, "captions", allowed: ManifestFields.captions) else { return captions }
         if let mode = reader.choice(m["mode"], "captions.mode", JobManifest.Captions.Mode.self) { captions.mode = mode }
         if let size = reader.int(m["size"], "captions.size", range: ManifestLimits.captionSize) { captions.size = size }
         if let p = reader.choice(m["position"], "captions.position", JobManifest.Captions.Position.self) { captions.position = p }
@@ -141,7 +139,7 @@ struct ManifestDecoder {
             if let kind = reader.choice(node, "transitions", JobManifest.Transitions.Kind.self) { t.kind = kind }
             return t
         }
-        guard let m = reader.mapping(node, "transitions", allowed: ["type", "duration"]) else { return t }
+        guard let m = reader.mapping(node, "transitions", allowed: ManifestFields.transitions) else { return t }
         if let kind = reader.choice(m["type"], "transitions.type", JobManifest.Transitions.Kind.self) { t.kind = kind }
         if let d = reader.double(m["duration"], "transitions.duration", range: ManifestLimits.transition, unit: " seconds") { t.duration = d }
         return t
@@ -174,7 +172,7 @@ struct ManifestDecoder {
                 }
                 continue
             }
-            guard let m = reader.mapping(item, path, allowed: ["narration", "prompt", "image", "pause", "visuals"]) else { continue }
+            guard let m = reader.mapping(item, path, allowed: ManifestFields.scene) else { continue }
             guard let textNode = m["narration"] else {
                 reader.fail(.missingField, path + ".narration", item, found: "a scene without narration", expected: "the text to speak for this scene")
                 continue
@@ -234,4 +232,17 @@ struct ManifestDecoder {
         }
         return realFull
     }
+}
+
+/// The fields each part of a manifest accepts. The JSON Schema in `schema/` is tested against these.
+public enum ManifestFields {
+    public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes"]
+    public static let output = ["width", "height", "aspect", "fps", "quality"]
+    public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume"]
+    public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed"]
+    public static let music = ["engine", "mood", "prompt", "volume", "file", "pack"]
+    public static let captions = ["mode", "size", "position"]
+    public static let transitions = ["type", "duration"]
+    public static let scene = ["narration", "prompt", "image", "pause", "visuals"]
+    public static let aspects: [String: (Int, Int)] = ["16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "4:5": (4, 5)]
 }

@@ -76,6 +76,7 @@ enum EspeakLibrary {
         let total = Double(samples.count) / Double(sampleRate)
         let wordEvents = c.events.filter { $0.kind == espeakEVENT_WORD }
         var words: [Narration.Word] = []
+        var lastEnd = -1
         for (i, e) in wordEvents.enumerated() {
             // text_position counts characters from 1.
             let from = max(0, min(scalars.count, e.textPosition - 1))
@@ -86,9 +87,15 @@ enum EspeakLibrary {
             while k < scalars.count, ",.;:!?\"')]…".unicodeScalars.contains(scalars[k]) { word.unicodeScalars.append(scalars[k]); k += 1 }
             let start = Double(e.audioMs) / 1000
             let end = i + 1 < wordEvents.count ? Double(wordEvents[i + 1].audioMs) / 1000 : total
-            if !word.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard !word.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            // espeak splits some words ("ProStudio" -> "Pro", "Studio"); glue parts with no space between.
+            if let previous = words.last, from > 0, !scalars[from - 1].properties.isWhitespace, lastEnd == from {
+                words[words.count - 1].text = previous.text + word
+                words[words.count - 1].end = min(max(end, start), total)
+            } else {
                 words.append(.init(text: word, start: min(start, total), end: min(max(end, start), total)))
             }
+            lastEnd = k
         }
         return Narration(sampleRate: sampleRate, samples: samples, words: words)
     }

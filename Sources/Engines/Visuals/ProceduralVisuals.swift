@@ -62,7 +62,9 @@ enum Palette {
         let words = (prompt ?? "").lowercased().split { !$0.isLetter }.map(String.init)
         var hue = rng.unit() * 360
         var light = 0.45
-        if let match = hues.first(where: { entry in words.contains { w in entry.words.contains { w.hasPrefix($0) } } }) {
+        // The first word of the prompt that names a palette wins: "autumn forest" is amber, "forest in autumn" green.
+        let match = words.lazy.compactMap { w in hues.first { $0.words.contains { w.hasPrefix($0) } } }.first
+        if let match {
             hue = match.hue
             light = match.light
         } else if !words.isEmpty {
