@@ -210,6 +210,11 @@ final class JobRun {
 
         let timeline = Timeline(manifest: manifest, narrationDurations: narrations.map(\.duration))
         sidecar.duration_s = timeline.duration
+        sidecar.scenes = timeline.scenes.indices.map { i in
+            let start = timeline.start(of: i), scene = timeline.scenes[i]
+            return .init(start_s: start, duration_s: Double(scene.frames) / Double(timeline.fps),
+                         narration_start_s: start + scene.narrationOffset, narration_end_s: start + scene.narrationOffset + scene.narrationDuration)
+        }
 
         // Visuals: the procedural engine describes each scene as a filter chain; compose draws it.
         let sources = try stage(.visuals) { () throws(PipelineError) -> [VisualSource] in
@@ -265,7 +270,8 @@ final class JobRun {
         // Compose: mix, captions, draw + encode.
         let name = sidecar.name
         let outbox = pipeline.options.outbox
-        let cues = Captions.cues(for: narrations, timeline: timeline)
+        let cues = Captions.cues(for: narrations, timeline: timeline,
+                                 maxCharacters: Captions.lineLength(width: manifest.output.width, fontSize: manifest.captions.size))
         let videoTemp = work.appendingPathComponent("video.mp4")
         let posterTemp = work.appendingPathComponent("poster.jpg")
         let srtTemp = work.appendingPathComponent("captions.srt")

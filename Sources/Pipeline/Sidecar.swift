@@ -18,6 +18,14 @@ public struct Sidecar: Codable, Sendable, Equatable {
         public var cached: Bool
     }
 
+    /// Where each scene sits in the video, in seconds.
+    public struct SceneTiming: Codable, Sendable, Equatable {
+        public var start_s: Double
+        public var duration_s: Double
+        public var narration_start_s: Double
+        public var narration_end_s: Double
+    }
+
     public struct ErrorInfo: Codable, Sendable, Equatable {
         public var code: String
         public var message: String
@@ -37,6 +45,7 @@ public struct Sidecar: Codable, Sendable, Equatable {
     public var height: Int?
     public var fps: Int?
     public var outputs: Outputs
+    public var scenes: [SceneTiming]?
     public var stages: [String: StageRecord]
     /// Engine name -> identity (version, pack hash) for every engine the job used.
     public var engines: [String: String]
