@@ -143,6 +143,7 @@ final class JobRun {
     // MARK: stages
 
     private var stageStarted = Date()
+    private var stageCPU = 0.0
     private var stageEngine: [Stage: String] = [:]
 
     private func stage<T>(_ s: Stage, _ body: () throws(PipelineError) -> T) throws(PipelineError) -> T {
@@ -154,13 +155,16 @@ final class JobRun {
         logger.debug("stage started", metadata: ["stage": "\(s.rawValue)"])
         ResourceUsage.resetPeak()
         stageStarted = Date()
+        stageCPU = ResourceUsage.cpuSeconds()
         let value = try body()
         return value
     }
 
     private func record(_ s: Stage, engine: String, cached: Bool) {
         let seconds = Date().timeIntervalSince(stageStarted)
-        sidecar.stages[s.rawValue] = .init(engine: engine, seconds: (seconds * 1000).rounded() / 1000, peak_memory_bytes: ResourceUsage.peakBytes(), cached: cached)
+        let cpu = ResourceUsage.cpuSeconds() - stageCPU
+        sidecar.stages[s.rawValue] = .init(engine: engine, seconds: (seconds * 1000).rounded() / 1000, cpu_seconds: (cpu * 1000).rounded() / 1000,
+                                           peak_memory_bytes: ResourceUsage.peakBytes(), cached: cached)
         progress(ProgressEvent(stage: s, fraction: 1, overall: overall(s, 1), finished: true))
         logger.info("stage done", metadata: ["stage": "\(s.rawValue)", "seconds": "\(String(format: "%.3f", seconds))", "cached": "\(cached)"])
     }
@@ -364,6 +368,12 @@ enum ResourceUsage {
     static func resetPeak() {
         // Writing 5 to clear_refs resets VmHWM (Linux >= 4.0); harmless where it is refused.
         if let fd = fopen("/proc/self/clear_refs", "w") { fputs("5", fd); fclose(fd) }
+    }
+
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     static func peakBytes() -> Int64 {

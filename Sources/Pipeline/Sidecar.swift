@@ -14,6 +14,8 @@ public struct Sidecar: Codable, Sendable, Equatable {
     public struct StageRecord: Codable, Sendable, Equatable {
         public var engine: String
         public var seconds: Double
+        /// CPU time of all the process's threads during the stage (user + system).
+        public var cpu_seconds: Double?
         public var peak_memory_bytes: Int64
         public var cached: Bool
     }
