@@ -29,7 +29,7 @@ import piper_vits  # noqa: E402
 
 # Phoneme-id lengths used by the export check (ids incl. bos/eos/pads). The tests add a longer one.
 CHECK_LENGTHS = (9, 51, 201)
-DEFAULT_TOLERANCE = 1e-3
+DEFAULT_TOLERANCE = 1e-4  # measured max |diff| 1e-5..4e-5 for 9..1001 ids
 
 
 def sha256(path: Path) -> str:
