@@ -27,11 +27,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-LRELU_SLOPE = 0.1
-# Rational-quadratic spline constants (VITS transforms.py).
-MIN_BIN_WIDTH = 1e-3
-MIN_BIN_HEIGHT = 1e-3
-MIN_DERIVATIVE = 1e-3
 
 
 # --------------------------------------------------------------------------------------------- text encoder
@@ -199,17 +194,20 @@ def _rq_spline_inverse(inputs: Tensor, uw: Tensor, uh: Tensor, ud: Tensor, tail_
 
     inputs [...]; uw, uh [..., K]; ud [..., K-1]. Values outside [-B, B] pass through unchanged.
     """
+    min_bin_width = 1e-3  # VITS transforms.py defaults (locals: TorchScript does not read module globals)
+    min_bin_height = 1e-3
+    min_derivative = 1e-3
     num_bins = uw.size(-1)
     left = -tail_bound
     right = tail_bound
     inside = (inputs >= left) & (inputs <= right)
     x = torch.clamp(inputs, left, right)
 
-    constant = math.log(math.exp(1.0 - MIN_DERIVATIVE) - 1.0)
+    constant = math.log(math.exp(1.0 - min_derivative) - 1.0)
     ud = F.pad(ud, [1, 1], value=constant)
 
     widths = F.softmax(uw, dim=-1)
-    widths = MIN_BIN_WIDTH + (1.0 - MIN_BIN_WIDTH * num_bins) * widths
+    widths = min_bin_width + (1.0 - min_bin_width * num_bins) * widths
     cumwidths = torch.cumsum(widths, dim=-1)
     cumwidths = F.pad(cumwidths, [1, 0], value=0.0)
     cumwidths = (right - left) * cumwidths + left
@@ -217,10 +215,10 @@ def _rq_spline_inverse(inputs: Tensor, uw: Tensor, uh: Tensor, ud: Tensor, tail_
                            torch.full_like(cumwidths[..., :1], right)], dim=-1)
     widths = cumwidths[..., 1:] - cumwidths[..., :-1]
 
-    derivatives = MIN_DERIVATIVE + F.softplus(ud)
+    derivatives = min_derivative + F.softplus(ud)
 
     heights = F.softmax(uh, dim=-1)
-    heights = MIN_BIN_HEIGHT + (1.0 - MIN_BIN_HEIGHT * num_bins) * heights
+    heights = min_bin_height + (1.0 - min_bin_height * num_bins) * heights
     cumheights = torch.cumsum(heights, dim=-1)
     cumheights = F.pad(cumheights, [1, 0], value=0.0)
     cumheights = (right - left) * cumheights + left
@@ -380,7 +378,7 @@ class ResBlock2(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         for conv in self.convs:
-            x = x + conv(F.leaky_relu(x, LRELU_SLOPE))
+            x = x + conv(F.leaky_relu(x, 0.1))
         return x
 
 
@@ -393,7 +391,7 @@ class UpStage(nn.Module):
         self.num_kernels = len(rb_kernels)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = self.up(F.leaky_relu(x, LRELU_SLOPE))
+        x = self.up(F.leaky_relu(x, 0.1))
         xs = torch.zeros_like(x)
         for rb in self.resblocks:
             xs = xs + rb(x)
