@@ -29,6 +29,62 @@ from torch import Tensor, nn
 
 
 
+# ------------------------------------------------------------------------------------------------- helpers
+
+
+def pointwise(c_in: int, c_out: int) -> nn.Conv1d:
+    """A 1x1 Conv1d declared with dilation 2, which changes nothing mathematically for kernel size 1.
+
+    Why: with one thread, PyTorch 1.13 sends undilated 1x1 convolutions to its im2col + BLAS path and all
+    others to oneDNN (mkldnn). Debian links torch against the reference (netlib) BLAS, where that path is
+    10-20x slower than oneDNN; the dilation makes the same weights take the oneDNN path on CPU. Other
+    backends (CUDA) are unaffected.
+    """
+    return nn.Conv1d(c_in, c_out, 1, dilation=2)
+
+
+class PolyphaseConvTranspose1d(nn.Module):
+    """ConvTranspose1d(c_in, c_out, kernel, stride, padding) computed as one ordinary convolution.
+
+    The transposed convolution is split into `stride` phases; phase r of the output uses kernel taps
+    r, r+stride, ... . Stacking the phases as output channels gives a Conv1d with the same multiply count,
+    whose result is interleaved back. Exact in real arithmetic. Why: PyTorch 1.13 runs ConvTranspose1d on
+    CPU through im2col + BLAS (slow with Debian's reference BLAS); an ordinary convolution takes oneDNN.
+    Load weights with `set_transposed_weights` (the ConvTranspose1d layout [c_in, c_out, kernel]).
+    """
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, padding: int):
+        super().__init__()
+        self.c_in = c_in
+        self.c_out = c_out
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.taps = (kernel + stride - 1) // stride
+        self.weight = nn.Parameter(torch.zeros(stride * c_out, c_in, self.taps))
+        self.bias = nn.Parameter(torch.zeros(c_out))
+
+    @torch.jit.ignore
+    def set_transposed_weights(self, weight: Tensor, bias: Tensor) -> None:
+        c_in, c_out, k = weight.shape
+        s, j = self.stride, self.taps
+        w = F.pad(weight, [0, j * s - k])  # [c_in, c_out, J*s]
+        w = w.reshape(c_in, c_out, j, s).flip(2)  # [c_in, c_out, j', r] = W[.., s*(J-1-j') + r]
+        w = w.permute(3, 1, 0, 2).reshape(s * c_out, c_in, j)
+        with torch.no_grad():
+            self.weight.copy_(w)
+            self.bias.copy_(bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        b, _, t_in = x.size()
+        y = F.conv1d(x, self.weight, None, 1, self.taps - 1)  # [b, s*c_out, t_in + J - 1]
+        m = y.size(2)
+        y = y.view(b, self.stride, self.c_out, m).permute(0, 2, 3, 1).reshape(b, self.c_out, m * self.stride)
+        t_out = (t_in - 1) * self.stride - 2 * self.padding + self.kernel
+        y = y[:, :, self.padding:self.padding + t_out]
+        return y + self.bias.unsqueeze(0).unsqueeze(2)
+
+
 # --------------------------------------------------------------------------------------------- text encoder
 
 
@@ -57,20 +113,20 @@ class RelPosMultiHeadAttention(nn.Module):
         self.n_heads = n_heads
         self.k_channels = channels // n_heads
         self.window_size = window_size
-        self.conv_q = nn.Conv1d(channels, channels, 1)
-        self.conv_k = nn.Conv1d(channels, channels, 1)
-        self.conv_v = nn.Conv1d(channels, channels, 1)
-        self.conv_o = nn.Conv1d(channels, channels, 1)
+        self.conv_q = pointwise(channels, channels)
+        self.conv_k = pointwise(channels, channels)
+        self.conv_v = pointwise(channels, channels)
+        self.conv_o = pointwise(channels, channels)
         self.emb_rel_k = nn.Parameter(torch.zeros(1, 2 * window_size + 1, self.k_channels))
         self.emb_rel_v = nn.Parameter(torch.zeros(1, 2 * window_size + 1, self.k_channels))
 
-    def _get_relative_embeddings(self, rel: Tensor, length: int) -> Tensor:
-        pad_length = max(length - (self.window_size + 1), 0)
+    def _window(self, length: int) -> Tuple[int, int]:
+        """VITS pads the 2w+1 relative embeddings with zeros to 2*length-1 rows (pad on both sides), or
+        slices them when length < w+1. Only the 2w+1 real rows are multiplied here; the zero rows give
+        exact zeros, which are put back by padding the (small) product instead of the embeddings."""
+        pad = max(length - (self.window_size + 1), 0)
         start = max((self.window_size + 1) - length, 0)
-        end = start + 2 * length - 1
-        if pad_length > 0:
-            rel = F.pad(rel, [0, 0, pad_length, pad_length, 0, 0])
-        return rel[:, start:end]
+        return pad, start
 
     @staticmethod
     def _rel_to_abs(x: Tensor) -> Tensor:
@@ -100,13 +156,20 @@ class RelPosMultiHeadAttention(nn.Module):
         v = v.view(b, self.n_heads, self.k_channels, t).transpose(2, 3)
         q = q / math.sqrt(self.k_channels)
         scores = torch.matmul(q, k.transpose(-2, -1))
-        rel_k = self._get_relative_embeddings(self.emb_rel_k, t)
-        rel_logits = torch.matmul(q, rel_k.unsqueeze(0).transpose(-2, -1))
+        pad, start = self._window(t)
+        rel_logits = torch.matmul(q, self.emb_rel_k[0].transpose(0, 1))  # [b, h, t, 2w+1]
+        if pad > 0:
+            rel_logits = F.pad(rel_logits, [pad, pad])
+        else:
+            rel_logits = rel_logits[:, :, :, start:start + 2 * t - 1]
         scores = scores + self._rel_to_abs(rel_logits)
         p_attn = F.softmax(scores, dim=-1)
         out = torch.matmul(p_attn, v)
-        rel_v = self._get_relative_embeddings(self.emb_rel_v, t)
-        out = out + torch.matmul(self._abs_to_rel(p_attn), rel_v.unsqueeze(0))
+        rel_weights = self._abs_to_rel(p_attn)  # [b, h, t, 2t-1]
+        if pad > 0:
+            out = out + torch.matmul(rel_weights[:, :, :, pad:pad + 2 * self.window_size + 1], self.emb_rel_v[0])
+        else:
+            out = out + torch.matmul(rel_weights, self.emb_rel_v[0][start:start + 2 * t - 1])
         out = out.transpose(2, 3).contiguous().view(b, d, t)
         return self.conv_o(out)
 
@@ -147,7 +210,7 @@ class TextEncoder(nn.Module):
         self.emb = nn.Embedding(n_vocab, hidden)
         self.layers = nn.ModuleList(
             [EncoderLayer(hidden, filter_channels, n_heads, kernel_size, window_size) for _ in range(n_layers)])
-        self.proj = nn.Conv1d(hidden, out_channels * 2, 1)
+        self.proj = pointwise(hidden, out_channels * 2)
 
     def forward(self, ids: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         x = self.emb(ids) * math.sqrt(self.hidden)  # [1, T, H]
@@ -180,7 +243,7 @@ class _DDSBlock(nn.Module):
         super().__init__()
         self.sep = nn.Conv1d(channels, channels, kernel_size, groups=channels, dilation=dilation,
                              padding=(kernel_size * dilation - dilation) // 2)
-        self.one = nn.Conv1d(channels, channels, 1)
+        self.one = pointwise(channels, channels)
         self.n1 = LayerNorm(channels)
         self.n2 = LayerNorm(channels)
 
@@ -257,9 +320,9 @@ class ConvFlow(nn.Module):
         self.filter_channels = filter_channels
         self.num_bins = num_bins
         self.tail_bound = tail_bound
-        self.pre = nn.Conv1d(1, filter_channels, 1)
+        self.pre = pointwise(1, filter_channels)
         self.convs = DDSConv(filter_channels, kernel_size, n_layers)
-        self.proj = nn.Conv1d(filter_channels, num_bins * 3 - 1, 1)
+        self.proj = pointwise(filter_channels, num_bins * 3 - 1)
 
     def forward(self, z: Tensor, cond: Tensor) -> Tensor:
         z0 = z[:, :1]
@@ -282,9 +345,9 @@ class StochasticDurationPredictor(nn.Module):
 
     def __init__(self, channels: int, kernel_size: int, n_flows: int = 4):
         super().__init__()
-        self.pre = nn.Conv1d(channels, channels, 1)
+        self.pre = pointwise(channels, channels)
         self.convs = DDSConv(channels, kernel_size, 3)
-        self.proj = nn.Conv1d(channels, channels, 1)
+        self.proj = pointwise(channels, channels)
         # ElementwiseAffine(2): reverse is (z - m) * exp(-logs); the ONNX export stores exp(-logs) folded.
         self.ea_m = nn.Parameter(torch.zeros(2, 1))
         self.ea_exp_neg_logs = nn.Parameter(torch.ones(2, 1))
@@ -325,7 +388,7 @@ class _WNLayer(nn.Module):
     def __init__(self, hidden: int, kernel_size: int, last: bool):
         super().__init__()
         self.in_layer = nn.Conv1d(hidden, 2 * hidden, kernel_size, padding=(kernel_size - 1) // 2)
-        self.res_skip = nn.Conv1d(hidden, hidden if last else 2 * hidden, 1)
+        self.res_skip = pointwise(hidden, hidden if last else 2 * hidden)
         self.hidden = hidden
         self.last = last
 
@@ -342,9 +405,9 @@ class ResidualCouplingLayer(nn.Module):
     def __init__(self, channels: int, hidden: int, kernel_size: int, n_layers: int):
         super().__init__()
         self.half = channels // 2
-        self.pre = nn.Conv1d(self.half, hidden, 1)
+        self.pre = pointwise(self.half, hidden)
         self.enc = WN(hidden, kernel_size, n_layers)
-        self.post = nn.Conv1d(hidden, self.half, 1)
+        self.post = pointwise(hidden, self.half)
 
     def forward(self, x: Tensor) -> Tensor:
         x0 = x[:, :self.half]
@@ -386,7 +449,7 @@ class UpStage(nn.Module):
     def __init__(self, c_in: int, c_out: int, kernel: int, rate: int, rb_kernels: List[int],
                  rb_dilations: List[List[int]]):
         super().__init__()
-        self.up = nn.ConvTranspose1d(c_in, c_out, kernel, rate, padding=(kernel - rate) // 2)
+        self.up = PolyphaseConvTranspose1d(c_in, c_out, kernel, rate, (kernel - rate) // 2)
         self.resblocks = nn.ModuleList([ResBlock2(c_out, k, d) for k, d in zip(rb_kernels, rb_dilations)])
         self.num_kernels = len(rb_kernels)
 
@@ -618,6 +681,12 @@ def load_from_onnx(onnx_path: str) -> Tuple[PiperVits, Dict]:
             if dst not in own:
                 raise KeyError(f"no parameter {dst} for ONNX initialiser {onnx_name} ({src})")
             value = torch.from_numpy(inits[onnx_name].copy()).float()
+            if re.match(r"dec\.stages\.\d+\.up\.weight$", dst):
+                # ConvTranspose1d layout; the bias is loaded by the generic path below.
+                up = model.dec.stages[int(dst.split(".")[2])].up
+                up.set_transposed_weights(value, up.bias.detach().clone())
+                filled.add(dst)
+                continue
             if tuple(value.shape) != tuple(own[dst].shape):
                 raise ValueError(f"{dst}: shape {tuple(value.shape)} != {tuple(own[dst].shape)}")
             own[dst].copy_(value)

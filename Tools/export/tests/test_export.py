@@ -102,3 +102,13 @@ def test_forward_schema(loaded):
     schema = str(loaded.forward.schema)
     assert "Tensor ids, float noise_scale, float length_scale, float noise_w" in schema
     assert "(Tensor, Tensor)" in schema
+
+
+@pytest.mark.parametrize("ids", [[1, 2], [1, 0, 2], [1, 0, 20, 2], [1, 0, 20, 0, 2], [1, 0, 20, 0, 30, 0, 2]])
+def test_tiny_inputs_match(scripted, ort_session, ids):
+    """Fewer ids than the attention window (4+1): the relative embeddings are sliced, not padded."""
+    ids = np.array([ids], dtype=np.int64)
+    audio, durations = synth(scripted, ids)
+    ref = export_piper.onnx_synth(ort_session, ids)
+    assert audio.size(1) == ref.shape[0] == int(durations.sum().item()) * 256
+    assert float(np.abs(audio.numpy()[0] - ref).max()) <= TOLERANCE
