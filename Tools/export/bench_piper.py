@@ -6,7 +6,7 @@
 Both backends run the same sentences (a fixed paragraph, phonemized by piper_phonemize.py, one call per
 sentence as Piper does), with 1 thread each (intra- and inter-op; OMP/OpenBLAS/MKL thread variables set to
 1), the voice's default noise settings, after one warm-up call. Each backend runs in its own child process
-so its peak RSS (ru_maxrss) is its own. RTF = synthesis seconds / audio seconds (lower is faster).
+so its peak RSS (VmHWM) is its own. RTF = synthesis seconds / audio seconds (lower is faster).
 
 TorchScript runs with the graph executor's optimisation off by default, as the libtorch runtime will
 (`torch::jit::setGraphExecutorOptimize(false)`; with it on, every new input length is re-profiled);
@@ -39,6 +39,14 @@ PARAGRAPH = (
 )
 
 
+def peak_rss() -> int:
+    """VmHWM of this process (ru_maxrss would include the parent's peak, inherited across fork+exec)."""
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def loaded_blas() -> str:
     try:
         for line in open("/proc/self/maps"):
@@ -68,7 +76,7 @@ def child(backend: str, args) -> dict:
     inf = cfg["inference"]
     sr = cfg["audio"]["sample_rate"]
     sents = [np.array([s], dtype=np.int64) for s in sentence_ids(cfg)]
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    rss_before = peak_rss()
 
     if backend == "onnxruntime":
         import onnxruntime as ort
@@ -120,7 +128,7 @@ def child(backend: str, args) -> dict:
         "audio_seconds": round(audio_s, 3),
         "synth_seconds": round(best, 3),
         "rtf": round(best / audio_s, 4),
-        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "peak_rss_bytes": peak_rss(),
         "rss_before_model_bytes": rss_before,
         "warmup_seconds": round(time.perf_counter() - t_load - best * args.repeat, 2) if args.repeat == 1 else None,
         "blas": loaded_blas(),

@@ -89,19 +89,22 @@ MEMORY_PROBE_IDS = 401  # ~8.5 s of speech in one call: longer than a typical se
 
 
 def measure_memory(ts_path: Path):
-    """Peak RSS growth of a fresh process that loads the pack and synthesises MEMORY_PROBE_IDS ids, over the
+    """Peak RSS (VmHWM: ru_maxrss is inherited from the parent across fork+exec) growth of a fresh process that loads the pack and synthesises MEMORY_PROBE_IDS ids, over the
     same process's RSS with torch imported (so libtorch's own baseline is not counted), + 10% margin."""
     import subprocess
 
     probe = (
-        "import resource, sys, torch\n"
+        "import sys, torch\n"
+        "def hwm():\n"
+        "    for line in open('/proc/self/status'):\n"
+        "        if line.startswith('VmHWM:'): return int(line.split()[1]) * 1024\n"
         "torch.set_num_threads(1); torch._C._set_graph_executor_optimize(False)\n"
-        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "base = hwm()\n"
         "m = torch.jit.load(sys.argv[1]); m.eval()\n"
         "n = int(sys.argv[2]); ids = torch.zeros(1, n, dtype=torch.long); ids[0, 2:-1:2] = 20 + torch.arange((n - 3 + 1) // 2) % 100\n"
         "ids[0, 0] = 1; ids[0, -1] = 2\n"
         "with torch.no_grad(): a, d = m(ids, 0.667, 1.0, 0.8)\n"
-        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024, a.shape[1])\n"
+        "print(hwm() - base, a.shape[1])\n"
     )
     out = subprocess.run([sys.executable, "-c", probe, str(ts_path), str(MEMORY_PROBE_IDS)], check=True,
                          capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1")).stdout.split()

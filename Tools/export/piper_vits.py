@@ -473,13 +473,36 @@ class Generator(nn.Module):
             ch //= 2
         self.stages = nn.ModuleList(stages)
         self.conv_post = nn.Conv1d(ch, 1, 7, padding=3, bias=False)
+        self.hop = int(math.prod(up_rates))
+        # Decode long inputs in chunks of this many frames, each with `overlap` frames of context on both
+        # sides that are decoded and thrown away. The generator's receptive field is ~14 frames each side
+        # (conv_pre 3, first upsample + its ResBlock2s ~8, later stages ~3), so with 32 frames of context
+        # every kept sample sees exactly the inputs it would see in one pass: the result is the same up to
+        # float rounding, and peak memory stops growing with the utterance length.
+        self.chunk_frames = 256
+        self.overlap = 32
 
-    def forward(self, x: Tensor) -> Tensor:
+    def _decode(self, x: Tensor) -> Tensor:
         x = self.conv_pre(x)
         for stage in self.stages:
             x = stage(x)
         x = F.leaky_relu(x, 0.01)
         return torch.tanh(self.conv_post(x))
+
+    def forward(self, x: Tensor) -> Tensor:
+        frames = x.size(2)
+        if frames <= self.chunk_frames + 2 * self.overlap:
+            return self._decode(x)
+        pieces: List[Tensor] = []
+        start = 0
+        while start < frames:
+            end = min(start + self.chunk_frames, frames)
+            lo = max(start - self.overlap, 0)
+            hi = min(end + self.overlap, frames)
+            y = self._decode(x[:, :, lo:hi])
+            pieces.append(y[:, :, (start - lo) * self.hop:(end - lo) * self.hop])
+            start = end
+        return torch.cat(pieces, dim=2)
 
 
 # ------------------------------------------------------------------------------------------------ synthesizer
