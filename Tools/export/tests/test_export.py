@@ -3,11 +3,12 @@
 import hashlib
 import json
 
-import numpy as np
 import pytest
-import torch
 
-import export_piper
+np = pytest.importorskip("numpy", reason="numpy missing: run scripts/setup")
+torch = pytest.importorskip("torch", reason="Debian python3-torch missing: run scripts/setup, use /usr/bin/python3")
+
+import export_piper  # noqa: E402
 
 # Stated tolerance: max |audio - onnxruntime| with noise_scale = noise_w = 0. Measured 1e-5..4e-5.
 TOLERANCE = 1e-4
