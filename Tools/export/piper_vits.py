@@ -12,8 +12,11 @@ It mirrors the graph in a Piper voice's ONNX export (``en_US-joe-medium`` was us
 
 The module is written for ``torch.jit.script`` (no tracing): the phoneme count is free. Batch size is 1;
 there is no padding, so the masks of the original (all ones for one unpadded utterance) are left out.
+Some layers are computed differently from upstream for speed on Debian's torch (reference BLAS) but to
+the same result: see ``pointwise``, ``PolyphaseConvTranspose1d``, ``RelPosMultiHeadAttention._window``
+and ``Generator.forward`` (chunked decoding).
 
-Weights come from the ONNX file's initialisers (``load_onnx_weights``); the hyper-parameters are read
+Weights come from the ONNX file's initialisers (``load_from_onnx``); the hyper-parameters are read
 from the weight shapes and the ONNX Conv attributes where they vary between Piper voice qualities.
 """
 
@@ -26,7 +29,6 @@ from typing import Dict, List, Tuple
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-
 
 
 # ------------------------------------------------------------------------------------------------- helpers
