@@ -39,3 +39,35 @@ struct ComposerTests {
         #expect(parsed[1].start == 61.004 && parsed[1].end == 3725.5 && parsed[1].text == "Later")
     }
 }
+
+/// Frames made in Swift, pulled by the graph one at a time.
+final class GrayRamp: FrameIterator {
+    let width: Int, height: Int, count: Int
+    private(set) var served = 0
+    init(width: Int, height: Int, count: Int) { self.width = width; self.height = height; self.count = count }
+    func next() throws -> [UInt8]? {
+        guard served < count else { return nil }
+        defer { served += 1 }
+        return [UInt8](repeating: UInt8(min(255, 20 + served * 10)), count: width * height * 3)
+    }
+}
+
+struct FrameStreamTests {
+    @Test func computedFramesFlowThroughTheGraphInOrder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stream-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("s.mp4").path
+        // A 32x32 model output scaled up to the 64x64 video, as a video engine's frames would be.
+        let stream = FrameStream(width: 32, height: 32) { GrayRamp(width: 32, height: 32, count: 12) }
+        let spec = CompositionSpec(outputPath: out, width: 64, height: 64, fps: 10, frameCount: 12,
+                                   videoGraph: "[vid]scale=64:64,format=yuv420p[out]", images: [:],
+                                   audio: [Float](repeating: 0, count: 48_000 * 2 * 12 / 10), encoder: EncoderSettings(preset: "ultrafast", crf: 1),
+                                   posterFrame: 0, posterPath: nil, streams: ["vid": stream])
+        let report = try Composer.compose(spec)
+        #expect(report.framesFromGraph == 12)
+        let first = try MediaReader.lumaFrame(out, index: 0).mean
+        let last = try MediaReader.lumaFrame(out, index: 11).mean
+        #expect(abs(first - 20) < 4 && abs(last - 130) < 4, "first \(first), last \(last)")
+    }
+}
