@@ -5,6 +5,6 @@ struct ProStudio: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prostudio",
         abstract: "Turn written scripts into narrated videos.",
-        subcommands: []
+        subcommands: [Models.self]
     )
 }
