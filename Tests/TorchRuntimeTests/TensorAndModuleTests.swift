@@ -141,3 +141,22 @@ extension TorchRuntimeTests {
         }
     }
 }
+
+extension TorchRuntimeTests.Numerics {
+    /// Loading in another precision casts the weights, and inputs follow the module's dtype by default.
+    @Test func castsWeightsAndInputsToTheModuleDType() throws {
+        let path = try Fixtures.componentPath("tiny-voice", "vocoder")
+        let mel = try Tensor(wave(20 * 5), shape: [1, 20, 5])
+        let fp32 = try TorchModule(path: path, dtype: .float32).forward(mel)[0]
+        let fp64Module = try TorchModule(path: path, dtype: .float64)
+        #expect(fp64Module.dtype == .float64)
+        let fp64 = try fp64Module.forward(mel)[0]
+        #expect(fp64.dtype == .float64)
+        let a = try fp32.scalars(as: Float.self), b = try fp64.scalars(as: Double.self)
+        #expect(zip(a, b).allSatisfy { abs(Double($0) - $1) < 1e-4 })
+        // Integer inputs keep their type (token ids must not become floats).
+        let lm = try TorchModule(path: try Fixtures.componentPath("tiny-music", "lm"), dtype: .float64)
+        let logits = try lm.forward(try Tensor(ids(2 * 4, modulo: 64), shape: [1, 2, 4]))[0]
+        #expect(logits.dtype == .float64 && logits.shape == [1, 2, 4, 64])
+    }
+}
