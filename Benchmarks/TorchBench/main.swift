@@ -51,6 +51,7 @@ struct TorchBench {
             }
             let loaded = TorchRuntime.processRSSBytes
             modules.forEach { $0.unload() }
+            TorchRuntime.emptyCache()
             report["pack"] = [
                 "name": p.name, "load_seconds": loads, "load_seconds_total": loads.values.reduce(0, +),
                 "rss_before_bytes": before, "rss_all_loaded_bytes": loaded,

@@ -17,6 +17,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <memory>
 #include <new>
 #include <string>
@@ -40,6 +43,7 @@ struct ct_module {
 
 struct ct_args {
   std::vector<c10::IValue> values;
+  bool failed = false;  // a push ran out of memory; reported by ct_module_call, not thrown across the boundary
 };
 
 struct ct_tensor_list {
@@ -178,6 +182,15 @@ void flatten(const c10::IValue &v, std::vector<at::Tensor> &out) {
   }
 }
 
+template <typename T>
+void push(ct_args *a, T &&v) {
+  try {
+    a->values.emplace_back(std::forward<T>(v));
+  } catch (...) {
+    a->failed = true;
+  }
+}
+
 int64_t read_status_kb(const char *key) {
   std::ifstream f("/proc/self/status");
   std::string line;
@@ -278,6 +291,10 @@ void ct_empty_cache(void) {
   } catch (...) {
   }
 #endif
+#ifdef __GLIBC__
+  // CPU weights are freed into glibc's arenas; hand the free pages back so RSS shows the unload.
+  malloc_trim(0);
+#endif
 }
 
 int64_t ct_process_rss_bytes(void) {
@@ -321,7 +338,12 @@ void ct_manual_seed(uint64_t seed) {
   }
 }
 
-void ct_set_graph_executor_optimize(bool on) { torch::jit::setGraphExecutorOptimize(on); }
+void ct_set_graph_executor_optimize(bool on) {
+  try {
+    torch::jit::setGraphExecutorOptimize(on);
+  } catch (...) {
+  }
+}
 bool ct_get_graph_executor_optimize(void) { return torch::jit::getGraphExecutorOptimize(); }
 
 // ---- tensors
@@ -376,7 +398,13 @@ int64_t ct_tensor_numel(const ct_tensor *t) { return t->tensor.numel(); }
 
 bool ct_tensor_dtype(const ct_tensor *t, ct_dtype *out) { return from_scalar_type(t->tensor.scalar_type(), out); }
 
-void ct_tensor_device(const ct_tensor *t, char *buf, size_t size) { copy_string(t->tensor.device().str(), buf, size); }
+void ct_tensor_device(const ct_tensor *t, char *buf, size_t size) {
+  try {
+    copy_string(t->tensor.device().str(), buf, size);
+  } catch (...) {
+    copy_string("", buf, size);
+  }
+}
 
 bool ct_tensor_is_contiguous_cpu(const ct_tensor *t) {
   return t->tensor.device().is_cpu() && t->tensor.is_contiguous() && !t->tensor.is_sparse();
@@ -441,7 +469,13 @@ bool ct_module_has_method(const ct_module *m, const char *name) {
   }
 }
 
-void ct_module_device(const ct_module *m, char *buf, size_t size) { copy_string(m->device.str(), buf, size); }
+void ct_module_device(const ct_module *m, char *buf, size_t size) {
+  try {
+    copy_string(m->device.str(), buf, size);
+  } catch (...) {
+    copy_string("", buf, size);
+  }
+}
 
 ct_dtype ct_module_dtype(const ct_module *m) {
   ct_dtype d = CT_FLOAT32;
@@ -451,10 +485,10 @@ ct_dtype ct_module_dtype(const ct_module *m) {
 
 ct_args *ct_args_new(void) { return new (std::nothrow) ct_args{}; }
 void ct_args_free(ct_args *a) { delete a; }
-void ct_args_push_tensor(ct_args *a, const ct_tensor *t) { a->values.emplace_back(t->tensor); }
-void ct_args_push_int(ct_args *a, int64_t v) { a->values.emplace_back(v); }
-void ct_args_push_double(ct_args *a, double v) { a->values.emplace_back(v); }
-void ct_args_push_bool(ct_args *a, bool v) { a->values.emplace_back(v); }
+void ct_args_push_tensor(ct_args *a, const ct_tensor *t) { push(a, t->tensor); }
+void ct_args_push_int(ct_args *a, int64_t v) { push(a, v); }
+void ct_args_push_double(ct_args *a, double v) { push(a, v); }
+void ct_args_push_bool(ct_args *a, bool v) { push(a, v); }
 
 ct_status ct_module_call(ct_module *m, const char *method, const ct_args *args, ct_tensor_list **out,
                          ct_error **err) {
@@ -462,6 +496,7 @@ ct_status ct_module_call(ct_module *m, const char *method, const ct_args *args, 
     if (!m || !out || !method) throw ShimError{CT_ERR_INVALID_ARGUMENT, "null module, method or out"};
     auto found = m->module.find_method(method);
     if (!found) throw ShimError{CT_ERR_NO_SUCH_METHOD, std::string("the module has no method '") + method + "'"};
+    if (args && args->failed) throw ShimError{CT_ERR_OUT_OF_MEMORY, "out of memory while building the arguments"};
     std::vector<c10::IValue> stack;
     if (args) stack = args->values;
     c10::InferenceMode guard;

@@ -38,7 +38,7 @@ public enum TorchRuntime {
         set { ct_set_graph_executor_optimize(newValue) }
     }
 
-    /// Returns cached CUDA blocks to the driver (no-op on CPU).
+    /// Returns cached CUDA blocks to the driver and free heap pages to the OS (so RSS shows an unload).
     public static func emptyCache() { ct_empty_cache() }
 
     /// Memory in use: on CUDA the caching allocator's figures, on CPU the process RSS.

@@ -120,6 +120,7 @@ extension TorchRuntimeTests {
             for _ in 0..<50 { try cycle() }
             let end = TorchRuntime.processRSSBytes
             let growth = end - start
+            print("RSS over 50 load/unload cycles of tiny-video: \(start / 1024) KiB -> \(end / 1024) KiB (\(growth / 1024) KiB)")
             #expect(growth < 24 << 20, "RSS grew by \(growth / 1024) KiB over 50 load/unload cycles")
         }
     }

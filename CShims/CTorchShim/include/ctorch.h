@@ -69,7 +69,7 @@ typedef struct ct_memory_stats {
 } ct_memory_stats;
 ct_status ct_cuda_memory_stats(int index, ct_memory_stats *out, ct_error **err);
 ct_status ct_cuda_reset_peak_memory(int index, ct_error **err);
-void ct_empty_cache(void);  // returns cached CUDA blocks to the driver; a no-op without CUDA
+void ct_empty_cache(void);  // returns cached CUDA blocks to the driver, and free heap pages (malloc_trim) to the OS
 
 int64_t ct_process_rss_bytes(void);       // resident set size now (from /proc/self/statm), -1 if unknown
 int64_t ct_process_peak_rss_bytes(void);  // VmHWM: peak RSS since start or the last reset, -1 if unknown
