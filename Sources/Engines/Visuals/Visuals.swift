@@ -20,8 +20,10 @@ public struct SceneCanvas: Sendable {
     }
 
     /// The scene's seed: the visuals seed (or the job's), mixed with the scene and its prompt so scenes differ.
+    /// Only the image's file name counts: the same job in another folder must look the same.
     public var seed: UInt64 {
-        SeededRandom.hash("\(index)|\(prompt ?? "")|\(image ?? "")", seed: visuals.seed ?? jobSeed)
+        let imageName = image.map { ($0 as NSString).lastPathComponent } ?? ""
+        return SeededRandom.hash("\(index)|\(prompt ?? "")|\(imageName)", seed: visuals.seed ?? jobSeed)
     }
 }
 
