@@ -33,6 +33,7 @@ let package = Package(
     products: [
         .executable(name: "prostudio", targets: ["prostudio"]),
         .executable(name: "prostudio-espeak", targets: ["prostudio-espeak"]),
+        .library(name: "ProStudioTorch", type: .dynamic, targets: ["CTorchImpl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,8 +45,13 @@ let package = Package(
         .systemLibrary(name: "CFFmpeg", path: "CShims/CFFmpeg", pkgConfig: "libavformat"),
         // espeak-ng runs in a fresh helper process per narration: see the comment in its main.c.
         .executableTarget(name: "prostudio-espeak", path: "CShims/EspeakHelper", linkerSettings: [.linkedLibrary("espeak-ng")]),
-        // libtorch behind a plain C header (include/ctorch.h); C++ and its exceptions stay inside.
-        .target(name: "CTorchShim", path: "CShims/CTorchShim", cxxSettings: torchCxx, linkerSettings: torchLink),
+        // libtorch behind a plain C header (CTorchShim/include/ctorch.h). CTorchShim is only a loader: the
+        // C++ (CTorchImpl, where exceptions stay inside) is the shared library ProStudioTorch, opened on the
+        // first call that needs a model, so commands that never touch one never pay libtorch's load.
+        .target(name: "CTorchShim", path: "CShims/CTorchShim", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CTorchImpl", path: "CShims/CTorchImpl", publicHeadersPath: ".",
+                cxxSettings: torchCxx + [.headerSearchPath("../CTorchShim/include")],
+                linkerSettings: torchLink + [.unsafeFlags(["-Xlinker", "-Bsymbolic"])]),
 
         // What a user writes: manifest model, parsing, validation, precise errors.
         .target(name: "Manifest", dependencies: [.product(name: "Yams", package: "Yams")], path: "Sources/Manifest"),

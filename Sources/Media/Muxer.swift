@@ -49,6 +49,8 @@ final class Muxer {
         v.pointee.gop_size = Int32(spec.fps * 2)
         v.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
         v.pointee.color_range = AVCOL_RANGE_MPEG
+        // libavcodec defaults to one thread; x264 scales with frame threads as the ffmpeg CLI lets it.
+        v.pointee.thread_count = 0
         av_opt_set(v.pointee.priv_data, "preset", spec.encoder.preset, 0)
         av_opt_set(v.pointee.priv_data, "crf", String(spec.encoder.crf), 0)
         videoStream = avformat_new_stream(fmt, nil)

@@ -48,9 +48,14 @@ typedef struct ct_args ct_args;             // an argument list for ct_module_ca
 typedef struct ct_tensor_list ct_tensor_list;  // the flattened result of ct_module_call
 
 // ---- errors
+// Whether the libtorch runtime (libProStudioTorch.so) could be opened; if not, *reason says why.
+// Nothing loads libtorch before the first call that needs it.
+bool ct_runtime_available(const char **reason);
+
 ct_status ct_error_code(const ct_error *err);
 const char *ct_error_message(const ct_error *err);  // valid until ct_error_free
 void ct_error_free(ct_error *err);
+void ct_error_free_impl(ct_error *err);  // the runtime's own free; call ct_error_free
 
 // ---- runtime facts
 int ct_version_major(void);

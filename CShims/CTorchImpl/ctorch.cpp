@@ -211,7 +211,7 @@ extern "C" {
 
 ct_status ct_error_code(const ct_error *err) { return err ? err->code : CT_ERR_UNKNOWN; }
 const char *ct_error_message(const ct_error *err) { return err ? err->message.c_str() : "unknown error"; }
-void ct_error_free(ct_error *err) { delete err; }
+void ct_error_free_impl(ct_error *err) { delete err; }
 
 // ---- runtime
 
