@@ -1,0 +1,1 @@
+// SystemdNotify module.
