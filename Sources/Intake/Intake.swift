@@ -138,7 +138,7 @@ public struct PickUp: Sendable {
         }
         let manifest = try manifestPath(of: job, in: folder)
         let queued = try await store.markQueued(job.id, manifestPath: manifest)
-        logger.info("pick-up: queued", metadata: ["job": "\(job.id)", "name": "\(job.name)"])
+        logger.debug("pick-up: queued", metadata: ["job": "\(job.id)", "name": "\(job.name)"])
         return .queued(queued)
     }
 
