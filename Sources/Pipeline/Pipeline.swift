@@ -1,1 +1,371 @@
-// Pipeline module.
+import Engines
+import Foundation
+import Logging
+import Manifest
+import Media
+
+/// The stages in order; names appear in the sidecar, the journal and the logs.
+public enum Stage: String, CaseIterable, Sendable {
+    case plan, speech, visuals, music, compose, publish
+
+    /// Share of the job's progress bar each stage takes (compose dominates on the embedded engines).
+    var weight: Double {
+        switch self {
+        case .plan: 0.02
+        case .speech: 0.13
+        case .visuals: 0.02
+        case .music: 0.05
+        case .compose: 0.75
+        case .publish: 0.03
+        }
+    }
+}
+
+/// What the pipeline reports as it goes.
+public struct ProgressEvent: Sendable {
+    public var stage: Stage
+    /// Progress within the stage, 0...1.
+    public var fraction: Double
+    /// Progress of the whole job, 0...1.
+    public var overall: Double
+    public var finished: Bool
+}
+
+public struct PipelineOptions: Sendable {
+    public var outbox: URL
+    public var cache: URL
+    public var models: URL?
+    public init(outbox: URL, cache: URL, models: URL? = nil) {
+        self.outbox = outbox; self.cache = cache; self.models = models
+    }
+}
+
+/// Runs one job: manifest in, MP4 + SRT + poster + sidecar out. Blocking work runs on its own thread,
+/// never on the cooperative pool.
+public struct Pipeline: Sendable {
+    public let options: PipelineOptions
+    public let logger: Logger
+
+    public init(options: PipelineOptions, logger: Logger = Logger(label: "prostudio.pipeline")) {
+        self.options = options
+        self.logger = logger
+        MediaLog.quiet()
+    }
+
+    /// Validates without rendering.
+    public static func validate(manifestPath: String) throws(PipelineError) -> JobManifest {
+        do { return try ManifestLoader.load(path: manifestPath) } catch { throw PipelineError(error) }
+    }
+
+    public func run(manifestPath: String, jobID: String, name: String? = nil,
+                    progress: @escaping @Sendable (ProgressEvent) -> Void = { _ in },
+                    isCancelled: @escaping @Sendable () -> Bool = { false }) async throws(PipelineError) -> Sidecar {
+        let result: Result<Sidecar, PipelineError> = await withCheckedContinuation { continuation in
+            let thread = Thread {
+                let job = JobRun(pipeline: self, manifestPath: manifestPath, jobID: jobID, name: name, progress: progress, isCancelled: isCancelled)
+                continuation.resume(returning: job.run())
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        return try result.get()
+    }
+}
+
+/// One job's state while it runs.
+final class JobRun {
+    let pipeline: Pipeline
+    let manifestPath: String
+    let jobID: String
+    let progress: @Sendable (ProgressEvent) -> Void
+    let isCancelled: @Sendable () -> Bool
+    var sidecar: Sidecar
+    var logger: Logger
+    let cache: StageCache
+    let work: URL
+    let speech: SpeechEngine = EspeakEngine()
+    let visuals: VisualsEngine = ProceduralVisuals()
+
+    init(pipeline: Pipeline, manifestPath: String, jobID: String, name: String?, progress: @escaping @Sendable (ProgressEvent) -> Void, isCancelled: @escaping @Sendable () -> Bool) {
+        self.pipeline = pipeline
+        self.manifestPath = manifestPath
+        self.jobID = jobID
+        self.progress = progress
+        self.isCancelled = isCancelled
+        let fallback = ((manifestPath as NSString).lastPathComponent as NSString).deletingPathExtension
+        sidecar = Sidecar(name: name ?? fallback, jobID: jobID, state: .running)
+        logger = pipeline.logger
+        logger[metadataKey: "job_id"] = "\(jobID)"
+        cache = StageCache(root: pipeline.options.cache)
+        work = pipeline.options.outbox.appendingPathComponent(".prostudio-work-\(jobID)")
+    }
+
+    func run() -> Result<Sidecar, PipelineError> {
+        defer { try? FileManager.default.removeItem(at: work) }
+        do {
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        } catch {
+            return fail(PipelineError(code: "io.outbox", message: "cannot write to the output folder \(pipeline.options.outbox.path): \(error.localizedDescription)"))
+        }
+        do {
+            let manifest = try stage(.plan) { () throws(PipelineError) -> JobManifest in
+                let m = try Pipeline.validate(manifestPath: manifestPath)
+                return m
+            }
+            sidecar.name = sidecar.name.isEmpty ? manifest.name : sidecar.name
+            sidecar.title = manifest.title
+            sidecar.seed = manifest.seed
+            sidecar.width = manifest.output.width
+            sidecar.height = manifest.output.height
+            sidecar.fps = manifest.output.fps
+            record(.plan, engine: "manifest-v1", cached: false)
+            try render(manifest)
+            sidecar.state = .done
+            sidecar.stage = nil
+            sidecar.progress = 1
+            writeSidecar()
+            return .success(sidecar)
+        } catch {
+            return fail(error)
+        }
+    }
+
+    private func fail(_ error: PipelineError) -> Result<Sidecar, PipelineError> {
+        var e = error
+        if e.stage == nil { e.stage = sidecar.stage }
+        sidecar.state = e.code == PipelineError.cancelled.code ? .cancelled : (e.isInvalidInput ? .rejected : .failed)
+        sidecar.error = e.sidecarError
+        logger.error("job failed", metadata: ["stage": "\(e.stage ?? "-")", "code": "\(e.code)", "error": "\(e.message)"])
+        writeSidecar()
+        return .failure(e)
+    }
+
+    // MARK: stages
+
+    private var stageStarted = Date()
+    private var stageEngine: [Stage: String] = [:]
+
+    private func stage<T>(_ s: Stage, _ body: () throws(PipelineError) -> T) throws(PipelineError) -> T {
+        if isCancelled() { throw PipelineError.cancelled }
+        sidecar.stage = s.rawValue
+        sidecar.progress = overall(s, 0)
+        writeSidecar()
+        progress(ProgressEvent(stage: s, fraction: 0, overall: overall(s, 0), finished: false))
+        logger.debug("stage started", metadata: ["stage": "\(s.rawValue)"])
+        ResourceUsage.resetPeak()
+        stageStarted = Date()
+        let value = try body()
+        return value
+    }
+
+    private func record(_ s: Stage, engine: String, cached: Bool) {
+        let seconds = Date().timeIntervalSince(stageStarted)
+        sidecar.stages[s.rawValue] = .init(engine: engine, seconds: (seconds * 1000).rounded() / 1000, peak_memory_bytes: ResourceUsage.peakBytes(), cached: cached)
+        progress(ProgressEvent(stage: s, fraction: 1, overall: overall(s, 1), finished: true))
+        logger.info("stage done", metadata: ["stage": "\(s.rawValue)", "seconds": "\(String(format: "%.3f", seconds))", "cached": "\(cached)"])
+    }
+
+    private func overall(_ s: Stage, _ fraction: Double) -> Double {
+        var total = 0.0
+        for stage in Stage.allCases {
+            if stage == s { return total + stage.weight * fraction }
+            total += stage.weight
+        }
+        return total
+    }
+
+    private func writeSidecar() {
+        do { try sidecar.write(to: pipeline.options.outbox) } catch {
+            logger.warning("cannot write sidecar", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: the render
+
+    private func render(_ manifest: JobManifest) throws(PipelineError) {
+        let sampleRate = EncoderSettings.audioSampleRate
+
+        // Speech: one narration per scene, cached by text + voice + engine.
+        let narrations = try stage(.speech) { () throws(PipelineError) -> [Narration] in
+            var result: [Narration] = []
+            var hits = 0
+            for (i, scene) in manifest.scenes.enumerated() {
+                if isCancelled() { throw PipelineError.cancelled }
+                let key = StageCache.key(["speech", speech.identity.description, scene.narration, "\(manifest.voice)"])
+                if let cached = loadNarration(key) {
+                    result.append(cached); hits += 1
+                } else {
+                    do {
+                        let n = try speech.synthesize(scene.narration, voice: manifest.voice)
+                        storeNarration(n, key: key)
+                        result.append(n)
+                    } catch { throw PipelineError(error, stage: "speech") }
+                }
+                progress(ProgressEvent(stage: .speech, fraction: Double(i + 1) / Double(manifest.scenes.count), overall: overall(.speech, Double(i + 1) / Double(manifest.scenes.count)), finished: false))
+            }
+            record(.speech, engine: speech.identity.description, cached: hits == manifest.scenes.count)
+            return result
+        }
+        sidecar.engines["speech"] = speech.identity.description
+
+        let timeline = Timeline(manifest: manifest, narrationDurations: narrations.map(\.duration))
+        sidecar.duration_s = timeline.duration
+
+        // Visuals: the procedural engine describes each scene as a filter chain; compose draws it.
+        let sources = try stage(.visuals) { () throws(PipelineError) -> [VisualSource] in
+            var sources: [VisualSource] = []
+            for (i, scene) in manifest.scenes.enumerated() {
+                guard scene.visuals.engine == .procedural else {
+                    throw PipelineError(code: "visuals.engine_unavailable", message: "scene \(i) asks for visuals engine \"\(scene.visuals.engine.rawValue)\", which this build cannot run yet; use engine: procedural", field: "scenes[\(i)].visuals.engine", stage: "visuals")
+                }
+                let overlap = i < manifest.scenes.count - 1 ? timeline.transitionFrames : 0
+                let canvas = SceneCanvas(index: i, width: manifest.output.width, height: manifest.output.height, fps: manifest.output.fps,
+                                         frames: timeline.scenes[i].frames + overlap, prompt: scene.prompt, image: scene.image,
+                                         visuals: scene.visuals, jobSeed: manifest.seed)
+                do { sources.append(try visuals.source(for: canvas, output: "s\(i)")) } catch { throw PipelineError(error, stage: "visuals") }
+            }
+            record(.visuals, engine: visuals.identity.description, cached: false)
+            return sources
+        }
+        sidecar.engines["visuals"] = visuals.identity.description
+
+        // Music: one bed for the whole job.
+        let totalSamples = timeline.totalFrames * sampleRate / timeline.fps
+        let bed = try stage(.music) { () throws(PipelineError) -> [Float] in
+            let engine: MusicEngine?
+            switch manifest.music.engine {
+            case .procedural: engine = ProceduralMusic()
+            case .file: engine = FileMusic()
+            case .none: engine = nil
+            case .musicgen:
+                throw PipelineError(code: "music.engine_unavailable", message: "music engine \"musicgen\" is not available in this build yet; use engine: procedural or file", field: "music.engine", stage: "music")
+            }
+            guard let engine else {
+                record(.music, engine: "none", cached: false)
+                return [Float](repeating: 0, count: totalSamples * 2)
+            }
+            sidecar.engines["music"] = engine.identity.description
+            let fileStamp = manifest.music.file.map { path in
+                let attrs = try? FileManager.default.attributesOfItem(atPath: path)
+                return "\(path)|\(attrs?[.size] ?? 0)|\((attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+            } ?? ""
+            let key = StageCache.key(["music", engine.identity.description, "\(manifest.music)", fileStamp, "\(manifest.seed)", "\(totalSamples)"])
+            if let data = cache.read(stage: "music", key: key, ext: "f32") {
+                record(.music, engine: engine.identity.description, cached: true)
+                return [Float](rawData: data)
+            }
+            do {
+                let samples = try engine.bed(frames: totalSamples, sampleRate: sampleRate, music: manifest.music, seed: manifest.seed)
+                cache.write(samples.rawData, stage: "music", key: key, ext: "f32")
+                record(.music, engine: engine.identity.description, cached: false)
+                return samples
+            } catch { throw PipelineError(error, stage: "music") }
+        }
+
+        // Compose: mix, captions, draw + encode.
+        let name = sidecar.name
+        let outbox = pipeline.options.outbox
+        let cues = Captions.cues(for: narrations, timeline: timeline)
+        let videoTemp = work.appendingPathComponent("video.mp4")
+        let posterTemp = work.appendingPathComponent("poster.jpg")
+        let srtTemp = work.appendingPathComponent("captions.srt")
+        try stage(.compose) { () throws(PipelineError) in
+            var voice = [Float](repeating: 0, count: totalSamples)
+            for (i, n) in narrations.enumerated() {
+                let resampled: [Float]
+                do { resampled = try Resampler.resampleMono(n.samples, from: n.sampleRate, to: sampleRate) } catch { throw PipelineError(error, stage: "compose") }
+                let start = Int((timeline.start(of: i) + timeline.scenes[i].narrationOffset) * Double(sampleRate))
+                for (k, s) in resampled.enumerated() where start + k < voice.count { voice[start + k] += s }
+            }
+            var audio = AudioMix.duck(voice: voice, bed: bed, sampleRate: sampleRate, bedGain: Float(manifest.music.volume))
+            AudioMix.normalize(&audio, sampleRate: sampleRate)
+
+            var assPath: String?
+            if manifest.captions.mode == .burn && !cues.isEmpty {
+                let position: ASSScript.Position = switch manifest.captions.position { case .bottom: .bottom; case .middle: .middle; case .top: .top }
+                let ass = ASSScript.document(cues: cues, width: manifest.output.width, height: manifest.output.height, fontSize: manifest.captions.size, position: position)
+                let url = work.appendingPathComponent("captions.ass")
+                do { try Data(ass.utf8).write(to: url) } catch { throw PipelineError(code: "io.work", message: "cannot write captions: \(error.localizedDescription)", stage: "compose") }
+                assPath = url.path
+            }
+            let graph = VideoGraph.assemble(sources: sources, timeline: timeline, assFile: assPath)
+            let settings: EncoderSettings = switch manifest.output.quality {
+            case .draft: EncoderSettings(preset: "ultrafast", crf: 28)
+            case .standard: EncoderSettings(preset: "veryfast", crf: 23)
+            case .high: EncoderSettings(preset: "medium", crf: 20)
+            }
+            let spec = CompositionSpec(outputPath: videoTemp.path, width: manifest.output.width, height: manifest.output.height,
+                                       fps: manifest.output.fps, frameCount: timeline.totalFrames, videoGraph: graph.graph,
+                                       images: graph.images, audio: audio, encoder: settings,
+                                       posterFrame: min(timeline.totalFrames - 1, max(0, Int(Timeline.leadIn * Double(manifest.output.fps) / 2))),
+                                       posterPath: posterTemp.path, embeddedCaptions: manifest.captions.mode == .embed ? cues : [])
+            do {
+                _ = try Composer.compose(spec, progress: { [self] f in
+                    progress(ProgressEvent(stage: .compose, fraction: f, overall: overall(.compose, f), finished: false))
+                }, shouldContinue: { [self] in !isCancelled() })
+            } catch {
+                if isCancelled() { throw PipelineError.cancelled }
+                throw PipelineError(error, stage: "compose")
+            }
+            do { try Data(SRT.document(cues: cues).utf8).write(to: srtTemp) } catch {
+                throw PipelineError(code: "io.work", message: "cannot write captions: \(error.localizedDescription)", stage: "compose")
+            }
+            record(.compose, engine: "libx264 \(settings.preset) crf \(settings.crf) + aac", cached: false)
+        }
+
+        // Publish: captions and poster first, the video last, each by rename.
+        try stage(.publish) { () throws(PipelineError) in
+            do {
+                if manifest.captions.mode != .off {
+                    try AtomicFile.publish(srtTemp, as: outbox.appendingPathComponent(name + ".srt"))
+                    sidecar.outputs.captions = name + ".srt"
+                }
+                try AtomicFile.publish(posterTemp, as: outbox.appendingPathComponent(name + ".jpg"))
+                sidecar.outputs.poster = name + ".jpg"
+                try AtomicFile.publish(videoTemp, as: outbox.appendingPathComponent(name + ".mp4"))
+                sidecar.outputs.video = name + ".mp4"
+            } catch {
+                throw PipelineError(code: "io.publish", message: "cannot publish outputs to \(outbox.path): \(error.localizedDescription)", stage: "publish")
+            }
+            record(.publish, engine: "rename", cached: false)
+        }
+    }
+
+    // MARK: narration cache
+
+    private func loadNarration(_ key: String) -> Narration? {
+        guard let meta = cache.read(stage: "speech", key: key, ext: "json"),
+              let samples = cache.read(stage: "speech", key: key, ext: "f32"),
+              let header = try? JSONDecoder().decode(NarrationHeader.self, from: meta) else { return nil }
+        return Narration(sampleRate: header.sampleRate, samples: [Float](rawData: samples), words: header.words)
+    }
+
+    private func storeNarration(_ n: Narration, key: String) {
+        cache.write(n.samples.rawData, stage: "speech", key: key, ext: "f32")
+        if let meta = try? JSONEncoder().encode(NarrationHeader(sampleRate: n.sampleRate, words: n.words)) {
+            cache.write(meta, stage: "speech", key: key, ext: "json")
+        }
+    }
+
+    struct NarrationHeader: Codable {
+        var sampleRate: Int
+        var words: [Narration.Word]
+    }
+}
+
+/// Peak resident memory per stage, from the kernel's high-water mark (reset at each stage start).
+enum ResourceUsage {
+    static func resetPeak() {
+        // Writing 5 to clear_refs resets VmHWM (Linux >= 4.0); harmless where it is refused.
+        if let fd = fopen("/proc/self/clear_refs", "w") { fputs("5", fd); fclose(fd) }
+    }
+
+    static func peakBytes() -> Int64 {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = line.split(separator: " ").compactMap { Int64($0) }.first ?? 0
+            return kb * 1024
+        }
+        return 0
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Manifest
+
+public protocol MusicEngine: Sendable {
+    var identity: EngineIdentity { get }
+    /// One bed for the whole job: interleaved stereo Float at `sampleRate`, exactly `frames` long per channel.
+    func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64) throws(EngineError) -> [Float]
+}
+
+enum Fades {
+    /// Fades both ends of an interleaved stereo buffer (equal-power curve).
+    static func apply(_ samples: inout [Float], sampleRate: Int, fadeIn: Double, fadeOut: Double) {
+        let frames = samples.count / 2
+        let inN = min(frames / 2, Int(fadeIn * Double(sampleRate)))
+        let outN = min(frames / 2, Int(fadeOut * Double(sampleRate)))
+        for i in 0..<inN {
+            let g = Float(sin(Double.pi / 2 * Double(i) / Double(inN)))
+            samples[2 * i] *= g; samples[2 * i + 1] *= g
+        }
+        for i in 0..<outN {
+            let g = Float(sin(Double.pi / 2 * Double(i) / Double(outN)))
+            let k = frames - 1 - i
+            samples[2 * k] *= g; samples[2 * k + 1] *= g
+        }
+    }
+}
+
+/// The user's own track, looped or trimmed to the job's length.
+public struct FileMusic: MusicEngine {
+    public init() {}
+    public var identity: EngineIdentity { EngineIdentity(name: "file", version: "1") }
+
+    public func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64) throws(EngineError) -> [Float] {
+        guard let path = music.file else { throw EngineError(code: "music.missing_file", message: "music engine `file` needs music.file", field: "music.file") }
+        let source: [Float]
+        do { source = try MediaDecode.audio(path, sampleRate: sampleRate) } catch {
+            throw EngineError(code: "music.unreadable", message: "cannot read the music file \(path): \(error)", field: "music.file")
+        }
+        guard source.count >= 2 else { throw EngineError(code: "music.unreadable", message: "the music file \(path) holds no audio", field: "music.file") }
+        var out = [Float](repeating: 0, count: frames * 2)
+        let n = source.count
+        // Loop with a short crossfade at each seam so the repeat does not click.
+        let seam = min(n / 4, sampleRate / 10) & ~1
+        var pos = 0
+        for i in stride(from: 0, to: out.count, by: 1) {
+            out[i] = source[pos]
+            pos += 1
+            if pos >= n { pos = seam }
+        }
+        Fades.apply(&out, sampleRate: sampleRate, fadeIn: 0.5, fadeOut: 2)
+        return out
+    }
+}

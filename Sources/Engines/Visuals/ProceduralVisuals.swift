@@ -1,0 +1,108 @@
+import Foundation
+import Manifest
+
+/// The embedded picture engine. A scene image gets a slow Ken Burns move (zoompan); a scene without
+/// one gets a moving gradient whose palette comes from its prompt and whose layout comes from its seed.
+/// Everything is drawn by libavfilter; this type only writes the graph.
+public struct ProceduralVisuals: VisualsEngine {
+    public init() {}
+
+    public var identity: EngineIdentity { EngineIdentity(name: "procedural", version: "1") }
+
+    public func source(for scene: SceneCanvas, output label: String) throws(EngineError) -> VisualSource {
+        var rng = SeededRandom(seed: scene.seed)
+        let seconds = Double(scene.frames) / Double(scene.fps)
+        if let image = scene.image {
+            let input = "img\(scene.index)"
+            // Work at 1.5x so the zoom never samples below the output's resolution.
+            let w = even(Double(scene.width) * 1.5), h = even(Double(scene.height) * 1.5)
+            let zoomIn = rng.unit() < 0.5
+            let zoom = 0.12 + 0.08 * rng.unit()
+            let panX = rng.unit() - 0.5, panY = (rng.unit() - 0.5) * 0.5
+            let n = max(1, scene.frames - 1)
+            let z = zoomIn ? "1+\(f(zoom))*on/\(n)" : "\(f(1 + zoom))-\(f(zoom))*on/\(n)"
+            let x = "(iw-iw/zoom)*(0.5+\(f(panX))*(on/\(n)-0.5))"
+            let y = "(ih-ih/zoom)*(0.5+\(f(panY))*(on/\(n)-0.5))"
+            let chain = "[\(input)]scale=\(w):\(h):force_original_aspect_ratio=increase:flags=bicubic,crop=\(w):\(h),setsar=1,"
+                + "zoompan=z='\(z)':x='\(x)':y='\(y)':d=\(scene.frames):s=\(scene.width)x\(scene.height):fps=\(scene.fps),"
+                + "format=yuv420p,setsar=1[\(label)]"
+            return VisualSource(chain: chain, images: [input: image])
+        }
+        // Gradients are smooth, so drawing them at a quarter size and scaling up looks the same and is ~10x cheaper.
+        let colors = Palette.colors(prompt: scene.prompt, style: scene.visuals.style, count: 3, rng: &rng)
+        let speed = 0.004 + 0.008 * rng.unit()
+        let sw = even(Double(scene.width) / 4), sh = even(Double(scene.height) / 4)
+        let colorArgs = colors.enumerated().map { "c\($0.offset)=0x\($0.element)" }.joined(separator: ":")
+        let chain = "gradients=s=\(sw)x\(sh):r=\(scene.fps):d=\(f(seconds + 1)):speed=\(f(speed)):nb_colors=\(colors.count):"
+            + "\(colorArgs):seed=\(rng.next() % 1_000_000),format=yuv420p,"
+            + "scale=\(scene.width):\(scene.height):flags=bilinear,trim=end_frame=\(scene.frames),setsar=1[\(label)]"
+        return VisualSource(chain: chain, images: [:])
+    }
+
+    private func even(_ v: Double) -> Int { Int((v / 2).rounded()) * 2 }
+    private func f(_ v: Double) -> String { String(format: "%.5f", v) }
+}
+
+/// Prompt words to a hue, so "a stormy ocean" reads blue and "autumn forest" reads amber.
+enum Palette {
+    static let hues: [(words: [String], hue: Double, light: Double)] = [
+        (["ocean", "sea", "water", "river", "lake", "rain", "blue", "wave", "storm"], 205, 0.45),
+        (["sky", "cloud", "air", "morning", "dawn"], 195, 0.6),
+        (["forest", "tree", "green", "garden", "nature", "leaf", "grass", "spring", "jungle"], 125, 0.4),
+        (["sunset", "fire", "warm", "desert", "autumn", "orange", "amber", "sand"], 25, 0.5),
+        (["sun", "gold", "light", "summer", "yellow", "bright"], 48, 0.55),
+        (["night", "space", "star", "galaxy", "dark", "moon", "cosmic", "universe"], 245, 0.22),
+        (["love", "rose", "flower", "pink", "heart", "bloom"], 335, 0.55),
+        (["snow", "winter", "ice", "frost", "cold", "mountain"], 200, 0.75),
+        (["city", "tech", "neon", "future", "robot", "digital", "data", "computer"], 285, 0.4),
+        (["earth", "soil", "wood", "coffee", "brown", "history", "old"], 30, 0.33),
+    ]
+
+    static func colors(prompt: String?, style: JobManifest.Style, count: Int, rng: inout SeededRandom) -> [String] {
+        let words = (prompt ?? "").lowercased().split { !$0.isLetter }.map(String.init)
+        var hue = rng.unit() * 360
+        var light = 0.45
+        // The first word of the prompt that names a palette wins: "autumn forest" is amber, "forest in autumn" green.
+        let match = words.lazy.compactMap { w in hues.first { $0.words.contains { w.hasPrefix($0) } } }.first
+        if let match {
+            hue = match.hue
+            light = match.light
+        } else if !words.isEmpty {
+            hue = Double(SeededRandom.hash(words.joined(separator: " ")) % 360)
+        }
+        var saturation: Double
+        switch style {
+        case .soft: saturation = 0.45
+        case .vivid: saturation = 0.85; light = min(0.6, light + 0.05)
+        case .dark: saturation = 0.5; light *= 0.45
+        case .mono: saturation = 0
+        }
+        return (0..<count).map { i in
+            let h = hue + (rng.unit() - 0.5) * 50 + Double(i) * 12
+            let l = min(0.9, max(0.05, light + (rng.unit() - 0.5) * 0.3))
+            return hex(hsl(h, saturation, l))
+        }
+    }
+
+    static func hsl(_ h: Double, _ s: Double, _ l: Double) -> (Double, Double, Double) {
+        let hh = (h.truncatingRemainder(dividingBy: 360) + 360).truncatingRemainder(dividingBy: 360) / 60
+        let c = (1 - abs(2 * l - 1)) * s
+        let x = c * (1 - abs(hh.truncatingRemainder(dividingBy: 2) - 1))
+        let m = l - c / 2
+        let (r, g, b): (Double, Double, Double)
+        switch Int(hh) {
+        case 0: (r, g, b) = (c, x, 0)
+        case 1: (r, g, b) = (x, c, 0)
+        case 2: (r, g, b) = (0, c, x)
+        case 3: (r, g, b) = (0, x, c)
+        case 4: (r, g, b) = (x, 0, c)
+        default: (r, g, b) = (c, 0, x)
+        }
+        return (r + m, g + m, b + m)
+    }
+
+    static func hex(_ rgb: (Double, Double, Double)) -> String {
+        let v = [rgb.0, rgb.1, rgb.2].map { Int((min(1, max(0, $0)) * 255).rounded()) }
+        return String(format: "%02X%02X%02X", v[0], v[1], v[2])
+    }
+}

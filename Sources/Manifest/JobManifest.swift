@@ -1,0 +1,114 @@
+import Foundation
+
+/// A validated manifest with every default resolved: what the pipeline plans from.
+/// Asset paths are absolute and already checked to lie inside the manifest's folder.
+public struct JobManifest: Sendable, Equatable, Codable {
+    public var name: String
+    public var title: String?
+    public var seed: UInt64
+    public var output: Output
+    public var voice: Voice
+    public var visuals: Visuals
+    public var music: Music
+    public var captions: Captions
+    public var transitions: Transitions
+    public var scenes: [Scene]
+
+    public struct Output: Sendable, Equatable, Codable {
+        public var width: Int
+        public var height: Int
+        public var fps: Int
+        public var quality: Quality
+    }
+
+    public enum Quality: String, Sendable, Codable, CaseIterable {
+        case draft, standard, high
+    }
+
+    public struct Voice: Sendable, Equatable, Codable {
+        public enum Engine: String, Sendable, Codable, CaseIterable { case espeak, piper }
+        public var engine: Engine
+        /// espeak-ng voice name (e.g. `en-us`); ignored by model voices.
+        public var voice: String
+        public var pack: String?
+        /// Speaking speed, 1 = the engine's normal speed.
+        public var rate: Double
+        /// Pitch factor, 1 = the voice's normal pitch.
+        public var pitch: Double
+        /// Narration gain before mixing, 1 = unchanged.
+        public var volume: Double
+    }
+
+    public struct Visuals: Sendable, Equatable, Codable {
+        public enum Engine: String, Sendable, Codable, CaseIterable { case procedural, diffusion }
+        public var engine: Engine
+        public var style: Style
+        public var pack: String?
+        public var steps: Int?
+        public var guidance: Double?
+        public var seed: UInt64?
+    }
+
+    public enum Style: String, Sendable, Codable, CaseIterable {
+        case soft, vivid, dark, mono
+    }
+
+    public struct Music: Sendable, Equatable, Codable {
+        public enum Engine: String, Sendable, Codable, CaseIterable { case procedural, file, musicgen, none }
+        public var engine: Engine
+        public var mood: Mood
+        public var prompt: String?
+        /// Bed level under the narration, 0...1.
+        public var volume: Double
+        /// Absolute path of the user's audio file (engine `file`).
+        public var file: String?
+        public var pack: String?
+    }
+
+    public enum Mood: String, Sendable, Codable, CaseIterable {
+        case calm, uplifting, dramatic, mysterious, playful, melancholy
+    }
+
+    public struct Captions: Sendable, Equatable, Codable {
+        public enum Mode: String, Sendable, Codable, CaseIterable { case burn, embed, sidecar, off }
+        public enum Position: String, Sendable, Codable, CaseIterable { case bottom, middle, top }
+        public var mode: Mode
+        /// Font size in pixels at the output height.
+        public var size: Int
+        public var position: Position
+    }
+
+    public struct Transitions: Sendable, Equatable, Codable {
+        public enum Kind: String, Sendable, Codable, CaseIterable { case cut, crossfade }
+        public var kind: Kind
+        public var duration: Double
+    }
+
+    public struct Scene: Sendable, Equatable, Codable {
+        public var narration: String
+        public var prompt: String?
+        /// Absolute path of the scene image, inside the manifest's folder.
+        public var image: String?
+        /// Extra seconds of picture after the narration.
+        public var pause: Double
+        /// A scene may override the job's visuals.
+        public var visuals: Visuals
+    }
+}
+
+/// Limits that keep a typo from asking for a 100,000-pixel video.
+public enum ManifestLimits {
+    public static let dimension = 64...3840
+    public static let fps = 1...60
+    public static let scenes = 1...500
+    public static let narrationCharacters = 1...5000
+    public static let pause = 0.0...30.0
+    public static let rate = 0.5...2.0
+    public static let pitch = 0.5...2.0
+    public static let voiceVolume = 0.0...2.0
+    public static let musicVolume = 0.0...1.0
+    public static let captionSize = 8...200
+    public static let transition = 0.0...3.0
+    public static let steps = 1...200
+    public static let guidance = 0.0...30.0
+}

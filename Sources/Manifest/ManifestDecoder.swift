@@ -1,0 +1,248 @@
+import Foundation
+
+/// Gives a `DocNode` tree its meaning: field by field, with defaults and limits.
+struct ManifestDecoder {
+    var reader: Reader
+    let base: String
+
+
+    mutating func decode(_ doc: DocNode, name: String) -> JobManifest? {
+        guard let top = reader.mapping(doc, "", allowed: ManifestFields.top) else { return nil }
+        if let v = top["version"] { _ = reader.int(v, "version", range: 1...1) }
+        let title = reader.string(top["title"], "title")
+        let seed = reader.seed(top["seed"], "seed") ?? 1
+        let output = decodeOutput(top["output"])
+        let voice = decodeVoice(top["voice"])
+        let visuals = decodeVisuals(top["visuals"], "visuals", inherited: nil)
+        let music = decodeMusic(top["music"])
+        let captions = decodeCaptions(top["captions"], height: output.height)
+        let transitions = decodeTransitions(top["transitions"])
+        let scenes = decodeScenes(top["scenes"], visuals: visuals, root: doc)
+        return JobManifest(name: name, title: title, seed: seed, output: output, voice: voice, visuals: visuals, music: music,
+                           captions: captions, transitions: transitions, scenes: scenes)
+    }
+
+    private mutating func decodeOutput(_ node: DocNode?) -> JobManifest.Output {
+        var out = JobManifest.Output(width: 1280, height: 720, fps: 30, quality: .standard)
+        guard let node, let m = reader.mapping(node, "output", allowed: ManifestFields.output) else { return out }
+        let width = reader.int(m["width"], "output.width", range: ManifestLimits.dimension)
+        let height = reader.int(m["height"], "output.height", range: ManifestLimits.dimension)
+        if let aspectNode = m["aspect"], let aspect = reader.string(aspectNode, "output.aspect") {
+            if let (aw, ah) = ManifestFields.aspects[aspect] {
+                if width != nil && height != nil {
+                    reader.fail(.invalidValue, "output.aspect", aspectNode, expected: "either aspect or both width and height, not all three")
+                } else if let width {
+                    out.width = width; out.height = Self.even(Double(width) * Double(ah) / Double(aw))
+                } else if let height {
+                    out.height = height; out.width = Self.even(Double(height) * Double(aw) / Double(ah))
+                } else if aw >= ah {
+                    // Without a size the short side is 720 pixels: 16:9 is 1280x720, 9:16 is 720x1280.
+                    out.height = 720; out.width = Self.even(720 * Double(aw) / Double(ah))
+                } else {
+                    out.width = 720; out.height = Self.even(720 * Double(ah) / Double(aw))
+                }
+            } else {
+                reader.fail(.invalidValue, "output.aspect", aspectNode, expected: "one of " + ManifestFields.aspects.keys.sorted().joined(separator: ", "))
+            }
+        } else {
+            if let width { out.width = width }
+            if let height { out.height = height }
+        }
+        for (field, value) in [("output.width", out.width), ("output.height", out.height)] where value % 2 != 0 {
+            reader.fail(.invalidValue, field, m[String(field.dropFirst(7))], found: String(value), expected: "an even number of pixels (H.264 4:2:0 needs it)")
+        }
+        if !ManifestLimits.dimension.contains(out.width) || !ManifestLimits.dimension.contains(out.height) {
+            reader.fail(.outOfRange, "output.aspect", m["aspect"], found: "\(out.width)x\(out.height)", expected: "each side from 64 to 3840 pixels")
+        }
+        if let fps = reader.int(m["fps"], "output.fps", range: ManifestLimits.fps) { out.fps = fps }
+        if let q = reader.choice(m["quality"], "output.quality", JobManifest.Quality.self) { out.quality = q }
+        return out
+    }
+
+    static func even(_ v: Double) -> Int { Int((v / 2).rounded()) * 2 }
+
+    private mutating func decodeVoice(_ node: DocNode?) -> JobManifest.Voice {
+        var voice = JobManifest.Voice(engine: .espeak, voice: "en-us", pack: nil, rate: 1, pitch: 1, volume: 1)
+        guard let node, let m = reader.mapping(node, "voice", allowed: ManifestFields.voice) else { return voice }
+        if let e = reader.choice(m["engine"], "voice.engine", JobManifest.Voice.Engine.self) { voice.engine = e }
+        if let v = reader.string(m["voice"], "voice.voice") { voice.voice = v }
+        voice.pack = reader.string(m["pack"], "voice.pack")
+        if voice.engine == .piper && voice.pack == nil { voice.pack = "joe-medium" }
+        if let r = reader.double(m["rate"], "voice.rate", range: ManifestLimits.rate) { voice.rate = r }
+        if let p = reader.double(m["pitch"], "voice.pitch", range: ManifestLimits.pitch) { voice.pitch = p }
+        if let v = reader.double(m["volume"], "voice.volume", range: ManifestLimits.voiceVolume) { voice.volume = v }
+        return voice
+    }
+
+    private mutating func decodeVisuals(_ node: DocNode?, _ path: String, inherited: JobManifest.Visuals?) -> JobManifest.Visuals {
+        var visuals = inherited ?? JobManifest.Visuals(engine: .procedural, style: .soft, pack: nil, steps: nil, guidance: nil, seed: nil)
+        guard let node, let m = reader.mapping(node, path, allowed: ManifestFields.visuals) else { return visuals }
+        if let e = reader.choice(m["engine"], path + ".engine", JobManifest.Visuals.Engine.self) {
+            if e != visuals.engine { visuals.pack = nil }
+            visuals.engine = e
+        }
+        if let s = reader.choice(m["style"], path + ".style", JobManifest.Style.self) { visuals.style = s }
+        if let p = reader.string(m["pack"], path + ".pack") { visuals.pack = p }
+        if let s = reader.int(m["steps"], path + ".steps", range: ManifestLimits.steps) { visuals.steps = s }
+        if let g = reader.double(m["guidance"], path + ".guidance", range: ManifestLimits.guidance) { visuals.guidance = g }
+        if let s = reader.seed(m["seed"], path + ".seed") { visuals.seed = s }
+        if visuals.engine == .diffusion && visuals.pack == nil {
+            reader.fail(.missingField, path + ".pack", node, found: "engine diffusion without a pack", expected: "the name of an installed video pack (see `prostudio models list`)")
+        }
+        return visuals
+    }
+
+    private mutating func decodeMusic(_ node: DocNode?) -> JobManifest.Music {
+        var music = JobManifest.Music(engine: .procedural, mood: .calm, prompt: nil, volume: 0.25, file: nil, pack: nil)
+        guard let node else { return music }
+        if case .scalar(let text, _) = node.value, ["none", "off"].contains(text.lowercased()) {
+            music.engine = .none
+            return music
+        }
+        guard let m = reader.mapping(node, "music", allowed: ManifestFields.music) else { return music }
+        let explicit = reader.choice(m["engine"], "music.engine", JobManifest.Music.Engine.self)
+        if let mood = reader.choice(m["mood"], "music.mood", JobManifest.Mood.self) { music.mood = mood }
+        music.prompt = reader.string(m["prompt"], "music.prompt")
+        if let v = reader.double(m["volume"], "music.volume", range: ManifestLimits.musicVolume) { music.volume = v }
+        music.pack = reader.string(m["pack"], "music.pack")
+        if let fileNode = m["file"], let file = reader.string(fileNode, "music.file") {
+            music.file = resolveAsset(file, "music.file", fileNode, kinds: ["wav", "mp3", "flac", "ogg", "oga", "opus", "m4a", "aac"])
+        }
+        music.engine = explicit ?? (m["file"] != nil ? .file : .procedural)
+        if music.engine == .file && m["file"] == nil {
+            reader.fail(.missingField, "music.file", node, found: "engine file without a file", expected: "a path to an audio file next to the manifest")
+        }
+        if music.engine == .musicgen && music.pack == nil {
+            reader.fail(.missingField, "music.pack", node, found: "engine musicgen without a pack", expected: "the name of an installed music pack (see `prostudio models list`)")
+        }
+        return music
+    }
+
+    private mutating func decodeCaptions(_ node: DocNode?, height: Int) -> JobManifest.Captions {
+        var captions = JobManifest.Captions(mode: .burn, size: max(12, height / 16), position: .bottom)
+        guard let node else { return captions }
+        if case .scalar = node.value {
+            if let mode = reader.choice(node, "captions", JobManifest.Captions.Mode.self) { captions.mode = mode }
+            return captions
+        }
+        guard let m = reader.mapping(node, "captions", allowed: ManifestFields.captions) else { return captions }
+        if let mode = reader.choice(m["mode"], "captions.mode", JobManifest.Captions.Mode.self) { captions.mode = mode }
+        if let size = reader.int(m["size"], "captions.size", range: ManifestLimits.captionSize) { captions.size = size }
+        if let p = reader.choice(m["position"], "captions.position", JobManifest.Captions.Position.self) { captions.position = p }
+        return captions
+    }
+
+    private mutating func decodeTransitions(_ node: DocNode?) -> JobManifest.Transitions {
+        var t = JobManifest.Transitions(kind: .cut, duration: 0.5)
+        guard let node else { return t }
+        if case .scalar = node.value {
+            if let kind = reader.choice(node, "transitions", JobManifest.Transitions.Kind.self) { t.kind = kind }
+            return t
+        }
+        guard let m = reader.mapping(node, "transitions", allowed: ManifestFields.transitions) else { return t }
+        if let kind = reader.choice(m["type"], "transitions.type", JobManifest.Transitions.Kind.self) { t.kind = kind }
+        if let d = reader.double(m["duration"], "transitions.duration", range: ManifestLimits.transition, unit: " seconds") { t.duration = d }
+        return t
+    }
+
+    private mutating func decodeScenes(_ node: DocNode?, visuals: JobManifest.Visuals, root: DocNode) -> [JobManifest.Scene] {
+        guard let node else {
+            reader.fail(.missingField, "scenes", root, found: "no scenes", expected: "a list of scenes, each with narration")
+            return []
+        }
+        guard case .list(let items) = node.value else {
+            reader.fail(.wrongType, "scenes", node, found: node.typeName, expected: "a list of scenes, each with narration")
+            return []
+        }
+        guard !items.isEmpty else {
+            reader.fail(.emptyScenes, "scenes", node, found: "an empty list", expected: "at least one scene")
+            return []
+        }
+        guard items.count <= ManifestLimits.scenes.upperBound else {
+            reader.fail(.outOfRange, "scenes", node, found: "\(items.count) scenes", expected: "at most \(ManifestLimits.scenes.upperBound) scenes")
+            return []
+        }
+        var scenes: [JobManifest.Scene] = []
+        for (i, item) in items.enumerated() {
+            let path = "scenes[\(i)]"
+            // A bare string is a scene with only narration.
+            if case .scalar = item.value {
+                if let text = narration(item, path) {
+                    scenes.append(JobManifest.Scene(narration: text, prompt: nil, image: nil, pause: 0, visuals: visuals))
+                }
+                continue
+            }
+            guard let m = reader.mapping(item, path, allowed: ManifestFields.scene) else { continue }
+            guard let textNode = m["narration"] else {
+                reader.fail(.missingField, path + ".narration", item, found: "a scene without narration", expected: "the text to speak for this scene")
+                continue
+            }
+            let text = narration(textNode, path + ".narration")
+            let prompt = reader.string(m["prompt"], path + ".prompt")
+            var image: String?
+            if let imageNode = m["image"], let rel = reader.string(imageNode, path + ".image") {
+                image = resolveAsset(rel, path + ".image", imageNode, kinds: ["jpg", "jpeg", "png", "webp", "bmp"])
+            }
+            let pause = reader.double(m["pause"], path + ".pause", range: ManifestLimits.pause, unit: " seconds") ?? 0
+            let sceneVisuals = decodeVisuals(m["visuals"], path + ".visuals", inherited: visuals)
+            if let text {
+                scenes.append(JobManifest.Scene(narration: text, prompt: prompt, image: image, pause: pause, visuals: sceneVisuals))
+            }
+        }
+        return scenes
+    }
+
+    private mutating func narration(_ node: DocNode, _ path: String) -> String? {
+        guard let text = reader.string(node, path) else { return nil }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.count <= ManifestLimits.narrationCharacters.upperBound else {
+            reader.fail(.outOfRange, path, node, found: "\(trimmed.count) characters", expected: "at most \(ManifestLimits.narrationCharacters.upperBound) characters per scene (split it into scenes)")
+            return nil
+        }
+        return trimmed
+    }
+
+    /// Resolves an asset path inside the manifest's folder; anything that leads out of it is refused.
+    private mutating func resolveAsset(_ rel: String, _ path: String, _ node: DocNode, kinds: [String]) -> String? {
+        if rel.hasPrefix("/") || rel.hasPrefix("~") {
+            reader.fail(.pathEscape, path, node, expected: "a path relative to the manifest's folder")
+            return nil
+        }
+        let parts = rel.split(separator: "/", omittingEmptySubsequences: true)
+        if parts.contains("..") {
+            reader.fail(.pathEscape, path, node, expected: "a path inside the manifest's folder (no \"..\")")
+            return nil
+        }
+        let ext = (rel as NSString).pathExtension.lowercased()
+        guard kinds.contains(ext) else {
+            reader.fail(.invalidValue, path, node, expected: "a file ending in " + kinds.map { "." + $0 }.joined(separator: ", "))
+            return nil
+        }
+        let full = (base as NSString).appendingPathComponent(rel)
+        guard FileManager.default.fileExists(atPath: full) else {
+            reader.fail(.missingAsset, path, node, found: "no file at \(full)", expected: "the file next to the manifest")
+            return nil
+        }
+        // Symlinks are followed only while they stay inside the folder.
+        let realBase = URL(fileURLWithPath: base).resolvingSymlinksInPath().standardizedFileURL.path
+        let realFull = URL(fileURLWithPath: full).resolvingSymlinksInPath().standardizedFileURL.path
+        guard realFull.hasPrefix(realBase.hasSuffix("/") ? realBase : realBase + "/") else {
+            reader.fail(.pathEscape, path, node, found: "\"\(rel)\" (a link to \(realFull))", expected: "a file inside the manifest's folder")
+            return nil
+        }
+        return realFull
+    }
+}
+
+/// The fields each part of a manifest accepts. The JSON Schema in `schema/` is tested against these.
+public enum ManifestFields {
+    public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes"]
+    public static let output = ["width", "height", "aspect", "fps", "quality"]
+    public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume"]
+    public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed"]
+    public static let music = ["engine", "mood", "prompt", "volume", "file", "pack"]
+    public static let captions = ["mode", "size", "position"]
+    public static let transitions = ["type", "duration"]
+    public static let scene = ["narration", "prompt", "image", "pause", "visuals"]
+    public static let aspects: [String: (Int, Int)] = ["16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "4:5": (4, 5)]
+}

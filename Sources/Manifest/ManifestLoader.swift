@@ -1,0 +1,68 @@
+import Foundation
+
+/// Reads a manifest file (YAML, JSON, or a plain `.txt`/`.md` script), validates it, resolves defaults
+/// and assets, and returns a `JobManifest` or every problem found.
+public enum ManifestLoader {
+    public static let manifestExtensions = ["yaml", "yml", "json", "txt", "md"]
+
+    /// Loads `path`, a manifest file or a job folder holding one. `displayName` is how errors name the
+    /// file (defaults to `path` as given).
+    public static func load(path: String, displayName: String? = nil) throws(ManifestErrors) -> JobManifest {
+        let shown = displayName ?? path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw ManifestErrors(errors: [ManifestError(.unreadable, file: shown, field: nil, found: "no such file", expected: "a readable manifest file")])
+        }
+        if isDir.boolValue {
+            guard let inner = manifestInFolder(path) else {
+                throw ManifestErrors(errors: [ManifestError(.unreadable, file: shown, field: nil, found: "a folder with no manifest",
+                                                            expected: "a folder holding one manifest.yaml|.json|.txt|.md")])
+            }
+            let name = URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent
+            return try load(file: inner, shown: shown + "/" + (inner as NSString).lastPathComponent, name: name)
+        }
+        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        return try load(file: path, shown: shown, name: name)
+    }
+
+    /// The manifest inside a job folder: `manifest.*`, else the only manifest-like file.
+    public static func manifestInFolder(_ folder: String) -> String? {
+        let entries = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+        let candidates = entries.filter { !$0.hasPrefix(".") && manifestExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
+        if let m = candidates.first(where: { ($0 as NSString).deletingPathExtension == "manifest" }) { return folder + "/" + m }
+        let structured = candidates.filter { ["yaml", "yml", "json"].contains(($0 as NSString).pathExtension.lowercased()) }
+        if structured.count == 1 { return folder + "/" + structured[0] }
+        if candidates.count == 1 { return folder + "/" + candidates[0] }
+        return nil
+    }
+
+    static func load(file: String, shown: String, name: String) throws(ManifestErrors) -> JobManifest {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            throw ManifestErrors(errors: [ManifestError(.unreadable, file: shown, field: nil, found: "\(error.localizedDescription)", expected: "a readable manifest file")])
+        }
+        guard data.count <= 4 << 20 else {
+            throw ManifestErrors(errors: [ManifestError(.unreadable, file: shown, field: nil, found: "\(data.count) bytes", expected: "a manifest under 4 MiB")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ManifestErrors(errors: [ManifestError(.unreadable, file: shown, field: nil, found: "bytes that are not UTF-8", expected: "UTF-8 text")])
+        }
+        let base = (file as NSString).deletingLastPathComponent
+        let ext = (file as NSString).pathExtension.lowercased()
+        let doc: DocNode
+        switch ext {
+        case "yaml", "yml": doc = try DocumentParser.parseYAML(text, file: shown)
+        case "json": doc = try DocumentParser.parseJSON(data, file: shown)
+        case "txt", "md": doc = try PlainScript.document(text, markdown: ext == "md", file: shown)
+        default:
+            throw ManifestErrors(errors: [ManifestError(.unsupportedFormat, file: shown, field: nil, found: ext.isEmpty ? "no extension" : ".\(ext)",
+                                                        expected: "one of .yaml, .yml, .json, .txt, .md")])
+        }
+        var decoder = ManifestDecoder(reader: Reader(file: shown), base: base.isEmpty ? "." : base)
+        let manifest = decoder.decode(doc, name: name)
+        if let manifest, decoder.reader.errors.isEmpty { return manifest }
+        throw ManifestErrors(errors: decoder.reader.errors)
+    }
+}

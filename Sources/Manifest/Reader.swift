@@ -1,0 +1,123 @@
+/// Walks a `DocNode` tree, reading typed values and collecting precise errors instead of stopping
+/// at the first one, so a user sees every problem in one go.
+struct Reader {
+    let file: String
+    private(set) var errors: [ManifestError] = []
+
+    init(file: String) { self.file = file }
+
+    mutating func fail(_ code: ManifestError.Code, _ path: String, _ node: DocNode?, found: String? = nil, expected: String) {
+        errors.append(ManifestError(code, file: file, field: path.isEmpty ? nil : path, line: node?.line,
+                                    found: found ?? node?.shortDescription, expected: expected))
+    }
+
+    static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    /// A mapping with only `allowed` keys; unknown keys are errors with a did-you-mean.
+    mutating func mapping(_ node: DocNode, _ path: String, allowed: [String]) -> [String: DocNode]? {
+        guard case .map(let pairs) = node.value else {
+            fail(.wrongType, path, node, found: node.typeName, expected: "a mapping with fields \(allowed.joined(separator: ", "))")
+            return nil
+        }
+        var result: [String: DocNode] = [:]
+        for (key, value) in pairs {
+            if allowed.contains(key) {
+                result[key] = value
+            } else {
+                var expected = "one of \(allowed.joined(separator: ", "))"
+                if let guess = Self.closest(to: key, in: allowed) { expected += " (did you mean \"\(guess)\"?)" }
+                errors.append(ManifestError(.unknownField, file: file, field: Self.join(path, key), line: value.line,
+                                            found: "unknown field \"\(key)\"", expected: expected))
+            }
+        }
+        return result
+    }
+
+    mutating func string(_ node: DocNode?, _ path: String, nonEmpty: Bool = true) -> String? {
+        guard let node else { return nil }
+        let text: String
+        switch node.value {
+        case .scalar(let t, _): text = t
+        // A bare number where text is expected (a title like 1984) is what the user meant.
+        case .number(let v, let isInt): text = isInt ? String(Int(v)) : String(v)
+        default:
+            fail(.wrongType, path, node, found: node.typeName, expected: "a string")
+            return nil
+        }
+        if nonEmpty && text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            fail(.invalidValue, path, node, found: "an empty string", expected: "some text")
+            return nil
+        }
+        return text
+    }
+
+    mutating func double(_ node: DocNode?, _ path: String, range: ClosedRange<Double>, unit: String = "") -> Double? {
+        guard let node else { return nil }
+        guard case .number(let v, _) = node.value else {
+            fail(.wrongType, path, node, found: node.typeName, expected: "a number from \(range.lowerBound) to \(range.upperBound)\(unit)")
+            return nil
+        }
+        guard range.contains(v) else {
+            fail(.outOfRange, path, node, expected: "a number from \(range.lowerBound) to \(range.upperBound)\(unit)")
+            return nil
+        }
+        return v
+    }
+
+    mutating func int(_ node: DocNode?, _ path: String, range: ClosedRange<Int>) -> Int? {
+        guard let node else { return nil }
+        guard case .number(let v, let isInt) = node.value, isInt, v.magnitude < 9e15 else {
+            fail(.wrongType, path, node, found: node.typeName, expected: "a whole number from \(range.lowerBound) to \(range.upperBound)")
+            return nil
+        }
+        guard range.contains(Int(v)) else {
+            fail(.outOfRange, path, node, expected: "a whole number from \(range.lowerBound) to \(range.upperBound)")
+            return nil
+        }
+        return Int(v)
+    }
+
+    mutating func seed(_ node: DocNode?, _ path: String) -> UInt64? {
+        guard let node else { return nil }
+        guard case .number(let v, let isInt) = node.value, isInt, v >= 0, v < 9.007e15 else {
+            fail(.wrongType, path, node, found: node.typeName, expected: "a whole number from 0 to 9007199254740991")
+            return nil
+        }
+        return UInt64(v)
+    }
+
+    mutating func choice<E: RawRepresentable & CaseIterable>(_ node: DocNode?, _ path: String, _: E.Type) -> E? where E.RawValue == String {
+        guard let node, let text = string(node, path) else { return nil }
+        if let value = E(rawValue: text.lowercased()) { return value }
+        let names = E.allCases.map(\.rawValue)
+        var expected = "one of \(names.joined(separator: ", "))"
+        if let guess = Self.closest(to: text, in: names) { expected += " (did you mean \"\(guess)\"?)" }
+        fail(.invalidValue, path, node, expected: expected)
+        return nil
+    }
+
+    /// The candidate within edit distance 2 (or a third of the word), if any.
+    static func closest(to word: String, in candidates: [String]) -> String? {
+        let w = Array(word.lowercased())
+        var best: (String, Int)?
+        for c in candidates {
+            let d = editDistance(w, Array(c.lowercased()))
+            if d <= max(2, w.count / 3), d < (best?.1 ?? .max) { best = (c, d) }
+        }
+        return best?.0
+    }
+
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}

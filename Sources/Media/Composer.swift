@@ -1,0 +1,177 @@
+import CFFmpeg
+import Foundation
+
+/// What the composition stage hands to the media layer: a filter graph that draws the picture, the
+/// finished audio, and where to put the results.
+public struct CompositionSpec: Sendable {
+    public var outputPath: String
+    public var width: Int
+    public var height: Int
+    public var fps: Int
+    /// Exact number of video frames; the graph's output is cut or held to this.
+    public var frameCount: Int
+    /// A libavfilter graph whose output pad is labelled `[out]`; image inputs are labelled as in `images`.
+    public var videoGraph: String
+    /// Label -> image file, fed to the graph as one still frame each.
+    public var images: [String: String]
+    /// Interleaved stereo Float at 48 kHz.
+    public var audio: [Float]
+    public var encoder: EncoderSettings
+    /// Frame index to save as a JPEG poster, and where.
+    public var posterFrame: Int
+    public var posterPath: String?
+    /// Captions to embed as a mov_text track (`captions: embed`).
+    public var embeddedCaptions: [Cue]
+
+    public init(outputPath: String, width: Int, height: Int, fps: Int, frameCount: Int, videoGraph: String,
+                images: [String: String], audio: [Float], encoder: EncoderSettings, posterFrame: Int,
+                posterPath: String?, embeddedCaptions: [Cue] = []) {
+        self.outputPath = outputPath; self.width = width; self.height = height; self.fps = fps
+        self.frameCount = frameCount; self.videoGraph = videoGraph; self.images = images; self.audio = audio
+        self.encoder = encoder; self.posterFrame = posterFrame; self.posterPath = posterPath
+        self.embeddedCaptions = embeddedCaptions
+    }
+}
+
+/// A timed caption.
+public struct Cue: Sendable, Equatable, Codable {
+    public var start: Double
+    public var end: Double
+    public var text: String
+    public init(start: Double, end: Double, text: String) { self.start = start; self.end = end; self.text = text }
+}
+
+public struct EncoderSettings: Sendable, Equatable {
+    /// libx264 preset (ultrafast ... veryslow).
+    public var preset: String
+    public var crf: Int
+    public var audioBitrate: Int
+    public init(preset: String, crf: Int, audioBitrate: Int = 160_000) {
+        self.preset = preset; self.crf = crf; self.audioBitrate = audioBitrate
+    }
+    public static let audioSampleRate = 48_000
+}
+
+public struct CompositionReport: Sendable {
+    public var framesFromGraph: Int
+    public var framesWritten: Int
+    public var bytes: Int64
+}
+
+public enum Composer {
+    /// Draws, encodes and muxes one MP4 (H.264 + AAC, faststart). Blocking: call it off the cooperative pool.
+    public static func compose(_ spec: CompositionSpec, progress: (Double) -> Void = { _ in },
+                               shouldContinue: () -> Bool = { true }) throws(MediaError) -> CompositionReport {
+        let graph = try FilterGraph(spec: spec)
+        let muxer = try Muxer(spec: spec)
+        var poster: UnsafeMutablePointer<AVFrame>?
+        defer { av_frame_free(&poster) }
+
+        var frame = av_frame_alloc()
+        defer { av_frame_free(&frame) }
+        var last = av_frame_alloc()
+        defer { av_frame_free(&last) }
+        guard let frame, let last else { throw MediaError("allocate frame", detail: "out of memory") }
+
+        var written = 0
+        var fromGraph = 0
+        while written < spec.frameCount {
+            let got = try graph.next(into: frame)
+            if got {
+                fromGraph += 1
+                av_frame_unref(last)
+                av_frame_ref(last, frame)
+                av_frame_unref(frame)
+            } else if fromGraph == 0 {
+                throw MediaError("render video", detail: "the filter graph produced no frames")
+            }
+            // If the graph ends early (rounding in a source filter), hold the last frame.
+            last.pointee.pts = Int64(written)
+            if written == spec.posterFrame && spec.posterPath != nil { poster = av_frame_clone(last) }
+            try muxer.writeVideo(last)
+            written += 1
+            if written % 15 == 0 {
+                progress(Double(written) / Double(spec.frameCount))
+                if !shouldContinue() { throw MediaError("compose", path: spec.outputPath, detail: "stopped on request") }
+            }
+        }
+        try muxer.finish()
+        if let posterPath = spec.posterPath, let poster {
+            try JPEGWriter.write(poster, to: posterPath)
+        }
+        progress(1)
+        let size = (try? FileManager.default.attributesOfItem(atPath: spec.outputPath)[.size] as? Int64) ?? 0
+        return CompositionReport(framesFromGraph: fromGraph, framesWritten: written, bytes: size ?? 0)
+    }
+}
+
+/// Owns a configured libavfilter graph: image sources in, `[out]` yuv420p frames out.
+final class FilterGraph {
+    private var graph: UnsafeMutablePointer<AVFilterGraph>?
+    private let sink: UnsafeMutablePointer<AVFilterContext>
+
+    init(spec: CompositionSpec) throws(MediaError) {
+        graph = avfilter_graph_alloc()
+        guard let graph else { throw MediaError("allocate filter graph", detail: "out of memory") }
+        graph.pointee.nb_threads = 0
+
+        var sinkCtx: UnsafeMutablePointer<AVFilterContext>?
+        do {
+            try check(avfilter_graph_create_filter(&sinkCtx, avfilter_get_by_name("buffersink"), "out", nil, nil, graph), "create buffersink")
+        } catch { avfilter_graph_free(&self.graph); throw error }
+        sink = sinkCtx!
+
+        // Decode each still image and open a buffer source for it.
+        var sources: [(label: String, ctx: UnsafeMutablePointer<AVFilterContext>, frame: UnsafeMutablePointer<AVFrame>)] = []
+        defer { for s in sources { var f: UnsafeMutablePointer<AVFrame>? = s.frame; av_frame_free(&f) } }
+        do throws(MediaError) {
+            for (label, path) in spec.images.sorted(by: { $0.key < $1.key }) {
+                let image = try ImageDecoder.decode(path: path)
+                let args = "video_size=\(image.pointee.width)x\(image.pointee.height):pix_fmt=\(image.pointee.format):time_base=1/\(spec.fps):pixel_aspect=1/1"
+                var src: UnsafeMutablePointer<AVFilterContext>?
+                let ret = avfilter_graph_create_filter(&src, avfilter_get_by_name("buffer"), label, args, nil, graph)
+                if ret < 0 { var f: UnsafeMutablePointer<AVFrame>? = image; av_frame_free(&f); throw MediaError("create image source", path: path, code: ret) }
+                sources.append((label, src!, image))
+            }
+
+            // Link our sources and sink to the graph text's labelled pads.
+            var outputs: UnsafeMutablePointer<AVFilterInOut>? = nil
+            for s in sources {
+                let io = avfilter_inout_alloc()!
+                io.pointee.name = av_strdup(s.label)
+                io.pointee.filter_ctx = s.ctx
+                io.pointee.pad_idx = 0
+                io.pointee.next = outputs
+                outputs = io
+            }
+            var inputs: UnsafeMutablePointer<AVFilterInOut>? = avfilter_inout_alloc()
+            inputs!.pointee.name = av_strdup("out")
+            inputs!.pointee.filter_ctx = sink
+            inputs!.pointee.pad_idx = 0
+            inputs!.pointee.next = nil
+            let parsed = avfilter_graph_parse_ptr(graph, spec.videoGraph, &inputs, &outputs, nil)
+            avfilter_inout_free(&inputs)
+            avfilter_inout_free(&outputs)
+            try check(parsed, "parse video filter graph")
+            try check(avfilter_graph_config(graph, nil), "configure video filter graph")
+            for s in sources {
+                s.frame.pointee.pts = 0
+                try check(av_buffersrc_add_frame(s.ctx, s.frame), "feed image", path: spec.images[s.label])
+                try check(av_buffersrc_add_frame(s.ctx, nil), "close image source")
+            }
+        } catch {
+            avfilter_graph_free(&self.graph)
+            throw error
+        }
+    }
+
+    deinit { avfilter_graph_free(&graph) }
+
+    /// The next frame, or false at the end of the graph.
+    func next(into frame: UnsafeMutablePointer<AVFrame>) throws(MediaError) -> Bool {
+        let ret = av_buffersink_get_frame(sink, frame)
+        if ret == ps_averror_eof() { return false }
+        try check(ret, "render video frame")
+        return true
+    }
+}

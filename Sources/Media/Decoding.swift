@@ -1,0 +1,122 @@
+import CFFmpeg
+import Foundation
+
+/// An opened input file with one decoder: the shared part of reading images, video and audio back.
+final class InputFile {
+    private(set) var format: UnsafeMutablePointer<AVFormatContext>?
+    private(set) var codec: UnsafeMutablePointer<AVCodecContext>?
+    let streamIndex: Int32
+    let path: String
+
+    init(path: String, type: AVMediaType) throws(MediaError) {
+        self.path = path
+        var fmt: UnsafeMutablePointer<AVFormatContext>?
+        try check(avformat_open_input(&fmt, path, nil, nil), "open", path: path)
+        format = fmt
+        do {
+            try check(avformat_find_stream_info(fmt, nil), "read stream info", path: path)
+            var decoder: UnsafePointer<AVCodec>?
+            let index = av_find_best_stream(fmt, type, -1, -1, &decoder, 0)
+            try check(index, "find \(type == AVMEDIA_TYPE_AUDIO ? "audio" : "video") stream", path: path)
+            streamIndex = index
+            codec = avcodec_alloc_context3(decoder)
+            try check(avcodec_parameters_to_context(codec, fmt!.pointee.streams[Int(index)]!.pointee.codecpar), "configure decoder", path: path)
+            codec!.pointee.thread_count = 1
+            try check(avcodec_open2(codec, decoder, nil), "open decoder", path: path)
+        } catch {
+            avcodec_free_context(&codec)
+            avformat_close_input(&format)
+            throw error
+        }
+    }
+
+    deinit {
+        avcodec_free_context(&codec)
+        avformat_close_input(&format)
+    }
+
+    var stream: UnsafeMutablePointer<AVStream> { format!.pointee.streams[Int(streamIndex)]! }
+
+    /// Calls `body` with each decoded frame until it returns false or the file ends.
+    func forEachFrame(_ body: (UnsafeMutablePointer<AVFrame>) throws(MediaError) -> Bool) throws(MediaError) {
+        var packet = av_packet_alloc()
+        var frame = av_frame_alloc()
+        defer { av_packet_free(&packet); av_frame_free(&frame) }
+        var draining = false
+        while true {
+            if !draining {
+                let ret = av_read_frame(format, packet)
+                if ret == ps_averror_eof() {
+                    draining = true
+                    try check(avcodec_send_packet(codec, nil), "flush decoder", path: path)
+                } else {
+                    try check(ret, "read", path: path)
+                    defer { av_packet_unref(packet) }
+                    if packet!.pointee.stream_index != streamIndex { continue }
+                    let sent = avcodec_send_packet(codec, packet)
+                    if sent != ps_averror_eagain() { try check(sent, "decode", path: path) }
+                }
+            }
+            while true {
+                let ret = avcodec_receive_frame(codec, frame)
+                if ret == ps_averror_eagain() { break }
+                if ret == ps_averror_eof() { return }
+                try check(ret, "decode", path: path)
+                let more = try body(frame!)
+                av_frame_unref(frame)
+                if !more { return }
+            }
+        }
+    }
+}
+
+enum ImageDecoder {
+    /// The first picture of an image file, in its own pixel format. The caller frees it.
+    static func decode(path: String) throws(MediaError) -> UnsafeMutablePointer<AVFrame> {
+        let input = try InputFile(path: path, type: AVMEDIA_TYPE_VIDEO)
+        var result: UnsafeMutablePointer<AVFrame>?
+        try input.forEachFrame { frame throws(MediaError) in
+            result = av_frame_clone(frame)
+            return false
+        }
+        guard let result else { throw MediaError("decode image", path: path, detail: "the file holds no picture") }
+        return result
+    }
+}
+
+enum JPEGWriter {
+    /// Encodes one frame as a full-range JPEG at `path`.
+    static func write(_ frame: UnsafeMutablePointer<AVFrame>, to path: String) throws(MediaError) {
+        guard let codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG) else { throw MediaError("find encoder", detail: "no MJPEG encoder") }
+        var ctx = avcodec_alloc_context3(codec)
+        var converted = av_frame_alloc()
+        var packet = av_packet_alloc()
+        var sws: OpaquePointer?
+        defer { avcodec_free_context(&ctx); av_frame_free(&converted); av_packet_free(&packet); sws_freeContext(sws) }
+        let w = frame.pointee.width, h = frame.pointee.height
+        ctx!.pointee.width = w
+        ctx!.pointee.height = h
+        ctx!.pointee.pix_fmt = AV_PIX_FMT_YUVJ420P
+        ctx!.pointee.time_base = AVRational(num: 1, den: 1)
+        ctx!.pointee.flags |= Int32(AV_CODEC_FLAG_QSCALE)
+        ctx!.pointee.global_quality = 2 * 118 // FF_QP2LAMBDA * q: q=2 is near-lossless
+        try check(avcodec_open2(ctx, codec, nil), "open JPEG encoder")
+
+        // TV-range yuv420p to full-range yuvj420p, as JPEG viewers expect.
+        sws = sws_getContext(w, h, AVPixelFormat(frame.pointee.format), w, h, AV_PIX_FMT_YUVJ420P, SWS_BICUBIC, nil, nil, nil)
+        guard sws != nil else { throw MediaError("convert poster", detail: "unsupported pixel format") }
+        converted!.pointee.width = w
+        converted!.pointee.height = h
+        converted!.pointee.format = AV_PIX_FMT_YUVJ420P.rawValue
+        converted!.pointee.quality = 2 * 118
+        try check(av_frame_get_buffer(converted, 0), "allocate poster")
+        sws_scale(sws, ps_frame_data_array(frame).withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { $0 },
+                  ps_frame_linesize_array(frame), 0, h, ps_frame_data_array(converted), ps_frame_linesize_array(converted))
+        try check(avcodec_send_frame(ctx, converted), "encode poster")
+        try check(avcodec_receive_packet(ctx, packet), "encode poster")
+        let data = Data(bytes: packet!.pointee.data, count: Int(packet!.pointee.size))
+        do { try data.write(to: URL(fileURLWithPath: path)) } catch {
+            throw MediaError("write poster", path: path, detail: error.localizedDescription)
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+
+/// The status file beside each output (`NAME.json`): what a person or a script reads to learn how a
+/// job went. Field names are part of the contract in DESIGN.md.
+public struct Sidecar: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable { case queued, running, done, failed, rejected, cancelled }
+
+    public struct Outputs: Codable, Sendable, Equatable {
+        public var video: String?
+        public var captions: String?
+        public var poster: String?
+    }
+
+    public struct StageRecord: Codable, Sendable, Equatable {
+        public var engine: String
+        public var seconds: Double
+        public var peak_memory_bytes: Int64
+        public var cached: Bool
+    }
+
+    public struct ErrorInfo: Codable, Sendable, Equatable {
+        public var code: String
+        public var message: String
+        public var field: String?
+        public init(code: String, message: String, field: String?) { self.code = code; self.message = message; self.field = field }
+    }
+
+    public var name: String
+    public var job_id: String
+    public var state: State
+    public var stage: String?
+    public var progress: Double
+    public var title: String?
+    public var duration_s: Double?
+    public var seed: UInt64?
+    public var width: Int?
+    public var height: Int?
+    public var fps: Int?
+    public var outputs: Outputs
+    public var stages: [String: StageRecord]
+    /// Engine name -> identity (version, pack hash) for every engine the job used.
+    public var engines: [String: String]
+    public var error: ErrorInfo?
+    public var created_at: String
+    public var updated_at: String
+
+    public init(name: String, jobID: String, state: State) {
+        self.name = name
+        self.job_id = jobID
+        self.state = state
+        self.progress = 0
+        self.outputs = Outputs()
+        self.stages = [:]
+        self.engines = [:]
+        let now = Sidecar.timestamp()
+        created_at = now
+        updated_at = now
+    }
+
+    public static func timestamp(_ date: Date = Date()) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: date)
+    }
+
+    /// Replaces `DIR/NAME.json` atomically: readers see the old file or the new one, never half of one.
+    public func write(to directory: URL) throws {
+        var copy = self
+        copy.updated_at = Sidecar.timestamp()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try AtomicFile.write(try encoder.encode(copy), to: directory.appendingPathComponent(name + ".json"))
+    }
+
+    public static func read(_ url: URL) throws -> Sidecar {
+        try JSONDecoder().decode(Sidecar.self, from: Data(contentsOf: url))
+    }
+}
+
+/// Temp file + fsync + rename in the same folder.
+public enum AtomicFile {
+    public static func write(_ data: Data, to url: URL) throws {
+        let temp = temporaryURL(for: url)
+        guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.deletingLastPathComponent().path])
+        }
+        let handle = try FileHandle(forWritingTo: temp)
+        do {
+            try handle.write(contentsOf: data)
+            try handle.synchronize()
+            try handle.close()
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(at: temp)
+            throw error
+        }
+        try publish(temp, as: url)
+    }
+
+    /// `.NAME.EXT.tmp`: hidden and `.tmp`, so inbox watchers and directory listers skip it.
+    public static func temporaryURL(for url: URL) -> URL {
+        url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+    }
+
+    /// Renames a finished temp file over `url`, then syncs the folder so the rename survives a crash.
+    public static func publish(_ temp: URL, as url: URL) throws {
+        if rename(temp.path, url.path) != 0 {
+            let err = errno
+            try? FileManager.default.removeItem(at: temp)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path, NSLocalizedDescriptionKey: "rename failed: \(String(cString: strerror(err)))"])
+        }
+        let dir = open(url.deletingLastPathComponent().path, O_RDONLY)
+        if dir >= 0 { fsync(dir); close(dir) }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+@testable import Manifest
+
+struct ManifestTests {
+    @Test func yamlAndJSONGiveTheSameManifest() throws {
+        let dir = TempDir()
+        let yaml = dir.write("job.yaml", """
+        title: Same
+        seed: 42
+        output: {width: 640, height: 360, fps: 24, quality: draft}
+        voice: {engine: espeak, voice: en-gb, rate: 1.2}
+        music: {mood: dramatic, volume: 0.4}
+        captions: {mode: sidecar, size: 30, position: top}
+        transitions: {type: crossfade, duration: 0.8}
+        scenes:
+          - narration: One.
+            prompt: sea
+          - Two.
+        """)
+        let json = dir.write("job.json", """
+        {"title": "Same", "seed": 42, "output": {"width": 640, "height": 360, "fps": 24, "quality": "draft"},
+         "voice": {"engine": "espeak", "voice": "en-gb", "rate": 1.2}, "music": {"mood": "dramatic", "volume": 0.4},
+         "captions": {"mode": "sidecar", "size": 30, "position": "top"}, "transitions": {"type": "crossfade", "duration": 0.8},
+         "scenes": [{"narration": "One.", "prompt": "sea"}, "Two."]}
+        """)
+        let a = try ManifestLoader.load(path: yaml)
+        let b = try ManifestLoader.load(path: json)
+        #expect(a == b)
+        #expect(a.output == .init(width: 640, height: 360, fps: 24, quality: .draft))
+        #expect(a.voice.voice == "en-gb" && a.voice.rate == 1.2)
+        #expect(a.captions == .init(mode: .sidecar, size: 30, position: .top))
+        #expect(a.transitions == .init(kind: .crossfade, duration: 0.8))
+        #expect(a.scenes.map(\.narration) == ["One.", "Two."])
+        #expect(a.scenes[0].prompt == "sea")
+    }
+
+    @Test func defaultsAreFilledIn() throws {
+        let dir = TempDir()
+        let m = try ManifestLoader.load(path: dir.write("plain.yaml", "scenes: [Hello there.]\n"))
+        #expect(m.name == "plain")
+        #expect(m.output == .init(width: 1280, height: 720, fps: 30, quality: .standard))
+        #expect(m.voice.engine == .espeak && m.voice.voice == "en-us")
+        #expect(m.visuals.engine == .procedural)
+        #expect(m.music.engine == .procedural)
+        #expect(m.captions.mode == .burn)
+        #expect(m.transitions.kind == .cut)
+        #expect(m.seed == 1)
+    }
+
+    @Test(arguments: [("16:9", 1280, 720), ("9:16", 720, 1280), ("1:1", 720, 720), ("4:5", 720, 900)])
+    func aspectPresets(_ aspect: String, _ width: Int, _ height: Int) throws {
+        let dir = TempDir()
+        let m = try ManifestLoader.load(path: dir.write("a.yaml", "output: {aspect: \"\(aspect)\"}\nscenes: [hi]\n"))
+        #expect(m.output.width == width && m.output.height == height)
+    }
+
+    @Test func aspectWithHeight() throws {
+        let dir = TempDir()
+        let m = try ManifestLoader.load(path: dir.write("a.yaml", "output: {aspect: \"16:9\", height: 1080}\nscenes: [hi]\n"))
+        #expect(m.output.width == 1920 && m.output.height == 1080)
+    }
+
+    @Test func plainTextParagraphsBecomeScenes() throws {
+        let dir = TempDir()
+        let m = try ManifestLoader.load(path: dir.write("story.txt", "First paragraph,\nstill first.\n\nSecond one.\n\n\nThird.\n"))
+        #expect(m.scenes.map(\.narration) == ["First paragraph, still first.", "Second one.", "Third."])
+        #expect(m.name == "story")
+    }
+
+    @Test func markdownTitleImagesAndFormatting() throws {
+        let dir = TempDir()
+        dir.write("pics/cat.png", "png")
+        let m = try ManifestLoader.load(path: dir.write("story.md", """
+        # The Cat
+
+        ![a cat](pics/cat.png)
+        A **very** [good](https://example.com) cat.
+
+        ## Part two
+        - The end.
+        """))
+        #expect(m.title == "The Cat")
+        #expect(m.scenes.count == 2)
+        #expect(m.scenes[0].narration == "A very good cat.")
+        #expect(m.scenes[0].image?.hasSuffix("/pics/cat.png") == true)
+        #expect(m.scenes[1].narration == "The end.")
+    }
+
+    @Test func jobFolderUsesItsManifestAndFolderName() throws {
+        let dir = TempDir()
+        dir.write("trip/manifest.yaml", "scenes:\n  - narration: hi\n    image: a.png\n")
+        dir.write("trip/a.png", "png")
+        let m = try ManifestLoader.load(path: dir.url.appendingPathComponent("trip").path)
+        #expect(m.name == "trip")
+        #expect(m.scenes[0].image?.hasSuffix("/trip/a.png") == true)
+    }
+
+    @Test func sceneOverridesVisuals() throws {
+        let dir = TempDir()
+        let m = try ManifestLoader.load(path: dir.write("a.yaml", """
+        visuals: {style: dark, seed: 5}
+        scenes:
+          - one
+          - narration: two
+            visuals: {style: vivid}
+        """))
+        #expect(m.scenes[0].visuals.style == .dark)
+        #expect(m.scenes[1].visuals.style == .vivid)
+        #expect(m.scenes[1].visuals.seed == 5)
+    }
+
+    @Test func quotedNumbersStayText() throws {
+        let dir = TempDir()
+        let m = try ManifestLoader.load(path: dir.write("a.yaml", "title: \"1984\"\nscenes: [\"42\"]\n"))
+        #expect(m.title == "1984")
+        #expect(m.scenes[0].narration == "42")
+    }
+}
