@@ -31,6 +31,11 @@ let package = Package(
         .target(name: "Intake", dependencies: ["Journal", "Watcher", .product(name: "Logging", package: "swift-log")], path: "Sources/Intake"),
         // sd_notify by hand: READY, STATUS, WATCHDOG, STOPPING over $NOTIFY_SOCKET.
         .target(name: "SystemdNotify", path: "Sources/SystemdNotify"),
+        // The runner: recovery, pick-up, one job at a time through the Pipeline, requests, SIGTERM, sd_notify.
+        .target(name: "Daemon", dependencies: [
+            "Journal", "Watcher", "Intake", "SystemdNotify", "Pipeline",
+            .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+        ], path: "Sources/Daemon"),
         .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake"], path: "Benchmarks/DaemonBench"),
 
         // What a user writes: manifest model, parsing, validation, precise errors.
@@ -45,6 +50,7 @@ let package = Package(
         ], path: "Sources/Pipeline"),
         .executableTarget(name: "prostudio", dependencies: [
             "Manifest", "Pipeline", "Media",
+            "Daemon", "Journal", "Intake", "Watcher",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/CLI"),
@@ -53,6 +59,7 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], path: "Tests/JournalTests"),
         .testTarget(name: "WatcherTests", dependencies: ["Watcher", "Intake", "Journal"], path: "Tests/WatcherTests"),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Journal", "Pipeline"], path: "Tests/DaemonTests"),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], path: "Tests/SystemdNotifyTests"),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Media", "Engines"], path: "Tests/PipelineTests"),
     ],

@@ -35,7 +35,8 @@ public protocol JobStore: JobReader {
     func start(_ id: JobID) async throws -> Job
     func setProgress(_ id: JobID, stage: String?, progress: Double) async throws
     func beginStage(_ id: JobID, stage: String, engine: String?) async throws -> Int64
-    func endStage(run: Int64, outcome: StageOutcome, peakMemoryBytes: Int64?, cacheHit: Bool) async throws
+    /// Closes a stage run with what is known at its end.
+    func endStage(run: Int64, _ end: StageEnd) async throws
     func finish(_ id: JobID, outputs: [String: String]) async throws -> Job
     /// running -> failed; or back to queued when `retryable` and attempts remain under the loop guard.
     func fail(_ id: JobID, error: JobError, retryable: Bool) async throws -> Job
@@ -56,6 +57,12 @@ public protocol JobStore: JobReader {
     func recordArtifact(_ artifact: Artifact) async throws
     func touchArtifact(key: String) async throws
     func removeArtifact(key: String) async throws
+}
+
+extension JobStore {
+    public func endStage(run: Int64, outcome: StageOutcome, peakMemoryBytes: Int64?, cacheHit: Bool) async throws {
+        try await endStage(run: run, StageEnd(outcome: outcome, peakMemoryBytes: peakMemoryBytes, cacheHit: cacheHit))
+    }
 }
 
 /// What went wrong in the journal, with the context to find it.

@@ -115,6 +115,19 @@ public struct StageRun: Sendable, Hashable, Codable {
     public var seconds: Double?
 }
 
+/// How a stage run ended. `engine` (often known only at the end) replaces the one given at the start;
+/// `seconds`, when the pipeline measured it, fixes the end time (else: now).
+public struct StageEnd: Sendable, Hashable {
+    public var outcome: StageOutcome
+    public var engine: String?
+    public var peakMemoryBytes: Int64?
+    public var cacheHit: Bool
+    public var seconds: Double?
+    public init(outcome: StageOutcome, engine: String? = nil, peakMemoryBytes: Int64? = nil, cacheHit: Bool = false, seconds: Double? = nil) {
+        self.outcome = outcome; self.engine = engine; self.peakMemoryBytes = peakMemoryBytes; self.cacheHit = cacheHit; self.seconds = seconds
+    }
+}
+
 /// A line in a job's history.
 public struct JobEvent: Sendable, Hashable, Codable {
     public var id: Int64

@@ -157,13 +157,15 @@ public final class SQLiteJournal: JobStore {
         }
     }
 
-    public func endStage(run: Int64, outcome: StageOutcome, peakMemoryBytes: Int64?, cacheHit: Bool) async throws {
+    public func endStage(run: Int64, _ end: StageEnd) async throws {
         try await write("end stage run \(run)") { db in
             let now = Rows.seconds(Date())
             try db.execute(sql: """
-                UPDATE stage_runs SET ended_at = ?, outcome = ?, peak_memory_bytes = ?, cache_hit = ?, seconds = ? - started_at
+                UPDATE stage_runs SET outcome = ?, engine = COALESCE(?, engine), peak_memory_bytes = ?, cache_hit = ?,
+                    ended_at = COALESCE(started_at + ?, ?), seconds = COALESCE(?, ? - started_at)
                 WHERE id = ?
-                """, arguments: [now, outcome.rawValue, peakMemoryBytes, cacheHit, now, run])
+                """, arguments: [end.outcome.rawValue, end.engine, end.peakMemoryBytes, end.cacheHit,
+                                 end.seconds, now, end.seconds, now, run])
         }
     }
 

@@ -86,7 +86,7 @@ public final class InboxWatcher: Sendable {
 
 /// The eventfd that wakes the loop to stop; -1 once the loop closed it. Guarded so that a late `ring()`
 /// never writes to a descriptor number the loop already closed (and the process may have reused).
-private final class WakeFD: Sendable {
+final class WakeFD: Sendable {
     private let fd: Mutex<Int32>
     init(_ fd: Int32) { self.fd = Mutex(fd) }
     func ring() { fd.withLock { if $0 >= 0 { _ = cinotify_eventfd_ring($0) } } }
