@@ -54,6 +54,21 @@ public final class JournalClient: JobReader, JobRequester {
     public func requests(of id: JobID?) async throws -> [JobRequest] { try await read("requests") { try Rows.requests($0, id) } }
     public func artifact(key: String) async throws -> Artifact? { try await read("artifact") { try Rows.artifact($0, key: key) } }
 
+    /// Events with an id above `after` (of one job, or all), oldest first: what `jobs watch` follows.
+    public func events(after: Int64, job: JobID?) async throws -> [JobEvent] {
+        try await read("events") { db in
+            if let job {
+                return try Row.fetchAll(db, sql: "SELECT * FROM events WHERE id > ? AND job_id = ? ORDER BY id",
+                                        arguments: [after, job.rawValue]).map(Rows.event)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM events WHERE id > ? ORDER BY id", arguments: [after]).map(Rows.event)
+        }
+    }
+
+    public func lastEventID() async throws -> Int64 {
+        try await read("events") { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM events") ?? 0 }
+    }
+
     /// Finds a job by its full id or a unique prefix of it (ids are long; people type the start).
     public func resolve(_ idOrPrefix: String) async throws -> Job? {
         let matches = try await read("resolve") { db in

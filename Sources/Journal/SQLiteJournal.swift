@@ -172,7 +172,7 @@ public final class SQLiteJournal: JobStore {
     public func finish(_ id: JobID, outputs: [String: String]) async throws -> Job {
         let json = String(decoding: try JSONEncoder().encode(outputs), as: UTF8.self)
         return try await write("finish \(id)") { db in
-            try Self.move(db, id, to: .done, set: "outputs = ?, progress = 1, " + Self.setError, [json] + Self.errorArgs(nil))
+            try Self.move(db, id, to: .done, set: "outputs = ?, progress = 1, stage = NULL, " + Self.setError, [json] + Self.errorArgs(nil))
         }
     }
 
