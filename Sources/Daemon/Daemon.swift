@@ -27,6 +27,8 @@ public final class Daemon: Sendable {
     public init(config: DaemonConfig, notifier: SDNotifier = .fromEnvironment(), logger: Logger = Logger(label: "prostudio.daemon")) {
         self.config = config
         self.notifier = notifier
+        var logger = logger
+        logger.logLevel = config.logLevel  // quiet by default (notice), also when no logging backend is bootstrapped
         self.logger = logger
         self.layout = StateLayout(inbox: config.inbox, state: config.state)
         // Newest-1 buffering: a wake-up while a job runs is kept, several merge into one.
