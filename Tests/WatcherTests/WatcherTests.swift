@@ -32,7 +32,7 @@ import Watcher
         }
         let arrivals = await got.wait(for: 1)
         #expect(arrivals.map(\.name) == ["slow.yaml"])
-        #expect(arrivals.first?.trigger == .settled)
+        #expect([.settled, .scanned].contains(arrivals.first?.trigger))
         // When reported, the file was complete.
         #expect(try String(contentsOfFile: path, encoding: .utf8) == pieces.joined())
         #expect(await got.settle().count == 1)
@@ -113,7 +113,8 @@ import Watcher
         }
         let arrivals = await got.wait(for: 1)
         #expect(arrivals.map(\.name) == ["show"])
-        #expect(arrivals.first?.kind == .folder && arrivals.first?.trigger == .folderSettled)
+        // .scanned when the start-up scan saw the new folder before its IN_CREATE event: the same path after that.
+        #expect(arrivals.first?.kind == .folder && [.folderSettled, .scanned].contains(arrivals.first?.trigger))
         #expect(try String(contentsOfFile: folder + "/music/late.wav", encoding: .utf8) == "RIFFdata")
         #expect(await got.settle().count == 1)
     }
