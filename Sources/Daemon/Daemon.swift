@@ -116,6 +116,7 @@ public final class Daemon: Sendable {
                 continue
             }
             try? notifier.status("idle; watching \(config.inbox)")
+            try? await journal.checkpoint()  // while nothing waits on the journal
             _ = await wakes.next()
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import Synchronization
 
 /// The daemon's journal: one SQLite file in WAL mode (GRDB `DatabasePool`: one writer, concurrent readers).
 /// The daemon is the only writer of job state; the CLI goes through `JournalClient`, which can only read
@@ -12,6 +13,11 @@ public final class SQLiteJournal: JobStore {
     public let maxAttempts: Int
     let pool: DatabasePool
     let logger: Logger
+    /// A second connection that only checkpoints: a passive checkpoint there copies WAL frames into the
+    /// database file without holding the write lock, so pick-ups keep committing meanwhile.
+    let checkpointer: DatabaseQueue
+    private let checkpointState = Mutex((writes: 0, running: false))
+    static let checkpointEvery = 500
 
     /// Opens (creating if needed) the journal at `path` and applies pending migrations.
     public init(path: String, maxAttempts: Int = 3, logger: Logger = Logger(label: "prostudio.journal")) throws {
@@ -20,11 +26,16 @@ public final class SQLiteJournal: JobStore {
         self.logger = logger
         do {
             var config = Configuration.journal()
-            // WAL + NORMAL: a commit survives a killed process (kill -9); a power cut may lose the last few
-            // commits but never corrupts. Pick-up tolerates that: see Intake's orphan adoption.
-            config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            // WAL + NORMAL: a commit survives a killed process (kill -9); a power cut may lose the last
+            // commits but never corrupts the file. Automatic checkpoints are off on this connection: their fsync
+            // would land inside a pick-up (tens of ms); `checkpoint()` runs when the daemon is idle instead, and
+            // every `checkpointEvery` writes regardless, so the WAL stays bounded.
+            config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0") }
             pool = try DatabasePool(path: path, configuration: config)
             try Schema.migrator.migrate(pool)
+            var checkpointConfig = Configuration.journal()
+            checkpointConfig.label = "prostudio.journal.checkpoint"
+            checkpointer = try DatabaseQueue(path: path, configuration: checkpointConfig)
         } catch {
             throw JournalError.database(operation: "open \(path)", underlying: String(describing: error))
         }
@@ -37,6 +48,7 @@ public final class SQLiteJournal: JobStore {
         self.logger = Logger(label: "prostudio.journal")
         pool = try DatabasePool(path: path, configuration: .journal())
         try Schema.migrator.migrate(pool, upTo: migration)
+        checkpointer = try DatabaseQueue(path: path, configuration: .journal())
     }
 
     /// Identifiers of the migrations applied to this file, in order.
@@ -45,7 +57,30 @@ public final class SQLiteJournal: JobStore {
     }
 
     private func write<T: Sendable>(_ op: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await journaled(op) { try await pool.write(body) }
+        let value = try await journaled(op) { try await pool.write(body) }
+        let due = checkpointState.withLock { s in
+            s.writes += 1
+            guard s.writes >= Self.checkpointEvery, !s.running else { return false }
+            s.running = true
+            return true
+        }
+        if due {
+            // In the background: the caller's latency never includes the checkpoint's fsync.
+            Task.detached { [self] in
+                try? await checkpoint()
+                checkpointState.withLock { $0.running = false }
+            }
+        }
+        return value
+    }
+
+    /// Copies the WAL back into the database file (passive: never waits for readers or the writer).
+    /// Cheap when there is nothing to copy; the daemon also calls it when it goes idle.
+    public func checkpoint() async throws {
+        checkpointState.withLock { $0.writes = 0 }
+        try await journaled("checkpoint") {
+            try await checkpointer.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
+        }
     }
 
     private func read<T: Sendable>(_ op: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
