@@ -48,7 +48,7 @@ public final class Daemon: Sendable {
         try layout.prepare()
         try FileManager.default.createDirectory(atPath: config.outbox, withIntermediateDirectories: true)
         let journal = try SQLiteJournal(path: layout.journal, maxAttempts: config.maxAttempts, logger: logger)
-        let pickUp = PickUp(store: journal, layout: layout, logger: logger)
+        let pickUp = PickUp(store: journal, layout: layout, logger: logger) { [self] job in writeSidecar(job, state: .queued) }
         let pipeline = Pipeline(options: PipelineOptions(
             outbox: outbox, cache: URL(fileURLWithPath: layout.cache), models: config.models.map { URL(fileURLWithPath: $0) }), logger: logger)
 
@@ -263,13 +263,15 @@ public final class Daemon: Sendable {
     /// What pick-up did, in the outbox: a sidecar from pick-up on.
     func publish(_ outcome: PickUpOutcome) {
         switch outcome {
-        case .queued(let job), .rejected(let job): writeSidecar(job, state: nil)
-        case .duplicate, .gone: break
+        case .rejected(let job): writeSidecar(job, state: nil)
+        case .queued, .duplicate, .gone: break  // the queued sidecar was written before the job could start
         }
     }
 
     private func writeSidecar(_ journal: SQLiteJournal, _ id: JobID, _ state: Sidecar.State?) async {
         guard let job = try? await journal.job(id) else { return }
+        // The runner may have started it since (a requeue on request): its pipeline owns the sidecar now.
+        if let state, job.state.rawValue != state.rawValue { return }
         writeSidecar(job, state: state)
     }
 

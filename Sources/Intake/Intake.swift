@@ -72,9 +72,13 @@ public struct PickUp: Sendable {
     public let store: any JobStore
     public let layout: StateLayout
     let logger: Logger
+    /// Called after the move and before the job is journaled `queued`, i.e. before any runner can start it:
+    /// the daemon writes the job's first sidecar here, so it can never overwrite a `running` one.
+    let willQueue: @Sendable (Job) -> Void
 
-    public init(store: any JobStore, layout: StateLayout, logger: Logger = Logger(label: "prostudio.intake")) {
-        self.store = store; self.layout = layout; self.logger = logger
+    public init(store: any JobStore, layout: StateLayout, logger: Logger = Logger(label: "prostudio.intake"),
+                willQueue: @escaping @Sendable (Job) -> Void = { _ in }) {
+        self.store = store; self.layout = layout; self.logger = logger; self.willQueue = willQueue
     }
 
     /// Takes one arrival reported by the watcher.
@@ -137,6 +141,7 @@ public struct PickUp: Sendable {
             return .rejected(try await store.reject(job.id, error: error))
         }
         let manifest = try manifestPath(of: job, in: folder)
+        willQueue(job)
         let queued = try await store.markQueued(job.id, manifestPath: manifest)
         logger.debug("pick-up: queued", metadata: ["job": "\(job.id)", "name": "\(job.name)"])
         return .queued(queued)

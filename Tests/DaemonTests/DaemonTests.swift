@@ -121,6 +121,20 @@ func waitFor(_ f: Folders, timeout: Duration = .seconds(120), _ predicate: @esca
         try await running.value
     }
 
+    @Test func aStageOverItsTimeoutFailsTheJob() async throws {
+        let f = Folders()
+        var config = f.config
+        config.stageTimeout = .milliseconds(50)
+        let daemon = Daemon(config: config)
+        let running = Task { try await daemon.run(handleSignals: false) }
+        f.drop("slow.yaml", tinyManifest)
+        let end = try #require(try await waitFor(f) { $0.name == "slow" && $0.state.isFinal })
+        #expect(end.state == .failed && end.error?.code == "stage_timeout")
+        #expect(try Sidecar.read(URL(fileURLWithPath: f.root + "/outbox/slow.json")).error?.code == "stage_timeout")
+        daemon.shutdown()
+        try await running.value
+    }
+
     @Test func configFile() throws {
         let f = Folders()
         let path = f.root + "/prostudio.yaml"
