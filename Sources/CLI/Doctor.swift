@@ -44,6 +44,14 @@ struct Doctor: AsyncParsableCommand {
                 let jobs = try await client.jobs(JobFilter())
                 let counts = Dictionary(grouping: jobs, by: \.state).map { "\($0.value.count) \($0.key.rawValue)" }.sorted()
                 ok("journal \(journal): \(jobs.count) jobs\(counts.isEmpty ? "" : " (" + counts.joined(separator: ", ") + ")")")
+                // Job folders without a journal row: only a power cut between a claim and its WAL reaching disk
+                // leaves these (kill -9 cannot). Their files are intact; resubmit them by hand.
+                let known = Set(jobs.map(\.id.rawValue))
+                for sub in ["jobs", "rejected"] {
+                    let dir = config.state + "/" + sub
+                    let orphans = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { !known.contains($0) }.sorted()
+                    if !orphans.isEmpty { warn("\(dir): \(orphans.count) folders with no job in the journal: \(orphans.prefix(5).joined(separator: ", "))") }
+                }
             } catch { fail("journal \(journal): \(error)") }
         } else {
             warn("journal \(journal): not created yet (the daemon creates it on first start)")

@@ -27,7 +27,8 @@ public final class SQLiteJournal: JobStore {
         do {
             var config = Configuration.journal()
             // WAL + NORMAL: a commit survives a killed process (kill -9); a power cut may lose the last
-            // commits but never corrupts the file. Automatic checkpoints are off on this connection: their fsync
+            // commits but never corrupts the file (an fsync per claim, tried, cost ~4 ms each here and put pick-up
+            // p99 at 330 ms; `prostudio doctor` lists job folders a power cut left without a row). Automatic checkpoints are off on this connection: their fsync
             // would land inside a pick-up (tens of ms); `checkpoint()` runs when the daemon is idle instead, and
             // every `checkpointEvery` writes regardless, so the WAL stays bounded.
             config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0") }
