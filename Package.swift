@@ -1,5 +1,31 @@
 // swift-tools-version: 6.2
 import PackageDescription
+import Foundation
+
+// libtorch: Debian's libtorch-dev (CPU, 1.13) from the system paths by default. Point PROSTUDIO_LIBTORCH at an
+// unpacked official libtorch (the folder holding include/ and lib/) to build against it instead; when its lib/
+// has libtorch_cuda.so the shim's CUDA code is compiled in too (needs the CUDA toolkit headers: CUDA_HOME,
+// default /usr/local/cuda). PROSTUDIO_LIBTORCH_CXX sets the C++ standard for that build (default c++17;
+// libtorch 2.x releases that need C++20 want c++20). See Docs/torch-runtime.md.
+let torchEnv = ProcessInfo.processInfo.environment
+let torchRoot = torchEnv["PROSTUDIO_LIBTORCH"].flatMap { $0.isEmpty ? nil : $0 }
+let torchCUDA = torchRoot.map { FileManager.default.fileExists(atPath: "\($0)/lib/libtorch_cuda.so") } ?? false
+var torchCxx: [CXXSetting] = [.define("_GLIBCXX_USE_CXX11_ABI", to: "1")]
+var torchLink: [LinkerSetting] = [.linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10")]
+if let root = torchRoot {
+    let std = torchEnv["PROSTUDIO_LIBTORCH_CXX"] ?? "c++17"
+    torchCxx.append(.unsafeFlags([
+        "-std=\(std)", "-isystem", "\(root)/include", "-isystem", "\(root)/include/torch/csrc/api/include",
+    ]))
+    torchLink.append(.unsafeFlags(["-L\(root)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(root)/lib"]))
+    if torchCUDA {
+        let cuda = torchEnv["CUDA_HOME"] ?? "/usr/local/cuda"
+        torchCxx.append(.define("PROSTUDIO_TORCH_CUDA"))
+        torchCxx.append(.unsafeFlags(["-isystem", "\(cuda)/include"]))
+        torchLink.append(contentsOf: [.linkedLibrary("torch_cuda"), .linkedLibrary("c10_cuda")])
+        torchLink.append(.unsafeFlags(["-L\(cuda)/lib64", "-lcudart", "-Xlinker", "--no-as-needed", "-ltorch_cuda", "-Xlinker", "--as-needed"]))
+    }
+}
 
 let package = Package(
     name: "ProStudio",
@@ -7,6 +33,7 @@ let package = Package(
     products: [
         .executable(name: "prostudio", targets: ["prostudio"]),
         .executable(name: "DaemonBench", targets: ["DaemonBench"]),
+        .executable(name: "prostudio-espeak", targets: ["prostudio-espeak"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -17,7 +44,10 @@ let package = Package(
     targets: [
         // C shims: the only place C APIs are seen. Each is wrapped once, in the Swift module above it.
         .systemLibrary(name: "CFFmpeg", path: "CShims/CFFmpeg", pkgConfig: "libavformat"),
-        .systemLibrary(name: "CEspeakNG", path: "CShims/CEspeakNG", pkgConfig: "espeak-ng"),
+        // espeak-ng runs in a fresh helper process per narration: see the comment in its main.c.
+        .executableTarget(name: "prostudio-espeak", path: "CShims/EspeakHelper", linkerSettings: [.linkedLibrary("espeak-ng")]),
+        // libtorch behind a plain C header (include/ctorch.h); C++ and its exceptions stay inside.
+        .target(name: "CTorchShim", path: "CShims/CTorchShim", cxxSettings: torchCxx, linkerSettings: torchLink),
         // Raw inotify and eventfd (Glibc lacks eventfd and the event's name field).
         .systemLibrary(name: "CInotify", path: "CShims/CInotify"),
 
@@ -43,13 +73,18 @@ let package = Package(
         // libav* wrapped: encode, filter graphs, probe, images. No raw pointer leaves this module.
         .target(name: "Media", dependencies: ["CFFmpeg"], path: "Sources/Media"),
         // Stage engines: speech, visuals, music (embedded ones here; model engines build on TorchRuntime).
-        .target(name: "Engines", dependencies: ["Manifest", "Media", "CEspeakNG"], path: "Sources/Engines"),
+        .target(name: "Engines", dependencies: ["Manifest", "Media"], path: "Sources/Engines"),
         // plan -> speech -> visuals -> music -> compose -> publish, with the stage cache and the sidecar.
         .target(name: "Pipeline", dependencies: [
             "Manifest", "Media", "Engines", .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/Pipeline"),
+        // libtorch wrapped: Tensor, TorchModule, model packs, the one-model-at-a-time manager.
+        .target(name: "TorchRuntime", dependencies: [
+            "CTorchShim", .product(name: "Logging", package: "swift-log"),
+        ], path: "Sources/TorchRuntime"),
+        .executableTarget(name: "TorchBench", dependencies: ["TorchRuntime"], path: "Benchmarks/TorchBench"),
         .executableTarget(name: "prostudio", dependencies: [
-            "Manifest", "Pipeline", "Media",
+            "Manifest", "Pipeline", "Media", "TorchRuntime",
             "Daemon", "Journal", "Intake", "Watcher",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -61,7 +96,8 @@ let package = Package(
         .testTarget(name: "WatcherTests", dependencies: ["Watcher", "Intake", "Journal"], path: "Tests/WatcherTests"),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Journal", "Pipeline"], path: "Tests/DaemonTests"),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], path: "Tests/SystemdNotifyTests"),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Media", "Engines"], path: "Tests/PipelineTests"),
+        .testTarget(name: "TorchRuntimeTests", dependencies: ["TorchRuntime"], path: "Tests/TorchRuntimeTests"),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Media", "Engines", "prostudio-espeak"], path: "Tests/PipelineTests"),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

@@ -14,6 +14,8 @@ public struct CompositionSpec: Sendable {
     public var videoGraph: String
     /// Label -> image file, fed to the graph as one still frame each.
     public var images: [String: String]
+    /// Label -> frames computed in Swift, fed to the graph as it asks for them.
+    public var streams: [String: FrameStream]
     /// Interleaved stereo Float at 48 kHz.
     public var audio: [Float]
     public var encoder: EncoderSettings
@@ -25,11 +27,12 @@ public struct CompositionSpec: Sendable {
 
     public init(outputPath: String, width: Int, height: Int, fps: Int, frameCount: Int, videoGraph: String,
                 images: [String: String], audio: [Float], encoder: EncoderSettings, posterFrame: Int,
-                posterPath: String?, embeddedCaptions: [Cue] = []) {
+                posterPath: String?, embeddedCaptions: [Cue] = [], streams: [String: FrameStream] = [:]) {
         self.outputPath = outputPath; self.width = width; self.height = height; self.fps = fps
         self.frameCount = frameCount; self.videoGraph = videoGraph; self.images = images; self.audio = audio
         self.encoder = encoder; self.posterFrame = posterFrame; self.posterPath = posterPath
         self.embeddedCaptions = embeddedCaptions
+        self.streams = streams
     }
 }
 
@@ -109,6 +112,9 @@ public enum Composer {
 final class FilterGraph {
     private var graph: UnsafeMutablePointer<AVFilterGraph>?
     private let sink: UnsafeMutablePointer<AVFilterContext>
+    /// Sources fed on demand: the graph tells which one it is waiting for.
+    private var streams: [(ctx: UnsafeMutablePointer<AVFilterContext>, stream: FrameStream, iterator: any FrameIterator, index: Int64, done: Bool)] = []
+    private var streamFrame: UnsafeMutablePointer<AVFrame>? = av_frame_alloc()
 
     init(spec: CompositionSpec) throws(MediaError) {
         graph = avfilter_graph_alloc()
@@ -134,12 +140,25 @@ final class FilterGraph {
                 sources.append((label, src!, image))
             }
 
+            var streamSources: [(label: String, ctx: UnsafeMutablePointer<AVFilterContext>)] = []
+            for (label, stream) in spec.streams.sorted(by: { $0.key < $1.key }) {
+                let args = "video_size=\(stream.width)x\(stream.height):pix_fmt=\(AV_PIX_FMT_RGB24.rawValue):time_base=1/\(spec.fps):pixel_aspect=1/1"
+                var src: UnsafeMutablePointer<AVFilterContext>?
+                try check(avfilter_graph_create_filter(&src, avfilter_get_by_name("buffer"), label, args, nil, graph), "create frame source \(label)")
+                let iterator: any FrameIterator
+                do { iterator = try stream.makeIterator() } catch {
+                    throw MediaError("start frame source \(label)", detail: "\(error)")
+                }
+                streams.append((src!, stream, iterator, 0, false))
+                streamSources.append((label, src!))
+            }
+
             // Link our sources and sink to the graph text's labelled pads.
             var outputs: UnsafeMutablePointer<AVFilterInOut>? = nil
-            for s in sources {
+            for s in sources.map({ ($0.label, $0.ctx) }) + streamSources.map({ ($0.label, $0.ctx) }) {
                 let io = avfilter_inout_alloc()!
-                io.pointee.name = av_strdup(s.label)
-                io.pointee.filter_ctx = s.ctx
+                io.pointee.name = av_strdup(s.0)
+                io.pointee.filter_ctx = s.1
                 io.pointee.pad_idx = 0
                 io.pointee.next = outputs
                 outputs = io
@@ -165,13 +184,53 @@ final class FilterGraph {
         }
     }
 
-    deinit { avfilter_graph_free(&graph) }
+    deinit {
+        avfilter_graph_free(&graph)
+        av_frame_free(&streamFrame)
+    }
 
     /// The next frame, or false at the end of the graph.
     func next(into frame: UnsafeMutablePointer<AVFrame>) throws(MediaError) -> Bool {
-        let ret = av_buffersink_get_frame(sink, frame)
-        if ret == ps_averror_eof() { return false }
-        try check(ret, "render video frame")
-        return true
+        while true {
+            let ret = av_buffersink_get_frame(sink, frame)
+            if ret == ps_averror_eof() { return false }
+            if ret == ps_averror_eagain() {
+                // Feed the stream the graph asked for most; if none asked, the graph is stuck.
+                guard let i = streams.indices.filter({ !streams[$0].done }).max(by: {
+                    av_buffersrc_get_nb_failed_requests(streams[$0].ctx) < av_buffersrc_get_nb_failed_requests(streams[$1].ctx)
+                }) else { throw MediaError("render video frame", detail: "the filter graph waits for input no source can give") }
+                try feed(i)
+                continue
+            }
+            try check(ret, "render video frame")
+            return true
+        }
+    }
+
+    private func feed(_ i: Int) throws(MediaError) {
+        let pixels: [UInt8]?
+        do { pixels = try streams[i].iterator.next() } catch { throw MediaError("generate frame", detail: "\(error)") }
+        guard let pixels else {
+            streams[i].done = true
+            try check(av_buffersrc_add_frame(streams[i].ctx, nil), "close frame source")
+            return
+        }
+        let w = streams[i].stream.width, h = streams[i].stream.height
+        guard pixels.count == w * h * 3, let f = streamFrame else {
+            throw MediaError("generate frame", detail: "a frame of \(pixels.count) bytes, expected \(w * h * 3) (\(w)x\(h) RGB)")
+        }
+        av_frame_unref(f)
+        f.pointee.width = Int32(w)
+        f.pointee.height = Int32(h)
+        f.pointee.format = AV_PIX_FMT_RGB24.rawValue
+        try check(av_frame_get_buffer(f, 0), "allocate frame")
+        let stride = Int(ps_frame_linesize(f, 0))
+        let base = ps_frame_data(f, 0)!
+        pixels.withUnsafeBufferPointer { src in
+            for row in 0..<h { (base + row * stride).update(from: src.baseAddress! + row * w * 3, count: w * 3) }
+        }
+        f.pointee.pts = streams[i].index
+        streams[i].index += 1
+        try check(av_buffersrc_add_frame(streams[i].ctx, f), "feed frame")
     }
 }

@@ -8,6 +8,16 @@ import Media
 public enum Stage: String, CaseIterable, Sendable {
     case plan, speech, visuals, music, compose, publish
 
+    /// Progress of the whole job when this stage is `fraction` done.
+    func overall(_ fraction: Double) -> Double {
+        var total = 0.0
+        for stage in Stage.allCases {
+            if stage == self { return total + stage.weight * fraction }
+            total += stage.weight
+        }
+        return total
+    }
+
     /// Share of the job's progress bar each stage takes (compose dominates on the embedded engines).
     var weight: Double {
         switch self {
@@ -44,10 +54,12 @@ public struct PipelineOptions: Sendable {
 /// never on the cooperative pool.
 public struct Pipeline: Sendable {
     public let options: PipelineOptions
+    public let engines: EngineSet
     public let logger: Logger
 
-    public init(options: PipelineOptions, logger: Logger = Logger(label: "prostudio.pipeline")) {
+    public init(options: PipelineOptions, engines: EngineSet = .embedded, logger: Logger = Logger(label: "prostudio.pipeline")) {
         self.options = options
+        self.engines = engines
         self.logger = logger
         MediaLog.quiet()
     }
@@ -83,8 +95,6 @@ final class JobRun {
     var logger: Logger
     let cache: StageCache
     let work: URL
-    let speech: SpeechEngine = EspeakEngine()
-    let visuals: VisualsEngine = ProceduralVisuals()
 
     init(pipeline: Pipeline, manifestPath: String, jobID: String, name: String?, progress: @escaping @Sendable (ProgressEvent) -> Void, isCancelled: @escaping @Sendable () -> Bool) {
         self.pipeline = pipeline
@@ -143,6 +153,7 @@ final class JobRun {
     // MARK: stages
 
     private var stageStarted = Date()
+    private var stageCPU = 0.0
     private var stageEngine: [Stage: String] = [:]
 
     private func stage<T>(_ s: Stage, _ body: () throws(PipelineError) -> T) throws(PipelineError) -> T {
@@ -154,25 +165,21 @@ final class JobRun {
         logger.debug("stage started", metadata: ["stage": "\(s.rawValue)"])
         ResourceUsage.resetPeak()
         stageStarted = Date()
+        stageCPU = ResourceUsage.cpuSeconds()
         let value = try body()
         return value
     }
 
     private func record(_ s: Stage, engine: String, cached: Bool) {
         let seconds = Date().timeIntervalSince(stageStarted)
-        sidecar.stages[s.rawValue] = .init(engine: engine, seconds: (seconds * 1000).rounded() / 1000, peak_memory_bytes: ResourceUsage.peakBytes(), cached: cached)
+        let cpu = ResourceUsage.cpuSeconds() - stageCPU
+        sidecar.stages[s.rawValue] = .init(engine: engine, seconds: (seconds * 1000).rounded() / 1000, cpu_seconds: (cpu * 1000).rounded() / 1000,
+                                           peak_memory_bytes: ResourceUsage.peakBytes(), cached: cached)
         progress(ProgressEvent(stage: s, fraction: 1, overall: overall(s, 1), finished: true))
         logger.info("stage done", metadata: ["stage": "\(s.rawValue)", "seconds": "\(String(format: "%.3f", seconds))", "cached": "\(cached)"])
     }
 
-    private func overall(_ s: Stage, _ fraction: Double) -> Double {
-        var total = 0.0
-        for stage in Stage.allCases {
-            if stage == s { return total + stage.weight * fraction }
-            total += stage.weight
-        }
-        return total
-    }
+    private func overall(_ s: Stage, _ fraction: Double) -> Double { s.overall(fraction) }
 
     private func writeSidecar() {
         do { try sidecar.write(to: pipeline.options.outbox) } catch {
@@ -186,6 +193,8 @@ final class JobRun {
         let sampleRate = EncoderSettings.audioSampleRate
 
         // Speech: one narration per scene, cached by text + voice + engine.
+        let speech: any SpeechEngine
+        do { speech = try pipeline.engines.speechEngine(manifest.voice.engine) } catch { throw PipelineError(error, stage: "speech") }
         let narrations = try stage(.speech) { () throws(PipelineError) -> [Narration] in
             var result: [Narration] = []
             var hits = 0
@@ -210,35 +219,43 @@ final class JobRun {
 
         let timeline = Timeline(manifest: manifest, narrationDurations: narrations.map(\.duration))
         sidecar.duration_s = timeline.duration
+        sidecar.scenes = timeline.scenes.indices.map { i in
+            let start = timeline.start(of: i), scene = timeline.scenes[i]
+            return .init(start_s: start, duration_s: Double(scene.frames) / Double(timeline.fps),
+                         narration_start_s: start + scene.narrationOffset, narration_end_s: start + scene.narrationOffset + scene.narrationDuration)
+        }
 
         // Visuals: the procedural engine describes each scene as a filter chain; compose draws it.
         let sources = try stage(.visuals) { () throws(PipelineError) -> [VisualSource] in
             var sources: [VisualSource] = []
+            var names: [String] = []
+            let count = Double(manifest.scenes.count)
             for (i, scene) in manifest.scenes.enumerated() {
-                guard scene.visuals.engine == .procedural else {
-                    throw PipelineError(code: "visuals.engine_unavailable", message: "scene \(i) asks for visuals engine \"\(scene.visuals.engine.rawValue)\", which this build cannot run yet; use engine: procedural", field: "scenes[\(i)].visuals.engine", stage: "visuals")
-                }
+                if isCancelled() { throw PipelineError.cancelled }
+                let visuals: any VisualsEngine
+                do { visuals = try pipeline.engines.visualsEngine(scene.visuals.engine, field: "scenes[\(i)].visuals.engine") } catch { throw PipelineError(error, stage: "visuals") }
+                if !names.contains(visuals.identity.description) { names.append(visuals.identity.description) }
                 let overlap = i < manifest.scenes.count - 1 ? timeline.transitionFrames : 0
                 let canvas = SceneCanvas(index: i, width: manifest.output.width, height: manifest.output.height, fps: manifest.output.fps,
                                          frames: timeline.scenes[i].frames + overlap, prompt: scene.prompt, image: scene.image,
                                          visuals: scene.visuals, jobSeed: manifest.seed)
-                do { sources.append(try visuals.source(for: canvas, output: "s\(i)")) } catch { throw PipelineError(error, stage: "visuals") }
+                let report: @Sendable (Double) -> Void = { [progress] f in
+                    let fraction = (Double(i) + min(1, max(0, f))) / count
+                    progress(ProgressEvent(stage: .visuals, fraction: fraction, overall: Stage.visuals.overall(fraction), finished: false))
+                }
+                do { sources.append(try visuals.source(for: canvas, output: "s\(i)", progress: report)) } catch { throw PipelineError(error, stage: "visuals") }
             }
-            record(.visuals, engine: visuals.identity.description, cached: false)
+            sidecar.engines["visuals"] = names.joined(separator: ", ")
+            record(.visuals, engine: names.joined(separator: ", "), cached: false)
             return sources
         }
-        sidecar.engines["visuals"] = visuals.identity.description
 
         // Music: one bed for the whole job.
         let totalSamples = timeline.totalFrames * sampleRate / timeline.fps
         let bed = try stage(.music) { () throws(PipelineError) -> [Float] in
-            let engine: MusicEngine?
-            switch manifest.music.engine {
-            case .procedural: engine = ProceduralMusic()
-            case .file: engine = FileMusic()
-            case .none: engine = nil
-            case .musicgen:
-                throw PipelineError(code: "music.engine_unavailable", message: "music engine \"musicgen\" is not available in this build yet; use engine: procedural or file", field: "music.engine", stage: "music")
+            var engine: (any MusicEngine)?
+            if manifest.music.engine != .none {
+                do { engine = try pipeline.engines.musicEngine(manifest.music.engine) } catch { throw PipelineError(error, stage: "music") }
             }
             guard let engine else {
                 record(.music, engine: "none", cached: false)
@@ -265,7 +282,8 @@ final class JobRun {
         // Compose: mix, captions, draw + encode.
         let name = sidecar.name
         let outbox = pipeline.options.outbox
-        let cues = Captions.cues(for: narrations, timeline: timeline)
+        let cues = Captions.cues(for: narrations, timeline: timeline,
+                                 maxCharacters: Captions.lineLength(width: manifest.output.width, fontSize: manifest.captions.size))
         let videoTemp = work.appendingPathComponent("video.mp4")
         let posterTemp = work.appendingPathComponent("poster.jpg")
         let srtTemp = work.appendingPathComponent("captions.srt")
@@ -298,7 +316,8 @@ final class JobRun {
                                        fps: manifest.output.fps, frameCount: timeline.totalFrames, videoGraph: graph.graph,
                                        images: graph.images, audio: audio, encoder: settings,
                                        posterFrame: min(timeline.totalFrames - 1, max(0, Int(Timeline.leadIn * Double(manifest.output.fps) / 2))),
-                                       posterPath: posterTemp.path, embeddedCaptions: manifest.captions.mode == .embed ? cues : [])
+                                       posterPath: posterTemp.path, embeddedCaptions: manifest.captions.mode == .embed ? cues : [],
+                                       streams: sources.reduce(into: [:]) { $0.merge($1.streams) { a, _ in a } })
             do {
                 _ = try Composer.compose(spec, progress: { [self] f in
                     progress(ProgressEvent(stage: .compose, fraction: f, overall: overall(.compose, f), finished: false))
@@ -358,6 +377,12 @@ enum ResourceUsage {
     static func resetPeak() {
         // Writing 5 to clear_refs resets VmHWM (Linux >= 4.0); harmless where it is refused.
         if let fd = fopen("/proc/self/clear_refs", "w") { fputs("5", fd); fclose(fd) }
+    }
+
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     static func peakBytes() -> Int64 {

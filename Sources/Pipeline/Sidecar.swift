@@ -14,8 +14,18 @@ public struct Sidecar: Codable, Sendable, Equatable {
     public struct StageRecord: Codable, Sendable, Equatable {
         public var engine: String
         public var seconds: Double
+        /// CPU time of all the process's threads during the stage (user + system).
+        public var cpu_seconds: Double?
         public var peak_memory_bytes: Int64
         public var cached: Bool
+    }
+
+    /// Where each scene sits in the video, in seconds.
+    public struct SceneTiming: Codable, Sendable, Equatable {
+        public var start_s: Double
+        public var duration_s: Double
+        public var narration_start_s: Double
+        public var narration_end_s: Double
     }
 
     public struct ErrorInfo: Codable, Sendable, Equatable {
@@ -37,6 +47,7 @@ public struct Sidecar: Codable, Sendable, Equatable {
     public var height: Int?
     public var fps: Int?
     public var outputs: Outputs
+    public var scenes: [SceneTiming]?
     public var stages: [String: StageRecord]
     /// Engine name -> identity (version, pack hash) for every engine the job used.
     public var engines: [String: String]

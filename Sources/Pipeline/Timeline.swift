@@ -47,11 +47,15 @@ public struct Timeline: Sendable, Equatable {
 }
 
 enum Captions {
-    static let maxCharacters = 42
     static let maxSeconds = 3.5
 
+    /// Characters that fit on one caption line: about half the font size per character, 85% of the width.
+    static func lineLength(width: Int, fontSize: Int) -> Int {
+        min(48, max(16, Int(0.85 * Double(width) / (0.5 * Double(fontSize)))))
+    }
+
     /// Cues from word timings: short lines, broken at sentence ends, each inside its scene's narration.
-    static func cues(for narrations: [Narration], timeline: Timeline) -> [Cue] {
+    static func cues(for narrations: [Narration], timeline: Timeline, maxCharacters: Int = 42) -> [Cue] {
         var cues: [Cue] = []
         for (index, narration) in narrations.enumerated() {
             let offset = timeline.start(of: index) + timeline.scenes[index].narrationOffset

@@ -1,80 +1,112 @@
-import CEspeakNG
 import Foundation
 import Manifest
-import Synchronization
 
-/// The embedded voice: espeak-ng synthesised in memory, with word timings from its events.
+/// The embedded voice: espeak-ng, synthesised in memory with word timings from its events. Each
+/// narration runs in a fresh `prostudio-espeak` helper process, because libespeak-ng carries state from
+/// one synthesis to the next (see CShims/EspeakHelper/main.c) and the same manifest must give the same
+/// timeline every time.
 public struct EspeakEngine: SpeechEngine {
+    public static let helperName = "prostudio-espeak"
+
     public init() {}
 
-    public var identity: EngineIdentity { EngineIdentity(name: "espeak-ng", version: EspeakLibrary.version) }
+    public var identity: EngineIdentity { EngineIdentity(name: "espeak-ng", version: Self.version) }
 
-    public func synthesize(_ text: String, voice: JobManifest.Voice) throws(EngineError) -> Narration {
-        try EspeakLibrary.synthesize(text, voice: voice)
-    }
-}
-
-/// libespeak-ng keeps global state and is not thread-safe: every call goes through one lock.
-enum EspeakLibrary {
-    private static let lock = Mutex<Int?>(nil) // the sample rate once initialised
-
+    /// The espeak-ng library version, read once from its package metadata.
     static let version: String = {
-        guard let v = espeak_Info(nil) else { return "unknown" }
-        return String(cString: v)
+        let out = Pipe()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/dpkg-query")
+        p.arguments = ["-W", "-f=${Version}", "libespeak-ng1"]
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return "1" }
+        p.waitUntilExit()
+        let v = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return v.isEmpty ? "1" : String(v.split(separator: "+").first ?? "1")
     }()
 
-    /// Collects what the synthesis callback hands over.
-    final class Collector {
-        var samples: [Int16] = []
-        var events: [(kind: espeak_EVENT_TYPE, textPosition: Int, length: Int, audioMs: Int)] = []
-    }
-
-    static func synthesize(_ text: String, voice: JobManifest.Voice) throws(EngineError) -> Narration {
-        let result: Result<Narration, EngineError> = lock.withLock { rate in
-            if rate == nil {
-                let r = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 200, nil, Int32(espeakINITIALIZE_DONT_EXIT))
-                guard r > 0 else {
-                    return .failure(EngineError(code: "speech.engine_unavailable", message: "espeak-ng could not start: is espeak-ng-data installed? (apt-get install espeak-ng-data)"))
-                }
-                rate = Int(r)
-                espeak_SetSynthCallback { wav, count, events in
-                    guard let events, let box = events.pointee.user_data else { return 0 }
-                    let collector = Unmanaged<Collector>.fromOpaque(box).takeUnretainedValue()
-                    if let wav, count > 0 { collector.samples.append(contentsOf: UnsafeBufferPointer(start: wav, count: Int(count))) }
-                    var e = events
-                    while e.pointee.type != espeakEVENT_LIST_TERMINATED {
-                        collector.events.append((e.pointee.type, Int(e.pointee.text_position), Int(e.pointee.length), Int(e.pointee.audio_position)))
-                        e += 1
-                    }
-                    return 0
-                }
-            }
-            guard espeak_SetVoiceByName(voice.voice) == EE_OK else {
-                return .failure(EngineError(code: "speech.unknown_voice", message: "espeak-ng has no voice \"\(voice.voice)\" (try en-us, en-gb, de, fr, es; `espeak-ng --voices` lists them)", field: "voice.voice"))
-            }
-            espeak_SetParameter(espeakRATE, Int32((175 * voice.rate).rounded()), 0)
-            espeak_SetParameter(espeakPITCH, Int32(min(100, max(0, 50 * voice.pitch))), 0)
-            espeak_SetParameter(espeakVOLUME, 100, 0)
-            let collector = Collector()
-            let box = Unmanaged.passRetained(collector)
-            defer { box.release() }
-            let bytes = Array(text.utf8CString)
-            let status = bytes.withUnsafeBufferPointer { buf in
-                espeak_Synth(buf.baseAddress, buf.count, 0, POS_CHARACTER, 0, UInt32(espeakCHARS_UTF8), nil, box.toOpaque())
-            }
-            guard status == EE_OK else {
-                return .failure(EngineError(code: "speech.failed", message: "espeak-ng failed to synthesise the narration (status \(status.rawValue))"))
-            }
-            return .success(narration(from: collector, text: text, sampleRate: rate!, gain: Float(voice.volume)))
+    /// The helper: `$PROSTUDIO_ESPEAK_HELPER`, else beside the running executable (both `prostudio` and
+    /// the test runner live in the same build folder), else on PATH.
+    static func helperPath() -> String? {
+        let env = ProcessInfo.processInfo.environment
+        if let path = env["PROSTUDIO_ESPEAK_HELPER"], FileManager.default.isExecutableFile(atPath: path) { return path }
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        // An .xctest bundle's binary sits a few levels inside the build folder.
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent(helperName).path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
         }
-        return try result.get()
+        for p in (env["PATH"] ?? "/usr/local/bin:/usr/bin").split(separator: ":") {
+            let candidate = "\(p)/\(helperName)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
     }
 
-    private static func narration(from c: Collector, text: String, sampleRate: Int, gain: Float) -> Narration {
-        let samples = c.samples.map { Float($0) / 32768 * gain }
+    public func synthesize(_ text: String, voice: JobManifest.Voice) throws(EngineError) -> Narration {
+        guard let helper = Self.helperPath() else {
+            throw EngineError(code: "speech.engine_unavailable", message: "the espeak-ng helper \(Self.helperName) was not found beside prostudio or on PATH; rebuild with `swift build` or set PROSTUDIO_ESPEAK_HELPER")
+        }
+        let wpm = Int((175 * voice.rate).rounded())
+        let pitch = Int(min(100, max(0, 50 * voice.pitch)))
+        let request = Data("\(voice.voice)\n\(wpm)\n\(pitch)\n\(text)".utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: helper)
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        do {
+            try process.run()
+            // The helper reads all of its input before it writes anything, so this order cannot block.
+            try input.fileHandleForWriting.write(contentsOf: request)
+            try input.fileHandleForWriting.close()
+        } catch {
+            throw EngineError(code: "speech.engine_unavailable", message: "cannot start \(helper): \(error.localizedDescription)")
+        }
+        let reply = output.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        process.waitUntilExit()
+        switch process.terminationStatus {
+        case 0: break
+        case 2:
+            throw EngineError(code: "speech.unknown_voice", message: "espeak-ng has no voice \"\(voice.voice)\" (try en-us, en-gb, de, fr, es; `espeak-ng --voices` lists them)", field: "voice.voice")
+        default:
+            throw EngineError(code: "speech.failed", message: "espeak-ng failed: \(stderr.isEmpty ? "exit \(process.terminationStatus)" : stderr)")
+        }
+        guard let parsed = Self.parse(reply) else {
+            throw EngineError(code: "speech.failed", message: "espeak-ng helper returned a malformed reply (\(reply.count) bytes)")
+        }
+        return Self.narration(text: text, sampleRate: parsed.rate, samples: parsed.samples, events: parsed.events, gain: Float(voice.volume))
+    }
+
+    struct Event { var type: Int32; var textPosition: Int; var length: Int; var audioMs: Int }
+
+    static func parse(_ data: Data) -> (rate: Int, events: [Event], samples: [Int16])? {
+        guard data.count >= 12 else { return nil }
+        return data.withUnsafeBytes { raw -> (Int, [Event], [Int16])? in
+            func int32(_ offset: Int) -> Int32 { raw.loadUnaligned(fromByteOffset: offset, as: Int32.self) }
+            let rate = Int(int32(0)), eventCount = Int(int32(4)), sampleCount = Int(int32(8))
+            guard rate > 0, eventCount >= 0, sampleCount >= 0, data.count == 12 + eventCount * 16 + sampleCount * 2 else { return nil }
+            let events = (0..<eventCount).map { i in
+                let o = 12 + i * 16
+                return Event(type: int32(o), textPosition: Int(int32(o + 4)), length: Int(int32(o + 8)), audioMs: Int(int32(o + 12)))
+            }
+            let base = 12 + eventCount * 16
+            let samples = (0..<sampleCount).map { raw.loadUnaligned(fromByteOffset: base + 2 * $0, as: Int16.self) }
+            return (rate, events, samples)
+        }
+    }
+
+    /// espeak's word events carry the word's character span and its start in the audio.
+    static func narration(text: String, sampleRate: Int, samples raw: [Int16], events: [Event], gain: Float) -> Narration {
+        let samples = raw.map { Float($0) / 32768 * gain }
         let scalars = Array(text.unicodeScalars)
         let total = Double(samples.count) / Double(sampleRate)
-        let wordEvents = c.events.filter { $0.kind == espeakEVENT_WORD }
+        let wordEvents = events.filter { $0.type == 1 } // espeakEVENT_WORD
         var words: [Narration.Word] = []
         var lastEnd = -1
         for (i, e) in wordEvents.enumerated() {
@@ -85,15 +117,15 @@ enum EspeakLibrary {
             // Keep the punctuation that follows a word, so captions read naturally.
             var k = to
             while k < scalars.count, ",.;:!?\"')]…".unicodeScalars.contains(scalars[k]) { word.unicodeScalars.append(scalars[k]); k += 1 }
-            let start = Double(e.audioMs) / 1000
-            let end = i + 1 < wordEvents.count ? Double(wordEvents[i + 1].audioMs) / 1000 : total
+            let start = min(Double(e.audioMs) / 1000, total)
+            let end = min(max(i + 1 < wordEvents.count ? Double(wordEvents[i + 1].audioMs) / 1000 : total, start), total)
             guard !word.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
             // espeak splits some words ("ProStudio" -> "Pro", "Studio"); glue parts with no space between.
             if let previous = words.last, from > 0, !scalars[from - 1].properties.isWhitespace, lastEnd == from {
                 words[words.count - 1].text = previous.text + word
-                words[words.count - 1].end = min(max(end, start), total)
+                words[words.count - 1].end = end
             } else {
-                words.append(.init(text: word, start: min(start, total), end: min(max(end, start), total)))
+                words.append(.init(text: word, start: start, end: end))
             }
             lastEnd = k
         }

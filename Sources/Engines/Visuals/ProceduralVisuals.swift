@@ -9,7 +9,7 @@ public struct ProceduralVisuals: VisualsEngine {
 
     public var identity: EngineIdentity { EngineIdentity(name: "procedural", version: "1") }
 
-    public func source(for scene: SceneCanvas, output label: String) throws(EngineError) -> VisualSource {
+    public func source(for scene: SceneCanvas, output label: String, progress: @Sendable (Double) -> Void) throws(EngineError) -> VisualSource {
         var rng = SeededRandom(seed: scene.seed)
         let seconds = Double(scene.frames) / Double(scene.fps)
         if let image = scene.image {

@@ -1,5 +1,6 @@
 import Foundation
 import Manifest
+import Media
 
 /// What the visuals stage knows about one scene when it asks for pictures.
 public struct SceneCanvas: Sendable {
@@ -19,20 +20,27 @@ public struct SceneCanvas: Sendable {
     }
 
     /// The scene's seed: the visuals seed (or the job's), mixed with the scene and its prompt so scenes differ.
+    /// Only the image's file name counts: the same job in another folder must look the same.
     public var seed: UInt64 {
-        SeededRandom.hash("\(index)|\(prompt ?? "")|\(image ?? "")", seed: visuals.seed ?? jobSeed)
+        let imageName = image.map { ($0 as NSString).lastPathComponent } ?? ""
+        return SeededRandom.hash("\(index)|\(prompt ?? "")|\(imageName)", seed: visuals.seed ?? jobSeed)
     }
 }
 
 /// A scene's picture as a libavfilter chain: `chain` ends in the pad `[label]`; `images` are still
-/// inputs the chain reads by their labels.
-public struct VisualSource: Sendable, Equatable {
+/// inputs and `streams` computed frames (a model's output), both read by the chain by their labels.
+public struct VisualSource: Sendable {
     public var chain: String
     public var images: [String: String]
-    public init(chain: String, images: [String: String]) { self.chain = chain; self.images = images }
+    public var streams: [String: FrameStream]
+    public init(chain: String, images: [String: String] = [:], streams: [String: FrameStream] = [:]) {
+        self.chain = chain; self.images = images; self.streams = streams
+    }
 }
 
 public protocol VisualsEngine: Sendable {
     var identity: EngineIdentity { get }
-    func source(for scene: SceneCanvas, output label: String) throws(EngineError) -> VisualSource
+    /// Called in the visuals stage, scene by scene. Heavy work (a model's denoising) belongs here, with
+    /// `progress` (0...1) reported as it goes; frames may be produced later, as compose pulls them.
+    func source(for scene: SceneCanvas, output label: String, progress: @Sendable (Double) -> Void) throws(EngineError) -> VisualSource
 }

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Render benchmark: the 10-second 720p example on the embedded engines.
+
+Prints wall time per stage and in total, the real-time factor and peak RSS of `prostudio render`, and
+sets its composition stage beside the bare ffmpeg CLI doing the same H.264 (libx264 veryfast, crf 23)
++ AAC (160 kb/s, 48 kHz) encode of a procedural picture of the same size and length, in the same run,
+as a ratio. Each side runs RUNS times (default 3) alternately; medians are reported.
+
+    python3 Benchmarks/render_bench.py [--runs N] [--manifest inbox.example/welcome.yaml]
+"""
+import argparse, json, os, statistics, subprocess, sys, tempfile, time
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+def build():
+    subprocess.run(["swift", "build", "-c", "release"], cwd=root, check=True, stdout=sys.stderr)
+    return subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=root, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+def timed(cmd):
+    """Wall seconds, CPU seconds (user + system) and peak RSS (bytes) of one command."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - start
+    if status != 0:
+        sys.exit(f"failed ({status}): {' '.join(cmd)}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--manifest", default=os.path.join(root, "inbox.example/welcome.yaml"))
+    args = ap.parse_args()
+    bindir = build()
+    prostudio = os.path.join(bindir, "prostudio")
+    stages, cpu, totals, rss, ffmpeg_times, ffmpeg_cpu, durations = {}, {}, [], [], [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in range(args.runs):
+            out = os.path.join(tmp, f"out{run}")
+            cache = os.path.join(tmp, f"cache{run}")  # a cold cache each run: nothing is skipped
+            wall, _, peak = timed([prostudio, "render", args.manifest, "-o", out, "--cache", cache])
+            totals.append(wall)
+            rss.append(peak)
+            name = os.path.splitext(os.path.basename(args.manifest))[0]
+            sidecar = json.load(open(os.path.join(out, name + ".json")))
+            durations.append(sidecar["duration_s"])
+            for stage, rec in sidecar["stages"].items():
+                stages.setdefault(stage, []).append(rec["seconds"])
+                cpu.setdefault(stage, []).append(rec.get("cpu_seconds", 0))
+            w, h, fps, d = sidecar["width"], sidecar["height"], sidecar["fps"], sidecar["duration_s"]
+            ref = os.path.join(tmp, f"ref{run}.mp4")
+            ff_wall, ff_cpu, _ = timed([
+                "ffmpeg", "-v", "error", "-y",
+                "-f", "lavfi", "-i", f"gradients=s={w//4}x{h//4}:r={fps}:d={d}:speed=0.008:nb_colors=3,format=yuv420p,scale={w}:{h}:flags=bilinear",
+                "-f", "lavfi", "-i", f"sine=f=220:d={d}:sample_rate=48000",
+                "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
+                "-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-ac", "2", "-movflags", "+faststart", ref])
+            ffmpeg_times.append(ff_wall)
+            ffmpeg_cpu.append(ff_cpu)
+    med = statistics.median
+    duration = med(durations)
+    print(f"render benchmark: {os.path.relpath(args.manifest, root)}, {duration:.2f} s of video, {args.runs} runs, medians")
+    for stage in ["plan", "speech", "visuals", "music", "compose", "publish"]:
+        print(f"  {stage:8s} {med(stages[stage]):7.3f} s wall  {med(cpu[stage]):7.3f} s cpu")
+    total = med(totals)
+    print(f"  total    {total:7.3f} s wall (process)   real-time factor {total / duration:.3f}")
+    print(f"  peak RSS {max(rss) / 2**20:7.1f} MiB")
+    compose, ff = med(stages["compose"]), med(ffmpeg_times)
+    print(f"  compose vs bare ffmpeg (same size, length, x264 veryfast crf 23 + aac):")
+    print(f"    wall {compose:.3f} s vs {ff:.3f} s = {compose / ff:.2f}x")
+    print(f"    cpu  {med(cpu['compose']):.3f} s vs {med(ffmpeg_cpu):.3f} s = {med(cpu['compose']) / med(ffmpeg_cpu):.2f}x (steadier on a busy machine)")
+    print(f"  targets: total <= 3 s (got {total:.2f} s); compose <= 1.15x ffmpeg (got {compose / ff:.2f}x)")
+
+if __name__ == "__main__":
+    main()

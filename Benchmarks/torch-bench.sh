@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Times the same TorchScript modules from Swift (TorchBench, through the C shim) and from Python torch, in
+# one run, with the same thread count, inputs and settings; prints both and the ratio (target <= 1.05).
+# Also prints a pack's load time and RSS.
+#
+#   Benchmarks/torch-bench.sh [MODELS_DIR]     (default: tiny packs written into a temp folder)
+# Env: ITERS (30), THREADS (1), ROUNDS (5: Swift and Python alternate; each side's best round counts, as
+#      the median call of a round: robust to other work on a shared machine),
+#      SCRATCH (.build-torch).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ITERS=${ITERS:-30} THREADS=${THREADS:-1} ROUNDS=${ROUNDS:-5} SCRATCH=${SCRATCH:-.build-torch}
+PY=/usr/bin/python3
+MODELS=${1:-}
+if [ -z "$MODELS" ]; then
+  MODELS=$(mktemp -d)
+  trap 'rm -rf "$MODELS"' EXIT
+  Tools/export/make-test-packs "$MODELS" >/dev/null
+fi
+swift build -c release --scratch-path "$SCRATCH" --product TorchBench >&2
+BENCH="$SCRATCH/release/TorchBench"
+
+# name | module file | method and inputs
+CASES=(
+  "denoiser|$MODELS/tiny-video/denoiser.pt|--input float32:1x4x4x16x16 --input float32:1 --input float32:1x16x32"
+  "vae_decoder|$MODELS/tiny-video/vae_decoder.pt|--input float32:1x4x1x8x8"
+  "vocoder|$MODELS/tiny-voice/vocoder.pt|--input float32:1x20x200"
+)
+OUT=$(mktemp)
+for c in "${CASES[@]}"; do
+  IFS='|' read -r name file args <<<"$c"
+  for r in $(seq "$ROUNDS"); do
+    # shellcheck disable=SC2086
+    echo "swift $name $("$BENCH" --module "$file" $args --iters "$ITERS" --threads "$THREADS")" >>"$OUT"
+    # shellcheck disable=SC2086
+    echo "python $name $("$PY" Benchmarks/torch_bench.py --module "$file" $args --iters "$ITERS" --threads "$THREADS")" >>"$OUT"
+  done
+done
+PACK_JSON=$("$BENCH" --pack "$MODELS/tiny-video" --threads "$THREADS")
+
+"$PY" - "$OUT" "$PACK_JSON" <<'PYEOF'
+import json, sys
+best = {}
+for line in open(sys.argv[1]):
+    side, name, payload = line.split(" ", 2)
+    m = json.loads(payload)["module"]
+    key = (name, side)
+    best[key] = min(best.get(key, float("inf")), m["median_ms"])
+print(f"{'module':<12} {'swift ms':>10} {'python ms':>10} {'ratio':>7}   (median call, best of rounds)")
+worst = 0.0
+for name in dict.fromkeys(n for n, _ in best):
+    s, p = best[(name, "swift")], best[(name, "python")]
+    worst = max(worst, s / p)
+    print(f"{name:<12} {s:>10.3f} {p:>10.3f} {s / p:>7.3f}")
+print(f"worst ratio {worst:.3f} (target <= 1.05)")
+pack = json.loads(sys.argv[2])["pack"]
+mib = lambda b: b / 2**20
+print(f"pack {pack['name']}: load {pack['load_seconds_total'] * 1000:.1f} ms for "
+      f"{len(pack['load_seconds'])} components ({', '.join(f'{k} {v * 1000:.1f}' for k, v in sorted(pack['load_seconds'].items()))} ms); "
+      f"RSS {mib(pack['rss_before_bytes']):.1f} MiB before, {mib(pack['rss_all_loaded_bytes']):.1f} MiB all loaded, "
+      f"{mib(pack['rss_after_unload_bytes']):.1f} MiB after unload; {mib(pack['size_bytes']):.1f} MiB on disk")
+PYEOF
+rm -f "$OUT"

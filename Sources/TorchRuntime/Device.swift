@@ -1,0 +1,43 @@
+/// Where a module or tensor lives: `cpu`, `cuda` (device 0) or `cuda:N`.
+public enum Device: Sendable, Hashable, Codable, CustomStringConvertible {
+    case cpu
+    case cuda(Int)
+
+    /// Parses `cpu`, `cuda`, `cuda:N`; nil for anything else.
+    public init?(_ text: String) {
+        let t = text.lowercased()
+        if t == "cpu" { self = .cpu; return }
+        if t == "cuda" { self = .cuda(0); return }
+        if t.hasPrefix("cuda:"), let n = Int(t.dropFirst(5)), n >= 0 { self = .cuda(n); return }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .cpu: "cpu"
+        case .cuda(let n): "cuda:\(n)"
+        }
+    }
+
+    public var isCUDA: Bool { if case .cuda = self { true } else { false } }
+
+    /// The design's rule: `cuda` when present, else `cpu`.
+    public static var preferred: Device { TorchRuntime.cudaAvailable ? .cuda(0) : .cpu }
+
+    /// fp16 on CUDA, fp32 on CPU (the design's default precision per device).
+    public var defaultDType: DType { isCUDA ? .float16 : .float32 }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let d = Device(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "not a device: \(text) (cpu, cuda, cuda:N)"))
+        }
+        self = d
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}

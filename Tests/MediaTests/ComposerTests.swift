@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import Media
+
+struct ComposerTests {
+    @Test func tinyCompositionRoundTrips() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("composer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("t.mp4").path
+        let poster = dir.appendingPathComponent("t.jpg").path
+        let frames = 25
+        let spec = CompositionSpec(outputPath: out, width: 128, height: 72, fps: 25, frameCount: frames,
+                                   videoGraph: "color=c=0x336699:s=128x72:r=25:d=2,format=yuv420p[out]", images: [:],
+                                   audio: [Float](repeating: 0.1, count: 48_000 * 2), encoder: EncoderSettings(preset: "ultrafast", crf: 30),
+                                   posterFrame: 3, posterPath: poster, embeddedCaptions: [Cue(start: 0.1, end: 0.6, text: "hello")])
+        let report = try Composer.compose(spec)
+        #expect(report.framesWritten == frames)
+        let info = try MediaReader.probe(out)
+        #expect(info.first(.video)?.frames == frames)
+        #expect(abs((info.first(.video)?.duration ?? 0) - 1.0) < 0.001)
+        #expect(info.first(.subtitle)?.codec == "mov_text")
+        let luma = try MediaReader.lumaFrame(poster)
+        #expect(luma.width == 128)
+        #expect(abs(luma.mean - 89) < 6, "poster luma \(luma.mean)") // 0x336699 is luma ~89 full range
+    }
+
+    @Test func aBrokenGraphIsAClearError() {
+        let spec = CompositionSpec(outputPath: "/tmp/never-\(UUID().uuidString).mp4", width: 64, height: 64, fps: 10, frameCount: 5,
+                                   videoGraph: "nosuchfilter[out]", images: [:], audio: [], encoder: EncoderSettings(preset: "ultrafast", crf: 30),
+                                   posterFrame: 0, posterPath: nil)
+        #expect(throws: MediaError.self) { try Composer.compose(spec) }
+    }
+
+    @Test func srtRoundTrips() {
+        let cues = [Cue(start: 0.25, end: 1.5, text: "Hello"), Cue(start: 61.004, end: 3725.5, text: "Later")]
+        let parsed = SRT.parse(SRT.document(cues: cues))
+        #expect(parsed.count == 2)
+        #expect(parsed[1].start == 61.004 && parsed[1].end == 3725.5 && parsed[1].text == "Later")
+    }
+}
+
+/// Frames made in Swift, pulled by the graph one at a time.
+final class GrayRamp: FrameIterator {
+    let width: Int, height: Int, count: Int
+    private(set) var served = 0
+    init(width: Int, height: Int, count: Int) { self.width = width; self.height = height; self.count = count }
+    func next() throws -> [UInt8]? {
+        guard served < count else { return nil }
+        defer { served += 1 }
+        return [UInt8](repeating: UInt8(min(255, 20 + served * 10)), count: width * height * 3)
+    }
+}
+
+struct FrameStreamTests {
+    @Test func computedFramesFlowThroughTheGraphInOrder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stream-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("s.mp4").path
+        // A 32x32 model output scaled up to the 64x64 video, as a video engine's frames would be.
+        let stream = FrameStream(width: 32, height: 32) { GrayRamp(width: 32, height: 32, count: 12) }
+        let spec = CompositionSpec(outputPath: out, width: 64, height: 64, fps: 10, frameCount: 12,
+                                   videoGraph: "[vid]scale=64:64,format=yuv420p[out]", images: [:],
+                                   audio: [Float](repeating: 0, count: 48_000 * 2 * 12 / 10), encoder: EncoderSettings(preset: "ultrafast", crf: 1),
+                                   posterFrame: 0, posterPath: nil, streams: ["vid": stream])
+        let report = try Composer.compose(spec)
+        #expect(report.framesFromGraph == 12)
+        let first = try MediaReader.lumaFrame(out, index: 0).mean
+        let last = try MediaReader.lumaFrame(out, index: 11).mean
+        #expect(abs(first - 20) < 4 && abs(last - 130) < 4, "first \(first), last \(last)")
+    }
+}

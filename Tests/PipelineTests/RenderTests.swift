@@ -1,0 +1,200 @@
+import Foundation
+import Testing
+import Media
+@testable import Pipeline
+
+/// Real renders, read back through libavformat. Small pictures keep the suite quick on 2 cores.
+@Suite(.serialized)
+struct RenderTests {
+    static let manifest = """
+    title: Three scenes
+    seed: 9
+    output: {width: 320, height: 180, fps: 15, quality: draft}
+    music: {mood: dramatic, volume: 0.3}
+    transitions: {type: crossfade, duration: 0.4}
+    scenes:
+      - narration: The first scene has a picture. It moves slowly.
+        image: pic.png
+      - narration: The second one draws a sky.
+        prompt: a stormy sky over the sea
+      - narration: And the third one ends it.
+        prompt: an autumn forest
+        pause: 0.5
+    """
+
+    func render(_ text: String, in dir: TempDir, name: String = "job", cache: URL? = nil) async throws -> (Sidecar, URL) {
+        let pic = dir.url.appendingPathComponent("pic.png").path
+        if !FileManager.default.fileExists(atPath: pic) { try FileManager.default.copyItem(atPath: Fixtures.image, toPath: pic) }
+        let path = dir.write("\(name).yaml", text)
+        let out = dir.url.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let pipeline = Pipeline(options: PipelineOptions(outbox: out, cache: cache ?? dir.url.appendingPathComponent("cache")))
+        let sidecar = try await pipeline.run(manifestPath: path, jobID: "test-\(name)")
+        return (sidecar, out)
+    }
+
+    @Test func multiSceneRenderReadsBackAsSpecified() async throws {
+        let dir = TempDir()
+        let (sidecar, out) = try await render(Self.manifest, in: dir)
+        #expect(sidecar.state == .done)
+        let video = out.appendingPathComponent("job.mp4").path
+        let info = try MediaReader.probe(video)
+        let v = try #require(info.first(.video))
+        let a = try #require(info.first(.audio))
+        #expect(v.codec == "h264" && v.pixelFormat == "yuv420p")
+        #expect(v.width == 320 && v.height == 180)
+        #expect(a.codec == "aac" && a.sampleRate == 48_000 && a.channels == 2)
+        let frame = 1.0 / 15
+        let planned = try #require(sidecar.duration_s)
+        #expect(abs(v.duration - planned) <= frame, "video \(v.duration) vs planned \(planned)")
+        #expect(abs(a.duration - v.duration) <= frame, "audio \(a.duration) vs video \(v.duration)")
+        #expect(v.frames == Int((planned * 15).rounded()))
+
+        // Captions: present, ordered, and each inside its scene's narration span.
+        let cues = SRT.parse(try String(contentsOf: out.appendingPathComponent("job.srt"), encoding: .utf8))
+        let scenes = try #require(sidecar.scenes)
+        #expect(cues.count >= 3)
+        for cue in cues {
+            #expect(cue.end > cue.start)
+            #expect(scenes.contains { cue.start >= $0.narration_start_s - 0.001 && cue.end <= $0.narration_end_s + 0.001 }, "\(cue)")
+        }
+        #expect(cues.map(\.text).joined(separator: " ").contains("second one draws a sky"))
+
+        // Poster: a real JPEG at the video's size.
+        let poster = try MediaReader.lumaFrame(out.appendingPathComponent("job.jpg").path)
+        #expect(poster.width == 320 && poster.height == 180)
+
+        // Sidecar on disk, with the contract's fields.
+        let onDisk = try Sidecar.read(out.appendingPathComponent("job.json"))
+        #expect(onDisk.state == .done && onDisk.progress == 1)
+        #expect(onDisk.outputs == .init(video: "job.mp4", captions: "job.srt", poster: "job.jpg"))
+        #expect(Set(onDisk.stages.keys) == Set(Stage.allCases.map(\.rawValue)))
+        #expect(onDisk.engines["speech"]?.hasPrefix("espeak-ng") == true)
+        // No temp files or work folders left behind.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
+    @Test func loudnessIsNormalisedAndNarrationIsAudible() async throws {
+        let dir = TempDir()
+        let (_, out) = try await render(Self.manifest, in: dir)
+        let samples = try MediaReader.audioSamples(out.appendingPathComponent("job.mp4").path)
+        let lufs = AudioMix.integratedLoudness(samples, sampleRate: 48_000)
+        #expect(abs(lufs - -16) < 1.0, "integrated loudness \(lufs) LUFS")
+        #expect((samples.map(abs).max() ?? 0) < 0.95)
+    }
+
+    @Test func sameSeedSameVideoDifferentSeedDifferentPicture() async throws {
+        let a = TempDir(), b = TempDir(), c = TempDir()
+        let (sa, oa) = try await render(Self.manifest, in: a)
+        let (sb, ob) = try await render(Self.manifest, in: b)
+        let (sc, oc) = try await render(Self.manifest.replacingOccurrences(of: "seed: 9", with: "seed: 10"), in: c)
+        #expect(sa.scenes == sb.scenes && sa.duration_s == sb.duration_s)
+        #expect(sa.scenes == sc.scenes) // the seed changes pictures, not timing
+        // Frame 40 is in the generated (not the image) scene.
+        let fa = try MediaReader.lumaFrame(oa.appendingPathComponent("job.mp4").path, index: 0)
+        let fb = try MediaReader.lumaFrame(ob.appendingPathComponent("job.mp4").path, index: 0)
+        #expect(fa == fb)
+        let ga = try MediaReader.lumaFrame(oa.appendingPathComponent("job.mp4").path, index: 60)
+        let gc = try MediaReader.lumaFrame(oc.appendingPathComponent("job.mp4").path, index: 60)
+        let diff = zip(ga.pixels, gc.pixels).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }
+        #expect(diff > ga.pixels.count, "mean difference \(Double(diff) / Double(ga.pixels.count))")
+    }
+
+    @Test func secondRunReusesCachedStages() async throws {
+        let dir = TempDir()
+        let cache = dir.url.appendingPathComponent("shared-cache")
+        let (first, _) = try await render(Self.manifest, in: dir, name: "one", cache: cache)
+        let (second, _) = try await render(Self.manifest, in: dir, name: "two", cache: cache)
+        #expect(first.stages["speech"]?.cached == false && first.stages["music"]?.cached == false)
+        #expect(second.stages["speech"]?.cached == true && second.stages["music"]?.cached == true)
+    }
+
+    @Test func captionModesSidecarEmbedOff() async throws {
+        for mode in ["sidecar", "embed", "off"] {
+            let dir = TempDir()
+            let text = Self.manifest.replacingOccurrences(of: "seed: 9", with: "seed: 9\ncaptions: \(mode)")
+            let (sidecar, out) = try await render(text, in: dir)
+            let info = try MediaReader.probe(out.appendingPathComponent("job.mp4").path)
+            #expect((info.first(.subtitle)?.codec == "mov_text") == (mode == "embed"), "\(mode)")
+            #expect((sidecar.outputs.captions != nil) == (mode != "off"), "\(mode)")
+        }
+    }
+
+    @Test func userMusicFileIsLoopedToLength() async throws {
+        let dir = TempDir()
+        let song = dir.url.appendingPathComponent("song.wav").path
+        try Fixtures.writeTone(to: song, seconds: 1.5)
+        let text = Self.manifest.replacingOccurrences(of: "music: {mood: dramatic, volume: 0.3}", with: "music: {file: song.wav, volume: 0.5}")
+        let (sidecar, out) = try await render(text, in: dir)
+        #expect(sidecar.engines["music"]?.hasPrefix("file") == true)
+        let info = try MediaReader.probe(out.appendingPathComponent("job.mp4").path)
+        #expect(abs((info.first(.audio)?.duration ?? 0) - (sidecar.duration_s ?? 0)) <= 1.0 / 15)
+    }
+
+    @Test func missingAssetFailsWithExitCode2AndARejectedSidecar() async throws {
+        let dir = TempDir()
+        let path = dir.write("bad.yaml", "scenes:\n  - narration: hi\n    image: nowhere.png\n")
+        let out = dir.url.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let pipeline = Pipeline(options: PipelineOptions(outbox: out, cache: dir.url.appendingPathComponent("cache")))
+        do {
+            _ = try await pipeline.run(manifestPath: path, jobID: "bad")
+            Issue.record("rendered a manifest with a missing image")
+        } catch {
+            #expect(error.exitCode == 2)
+            #expect(error.code == "manifest.missing_asset")
+            let sidecar = try Sidecar.read(out.appendingPathComponent("bad.json"))
+            #expect(sidecar.state == .rejected)
+            #expect(sidecar.error?.field == "scenes[0].image")
+            #expect(sidecar.error?.message.contains("nowhere.png") == true)
+        }
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("bad.mp4").path))
+    }
+
+    @Test func cancellationStopsAndLeavesNoVideo() async throws {
+        let dir = TempDir()
+        try FileManager.default.copyItem(atPath: Fixtures.image, toPath: dir.url.appendingPathComponent("pic.png").path)
+        let path = dir.write("job.yaml", Self.manifest)
+        let out = dir.url.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let pipeline = Pipeline(options: PipelineOptions(outbox: out, cache: dir.url.appendingPathComponent("cache")))
+        let composing = Flag()
+        do {
+            _ = try await pipeline.run(manifestPath: path, jobID: "c", progress: { if $0.stage == .compose { composing.set() } },
+                                       isCancelled: { composing.isSet })
+            Issue.record("finished despite cancellation")
+        } catch {
+            #expect(error.code == "job.cancelled")
+        }
+        #expect(try Sidecar.read(out.appendingPathComponent("job.json")).state == .cancelled)
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("job.mp4").path))
+    }
+}
+
+final class Flag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
+}
+
+import Synchronization
+
+enum Fixtures {
+    /// The example image shipped in inbox.example.
+    static let image = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("inbox.example/storybook/stripes.png").path
+
+    /// A 16-bit PCM WAV with a 440 Hz tone, written by hand (no tool needed).
+    static func writeTone(to path: String, seconds: Double) throws {
+        let rate = 44_100, n = Int(seconds * Double(rate))
+        var data = Data()
+        func le<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+        data.append(contentsOf: Array("RIFF".utf8)); le(UInt32(36 + n * 2))
+        data.append(contentsOf: Array("WAVEfmt ".utf8)); le(UInt32(16)); le(UInt16(1)); le(UInt16(1))
+        le(UInt32(rate)); le(UInt32(rate * 2)); le(UInt16(2)); le(UInt16(16))
+        data.append(contentsOf: Array("data".utf8)); le(UInt32(n * 2))
+        for i in 0..<n { le(Int16(sin(2 * Double.pi * 440 * Double(i) / Double(rate)) * 12000)) }
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+}

