@@ -239,6 +239,20 @@ func queued(_ journal: SQLiteJournal, _ n: Int) async throws -> Job {
         #expect(try await cli.job(b.id)?.state == .cancelled)
     }
 
+    @Test func clientFindsJobsByPrefixAndFollowsEvents() async throws {
+        let dir = TempDir()
+        let journal = try SQLiteJournal(path: dir.journal)
+        let job = try await queued(journal, 1)
+        let cli = try JournalClient(path: dir.journal)
+        #expect(try await cli.resolve(String(job.id.rawValue.prefix(12)))?.id == job.id)
+        #expect(try await cli.resolve("zzzz") == nil)
+        let mark = try await cli.lastEventID()
+        _ = try await journal.start(job.id)
+        let new = try await cli.events(after: mark, job: nil)
+        #expect(new.map(\.message) == ["queued -> running"])
+        #expect(try await cli.events(after: 0, job: job.id).count == 3)
+    }
+
     @Test func readersSeeConsistentDataWhileTheDaemonWrites() async throws {
         let dir = TempDir()
         let journal = try SQLiteJournal(path: dir.journal)

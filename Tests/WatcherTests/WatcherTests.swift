@@ -167,3 +167,17 @@ import Watcher
         #expect(throws: InboxWatcher.Failure.self) { try InboxWatcher(inbox: box.root + "/missing") }
     }
 }
+
+@Suite struct FileBellTests {
+    @Test func ringsWhenItsFileIsClosedAfterWritingOnly() async throws {
+        let box = Sandbox()
+        let bell = try FileBell(folder: box.state, name: "requests.bell")
+        let rings = Recorder(bell.rings)
+        box.write(box.state + "/journal.sqlite3-wal", "x")  // other files in the folder do not ring
+        #expect(await rings.settle(.milliseconds(300)).isEmpty)
+        let fd = open(box.state + "/requests.bell", O_WRONLY | O_CREAT, 0o664)  // what JournalClient does
+        close(fd)
+        #expect(await rings.wait(for: 1).count == 1)
+        bell.stop()
+    }
+}
