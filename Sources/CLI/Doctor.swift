@@ -1,0 +1,93 @@
+import ArgumentParser
+import Daemon
+import Foundation
+import Intake
+import Journal
+
+struct Doctor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check folders, permissions, the journal, inotify limits, speech data and the GPU.",
+        discussion: "Exit 0 when the daemon can run here (warnings allowed), 1 otherwise.")
+
+    @OptionGroup var folders: FolderOptions
+
+    func run() async throws {
+        var failed = false
+        func ok(_ s: String) { print("ok    \(s)") }
+        func warn(_ s: String) { print("warn  \(s)") }
+        func fail(_ s: String) { print("FAIL  \(s)"); failed = true }
+
+        let config: DaemonConfig
+        do { config = try folders.resolve() } catch { print("FAIL  \(error)"); throw ExitCode(1) }
+
+        for (label, path) in [("inbox", config.inbox), ("outbox", config.outbox), ("state", config.state)] {
+            var isDir: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) || !isDir.boolValue {
+                fail("\(label) \(path): missing (systemd-tmpfiles --create creates it; or the daemon does, if it may)")
+            } else if access(path, W_OK) != 0 {
+                fail("\(label) \(path): not writable by uid \(getuid())")
+            } else {
+                ok("\(label) \(path)")
+            }
+        }
+        var a = stat(), b = stat()
+        if stat(config.inbox, &a) == 0, stat(config.state, &b) == 0 {
+            if a.st_dev == b.st_dev { ok("inbox and state share a filesystem (pick-up moves by rename)") } else {
+                fail("inbox and state are on different filesystems: pick-up moves by rename, keep them on one")
+            }
+        }
+
+        let journal = config.state + "/journal.sqlite3"
+        if FileManager.default.fileExists(atPath: journal) {
+            do {
+                let client = try JournalClient(path: journal)
+                let jobs = try await client.jobs(JobFilter())
+                let counts = Dictionary(grouping: jobs, by: \.state).map { "\($0.value.count) \($0.key.rawValue)" }.sorted()
+                ok("journal \(journal): \(jobs.count) jobs\(counts.isEmpty ? "" : " (" + counts.joined(separator: ", ") + ")")")
+                // Job folders without a journal row: only a power cut between a claim and its WAL reaching disk
+                // leaves these (kill -9 cannot). Their files are intact; resubmit them by hand.
+                let known = Set(jobs.map(\.id.rawValue))
+                for sub in ["jobs", "rejected"] {
+                    let dir = config.state + "/" + sub
+                    let orphans = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { !known.contains($0) }.sorted()
+                    if !orphans.isEmpty { warn("\(dir): \(orphans.count) folders with no job in the journal: \(orphans.prefix(5).joined(separator: ", "))") }
+                }
+            } catch { fail("journal \(journal): \(error)") }
+        } else {
+            warn("journal \(journal): not created yet (the daemon creates it on first start)")
+        }
+
+        for (file, minimum) in [("max_user_watches", 1024), ("max_user_instances", 8)] {
+            let path = "/proc/sys/fs/inotify/" + file
+            if let text = try? String(contentsOfFile: path, encoding: .utf8), let n = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                if n >= minimum { ok("inotify \(file) = \(n)") } else { warn("inotify \(file) = \(n): low") }
+            } else {
+                fail("inotify: cannot read \(path)")
+            }
+        }
+
+        let espeakData = ["/usr/lib/x86_64-linux-gnu/espeak-ng-data", "/usr/lib/aarch64-linux-gnu/espeak-ng-data", "/usr/share/espeak-ng-data"]
+        if let found = espeakData.first(where: { FileManager.default.fileExists(atPath: $0 + "/phontab") }) {
+            ok("espeak-ng voice data \(found)")
+        } else {
+            fail("espeak-ng voice data not found (apt install espeak-ng-data)")
+        }
+
+        if let models = config.models {
+            let packs = ((try? FileManager.default.contentsOfDirectory(atPath: models)) ?? [])
+                .filter { FileManager.default.fileExists(atPath: models + "/" + $0 + "/pack.json") }
+            if FileManager.default.fileExists(atPath: models) { ok("models \(models): \(packs.count) packs") } else {
+                warn("models \(models): missing (the embedded engines need none)")
+            }
+        }
+
+        if FileManager.default.fileExists(atPath: "/dev/nvidiactl") || FileManager.default.fileExists(atPath: "/dev/nvidia0") {
+            ok("NVIDIA device nodes present")
+        } else {
+            warn("no NVIDIA device: model engines run on the CPU (the embedded engines need no GPU)")
+        }
+
+        if let notify = ProcessInfo.processInfo.environment["NOTIFY_SOCKET"] { ok("NOTIFY_SOCKET \(notify)") }
+        if failed { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,217 @@
+import ArgumentParser
+import Foundation
+import Journal
+
+/// `prostudio jobs ...`: read the journal and ask the daemon to act. The CLI never changes a job's state
+/// itself: retry and cancel are requests the daemon applies (see `JournalClient`).
+struct Jobs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List jobs, show one, follow them, or ask the daemon to retry or cancel one.",
+        subcommands: [JobsList.self, JobsShow.self, JobsWatch.self, JobsRetry.self, JobsCancel.self],
+        defaultSubcommand: JobsList.self)
+}
+
+/// `--state DIR`, as the contract spells it for every journal command.
+struct StateFolder: ParsableArguments {
+    @Option(name: .customLong("state"), help: "The daemon's state folder (holds journal.sqlite3).")
+    var folder: String = "/var/lib/prostudio/state"
+
+    func client() -> JournalClient {
+        do { return try JournalClient(path: folder + "/journal.sqlite3") } catch { exitWith("prostudio: \(error)", code: 1) }
+    }
+}
+
+/// A job as `--json` prints it (snake_case like the sidecar).
+struct JobJSON: Encodable {
+    var id, name, state: String
+    var stage: String?
+    var progress: Double
+    var attempts: Int
+    var source_name: String
+    var manifest_path: String?
+    var created_at, updated_at: String
+    var error: JobError?
+    var outputs: [String: String]
+    var stages: [StageJSON]?
+    var events: [EventJSON]?
+
+    struct StageJSON: Encodable {
+        var stage: String, outcome: String, attempt: Int
+        var engine: String?, seconds: Double?, peak_memory_bytes: Int64?, cached: Bool
+    }
+    struct EventJSON: Encodable { var at, kind, message: String }
+
+    init(_ j: Job) {
+        id = j.id.rawValue; name = j.name; state = j.state.rawValue; stage = j.stage; progress = j.progress
+        attempts = j.attempts; source_name = j.sourceName; manifest_path = j.manifestPath
+        created_at = Time.iso(j.createdAt); updated_at = Time.iso(j.updatedAt); error = j.error; outputs = j.outputs
+    }
+}
+
+enum Time {
+    static func iso(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: d)
+    }
+    static func short(_ d: Date) -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return f.string(from: d)
+    }
+}
+
+func printJSON<T: Encodable>(_ value: T) {
+    let e = JSONEncoder()
+    e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: (try? e.encode(value)) ?? Data(), as: UTF8.self))
+}
+
+struct JobsList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List jobs, newest first (the default).")
+
+    @OptionGroup var state: StateFolder
+    @Option(help: ArgumentHelp("Only jobs in these states, comma-separated: queued,running,done,failed,cancelled,rejected.",
+                               discussion: "Named --filter because --state is the state folder, as for every journal command."))
+    var filter: String?
+    @Option(help: "At most this many jobs.")
+    var limit: Int?
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        var states: Set<JobState>?
+        if let filter {
+            var set = Set<JobState>()
+            for word in filter.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                guard let s = JobState(rawValue: word) else {
+                    exitWith("prostudio: --filter \(word): not a job state (queued, running, done, failed, cancelled, rejected)", code: 1)
+                }
+                set.insert(s)
+            }
+            states = set
+        }
+        let jobs: [Job]
+        do { jobs = try await state.client().jobs(JobFilter(states: states, limit: limit)) } catch { exitWith("prostudio: \(error)", code: 1) }
+        if json { printJSON(jobs.map(JobJSON.init)); return }
+        if jobs.isEmpty { print("no jobs"); return }
+        print("ID                STATE      STAGE     PROGRESS  UPDATED              NAME")
+        for j in jobs {
+            let pct = j.state == .running ? String(format: "%3.0f%%", j.progress * 100) : ""
+            var line = j.id.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)
+                + j.state.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+                + (j.stage ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)
+                + pct.padding(toLength: 10, withPad: " ", startingAt: 0)
+                + Time.short(j.updatedAt).padding(toLength: 21, withPad: " ", startingAt: 0)
+                + j.name
+            if let e = j.error, j.state != .done { line += "  [\(e.code)]" }
+            print(line)
+        }
+    }
+}
+
+/// Resolves a full id or a unique prefix, or exits.
+func resolveJob(_ client: JournalClient, _ id: String) async -> Job {
+    do {
+        guard let job = try await client.resolve(id) else { exitWith("prostudio: no job \(id) (or the prefix is ambiguous)", code: 1) }
+        return job
+    } catch { exitWith("prostudio: \(error)", code: 1) }
+}
+
+struct JobsShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "One job: state, error, stage runs, events.")
+    @Argument(help: "Job id (or a unique prefix).") var id: String
+    @OptionGroup var state: StateFolder
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let client = state.client()
+        let job = await resolveJob(client, id)
+        let runs = (try? await client.stageRuns(of: job.id)) ?? []
+        let events = (try? await client.events(of: job.id)) ?? []
+        if json {
+            var out = JobJSON(job)
+            out.stages = runs.map { .init(stage: $0.stage, outcome: $0.outcome.rawValue, attempt: $0.attempt, engine: $0.engine,
+                                          seconds: $0.seconds, peak_memory_bytes: $0.peakMemoryBytes, cached: $0.cacheHit) }
+            out.events = events.map { .init(at: Time.iso($0.at), kind: $0.kind, message: $0.message) }
+            printJSON(out)
+            return
+        }
+        print("job       \(job.id)")
+        print("name      \(job.name)  (from \(job.sourceName), \(job.sourceKind.rawValue))")
+        print("state     \(job.state.rawValue)\(job.stage.map { ", stage \($0)" } ?? "")\(job.state == .running ? String(format: ", %.0f%%", job.progress * 100) : "")")
+        print("attempts  \(job.attempts)")
+        print("manifest  \(job.manifestPath ?? "-")")
+        print("created   \(Time.short(job.createdAt)); updated \(Time.short(job.updatedAt))")
+        if let e = job.error { print("error     \(e.code)\(e.field.map { " at \($0)" } ?? ""): \(e.message)") }
+        for (k, v) in job.outputs.sorted(by: { $0.key < $1.key }) { print("output    \(k): \(v)") }
+        if !runs.isEmpty {
+            print("\nstages")
+            for r in runs {
+                let secs = r.seconds.map { String(format: "%.2f s", $0) } ?? "-"
+                let mem = r.peakMemoryBytes.map { String(format: "%.0f MB", Double($0) / 1e6) } ?? "-"
+                print("  \(r.stage.padding(toLength: 9, withPad: " ", startingAt: 0)) \(r.outcome.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)) \(secs.padding(toLength: 10, withPad: " ", startingAt: 0)) peak \(mem.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.cacheHit ? "cached " : "")\(r.engine ?? "")")
+            }
+        }
+        print("\nevents")
+        for e in events { print("  \(Time.short(e.at))  \(e.message)") }
+    }
+}
+
+struct JobsWatch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "watch", abstract: "Follow job events as the daemon journals them (Ctrl-C stops).")
+    @Argument(help: "Only this job (id or prefix).") var id: String?
+    @OptionGroup var state: StateFolder
+
+    func run() async throws {
+        let client = state.client()
+        let only = id == nil ? nil : await resolveJob(client, id!).id
+        // For one job, its whole history first; for all jobs, only what happens from now on.
+        var last: Int64 = only == nil ? ((try? await client.lastEventID()) ?? 0) : 0
+        while true {
+            let events = (try? await client.events(after: last, job: only)) ?? []
+            for e in events {
+                print("\(Time.short(e.at))  \(e.jobID?.rawValue ?? "-")  \(e.message)")
+                last = e.id
+            }
+            fflush(nil)
+            // Reading the journal twice a second is cheap for a person watching; the daemon is not involved.
+            try await Task.sleep(for: .milliseconds(500))
+        }
+    }
+}
+
+/// Files a request and waits briefly to report what the daemon did with it.
+func fileRequest(_ action: RequestAction, _ id: String, _ state: StateFolder, wait: Double) async {
+    let client = state.client()
+    let job = await resolveJob(client, id)
+    let who = ProcessInfo.processInfo.environment["USER"] ?? "uid \(getuid())"
+    let request: Int64
+    do { request = try await client.request(action, job: job.id, by: who) } catch { exitWith("prostudio: \(error)", code: 1) }
+    let deadline = Date().addingTimeInterval(wait)
+    while Date() < deadline {
+        if let r = try? await client.requests(of: job.id).first(where: { $0.id == request }), let outcome = r.outcome {
+            print("\(action.rawValue) \(job.id) (\(job.name)): \(outcome)")
+            if outcome.hasPrefix("ignored") { exit(1) }
+            return
+        }
+        try? await Task.sleep(for: .milliseconds(100))
+    }
+    print("\(action.rawValue) \(job.id) (\(job.name)): requested; the daemon applies it when it next runs (is it running?)")
+}
+
+struct JobsRetry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "retry", abstract: "Ask the daemon to run a failed or cancelled job again.")
+    @Argument(help: "Job id (or a unique prefix).") var id: String
+    @OptionGroup var state: StateFolder
+    @Option(help: "Seconds to wait for the daemon's answer.") var wait: Double = 5
+    func run() async throws { await fileRequest(.retry, id, state, wait: wait) }
+}
+
+struct JobsCancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Ask the daemon to cancel a queued or running job.")
+    @Argument(help: "Job id (or a unique prefix).") var id: String
+    @OptionGroup var state: StateFolder
+    @Option(help: "Seconds to wait for the daemon's answer.") var wait: Double = 5
+    func run() async throws { await fileRequest(.cancel, id, state, wait: wait) }
+}

@@ -1,0 +1,352 @@
+import Dispatch
+import Foundation
+import Intake
+import Journal
+import Logging
+import Pipeline
+import Synchronization
+import SystemdNotify
+import Watcher
+
+/// The daemon: recovers the journal, watches the inbox, picks arrivals up, and runs queued jobs one at a time
+/// through the pipeline, oldest first. SIGTERM (or `shutdown()`) stops pick-up, asks the running job to stop at
+/// its next checkpoint, puts it back in the queue (its finished stages stay in the stage cache) and returns.
+///
+/// Outputs are named after the job (`NAME.mp4`, `NAME.json`, ...). Same NAME rule: the most recent job of a NAME
+/// owns those files; a later job with the same NAME replaces them (each file atomically) when it runs, and
+/// the sidecar's `job_id` says which job a file belongs to. Older jobs stay in the journal (`jobs show ID`).
+public final class Daemon: Sendable {
+    public let config: DaemonConfig
+    let logger: Logger
+    let notifier: SDNotifier
+    let layout: StateLayout
+    let control = Control()
+    private let wakeups: AsyncStream<Void>
+    private let wakeup: AsyncStream<Void>.Continuation
+
+    public init(config: DaemonConfig, notifier: SDNotifier = .fromEnvironment(), logger: Logger = Logger(label: "prostudio.daemon")) {
+        self.config = config
+        self.notifier = notifier
+        var logger = logger
+        logger.logLevel = config.logLevel  // quiet by default (notice), also when no logging backend is bootstrapped
+        self.logger = logger
+        self.layout = StateLayout(inbox: config.inbox, state: config.state)
+        // Newest-1 buffering: a wake-up while a job runs is kept, several merge into one.
+        (wakeups, wakeup) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Begins a graceful stop: what SIGTERM and SIGINT do.
+    public func shutdown() {
+        for stop in control.beginShutdown() { stop() }
+        wakeup.yield()
+    }
+
+    var outbox: URL { URL(fileURLWithPath: config.outbox) }
+
+    /// Runs until `shutdown()` (or SIGTERM/SIGINT when `handleSignals`).
+    public func run(handleSignals: Bool = true) async throws {
+        try layout.prepare()
+        try FileManager.default.createDirectory(atPath: config.outbox, withIntermediateDirectories: true)
+        let journal = try SQLiteJournal(path: layout.journal, maxAttempts: config.maxAttempts, logger: logger)
+        let pickUp = PickUp(store: journal, layout: layout, logger: logger) { [self] job in writeSidecar(job, state: .queued) }
+        let pipeline = Pipeline(options: PipelineOptions(
+            outbox: outbox, cache: URL(fileURLWithPath: layout.cache), models: config.models.map { URL(fileURLWithPath: $0) }), logger: logger)
+
+        // 1. Whatever the last run left behind.
+        let report = try await journal.recover()
+        for id in report.requeued { await writeSidecar(journal, id, .queued) }
+        for id in report.failedByLoopGuard + report.cancelled { await writeSidecar(journal, id, nil) }
+        for outcome in try await pickUp.reconcile(report.claimed) { publish(outcome) }
+        if !(report.requeued.isEmpty && report.failedByLoopGuard.isEmpty && report.claimed.isEmpty) {
+            logger.notice("recovered the journal", metadata: [
+                "requeued": "\(report.requeued.count)", "loop_guard": "\(report.failedByLoopGuard.count)",
+                "claimed": "\(report.claimed.count)"])
+        }
+        await applyRequests(journal)
+
+        // 2. Watch first (the watcher scans the inbox after its watch is in place), then announce readiness.
+        let watcher = try InboxWatcher(inbox: config.inbox, options: .init(settle: config.settle), logger: logger)
+        let bell = try FileBell(folder: layout.state, name: "requests.bell", logger: logger)
+        control.onShutdown { watcher.stop(); bell.stop() }
+        let signals = handleSignals ? installSignalHandlers() : []
+        defer { for s in signals { s.cancel() } }
+        if control.isShuttingDown { watcher.stop(); bell.stop() }
+
+        let intake = Task {
+            await pickUp.consume(watcher.arrivals) { outcome in
+                self.publish(outcome)
+                self.wakeup.yield()
+            }
+        }
+        let requests = Task { for await _ in bell.rings { await self.applyRequests(journal) } }
+        let watchdog = Task {
+            guard let interval = SDNotifier.watchdogInterval() else { return }
+            while !Task.isCancelled {
+                try? notifier.watchdog()
+                try? await Task.sleep(for: interval)
+            }
+        }
+        try? notifier.ready(status: "watching \(config.inbox)")
+        logger.notice("daemon ready", metadata: ["inbox": "\(config.inbox)", "outbox": "\(config.outbox)", "state": "\(config.state)"])
+
+        // 3. Jobs, one at a time, until shutdown.
+        await runJobs(journal: journal, pickUp: pickUp, pipeline: pipeline)
+
+        try? notifier.stopping(status: "stopping")
+        watcher.stop(); bell.stop(); watchdog.cancel()
+        await intake.value
+        await requests.value
+        logger.notice("daemon stopped")
+    }
+
+    // MARK: Jobs
+
+    private func runJobs(journal: SQLiteJournal, pickUp: PickUp, pipeline: Pipeline) async {
+        var wakes = wakeups.makeAsyncIterator()
+        while !control.isShuttingDown {
+            do {
+                if let job = try await journal.startNext() {
+                    await run(job, journal: journal, pickUp: pickUp, pipeline: pipeline)
+                    await applyRequests(journal)  // in case a bell was missed while the job ran
+                    continue
+                }
+            } catch {
+                logger.error("journal: cannot take the next job", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            try? notifier.status("idle; watching \(config.inbox)")
+            try? await journal.checkpoint()  // while nothing waits on the journal
+            _ = await wakes.next()
+        }
+    }
+
+    private func run(_ job: Job, journal: SQLiteJournal, pickUp: PickUp, pipeline: Pipeline) async {
+        var log = logger
+        log[metadataKey: "job"] = "\(job.id)"
+        log[metadataKey: "name"] = "\(job.name)"
+        log.info("job started", metadata: ["attempt": "\(job.attempts)"])
+        control.begin(job.id)
+
+        let (events, sink) = AsyncStream<ProgressEvent>.makeStream()
+        let follower = Task { await self.follow(events, job: job, journal: journal) }
+        var result: Result<Sidecar, PipelineError>
+        do {
+            let control = self.control
+            result = .success(try await pipeline.run(
+                manifestPath: job.manifestPath ?? "", jobID: job.id.rawValue, name: job.name,
+                progress: { sink.yield($0) }, isCancelled: { control.shouldStop }))
+        } catch {
+            result = .failure(error)
+        }
+        sink.finish()
+        let runs = await follower.value
+        let stop = control.end()
+        let sidecarURL = outbox.appendingPathComponent(job.name + ".json")
+        let sidecar: Sidecar? = switch result {
+        case .success(let s): s
+        case .failure: try? Sidecar.read(sidecarURL)
+        }
+
+        // Stage runs, with what the pipeline measured.
+        for (stage, run) in runs {
+            let end: StageEnd
+            if let record = sidecar?.stages[stage] {
+                end = StageEnd(outcome: .ok, engine: record.engine, peakMemoryBytes: record.peak_memory_bytes,
+                               cacheHit: record.cached, seconds: record.seconds)
+            } else {
+                let outcome: StageOutcome = switch stop {
+                case .shutdown: .interrupted
+                case .cancel: .cancelled
+                default: .failed
+                }
+                end = StageEnd(outcome: outcome)
+            }
+            do { try await journal.endStage(run: run, end) } catch { log.warning("journal: stage run", metadata: ["error": "\(error)"]) }
+        }
+
+        do {
+            switch result {
+            case .success(let s):
+                var outputs: [String: String] = ["sidecar": job.name + ".json"]
+                if let v = s.outputs.video { outputs["video"] = v }
+                if let v = s.outputs.captions { outputs["captions"] = v }
+                if let v = s.outputs.poster { outputs["poster"] = v }
+                _ = try await journal.finish(job.id, outputs: outputs)
+                log.notice("job done", metadata: ["video": "\(s.outputs.video ?? "-")"])
+            case .failure(let error):
+                let jobError = JobError(code: error.code, message: error.message, field: error.field)
+                switch stop {
+                case .shutdown:
+                    _ = try await journal.suspend(job.id)
+                    await writeSidecar(journal, job.id, .queued)
+                    log.notice("job checkpointed for shutdown; it resumes on the next start")
+                case .cancel:
+                    _ = try await journal.cancel(job.id)
+                    await writeSidecar(journal, job.id, nil)
+                    log.notice("job cancelled")
+                case .timeout(let stage):
+                    let timeout = JobError(code: "stage_timeout",
+                                           message: "stage \(stage) ran longer than \(config.stageTimeout) (limits.stage_timeout_s)")
+                    _ = try await journal.fail(job.id, error: timeout, retryable: false)
+                    await writeSidecar(journal, job.id, nil)
+                    log.error("job failed: stage timeout", metadata: ["stage": "\(stage)"])
+                case .none where error.isInvalidInput:
+                    try await pickUp.reject(job, error: jobError)
+                    log.notice("job rejected", metadata: ["code": "\(error.code)", "field": "\(error.field ?? "-")"])
+                case .none:
+                    let after = try await journal.fail(job.id, error: jobError, retryable: error.code.hasPrefix("io."))
+                    if after.state == .queued { await writeSidecar(journal, job.id, .queued) }
+                    log.error("job failed", metadata: ["code": "\(error.code)", "stage": "\(error.stage ?? "-")", "error": "\(error.message)"])
+                }
+            }
+        } catch {
+            log.error("journal: cannot record the job's end", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Journals stage runs and progress as the pipeline reports them; starts each stage's timeout.
+    private func follow(_ events: AsyncStream<ProgressEvent>, job: Job, journal: SQLiteJournal) async -> [(String, Int64)] {
+        var runs: [(String, Int64)] = []
+        var current: String?
+        var journaled = -1.0
+        var timeout: Task<Void, Never>?
+        for await event in events {
+            let stage = event.stage.rawValue
+            if stage != current {
+                current = stage
+                if let run = try? await journal.beginStage(job.id, stage: stage, engine: nil) { runs.append((stage, run)) }
+                timeout?.cancel()
+                let limit = config.stageTimeout, control = self.control
+                timeout = Task {
+                    try? await Task.sleep(for: limit)
+                    if !Task.isCancelled { control.timeOut(stage) }
+                }
+                try? notifier.status("job \(job.id) \(job.name): \(stage)")
+            }
+            // Every 2% is plenty for `jobs watch`; every frame would be a write per frame.
+            if event.finished || event.overall - journaled >= 0.02 {
+                try? await journal.setProgress(job.id, stage: stage, progress: event.overall)
+                journaled = event.overall
+            }
+        }
+        timeout?.cancel()
+        return runs
+    }
+
+    // MARK: Requests and sidecars
+
+    func applyRequests(_ journal: SQLiteJournal) async {
+        let effects: [RequestEffect]
+        do { effects = try await journal.applyPendingRequests() } catch {
+            logger.error("journal: cannot apply requests", metadata: ["error": "\(error)"])
+            return
+        }
+        for effect in effects {
+            switch effect {
+            case .requeued(let id):
+                await writeSidecar(journal, id, .queued)
+                logger.notice("job requeued on request", metadata: ["job": "\(id)"])
+                wakeup.yield()
+            case .cancelled(let id):
+                await writeSidecar(journal, id, nil)
+                logger.notice("job cancelled on request", metadata: ["job": "\(id)"])
+            case .stopRunning(let id):
+                control.cancel(id)
+                logger.notice("stopping the running job on request", metadata: ["job": "\(id)"])
+            case .ignored(let id, let reason):
+                logger.notice("request ignored", metadata: ["job": "\(id)", "reason": "\(reason)"])
+            }
+        }
+    }
+
+    /// What pick-up did, in the outbox: a sidecar from pick-up on.
+    func publish(_ outcome: PickUpOutcome) {
+        switch outcome {
+        case .rejected(let job): writeSidecar(job, state: nil)
+        case .queued, .duplicate, .gone: break  // the queued sidecar was written before the job could start
+        }
+    }
+
+    private func writeSidecar(_ journal: SQLiteJournal, _ id: JobID, _ state: Sidecar.State?) async {
+        guard let job = try? await journal.job(id) else { return }
+        // The runner may have started it since (a requeue on request): its pipeline owns the sidecar now.
+        if let state, job.state.rawValue != state.rawValue { return }
+        writeSidecar(job, state: state)
+    }
+
+    /// The sidecar for a job that is not running: its journal state and error (the pipeline writes it while running).
+    private func writeSidecar(_ job: Job, state: Sidecar.State?) {
+        let mapped: Sidecar.State = state ?? (Sidecar.State(rawValue: job.state.rawValue) ?? .queued)
+        let url = outbox.appendingPathComponent(job.name + ".json")
+        // Keep what an earlier run of the same job measured (stages, outputs); start fresh for another job.
+        var sidecar = (try? Sidecar.read(url)).flatMap { $0.job_id == job.id.rawValue ? $0 : nil }
+            ?? Sidecar(name: job.name, jobID: job.id.rawValue, state: mapped)
+        sidecar.state = mapped
+        if mapped == .queued { sidecar.stage = nil; sidecar.progress = 0; sidecar.error = nil }
+        if let e = job.error, mapped != .queued { sidecar.error = Sidecar.ErrorInfo(code: e.code, message: e.message, field: e.field) }
+        do { try sidecar.write(to: outbox) } catch {
+            logger.warning("cannot write sidecar", metadata: ["job": "\(job.id)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: Signals
+
+    private func installSignalHandlers() -> [any DispatchSourceSignal] {
+        [SIGTERM, SIGINT].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [self] in
+                logger.notice("signal received: stopping pick-up and checkpointing", metadata: ["signal": "\(sig)"])
+                shutdown()
+            }
+            source.resume()
+            return source
+        }
+    }
+}
+
+/// Why the running job was asked to stop.
+enum StopReason: Equatable {
+    case none, shutdown, cancel, timeout(String)
+}
+
+/// State shared by the runner, the request task, the signal handler and the pipeline's thread.
+final class Control: Sendable {
+    private struct State {
+        var shuttingDown = false
+        var current: JobID?
+        var reason: StopReason = .none
+        var stoppers: [@Sendable () -> Void] = []
+    }
+    private let state = Mutex(State())
+
+    var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
+    /// Polled by the pipeline between steps.
+    var shouldStop: Bool { state.withLock { $0.shuttingDown || $0.reason != .none } }
+
+    func onShutdown(_ stop: @escaping @Sendable () -> Void) { state.withLock { $0.stoppers.append(stop) } }
+
+    /// Returns the stop actions to run (outside the lock).
+    func beginShutdown() -> [@Sendable () -> Void] {
+        state.withLock { s in
+            s.shuttingDown = true
+            if s.reason == .none && s.current != nil { s.reason = .shutdown }
+            return s.stoppers
+        }
+    }
+
+    func begin(_ id: JobID) { state.withLock { $0.current = id; $0.reason = $0.shuttingDown ? .shutdown : .none } }
+
+    func end() -> StopReason {
+        state.withLock { s in
+            let r = s.shuttingDown && s.reason == .none ? .shutdown : s.reason
+            s.current = nil
+            s.reason = .none
+            return r
+        }
+    }
+
+    func cancel(_ id: JobID) { state.withLock { if $0.current == id && $0.reason == .none { $0.reason = .cancel } } }
+    func timeOut(_ stage: String) { state.withLock { if $0.current != nil && $0.reason == .none { $0.reason = .timeout(stage) } } }
+}

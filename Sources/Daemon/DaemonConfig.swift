@@ -1,0 +1,73 @@
+import Foundation
+import Logging
+import Yams
+
+/// The daemon's settings: defaults, then the config file (`systemd/prostudio.yaml` documents every key),
+/// then command-line flags.
+public struct DaemonConfig: Sendable, Equatable {
+    public var inbox = "/var/lib/prostudio/inbox"
+    public var outbox = "/var/lib/prostudio/outbox"
+    public var state = "/var/lib/prostudio/state"
+    public var models: String? = "/var/lib/prostudio/models"
+    /// A file written in place is taken once unchanged this long after its last close.
+    public var settle: Duration = .milliseconds(500)
+    /// A stage running longer than this fails the job (`stage_timeout`).
+    public var stageTimeout: Duration = .seconds(1800)
+    /// The loop guard (see `SQLiteJournal.maxAttempts`).
+    public var maxAttempts = 3
+    public var logLevel: Logger.Level = .notice
+
+    public init() {}
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let path: String
+        public let message: String
+        public var description: String { "config \(path): \(message)" }
+    }
+
+    private struct File: Decodable {
+        struct Folders: Decodable { var inbox, outbox, state, models: String? }
+        struct Pickup: Decodable { var settle_ms: Int? }
+        struct Limits: Decodable { var stage_timeout_s: Double?; var max_attempts: Int? }
+        var folders: Folders?
+        var pickup: Pickup?
+        var limits: Limits?
+        var log_level: String?
+    }
+
+    /// Reads a config file over the defaults.
+    public static func load(path: String) throws -> DaemonConfig {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw Failure(path: path, message: "cannot read: \(error.localizedDescription)")
+        }
+        let file: File
+        do { file = try YAMLDecoder().decode(File.self, from: text) } catch {
+            throw Failure(path: path, message: "not a valid config: \(error)")
+        }
+        var c = DaemonConfig()
+        if let v = file.folders?.inbox { c.inbox = v }
+        if let v = file.folders?.outbox { c.outbox = v }
+        if let v = file.folders?.state { c.state = v }
+        if let v = file.folders?.models { c.models = v }
+        if let v = file.pickup?.settle_ms {
+            guard v >= 0 else { throw Failure(path: path, message: "pickup.settle_ms must be >= 0") }
+            c.settle = .milliseconds(v)
+        }
+        if let v = file.limits?.stage_timeout_s {
+            guard v > 0 else { throw Failure(path: path, message: "limits.stage_timeout_s must be > 0") }
+            c.stageTimeout = .milliseconds(Int64(v * 1000))
+        }
+        if let v = file.limits?.max_attempts {
+            guard v >= 1 else { throw Failure(path: path, message: "limits.max_attempts must be >= 1") }
+            c.maxAttempts = v
+        }
+        if let v = file.log_level {
+            guard let level = Logger.Level(rawValue: v) else {
+                throw Failure(path: path, message: "log_level \"\(v)\" is not one of trace, debug, info, notice, warning, error, critical")
+            }
+            c.logLevel = level
+        }
+        return c
+    }
+}

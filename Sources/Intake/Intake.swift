@@ -1,0 +1,257 @@
+import Foundation
+import Journal
+import Logging
+import Watcher
+
+/// The daemon's folders. Inbox and state must be on one filesystem: pick-up moves by `rename(2)`.
+public struct StateLayout: Sendable {
+    public let inbox: String
+    public let state: String
+    public init(inbox: String, state: String) {
+        self.inbox = (inbox as NSString).standardizingPath
+        self.state = (state as NSString).standardizingPath
+    }
+    public var journal: String { state + "/journal.sqlite3" }
+    public var jobs: String { state + "/jobs" }
+    public var rejected: String { state + "/rejected" }
+    public var cache: String { state + "/cache" }
+    public func jobFolder(_ id: JobID) -> String { jobs + "/" + id.rawValue }
+    public func rejectedFolder(_ id: JobID) -> String { rejected + "/" + id.rawValue }
+
+    /// Creates the state subfolders and checks the inbox shares the state folder's filesystem.
+    public func prepare() throws {
+        for dir in [inbox, state, jobs, rejected, cache] {
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                throw IntakeError.folder(dir, String(describing: error))
+            }
+        }
+        var a = stat(), b = stat()
+        guard stat(inbox, &a) == 0 else { throw IntakeError.syscall("stat", path: inbox, errno: errno) }
+        guard stat(jobs, &b) == 0 else { throw IntakeError.syscall("stat", path: jobs, errno: errno) }
+        if a.st_dev != b.st_dev { throw IntakeError.crossDevice(from: inbox, to: jobs) }
+    }
+}
+
+public enum IntakeError: Error, CustomStringConvertible {
+    case crossDevice(from: String, to: String)
+    case syscall(String, path: String, errno: Int32)
+    case folder(String, String)
+
+    public var description: String {
+        switch self {
+        case .crossDevice(let a, let b): "\(a) and \(b) are on different filesystems; pick-up moves by rename, so keep inbox and state on one"
+        case .syscall(let call, let path, let e): "\(call) \(path): \(String(cString: strerror(e)))"
+        case .folder(let dir, let why): "cannot create \(dir): \(why)"
+        }
+    }
+}
+
+/// What taking one arrival did.
+public enum PickUpOutcome: Sendable, Equatable {
+    /// Journaled and moved to `state/jobs/ID/`, waiting to run.
+    case queued(Job)
+    /// Not a job (a folder without a single manifest, a symlink): moved to `state/rejected/ID/`.
+    case rejected(Job)
+    /// Already journaled as a job past pick-up: nothing done.
+    case duplicate(Job)
+    /// No longer in the inbox (another pick-up took it, or its writer removed it).
+    case gone(String)
+}
+
+/// Pick-up: journal first, then move, then mark queued. Every step is idempotent and checks where the files
+/// already are, so whatever a kill -9 interrupts, `reconcile` at the next start finishes:
+///
+/// 1. `claim`: the journal gets a `claimed` row with the inbox path and the dedup key (one transaction);
+/// 2. `rename` the file into `state/jobs/ID/` (or the folder to `state/jobs/ID`): atomic, same filesystem;
+/// 3. `markQueued` with the manifest path (or move to `state/rejected/ID` and mark `rejected`).
+///
+/// Killed after 1: the row is `claimed` and the entry still in the inbox: reconcile moves it (the start-up scan
+/// may report it too; its dedup key finds the same row). Killed after 2: the files are in `state/jobs/ID`:
+/// reconcile marks it queued. Nothing is journaled twice and nothing in the inbox is left unjournaled.
+public struct PickUp: Sendable {
+    public let store: any JobStore
+    public let layout: StateLayout
+    let logger: Logger
+    /// Called after the move and before the job is journaled `queued`, i.e. before any runner can start it:
+    /// the daemon writes the job's first sidecar here, so it can never overwrite a `running` one.
+    let willQueue: @Sendable (Job) -> Void
+
+    public init(store: any JobStore, layout: StateLayout, logger: Logger = Logger(label: "prostudio.intake"),
+                willQueue: @escaping @Sendable (Job) -> Void = { _ in }) {
+        self.store = store; self.layout = layout; self.logger = logger; self.willQueue = willQueue
+    }
+
+    /// Takes one arrival reported by the watcher.
+    public func take(_ arrival: Arrival) async throws -> PickUpOutcome {
+        guard let identity = DedupKey.make(path: arrival.path, name: arrival.name) else { return .gone(arrival.name) }
+        let name = identity.kind == .folder ? arrival.name : InboxRules.jobName(forFile: arrival.name)
+        let (job, isNew) = try await store.claim(NewArrival(
+            name: name, sourceName: arrival.name, sourcePath: arrival.path, sourceKind: identity.kind, dedupKey: identity.key))
+        if !isNew && job.state != .claimed {
+            logger.debug("pick-up: already journaled", metadata: ["job": "\(job.id)", "name": "\(arrival.name)"])
+            return .duplicate(job)
+        }
+        return try await complete(job)
+    }
+
+    /// Finishes pick-up of jobs a previous run left `claimed` (from `JobStore.recover()`).
+    public func reconcile(_ claimed: [Job]) async throws -> [PickUpOutcome] {
+        var outcomes: [PickUpOutcome] = []
+        for job in claimed {
+            logger.notice("pick-up: finishing an interrupted pick-up", metadata: ["job": "\(job.id)", "name": "\(job.sourceName)"])
+            outcomes.append(try await complete(job))
+        }
+        return outcomes
+    }
+
+    /// Moves a job's folder to `state/rejected/ID` and journals the rejection (an invalid manifest found later
+    /// by the pipeline's plan stage goes the same way).
+    @discardableResult
+    public func reject(_ job: Job, error: JobError) async throws -> Job {
+        let from = layout.jobFolder(job.id), to = layout.rejectedFolder(job.id)
+        if exists(from) && !exists(to) { try move(from, to) }
+        return try await store.reject(job.id, error: error)
+    }
+
+    // MARK: Steps
+
+    private func complete(_ job: Job) async throws -> PickUpOutcome {
+        let folder = layout.jobFolder(job.id)
+        let moved = job.sourceKind == .folder ? folder : folder + "/" + job.sourceName
+        let rejected = layout.rejectedFolder(job.id)
+
+        if exists(rejected) {
+            return .rejected(try await store.reject(job.id, error: rejection(of: job, at: rejected) ?? Self.unknownRejection))
+        }
+        if !exists(moved) {
+            guard exists(job.sourcePath) else {
+                let error = JobError(code: "source_vanished", message: "\(job.sourcePath) was removed before pick-up could move it")
+                logger.warning("pick-up: arrival vanished", metadata: ["job": "\(job.id)", "name": "\(job.sourceName)"])
+                _ = try await store.fail(job.id, error: error, retryable: false)
+                return .gone(job.sourceName)
+            }
+            if job.sourceKind == .file {
+                if mkdir(folder, 0o750) != 0 && errno != EEXIST { throw IntakeError.syscall("mkdir", path: folder, errno: errno) }
+            }
+            try move(job.sourcePath, moved)
+        }
+        if let error = rejection(of: job, at: folder) {
+            try move(folder, rejected)
+            logger.notice("pick-up: rejected", metadata: ["job": "\(job.id)", "name": "\(job.sourceName)", "code": "\(error.code)"])
+            return .rejected(try await store.reject(job.id, error: error))
+        }
+        let manifest = try manifestPath(of: job, in: folder)
+        willQueue(job)
+        let queued = try await store.markQueued(job.id, manifestPath: manifest)
+        logger.debug("pick-up: queued", metadata: ["job": "\(job.id)", "name": "\(job.name)"])
+        return .queued(queued)
+    }
+
+    private static let unknownRejection = JobError(code: "not_a_job", message: "the arrival was not a manifest or a job folder")
+
+    /// Why the arrival (now at `base`) is not a job, or nil when it is one.
+    private func rejection(of job: Job, at base: String) -> JobError? {
+        switch job.sourceKind {
+        case .file:
+            var st = stat()
+            guard lstat(base + "/" + job.sourceName, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+                return JobError(code: "not_a_file", message: "\(job.sourceName) is not a plain file (symlinks are not followed)")
+            }
+            return nil
+        case .folder:
+            switch InboxRules.manifest(inFolder: base) {
+            case .found: return nil
+            case .none:
+                return JobError(code: "no_manifest", message: "folder \(job.sourceName) holds no manifest "
+                    + "(manifest.yaml|yml|json|txt|md, \(job.sourceName).yaml|..., or a single such file)")
+            case .ambiguous(let names):
+                return JobError(code: "ambiguous_manifest", message: "folder \(job.sourceName) holds several manifests: "
+                    + names.joined(separator: ", ") + "; name the one to run manifest.EXT")
+            }
+        }
+    }
+
+    private func manifestPath(of job: Job, in folder: String) throws -> String {
+        switch job.sourceKind {
+        case .file: return folder + "/" + job.sourceName
+        case .folder:
+            guard case .found(let name) = InboxRules.manifest(inFolder: folder) else { throw IntakeError.folder(folder, "manifest vanished") }
+            return folder + "/" + name
+        }
+    }
+
+    private func exists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    private func move(_ from: String, _ to: String) throws {
+        guard rename(from, to) == 0 else {
+            if errno == EXDEV { throw IntakeError.crossDevice(from: from, to: to) }
+            throw IntakeError.syscall("rename", path: "\(from) -> \(to)", errno: errno)
+        }
+    }
+
+    // MARK: Running the intake
+
+    /// Takes arrivals one at a time until the stream ends. Errors are logged per arrival (the entry stays in
+    /// the inbox, or `claimed` in the journal, and the next start reconciles it); `onOutcome` sees each result.
+    public func consume(_ arrivals: AsyncStream<Arrival>, onOutcome: @Sendable (PickUpOutcome) async -> Void = { _ in }) async {
+        for await arrival in arrivals {
+            do {
+                await onOutcome(try await take(arrival))
+            } catch {
+                logger.error("pick-up failed", metadata: ["name": "\(arrival.name)", "error": "\(error)"])
+            }
+        }
+    }
+}
+
+/// The de-duplication rule: one inbox arrival is one job, however many times it is reported.
+///
+/// key = `sha256(content) / source name / dev:inode:mtime_ns` (for a folder: the hash covers its manifest's bytes
+/// and the names, sizes and mtimes of all its files; the identity is the folder's dev:inode). The journal holds it
+/// UNIQUE. A second report of the same entry (a close and a scan, a restart between claim and move) gives the same
+/// key and finds the same row; a new file dropped later under the same name, even with the same content, has
+/// another inode or mtime and is a new job, as a person re-submitting expects.
+public enum DedupKey {
+    public struct Identity: Sendable, Equatable {
+        public var key: String
+        public var kind: SourceKind
+    }
+
+    /// Nil when nothing is at `path` any more.
+    public static func make(path: String, name: String) -> Identity? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        let fileID = "\(st.st_dev):\(st.st_ino)"
+        let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        switch st.st_mode & S_IFMT {
+        case S_IFREG:
+            guard let data = FileManager.default.contents(atPath: path) else { return nil }
+            return Identity(key: "sha256:\(SHA256.hex(data))/\(name)/\(fileID):\(mtime)", kind: .file)
+        case S_IFDIR:
+            var hasher = SHA256()
+            if case .found(let manifest) = InboxRules.manifest(inFolder: path),
+               let data = FileManager.default.contents(atPath: path + "/" + manifest) {
+                hasher.update(data)
+            }
+            for line in listing(path) { hasher.update(Array(line.utf8)) }
+            return Identity(key: "sha256:\(hasher.finalize())/\(name)/\(fileID)", kind: .folder)
+        default:
+            // A symlink or device: journaled as a file and rejected (never followed).
+            return Identity(key: "special/\(name)/\(fileID):\(mtime)", kind: .file)
+        }
+    }
+
+    private static func listing(_ root: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
+        var lines: [String] = []
+        while let rel = walker.nextObject() as? String {
+            var st = stat()
+            guard lstat(root + "/" + rel, &st) == 0 else { continue }
+            lines.append("\(rel)\t\(st.st_size)\t\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)\n")
+        }
+        return lines.sorted()
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+/// Reading the journal: what the CLI and the daemon both do.
+public protocol JobReader: Sendable {
+    func job(_ id: JobID) async throws -> Job?
+    /// Jobs newest first.
+    func jobs(_ filter: JobFilter) async throws -> [Job]
+    func events(of id: JobID) async throws -> [JobEvent]
+    func stageRuns(of id: JobID) async throws -> [StageRun]
+    func requests(of id: JobID?) async throws -> [JobRequest]
+    func artifact(key: String) async throws -> Artifact?
+}
+
+/// The one thing a non-daemon process may write: a request the daemon applies (retry, cancel).
+public protocol JobRequester: Sendable {
+    @discardableResult
+    func request(_ action: RequestAction, job: JobID, by requester: String) async throws -> Int64
+}
+
+/// The daemon's journal. All job state changes go through here, each in one transaction, and each
+/// transition is checked against `JobState.canMove(to:)`. A second implementation (PostgreSQL, for
+/// a fleet) implements the same protocol; `nextQueued` then becomes a `FOR UPDATE SKIP LOCKED` claim.
+public protocol JobStore: JobReader {
+    // Pick-up.
+    /// Journals an arrival as `claimed`, or returns the job already journaled under the same dedup key.
+    func claim(_ arrival: NewArrival) async throws -> (job: Job, isNew: Bool)
+    /// claimed -> queued, once the arrival sits in `state/jobs/ID/`.
+    func markQueued(_ id: JobID, manifestPath: String) async throws -> Job
+    /// claimed | queued | running -> rejected (an invalid manifest, a folder without one).
+    func reject(_ id: JobID, error: JobError) async throws -> Job
+
+    // Running.
+    /// The oldest queued job, taken: queued -> running, attempts + 1.
+    func startNext() async throws -> Job?
+    func start(_ id: JobID) async throws -> Job
+    func setProgress(_ id: JobID, stage: String?, progress: Double) async throws
+    func beginStage(_ id: JobID, stage: String, engine: String?) async throws -> Int64
+    /// Closes a stage run with what is known at its end.
+    func endStage(run: Int64, _ end: StageEnd) async throws
+    func finish(_ id: JobID, outputs: [String: String]) async throws -> Job
+    /// running -> failed; or back to queued when `retryable` and attempts remain under the loop guard.
+    func fail(_ id: JobID, error: JobError, retryable: Bool) async throws -> Job
+    func cancel(_ id: JobID) async throws -> Job
+    /// running -> queued without counting the attempt: a graceful stop (SIGTERM) checkpointed it.
+    func suspend(_ id: JobID) async throws -> Job
+    func addEvent(_ id: JobID?, kind: String, message: String) async throws
+
+    // Restart.
+    /// Requeues jobs left `running` (or fails them once they reach the loop guard) and lists `claimed` ones.
+    func recover() async throws -> RecoveryReport
+
+    // Requests from the CLI.
+    /// Applies unhandled requests in order, marks them handled, and says what the runner must do.
+    func applyPendingRequests() async throws -> [RequestEffect]
+
+    // The stage cache index.
+    func recordArtifact(_ artifact: Artifact) async throws
+    func touchArtifact(key: String) async throws
+    func removeArtifact(key: String) async throws
+}
+
+extension JobStore {
+    public func endStage(run: Int64, outcome: StageOutcome, peakMemoryBytes: Int64?, cacheHit: Bool) async throws {
+        try await endStage(run: run, StageEnd(outcome: outcome, peakMemoryBytes: peakMemoryBytes, cacheHit: cacheHit))
+    }
+}
+
+/// What went wrong in the journal, with the context to find it.
+public enum JournalError: Error, CustomStringConvertible, Sendable {
+    case notFound(JobID)
+    case invalidTransition(JobID, from: JobState, to: JobState)
+    case noJournal(path: String)
+    case schemaMismatch(path: String, detail: String)
+    case database(operation: String, underlying: String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let id): "no job \(id) in the journal"
+        case .invalidTransition(let id, let from, let to): "job \(id) cannot go from \(from.rawValue) to \(to.rawValue)"
+        case .noJournal(let path): "no journal at \(path) (is --state the daemon's state folder?)"
+        case .schemaMismatch(let path, let detail): "journal \(path): \(detail)"
+        case .database(let op, let underlying): "journal \(op): \(underlying)"
+        }
+    }
+}

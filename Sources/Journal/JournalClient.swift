@@ -1,0 +1,101 @@
+import Foundation
+import GRDB
+
+/// The CLI's view of the journal: reads, plus inserting into `requests` (its only write). It never migrates
+/// and refuses a journal whose schema is not exactly the one this build knows.
+///
+/// How the CLI asks the daemon: insert a `requests` row, then "ring the bell" by closing
+/// `requests.bell` (next to the journal) after writing, which the daemon watches with inotify. A request
+/// made while the daemon is down, or whose bell was missed, is applied when the daemon next starts or
+/// finishes a job. The daemon alone changes job state, so every transition stays in one place.
+public final class JournalClient: JobReader, JobRequester {
+    public let path: String
+    let pool: DatabasePool
+
+    /// The file whose close-after-write wakes the daemon to apply requests.
+    public static func bellPath(forJournal path: String) -> String {
+        (path as NSString).deletingLastPathComponent + "/requests.bell"
+    }
+
+    public init(path: String) throws {
+        self.path = path
+        guard FileManager.default.fileExists(atPath: path) else { throw JournalError.noJournal(path: path) }
+        do {
+            pool = try DatabasePool(path: path, configuration: .journal())
+        } catch {
+            throw JournalError.database(operation: "open \(path)", underlying: String(describing: error))
+        }
+        let applied: [String]
+        do {
+            applied = try pool.read { db -> [String] in
+                guard try db.tableExists("grdb_migrations") else { return [] }
+                return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
+            }
+        } catch {
+            throw JournalError.database(operation: "read schema of \(path)", underlying: String(describing: error))
+        }
+        let known = Set(Schema.identifiers), have = Set(applied)
+        if !have.subtracting(known).isEmpty {
+            throw JournalError.schemaMismatch(path: path, detail: "written by a newer prostudio (migrations \(have.subtracting(known).sorted()))")
+        }
+        if !known.subtracting(have).isEmpty {
+            throw JournalError.schemaMismatch(path: path, detail: "not migrated yet (missing \(known.subtracting(have).sorted())); start the daemon once")
+        }
+    }
+
+    private func read<T: Sendable>(_ op: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await journaled(op) { try await pool.read(body) }
+    }
+
+    public func job(_ id: JobID) async throws -> Job? { try await read("job") { try Rows.job($0, id) } }
+    public func jobs(_ filter: JobFilter) async throws -> [Job] { try await read("jobs") { try Rows.jobs($0, filter) } }
+    public func events(of id: JobID) async throws -> [JobEvent] { try await read("events") { try Rows.events($0, id) } }
+    public func stageRuns(of id: JobID) async throws -> [StageRun] { try await read("stage runs") { try Rows.stageRuns($0, id) } }
+    public func requests(of id: JobID?) async throws -> [JobRequest] { try await read("requests") { try Rows.requests($0, id) } }
+    public func artifact(key: String) async throws -> Artifact? { try await read("artifact") { try Rows.artifact($0, key: key) } }
+
+    /// Events with an id above `after` (of one job, or all), oldest first: what `jobs watch` follows.
+    public func events(after: Int64, job: JobID?) async throws -> [JobEvent] {
+        try await read("events") { db in
+            if let job {
+                return try Row.fetchAll(db, sql: "SELECT * FROM events WHERE id > ? AND job_id = ? ORDER BY id",
+                                        arguments: [after, job.rawValue]).map(Rows.event)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM events WHERE id > ? ORDER BY id", arguments: [after]).map(Rows.event)
+        }
+    }
+
+    public func lastEventID() async throws -> Int64 {
+        try await read("events") { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM events") ?? 0 }
+    }
+
+    /// Finds a job by its full id or a unique prefix of it (ids are long; people type the start).
+    public func resolve(_ idOrPrefix: String) async throws -> Job? {
+        let matches = try await read("resolve") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
+                             arguments: [idOrPrefix, idOrPrefix + "\u{10FFFF}"]).map(Rows.job)
+        }
+        return matches.count == 1 ? matches[0] : matches.first { $0.id.rawValue == idOrPrefix }
+    }
+
+    @discardableResult
+    public func request(_ action: RequestAction, job: JobID, by requester: String) async throws -> Int64 {
+        let id = try await journaled("request \(action.rawValue) \(job)") {
+            try await pool.write { db -> Int64 in
+                guard try Rows.job(db, job) != nil else { throw JournalError.notFound(job) }
+                try db.execute(sql: "INSERT INTO requests (job_id, action, requested_at, requested_by) VALUES (?, ?, ?, ?)",
+                               arguments: [job.rawValue, action.rawValue, Rows.seconds(Date()), requester])
+                return db.lastInsertedRowID
+            }
+        }
+        ringBell()
+        return id
+    }
+
+    /// Best effort: without the bell the request still applies at the daemon's next job boundary or start.
+    public func ringBell() {
+        let bell = Self.bellPath(forJournal: path)
+        let fd = open(bell, O_WRONLY | O_CREAT | O_CLOEXEC, 0o664)
+        if fd >= 0 { close(fd) }
+    }
+}

@@ -1,0 +1,90 @@
+import GRDB
+
+/// Versioned migrations. Each is applied once, in order, in its own transaction; identifiers never change.
+/// Plain SQL (no GRDB schema DSL) so the same text is the starting point of a PostgreSQL schema.
+enum Schema {
+    /// Every migration this build knows, in order. The CLI refuses a journal that lacks one (older daemon)
+    /// or has one not listed here (newer daemon).
+    static let identifiers = ["v1-jobs", "v2-job-seed"]
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-jobs") { db in
+            try db.execute(sql: """
+                CREATE TABLE jobs (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN
+                        ('claimed','queued','running','done','failed','cancelled','rejected')),
+                    stage TEXT,
+                    progress REAL NOT NULL DEFAULT 0,
+                    manifest_path TEXT,
+                    source_name TEXT NOT NULL,
+                    source_path TEXT NOT NULL,
+                    source_kind TEXT NOT NULL CHECK (source_kind IN ('file','folder')),
+                    -- content hash + source name + arrival identity: one inbox arrival, one job (see DedupKey).
+                    dedup_key TEXT NOT NULL UNIQUE,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    cancel_requested INTEGER NOT NULL DEFAULT 0,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    error_code TEXT,
+                    error_message TEXT,
+                    error_field TEXT,
+                    outputs TEXT NOT NULL DEFAULT '{}'
+                );
+                CREATE INDEX jobs_state_created ON jobs(state, created_at);
+
+                CREATE TABLE stage_runs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+                    stage TEXT NOT NULL,
+                    attempt INTEGER NOT NULL,
+                    engine TEXT,
+                    started_at REAL NOT NULL,
+                    ended_at REAL,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('running','ok','failed','cancelled','interrupted')),
+                    peak_memory_bytes INTEGER,
+                    cache_hit INTEGER NOT NULL DEFAULT 0,
+                    seconds REAL
+                );
+                CREATE INDEX stage_runs_job ON stage_runs(job_id, id);
+
+                CREATE TABLE events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    job_id TEXT REFERENCES jobs(id) ON DELETE CASCADE,
+                    at REAL NOT NULL,
+                    kind TEXT NOT NULL,
+                    message TEXT NOT NULL
+                );
+                CREATE INDEX events_job ON events(job_id, id);
+
+                CREATE TABLE artifacts (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    stage TEXT NOT NULL,
+                    path TEXT NOT NULL,
+                    size_bytes INTEGER NOT NULL,
+                    created_at REAL NOT NULL,
+                    used_at REAL NOT NULL
+                );
+
+                -- The CLI's only table: it inserts, the daemon applies and fills handled_at/outcome.
+                CREATE TABLE requests (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+                    action TEXT NOT NULL CHECK (action IN ('retry','cancel')),
+                    requested_at REAL NOT NULL,
+                    requested_by TEXT NOT NULL,
+                    handled_at REAL,
+                    outcome TEXT
+                );
+                CREATE INDEX requests_pending ON requests(handled_at, id);
+                """)
+        }
+        // The sidecar reports the seed a job ran with; it belongs with the job, not only in the sidecar.
+        m.registerMigration("v2-job-seed") { db in
+            try db.execute(sql: "ALTER TABLE jobs ADD COLUMN seed INTEGER")
+        }
+        return m
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// Something complete that appeared in the inbox: a manifest file, or a job folder (manifest + assets).
+/// The watcher only reports; pick-up re-checks the entry when it takes it (it may be gone by then).
+public struct Arrival: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable { case file, folder }
+
+    /// Why the watcher judged the entry complete.
+    public enum Trigger: String, Sendable {
+        /// Renamed into the inbox in whole (IN_MOVED_TO): complete at once.
+        case movedIn
+        /// Closed after writing, then unchanged (size, mtime, inode) for the settle interval.
+        case settled
+        /// A folder created in place whose manifest was closed and where nothing changed for the settle interval.
+        case folderSettled
+        /// Found by the start-up scan (or a rescan after an inotify queue overflow), then settled.
+        case scanned
+    }
+
+    public let kind: Kind
+    /// The entry's name in the inbox.
+    public let name: String
+    /// The entry's full path.
+    public let path: String
+    public let trigger: Trigger
+    public let detectedAt: ContinuousClock.Instant
+
+    public init(kind: Kind, name: String, path: String, trigger: Trigger, detectedAt: ContinuousClock.Instant = .now) {
+        self.kind = kind; self.name = name; self.path = path; self.trigger = trigger; self.detectedAt = detectedAt
+    }
+
+    public var description: String { "\(kind.rawValue) \(name) (\(trigger.rawValue))" }
+}
+
+/// Which inbox names count: the rules the watcher and pick-up share.
+public enum InboxRules {
+    public static let manifestExtensions: Set<String> = ["yaml", "yml", "json", "txt", "md"]
+    static let ignoredSuffixes = [".tmp", ".part", "~", ".swp", ".crdownload"]
+
+    /// Hidden files and temp names are never taken: writers use them on the way to the real name.
+    public static func isIgnored(_ name: String) -> Bool {
+        name.isEmpty || name.hasPrefix(".") || ignoredSuffixes.contains { name.hasSuffix($0) }
+    }
+
+    /// `NAME.yaml|yml|json|txt|md`, not hidden, not temp.
+    public static func isManifestName(_ name: String) -> Bool {
+        guard !isIgnored(name), let dot = name.lastIndex(of: "."), dot != name.startIndex else { return false }
+        return manifestExtensions.contains(name[name.index(after: dot)...].lowercased())
+    }
+
+    /// The job name a manifest file gives: its name without the extension.
+    public static func jobName(forFile name: String) -> String {
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
+        return String(name[..<dot])
+    }
+
+    public enum FolderManifest: Sendable, Equatable {
+        case found(String)
+        case none
+        case ambiguous([String])
+    }
+
+    /// The manifest of a job folder, by rank: `manifest.EXT`, then `FOLDER.EXT`, then the only top-level
+    /// manifest-named file. Two candidates of the same rank are ambiguous (the folder is rejected, not guessed).
+    public static func manifest(inFolder path: String) -> FolderManifest {
+        let folder = (path as NSString).lastPathComponent
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: path) else { return .none }
+        let files = entries.filter { entry in
+            guard isManifestName(entry) else { return false }
+            var st = stat()
+            return lstat(path + "/" + entry, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+        }.sorted()
+        for rank in [{ (n: String) in jobName(forFile: n) == "manifest" }, { (n: String) in jobName(forFile: n) == folder }] {
+            let hits = files.filter(rank)
+            if hits.count == 1 { return .found(hits[0]) }
+            if hits.count > 1 { return .ambiguous(hits) }
+        }
+        if files.count == 1 { return .found(files[0]) }
+        return files.isEmpty ? .none : .ambiguous(files)
+    }
+}

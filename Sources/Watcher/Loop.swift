@@ -1,0 +1,271 @@
+import CInotify
+import Foundation
+import Logging
+
+/// The watcher's state machine. Confined to the watcher thread: nothing here is shared.
+final class Loop {
+    static let mask: UInt32 = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_MODIFY
+        | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
+    /// What identifies one version of an entry: a rewrite, an append or a replacement changes it.
+    struct Identity: Equatable {
+        var dev: UInt64, ino: UInt64, size: Int64, mtimeNanos: Int64
+        init?(path: String) {
+            var st = stat()
+            guard lstat(path, &st) == 0 else { return nil }
+            dev = UInt64(st.st_dev); ino = UInt64(st.st_ino); size = Int64(st.st_size)
+            mtimeNanos = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        }
+    }
+
+    struct PendingFile {
+        var deadline: UInt64
+        var identity: Identity
+        var trigger: Arrival.Trigger
+    }
+
+    /// A folder being filled in place.
+    struct Folder {
+        /// Nil while it cannot be ready (no manifest yet, or a file mid-write): only an event re-arms it.
+        var deadline: UInt64?
+        /// Files (relative paths) written to and not closed since.
+        var openWriters: Set<String> = []
+        var emitted = false
+        var trigger: Arrival.Trigger
+    }
+
+    let inbox: String
+    let fd: Int32
+    let rootWD: Int32
+    let wakeFD: Int32
+    let settle: UInt64
+    let continuation: AsyncStream<Arrival>.Continuation
+    let logger: Logger
+
+    /// Watch descriptors of subfolders of job folders being filled in place, to their path relative to the inbox.
+    var dirs: [Int32: String] = [:]
+    var pendingFiles: [String: PendingFile] = [:]
+    var folders: [String: Folder] = [:]
+    /// What was last reported per name, so a rescan or a repeated close does not report the same version twice.
+    var emitted: [String: Identity] = [:]
+
+    init(inbox: String, inotifyFD: Int32, rootWD: Int32, wakeFD: Int32, settleNanos: UInt64,
+         continuation: AsyncStream<Arrival>.Continuation, logger: Logger) {
+        self.inbox = inbox; self.fd = inotifyFD; self.rootWD = rootWD; self.wakeFD = wakeFD
+        self.settle = settleNanos; self.continuation = continuation; self.logger = logger
+    }
+
+    static func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    func run() {
+        scan(trigger: .scanned)
+        fireDue()
+        // 64 KiB holds ~1,000 events with short names; read until EAGAIN anyway.
+        let bufferSize = 64 * 1024
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 8)
+        defer { buffer.deallocate() }
+        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
+        while true {
+            fds[0].revents = 0; fds[1].revents = 0
+            let rc = poll(&fds, 2, timeoutMillis())
+            if rc < 0 {
+                if errno == EINTR { continue }
+                logger.error("inbox watcher: poll failed", metadata: ["errno": "\(errno)"])
+                return
+            }
+            if fds[1].revents != 0 { return }
+            if fds[0].revents != 0 {
+                while true {
+                    let n = read(fd, buffer, bufferSize)
+                    if n <= 0 { break }
+                    handle(buffer: buffer, count: n)
+                }
+            }
+            fireDue()
+        }
+    }
+
+    /// Sleep until the nearest deadline; forever when nothing is pending (idle costs no CPU).
+    func timeoutMillis() -> Int32 {
+        let deadlines = pendingFiles.values.map(\.deadline) + folders.values.compactMap { $0.emitted ? nil : $0.deadline }
+        guard let next = deadlines.min() else { return -1 }
+        let now = Self.now()
+        if next <= now { return 0 }
+        return Int32(min(UInt64(Int32.max), (next - now + 999_999) / 1_000_000))
+    }
+
+    // MARK: Events
+
+    func handle(buffer: UnsafeMutableRawPointer, count: Int) {
+        let header = MemoryLayout<inotify_event>.size
+        var offset = 0
+        while offset + header <= count {
+            let event = buffer.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
+            let name = String(cString: cinotify_event_name((buffer + offset).assumingMemoryBound(to: inotify_event.self)))
+            offset += header + Int(event.len)
+            handle(wd: event.wd, mask: event.mask, name: name)
+        }
+    }
+
+    func has(_ mask: UInt32, _ flag: Int32) -> Bool { mask & UInt32(bitPattern: flag) != 0 }
+
+    func handle(wd: Int32, mask: UInt32, name: String) {
+        if has(mask, IN_Q_OVERFLOW) {
+            logger.warning("inbox watcher: inotify queue overflowed; rescanning the inbox", metadata: ["inbox": "\(inbox)"])
+            scan(trigger: .scanned)
+            return
+        }
+        if wd == rootWD {
+            if has(mask, IN_DELETE_SELF) || has(mask, IN_MOVE_SELF) {
+                logger.error("inbox watcher: the inbox itself was removed or moved", metadata: ["inbox": "\(inbox)"])
+            }
+            if !name.isEmpty { handleRoot(mask: mask, name: name) }
+            return
+        }
+        if has(mask, IN_IGNORED) { dirs.removeValue(forKey: wd); return }
+        guard let dir = dirs[wd] else { return }
+        handleInFolder(dir: dir, mask: mask, name: name)
+    }
+
+    func handleRoot(mask: UInt32, name: String) {
+        guard !InboxRules.isIgnored(name) else { return }
+        let path = inbox + "/" + name
+        if has(mask, IN_MOVED_FROM) || has(mask, IN_DELETE) {
+            // Gone (usually: pick-up moved it out). Forget it, so the same name can arrive again.
+            pendingFiles.removeValue(forKey: name)
+            emitted.removeValue(forKey: name)
+            if folders.removeValue(forKey: name) != nil { unwatchFolder(name) }
+            return
+        }
+        if has(mask, IN_ISDIR) {
+            if has(mask, IN_MOVED_TO) {
+                folders.removeValue(forKey: name)
+                emit(.folder, name: name, trigger: .movedIn)
+            } else if has(mask, IN_CREATE) {
+                trackFolder(name, trigger: .folderSettled)
+            }
+            return
+        }
+        guard InboxRules.isManifestName(name) else { return }
+        if has(mask, IN_MOVED_TO) {
+            pendingFiles.removeValue(forKey: name)
+            emit(.file, name: name, trigger: .movedIn)
+        } else if has(mask, IN_CLOSE_WRITE) {
+            guard let identity = Identity(path: path) else { return }
+            pendingFiles[name] = PendingFile(deadline: Self.now() + settle, identity: identity, trigger: .settled)
+        } else if has(mask, IN_MODIFY) {
+            // A writer is (still) at work: wait for its next close.
+            pendingFiles.removeValue(forKey: name)
+        }
+    }
+
+    func handleInFolder(dir: String, mask: UInt32, name: String) {
+        let top = String(dir.split(separator: "/", maxSplits: 1).first ?? Substring(dir))
+        guard var folder = folders[top], !folder.emitted else { return }
+        let rel = dir + "/" + name
+        if has(mask, IN_ISDIR), has(mask, IN_CREATE) || has(mask, IN_MOVED_TO) {
+            watchTree(rel)
+        } else if has(mask, IN_MODIFY) {
+            folder.openWriters.insert(rel)
+        } else if has(mask, IN_CLOSE_WRITE) || has(mask, IN_DELETE) || has(mask, IN_MOVED_FROM) {
+            folder.openWriters.remove(rel)
+        }
+        folder.deadline = Self.now() + settle
+        folders[top] = folder
+    }
+
+    // MARK: Folders created in place
+
+    func trackFolder(_ name: String, trigger: Arrival.Trigger) {
+        guard folders[name] == nil else { return }
+        folders[name] = Folder(deadline: Self.now() + settle, trigger: trigger)
+        watchTree(name)
+    }
+
+    /// Watches a folder and its subfolders. Each watch is added before its folder is listed, so a subfolder
+    /// made in between is seen either by the listing or by an event.
+    func watchTree(_ rel: String) {
+        let path = inbox + "/" + rel
+        let wd = inotify_add_watch(fd, path, Self.mask)
+        guard wd >= 0 else {
+            logger.warning("inbox watcher: cannot watch folder", metadata: ["folder": "\(path)", "errno": "\(errno)"])
+            return
+        }
+        dirs[wd] = rel
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: path) else { return }
+        for entry in entries {
+            var st = stat()
+            if lstat(path + "/" + entry, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { watchTree(rel + "/" + entry) }
+        }
+    }
+
+    func unwatchFolder(_ name: String) {
+        for (wd, rel) in dirs where rel == name || rel.hasPrefix(name + "/") {
+            inotify_rm_watch(fd, wd)
+            dirs.removeValue(forKey: wd)
+        }
+    }
+
+    // MARK: Scans and deadlines
+
+    /// Lists the inbox and treats every candidate as just closed: it is taken once it settles.
+    func scan(trigger: Arrival.Trigger) {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: inbox) else { return }
+        let now = Self.now()
+        for name in entries where !InboxRules.isIgnored(name) {
+            let path = inbox + "/" + name
+            var st = stat()
+            guard lstat(path, &st) == 0 else { continue }
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR:
+                if folders[name] == nil && emitted[name] == nil { trackFolder(name, trigger: trigger) }
+            case S_IFREG:
+                guard InboxRules.isManifestName(name), let identity = Identity(path: path) else { continue }
+                if emitted[name] == identity || pendingFiles[name] != nil { continue }
+                pendingFiles[name] = PendingFile(deadline: now + settle, identity: identity, trigger: trigger)
+            default:
+                // Symlinks and the like: a link could point anywhere, so it is never followed.
+                logger.notice("inbox watcher: ignoring an entry that is not a plain file or folder", metadata: ["name": "\(name)"])
+            }
+        }
+    }
+
+    func fireDue() {
+        let now = Self.now()
+        for (name, pending) in pendingFiles where pending.deadline <= now {
+            let path = inbox + "/" + name
+            guard let identity = Identity(path: path) else { pendingFiles.removeValue(forKey: name); continue }
+            if identity == pending.identity {
+                pendingFiles.removeValue(forKey: name)
+                if emitted[name] != identity { emit(.file, name: name, trigger: pending.trigger, identity: identity) }
+            } else {
+                // Changed during the settle interval: start over from this version.
+                pendingFiles[name] = PendingFile(deadline: now + settle, identity: identity, trigger: pending.trigger)
+            }
+        }
+        for (name, folder) in folders where !folder.emitted {
+            guard let deadline = folder.deadline, deadline <= now else { continue }
+            var next = folder
+            next.deadline = nil
+            if folder.openWriters.isEmpty, case .found = InboxRules.manifest(inFolder: inbox + "/" + name) {
+                next.emitted = true
+                folders[name] = next
+                emit(.folder, name: name, trigger: folder.trigger)
+            } else {
+                logger.debug("inbox watcher: folder not ready (no manifest yet, or a file mid-write)", metadata: ["folder": "\(name)"])
+                folders[name] = next
+            }
+        }
+    }
+
+    func emit(_ kind: Arrival.Kind, name: String, trigger: Arrival.Trigger, identity: Identity? = nil) {
+        let path = inbox + "/" + name
+        emitted[name] = identity ?? Identity(path: path)
+        logger.debug("inbox watcher: arrival", metadata: ["name": "\(name)", "kind": "\(kind.rawValue)", "trigger": "\(trigger.rawValue)"])
+        continuation.yield(Arrival(kind: kind, name: name, path: path, trigger: trigger))
+    }
+}
