@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Idle cost of the real daemon binary: RSS, PSS, anonymous memory and CPU over 10 s with an empty inbox.
-#   Benchmarks/daemon-idle.sh [PATH-TO-prostudio]   (default: the release build in .build-daemon)
+#   Benchmarks/daemon-idle.sh [PATH-TO-prostudio]   (default: .build/release/prostudio)
 set -euo pipefail
-bin=${1:-.build-daemon/release/prostudio}
+bin=${1:-.build/release/prostudio}
 dir=$(mktemp -d)
 trap 'kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
 mkdir -p "$dir"/{inbox,outbox,state}
