@@ -107,9 +107,12 @@ static void *open_library(void) {
       char *slash = strrchr(exe, '/');
       if (!slash) break;
       *slash = 0;
-      char candidate[PATH_MAX + 32];
-      snprintf(candidate, sizeof candidate, "%s/%s", exe, name);
-      if (access(candidate, R_OK) == 0) {
+      // DIR/libProStudioTorch.so (a build folder), or PREFIX/lib/prostudio/ for an installed /usr/bin/prostudio.
+      const char *layouts[] = {"%s/%s", "%s/lib/prostudio/%s"};
+      for (size_t k = 0; k < sizeof layouts / sizeof layouts[0]; k++) {
+        char candidate[PATH_MAX + 64];
+        snprintf(candidate, sizeof candidate, layouts[k], exe, name);
+        if (access(candidate, R_OK) != 0) continue;
         void *h = dlopen(candidate, RTLD_NOW | RTLD_LOCAL);
         if (!h) snprintf(why, sizeof why, "cannot open the libtorch runtime %s: %s (is libtorch-dev installed? run scripts/setup)", candidate, dlerror());
         return h;
