@@ -40,19 +40,22 @@ PACK_JSON=$("$BENCH" --pack "$MODELS/tiny-video" --threads "$THREADS")
 
 "$PY" - "$OUT" "$PACK_JSON" <<'PYEOF'
 import json, sys
-best = {}
+best, fastest = {}, {}
 for line in open(sys.argv[1]):
     side, name, payload = line.split(" ", 2)
     m = json.loads(payload)["module"]
     key = (name, side)
     best[key] = min(best.get(key, float("inf")), m["median_ms"])
-print(f"{'module':<12} {'swift ms':>10} {'python ms':>10} {'ratio':>7}   (median call, best of rounds)")
+    fastest[key] = min(fastest.get(key, float("inf")), m["min_ms"])
+print(f"{'module':<12} {'swift ms':>10} {'python ms':>10} {'ratio':>7}  | {'swift min':>9} {'python min':>10} {'ratio':>7}")
+print("             (median call, best round of each side)    | (fastest call of all rounds)")
 worst = 0.0
 for name in dict.fromkeys(n for n, _ in best):
     s, p = best[(name, "swift")], best[(name, "python")]
+    fs, fp = fastest[(name, "swift")], fastest[(name, "python")]
     worst = max(worst, s / p)
-    print(f"{name:<12} {s:>10.3f} {p:>10.3f} {s / p:>7.3f}")
-print(f"worst ratio {worst:.3f} (target <= 1.05)")
+    print(f"{name:<12} {s:>10.3f} {p:>10.3f} {s / p:>7.3f}  | {fs:>9.3f} {fp:>10.3f} {fs / fp:>7.3f}")
+print(f"worst median ratio {worst:.3f} (target <= 1.05); on a busy machine compare the fastest-call column too")
 pack = json.loads(sys.argv[2])["pack"]
 mib = lambda b: b / 2**20
 print(f"pack {pack['name']}: load {pack['load_seconds_total'] * 1000:.1f} ms for "
