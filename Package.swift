@@ -22,7 +22,9 @@ if let root = torchRoot {
         let cuda = torchEnv["CUDA_HOME"] ?? "/usr/local/cuda"
         torchCxx.append(.define("PROSTUDIO_TORCH_CUDA"))
         torchCxx.append(.unsafeFlags(["-isystem", "\(cuda)/include"]))
-        torchLink.append(contentsOf: [.linkedLibrary("torch_cuda"), .linkedLibrary("c10_cuda")])
+        torchLink.append(.linkedLibrary("c10_cuda"))
+        // Nothing calls into torch_cuda directly, but loading it is what registers the CUDA backend:
+        // keep it even where the linker drops unreferenced libraries.
         torchLink.append(.unsafeFlags(["-L\(cuda)/lib64", "-lcudart", "-Xlinker", "--no-as-needed", "-ltorch_cuda", "-Xlinker", "--as-needed"]))
     }
 }

@@ -50,19 +50,22 @@ def main(argv):
     load = time.perf_counter() - t0
     fn = getattr(m, method)
     values = [make_input(s) for s in inputs]
-    times = []
+    times, cpu = [], []
     with torch.inference_mode():
         for _ in range(warmup):
             fn(*values)
         for _ in range(iters):
             t = time.perf_counter()
+            c = time.thread_time()
             fn(*values)
+            cpu.append(time.thread_time() - c)
             times.append(time.perf_counter() - t)
     times.sort()
+    cpu.sort()
     print(json.dumps({"threads": torch.get_num_threads(), "torch": torch.__version__, "module": {
         "file": module, "method": method, "iters": iters, "load_seconds": load,
         "mean_ms": sum(times) / len(times) * 1000, "median_ms": times[len(times) // 2] * 1000,
-        "min_ms": times[0] * 1000}}, sort_keys=True))
+        "min_ms": times[0] * 1000, "cpu_median_ms": cpu[len(cpu) // 2] * 1000, "cpu_min_ms": cpu[0] * 1000}}, sort_keys=True))
 
 
 if __name__ == "__main__":

@@ -68,16 +68,21 @@ struct TorchBench {
             let values = try inputs.map(makeInput)
             for _ in 0..<warmup { _ = try m.call(method, values) }
             var times: [Double] = []
+            var cpu: [Double] = []
             for _ in 0..<iters {
                 let start = ContinuousClock.now
+                let cpuStart = threadCPUSeconds()
                 _ = try m.call(method, values)
+                cpu.append(threadCPUSeconds() - cpuStart)
                 times.append(seconds(ContinuousClock.now - start))
             }
             times.sort()
+            cpu.sort()
             report["module"] = [
                 "file": module, "method": method, "iters": iters, "load_seconds": loadSeconds,
                 "mean_ms": times.reduce(0, +) / Double(times.count) * 1000, "median_ms": times[times.count / 2] * 1000,
-                "min_ms": times[0] * 1000, "rss_before_load_bytes": rssBefore, "rss_loaded_bytes": rssLoaded,
+                "min_ms": times[0] * 1000, "cpu_median_ms": cpu[cpu.count / 2] * 1000, "cpu_min_ms": cpu[0] * 1000,
+                "rss_before_load_bytes": rssBefore, "rss_loaded_bytes": rssLoaded,
                 "rss_after_run_bytes": TorchRuntime.processRSSBytes,
             ] as [String: Any]
         }
@@ -101,6 +106,14 @@ struct TorchBench {
         case "int64": return .tensor(try Tensor(shape: shape, of: Int64.self) { Int64($0 % 64) })
         default: usage("bad input type in \(spec)")
         }
+    }
+
+    /// CPU time of this thread: with one intra-op thread libtorch computes on the caller's thread, and CPU
+    /// time is far less disturbed than wall time by other work on a shared machine.
+    static func threadCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     static func seconds(_ d: Duration) -> Double {

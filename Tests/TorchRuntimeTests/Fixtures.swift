@@ -10,6 +10,7 @@ enum Fixtures {
 
     /// Lazily made, once (a static let initialises exactly once, thread-safely).
     static let packs: Result<URL, FixtureError> = {
+        removeStaleFolders()
         let dir = FileManager.default.temporaryDirectory
             .appendingPathComponent("prostudio-torch-tests-\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.removeItem(at: dir)
@@ -20,6 +21,17 @@ enum Fixtures {
             return .failure(error)
         }
     }()
+
+    /// Folders left by earlier runs (their process is gone): the packs are regenerated per run.
+    static func removeStaleFolders() {
+        let tmp = FileManager.default.temporaryDirectory
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? []
+        for name in names where name.hasPrefix("prostudio-torch-tests-") {
+            let pidText = name.dropFirst("prostudio-torch-tests-".count).prefix(while: \.isNumber)
+            guard let pid = Int32(pidText), pid != ProcessInfo.processInfo.processIdentifier, kill(pid, 0) != 0 else { continue }
+            try? FileManager.default.removeItem(at: tmp.appendingPathComponent(name))
+        }
+    }
 
     static func packsDir() throws -> URL { try packs.get() }
 

@@ -100,18 +100,23 @@ extension TorchRuntimeTests {
     }
 
     @Suite struct Memory {
-        /// Load and unload every component of a pack 50 times (with a forward and a failing call each time):
+        /// Load and unload every component of a pack 50 times (with a forward, a failing call, a missing
+        /// and a corrupt file each time):
         /// RSS must come back to within a small margin of where it was after warm-up.
         @Test func loadUnloadFiftyTimesDoesNotGrowRSS() throws {
             let pack = try Fixtures.store().pack(named: "tiny-video")
             let paths = try pack.componentNames.map { try pack.component($0).1.path }
             let ids = try Tensor(ids(8, modulo: 256), shape: [1, 8])
+            let corrupt = try Fixtures.scratch("rss").appendingPathComponent("corrupt.pt")
+            let good = try Data(contentsOf: URL(fileURLWithPath: paths[0]))
+            try good.prefix(good.count / 3).write(to: corrupt)
             func cycle() throws {
                 for path in paths {
                     let module = try TorchModule(path: path, device: .cpu)
                     if path.hasSuffix("text_encoder.pt") { _ = try module.forward(ids) }
                     _ = try? module.forward([.int(1), .int(2), .int(3), .int(4)])  // error path
                     _ = try? TorchModule(path: path + ".missing")
+                    _ = try? TorchModule(path: corrupt.path)
                     module.unload()
                 }
             }
