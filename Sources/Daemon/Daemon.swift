@@ -50,7 +50,8 @@ public final class Daemon: Sendable {
         let journal = try SQLiteJournal(path: layout.journal, maxAttempts: config.maxAttempts, logger: logger)
         let pickUp = PickUp(store: journal, layout: layout, logger: logger) { [self] job in writeSidecar(job, state: .queued) }
         let pipeline = Pipeline(options: PipelineOptions(
-            outbox: outbox, cache: URL(fileURLWithPath: layout.cache), models: config.models.map { URL(fileURLWithPath: $0) }), logger: logger)
+            outbox: outbox, cache: URL(fileURLWithPath: layout.cache), models: config.models.map { URL(fileURLWithPath: $0) },
+            defaults: config.defaults), logger: logger)
 
         // 1. Whatever the last run left behind.
         let report = try await journal.recover()

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Manifest
 import Yams
 
 /// The daemon's settings: defaults, then the config file (`systemd/prostudio.yaml` documents every key),
@@ -16,6 +17,8 @@ public struct DaemonConfig: Sendable, Equatable {
     /// The loop guard (see `SQLiteJournal.maxAttempts`).
     public var maxAttempts = 3
     public var logLevel: Logger.Level = .notice
+    /// Engines and settings for manifests that do not choose (`defaults:`).
+    public var defaults: ManifestDefaults?
 
     public init() {}
 
@@ -46,6 +49,9 @@ public struct DaemonConfig: Sendable, Equatable {
             throw Failure(path: path, message: "not a valid config: \(error)")
         }
         var c = DaemonConfig()
+        do { c.defaults = try ManifestDefaults.fromConfig(yaml: text, file: path) } catch {
+            throw Failure(path: path, message: "defaults: \(error)")
+        }
         if let v = file.folders?.inbox { c.inbox = v }
         if let v = file.folders?.outbox { c.outbox = v }
         if let v = file.folders?.state { c.state = v }

@@ -7,7 +7,7 @@ public enum ManifestLoader {
 
     /// Loads `path`, a manifest file or a job folder holding one. `displayName` is how errors name the
     /// file (defaults to `path` as given).
-    public static func load(path: String, displayName: String? = nil) throws(ManifestErrors) -> JobManifest {
+    public static func load(path: String, displayName: String? = nil, defaults: ManifestDefaults? = nil) throws(ManifestErrors) -> JobManifest {
         let shown = displayName ?? path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
@@ -19,10 +19,10 @@ public enum ManifestLoader {
                                                             expected: "a folder holding one manifest.yaml|.json|.txt|.md")])
             }
             let name = URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent
-            return try load(file: inner, shown: shown + "/" + (inner as NSString).lastPathComponent, name: name)
+            return try load(file: inner, shown: shown + "/" + (inner as NSString).lastPathComponent, name: name, defaults: defaults)
         }
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        return try load(file: path, shown: shown, name: name)
+        return try load(file: path, shown: shown, name: name, defaults: defaults)
     }
 
     /// The manifest inside a job folder: `manifest.*`, else the only manifest-like file.
@@ -36,7 +36,7 @@ public enum ManifestLoader {
         return nil
     }
 
-    static func load(file: String, shown: String, name: String) throws(ManifestErrors) -> JobManifest {
+    static func load(file: String, shown: String, name: String, defaults: ManifestDefaults?) throws(ManifestErrors) -> JobManifest {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: file))
@@ -51,7 +51,7 @@ public enum ManifestLoader {
         }
         let base = (file as NSString).deletingLastPathComponent
         let ext = (file as NSString).pathExtension.lowercased()
-        let doc: DocNode
+        var doc: DocNode
         switch ext {
         case "yaml", "yml": doc = try DocumentParser.parseYAML(text, file: shown)
         case "json": doc = try DocumentParser.parseJSON(data, file: shown)
@@ -60,6 +60,7 @@ public enum ManifestLoader {
             throw ManifestErrors(errors: [ManifestError(.unsupportedFormat, file: shown, field: nil, found: ext.isEmpty ? "no extension" : ".\(ext)",
                                                         expected: "one of .yaml, .yml, .json, .txt, .md")])
         }
+        if let defaults { doc = defaults.apply(to: doc) }
         var decoder = ManifestDecoder(reader: Reader(file: shown), base: base.isEmpty ? "." : base)
         let manifest = decoder.decode(doc, name: name)
         if let manifest, decoder.reader.errors.isEmpty { return manifest }

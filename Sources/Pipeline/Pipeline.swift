@@ -45,8 +45,10 @@ public struct PipelineOptions: Sendable {
     public var outbox: URL
     public var cache: URL
     public var models: URL?
-    public init(outbox: URL, cache: URL, models: URL? = nil) {
-        self.outbox = outbox; self.cache = cache; self.models = models
+    /// Site-wide manifest defaults (the daemon config's `defaults:`).
+    public var defaults: ManifestDefaults?
+    public init(outbox: URL, cache: URL, models: URL? = nil, defaults: ManifestDefaults? = nil) {
+        self.outbox = outbox; self.cache = cache; self.models = models; self.defaults = defaults
     }
 }
 
@@ -65,8 +67,8 @@ public struct Pipeline: Sendable {
     }
 
     /// Validates without rendering.
-    public static func validate(manifestPath: String) throws(PipelineError) -> JobManifest {
-        do { return try ManifestLoader.load(path: manifestPath) } catch { throw PipelineError(error) }
+    public static func validate(manifestPath: String, defaults: ManifestDefaults? = nil) throws(PipelineError) -> JobManifest {
+        do { return try ManifestLoader.load(path: manifestPath, defaults: defaults) } catch { throw PipelineError(error) }
     }
 
     public func run(manifestPath: String, jobID: String, name: String? = nil,
@@ -119,7 +121,7 @@ final class JobRun {
         }
         do {
             let manifest = try stage(.plan) { () throws(PipelineError) -> JobManifest in
-                let m = try Pipeline.validate(manifestPath: manifestPath)
+                let m = try Pipeline.validate(manifestPath: manifestPath, defaults: pipeline.options.defaults)
                 return m
             }
             sidecar.name = sidecar.name.isEmpty ? manifest.name : sidecar.name

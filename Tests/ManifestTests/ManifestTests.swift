@@ -117,3 +117,36 @@ struct ManifestTests {
         #expect(m.scenes[0].narration == "42")
     }
 }
+
+struct DefaultsTests {
+    @Test func siteDefaultsSitUnderTheManifest() throws {
+        let dir = TempDir()
+        let config = """
+        folders: {inbox: /x}
+        defaults:
+          voice: {voice: en-gb, rate: 0.9}
+          music: {mood: calm, volume: 0.1}
+          output: {fps: 24}
+        """
+        let defaults = try #require(try ManifestDefaults.fromConfig(yaml: config, file: "prostudio.yaml"))
+        let m = try ManifestLoader.load(path: dir.write("a.yaml", "voice: {rate: 1.3}\nscenes: [hi]\n"), defaults: defaults)
+        #expect(m.voice.voice == "en-gb" && m.voice.rate == 1.3)
+        #expect(m.music.mood == .calm && m.music.volume == 0.1)
+        #expect(m.output.fps == 24)
+        // A plain text script takes them too.
+        let t = try ManifestLoader.load(path: dir.write("b.txt", "Hello."), defaults: defaults)
+        #expect(t.voice.voice == "en-gb")
+    }
+
+    @Test func badDefaultsNameTheConfigAndTheField() {
+        do {
+            _ = try ManifestDefaults.fromConfig(yaml: "defaults:\n  voice: {engine: siri}\n", file: "prostudio.yaml")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.first.field == "defaults.voice.engine")
+            #expect(error.first.file == "prostudio.yaml")
+        }
+        #expect(throws: ManifestErrors.self) { try ManifestDefaults.fromConfig(yaml: "defaults:\n  scenes: [x]\n", file: "c.yaml") }
+        #expect((try? ManifestDefaults.fromConfig(yaml: "folders: {}\n", file: "c.yaml")) as ManifestDefaults?? == .some(nil))
+    }
+}
