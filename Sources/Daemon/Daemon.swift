@@ -51,7 +51,7 @@ public final class Daemon: Sendable {
         let pickUp = PickUp(store: journal, layout: layout, logger: logger) { [self] job in writeSidecar(job, state: .queued) }
         let pipeline = Pipeline(options: PipelineOptions(
             outbox: outbox, cache: URL(fileURLWithPath: layout.cache), models: config.models.map { URL(fileURLWithPath: $0) },
-            defaults: config.defaults), logger: logger)
+            defaults: config.defaults, cacheObserver: Self.artifactIndex(journal, root: layout.cache)), logger: logger)
 
         // 1. Whatever the last run left behind.
         let report = try await journal.recover()
@@ -109,6 +109,7 @@ public final class Daemon: Sendable {
                 if let job = try await journal.startNext() {
                     await run(job, journal: journal, pickUp: pickUp, pipeline: pipeline)
                     await applyRequests(journal)  // in case a bell was missed while the job ran
+                    await pruneCache(journal)
                     continue
                 }
             } catch {
@@ -120,6 +121,27 @@ public final class Daemon: Sendable {
             try? await journal.checkpoint()  // while nothing waits on the journal
             _ = await wakes.next()
         }
+    }
+
+    /// Keeps the journal's artifact index in step with the stage cache as the pipeline writes and reuses entries.
+    private static func artifactIndex(_ journal: SQLiteJournal, root: String) -> @Sendable (StageCache.Event) -> Void {
+        { event in
+            Task {
+                switch event {
+                case .stored(let name, let stage, let bytes):
+                    try? await journal.recordArtifact(Artifact(key: name, stage: stage, path: root + "/" + name, sizeBytes: bytes))
+                case .used(let name):
+                    try? await journal.touchArtifact(key: name)
+                }
+            }
+        }
+    }
+
+    /// The cache shrinks back to `cache.max_gb` after each job, least recently used entries first.
+    private func pruneCache(_ journal: SQLiteJournal) async {
+        let removed = StageCache(root: URL(fileURLWithPath: layout.cache)).prune(maxBytes: config.cacheMaxBytes)
+        for name in removed { try? await journal.removeArtifact(key: name) }
+        if !removed.isEmpty { logger.info("stage cache pruned", metadata: ["entries": "\(removed.count)"]) }
     }
 
     private func run(_ job: Job, journal: SQLiteJournal, pickUp: PickUp, pipeline: Pipeline) async {

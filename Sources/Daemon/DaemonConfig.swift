@@ -19,6 +19,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var logLevel: Logger.Level = .notice
     /// Engines and settings for manifests that do not choose (`defaults:`).
     public var defaults: ManifestDefaults?
+    /// The stage cache is pruned, least recently used first, to this size after each job.
+    public var cacheMaxBytes: Int64 = 50 << 30
 
     public init() {}
 
@@ -32,9 +34,11 @@ public struct DaemonConfig: Sendable, Equatable {
         struct Folders: Decodable { var inbox, outbox, state, models: String? }
         struct Pickup: Decodable { var settle_ms: Int? }
         struct Limits: Decodable { var stage_timeout_s: Double?; var max_attempts: Int? }
+        struct Cache: Decodable { var max_gb: Double? }
         var folders: Folders?
         var pickup: Pickup?
         var limits: Limits?
+        var cache: Cache?
         var log_level: String?
     }
 
@@ -67,6 +71,10 @@ public struct DaemonConfig: Sendable, Equatable {
         if let v = file.limits?.max_attempts {
             guard v >= 1 else { throw Failure(path: path, message: "limits.max_attempts must be >= 1") }
             c.maxAttempts = v
+        }
+        if let v = file.cache?.max_gb {
+            guard v > 0 else { throw Failure(path: path, message: "cache.max_gb must be > 0") }
+            c.cacheMaxBytes = Int64(v * Double(1 << 30))
         }
         if let v = file.log_level {
             guard let level = Logger.Level(rawValue: v) else {

@@ -47,8 +47,12 @@ public struct PipelineOptions: Sendable {
     public var models: URL?
     /// Site-wide manifest defaults (the daemon config's `defaults:`).
     public var defaults: ManifestDefaults?
-    public init(outbox: URL, cache: URL, models: URL? = nil, defaults: ManifestDefaults? = nil) {
+    /// Told of every stage-cache entry written or reused.
+    public var cacheObserver: (@Sendable (StageCache.Event) -> Void)?
+    public init(outbox: URL, cache: URL, models: URL? = nil, defaults: ManifestDefaults? = nil,
+                cacheObserver: (@Sendable (StageCache.Event) -> Void)? = nil) {
         self.outbox = outbox; self.cache = cache; self.models = models; self.defaults = defaults
+        self.cacheObserver = cacheObserver
     }
 }
 
@@ -108,7 +112,7 @@ final class JobRun {
         sidecar = Sidecar(name: name ?? fallback, jobID: jobID, state: .running)
         logger = pipeline.logger
         logger[metadataKey: "job_id"] = "\(jobID)"
-        cache = StageCache(root: pipeline.options.cache)
+        cache = StageCache(root: pipeline.options.cache, observer: pipeline.options.cacheObserver)
         work = pipeline.options.outbox.appendingPathComponent(".prostudio-work-\(jobID)")
     }
 

@@ -3,9 +3,20 @@ import Foundation
 /// Stage results on disk, keyed by everything that made them (inputs + engine identity + seed), so
 /// a repeated or restarted job skips finished work. Entries are written atomically.
 public struct StageCache: Sendable {
-    public let root: URL
+    /// What happened to an entry; `name` is its path under the cache root (`speech/KEY.f32`).
+    public enum Event: Sendable {
+        case stored(name: String, stage: String, bytes: Int64)
+        case used(name: String)
+    }
 
-    public init(root: URL) { self.root = root }
+    public let root: URL
+    /// Told of every entry written or reused (the daemon keeps the journal's artifact index with it).
+    public let observer: (@Sendable (Event) -> Void)?
+
+    public init(root: URL, observer: (@Sendable (Event) -> Void)? = nil) {
+        self.root = root
+        self.observer = observer
+    }
 
     /// A 128-bit key from two independent FNV-1a passes: enough to tell inputs apart, not a security hash.
     public static func key(_ parts: [String]) -> String {
@@ -23,7 +34,12 @@ public struct StageCache: Sendable {
     }
 
     public func read(stage: String, key: String, ext: String) -> Data? {
-        try? Data(contentsOf: url(stage: stage, key: key, ext: ext))
+        let target = url(stage: stage, key: key, ext: ext)
+        guard let data = try? Data(contentsOf: target) else { return nil }
+        // The modification time doubles as "last used", which is what pruning goes by.
+        utimes(target.path, nil)
+        observer?(.used(name: "\(stage)/\(key).\(ext)"))
+        return data
     }
 
     public func write(_ data: Data, stage: String, key: String, ext: String) {
@@ -31,9 +47,33 @@ public struct StageCache: Sendable {
         do {
             try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
             try AtomicFile.write(data, to: target)
+            observer?(.stored(name: "\(stage)/\(key).\(ext)", stage: stage, bytes: Int64(data.count)))
         } catch {
             // A cache that cannot be written only costs time later; the job goes on.
         }
+    }
+
+    /// Removes the least recently used entries until the cache holds at most `maxBytes`; returns their names.
+    public func prune(maxBytes: Int64) -> [String] {
+        let fm = FileManager.default
+        var entries: [(name: String, url: URL, bytes: Int64, used: Date)] = []
+        for stage in (try? fm.contentsOfDirectory(atPath: root.path)) ?? [] {
+            let dir = root.appendingPathComponent(stage)
+            for file in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] where !file.hasPrefix(".") {
+                let url = dir.appendingPathComponent(file)
+                guard let attrs = try? fm.attributesOfItem(atPath: url.path) else { continue }
+                entries.append(("\(stage)/\(file)", url, (attrs[.size] as? Int64) ?? 0, (attrs[.modificationDate] as? Date) ?? .distantPast))
+            }
+        }
+        var total = entries.reduce(0) { $0 + $1.bytes }
+        var removed: [String] = []
+        for entry in entries.sorted(by: { $0.used < $1.used }) where total > maxBytes {
+            if (try? fm.removeItem(at: entry.url)) != nil {
+                total -= entry.bytes
+                removed.append(entry.name)
+            }
+        }
+        return removed
     }
 
     public func contains(stage: String, key: String, ext: String) -> Bool {

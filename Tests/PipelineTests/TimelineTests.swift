@@ -39,3 +39,39 @@ struct TimelineTests {
         #expect(cues.first!.start == Timeline.leadIn)
     }
 }
+
+struct StageCacheTests {
+    @Test func pruneRemovesLeastRecentlyUsedFirstAndReportsIt() throws {
+        let dir = TempDir()
+        let events = EventLog()
+        let cache = StageCache(root: dir.url, observer: { events.append($0) })
+        let blob = Data(count: 1000)
+        for key in ["a", "b", "c"] { cache.write(blob, stage: "music", key: key, ext: "f32") }
+        // Make "a" the oldest, then use it: "b" becomes the least recently used.
+        for (key, age) in [("a", 300.0), ("b", 200.0), ("c", 100.0)] {
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-age)],
+                                                  ofItemAtPath: cache.url(stage: "music", key: key, ext: "f32").path)
+        }
+        #expect(cache.read(stage: "music", key: "a", ext: "f32") == blob)
+        let removed = cache.prune(maxBytes: 2000)
+        #expect(removed == ["music/b.f32"])
+        #expect(!cache.contains(stage: "music", key: "b", ext: "f32"))
+        #expect(cache.contains(stage: "music", key: "a", ext: "f32") && cache.contains(stage: "music", key: "c", ext: "f32"))
+        #expect(events.names == ["stored music/a.f32", "stored music/b.f32", "stored music/c.f32", "used music/a.f32"])
+    }
+}
+
+final class EventLog: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ e: StageCache.Event) {
+        lines.withLock {
+            switch e {
+            case .stored(let name, _, _): $0.append("stored \(name)")
+            case .used(let name): $0.append("used \(name)")
+            }
+        }
+    }
+    var names: [String] { lines.withLock { $0 } }
+}
+
+import Synchronization
