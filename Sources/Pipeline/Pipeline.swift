@@ -313,6 +313,7 @@ final class JobRun {
                 assPath = url.path
             }
             let graph = VideoGraph.assemble(sources: sources, timeline: timeline, assFile: assPath)
+            logger.debug("video graph", metadata: ["stage": "compose", "graph": "\(graph.graph)"])
             let settings: EncoderSettings = switch manifest.output.quality {
             case .draft: EncoderSettings(preset: "ultrafast", crf: 28)
             case .standard: EncoderSettings(preset: "veryfast", crf: 23)
