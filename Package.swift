@@ -91,8 +91,11 @@ let package = Package(
             "CTorchShim", .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/TorchRuntime"),
         .executableTarget(name: "TorchBench", dependencies: ["TorchRuntime"], path: "Benchmarks/TorchBench"),
+        // Model voices: Piper VITS through TorchRuntime, phonemized by espeak-ng (Engines' helper).
+        .target(name: "NeuralVoice", dependencies: ["Engines", "Manifest", "TorchRuntime"], path: "Sources/NeuralVoice"),
+        .executableTarget(name: "PiperBench", dependencies: ["NeuralVoice", "TorchRuntime", "Manifest"], path: "Benchmarks/PiperBench"),
         .executableTarget(name: "prostudio", dependencies: [
-            "Manifest", "Pipeline", "Media", "TorchRuntime",
+            "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice",
             "Daemon", "Journal", "Intake", "Watcher",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -105,6 +108,7 @@ let package = Package(
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Journal", "Pipeline"], path: "Tests/DaemonTests"),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], path: "Tests/SystemdNotifyTests"),
         .testTarget(name: "TorchRuntimeTests", dependencies: ["TorchRuntime"], path: "Tests/TorchRuntimeTests"),
+        .testTarget(name: "NeuralVoiceTests", dependencies: ["NeuralVoice", "Engines", "Manifest", "Pipeline", "Media", "TorchRuntime", "prostudio-espeak"], path: "Tests/NeuralVoiceTests"),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Media", "Engines", "prostudio-espeak"], path: "Tests/PipelineTests"),
     ],
     swiftLanguageModes: [.v6],

@@ -1,6 +1,7 @@
 // The C boundary over libtorch. Every entry point catches everything (c10::Error, std::exception, ...)
 // and turns it into a ct_status + ct_error, because an exception unwinding into Swift is undefined
 // behaviour. Objects are built with RAII first and handed out last, so an error path leaks nothing.
+#include <atomic>
 #include "ctorch.h"
 
 #include <torch/script.h>
@@ -338,13 +339,20 @@ void ct_manual_seed(uint64_t seed) {
   }
 }
 
+// libtorch keeps this setting per thread (a thread_local in graph_executor.cpp): setting it once left the
+// calls on other threads (Swift's executor queue hops between threads) with the profiling executor on, which
+// re-profiles every new input length. So the wanted value lives here, process-wide, and every module call
+// applies it on its own thread (GraphOptimizerEnabledGuard in ct_module_call).
+static std::atomic<bool> g_executor_optimize{true};
+
 void ct_set_graph_executor_optimize(bool on) {
+  g_executor_optimize.store(on);
   try {
     torch::jit::setGraphExecutorOptimize(on);
   } catch (...) {
   }
 }
-bool ct_get_graph_executor_optimize(void) { return torch::jit::getGraphExecutorOptimize(); }
+bool ct_get_graph_executor_optimize(void) { return g_executor_optimize.load(); }
 
 // ---- tensors
 
@@ -500,6 +508,7 @@ ct_status ct_module_call(ct_module *m, const char *method, const ct_args *args, 
     std::vector<c10::IValue> stack;
     if (args) stack = args->values;
     c10::InferenceMode guard;
+    torch::jit::GraphOptimizerEnabledGuard optimize(g_executor_optimize.load());
     auto result = (*found)(std::move(stack));
     auto list = std::make_unique<ct_tensor_list>();
     flatten(result, list->tensors);

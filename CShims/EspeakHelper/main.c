@@ -9,6 +9,12 @@
 // Reply on stdout:   int32 sample_rate, int32 event_count, int32 sample_count,
 //                    event_count x {int32 type, int32 text_position, int32 length, int32 audio_ms},
 //                    sample_count x int16 samples. Exit 0, or 2 for an unknown voice, 1 otherwise.
+//
+// Phonemes mode (the neural voice's phonemizer): "PHONEMES\nVOICE\n" then one clause per line.
+// Reply: one line per input line, the clause's IPA from espeak_TextToPhonemes(espeakCHARS_UTF8,
+// espeakPHONEMES_IPA), called until the text is consumed, pieces joined with one space (as
+// Tools/export/piper_phonemize.py does). The caller splits clauses and keeps punctuation itself:
+// Debian's espeak-ng 1.51 has no espeak_TextToPhonemesWithTerminator. Same exit codes.
 #include <espeak-ng/speak_lib.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,10 +65,48 @@ static char *read_all(FILE *f, size_t *len) {
     return buf;
 }
 
+static int phonemes(char *request) {
+    char *voice = request, *lines = strchr(request, '\n');
+    if (!lines) return 1;
+    *lines++ = 0;
+    if (espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL, espeakINITIALIZE_DONT_EXIT) <= 0) {
+        fprintf(stderr, "espeak-ng could not start (is espeak-ng-data installed?)\n");
+        return 1;
+    }
+    espeak_VOICE spec = {0};
+    spec.languages = voice;
+    if (espeak_SetVoiceByName(voice) != EE_OK && espeak_SetVoiceByProperties(&spec) != EE_OK) {
+        fprintf(stderr, "espeak-ng has no voice \"%s\"\n", voice);
+        return 2;
+    }
+    while (*lines) {
+        char *end = strchr(lines, '\n');
+        if (end) *end = 0;
+        const void *ptr = lines;
+        int first = 1;
+        while (ptr) {
+            const char *piece = espeak_TextToPhonemes(&ptr, espeakCHARS_UTF8, espeakPHONEMES_IPA);
+            if (!piece) continue;
+            while (*piece == ' ') piece++;
+            size_t n = strlen(piece);
+            while (n && (piece[n - 1] == ' ' || piece[n - 1] == '\n')) n--;
+            if (!n) continue;
+            if (!first) fputc(' ', stdout);
+            fwrite(piece, 1, n, stdout);
+            first = 0;
+        }
+        fputc('\n', stdout);
+        if (!end) break;
+        lines = end + 1;
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(void) {
     size_t len;
     char *input = read_all(stdin, &len);
     if (!input) return 1;
+    if (strncmp(input, "PHONEMES\n", 9) == 0) return phonemes(input + 9);
     char *voice = input, *rate = strchr(voice, '\n');
     if (!rate) return 1;
     *rate++ = 0;

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Engines
 import Logging
+import NeuralVoice
 import Pipeline
 
 struct Render: AsyncParsableCommand {
@@ -12,7 +14,7 @@ struct Render: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Output folder for NAME.mp4, NAME.json, NAME.srt, NAME.jpg.")
     var output: String = "."
 
-    @Option(help: "Folder of installed model packs.")
+    @Option(help: "Folder of installed model packs (voice engine piper: Tools/export/install-piper-voice DIR installs joe-medium).")
     var models: String?
 
     @Option(help: "Stage cache folder (default: $XDG_CACHE_HOME/prostudio or ~/.cache/prostudio).")
@@ -31,7 +33,8 @@ struct Render: AsyncParsableCommand {
         }
         let options = PipelineOptions(outbox: outbox, cache: URL(fileURLWithPath: cache ?? Self.defaultCache()),
                                       models: models.map { URL(fileURLWithPath: $0) })
-        let pipeline = Pipeline(options: options)
+        // Embedded engines plus the model voices over --models (else $PROSTUDIO_MODELS or the default folder).
+        let pipeline = Pipeline(options: options, engines: .standard(models: options.models))
         let display = ProgressDisplay(tty: isatty(STDERR_FILENO) == 1)
         let jobID = Self.newJobID()
         do {

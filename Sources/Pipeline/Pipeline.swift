@@ -201,12 +201,13 @@ final class JobRun {
         // Speech: one narration per scene, cached by text + voice + engine.
         let speech: any SpeechEngine
         do { speech = try pipeline.engines.speechEngine(manifest.voice.engine) } catch { throw PipelineError(error, stage: "speech") }
+        let speechIdentity = speech.identity(for: manifest.voice)
         let narrations = try stage(.speech) { () throws(PipelineError) -> [Narration] in
             var result: [Narration] = []
             var hits = 0
             for (i, scene) in manifest.scenes.enumerated() {
                 if isCancelled() { throw PipelineError.cancelled }
-                let key = StageCache.key(["speech", speech.identity.description, scene.narration, "\(manifest.voice)"])
+                let key = StageCache.key(["speech", speechIdentity.description, scene.narration, "\(manifest.voice)"])
                 if let cached = loadNarration(key) {
                     result.append(cached); hits += 1
                 } else {
@@ -218,10 +219,10 @@ final class JobRun {
                 }
                 progress(ProgressEvent(stage: .speech, fraction: Double(i + 1) / Double(manifest.scenes.count), overall: overall(.speech, Double(i + 1) / Double(manifest.scenes.count)), finished: false))
             }
-            record(.speech, engine: speech.identity.description, cached: hits == manifest.scenes.count)
+            record(.speech, engine: speechIdentity.description, cached: hits == manifest.scenes.count)
             return result
         }
-        sidecar.engines["speech"] = speech.identity.description
+        sidecar.engines["speech"] = speechIdentity.description
 
         let timeline = Timeline(manifest: manifest, narrationDurations: narrations.map(\.duration))
         sidecar.duration_s = timeline.duration

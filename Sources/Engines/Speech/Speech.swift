@@ -19,5 +19,12 @@ public struct Narration: Sendable, Equatable {
 
 public protocol SpeechEngine: Sendable {
     var identity: EngineIdentity { get }
+    /// Who makes narrations for this voice: a model engine adds the hash of the pack `voice` names, so the
+    /// stage cache and the sidecar tell packs apart. Defaults to `identity`.
+    func identity(for voice: JobManifest.Voice) -> EngineIdentity
     func synthesize(_ text: String, voice: JobManifest.Voice) throws(EngineError) -> Narration
+}
+
+extension SpeechEngine {
+    public func identity(for voice: JobManifest.Voice) -> EngineIdentity { identity }
 }

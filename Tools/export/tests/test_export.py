@@ -86,12 +86,15 @@ def test_real_sentence_ids_match(loaded, ort_session):
 def test_pack_json(pack_dir, voice):
     p = json.loads((pack_dir / "pack.json").read_text(encoding="utf-8"))
     assert p["name"] == "joe-medium" and p["kind"] == "speech" and p["architecture"] == "vits-piper"
-    assert p["dtype"] == "fp32" and p["sample_rate"] == 22050 and p["hop_length"] == 256
+    # TorchRuntime pack format 1: what ModelStore decodes (Sources/TorchRuntime/ModelPack.swift).
+    assert p["format"] == 1 and isinstance(p["source"], str)
+    assert p["dtype"] == "float32" and p["sample_rate"] == 22050 and p["hop_length"] == 256
     comp = p["components"]["synthesizer"]
-    assert comp["file"] == "synthesizer.ts"
+    assert comp["file"] == "synthesizer.ts" and comp["methods"] == ["forward"]
+    assert comp["bytes"] == (pack_dir / comp["file"]).stat().st_size
     assert hashlib.sha256((pack_dir / comp["file"]).read_bytes()).hexdigest() == comp["sha256"]
     assert p["memory_estimate_bytes"] > 60_000_000
-    assert p["licence"] and p["source"]["upstream"].startswith("https://")
+    assert p["licence"] and p["provenance"]["upstream"].startswith("https://")
     assert p["phoneme_id_map"] == voice[1]["phoneme_id_map"]
     assert p["espeak_voice"] == "en-us"
     assert p["ids"]["bos_id"] == 1 and p["ids"]["eos_id"] == 2 and p["ids"]["pad_id"] == 0
