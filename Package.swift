@@ -71,7 +71,7 @@ let package = Package(
         .target(name: "SystemdNotify", path: "Sources/SystemdNotify"),
         // The runner: recovery, pick-up, one job at a time through the Pipeline, requests, SIGTERM, sd_notify.
         .target(name: "Daemon", dependencies: [
-            "Journal", "Watcher", "Intake", "SystemdNotify", "Pipeline", "Manifest",
+            "Journal", "Watcher", "Intake", "SystemdNotify", "Pipeline", "Manifest", "Engines",
             .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/Daemon"),
         .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake"], path: "Benchmarks/DaemonBench"),

@@ -1,4 +1,5 @@
 import Dispatch
+import Engines
 import Foundation
 import Intake
 import Journal
@@ -24,8 +25,13 @@ public final class Daemon: Sendable {
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
-    public init(config: DaemonConfig, notifier: SDNotifier = .fromEnvironment(), logger: Logger = Logger(label: "prostudio.daemon")) {
+    /// Engines by manifest name: the embedded ones by default; the CLI adds the model engines over `--models`.
+    let engines: EngineSet
+
+    public init(config: DaemonConfig, engines: EngineSet = .embedded, notifier: SDNotifier = .fromEnvironment(),
+                logger: Logger = Logger(label: "prostudio.daemon")) {
         self.config = config
+        self.engines = engines
         self.notifier = notifier
         var logger = logger
         logger.logLevel = config.logLevel  // quiet by default (notice), also when no logging backend is bootstrapped
@@ -51,7 +57,7 @@ public final class Daemon: Sendable {
         let pickUp = PickUp(store: journal, layout: layout, logger: logger) { [self] job in writeSidecar(job, state: .queued) }
         let pipeline = Pipeline(options: PipelineOptions(
             outbox: outbox, cache: URL(fileURLWithPath: layout.cache), models: config.models.map { URL(fileURLWithPath: $0) },
-            defaults: config.defaults, cacheObserver: Self.artifactIndex(journal, root: layout.cache)), logger: logger)
+            defaults: config.defaults, cacheObserver: Self.artifactIndex(journal, root: layout.cache)), engines: engines, logger: logger)
 
         // 1. Whatever the last run left behind.
         let report = try await journal.recover()
