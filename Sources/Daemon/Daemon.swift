@@ -163,7 +163,7 @@ public final class Daemon: Sendable {
         do {
             let control = self.control
             result = .success(try await pipeline.run(
-                manifestPath: job.manifestPath ?? "", jobID: job.id.rawValue, name: job.name,
+                manifestPath: job.manifestPath ?? "", jobID: job.id.rawValue, name: job.name, displayName: job.sourcePath,
                 progress: { sink.yield($0) }, isCancelled: { control.shouldStop }))
         } catch {
             result = .failure(error)

@@ -71,16 +71,18 @@ public struct Pipeline: Sendable {
     }
 
     /// Validates without rendering.
-    public static func validate(manifestPath: String, defaults: ManifestDefaults? = nil) throws(PipelineError) -> JobManifest {
-        do { return try ManifestLoader.load(path: manifestPath, defaults: defaults) } catch { throw PipelineError(error) }
+    /// `displayName` is how errors name the manifest (the daemon passes where the user dropped it).
+    public static func validate(manifestPath: String, displayName: String? = nil, defaults: ManifestDefaults? = nil) throws(PipelineError) -> JobManifest {
+        do { return try ManifestLoader.load(path: manifestPath, displayName: displayName, defaults: defaults) } catch { throw PipelineError(error) }
     }
 
-    public func run(manifestPath: String, jobID: String, name: String? = nil,
+    public func run(manifestPath: String, jobID: String, name: String? = nil, displayName: String? = nil,
                     progress: @escaping @Sendable (ProgressEvent) -> Void = { _ in },
                     isCancelled: @escaping @Sendable () -> Bool = { false }) async throws(PipelineError) -> Sidecar {
         let result: Result<Sidecar, PipelineError> = await withCheckedContinuation { continuation in
             let thread = Thread {
-                let job = JobRun(pipeline: self, manifestPath: manifestPath, jobID: jobID, name: name, progress: progress, isCancelled: isCancelled)
+                let job = JobRun(pipeline: self, manifestPath: manifestPath, displayName: displayName, jobID: jobID, name: name,
+                                 progress: progress, isCancelled: isCancelled)
                 continuation.resume(returning: job.run())
             }
             thread.stackSize = 8 << 20
@@ -94,6 +96,7 @@ public struct Pipeline: Sendable {
 final class JobRun {
     let pipeline: Pipeline
     let manifestPath: String
+    let displayName: String?
     let jobID: String
     let progress: @Sendable (ProgressEvent) -> Void
     let isCancelled: @Sendable () -> Bool
@@ -102,9 +105,10 @@ final class JobRun {
     let cache: StageCache
     let work: URL
 
-    init(pipeline: Pipeline, manifestPath: String, jobID: String, name: String?, progress: @escaping @Sendable (ProgressEvent) -> Void, isCancelled: @escaping @Sendable () -> Bool) {
+    init(pipeline: Pipeline, manifestPath: String, displayName: String?, jobID: String, name: String?, progress: @escaping @Sendable (ProgressEvent) -> Void, isCancelled: @escaping @Sendable () -> Bool) {
         self.pipeline = pipeline
         self.manifestPath = manifestPath
+        self.displayName = displayName
         self.jobID = jobID
         self.progress = progress
         self.isCancelled = isCancelled
@@ -125,7 +129,7 @@ final class JobRun {
         }
         do {
             let manifest = try stage(.plan) { () throws(PipelineError) -> JobManifest in
-                let m = try Pipeline.validate(manifestPath: manifestPath, defaults: pipeline.options.defaults)
+                let m = try Pipeline.validate(manifestPath: manifestPath, displayName: displayName, defaults: pipeline.options.defaults)
                 return m
             }
             sidecar.name = sidecar.name.isEmpty ? manifest.name : sidecar.name
