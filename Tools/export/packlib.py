@@ -67,3 +67,20 @@ def write_pack(root: str, name: str, kind: str, architecture: str, components: D
         f.write("\n")
     os.replace(tmp, os.path.join(folder, "pack.json"))
     return folder
+
+
+def write_unigram_vocab(path: str, words, letters: str = "abcdefghijklmnopqrstuvwxyz0123456789") -> None:
+    """A SentencePiece-style unigram vocabulary as text, one `piece<TAB>log-prob` per line, id = line number.
+
+    Ids 0..2 are <pad>, </s>, <unk> (T5's order). Words are stored as "\u2581word" (start of word); single
+    letters and digits (with and without the word-start mark) make every lowercase ASCII word spellable.
+    The Swift tokenizer segments each word with the highest total score (Viterbi), as SentencePiece does.
+    """
+    lines = ["<pad>\t0", "</s>\t0", "<unk>\t0", "\u2581\t-6"]
+    for w in words:
+        lines.append("\u2581%s\t%.2f" % (w, -4.0 - 0.1 * len(w)))
+    for ch in letters:
+        lines.append("\u2581%s\t-8" % ch)
+        lines.append("%s\t-8.5" % ch)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
