@@ -230,7 +230,10 @@ class VAEDecoder(nn.Module):
 
     def forward(self, latents: torch.Tensor) -> torch.Tensor:
         x = self.up(self.mid(self.conv_in(latents)))
-        return torch.tanh(self.conv_out(F.silu(self.norm(x))))
+        # A pass-through path (latent channels 0..2 are the 4x4-averaged picture) beside the random convolutions,
+        # so encode -> decode roughly round-trips even with random weights, as a trained VAE does.
+        base = F.interpolate(latents[:, :3], scale_factor=(1.0, 4.0, 4.0), mode="nearest")
+        return torch.tanh(base + 0.1 * self.conv_out(F.silu(self.norm(x))))
 
 
 class VAEEncoder(nn.Module):
@@ -238,6 +241,7 @@ class VAEEncoder(nn.Module):
 
     def __init__(self, latent: int = 4, ch: int = 32):
         super().__init__()
+        assert latent == 4
         self.conv_in = nn.Conv3d(3, ch, 3, padding=1)
         self.down1 = nn.Conv3d(ch, ch, (1, 4, 4), stride=(1, 2, 2), padding=(0, 1, 1))
         self.res1 = ResBlock3d(ch)
@@ -249,7 +253,10 @@ class VAEEncoder(nn.Module):
     def forward(self, video: torch.Tensor) -> torch.Tensor:
         x = self.res1(self.down1(self.conv_in(video)))
         x = self.res2(self.down2(x))
-        return self.conv_out(F.silu(self.norm(x)))
+        # The decoder's pass-through path in reverse: channels 0..2 carry the 4x4-averaged picture.
+        pooled = F.avg_pool3d(video, kernel_size=(1, 4, 4), stride=(1, 4, 4))
+        base = torch.cat([pooled, torch.zeros_like(pooled[:, :1])], dim=1)
+        return base + 0.1 * self.conv_out(F.silu(self.norm(x)))
 
 
 # ---------------------------------------------------------------- speech
