@@ -62,8 +62,11 @@ let package = Package(
             "CTorchShim", .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/TorchRuntime"),
         .executableTarget(name: "TorchBench", dependencies: ["TorchRuntime"], path: "Benchmarks/TorchBench"),
+        // The `diffusion` visuals engine: flow-matching latent video diffusion on TorchRuntime's model manager.
+        .target(name: "VideoDiffusion", dependencies: ["TorchRuntime", "Engines", "Media", "Manifest"], path: "Sources/VideoDiffusion"),
+        .executableTarget(name: "VideoBench", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest"], path: "Benchmarks/VideoBench"),
         .executableTarget(name: "prostudio", dependencies: [
-            "Manifest", "Pipeline", "Media", "TorchRuntime",
+            "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "VideoDiffusion",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/CLI"),
@@ -71,6 +74,7 @@ let package = Package(
         .testTarget(name: "ManifestTests", dependencies: ["Manifest"], path: "Tests/ManifestTests"),
         .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
         .testTarget(name: "TorchRuntimeTests", dependencies: ["TorchRuntime"], path: "Tests/TorchRuntimeTests"),
+        .testTarget(name: "VideoDiffusionTests", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak"], path: "Tests/VideoDiffusionTests"),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Media", "Engines", "prostudio-espeak"], path: "Tests/PipelineTests"),
     ],
     swiftLanguageModes: [.v6],
