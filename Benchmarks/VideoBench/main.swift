@@ -87,7 +87,8 @@ do {
             let (_, stats) = try engine.generate(plan, progress: { _ in })
             // The first section's first step includes the denoiser's warm-up: leave it out of the median.
             let step = median(Array(stats.stepSeconds.dropFirst())), section = median(stats.sectionSeconds)
-            rounds.append(["step_s": step, "section_s": section, "text_s": stats.textSeconds])
+            rounds.append(["step_s": step, "section_s": section, "text_s": stats.textSeconds,
+                           "forward_s": median(Array(stats.forwardSeconds.dropFirst()))])
             if best == nil || step < best!.step { best = (step, section) }
         }
         report["rounds"] = rounds

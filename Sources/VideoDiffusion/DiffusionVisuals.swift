@@ -133,6 +133,8 @@ public struct DiffusionVisuals: VisualsEngine {
     /// Per-step and per-section wall times of the last generation (for the benchmark).
     public struct Stats: Sendable {
         public var stepSeconds: [Double] = []
+        /// The denoiser call alone, per step (the rest of a step is Swift: tensors in, guidance, Euler).
+        public var forwardSeconds: [Double] = []
         public var sectionSeconds: [Double] = []
         public var textSeconds = 0.0
         public var imageSeconds = 0.0
@@ -245,7 +247,9 @@ public struct DiffusionVisuals: VisualsEngine {
                     let sigma = sigmas[i], next = sigmas[i + 1]
                     let xT = try Tensor(Self.repeated(x, batch), shape: [batch, c, win, h, w])
                     let tT = try Tensor([Float](repeating: Float(sigma * scale), count: batch), shape: [batch])
+                    let forwardStart = ContinuousClock.now
                     let out = try await denoiser.callAsync("forward", [.tensor(xT), .tensor(tT), .tensor(text), .tensor(startT), .tensor(recentT), .tensor(oldT), .tensor(maskT)])
+                    stats.forwardSeconds.append((ContinuousClock.now - forwardStart).seconds)
                     guard let vt = out.first, vt.count == batch * x.count else {
                         throw EngineFailure("pack", "model pack '\(pack)': the denoiser returned \(out.first?.shape ?? []), expected [\(batch), \(c), \(win), \(h), \(w)]")
                     }
