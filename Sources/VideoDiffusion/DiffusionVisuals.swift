@@ -168,11 +168,12 @@ public struct DiffusionVisuals: VisualsEngine {
         let pack = p.pack.name
         let c = p.settings.latent.channels, h = p.latentHeight, w = p.latentWidth, hw = h * w
         let cfg = p.guidance > 1
-        let batch = cfg ? 2 : 1
+        // Traced packs take a fixed batch; with batch 2 and no guidance the conditional half is used.
+        let batch = p.settings.trace?.batch ?? (cfg ? 2 : 1)
 
         // 1. Text: prompt and (for guidance) the empty negative prompt, one batch.
         var clock = ContinuousClock.now
-        let ids = tokenizer.encode(p.scene.prompt ?? "") + (cfg ? tokenizer.encode("") : [])
+        let ids = tokenizer.encode(p.scene.prompt ?? "") + (batch == 2 ? tokenizer.encode("") : [])
         let idTensor = try Tensor(ids, shape: [batch, p.settings.text.maxTokens])
         let text = try await withComponent(pack, "text_encoder") { try await $0.callAsync("forward", [.tensor(idTensor)])[0] }
         stats.textSeconds = (ContinuousClock.now - clock).seconds
@@ -254,7 +255,8 @@ public struct DiffusionVisuals: VisualsEngine {
                         throw EngineFailure("pack", "model pack '\(pack)': the denoiser returned \(out.first?.shape ?? []), expected [\(batch), \(c), \(win), \(h), \(w)]")
                     }
                     let v = try vt.scalars(as: Float.self, convert: true)
-                    FlowMatch.euler(&x, cfg ? FlowMatch.guide(v, guidance: p.guidance) : v, dt: next - sigma)
+                    let velocity = batch == 1 ? v : cfg ? FlowMatch.guide(v, guidance: p.guidance) : Array(v.prefix(x.count))
+                    FlowMatch.euler(&x, velocity, dt: next - sigma)
                     // Image-to-video: the first latent frame is the image's, noised to the current level (it is
                     // exactly the image latent at sigma 0), so the scene starts on the picture.
                     if let z = startLatent, let eps = firstNoise {
@@ -409,10 +411,20 @@ final class SceneFrames: FrameIterator {
         let per = plan.settings.vae.decodeChunk, overlap = plan.settings.vae.decodeOverlap
         let tc = plan.settings.latent.temporalCompression
         let lo = chunk * per, hi = min(latents.frames.count, lo + per)
-        let from = max(0, lo - overlap), to = min(latents.frames.count, hi + overlap)
+        let from = max(0, lo - overlap), to = hi
         let c = latents.channels, hw = latents.height * latents.width
-        let block = DiffusionVisuals.pack(Array(latents.frames[from..<to]).map { Optional($0) }, channels: c, hw: hw)
-        let shape = [1, c, to - from, latents.height, latents.width]
+        var input: [[Float]?] = Array(latents.frames[from..<to])
+        // Traced decoders take a fixed number of frames: repeat the first frame in front (where the past is
+        // missing) and the last one behind, and drop what they decode to.
+        var front = 0
+        if let fixed = plan.settings.trace?.decodeFrames {
+            front = overlap - (lo - from)
+            input = [[Float]?](repeating: input.first!, count: front) + input
+            input += [[Float]?](repeating: input.last!, count: max(0, fixed - input.count))
+        }
+        let count = input.count
+        let block = DiffusionVisuals.pack(input, channels: c, hw: hw)
+        let shape = [1, c, count, latents.height, latents.width]
         let engine = self.engine, pack = plan.pack.name
         decodeCalls += 1
         let pixels: [Float] = try runBlocking { () async throws -> [Float] in
@@ -422,12 +434,12 @@ final class SceneFrames: FrameIterator {
             }
         }
         let fw = plan.genWidth, fh = plan.genHeight, fhw = fw * fh
-        let total = (to - from) * tc
+        let total = count * tc
         guard pixels.count == 3 * total * fhw else {
             throw EngineFailure("pack", "model pack '\(pack)': vae_decoder returned \(pixels.count) values, expected 3 x \(total) x \(fh) x \(fw)")
         }
         var frames: [[UInt8]] = []
-        for f in ((lo - from) * tc)..<((hi - from) * tc) {
+        for f in ((front + lo - from) * tc)..<((front + hi - from) * tc) {
             frames.append([UInt8](unsafeUninitializedCapacity: fhw * 3) { out, n in
                 pixels.withUnsafeBufferPointer { px in
                     for ch in 0..<3 {

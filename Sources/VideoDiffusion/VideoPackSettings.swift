@@ -64,7 +64,8 @@ public struct VideoPackSettings: Sendable, Codable, Equatable {
     public struct VAE: Sendable, Codable, Equatable {
         /// Latent frames per decoder call.
         public var decodeChunk: Int
-        /// Latent frames of context decoded on each side of a chunk and dropped (0 for frame-wise decoders).
+        /// Latent frames before a chunk decoded with it and dropped (0 for frame-wise decoders; causal
+        /// decoders need a little of the past, never the future).
         public var decodeOverlap: Int
         enum CodingKeys: String, CodingKey {
             case decodeChunk = "decode_chunk"
@@ -72,7 +73,20 @@ public struct VideoPackSettings: Sendable, Codable, Equatable {
         }
     }
 
+    /// For packs whose components were traced (torch.jit.trace) at fixed shapes: the batch the text encoder
+    /// and denoiser take (2: prompt and negative prompt, even without guidance) and the latent frames the
+    /// VAE decoder takes per call (chunks are padded by repeating their edge frames).
+    public struct Trace: Sendable, Codable, Equatable {
+        public var batch: Int?
+        public var decodeFrames: Int?
+        enum CodingKeys: String, CodingKey {
+            case batch
+            case decodeFrames = "decode_frames"
+        }
+    }
+
     public var videoInterface: Int
+    public var trace: Trace?
     public var fps: Double
     public var latent: LatentGeometry
     public var text: Text
@@ -82,7 +96,7 @@ public struct VideoPackSettings: Sendable, Codable, Equatable {
     public var vae: VAE
 
     enum CodingKeys: String, CodingKey {
-        case fps, latent, text, scheduler, sections, generation, vae
+        case fps, latent, text, scheduler, sections, generation, vae, trace
         case videoInterface = "video_interface"
     }
 
@@ -112,6 +126,10 @@ public struct VideoPackSettings: Sendable, Codable, Equatable {
         if settings.sections.recent < 0 || settings.sections.old < 0 || settings.sections.oldGroup < 1 { problems.append("sections.recent/old/old_group are invalid") }
         if settings.generation.multiple < 1 || settings.generation.maxPixels < 1 { problems.append("generation.multiple/max_pixels must be positive") }
         if settings.vae.decodeChunk < 1 || settings.vae.decodeOverlap < 0 { problems.append("vae.decode_chunk/decode_overlap are invalid") }
+        if let b = settings.trace?.batch, b != 1 && b != 2 { problems.append("trace.batch must be 1 or 2") }
+        if let f = settings.trace?.decodeFrames, f < settings.vae.decodeChunk + settings.vae.decodeOverlap {
+            problems.append("trace.decode_frames must hold vae.decode_chunk + vae.decode_overlap frames")
+        }
         if settings.latent.temporalCompression < 1 || settings.latent.spatialCompression < 1 { problems.append("latent compression must be positive") }
         if !problems.isEmpty {
             throw EngineFailure("pack", "model pack '\(pack.name)': \(problems.joined(separator: "; ")); re-export the pack")

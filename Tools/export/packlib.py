@@ -23,7 +23,8 @@ def param_bytes(module: torch.nn.Module) -> int:
 
 def write_pack(root: str, name: str, kind: str, architecture: str, components: Dict[str, dict],
                extra: Optional[dict] = None, licence: str = "", source: str = "", dtype: str = "float32") -> str:
-    """components: name -> {"module": nn.Module, "methods": [...], "description": str}.
+    """components: name -> {"module": nn.Module, "methods": [...], "description": str, optional "scripted": a
+    ScriptModule already made (traced) from module, "memory_estimate_bytes": int}.
 
     Scripts and saves each module as NAME.pt, then writes pack.json last (a reader that sees pack.json
     sees a complete pack).
@@ -34,7 +35,8 @@ def write_pack(root: str, name: str, kind: str, architecture: str, components: D
     weights = 0
     for cname, spec in components.items():
         module = spec["module"].eval()
-        scripted = torch.jit.script(module)
+        # A traced module (torch.jit.trace, for upstream models that do not script) is saved as it is.
+        scripted = spec["scripted"] if "scripted" in spec else torch.jit.script(module)
         fname = cname + ".pt"
         path = os.path.join(folder, fname)
         scripted.save(path)
@@ -47,7 +49,7 @@ def write_pack(root: str, name: str, kind: str, architecture: str, components: D
             "methods": spec.get("methods", ["forward"]),
             "description": spec.get("description", ""),
             # Weights plus a working margin; one component is resident at a time.
-            "memory_estimate_bytes": pbytes * 2 + 64 * 1024 * 1024,
+            "memory_estimate_bytes": spec.get("memory_estimate_bytes", pbytes * 2 + 64 * 1024 * 1024),
         }
     manifest = {
         "format": PACK_FORMAT,
