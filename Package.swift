@@ -17,7 +17,10 @@ if let root = torchRoot {
     torchCxx.append(.unsafeFlags([
         "-std=\(std)", "-isystem", "\(root)/include", "-isystem", "\(root)/include/torch/csrc/api/include",
     ]))
-    torchLink.append(.unsafeFlags(["-L\(root)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(root)/lib"]))
+    // Link the libraries by path: a target that also links FFmpeg gets pkg-config's -L/usr/lib/<triple> ahead
+    // of ours, and -ltorch would then pick Debian's libtorch (undefined 2.x symbols at link time).
+    torchLink = [.unsafeFlags(["\(root)/lib/libtorch.so", "\(root)/lib/libtorch_cpu.so", "\(root)/lib/libc10.so",
+                               "-L\(root)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(root)/lib"])]
     if torchCUDA {
         let cuda = torchEnv["CUDA_HOME"] ?? "/usr/local/cuda"
         torchCxx.append(.define("PROSTUDIO_TORCH_CUDA"))

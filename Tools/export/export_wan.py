@@ -141,7 +141,7 @@ def tiny_checkpoint(path):
     with open(corpus, "w") as f:
         for i in range(400):
             f.write("a red sun over the sea %d, a quiet forest at dawn, a city street at night, waves and clouds\n" % i)
-    sentencepiece.SentencePieceTrainer.train(input=corpus, model_prefix=os.path.join(tok, "spiece"), vocab_size=200,
+    sentencepiece.SentencePieceTrainer.train(input=corpus, model_prefix=os.path.join(tok, "spiece"), vocab_size=64, hard_vocab_limit=False,
                                              model_type="unigram", pad_id=0, eos_id=1, unk_id=2, bos_id=-1)
     return {"max_tokens": 32, "width": 64, "height": 64, "window": 2, "decode_chunk": 2, "steps": 4}
 
