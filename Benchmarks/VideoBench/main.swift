@@ -3,7 +3,7 @@
 //   VideoBench bench --models DIR [--pack tiny-video] [--frames 23] [--fps 16] [--steps 6] [--guidance 4]
 //                    [--width 128] [--height 80] [--threads 1] [--rounds 3]
 //       seconds per denoising step and per section (best round's median), plus the plan (sections, shapes).
-//   VideoBench rss --models DIR [--frames N] ...
+//   VideoBench rss --models DIR [--frames N] [--image PNG] ...
 //       renders one scene (denoise + decode every frame, frames discarded) in this fresh process and prints its
 //       peak RSS: the largest of the model manager's per-use peaks and the window still open at the end.
 //
@@ -40,7 +40,7 @@ let visuals: [String: Any] = ["engine": "diffusion", "style": "soft", "pack": op
                               "guidance": Double(opt("guidance", "4"))!, "seed": 7]
 let decoded = try JSONDecoder().decode(JobManifest.Visuals.self, from: JSONSerialization.data(withJSONObject: visuals))
 let scene = SceneCanvas(index: 0, width: Int(opt("width", "128"))!, height: Int(opt("height", "80"))!, fps: Int(opt("fps", "16"))!,
-                        frames: Int(opt("frames", "23"))!, prompt: "a red sun over the sea", image: nil, visuals: decoded, jobSeed: 1)
+                        frames: Int(opt("frames", "23"))!, prompt: "a red sun over the sea", image: opts["image"], visuals: decoded, jobSeed: 1)
 
 func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? 0 : s[s.count / 2] }
 

@@ -221,6 +221,23 @@ def main():
     enc_w = VAEEncoderWrap(vae, mean, std).eval()
     enc_t = torch.jit.trace(enc_w, (torch.rand(1, 3, 1, a.height, a.width, generator=gen).to(dev) * 2 - 1,), check_trace=False)
 
+    # The traces were taken on one input each: check them on fresh inputs against the eager wrappers.
+    checks = {}
+    ids2 = torch.zeros_like(ids)
+    ids2[:, :9] = torch.tensor([7, 3, 9, 4, 11, 5, 6, 8, 1])
+    checks["text_encoder"] = (text_t(ids2) - text_w(ids2)).abs().max().item()
+    args2 = list(den_args)
+    args2[0] = torch.randn(lat.shape, generator=gen).to(dev, dtype)
+    args2[1] = torch.full([2], 250.0, device=dev, dtype=dtype)
+    args2[4] = torch.randn(args2[4].shape, generator=gen).to(dev, dtype)
+    args2[6] = torch.tensor([[1.0, 1, 0, 1, 0]] * 2, device=dev, dtype=dtype)[:, :k]
+    checks["denoiser"] = (den_t(*args2) - den_w(*args2)).abs().max().item()
+    z2 = torch.randn(1, c, decode_frames, h, w, generator=gen).to(dev)
+    checks["vae_decoder"] = (dec_t(z2) - dec_w(z2)).abs().max().item()
+    img2 = torch.rand(1, 3, 1, a.height, a.width, generator=gen).to(dev) * 2 - 1
+    checks["vae_encoder"] = (enc_t(img2) - enc_w(img2)).abs().max().item()
+    print(json.dumps({"trace_vs_eager_max_abs": checks}))
+
     shift = a.shift if a.shift is not None else (5.0 if a.height >= 720 or a.width >= 1280 else 3.0)
     act = 512 * 1024 * 1024 if not a.tiny else 32 * 1024 * 1024
     write_pack(a.out, name, "video", "wan2.1-t2v-framepack", {
