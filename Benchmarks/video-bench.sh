@@ -38,6 +38,7 @@ for line in open(sys.argv[1]):
 s, p = best["swift"], best["python"]
 print("plan: %d sections x %d steps, latents %s, CFG batch %d, libtorch %s / torch %s, threads %d"
       % (s["sections"], s["steps"], s["latent_shape"], 2 if s["guidance"] > 1 else 1, s["libtorch"], p["torch"], s["threads"]))
+print("swift: the denoiser call alone %.5f s per step (the rest of a step is Swift's tensors in, guidance, Euler)" % s["rounds"][0]["forward_s"])
 print("%-22s %12s %12s %8s" % ("", "swift", "python", "ratio"))
 for k, label in (("step_s", "seconds per step"), ("section_s", "seconds per section")):
     print("%-22s %12.5f %12.5f %8.3f" % (label, s[k], p[k], s[k] / p[k]))

@@ -64,7 +64,14 @@ import TorchRuntime
         let out = dir.url.appendingPathComponent("out")
         let pipeline = Pipeline(options: PipelineOptions(outbox: out, cache: dir.url.appendingPathComponent("cache")), engines: engines)
         let fractions = Fractions()
-        let sidecar = try await pipeline.run(manifestPath: path, jobID: "vd-1", progress: { e in if e.stage == .visuals { fractions.add(e.fraction) } })
+        let sidecarFile = out.appendingPathComponent("clip.json")
+        let written = Fractions()
+        let sidecar = try await pipeline.run(manifestPath: path, jobID: "vd-1", progress: { e in
+            guard e.stage == .visuals else { return }
+            fractions.add(e.fraction)
+            // What a reader of the sidecar (`prostudio jobs watch`) sees while the model denoises.
+            if let s = try? Sidecar.read(sidecarFile), s.stage == "visuals" { written.add(s.progress) }
+        })
         #expect(sidecar.state == .done)
         #expect(sidecar.engines["visuals"] == "diffusion 1")
         let info = try MediaReader.probe(out.appendingPathComponent(try #require(sidecar.outputs.video)).path)
@@ -75,6 +82,7 @@ import TorchRuntime
         #expect(abs(frames - expected) <= 1, "frames \(frames), fps x duration \(expected)")
         // Progress per denoising step reached the pipeline: several distinct fractions inside the visuals stage.
         #expect(fractions.values.count >= 4)
+        #expect(written.values.count >= 2, "the sidecar's progress moved during denoising: \(written.values.sorted())")
         #expect(await manager.maxResident == 1)
     }
 
