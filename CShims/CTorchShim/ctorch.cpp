@@ -14,6 +14,7 @@
 #include <cuda_runtime_api.h>
 #endif
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -338,13 +339,28 @@ void ct_manual_seed(uint64_t seed) {
   }
 }
 
+// libtorch keeps this flag per thread (setGraphExecutorOptimize writes a thread_local), but ProStudio calls
+// modules from whichever thread its executor queue runs on: keep the process-wide choice here and apply it
+// on the calling thread at every load and call (apply_graph_executor_optimize), or a call on another thread
+// silently runs the profiling executor (slower here, and multi-second stalls on new shapes for some models).
+static std::atomic<int> graph_executor_optimize{-1};  // -1: never set, leave libtorch's default
+
+static void apply_graph_executor_optimize() {
+  int want = graph_executor_optimize.load(std::memory_order_relaxed);
+  if (want >= 0 && torch::jit::getGraphExecutorOptimize() != (want == 1)) torch::jit::setGraphExecutorOptimize(want == 1);
+}
+
 void ct_set_graph_executor_optimize(bool on) {
+  graph_executor_optimize.store(on ? 1 : 0, std::memory_order_relaxed);
   try {
     torch::jit::setGraphExecutorOptimize(on);
   } catch (...) {
   }
 }
-bool ct_get_graph_executor_optimize(void) { return torch::jit::getGraphExecutorOptimize(); }
+bool ct_get_graph_executor_optimize(void) {
+  int want = graph_executor_optimize.load(std::memory_order_relaxed);
+  return want >= 0 ? want == 1 : torch::jit::getGraphExecutorOptimize();
+}
 
 // ---- tensors
 
@@ -499,6 +515,7 @@ ct_status ct_module_call(ct_module *m, const char *method, const ct_args *args, 
     if (args && args->failed) throw ShimError{CT_ERR_OUT_OF_MEMORY, "out of memory while building the arguments"};
     std::vector<c10::IValue> stack;
     if (args) stack = args->values;
+    apply_graph_executor_optimize();
     c10::InferenceMode guard;
     auto result = (*found)(std::move(stack));
     auto list = std::make_unique<ct_tensor_list>();
