@@ -17,7 +17,10 @@ if let root = torchRoot {
     torchCxx.append(.unsafeFlags([
         "-std=\(std)", "-isystem", "\(root)/include", "-isystem", "\(root)/include/torch/csrc/api/include",
     ]))
-    torchLink.append(.unsafeFlags(["-L\(root)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(root)/lib"]))
+    // Link the libraries by path: a target that also links FFmpeg gets pkg-config's -L/usr/lib/<triple> ahead
+    // of ours, and -ltorch would then pick Debian's libtorch (undefined 2.x symbols at link time).
+    torchLink = [.unsafeFlags(["\(root)/lib/libtorch.so", "\(root)/lib/libtorch_cpu.so", "\(root)/lib/libc10.so",
+                               "-L\(root)/lib", "-Xlinker", "-rpath", "-Xlinker", "\(root)/lib"])]
     if torchCUDA {
         let cuda = torchEnv["CUDA_HOME"] ?? "/usr/local/cuda"
         torchCxx.append(.define("PROSTUDIO_TORCH_CUDA"))
@@ -94,8 +97,11 @@ let package = Package(
         // Model voices: Piper VITS through TorchRuntime, phonemized by espeak-ng (Engines' helper).
         .target(name: "NeuralVoice", dependencies: ["Engines", "Manifest", "TorchRuntime"], path: "Sources/NeuralVoice"),
         .executableTarget(name: "PiperBench", dependencies: ["NeuralVoice", "TorchRuntime", "Manifest"], path: "Benchmarks/PiperBench"),
+        // The `diffusion` visuals engine: flow-matching latent video diffusion on TorchRuntime's model manager.
+        .target(name: "VideoDiffusion", dependencies: ["TorchRuntime", "Engines", "Media", "Manifest"], path: "Sources/VideoDiffusion"),
+        .executableTarget(name: "VideoBench", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest"], path: "Benchmarks/VideoBench"),
         .executableTarget(name: "prostudio", dependencies: [
-            "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice",
+            "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice", "VideoDiffusion",
             "Daemon", "Journal", "Intake", "Watcher",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -109,6 +115,7 @@ let package = Package(
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], path: "Tests/SystemdNotifyTests"),
         .testTarget(name: "TorchRuntimeTests", dependencies: ["TorchRuntime"], path: "Tests/TorchRuntimeTests"),
         .testTarget(name: "NeuralVoiceTests", dependencies: ["NeuralVoice", "Engines", "Manifest", "Pipeline", "Media", "TorchRuntime", "prostudio-espeak"], path: "Tests/NeuralVoiceTests"),
+        .testTarget(name: "VideoDiffusionTests", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak", "VideoBench"], path: "Tests/VideoDiffusionTests"),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Media", "Engines", "prostudio-espeak"], path: "Tests/PipelineTests"),
     ],
     swiftLanguageModes: [.v6],

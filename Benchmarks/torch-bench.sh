@@ -23,7 +23,7 @@ BENCH="$SCRATCH/release/TorchBench"
 
 # name | module file | method and inputs
 CASES=(
-  "denoiser|$MODELS/tiny-video/denoiser.pt|--input float32:1x4x4x16x16 --input float32:1 --input float32:1x16x32"
+  "denoiser|$MODELS/tiny-video/denoiser.pt|--input float32:1x4x4x16x16 --input float32:1 --input float32:1x16x32 --input float32:1x4x1x16x16 --input float32:1x4x2x16x16 --input float32:1x4x2x16x16 --input float32:1x5"
   "vae_decoder|$MODELS/tiny-video/vae_decoder.pt|--input float32:1x4x1x8x8"
   "vocoder|$MODELS/tiny-voice/vocoder.pt|--input float32:1x20x200"
 )

@@ -15,6 +15,7 @@
 #include <cuda_runtime_api.h>
 #endif
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <fstream>

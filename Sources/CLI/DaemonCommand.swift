@@ -2,7 +2,6 @@ import ArgumentParser
 import Daemon
 import Foundation
 import Logging
-import NeuralVoice
 
 /// Folders and the config file, shared by `daemon` and `doctor`: defaults, then `--config FILE`, then flags.
 struct FolderOptions: ParsableArguments {
@@ -57,7 +56,7 @@ struct DaemonCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        let daemon = Daemon(config: config, engines: .standard(models: config.models.map { URL(fileURLWithPath: $0) }))
+        let daemon = Daemon(config: config, engines: ModelEngines.engineSet(models: config.models.map { URL(fileURLWithPath: $0) }))
         do { try await daemon.run() } catch { exitWith("prostudio daemon: \(error)", code: 1) }
     }
 }

@@ -33,8 +33,7 @@ struct Render: AsyncParsableCommand {
         }
         let options = PipelineOptions(outbox: outbox, cache: URL(fileURLWithPath: cache ?? Self.defaultCache()),
                                       models: models.map { URL(fileURLWithPath: $0) })
-        // Embedded engines plus the model voices over --models (else $PROSTUDIO_MODELS or the default folder).
-        let pipeline = Pipeline(options: options, engines: .standard(models: options.models))
+        let pipeline = Pipeline(options: options, engines: ModelEngines.engineSet(models: options.models))
         let display = ProgressDisplay(tty: isatty(STDERR_FILENO) == 1)
         let jobID = Self.newJobID()
         do {

@@ -191,7 +191,7 @@ final class JobRun {
 
     private func overall(_ s: Stage, _ fraction: Double) -> Double { s.overall(fraction) }
 
-    private func writeSidecar() {
+    func writeSidecar() {
         do { try sidecar.write(to: pipeline.options.outbox) } catch {
             logger.warning("cannot write sidecar", metadata: ["error": "\(error)"])
         }
@@ -250,9 +250,11 @@ final class JobRun {
                 let canvas = SceneCanvas(index: i, width: manifest.output.width, height: manifest.output.height, fps: manifest.output.fps,
                                          frames: timeline.scenes[i].frames + overlap, prompt: scene.prompt, image: scene.image,
                                          visuals: scene.visuals, jobSeed: manifest.seed)
+                let sidecarProgress = SidecarProgress(job: self)
                 let report: @Sendable (Double) -> Void = { [progress] f in
                     let fraction = (Double(i) + min(1, max(0, f))) / count
                     progress(ProgressEvent(stage: .visuals, fraction: fraction, overall: Stage.visuals.overall(fraction), finished: false))
+                    sidecarProgress.update(Stage.visuals.overall(fraction))
                 }
                 do { sources.append(try visuals.source(for: canvas, output: "s\(i)", progress: report)) } catch { throw PipelineError(error, stage: "visuals") }
             }
@@ -404,5 +406,21 @@ enum ResourceUsage {
             return kb * 1024
         }
         return 0
+    }
+}
+
+/// Lets an engine's progress (a model's denoising steps) reach the sidecar, at most twice a second.
+/// `@unchecked Sendable`: engines call `progress` on the job's own thread, the one that called them (the
+/// diffusion engine relays its model task's progress back to that thread), so the job is never touched
+/// from two threads at once.
+final class SidecarProgress: @unchecked Sendable {
+    private unowned let job: JobRun
+    private var last = Date.distantPast
+    init(job: JobRun) { self.job = job }
+    func update(_ overall: Double) {
+        guard Date().timeIntervalSince(last) >= 0.5 else { return }
+        last = Date()
+        job.sidecar.progress = overall
+        job.writeSidecar()
     }
 }

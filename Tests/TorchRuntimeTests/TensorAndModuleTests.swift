@@ -96,6 +96,11 @@ extension TorchRuntimeTests {
         /// Every tiny-pack component and named method, against python3-torch on the same file and inputs.
         @Test func matchesPythonTorch() async throws {
             let ctxShape = [1, 12, 32]
+            // The video denoiser's packed context: start image, 2 recent frames, 2 older (coarse) ones, slot mask.
+            let packedContext: [ReferenceCase.Arg] = [
+                .floats(wave(4 * 8 * 8, phase: 5), [1, 4, 1, 8, 8]), .floats(wave(4 * 2 * 8 * 8, phase: 6), [1, 4, 2, 8, 8]),
+                .floats(wave(4 * 2 * 8 * 8, phase: 7), [1, 4, 2, 8, 8]), .floats([1, 1, 0, 1, 0], [1, 5]),
+            ]
             let cases: [ReferenceCase] = [
                 .init(file: try Fixtures.componentPath("tiny-video", "text_encoder"), method: "forward",
                       args: [.longs(ids(12, modulo: 256), [1, 12])]),
@@ -103,10 +108,10 @@ extension TorchRuntimeTests {
                       args: [.longs(ids(12, modulo: 256), [1, 12]), .bool(true)]),
                 .init(file: try Fixtures.componentPath("tiny-video", "denoiser"), method: "forward",
                       args: [.floats(wave(4 * 2 * 8 * 8), [1, 4, 2, 8, 8]), .floats([0.3], [1]),
-                             .floats(wave(12 * 32, scale: 0.5, phase: 1), ctxShape)]),
+                             .floats(wave(12 * 32, scale: 0.5, phase: 1), ctxShape)] + packedContext),
                 .init(file: try Fixtures.componentPath("tiny-video", "denoiser"), method: "step",
                       args: [.floats(wave(4 * 2 * 8 * 8), [1, 4, 2, 8, 8]), .double(0.75), .double(-0.125),
-                             .floats(wave(12 * 32, scale: 0.5, phase: 1), ctxShape)]),
+                             .floats(wave(12 * 32, scale: 0.5, phase: 1), ctxShape)] + packedContext),
                 .init(file: try Fixtures.componentPath("tiny-video", "vae_decoder"), method: "forward",
                       args: [.floats(wave(4 * 2 * 6 * 8, phase: 2), [1, 4, 2, 6, 8])]),
                 .init(file: try Fixtures.componentPath("tiny-video", "vae_encoder"), method: "forward",

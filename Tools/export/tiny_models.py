@@ -100,48 +100,102 @@ def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
 
 
 class Denoiser(nn.Module):
-    """Flow-matching DiT: latents (B,C,T,H,W), timestep (B,), context (B,L,Dc) -> velocity like latents."""
+    """Flow-matching DiT with a FramePack-style packed context (ProStudio video pack interface 1).
+
+    forward(latents (B,C,T,h,w), timestep (B,) sigma in [0,1], text (B,L,Dt),
+            start (B,C,1,h,w), recent (B,C,Kr,h,w), old (B,C,Ko,h,w), mask (B,1+Kr+Ko)) -> velocity like latents
+
+    `start` is the image-to-video conditioning latent, `recent` the last Kr latent frames before the window at
+    full detail, `old` earlier frames already averaged in time by the caller; the model patchifies `old` 2x
+    coarser in space, so it costs a quarter of the tokens. `mask` is 1 for slots that hold real frames.
+    The context enters as extra tokens in self-attention (as in FramePack); the text by cross-attention.
+    """
 
     def __init__(self, channels: int = 4, dim: int = 64, context_dim: int = 32, layers: int = 2, heads: int = 4,
-                 patch: int = 2):
+                 patch: int = 2, max_frames: int = 32):
         super().__init__()
         self.channels = channels
         self.dim = dim
         self.patch = patch
         self.patch_embed = nn.Conv3d(channels, dim, kernel_size=(1, patch, patch), stride=(1, patch, patch))
+        self.ctx_embed = nn.Conv3d(channels, dim, kernel_size=(1, patch, patch), stride=(1, patch, patch))
+        self.ctx_coarse_embed = nn.Conv3d(channels, dim, kernel_size=(1, 2 * patch, 2 * patch),
+                                          stride=(1, 2 * patch, 2 * patch))
+        # Learned slot embeddings: 0 = start image, 1.. = frame positions counted back from the window.
+        self.slot = nn.Parameter(torch.randn(max_frames, dim) * 0.02)
+        self.frame = nn.Parameter(torch.randn(max_frames, dim) * 0.02)
+        self.missing = nn.Parameter(torch.randn(dim) * 0.02)
         self.time_mlp = nn.Sequential(nn.Linear(dim, dim), nn.SiLU(), nn.Linear(dim, dim))
         self.blocks = nn.ModuleList([Block(dim, heads, context_dim) for _ in range(layers)])
         self.norm = nn.LayerNorm(dim)
         self.unpatch = nn.Linear(dim, channels * patch * patch)
 
-    def forward(self, latents: torch.Tensor, timestep: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+    def _tokens(self, y: torch.Tensor, first_slot: int, mask: torch.Tensor) -> torch.Tensor:
+        # y: embedded context B, D, K, gh, gw
+        b, d, k = y.shape[0], y.shape[1], y.shape[2]
+        y = y.permute(0, 2, 3, 4, 1)  # B, K, gh, gw, D
+        y = y + self.slot[first_slot:first_slot + k][None, :, None, None, :]
+        m = mask[:, first_slot:first_slot + k][:, :, None, None, None]
+        y = y * m + self.missing * (1.0 - m)
+        return y.reshape(b, -1, d)
+
+    def forward(self, latents: torch.Tensor, timestep: torch.Tensor, text: torch.Tensor, start: torch.Tensor,
+                recent: torch.Tensor, old: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         b, c, t, h, w = latents.shape
         p = self.patch
         x = self.patch_embed(latents)  # B, D, T, H/p, W/p
         gh, gw = x.shape[3], x.shape[4]
-        x = x.flatten(2).transpose(1, 2)  # B, N, D
+        x = x.permute(0, 2, 3, 4, 1) + self.frame[:t][None, :, None, None, :]
+        x = x.reshape(b, t * gh * gw, self.dim)
+        n = x.shape[1]
+        kr = recent.shape[2]
+        ctx = [self._tokens(self.ctx_embed(start), 0, mask)]
+        if kr > 0:
+            ctx.append(self._tokens(self.ctx_embed(recent), 1, mask))
+        if old.shape[2] > 0:
+            ctx.append(self._tokens(self.ctx_coarse_embed(old), 1 + kr, mask))
+        x = torch.cat([x] + ctx, dim=1)
         x = x + self.time_mlp(timestep_embedding(timestep, self.dim))[:, None, :]
         for block in self.blocks:
-            x = block(x, context)
-        x = self.unpatch(self.norm(x))  # B, N, C*p*p
+            x = block(x, text)
+        x = self.unpatch(self.norm(x[:, :n]))  # B, N, C*p*p
         x = x.view(b, t, gh, gw, c, p, p).permute(0, 4, 1, 2, 5, 3, 6)
         return x.reshape(b, c, t, gh * p, gw * p)
 
     @torch.jit.export
-    def step(self, latents: torch.Tensor, t: float, dt: float, context: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def step(self, latents: torch.Tensor, t: float, dt: float, text: torch.Tensor, start: torch.Tensor,
+             recent: torch.Tensor, old: torch.Tensor, mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """One Euler step of the flow ODE; returns (next latents, velocity). Float scalars, tuple result."""
         timestep = torch.full([latents.shape[0]], t, dtype=latents.dtype, device=latents.device)
-        v = self.forward(latents, timestep, context)
+        v = self.forward(latents, timestep, text, start, recent, old, mask)
         return latents + dt * v, v
 
 
-class ResBlock3d(nn.Module):
-    def __init__(self, ch: int):
+class FrameGroupNorm(nn.Module):
+    """GroupNorm over each frame on its own (B,C,T,H,W): statistics never cross frames, so chunks decode alike."""
+
+    def __init__(self, groups: int, ch: int):
         super().__init__()
-        self.norm1 = nn.GroupNorm(8, ch)
-        self.conv1 = nn.Conv3d(ch, ch, 3, padding=1)
-        self.norm2 = nn.GroupNorm(8, ch)
-        self.conv2 = nn.Conv3d(ch, ch, 3, padding=1)
+        self.norm = nn.GroupNorm(groups, ch)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, t, h, w = x.shape
+        y = self.norm(x.permute(0, 2, 1, 3, 4).reshape(b * t, c, h, w))
+        return y.reshape(b, t, c, h, w).permute(0, 2, 1, 3, 4)
+
+
+def group_norm(ch: int, framewise: bool) -> nn.Module:
+    return FrameGroupNorm(8, ch) if framewise else nn.GroupNorm(8, ch)
+
+
+class ResBlock3d(nn.Module):
+    def __init__(self, ch: int, kernel: Tuple[int, int, int] = (3, 3, 3), padding: Tuple[int, int, int] = (1, 1, 1)):
+        super().__init__()
+        framewise = kernel[0] == 1
+        self.norm1 = group_norm(ch, framewise)
+        self.conv1 = nn.Conv3d(ch, ch, kernel, padding=padding)
+        self.norm2 = group_norm(ch, framewise)
+        self.conv2 = nn.Conv3d(ch, ch, kernel, padding=padding)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.conv1(F.silu(self.norm1(x)))
@@ -149,28 +203,37 @@ class ResBlock3d(nn.Module):
 
 
 class Upsample2x(nn.Module):
-    def __init__(self, ch: int):
+    def __init__(self, ch: int, kernel: Tuple[int, int, int] = (3, 3, 3), padding: Tuple[int, int, int] = (1, 1, 1)):
         super().__init__()
-        self.conv = nn.Conv3d(ch, ch, 3, padding=1)
+        self.conv = nn.Conv3d(ch, ch, kernel, padding=padding)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv(F.interpolate(x, scale_factor=(1.0, 2.0, 2.0), mode="nearest"))
 
 
 class VAEDecoder(nn.Module):
-    """Latents (B,4,T,h,w) -> RGB video (B,3,T,4h,4w) in [-1, 1]."""
+    """Latents (B,4,T,h,w) -> RGB video (B,3,T,4h,4w) in [-1, 1].
+
+    Frame-wise in time (kernels 1x3x3): a chunk of latent frames decodes to exactly the frames the whole
+    sequence would, so the engine can decode in chunks without seams (pack.json vae.decode_overlap = 0).
+    """
 
     def __init__(self, latent: int = 4, ch: int = 32):
         super().__init__()
-        self.conv_in = nn.Conv3d(latent, ch, 3, padding=1)
-        self.mid = ResBlock3d(ch)
-        self.up = nn.Sequential(Upsample2x(ch), ResBlock3d(ch), Upsample2x(ch), ResBlock3d(ch))
-        self.norm = nn.GroupNorm(8, ch)
-        self.conv_out = nn.Conv3d(ch, 3, 3, padding=1)
+        k = (1, 3, 3)
+        pad = (0, 1, 1)
+        self.conv_in = nn.Conv3d(latent, ch, k, padding=pad)
+        self.mid = ResBlock3d(ch, k, pad)
+        self.up = nn.Sequential(Upsample2x(ch, k, pad), ResBlock3d(ch, k, pad), Upsample2x(ch, k, pad), ResBlock3d(ch, k, pad))
+        self.norm = FrameGroupNorm(8, ch)
+        self.conv_out = nn.Conv3d(ch, 3, k, padding=pad)
 
     def forward(self, latents: torch.Tensor) -> torch.Tensor:
         x = self.up(self.mid(self.conv_in(latents)))
-        return torch.tanh(self.conv_out(F.silu(self.norm(x))))
+        # A pass-through path (latent channels 0..2 are the 4x4-averaged picture) beside the random convolutions,
+        # so encode -> decode roughly round-trips even with random weights, as a trained VAE does.
+        base = F.interpolate(latents[:, :3], scale_factor=(1.0, 4.0, 4.0), mode="nearest")
+        return torch.tanh(base + 0.1 * self.conv_out(F.silu(self.norm(x))))
 
 
 class VAEEncoder(nn.Module):
@@ -178,6 +241,7 @@ class VAEEncoder(nn.Module):
 
     def __init__(self, latent: int = 4, ch: int = 32):
         super().__init__()
+        assert latent == 4
         self.conv_in = nn.Conv3d(3, ch, 3, padding=1)
         self.down1 = nn.Conv3d(ch, ch, (1, 4, 4), stride=(1, 2, 2), padding=(0, 1, 1))
         self.res1 = ResBlock3d(ch)
@@ -189,7 +253,10 @@ class VAEEncoder(nn.Module):
     def forward(self, video: torch.Tensor) -> torch.Tensor:
         x = self.res1(self.down1(self.conv_in(video)))
         x = self.res2(self.down2(x))
-        return self.conv_out(F.silu(self.norm(x)))
+        # The decoder's pass-through path in reverse: channels 0..2 carry the 4x4-averaged picture.
+        pooled = F.avg_pool3d(video, kernel_size=(1, 4, 4), stride=(1, 4, 4))
+        base = torch.cat([pooled, torch.zeros_like(pooled[:, :1])], dim=1)
+        return base + 0.1 * self.conv_out(F.silu(self.norm(x)))
 
 
 # ---------------------------------------------------------------- speech

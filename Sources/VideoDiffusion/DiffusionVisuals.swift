@@ -1,0 +1,502 @@
+import Dispatch
+import Engines
+import Foundation
+import Manifest
+import Media
+import Synchronization
+import TorchRuntime
+
+/// The `diffusion` visuals engine: flow-matching latent video diffusion through libtorch, section by section.
+///
+/// Per scene, in the visuals stage: the text encoder (prompt and the empty negative prompt), then the VAE
+/// encoder when the scene has an image, then the denoiser for every step of every section: each a separate
+/// use of the model manager, which keeps one component resident, so peak memory is the largest component.
+/// The latents (small: 48x or more smaller than the frames) are kept; frames are decoded later, a chunk at a
+/// time, as the composition pulls them through a `FrameStream` (VAE decoder).
+public struct DiffusionVisuals: VisualsEngine {
+    public let store: ModelStore
+    public let manager: ModelManager
+    /// Memory a component may take when loaded; nil: MemAvailable on the CPU, unchecked on CUDA.
+    public let memoryLimitBytes: Int64?
+
+    /// The manager's device (read once: the manager is an actor).
+    public let device: Device
+
+    public init(store: ModelStore, manager: ModelManager, device: Device = .preferred, memoryLimitBytes: Int64? = nil) {
+        self.store = store
+        self.manager = manager
+        self.device = device
+        self.memoryLimitBytes = memoryLimitBytes
+    }
+
+    public var identity: EngineIdentity { EngineIdentity(name: "diffusion", version: "1") }
+
+    public func source(for scene: SceneCanvas, output label: String, progress: @Sendable (Double) -> Void) throws(EngineError) -> VisualSource {
+        do {
+            let plan = try plan(for: scene)
+            let (latents, _) = try generate(plan, progress: progress)
+            let stream = frameStream(plan, latents)
+            let input = "vd\(scene.index)"
+            let chain = "[\(input)]scale=\(scene.width):\(scene.height):force_original_aspect_ratio=decrease:flags=bicubic,"
+                + "pad=\(scene.width):\(scene.height):(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p[\(label)]"
+            return VisualSource(chain: chain, streams: [input: stream])
+        } catch {
+            throw EngineError(code: "visuals.\(error.code)", message: error.message,
+                              field: error.code == "pack_missing" || error.code == "pack" ? "scenes[\(scene.index)].visuals.pack" : nil)
+        }
+    }
+
+    // MARK: - plan
+
+    /// Everything decided before any model runs: pack, sizes, counts, steps.
+    public struct Plan: Sendable {
+        public var pack: ModelPack
+        public var settings: VideoPackSettings
+        public var scene: SceneCanvas
+        public var genWidth: Int
+        public var genHeight: Int
+        public var latentWidth: Int
+        public var latentHeight: Int
+        /// Frames at the pack's native fps, and the latent frames that decode to them.
+        public var nativeFrames: Int
+        public var latentFrames: Int
+        public var sections: Int
+        public var steps: Int
+        public var guidance: Double
+        public var seed: UInt64
+    }
+
+    public func plan(for scene: SceneCanvas) throws(EngineFailure) -> Plan {
+        let pack = try findPack(scene.visuals.pack)
+        let settings = try VideoPackSettings.load(pack)
+        let (gw, gh) = try Self.generationSize(width: scene.width, height: scene.height, pack: pack.name, settings: settings)
+        let sc = settings.latent.spatialCompression, tc = settings.latent.temporalCompression
+        let seconds = Double(max(1, scene.frames) - 1) / Double(scene.fps)
+        let native = Int((seconds * settings.fps).rounded(.up)) + 1
+        let latent = (native + tc - 1) / tc
+        let steps = scene.visuals.steps ?? settings.scheduler.steps
+        guard steps >= 1 && steps <= 1000 else { throw EngineFailure("steps", "visuals.steps must be between 1 and 1000, not \(steps)") }
+        return Plan(pack: pack, settings: settings, scene: scene, genWidth: gw, genHeight: gh, latentWidth: gw / sc, latentHeight: gh / sc,
+                    nativeFrames: native, latentFrames: latent, sections: (latent + settings.sections.window - 1) / settings.sections.window,
+                    steps: steps, guidance: scene.visuals.guidance ?? settings.scheduler.guidance, seed: scene.seed)
+    }
+
+    func findPack(_ name: String?) throws(EngineFailure) -> ModelPack {
+        do {
+            if let name { return try store.pack(named: name) }
+            guard let pack = try store.list().first(where: { $0.kind == .video }) else {
+                throw EngineFailure("pack_missing", "no video model pack is installed in \(store.root.path): install one (Tools/export, "
+                                    + "or Tools/export/make-test-packs DIR for the tiny test pack) and name it in visuals.pack")
+            }
+            return pack
+        } catch let e as EngineFailure {
+            throw e
+        } catch let e as ModelPackError {
+            switch e {
+            case .packNotFound, .modelsFolderMissing: throw EngineFailure("pack_missing", e.description)
+            default: throw EngineFailure("pack", e.description)
+            }
+        } catch {
+            throw EngineFailure("pack", "\(error)")
+        }
+    }
+
+    /// The size the model generates at: the output's aspect, sides multiples of the pack's `multiple`, at
+    /// most `max_pixels` (or the listed size whose aspect matches). The stream is scaled (and padded for the
+    /// rounding) to the output geometry by the filter chain.
+    public static func generationSize(width: Int, height: Int, pack: String, settings: VideoPackSettings) throws(EngineFailure) -> (Int, Int) {
+        let g = settings.generation
+        let aspect = Double(width) / Double(height)
+        if let sizes = g.sizes, !sizes.isEmpty {
+            let valid = sizes.filter { $0.count == 2 && $0[0] > 0 && $0[1] > 0 }
+            if let best = valid.min(by: { abs(Double($0[0]) / Double($0[1]) - aspect) < abs(Double($1[0]) / Double($1[1]) - aspect) }),
+               abs(Double(best[0]) / Double(best[1]) - aspect) / aspect <= 0.02 {
+                return (best[0], best[1])
+            }
+            let list = valid.map { "\($0[0])x\($0[1])" }.joined(separator: ", ")
+            throw EngineFailure("geometry", "output geometry \(width)x\(height) does not fit video pack '\(pack)': it generates only at \(list); "
+                                + "set output width and height to one of those aspect ratios (or a multiple of one)")
+        }
+        let m = g.multiple
+        let scale = min(1, (Double(g.maxPixels) / Double(width * height)).squareRoot())
+        let gw = Int(Double(width) * scale) / m * m, gh = Int(Double(height) * scale) / m * m
+        guard gw >= m, gh >= m else {
+            throw EngineFailure("geometry", "output geometry \(width)x\(height) cannot be generated by video pack '\(pack)': its sides must be "
+                                + "multiples of \(m) within \(g.maxPixels) pixels, and this aspect ratio leaves a side under \(m); "
+                                + "use a less extreme aspect ratio such as 16:9 (e.g. 1280x720)")
+        }
+        return (gw, gh)
+    }
+
+    // MARK: - generation
+
+    /// Per-step and per-section wall times of the last generation (for the benchmark).
+    public struct Stats: Sendable {
+        public var stepSeconds: [Double] = []
+        /// The denoiser call alone, per step (the rest of a step is Swift: tensors in, guidance, Euler).
+        public var forwardSeconds: [Double] = []
+        public var sectionSeconds: [Double] = []
+        public var textSeconds = 0.0
+        public var imageSeconds = 0.0
+    }
+
+    /// The scene's latent frames, each `channels * h * w` floats (channel-major).
+    public struct Latents: Sendable {
+        public var frames: [[Float]]
+        public var channels: Int
+        public var height: Int
+        public var width: Int
+    }
+
+    public func generate(_ plan: Plan, progress: @Sendable (Double) -> Void) throws(EngineFailure) -> (Latents, Stats) {
+        let p = plan
+        let tokenizer = try Tokenizer(settings: p.settings.text, packDirectory: p.pack.directory)
+        try checkMemory(p.pack, ["text_encoder", "denoiser", "vae_decoder"] + (p.scene.image == nil ? [] : ["vae_encoder"]))
+        // The work runs as a task; this (job) thread waits and passes its progress on, so `progress` is
+        // only ever called here, on the caller's thread.
+        let relay = ProgressRelay()
+        let result = runBlocking(wake: relay.wake) { () async throws -> (Latents, Stats) in
+            try await self.sample(p, tokenizer: tokenizer, progress: { relay.post($0) })
+        } onWake: {
+            if let f = relay.take() { progress(f) }
+        }
+        return try result.get()
+    }
+
+    private func sample(_ p: Plan, tokenizer: Tokenizer, progress: @Sendable (Double) -> Void) async throws -> (Latents, Stats) {
+        var stats = Stats()
+        let pack = p.pack.name
+        let c = p.settings.latent.channels, h = p.latentHeight, w = p.latentWidth, hw = h * w
+        let cfg = p.guidance > 1
+        // Traced packs take a fixed batch; with batch 2 and no guidance the conditional half is used.
+        let batch = p.settings.trace?.batch ?? (cfg ? 2 : 1)
+
+        // 1. Text: prompt and (for guidance) the empty negative prompt, one batch.
+        var clock = ContinuousClock.now
+        let ids = tokenizer.encode(p.scene.prompt ?? "") + (batch == 2 ? tokenizer.encode("") : [])
+        let idTensor = try Tensor(ids, shape: [batch, p.settings.text.maxTokens])
+        let text = try await withComponent(pack, "text_encoder") { try await $0.callAsync("forward", [.tensor(idTensor)])[0] }
+        stats.textSeconds = (ContinuousClock.now - clock).seconds
+
+        // 2. Image-to-video: the scene image through the VAE encoder conditions the first section.
+        var startLatent: [Float]?
+        if let image = p.scene.image {
+            clock = ContinuousClock.now
+            let rgb: [UInt8]
+            do { rgb = try MediaReader.rgbFrame(image, width: p.genWidth, height: p.genHeight) } catch {
+                throw EngineFailure("image", "scene image \(image) could not be read for image-to-video: \(error)")
+            }
+            let hwImg = p.genWidth * p.genHeight
+            let pixels = try Tensor(shape: [1, 3, 1, p.genHeight, p.genWidth], of: Float.self) { i in
+                let ch = i / hwImg, pos = i % hwImg
+                return Float(rgb[pos * 3 + ch]) / 127.5 - 1
+            }
+            let z = try await withComponent(pack, "vae_encoder") { try await $0.callAsync("forward", [.tensor(pixels)])[0] }
+            guard z.shape == [1, c, 1, h, w] else {
+                throw EngineFailure("pack", "model pack '\(pack)': vae_encoder returned \(z.shape), expected [1, \(c), 1, \(h), \(w)]")
+            }
+            startLatent = try z.scalars(as: Float.self, convert: true)
+            stats.imageSeconds = (ContinuousClock.now - clock).seconds
+        }
+
+        // 3. The denoiser, every step of every section, in one residency.
+        let sec = p.settings.sections
+        let win = sec.window, kr = sec.recent, ko = sec.old, group = sec.oldGroup
+        let sigmas = FlowMatch.sigmas(steps: p.steps, shift: p.settings.scheduler.shift)
+        let scale = p.settings.scheduler.timestepScale
+        let totalSteps = Double(p.sections * p.steps)
+        var history: [[Float]] = []
+        history.reserveCapacity(p.sections * win)
+        try await withComponent(pack, "denoiser") { (denoiser: TorchModule) async throws in
+            for s in 0..<p.sections {
+                let sectionStart = ContinuousClock.now
+                let base = s * win
+                // Packed context, nearest first: `recent` frames as they are; `old` slots each the mean of a group.
+                var mask: [Float] = [startLatent == nil ? 0 : 1]
+                var recentFrames: [[Float]?] = []
+                for k in 0..<kr {
+                    let i = base - 1 - k
+                    recentFrames.append(i >= 0 ? history[i] : nil)
+                    mask.append(i >= 0 ? 1 : 0)
+                }
+                var oldFrames: [[Float]?] = []
+                for j in 0..<ko {
+                    let hi = base - kr - j * group, lo = max(0, hi - group)
+                    if hi <= 0 { oldFrames.append(nil); mask.append(0); continue }
+                    var mean = [Float](repeating: 0, count: c * hw)
+                    for i in lo..<hi { for q in 0..<mean.count { mean[q] += history[i][q] } }
+                    let inv = 1 / Float(hi - lo)
+                    for q in 0..<mean.count { mean[q] *= inv }
+                    oldFrames.append(mean)
+                    mask.append(1)
+                }
+                let startT = try Tensor(Self.repeated(startLatent ?? [Float](repeating: 0, count: c * hw), batch), shape: [batch, c, 1, h, w])
+                let recentT = try Tensor(Self.repeated(Self.pack(recentFrames, channels: c, hw: hw), batch), shape: [batch, c, kr, h, w])
+                let oldT = try Tensor(Self.repeated(Self.pack(oldFrames, channels: c, hw: hw), batch), shape: [batch, c, ko, h, w])
+                let maskT = try Tensor(Self.repeated(mask, batch), shape: [batch, mask.count])
+
+                var noise = GaussianNoise(seed: SeededRandom.hash("section \(s)", seed: p.seed))
+                var x = noise.sample(c * win * hw)  // (C, window, h, w) at sigma = 1
+                var firstNoise: [Float]?
+                if startLatent != nil && s == 0 {
+                    var eps: [Float] = []
+                    for ch in 0..<c { eps.append(contentsOf: x[(ch * win * hw)..<(ch * win * hw + hw)]) }
+                    firstNoise = eps
+                }
+                for i in 0..<p.steps {
+                    let stepStart = ContinuousClock.now
+                    let sigma = sigmas[i], next = sigmas[i + 1]
+                    let xT = try Tensor(Self.repeated(x, batch), shape: [batch, c, win, h, w])
+                    let tT = try Tensor([Float](repeating: Float(sigma * scale), count: batch), shape: [batch])
+                    let forwardStart = ContinuousClock.now
+                    let out = try await denoiser.callAsync("forward", [.tensor(xT), .tensor(tT), .tensor(text), .tensor(startT), .tensor(recentT), .tensor(oldT), .tensor(maskT)])
+                    stats.forwardSeconds.append((ContinuousClock.now - forwardStart).seconds)
+                    guard let vt = out.first, vt.count == batch * x.count else {
+                        throw EngineFailure("pack", "model pack '\(pack)': the denoiser returned \(out.first?.shape ?? []), expected [\(batch), \(c), \(win), \(h), \(w)]")
+                    }
+                    let v = try vt.scalars(as: Float.self, convert: true)
+                    let velocity = batch == 1 ? v : cfg ? FlowMatch.guide(v, guidance: p.guidance) : Array(v.prefix(x.count))
+                    FlowMatch.euler(&x, velocity, dt: next - sigma)
+                    // Image-to-video: the first latent frame is the image's, noised to the current level (it is
+                    // exactly the image latent at sigma 0), so the scene starts on the picture.
+                    if let z = startLatent, let eps = firstNoise {
+                        let a = Float(1 - next), b = Float(next)
+                        for ch in 0..<c {
+                        let xo = ch * win * hw, zo = ch * hw
+                        for q in 0..<hw {
+                            let zi: Float = z[zo + q], ei: Float = eps[zo + q]
+                            x[xo + q] = a * zi + b * ei
+                        }
+                    }
+                    }
+                    stats.stepSeconds.append((ContinuousClock.now - stepStart).seconds)
+                    progress(Double(s * p.steps + i + 1) / totalSteps)
+                }
+                for t in 0..<win where history.count < p.latentFrames {
+                    var frame: [Float] = []
+                    frame.reserveCapacity(c * hw)
+                    for ch in 0..<c {
+                        let o = ch * win * hw + t * hw
+                        frame.append(contentsOf: x[o..<(o + hw)])
+                    }
+                    history.append(frame)
+                }
+                stats.sectionSeconds.append((ContinuousClock.now - sectionStart).seconds)
+            }
+        }
+        return (Latents(frames: history, channels: c, height: h, width: w), stats)
+    }
+
+    /// One use of a pack component through the manager, with load failures told as the engine's errors.
+    func withComponent<R>(_ pack: String, _ component: String, _ body: (TorchModule) async throws -> R) async throws -> R {
+        do {
+            return try await manager.withModel(pack: pack, component: component, body)
+        } catch let e as ModelPackError {
+            if case .loadFailed(_, _, _, let t) = e, t.code == .outOfMemory {
+                throw EngineFailure("out_of_memory", "\(e.description); free memory (another job or program may hold it) or use a smaller pack")
+            }
+            throw EngineFailure("pack", e.description)
+        } catch let e as TorchError {
+            if e.code == .outOfMemory {
+                throw EngineFailure("out_of_memory", "model pack '\(pack)': \(component) ran out of memory (\(e.message)); use a smaller output or a smaller pack")
+            }
+            throw EngineFailure("model", "model pack '\(pack)': \(component) failed: \(e.description)")
+        }
+    }
+
+    /// Refuses up front when a component's estimate exceeds what is free: a clear error instead of a killed daemon.
+    func checkMemory(_ pack: ModelPack, _ components: [String]) throws(EngineFailure) {
+        let limit: Int64
+        if let l = memoryLimitBytes { limit = l } else if device.isCUDA { return } else {
+            guard let available = Self.memAvailable() else { return }
+            limit = available
+        }
+        for component in components {
+            let need = pack.memoryEstimate(of: component)
+            if need > limit {
+                throw EngineFailure("out_of_memory", "model pack '\(pack.name)': component \(component) needs about \(need >> 20) MiB "
+                                    + "(pack.json estimate) but only \(limit >> 20) MiB are available; free memory, run on a machine with more, "
+                                    + "or use a smaller pack")
+            }
+        }
+    }
+
+    static func memAvailable() -> Int64? {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+            let kb = line.split(separator: " ").dropFirst().first.flatMap { Int64($0) }
+            return kb.map { $0 * 1024 }
+        }
+        return nil
+    }
+
+    /// Frames (each channel-major C*h*w, nil = zeros) to one (C, K, h, w) block.
+    static func pack(_ frames: [[Float]?], channels c: Int, hw: Int) -> [Float] {
+        let k = frames.count
+        var out = [Float](repeating: 0, count: c * k * hw)
+        for (j, f) in frames.enumerated() {
+            guard let f else { continue }
+            for ch in 0..<c {
+                let dst = ch * k * hw + j * hw
+                out.replaceSubrange(dst..<(dst + hw), with: f[(ch * hw)..<((ch + 1) * hw)])
+            }
+        }
+        return out
+    }
+
+    static func repeated(_ v: [Float], _ n: Int) -> [Float] {
+        n == 1 ? v : Array([[Float]](repeating: v, count: n).joined())
+    }
+
+    // MARK: - frames
+
+    func frameStream(_ plan: Plan, _ latents: Latents) -> FrameStream {
+        let manager = self.manager
+        let engine = self
+        return FrameStream(width: plan.genWidth, height: plan.genHeight) {
+            SceneFrames(engine: engine, plan: plan, latents: latents, manager: manager)
+        }
+    }
+}
+
+/// Pulls a scene's frames at the output fps: decodes latent chunks through the VAE decoder as they are
+/// needed, keeps at most two chunks of frames, and blends neighbouring native frames when the pack's fps
+/// differs from the output's.
+final class SceneFrames: FrameIterator {
+    let engine: DiffusionVisuals
+    let plan: DiffusionVisuals.Plan
+    let latents: DiffusionVisuals.Latents
+    private var chunks: [Int: [[UInt8]]] = [:]
+    private var emitted = 0
+    /// How many decoder calls this iterator made (tests check decoding is chunked).
+    private(set) var decodeCalls = 0
+
+    init(engine: DiffusionVisuals, plan: DiffusionVisuals.Plan, latents: DiffusionVisuals.Latents, manager: ModelManager) {
+        self.engine = engine
+        self.plan = plan
+        self.latents = latents
+    }
+
+    var nativeCount: Int { latents.frames.count * plan.settings.latent.temporalCompression }
+
+    func next() throws -> [UInt8]? {
+        guard emitted < plan.scene.frames else { return nil }
+        let t = Double(emitted) * plan.settings.fps / Double(plan.scene.fps)
+        emitted += 1
+        let a = min(Int(t), nativeCount - 1), b = min(a + 1, nativeCount - 1)
+        let frac = t - Double(a)
+        let fa = try frame(a)
+        if frac < 1e-6 || a == b { return fa }
+        let fb = try frame(b)
+        let wb = Float(frac), wa = 1 - wb
+        return [UInt8](unsafeUninitializedCapacity: fa.count) { out, n in
+            for i in 0..<fa.count { out[i] = UInt8(min(255, (wa * Float(fa[i]) + wb * Float(fb[i])).rounded())) }
+            n = fa.count
+        }
+    }
+
+    private func frame(_ n: Int) throws -> [UInt8] {
+        let tc = plan.settings.latent.temporalCompression
+        let per = plan.settings.vae.decodeChunk
+        let chunk = (n / tc) / per
+        if chunks[chunk] == nil {
+            chunks[chunk] = try decode(chunk)
+            for k in chunks.keys where k < chunk - 1 { chunks.removeValue(forKey: k) }
+        }
+        return chunks[chunk]![n - chunk * per * tc]
+    }
+
+    /// Latent frames [chunk*per, (chunk+1)*per) with `decode_overlap` frames of context each side, decoded.
+    private func decode(_ chunk: Int) throws -> [[UInt8]] {
+        let per = plan.settings.vae.decodeChunk, overlap = plan.settings.vae.decodeOverlap
+        let tc = plan.settings.latent.temporalCompression
+        let lo = chunk * per, hi = min(latents.frames.count, lo + per)
+        let from = max(0, lo - overlap), to = hi
+        let c = latents.channels, hw = latents.height * latents.width
+        var input: [[Float]?] = Array(latents.frames[from..<to])
+        // Traced decoders take a fixed number of frames: repeat the first frame in front (where the past is
+        // missing) and the last one behind, and drop what they decode to.
+        var front = 0
+        if let fixed = plan.settings.trace?.decodeFrames {
+            front = overlap - (lo - from)
+            input = [[Float]?](repeating: input.first!, count: front) + input
+            input += [[Float]?](repeating: input.last!, count: max(0, fixed - input.count))
+        }
+        let count = input.count
+        let block = DiffusionVisuals.pack(input, channels: c, hw: hw)
+        let shape = [1, c, count, latents.height, latents.width]
+        let engine = self.engine, pack = plan.pack.name
+        decodeCalls += 1
+        let pixels: [Float] = try runBlocking { () async throws -> [Float] in
+            let input = try Tensor(block, shape: shape)
+            return try await engine.withComponent(pack, "vae_decoder") { vae in
+                try await vae.callAsync("forward", [.tensor(input)])[0].scalars(as: Float.self, convert: true)
+            }
+        }
+        let fw = plan.genWidth, fh = plan.genHeight, fhw = fw * fh
+        let total = count * tc
+        guard pixels.count == 3 * total * fhw else {
+            throw EngineFailure("pack", "model pack '\(pack)': vae_decoder returned \(pixels.count) values, expected 3 x \(total) x \(fh) x \(fw)")
+        }
+        var frames: [[UInt8]] = []
+        for f in ((front + lo - from) * tc)..<((front + hi - from) * tc) {
+            frames.append([UInt8](unsafeUninitializedCapacity: fhw * 3) { out, n in
+                pixels.withUnsafeBufferPointer { px in
+                    for ch in 0..<3 {
+                        let src = ch * total * fhw + f * fhw
+                        for q in 0..<fhw {
+                            let v = (px[src + q] + 1) * 127.5
+                            out[q * 3 + ch] = UInt8(max(0, min(255, v.rounded())))
+                        }
+                    }
+                }
+                n = fhw * 3
+            })
+        }
+        return frames
+    }
+}
+
+/// Runs async work from a thread that may block (the pipeline's job thread, the composer's thread): never
+/// call it from the cooperative pool. `onWake` runs on the calling thread each time `wake` is signalled.
+func runBlocking<T: Sendable>(wake: DispatchSemaphore? = nil, _ body: @escaping @Sendable () async throws -> T,
+                              onWake: () -> Void = {}) -> Result<T, EngineFailure> {
+    let box = Mutex<Result<T, any Error>?>(nil)
+    let signal = wake ?? DispatchSemaphore(value: 0)
+    Task {
+        let r: Result<T, any Error>
+        do { r = .success(try await body()) } catch { r = .failure(error) }
+        box.withLock { $0 = r }
+        signal.signal()
+    }
+    var result: Result<T, any Error>?
+    while result == nil {
+        signal.wait()
+        onWake()
+        result = box.withLock { $0 }
+    }
+    switch result! {
+    case .success(let v): return .success(v)
+    case .failure(let e as EngineFailure): return .failure(e)
+    case .failure(let e): return .failure(EngineFailure("model", "\(e)"))
+    }
+}
+
+func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws(EngineFailure) -> T {
+    try runBlocking(wake: nil, body).get()
+}
+
+/// The latest progress fraction from a task, for the waiting thread to pick up.
+final class ProgressRelay: Sendable {
+    let wake = DispatchSemaphore(value: 0)
+    private let latest = Mutex<Double?>(nil)
+    func post(_ f: Double) {
+        latest.withLock { $0 = f }
+        wake.signal()
+    }
+    func take() -> Double? { latest.withLock { v in defer { v = nil }; return v } }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
