@@ -90,6 +90,9 @@ public enum Composer {
             }
             // If the graph ends early (rounding in a source filter), hold the last frame.
             last.pointee.pts = Int64(written)
+            // Source filters mark their frames as I pictures, and libx264 obeys: every frame a keyframe, files
+            // several times larger and slower to encode. Let the encoder choose, as the ffmpeg CLI does.
+            last.pointee.pict_type = AV_PICTURE_TYPE_NONE
             if written == spec.posterFrame && spec.posterPath != nil { poster = av_frame_clone(last) }
             try muxer.writeVideo(last)
             written += 1

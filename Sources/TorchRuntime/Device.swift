@@ -1,3 +1,4 @@
+import Foundation
 /// Where a module or tensor lives: `cpu`, `cuda` (device 0) or `cuda:N`.
 public enum Device: Sendable, Hashable, Codable, CustomStringConvertible {
     case cpu
@@ -21,8 +22,12 @@ public enum Device: Sendable, Hashable, Codable, CustomStringConvertible {
 
     public var isCUDA: Bool { if case .cuda = self { true } else { false } }
 
-    /// The design's rule: `cuda` when present, else `cpu`.
-    public static var preferred: Device { TorchRuntime.cudaAvailable ? .cuda(0) : .cpu }
+    /// The design's rule: `cuda` when present, else `cpu`. Without an NVIDIA driver node there is no CUDA to
+    /// ask about, and asking would load libtorch (~1 s, ~170 MB) in processes that may never run a model.
+    public static var preferred: Device {
+        guard FileManager.default.fileExists(atPath: "/dev/nvidiactl") else { return .cpu }
+        return TorchRuntime.cudaAvailable ? .cuda(0) : .cpu
+    }
 
     /// fp16 on CUDA, fp32 on CPU (the design's default precision per device).
     public var defaultDType: DType { isCUDA ? .float16 : .float32 }
