@@ -69,7 +69,7 @@ let package = Package(
         // The inbox watcher over raw inotify: emits complete manifests and job folders, never polls.
         .target(name: "Watcher", dependencies: ["CInotify", .product(name: "Logging", package: "swift-log")], path: "Sources/Watcher"),
         // Pick-up: journal first, then move the arrival out of the inbox; restart reconciliation.
-        .target(name: "Intake", dependencies: ["Journal", "Watcher", .product(name: "Logging", package: "swift-log")], path: "Sources/Intake"),
+        .target(name: "Intake", dependencies: ["Journal", "Watcher", "Checksum", .product(name: "Logging", package: "swift-log")], path: "Sources/Intake"),
         // sd_notify by hand: READY, STATUS, WATCHDOG, STOPPING over $NOTIFY_SOCKET.
         .target(name: "SystemdNotify", path: "Sources/SystemdNotify"),
         // The runner: recovery, pick-up, one job at a time through the Pipeline, requests, SIGTERM, sd_notify.
@@ -89,9 +89,11 @@ let package = Package(
         .target(name: "Pipeline", dependencies: [
             "Manifest", "Media", "Engines", .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/Pipeline"),
+        // SHA-256, for model-pack checksums and the inbox's dedup keys.
+        .target(name: "Checksum", path: "Sources/Checksum"),
         // libtorch wrapped: Tensor, TorchModule, model packs, the one-model-at-a-time manager.
         .target(name: "TorchRuntime", dependencies: [
-            "CTorchShim", .product(name: "Logging", package: "swift-log"),
+            "CTorchShim", "Checksum", .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/TorchRuntime"),
         .executableTarget(name: "TorchBench", dependencies: ["TorchRuntime"], path: "Benchmarks/TorchBench"),
         // Model voices: Piper VITS through TorchRuntime, phonemized by espeak-ng (Engines' helper).
@@ -113,7 +115,7 @@ let package = Package(
         .testTarget(name: "WatcherTests", dependencies: ["Watcher", "Intake", "Journal"], path: "Tests/WatcherTests"),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Journal", "Pipeline"], path: "Tests/DaemonTests"),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], path: "Tests/SystemdNotifyTests"),
-        .testTarget(name: "TorchRuntimeTests", dependencies: ["TorchRuntime"], path: "Tests/TorchRuntimeTests"),
+        .testTarget(name: "TorchRuntimeTests", dependencies: ["TorchRuntime", "Checksum"], path: "Tests/TorchRuntimeTests"),
         .testTarget(name: "NeuralVoiceTests", dependencies: ["NeuralVoice", "Engines", "Manifest", "Pipeline", "Media", "TorchRuntime", "prostudio-espeak"], path: "Tests/NeuralVoiceTests"),
         .testTarget(name: "VideoDiffusionTests", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak", "VideoBench"], path: "Tests/VideoDiffusionTests"),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Media", "Engines", "prostudio-espeak"], path: "Tests/PipelineTests"),

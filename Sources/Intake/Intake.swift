@@ -1,3 +1,4 @@
+import Checksum
 import Foundation
 import Journal
 import Logging
@@ -229,7 +230,7 @@ public enum DedupKey {
         switch st.st_mode & S_IFMT {
         case S_IFREG:
             guard let data = FileManager.default.contents(atPath: path) else { return nil }
-            return Identity(key: "sha256:\(SHA256.hex(data))/\(name)/\(fileID):\(mtime)", kind: .file)
+            return Identity(key: "sha256:\(SHA256.hex(of: data))/\(name)/\(fileID):\(mtime)", kind: .file)
         case S_IFDIR:
             var hasher = SHA256()
             if case .found(let manifest) = InboxRules.manifest(inFolder: path),

@@ -1,3 +1,4 @@
+import Checksum
 import Foundation
 
 /// What a pack is for; the engines pick packs by kind.

@@ -6,8 +6,6 @@ import Manifest
 /// one synthesis to the next (see CShims/EspeakHelper/main.c) and the same manifest must give the same
 /// timeline every time.
 public struct EspeakEngine: SpeechEngine {
-    public static let helperName = "prostudio-espeak"
-
     public init() {}
 
     public var identity: EngineIdentity { EngineIdentity(name: "espeak-ng", version: Self.version) }
@@ -26,56 +24,16 @@ public struct EspeakEngine: SpeechEngine {
         return v.isEmpty ? "1" : String(v.split(separator: "+").first ?? "1")
     }()
 
-    /// The helper: `$PROSTUDIO_ESPEAK_HELPER`, else beside the running executable (both `prostudio` and
-    /// the test runner live in the same build folder), else on PATH.
-    static func helperPath() -> String? {
-        let env = ProcessInfo.processInfo.environment
-        if let path = env["PROSTUDIO_ESPEAK_HELPER"], FileManager.default.isExecutableFile(atPath: path) { return path }
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
-        // An .xctest bundle's binary sits a few levels inside the build folder.
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent(helperName).path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        for p in (env["PATH"] ?? "/usr/local/bin:/usr/bin").split(separator: ":") {
-            let candidate = "\(p)/\(helperName)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
-
     public func synthesize(_ text: String, voice: JobManifest.Voice) throws(EngineError) -> Narration {
-        guard let helper = Self.helperPath() else {
-            throw EngineError(code: "speech.engine_unavailable", message: "the espeak-ng helper \(Self.helperName) was not found beside prostudio or on PATH; rebuild with `swift build` or set PROSTUDIO_ESPEAK_HELPER")
-        }
         let wpm = Int((175 * voice.rate).rounded())
         let pitch = Int(min(100, max(0, 50 * voice.pitch)))
-        let request = Data("\(voice.voice)\n\(wpm)\n\(pitch)\n\(text)".utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: helper)
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        do {
-            try process.run()
-            // The helper reads all of its input before it writes anything, so this order cannot block.
-            try input.fileHandleForWriting.write(contentsOf: request)
-            try input.fileHandleForWriting.close()
-        } catch {
-            throw EngineError(code: "speech.engine_unavailable", message: "cannot start \(helper): \(error.localizedDescription)")
-        }
-        let reply = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        process.waitUntilExit()
-        switch process.terminationStatus {
+        let (status, reply, stderr) = try EspeakHelper.run(Data("\(voice.voice)\n\(wpm)\n\(pitch)\n\(text)".utf8))
+        switch status {
         case 0: break
         case 2:
             throw EngineError(code: "speech.unknown_voice", message: "espeak-ng has no voice \"\(voice.voice)\" (try en-us, en-gb, de, fr, es; `espeak-ng --voices` lists them)", field: "voice.voice")
         default:
-            throw EngineError(code: "speech.failed", message: "espeak-ng failed: \(stderr.isEmpty ? "exit \(process.terminationStatus)" : stderr)")
+            throw EngineError(code: "speech.failed", message: "espeak-ng failed: \(stderr.isEmpty ? "exit \(status)" : stderr)")
         }
         guard let parsed = Self.parse(reply) else {
             throw EngineError(code: "speech.failed", message: "espeak-ng helper returned a malformed reply (\(reply.count) bytes)")

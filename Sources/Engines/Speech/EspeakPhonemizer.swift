@@ -9,34 +9,14 @@ public enum EspeakPhonemizer {
     /// pieces joined with one space. Lines are phonemized in order by one espeak instance.
     public static func ipa(lines: [String], voice: String) throws(EngineError) -> [String] {
         if lines.isEmpty { return [] }
-        guard let helper = EspeakEngine.helperPath() else {
-            throw EngineError(code: "speech.engine_unavailable", message: "the espeak-ng helper \(EspeakEngine.helperName) (the neural voice's phonemizer) was not found beside prostudio or on PATH; rebuild with `swift build` or set PROSTUDIO_ESPEAK_HELPER")
-        }
         let body = lines.map { $0.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ") }
-        let request = Data(("PHONEMES\n\(voice)\n" + body.joined(separator: "\n") + "\n").utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: helper)
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        do {
-            try process.run()
-            // The helper reads all of its input before it writes anything.
-            try input.fileHandleForWriting.write(contentsOf: request)
-            try input.fileHandleForWriting.close()
-        } catch {
-            throw EngineError(code: "speech.engine_unavailable", message: "cannot start \(helper): \(error.localizedDescription)")
-        }
-        let reply = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        process.waitUntilExit()
-        switch process.terminationStatus {
+        let (status, reply, stderr) = try EspeakHelper.run(Data(("PHONEMES\n\(voice)\n" + body.joined(separator: "\n") + "\n").utf8))
+        switch status {
         case 0: break
         case 2:
             throw EngineError(code: "speech.unknown_voice", message: "espeak-ng has no voice \"\(voice)\" to phonemize with (the voice pack's espeak_voice)", field: "voice.pack")
         default:
-            throw EngineError(code: "speech.failed", message: "espeak-ng phonemizer failed: \(stderr.isEmpty ? "exit \(process.terminationStatus)" : stderr)")
+            throw EngineError(code: "speech.failed", message: "espeak-ng phonemizer failed: \(stderr.isEmpty ? "exit \(status)" : stderr)")
         }
         var out = String(decoding: reply, as: UTF8.self).components(separatedBy: "\n")
         if out.last == "" { out.removeLast() }

@@ -1,8 +1,8 @@
 import Foundation
 
-/// SHA-256 (FIPS 180-4), streaming. Written here because Foundation on Linux has no CryptoKit and a
-/// crypto package is a heavy dependency for checking pack files.
-struct SHA256 {
+/// SHA-256 (FIPS 180-4), streaming: model-pack checksums and the inbox's dedup keys. Written here because
+/// Foundation on Linux has no CryptoKit and a crypto package is a heavy dependency for this.
+public struct SHA256 {
     private var h: [UInt32] = [
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
     ]
@@ -20,7 +20,9 @@ struct SHA256 {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
-    mutating func update(_ data: some DataProtocol) {
+    public init() {}
+
+    public mutating func update(_ data: some DataProtocol) {
         length &+= UInt64(data.count)
         pending.append(contentsOf: data)
         var offset = 0
@@ -33,7 +35,7 @@ struct SHA256 {
         pending.removeFirst(offset)
     }
 
-    mutating func finalize() -> String {
+    public mutating func finalize() -> String {
         let bits = length &* 8
         var tail: [UInt8] = [0x80]
         while (pending.count + tail.count) % 64 != 56 { tail.append(0) }
@@ -68,7 +70,7 @@ struct SHA256 {
     }
 
     /// Hex digest of a file, read in 1 MiB chunks.
-    static func hex(ofFile url: URL) throws -> String {
+    public static func hex(ofFile url: URL) throws -> String {
         let handle = try FileHandle(forReadingFrom: url)
         defer { try? handle.close() }
         var hasher = SHA256()
@@ -76,7 +78,7 @@ struct SHA256 {
         return hasher.finalize()
     }
 
-    static func hex(of data: Data) -> String {
+    public static func hex(of data: Data) -> String {
         var hasher = SHA256()
         hasher.update(data)
         return hasher.finalize()

@@ -1,0 +1,52 @@
+import Foundation
+
+/// The `prostudio-espeak` helper (CShims/EspeakHelper): one fresh process per request, because libespeak-ng
+/// keeps state between calls and cannot be re-initialised in a process.
+public enum EspeakHelper {
+    public static let name = "prostudio-espeak"
+
+    /// The helper: `$PROSTUDIO_ESPEAK_HELPER`, else beside the running executable (both `prostudio` and
+    /// the test runner live in the same build folder), else on PATH.
+    static func path() -> String? {
+        let env = ProcessInfo.processInfo.environment
+        if let path = env["PROSTUDIO_ESPEAK_HELPER"], FileManager.default.isExecutableFile(atPath: path) { return path }
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        // An .xctest bundle's binary sits a few levels inside the build folder.
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        for p in (env["PATH"] ?? "/usr/local/bin:/usr/bin").split(separator: ":") {
+            let candidate = "\(p)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Runs the helper on one request; returns its exit status, its reply and its stderr.
+    static func run(_ request: Data) throws(EngineError) -> (status: Int32, reply: Data, stderr: String) {
+        guard let helper = path() else {
+            throw EngineError(code: "speech.engine_unavailable", message: "the espeak-ng helper \(name) was not found beside prostudio or on PATH; rebuild with `swift build` or set PROSTUDIO_ESPEAK_HELPER")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: helper)
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        do {
+            try process.run()
+            // The helper reads all of its input before it writes anything, so this order cannot block.
+            try input.fileHandleForWriting.write(contentsOf: request)
+            try input.fileHandleForWriting.close()
+        } catch {
+            throw EngineError(code: "speech.engine_unavailable", message: "cannot start \(helper): \(error.localizedDescription)")
+        }
+        let reply = output.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, reply, stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
