@@ -145,7 +145,8 @@ final class FilterGraph {
 
             var streamSources: [(label: String, ctx: UnsafeMutablePointer<AVFilterContext>)] = []
             for (label, stream) in spec.streams.sorted(by: { $0.key < $1.key }) {
-                let args = "video_size=\(stream.width)x\(stream.height):pix_fmt=\(AV_PIX_FMT_RGB24.rawValue):time_base=1/\(spec.fps):pixel_aspect=1/1"
+                // frame_rate too: xfade and concat refuse inputs whose rates differ or are unknown.
+                let args = "video_size=\(stream.width)x\(stream.height):pix_fmt=\(AV_PIX_FMT_RGB24.rawValue):time_base=1/\(spec.fps):frame_rate=\(spec.fps)/1:pixel_aspect=1/1"
                 var src: UnsafeMutablePointer<AVFilterContext>?
                 try check(avfilter_graph_create_filter(&src, avfilter_get_by_name("buffer"), label, args, nil, graph), "create frame source \(label)")
                 let iterator: any FrameIterator

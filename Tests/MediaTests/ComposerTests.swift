@@ -71,3 +71,22 @@ struct FrameStreamTests {
         #expect(abs(first - 20) < 4 && abs(last - 130) < 4, "first \(first), last \(last)")
     }
 }
+
+extension FrameStreamTests {
+    /// A model's frames crossfaded into a filter-drawn scene (a mixed job): the rates must agree.
+    @Test func computedFramesCrossfadeWithASourceFilter() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("xfade-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("x.mp4").path
+        let stream = FrameStream(width: 32, height: 32) { GrayRamp(width: 32, height: 32, count: 12) }
+        let graph = "[vid]scale=64:64,setsar=1,format=yuv420p[a];color=c=white:s=64x64:r=10:d=2,format=yuv420p,setsar=1[b];"
+            + "[a][b]xfade=transition=fade:duration=0.4:offset=0.8[out]"
+        let spec = CompositionSpec(outputPath: out, width: 64, height: 64, fps: 10, frameCount: 28, videoGraph: graph, images: [:],
+                                   audio: [Float](repeating: 0, count: 48_000 * 2 * 28 / 10), encoder: EncoderSettings(preset: "ultrafast", crf: 1),
+                                   posterFrame: 0, posterPath: nil, streams: ["vid": stream])
+        let report = try Composer.compose(spec)
+        #expect(report.framesFromGraph == 28)
+        #expect(try MediaReader.lumaFrame(out, index: 27).mean > 230)
+    }
+}
