@@ -1,8 +1,10 @@
 import Engines
+import Dispatch
 import Foundation
 import NeuralVoice
 import Pipeline
 import TorchRuntime
+import Synchronization
 import VideoDiffusion
 
 /// The engines a run can use: the embedded ones, plus the model engines over the packs folder, all on
@@ -19,6 +21,35 @@ enum ModelEngines {
         if let packs = try? store.list(), packs.contains(where: { $0.kind == .video }) {
             set.visuals[.diffusion] = DiffusionVisuals(store: store, manager: manager)
         }
+        set.drainModelUses = { drain(manager) }
         return set
+    }
+
+    /// The manager's records since the last drain. Blocks: the pipeline calls it from its own thread,
+    /// never from the cooperative pool.
+    private static func drain(_ manager: ModelManager) -> [ModelUse] {
+        let records = Mutex<[ModelUseRecord]>([])
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let drained = await manager.drainRecords()
+            records.withLock { $0 = drained }
+            done.signal()
+        }
+        done.wait()
+        // One entry per component, in first-use order: a chunked decode makes dozens of calls.
+        var uses: [ModelUse] = []
+        for r in records.withLock({ $0 }) {
+            if let i = uses.firstIndex(where: { $0.pack == r.pack && $0.component == r.component }) {
+                uses[i].loads += r.loaded ? 1 : 0
+                uses[i].uses += 1
+                uses[i].load_seconds += r.loadSeconds
+                uses[i].use_seconds += r.useSeconds
+                uses[i].peak_memory_bytes = max(uses[i].peak_memory_bytes, r.peakMemoryBytes)
+            } else {
+                uses.append(ModelUse(pack: r.pack, component: r.component, device: "\(r.device)", loads: r.loaded ? 1 : 0, uses: 1,
+                                     loadSeconds: r.loadSeconds, useSeconds: r.useSeconds, peakMemoryBytes: r.peakMemoryBytes))
+            }
+        }
+        return uses
     }
 }

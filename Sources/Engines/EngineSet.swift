@@ -6,6 +6,9 @@ public struct EngineSet: Sendable {
     public var speech: [JobManifest.Voice.Engine: any SpeechEngine]
     public var visuals: [JobManifest.Visuals.Engine: any VisualsEngine]
     public var music: [JobManifest.Music.Engine: any MusicEngine]
+    /// The model uses (loads, peak memory) since the last call, from the model manager the model engines
+    /// share; the pipeline drains it after each stage into the sidecar. Nil without model engines.
+    public var drainModelUses: (@Sendable () -> [ModelUse])?
 
     public init(speech: [JobManifest.Voice.Engine: any SpeechEngine], visuals: [JobManifest.Visuals.Engine: any VisualsEngine],
                 music: [JobManifest.Music.Engine: any MusicEngine]) {
@@ -35,5 +38,23 @@ public struct EngineSet: Sendable {
     public func musicEngine(_ e: JobManifest.Music.Engine) throws(EngineError) -> any MusicEngine {
         guard let engine = music[e] else { throw Self.unavailable("music", e.rawValue, field: "music.engine") }
         return engine
+    }
+}
+
+/// A model component's uses within one stage, summed: how often it was loaded and called, the time that
+/// took and the highest memory seen. The sidecar lists one per component.
+public struct ModelUse: Sendable, Codable, Equatable {
+    public var pack: String
+    public var component: String
+    public var device: String
+    public var loads: Int
+    public var uses: Int
+    public var load_seconds: Double
+    public var use_seconds: Double
+    public var peak_memory_bytes: Int64
+    public init(pack: String, component: String, device: String, loads: Int, uses: Int, loadSeconds: Double, useSeconds: Double,
+                peakMemoryBytes: Int64) {
+        self.pack = pack; self.component = component; self.device = device; self.loads = loads; self.uses = uses
+        load_seconds = loadSeconds; use_seconds = useSeconds; peak_memory_bytes = peakMemoryBytes
     }
 }

@@ -183,8 +183,9 @@ final class JobRun {
     private func record(_ s: Stage, engine: String, cached: Bool) {
         let seconds = Date().timeIntervalSince(stageStarted)
         let cpu = ResourceUsage.cpuSeconds() - stageCPU
+        let models = pipeline.engines.drainModelUses?() ?? []
         sidecar.stages[s.rawValue] = .init(engine: engine, seconds: (seconds * 1000).rounded() / 1000, cpu_seconds: (cpu * 1000).rounded() / 1000,
-                                           peak_memory_bytes: ResourceUsage.peakBytes(), cached: cached)
+                                           peak_memory_bytes: ResourceUsage.peakBytes(), cached: cached, models: models.isEmpty ? nil : models)
         progress(ProgressEvent(stage: s, fraction: 1, overall: overall(s, 1), finished: true))
         logger.info("stage done", metadata: ["stage": "\(s.rawValue)", "seconds": "\(String(format: "%.3f", seconds))", "cached": "\(cached)"])
     }

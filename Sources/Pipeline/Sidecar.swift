@@ -1,3 +1,4 @@
+import Engines
 import Foundation
 
 /// The status file beside each output (`NAME.json`): what a person or a script reads to learn how a
@@ -18,6 +19,8 @@ public struct Sidecar: Codable, Sendable, Equatable {
         public var cpu_seconds: Double?
         public var peak_memory_bytes: Int64
         public var cached: Bool
+        /// Model components this stage used (load time, peak memory), when it ran a model engine.
+        public var models: [ModelUse]?
     }
 
     /// Where each scene sits in the video, in seconds.
