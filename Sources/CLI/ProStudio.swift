@@ -23,12 +23,6 @@ enum Logs {
 }
 
 /// Exit with the contract's code after printing the error on stderr.
-struct Failure: Error, CustomStringConvertible {
-    let message: String
-    let code: Int32
-    var description: String { message }
-}
-
 func exitWith(_ message: String, code: Int32) -> Never {
     FileHandle.standardError.write(Data((message + "\n").utf8))
     exit(code)

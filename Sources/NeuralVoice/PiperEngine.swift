@@ -245,14 +245,3 @@ public final class PiperEngine: SpeechEngine {
         return Narration(sampleRate: sampleRate, samples: samples, words: words)
     }
 }
-
-extension EngineSet {
-    /// The embedded engines plus the model engines over the packs in `models` (default
-    /// `ModelStore.defaultRoot`): what the CLI and the daemon give a Pipeline. The piper voice is always
-    /// registered; a manifest that asks for it without its pack installed fails with the install command.
-    public static func standard(models: URL?) -> EngineSet {
-        var set = EngineSet.embedded
-        set.speech[.piper] = PiperEngine(models: models ?? ModelStore.defaultRoot)
-        return set
-    }
-}

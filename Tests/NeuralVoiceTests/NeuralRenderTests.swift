@@ -34,7 +34,7 @@ struct NeuralRenderTests {
         try Data(Self.manifest.utf8).write(to: path)
         let out = dir.url.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        var engines = EngineSet.standard(models: PiperTestPack.models)
+        var engines = EngineSet.embedded
         engines.speech[.piper] = engine  // the suite's engine: its model is already loaded
         let pipeline = Pipeline(options: PipelineOptions(outbox: out, cache: dir.url.appendingPathComponent("cache"), models: PiperTestPack.models),
                                 engines: engines)
