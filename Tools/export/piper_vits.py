@@ -12,9 +12,10 @@ It mirrors the graph in a Piper voice's ONNX export (``en_US-joe-medium`` was us
 
 The module is written for ``torch.jit.script`` (no tracing): the phoneme count is free. Batch size is 1;
 there is no padding, so the masks of the original (all ones for one unpadded utterance) are left out.
-Some layers are computed differently from upstream for speed on Debian's torch (reference BLAS) but to
-the same result: see ``pointwise``, ``PolyphaseConvTranspose1d``, ``RelPosMultiHeadAttention._window``
-and ``Generator.forward`` (chunked decoding).
+Some layers are computed differently from upstream for speed on Debian's torch (reference BLAS, oneDNN 2.6)
+but to the same result: see ``conv1d`` (every convolution on oneDNN), ``PolyphaseConvTranspose1d``,
+``RelPosMultiHeadAttention.forward`` (the attention products as convolutions) and ``_window``, ``ResBlock2``
+(explicit padding), ``UpStage`` (in place) and ``Generator.forward`` (chunked decoding).
 
 Weights come from the ONNX file's initialisers (``load_from_onnx``); the hyper-parameters are read
 from the weight shapes and the ONNX Conv attributes where they vary between Piper voice qualities.
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -34,15 +35,29 @@ from torch import Tensor, nn
 # ------------------------------------------------------------------------------------------------- helpers
 
 
-def pointwise(c_in: int, c_out: int) -> nn.Conv1d:
-    """A 1x1 Conv1d declared with dilation 2, which changes nothing mathematically for kernel size 1.
+def conv1d(x: Tensor, weight: Tensor, bias: Optional[Tensor], padding: int, dilation: int, groups: int) -> Tensor:
+    """F.conv1d, but on CPU in float32 always through oneDNN (mkldnn).
 
-    Why: with one thread, PyTorch 1.13 sends undilated 1x1 convolutions to its im2col + BLAS path and all
-    others to oneDNN (mkldnn). Debian links torch against the reference (netlib) BLAS, where that path is
-    10-20x slower than oneDNN; the dilation makes the same weights take the oneDNN path on CPU. Other
-    backends (CUDA) are unaffected.
+    Why: PyTorch 1.13 picks its own im2col + BLAS convolution for batch-1 inputs of at most 20,480 values
+    (most text-encoder and duration-predictor layers of a short sentence) and for undilated 1x1 kernels on
+    one thread. Debian links torch against the reference (netlib) BLAS, where that path is 10-20x slower than
+    oneDNN. Calling the oneDNN operator directly skips that choice; it gives the same result to float
+    rounding. Other devices (CUDA) take F.conv1d.
     """
-    return nn.Conv1d(c_in, c_out, 1, dilation=2)
+    if x.device.type == "cpu" and x.dtype == torch.float32:
+        return torch.mkldnn_convolution(x, weight, bias, [padding], [1], [dilation], groups)
+    return F.conv1d(x, weight, bias, 1, padding, dilation, groups)
+
+
+class Conv1d(nn.Conv1d):
+    """nn.Conv1d (same parameters, zero padding only) computed by `conv1d`."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return conv1d(x, self.weight, self.bias, self.padding[0], self.dilation[0], self.groups)
+
+
+def pointwise(c_in: int, c_out: int) -> Conv1d:
+    return Conv1d(c_in, c_out, 1)
 
 
 class PolyphaseConvTranspose1d(nn.Module):
@@ -79,12 +94,12 @@ class PolyphaseConvTranspose1d(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         b, _, t_in = x.size()
-        y = F.conv1d(x, self.weight, None, 1, self.taps - 1)  # [b, s*c_out, t_in + J - 1]
+        # The bias is the same for every phase, so it goes into the convolution (phase-major channels).
+        y = conv1d(x, self.weight, self.bias.repeat(self.stride), self.taps - 1, 1, 1)  # [b, s*c_out, t_in + J - 1]
         m = y.size(2)
         y = y.view(b, self.stride, self.c_out, m).permute(0, 2, 3, 1).reshape(b, self.c_out, m * self.stride)
         t_out = (t_in - 1) * self.stride - 2 * self.padding + self.kernel
-        y = y[:, :, self.padding:self.padding + t_out]
-        return y + self.bias.unsqueeze(0).unsqueeze(2)
+        return y[:, :, self.padding:self.padding + t_out]
 
 
 # --------------------------------------------------------------------------------------------- text encoder
@@ -149,30 +164,31 @@ class RelPosMultiHeadAttention(nn.Module):
         return x_flat.reshape(b, h, length, 2 * length)[:, :, :, 1:]
 
     def forward(self, x: Tensor) -> Tensor:
-        q = self.conv_q(x)
+        q = self.conv_q(x) / math.sqrt(self.k_channels)  # [b, d, t], d = heads * k_channels, b = 1
         k = self.conv_k(x)
         v = self.conv_v(x)
         b, d, t = k.size()
-        q = q.view(b, self.n_heads, self.k_channels, t).transpose(2, 3)
-        k = k.view(b, self.n_heads, self.k_channels, t).transpose(2, 3)
-        v = v.view(b, self.n_heads, self.k_channels, t).transpose(2, 3)
-        q = q / math.sqrt(self.k_channels)
-        scores = torch.matmul(q, k.transpose(-2, -1))
+        h, c = self.n_heads, self.k_channels
+        # The two t x t products are 1x1 convolutions grouped by head, with k and v as the weights: scores come
+        # out transposed, [b, h, t_key, t_query], and the values product straight in [b, d, t]. Why: as
+        # matmuls they are bmm calls into Debian's reference BLAS (~2 GFLOP/s), as convolutions oneDNN.
+        scores_t = conv1d(q, k.view(h, c, t).transpose(1, 2).reshape(h * t, c, 1), None, 0, 1, h).view(b, h, t, t)
         pad, start = self._window(t)
-        rel_logits = torch.matmul(q, self.emb_rel_k[0].transpose(0, 1))  # [b, h, t, 2w+1]
+        q_heads = q.view(b, h, c, t).transpose(2, 3)  # [b, h, t, c]
+        rel_logits = torch.matmul(q_heads, self.emb_rel_k[0].transpose(0, 1))  # [b, h, t, 2w+1]
         if pad > 0:
             rel_logits = F.pad(rel_logits, [pad, pad])
         else:
             rel_logits = rel_logits[:, :, :, start:start + 2 * t - 1]
-        scores = scores + self._rel_to_abs(rel_logits)
-        p_attn = F.softmax(scores, dim=-1)
-        out = torch.matmul(p_attn, v)
-        rel_weights = self._abs_to_rel(p_attn)  # [b, h, t, 2t-1]
+        scores_t = scores_t + self._rel_to_abs(rel_logits).transpose(2, 3)
+        p_t = F.softmax(scores_t, dim=2)  # over keys
+        out = conv1d(p_t.reshape(b, h * t, t), v.view(h * c, t, 1), None, 0, 1, h)  # [b, d, t]
+        rel_weights = self._abs_to_rel(p_t.transpose(2, 3))  # [b, h, t, 2t-1]
         if pad > 0:
-            out = out + torch.matmul(rel_weights[:, :, :, pad:pad + 2 * self.window_size + 1], self.emb_rel_v[0])
+            rel_out = torch.matmul(rel_weights[:, :, :, pad:pad + 2 * self.window_size + 1], self.emb_rel_v[0])
         else:
-            out = out + torch.matmul(rel_weights, self.emb_rel_v[0][start:start + 2 * t - 1])
-        out = out.transpose(2, 3).contiguous().view(b, d, t)
+            rel_out = torch.matmul(rel_weights, self.emb_rel_v[0][start:start + 2 * t - 1])
+        out = out + rel_out.transpose(2, 3).reshape(b, d, t)
         return self.conv_o(out)
 
 
@@ -181,8 +197,8 @@ class FFN(nn.Module):
         super().__init__()
         self.pad_l = (kernel_size - 1) // 2
         self.pad_r = kernel_size // 2
-        self.conv_1 = nn.Conv1d(channels, filter_channels, kernel_size)
-        self.conv_2 = nn.Conv1d(filter_channels, channels, kernel_size)
+        self.conv_1 = Conv1d(channels, filter_channels, kernel_size)
+        self.conv_2 = Conv1d(filter_channels, channels, kernel_size)
 
     def forward(self, x: Tensor) -> Tensor:
         x = self.conv_1(F.pad(x, [self.pad_l, self.pad_r]))
@@ -243,7 +259,7 @@ class DDSConv(nn.Module):
 class _DDSBlock(nn.Module):
     def __init__(self, channels: int, kernel_size: int, dilation: int):
         super().__init__()
-        self.sep = nn.Conv1d(channels, channels, kernel_size, groups=channels, dilation=dilation,
+        self.sep = Conv1d(channels, channels, kernel_size, groups=channels, dilation=dilation,
                              padding=(kernel_size * dilation - dilation) // 2)
         self.one = pointwise(channels, channels)
         self.n1 = LayerNorm(channels)
@@ -389,7 +405,7 @@ class WN(nn.Module):
 class _WNLayer(nn.Module):
     def __init__(self, hidden: int, kernel_size: int, last: bool):
         super().__init__()
-        self.in_layer = nn.Conv1d(hidden, 2 * hidden, kernel_size, padding=(kernel_size - 1) // 2)
+        self.in_layer = Conv1d(hidden, 2 * hidden, kernel_size, padding=(kernel_size - 1) // 2)
         self.res_skip = pointwise(hidden, hidden if last else 2 * hidden)
         self.hidden = hidden
         self.last = last
@@ -436,14 +452,32 @@ class ResidualCouplingBlock(nn.Module):
 
 
 class ResBlock2(nn.Module):
+    """Two dilated convolutions with residuals.
+
+    Wide zero padding is done by `F.pad` before the convolution instead of inside it. Why: oneDNN 2.6 (torch
+    1.13) has a direct AVX2 kernel for dilated convolutions only while the padding is at most 3 columns;
+    wider, it falls back to im2col + GEMM with a ~70 MB column buffer per call. Padding first keeps the direct
+    kernel (the decoder runs ~10% faster); narrow padding stays inside (an extra copy would cost more).
+    """
+
     def __init__(self, channels: int, kernel_size: int, dilations: List[int]):
         super().__init__()
-        self.convs = nn.ModuleList([nn.Conv1d(channels, channels, kernel_size, dilation=d,
-                                              padding=(kernel_size * d - d) // 2) for d in dilations])
+        pads = [(kernel_size * d - d) // 2 for d in dilations]
+        self.convs = nn.ModuleList([Conv1d(channels, channels, kernel_size, dilation=d, padding=p if p <= 3 else 0)
+                                    for d, p in zip(dilations, pads)])
+        self.pads: List[int] = [p if p > 3 else 0 for p in pads]
 
     def forward(self, x: Tensor) -> Tensor:
+        # In place only on tensors made here: the caller passes the same x to every ResBlock2 of its stage.
+        i = 0
         for conv in self.convs:
-            x = x + conv(F.leaky_relu(x, 0.1))
+            p = self.pads[i]
+            if p > 0:
+                y = F.leaky_relu(F.pad(x, [p, p]), 0.1, True)
+            else:
+                y = F.leaky_relu(x, 0.1)
+            x = conv(y).add_(x)
+            i += 1
         return x
 
 
@@ -456,40 +490,47 @@ class UpStage(nn.Module):
         self.num_kernels = len(rb_kernels)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = self.up(F.leaky_relu(x, 0.1))
-        xs = torch.zeros_like(x)
+        # In place where the tensor is this stage's own (the decoder's activations are tens of MB each, and
+        # fewer of them alive at once is less peak memory and fewer fresh pages): x comes from conv_pre or
+        # the previous stage and is not used after this.
+        x = self.up(F.leaky_relu(x, 0.1, True))
+        xs: Optional[Tensor] = None
         for rb in self.resblocks:
-            xs = xs + rb(x)
-        return xs / float(self.num_kernels)
+            y = rb(x)
+            xs = y if xs is None else xs.add_(y)
+        assert xs is not None
+        return xs.mul_(1.0 / float(self.num_kernels))
 
 
 class Generator(nn.Module):
     def __init__(self, in_channels: int, initial_channels: int, up_rates: List[int], up_kernels: List[int],
                  rb_kernels: List[int], rb_dilations: List[List[int]]):
         super().__init__()
-        self.conv_pre = nn.Conv1d(in_channels, initial_channels, 7, padding=3)
+        self.conv_pre = Conv1d(in_channels, initial_channels, 7, padding=3)
         stages = []
         ch = initial_channels
         for r, k in zip(up_rates, up_kernels):
             stages.append(UpStage(ch, ch // 2, k, r, rb_kernels, rb_dilations))
             ch //= 2
         self.stages = nn.ModuleList(stages)
-        self.conv_post = nn.Conv1d(ch, 1, 7, padding=3, bias=False)
+        self.conv_post = Conv1d(ch, 1, 7, padding=3, bias=False)
         self.hop = int(math.prod(up_rates))
         # Decode long inputs in chunks of this many frames, each with `overlap` frames of context on both
-        # sides that are decoded and thrown away. The generator's receptive field is ~14 frames each side
-        # (conv_pre 3, first upsample + its ResBlock2s ~8, later stages ~3), so with 32 frames of context
-        # every kept sample sees exactly the inputs it would see in one pass: the result is the same up to
-        # float rounding, and peak memory stops growing with the utterance length.
+        # sides that are decoded and thrown away. The generator's receptive field is ~11 frames each side
+        # (conv_pre 3, the first upsample 1 and its ResBlock2s 45 samples at 8 per frame ~6, the later
+        # stages ~1), so with 16 frames of context every kept sample sees exactly the inputs it would see in
+        # one pass: the result is the same up to float rounding, and peak memory stops growing with the
+        # utterance length. Longer chunks run a little faster (less context decoded twice) but each 128
+        # frames add ~100 MB to the peak on CPU; 256 + 2 x 16 was the balance measured (Docs/piper-voice.md).
         self.chunk_frames = 256
-        self.overlap = 32
+        self.overlap = 16
 
     def _decode(self, x: Tensor) -> Tensor:
         x = self.conv_pre(x)
         for stage in self.stages:
             x = stage(x)
-        x = F.leaky_relu(x, 0.01)
-        return torch.tanh(self.conv_post(x))
+        x = F.leaky_relu(x, 0.01, True)
+        return torch.tanh_(self.conv_post(x))
 
     def forward(self, x: Tensor) -> Tensor:
         frames = x.size(2)

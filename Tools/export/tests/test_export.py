@@ -119,7 +119,7 @@ def test_tiny_inputs_match(scripted, ort_session, ids):
 
 
 def test_chunked_decoding_equals_one_pass(eager_model):
-    """Long inputs are decoded in chunks with 32 frames of context; the result must equal one pass."""
+    """Long inputs are decoded in chunks with 16 frames of context; the result must equal one pass."""
     dec = eager_model.dec
     z = torch.randn(1, 192, 3 * dec.chunk_frames + 17, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
@@ -127,3 +127,21 @@ def test_chunked_decoding_equals_one_pass(eager_model):
         whole = dec._decode(z)
     assert chunked.shape == whole.shape == (1, 1, z.size(2) * 256)
     assert float((chunked - whole).abs().max()) <= 1e-6
+
+
+# The slow CPU paths of torch 1.13 this module is written to avoid (see piper_vits.conv1d and the attention):
+# im2col + reference-BLAS convolutions, and batched matmuls in the reference BLAS.
+SLOW_CPU_OPS = {"aten::_slow_conv2d_forward", "aten::slow_conv_dilated2d", "aten::thnn_conv2d", "aten::bmm",
+                "aten::slow_conv_transpose2d"}
+
+
+@pytest.mark.parametrize("n", [9, 51, 201])
+def test_no_slow_cpu_paths(loaded, n):
+    """A short sentence (small tensors, where torch picks its own convolution) and a long one both stay on oneDNN."""
+    ids = export_piper.sample_ids(n)
+    torch.set_num_threads(1)
+    with torch.no_grad(), torch.autograd.profiler.profile() as prof:
+        loaded(torch.from_numpy(ids), 0.667, 1.0, 0.8)
+    ops = {e.key for e in prof.key_averages()}
+    assert "aten::mkldnn_convolution" in ops
+    assert not ops & SLOW_CPU_OPS, f"slow CPU ops in the voice's forward: {sorted(ops & SLOW_CPU_OPS)}"
