@@ -37,6 +37,14 @@ public struct JobManifest: Sendable, Equatable, Codable {
         public var pitch: Double
         /// Narration gain before mixing, 1 = unchanged.
         public var volume: Double
+        /// Piper's `noise_scale` (variation in the voice) and `noise_w` (variation in phoneme timing); nil =
+        /// the pack's defaults. Ignored by espeak.
+        public var noiseScale: Double? = nil
+        public var noiseW: Double? = nil
+
+        enum CodingKeys: String, CodingKey {
+            case engine, voice, pack, rate, pitch, volume, noiseScale = "noise_scale", noiseW = "noise_w"
+        }
     }
 
     public struct Visuals: Sendable, Equatable, Codable {
@@ -111,4 +119,5 @@ public enum ManifestLimits {
     public static let transition = 0.0...3.0
     public static let steps = 1...200
     public static let guidance = 0.0...30.0
+    public static let noise = 0.0...2.0
 }

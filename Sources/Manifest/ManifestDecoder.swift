@@ -71,6 +71,8 @@ struct ManifestDecoder {
         if let r = reader.double(m["rate"], "voice.rate", range: ManifestLimits.rate) { voice.rate = r }
         if let p = reader.double(m["pitch"], "voice.pitch", range: ManifestLimits.pitch) { voice.pitch = p }
         if let v = reader.double(m["volume"], "voice.volume", range: ManifestLimits.voiceVolume) { voice.volume = v }
+        voice.noiseScale = reader.double(m["noise_scale"], "voice.noise_scale", range: ManifestLimits.noise)
+        voice.noiseW = reader.double(m["noise_w"], "voice.noise_w", range: ManifestLimits.noise)
         return voice
     }
 
@@ -238,7 +240,7 @@ struct ManifestDecoder {
 public enum ManifestFields {
     public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes"]
     public static let output = ["width", "height", "aspect", "fps", "quality"]
-    public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume"]
+    public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume", "noise_scale", "noise_w"]
     public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed"]
     public static let music = ["engine", "mood", "prompt", "volume", "file", "pack"]
     public static let captions = ["mode", "size", "position"]

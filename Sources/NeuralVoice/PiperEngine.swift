@@ -49,8 +49,8 @@ public struct PiperScales: Sendable, Equatable {
 /// (`PiperText`), and each sentence goes through the pack's `synthesizer` (TorchScript) on the `ModelManager`,
 /// with the noise seeded from a fixed seed and the sentence's ids, so the same text always gives the same
 /// samples. Sentences are joined with a short pause, their edges faded so nothing clicks. Word timings come
-/// from the per-id durations the model returns. `rate` sets `length_scale` (pack default / rate); the noise
-/// scales are the pack's. `pitch` does not apply to this voice.
+/// from the per-id durations the model returns. `rate` sets `length_scale` (pack default / rate); `noise_scale`
+/// and `noise_w` come from the manifest, else the pack. `pitch` does not apply to this voice.
 public final class PiperEngine: SpeechEngine {
     public static let component = "synthesizer"
     public static let defaultPack = "joe-medium"
@@ -124,8 +124,9 @@ public final class PiperEngine: SpeechEngine {
 
     public func scales(for voice: JobManifest.Voice, config: PiperPackConfig) -> PiperScales {
         let base = config.inference
-        return PiperScales(noiseScale: base?.noiseScale ?? 0.667, lengthScale: (base?.lengthScale ?? 1) / max(voice.rate, 0.01),
-                           noiseW: base?.noiseW ?? 0.8)
+        return PiperScales(noiseScale: voice.noiseScale ?? base?.noiseScale ?? 0.667,
+                           lengthScale: (base?.lengthScale ?? 1) / max(voice.rate, 0.01),
+                           noiseW: voice.noiseW ?? base?.noiseW ?? 0.8)
     }
 
     /// Text → the pack's sentences (phoneme ids and word spans), via espeak-ng in the helper process.

@@ -34,6 +34,8 @@ struct BadManifestTests {
         Case(label: "unknown quality", file: "a.yaml", text: "output: {quality: ultra}\nscenes: [hi]\n", code: .invalidValue, field: "output.quality"),
         Case(label: "unknown voice engine", file: "a.yaml", text: "voice: {engine: siri}\nscenes: [hi]\n", code: .invalidValue, field: "voice.engine"),
         Case(label: "rate too fast", file: "a.yaml", text: "voice: {rate: 5}\nscenes: [hi]\n", code: .outOfRange, field: "voice.rate"),
+        Case(label: "piper noise too high", file: "a.yaml", text: "voice: {engine: piper, noise_scale: 3}\nscenes: [hi]\n", code: .outOfRange, field: "voice.noise_scale"),
+        Case(label: "piper noise_w not a number", file: "a.yaml", text: "voice: {engine: piper, noise_w: lots}\nscenes: [hi]\n", code: .wrongType, field: "voice.noise_w"),
         Case(label: "unknown visuals engine", file: "a.yaml", text: "visuals: {engine: dalle}\nscenes: [hi]\n", code: .invalidValue, field: "visuals.engine"),
         Case(label: "diffusion without pack", file: "a.yaml", text: "visuals: {engine: diffusion}\nscenes: [hi]\n", code: .missingField, field: "visuals.pack"),
         Case(label: "unknown mood", file: "a.yaml", text: "music: {mood: angry}\nscenes: [hi]\n", code: .invalidValue, field: "music.mood"),

@@ -35,6 +35,15 @@ struct ManifestTests {
         #expect(a.scenes[0].prompt == "sea")
     }
 
+    @Test func piperNoiseSettingsParseAndDefaultToThePack() throws {
+        let dir = TempDir()
+        let m = try ManifestLoader.load(path: dir.write("n.yaml", "voice: {engine: piper, noise_scale: 0.3, noise_w: 0}\nscenes: [hi]\n"))
+        #expect(m.voice.pack == "joe-medium" && m.voice.noiseScale == 0.3 && m.voice.noiseW == 0)
+        let plain = try ManifestLoader.load(path: dir.write("p.yaml", "voice: {engine: piper}\nscenes: [hi]\n"))
+        #expect(plain.voice.noiseScale == nil && plain.voice.noiseW == nil)
+        #expect(m != plain)  // so the speech stage's cache key (which includes the voice) differs too
+    }
+
     @Test func defaultsAreFilledIn() throws {
         let dir = TempDir()
         let m = try ManifestLoader.load(path: dir.write("plain.yaml", "scenes: [Hello there.]\n"))

@@ -33,6 +33,24 @@ struct PiperEngineTests {
         }
     }
 
+    /// The manifest's `noise_scale` / `noise_w` reach the model: both at 0 give the noise-off narration sample
+    /// for sample; the pack's defaults (0.667 / 0.8) do not.
+    @Test func manifestNoiseSettingsReachTheModel() async throws {
+        let engine = try #require(PiperTestPack.engine)
+        let config = try PiperTestPack.config()
+        var still = PiperEngine.voice()
+        still.noiseScale = 0
+        still.noiseW = 0
+        let scales = engine.scales(for: still, config: config)
+        #expect(scales.noiseScale == 0 && scales.noiseW == 0 && scales.lengthScale == 1)
+        let text = "Hello, world. The quick brown fox jumps."
+        let fromManifest = try await engine.narrate(text, voice: still)
+        let noiseOff = try await engine.narrate(text, voice: PiperEngine.voice(), scales: Self.noiseOff)
+        #expect(fromManifest.samples == noiseOff.samples)
+        let packDefaults = try await engine.narrate(text, voice: PiperEngine.voice())
+        #expect(packDefaults.samples != noiseOff.samples)
+    }
+
     /// The whole narration (phonemize, sentences, join) against onnxruntime's sentences joined the same way.
     @Test func narrationLengthAndEnvelopeMatchOnnxruntime() async throws {
         let engine = try #require(PiperTestPack.engine)
