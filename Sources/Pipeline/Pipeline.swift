@@ -242,15 +242,24 @@ final class JobRun {
             var sources: [VisualSource] = []
             var names: [String] = []
             let count = Double(manifest.scenes.count)
+            var scenes: [(engine: any VisualsEngine, canvas: SceneCanvas)] = []
             for (i, scene) in manifest.scenes.enumerated() {
-                if isCancelled() { throw PipelineError.cancelled }
                 let visuals: any VisualsEngine
                 do { visuals = try pipeline.engines.visualsEngine(scene.visuals.engine, field: "scenes[\(i)].visuals.engine") } catch { throw PipelineError(error, stage: "visuals") }
                 if !names.contains(visuals.identity.description) { names.append(visuals.identity.description) }
                 let overlap = i < manifest.scenes.count - 1 ? timeline.transitionFrames : 0
-                let canvas = SceneCanvas(index: i, width: manifest.output.width, height: manifest.output.height, fps: manifest.output.fps,
-                                         frames: timeline.scenes[i].frames + overlap, prompt: scene.prompt, image: scene.image,
-                                         visuals: scene.visuals, jobSeed: manifest.seed)
+                scenes.append((visuals, SceneCanvas(index: i, width: manifest.output.width, height: manifest.output.height, fps: manifest.output.fps,
+                                                    frames: timeline.scenes[i].frames + overlap, prompt: scene.prompt, image: scene.image,
+                                                    visuals: scene.visuals, jobSeed: manifest.seed)))
+            }
+            // Each engine first sees all of its scenes (a model engine loads each component once for the job).
+            for name in names {
+                if isCancelled() { throw PipelineError.cancelled }
+                let mine = scenes.filter { $0.engine.identity.description == name }
+                mine.first?.engine.prepare(mine.map(\.canvas))
+            }
+            for (i, (visuals, canvas)) in scenes.enumerated() {
+                if isCancelled() { throw PipelineError.cancelled }
                 let sidecarProgress = SidecarProgress(job: self)
                 let report: @Sendable (Double) -> Void = { [progress] f in
                     let fraction = (Double(i) + min(1, max(0, f))) / count

@@ -8,9 +8,10 @@ import TorchRuntime
 
 /// The `diffusion` visuals engine: flow-matching latent video diffusion through libtorch, section by section.
 ///
-/// Per scene, in the visuals stage: the text encoder (prompt and the empty negative prompt), then the VAE
-/// encoder when the scene has an image, then the denoiser for every step of every section: each a separate
-/// use of the model manager, which keeps one component resident, so peak memory is the largest component.
+/// In the visuals stage: first, for all of the job's scenes at once (`prepare`), the text encoder (prompt and the
+/// empty negative prompt), then the VAE encoder for the scenes with an image; then scene by scene the denoiser
+/// for every step of every section. Each is a use of the model manager, which keeps one component resident, so
+/// peak memory is the largest component and each component loads once per job, not once per scene.
 /// The latents (small: 48x or more smaller than the frames) are kept; frames are decoded later, a chunk at a
 /// time, as the composition pulls them through a `FrameStream` (VAE decoder).
 public struct DiffusionVisuals: VisualsEngine {
@@ -21,6 +22,8 @@ public struct DiffusionVisuals: VisualsEngine {
 
     /// The manager's device (read once: the manager is an actor).
     public let device: Device
+    /// What `prepare` computed for each scene (text embeddings, image latents), taken by `source`.
+    let prepared = Prepared()
 
     public init(store: ModelStore, manager: ModelManager, device: Device = .preferred, memoryLimitBytes: Int64? = nil) {
         self.store = store
@@ -30,6 +33,30 @@ public struct DiffusionVisuals: VisualsEngine {
     }
 
     public var identity: EngineIdentity { EngineIdentity(name: "diffusion", version: "1") }
+
+    public func prepare(_ scenes: [SceneCanvas]) {
+        prepared.clear()
+        let plans = scenes.compactMap { try? plan(for: $0) }  // a scene that cannot be planned fails in `source`
+        for (_, group) in Dictionary(grouping: plans, by: { $0.pack.name }).sorted(by: { $0.key < $1.key }) {
+            let pack = group[0].pack
+            do {
+                let tokenizer = try Tokenizer(settings: group[0].settings.text, packDirectory: pack.directory)
+                try checkMemory(pack, ["text_encoder"] + (group.contains { $0.scene.image != nil } ? ["vae_encoder"] : []))
+                try runBlocking(wake: nil, { () async throws in
+                    try await self.withComponent(pack.name, "text_encoder") { encoder in
+                        for p in group { self.prepared.put(.text, p, try await self.encodeText(p, tokenizer: tokenizer, encoder)) }
+                    }
+                    let images = group.filter { $0.scene.image != nil }
+                    if images.isEmpty { return }
+                    try await self.withComponent(pack.name, "vae_encoder") { encoder in
+                        for p in images { self.prepared.put(.image, p, try await self.encodeImage(p, encoder)) }
+                    }
+                }).get()
+            } catch {
+                continue  // `source` redoes the work scene by scene and reports the error with its scene
+            }
+        }
+    }
 
     public func source(for scene: SceneCanvas, output label: String, progress: @Sendable (Double) -> Void) throws(EngineError) -> VisualSource {
         do {
@@ -168,34 +195,24 @@ public struct DiffusionVisuals: VisualsEngine {
         let pack = p.pack.name
         let c = p.settings.latent.channels, h = p.latentHeight, w = p.latentWidth, hw = h * w
         let cfg = p.guidance > 1
-        // Traced packs take a fixed batch; with batch 2 and no guidance the conditional half is used.
-        let batch = p.settings.trace?.batch ?? (cfg ? 2 : 1)
+        let batch = Self.batch(p)
 
-        // 1. Text: prompt and (for guidance) the empty negative prompt, one batch.
+        // 1. Text: prompt and (for guidance) the empty negative prompt, one batch (`prepare` did it for the job).
         var clock = ContinuousClock.now
-        let ids = tokenizer.encode(p.scene.prompt ?? "") + (batch == 2 ? tokenizer.encode("") : [])
-        let idTensor = try Tensor(ids, shape: [batch, p.settings.text.maxTokens])
-        let text = try await withComponent(pack, "text_encoder") { try await $0.callAsync("forward", [.tensor(idTensor)])[0] }
+        let text: Tensor
+        if let t = prepared.take(.text, p) { text = t } else {
+            text = try await withComponent(pack, "text_encoder") { try await encodeText(p, tokenizer: tokenizer, $0) }
+        }
         stats.textSeconds = (ContinuousClock.now - clock).seconds
 
         // 2. Image-to-video: the scene image through the VAE encoder conditions the first section.
         var startLatent: [Float]?
-        if let image = p.scene.image {
+        if p.scene.image != nil {
             clock = ContinuousClock.now
-            let rgb: [UInt8]
-            do { rgb = try MediaReader.rgbFrame(image, width: p.genWidth, height: p.genHeight) } catch {
-                throw EngineFailure("image", "scene image \(image) could not be read for image-to-video: \(error)")
+            if let z = prepared.take(.image, p) { startLatent = try z.scalars(as: Float.self, convert: true) } else {
+                let z = try await withComponent(pack, "vae_encoder") { try await encodeImage(p, $0) }
+                startLatent = try z.scalars(as: Float.self, convert: true)
             }
-            let hwImg = p.genWidth * p.genHeight
-            let pixels = try Tensor(shape: [1, 3, 1, p.genHeight, p.genWidth], of: Float.self) { i in
-                let ch = i / hwImg, pos = i % hwImg
-                return Float(rgb[pos * 3 + ch]) / 127.5 - 1
-            }
-            let z = try await withComponent(pack, "vae_encoder") { try await $0.callAsync("forward", [.tensor(pixels)])[0] }
-            guard z.shape == [1, c, 1, h, w] else {
-                throw EngineFailure("pack", "model pack '\(pack)': vae_encoder returned \(z.shape), expected [1, \(c), 1, \(h), \(w)]")
-            }
-            startLatent = try z.scalars(as: Float.self, convert: true)
             stats.imageSeconds = (ContinuousClock.now - clock).seconds
         }
 
@@ -285,6 +302,53 @@ public struct DiffusionVisuals: VisualsEngine {
             }
         }
         return (Latents(frames: history, channels: c, height: h, width: w), stats)
+    }
+
+    /// Traced packs take a fixed batch; with batch 2 and no guidance the conditional half is used.
+    static func batch(_ p: Plan) -> Int { p.settings.trace?.batch ?? (p.guidance > 1 ? 2 : 1) }
+
+    /// The prompt and (for batch 2) the empty negative prompt through the text encoder, kept on the CPU.
+    func encodeText(_ p: Plan, tokenizer: Tokenizer, _ encoder: TorchModule) async throws -> Tensor {
+        let batch = Self.batch(p)
+        let ids = tokenizer.encode(p.scene.prompt ?? "") + (batch == 2 ? tokenizer.encode("") : [])
+        let idTensor = try Tensor(ids, shape: [batch, p.settings.text.maxTokens])
+        return try await encoder.callAsync("forward", [.tensor(idTensor)])[0].to(.cpu)
+    }
+
+    /// The scene image's latent through the VAE encoder, [1, C, 1, h, w] on the CPU.
+    func encodeImage(_ p: Plan, _ encoder: TorchModule) async throws -> Tensor {
+        guard let image = p.scene.image else { throw EngineFailure("image", "scene \(p.scene.index) has no image") }
+        let rgb: [UInt8]
+        do { rgb = try MediaReader.rgbFrame(image, width: p.genWidth, height: p.genHeight) } catch {
+            throw EngineFailure("image", "scene image \(image) could not be read for image-to-video: \(error)")
+        }
+        let hwImg = p.genWidth * p.genHeight
+        let pixels = try Tensor(shape: [1, 3, 1, p.genHeight, p.genWidth], of: Float.self) { i in
+            let ch = i / hwImg, pos = i % hwImg
+            return Float(rgb[pos * 3 + ch]) / 127.5 - 1
+        }
+        let z = try await encoder.callAsync("forward", [.tensor(pixels)])[0]
+        let (c, h, w) = (p.settings.latent.channels, p.latentHeight, p.latentWidth)
+        guard z.shape == [1, c, 1, h, w] else {
+            throw EngineFailure("pack", "model pack '\(p.pack.name)': vae_encoder returned \(z.shape), expected [1, \(c), 1, \(h), \(w)]")
+        }
+        return try z.to(.cpu)
+    }
+
+    /// Per-scene encoder outputs from `prepare`, until `source` takes them. Keyed by what determines them (scene,
+    /// pack, prompt or image, sizes), so a stale or another job's entry can never be taken for the wrong input.
+    final class Prepared: Sendable {
+        enum Kind { case text, image }
+        private let entries = Mutex<[String: Tensor]>([:])
+        func key(_ kind: Kind, _ p: Plan) -> String {
+            switch kind {
+            case .text: "text|\(p.scene.index)|\(p.pack.identity)|\(DiffusionVisuals.batch(p))|\(p.scene.prompt ?? "")"
+            case .image: "image|\(p.scene.index)|\(p.pack.identity)|\(p.genWidth)x\(p.genHeight)|\(p.scene.image ?? "")"
+            }
+        }
+        func put(_ kind: Kind, _ p: Plan, _ t: Tensor) { entries.withLock { $0[key(kind, p)] = t } }
+        func take(_ kind: Kind, _ p: Plan) -> Tensor? { entries.withLock { $0.removeValue(forKey: key(kind, p)) } }
+        func clear() { entries.withLock { $0.removeAll() } }
     }
 
     /// One use of a pack component through the manager, with load failures told as the engine's errors.

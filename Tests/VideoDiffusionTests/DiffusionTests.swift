@@ -127,6 +127,53 @@ import TorchRuntime
         #expect(order.dropFirst(3).allSatisfy { $0 == "vae_decoder" } && order.count == 3 + 6)  // 12 latent frames / chunk 2
     }
 
+    /// `prepare` (what the pipeline calls with all of a job's scenes) runs the encoders over every scene in one
+    /// residency each: a 3-scene job loads each component once instead of once per scene, with the same frames.
+    @Test func aJobLoadsEachComponentOnceWhateverItsSceneCount() async throws {
+        let (engine, manager) = try Packs.engine()
+        let image = try testImage()
+        let scenes = [canvas(frames: 9, prompt: "a red sun", index: 0), canvas(frames: 9, image: image, prompt: "a blue sea", index: 1),
+                      canvas(frames: 9, prompt: "a red sun", index: 2)]
+        // As compose does: every scene's source first (denoising), then the frames (decoding).
+        func render() throws -> [[[UInt8]]] {
+            let sources = try scenes.map { try engine.source(for: $0, output: "s\($0.index)", progress: { _ in }) }
+            return try sources.map(pullAll)
+        }
+        func loads() async -> [String: Int] {
+            Dictionary(grouping: await manager.drainRecords().filter(\.loaded), by: \.component).mapValues(\.count)
+        }
+        let sceneByScene = try render()
+        #expect(await loads() == ["text_encoder": 3, "vae_encoder": 1, "denoiser": 3, "vae_decoder": 1])
+        engine.prepare(scenes)
+        let prepared = try render()
+        #expect(await loads() == ["text_encoder": 1, "vae_encoder": 1, "denoiser": 1, "vae_decoder": 1])
+        #expect(prepared == sceneByScene)
+        #expect(await manager.maxResident == 1)
+    }
+
+    /// The pipeline calls `prepare`: a two-scene job loads the text encoder and the denoiser once.
+    @Test func thePipelinePreparesTheJobsScenes() async throws {
+        let dir = TempDir()
+        let path = dir.write("two.yaml", """
+            output: {width: 128, height: 80, fps: 16}
+            visuals: {engine: diffusion, pack: tiny-video, steps: 2, guidance: 2.5}
+            music: {engine: none}
+            captions: {mode: off}
+            scenes:
+              - {narration: One., prompt: a red sun}
+              - {narration: Two., prompt: a green field}
+            """)
+        let (engine, manager) = try Packs.engine()
+        var engines = EngineSet.embedded
+        engines.visuals[.diffusion] = engine
+        let pipeline = Pipeline(options: PipelineOptions(outbox: dir.url.appendingPathComponent("out"), cache: dir.url.appendingPathComponent("cache")),
+                                engines: engines)
+        let sidecar = try await pipeline.run(manifestPath: path, jobID: "vd-2", progress: { _ in })
+        #expect(sidecar.state == .done)
+        let loads = Dictionary(grouping: await manager.drainRecords().filter(\.loaded), by: \.component).mapValues(\.count)
+        #expect(loads == ["text_encoder": 1, "denoiser": 1, "vae_decoder": 1], "\(loads)")
+    }
+
     /// Each scene in a fresh process (VideoBench rss), so one run's allocator state does not blur the next.
     /// glibc's adaptive mmap threshold otherwise makes peak RSS wander by +-6 MiB from run to run on this
     /// model (a freed 6 MiB attention buffer is kept in the heap or returned, depending on history): a fixed

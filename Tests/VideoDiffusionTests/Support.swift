@@ -59,12 +59,13 @@ struct SupportError: Error, CustomStringConvertible {
 
 /// A scene for the tiny pack (128x80 output; the pack generates at 80x48 and the chain scales and pads it).
 func canvas(frames: Int, fps: Int = 16, seed: UInt64 = 7, image: String? = nil, width: Int = 128, height: Int = 80,
-            steps: Int = 3, guidance: Double = 3, pack: String? = "tiny-video", prompt: String = "a red sun over the sea") -> SceneCanvas {
+            steps: Int = 3, guidance: Double = 3, pack: String? = "tiny-video", prompt: String = "a red sun over the sea",
+            index: Int = 0) -> SceneCanvas {
     // Visuals has no public memberwise init: decode it as the manifest reader's Codable form.
     var json: [String: Any] = ["engine": "diffusion", "style": "soft", "steps": steps, "guidance": guidance, "seed": seed]
     if let pack { json["pack"] = pack }
     let visuals = try! JSONDecoder().decode(JobManifest.Visuals.self, from: JSONSerialization.data(withJSONObject: json))
-    return SceneCanvas(index: 0, width: width, height: height, fps: fps, frames: frames, prompt: prompt, image: image,
+    return SceneCanvas(index: index, width: width, height: height, fps: fps, frames: frames, prompt: prompt, image: image,
                        visuals: visuals, jobSeed: 1)
 }
 

@@ -43,4 +43,13 @@ public protocol VisualsEngine: Sendable {
     /// Called in the visuals stage, scene by scene. Heavy work (a model's denoising) belongs here, with
     /// `progress` (0...1) reported as it goes; frames may be produced later, as compose pulls them.
     func source(for scene: SceneCanvas, output label: String, progress: @Sendable (Double) -> Void) throws(EngineError) -> VisualSource
+    /// Called once in the visuals stage before the first `source`, with every scene this engine will draw. A model
+    /// engine runs each of its components over all of them here, one load each, instead of reloading them scene
+    /// by scene (the model manager keeps one resident). Best effort: what fails here is redone, and reported, by
+    /// `source`. The default does nothing.
+    func prepare(_ scenes: [SceneCanvas])
+}
+
+extension VisualsEngine {
+    public func prepare(_ scenes: [SceneCanvas]) {}
 }
