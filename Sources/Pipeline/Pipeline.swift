@@ -7,27 +7,38 @@ import Media
 /// The stages in order; names appear in the sidecar, the journal and the logs.
 public enum Stage: String, CaseIterable, Sendable {
     case plan, speech, visuals, music, compose, publish
+}
 
-    /// Progress of the whole job when this stage is `fraction` done.
-    func overall(_ fraction: Double) -> Double {
-        var total = 0.0
-        for stage in Stage.allCases {
-            if stage == self { return total + stage.weight * fraction }
-            total += stage.weight
-        }
-        return total
+/// Share of the job's progress bar each stage takes, from the engines the job uses. Compose dominates on the
+/// embedded engines; a neural voice makes speech about as long as compose, and a video model's denoising makes
+/// visuals about twice compose (which then also runs its decoder): the stage times of `inbox.example/neural.yaml`
+/// and `diffusion.yaml` here. Real weights on a GPU will shift these; the bar only has to move steadily.
+struct StageWeights: Sendable {
+    private let shares: [Stage: Double]
+
+    static let embedded = StageWeights(speech: 13, visuals: 2)
+
+    init(for manifest: JobManifest) {
+        let diffusion = manifest.scenes.contains { $0.visuals.engine == .diffusion }
+        self.init(speech: manifest.voice.engine == .piper ? 75 : 13, visuals: diffusion ? 165 : 2)
     }
 
-    /// Share of the job's progress bar each stage takes (compose dominates on the embedded engines).
-    var weight: Double {
-        switch self {
-        case .plan: 0.02
-        case .speech: 0.13
-        case .visuals: 0.02
-        case .music: 0.05
-        case .compose: 0.75
-        case .publish: 0.03
+    private init(speech: Double, visuals: Double) {
+        let raw: [Stage: Double] = [.plan: 2, .speech: speech, .visuals: visuals, .music: 5, .compose: 75, .publish: 3]
+        let sum = raw.values.reduce(0, +)
+        shares = raw.mapValues { $0 / sum }
+    }
+
+    func share(_ stage: Stage) -> Double { shares[stage] ?? 0 }
+
+    /// Progress of the whole job when `stage` is `fraction` done.
+    func overall(_ stage: Stage, _ fraction: Double) -> Double {
+        var total = 0.0
+        for s in Stage.allCases {
+            if s == stage { return min(1, total + share(s) * fraction) }
+            total += share(s)
         }
+        return min(1, total)
     }
 }
 
@@ -138,6 +149,7 @@ final class JobRun {
             sidecar.width = manifest.output.width
             sidecar.height = manifest.output.height
             sidecar.fps = manifest.output.fps
+            weights = StageWeights(for: manifest)
             record(.plan, engine: "manifest-v1", cached: false)
             try render(manifest)
             sidecar.state = .done
@@ -162,6 +174,7 @@ final class JobRun {
 
     // MARK: stages
 
+    private var weights = StageWeights.embedded
     private var stageStarted = Date()
     private var stageCPU = 0.0
     private var stageEngine: [Stage: String] = [:]
@@ -190,7 +203,7 @@ final class JobRun {
         logger.info("stage done", metadata: ["stage": "\(s.rawValue)", "seconds": "\(String(format: "%.3f", seconds))", "cached": "\(cached)"])
     }
 
-    private func overall(_ s: Stage, _ fraction: Double) -> Double { s.overall(fraction) }
+    private func overall(_ s: Stage, _ fraction: Double) -> Double { weights.overall(s, fraction) }
 
     func writeSidecar() {
         do { try sidecar.write(to: pipeline.options.outbox) } catch {
@@ -261,10 +274,10 @@ final class JobRun {
             for (i, (visuals, canvas)) in scenes.enumerated() {
                 if isCancelled() { throw PipelineError.cancelled }
                 let sidecarProgress = SidecarProgress(job: self)
-                let report: @Sendable (Double) -> Void = { [progress] f in
+                let report: @Sendable (Double) -> Void = { [progress, weights] f in
                     let fraction = (Double(i) + min(1, max(0, f))) / count
-                    progress(ProgressEvent(stage: .visuals, fraction: fraction, overall: Stage.visuals.overall(fraction), finished: false))
-                    sidecarProgress.update(Stage.visuals.overall(fraction))
+                    progress(ProgressEvent(stage: .visuals, fraction: fraction, overall: weights.overall(.visuals, fraction), finished: false))
+                    sidecarProgress.update(weights.overall(.visuals, fraction))
                 }
                 do { sources.append(try visuals.source(for: canvas, output: "s\(i)", progress: report)) } catch { throw PipelineError(error, stage: "visuals") }
             }

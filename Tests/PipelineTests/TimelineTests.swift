@@ -10,6 +10,22 @@ struct TimelineTests {
         return try ManifestLoader.load(path: dir.write("t.yaml", yaml))
     }
 
+    /// The progress bar gives most of its length to the stage that takes the time: compose on the embedded
+    /// engines, speech with a neural voice, visuals with a video model; it always runs from 0 to 1 in order.
+    @Test func progressSharesFollowTheEngines() throws {
+        let embedded = StageWeights(for: try manifest("scenes: [Hi.]\n"))
+        let piper = StageWeights(for: try manifest("voice: {engine: piper}\nscenes: [Hi.]\n"))
+        let video = StageWeights(for: try manifest("scenes: [{narration: Hi., visuals: {engine: diffusion, pack: p}}, Two.]\n"))
+        #expect(abs(embedded.share(.compose) - 0.75) < 1e-9)
+        #expect(piper.share(.speech) > 0.3 && piper.share(.speech) > embedded.share(.speech))
+        #expect(video.share(.visuals) > 0.5 && video.share(.visuals) > video.share(.compose))
+        for w in [embedded, piper, video, StageWeights.embedded] {
+            let points = Stage.allCases.flatMap { s in [w.overall(s, 0), w.overall(s, 0.5), w.overall(s, 1)] }
+            #expect(zip(points, points.dropFirst()).allSatisfy { $0 <= $1 })
+            #expect(points.first == 0 && abs(points.last! - 1) < 1e-9)
+        }
+    }
+
     @Test func scenesLastAsLongAsTheirNarrationPlusPaddingInWholeFrames() throws {
         let m = try manifest("output: {fps: 30}\nscenes:\n  - a\n  - narration: b\n    pause: 1\n")
         let t = Timeline(manifest: m, narrationDurations: [2.0, 1.0])
