@@ -145,3 +145,18 @@ def test_no_slow_cpu_paths(loaded, n):
     ops = {e.key for e in prof.key_averages()}
     assert "aten::mkldnn_convolution" in ops
     assert not ops & SLOW_CPU_OPS, f"slow CPU ops in the voice's forward: {sorted(ops & SLOW_CPU_OPS)}"
+
+
+def test_other_devices_branch_gives_the_same_audio(loaded, pack_dir):
+    """`conv1d` sends anything but CPU float32 (CUDA, half) to F.conv1d. CI has no GPU, so that branch runs here on
+    the CPU in float64: the same durations, and audio within the tolerance of the oneDNN path."""
+    ids = torch.from_numpy(export_piper.sample_ids(51))
+    other = torch.jit.load(str(pack_dir / "synthesizer.ts"))
+    other.double()
+    with torch.no_grad(), torch.autograd.profiler.profile() as prof:
+        audio64, durations64 = other(ids, 0.0, 1.0, 0.0)
+    assert "aten::mkldnn_convolution" not in {e.key for e in prof.key_averages()}
+    audio, durations = synth(loaded, ids.numpy())
+    assert audio64.dtype == torch.float64
+    assert torch.equal(durations64.float(), durations)
+    assert float((audio64 - audio.double()).abs().max()) <= TOLERANCE
