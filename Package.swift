@@ -85,9 +85,11 @@ let package = Package(
         .target(name: "Media", dependencies: ["CFFmpeg"], path: "Sources/Media"),
         // Stage engines: speech, visuals, music (embedded ones here; model engines build on TorchRuntime).
         .target(name: "Engines", dependencies: ["Manifest", "Media"], path: "Sources/Engines"),
+        // Captions from the script's own words: voice times mapped onto them, laid out to broadcast rules.
+        .target(name: "Captions", dependencies: ["Engines", "Media"], path: "Sources/Captions"),
         // plan -> speech -> visuals -> music -> compose -> publish, with the stage cache and the sidecar.
         .target(name: "Pipeline", dependencies: [
-            "Manifest", "Media", "Engines", .product(name: "Logging", package: "swift-log"),
+            "Manifest", "Media", "Engines", "Captions", .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/Pipeline"),
         // SHA-256, for model-pack checksums and the inbox's dedup keys.
         .target(name: "Checksum", path: "Sources/Checksum"),
@@ -118,6 +120,7 @@ let package = Package(
         .testTarget(name: "TorchRuntimeTests", dependencies: ["TorchRuntime", "Checksum"], path: "Tests/TorchRuntimeTests"),
         .testTarget(name: "NeuralVoiceTests", dependencies: ["NeuralVoice", "Engines", "Manifest", "Pipeline", "Media", "TorchRuntime", "prostudio-espeak"], path: "Tests/NeuralVoiceTests"),
         .testTarget(name: "VideoDiffusionTests", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak", "VideoBench"], path: "Tests/VideoDiffusionTests"),
+        .testTarget(name: "CaptionsTests", dependencies: ["Captions", "Engines", "Media", "Manifest", "Pipeline", "prostudio-espeak"], path: "Tests/CaptionsTests", exclude: ["Fixtures"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Media", "Engines", "prostudio-espeak"], path: "Tests/PipelineTests"),
     ],
     swiftLanguageModes: [.v6],

@@ -10,6 +10,8 @@
 //                    event_count x {int32 type, int32 text_position, int32 length, int32 audio_ms},
 //                    sample_count x int16 samples. Exit 0, or 2 for an unknown voice, 1 otherwise.
 //
+// Voices mode: "VOICES\n"; reply: one "LANGUAGE\tNAME\tFILE" line per language each voice speaks.
+//
 // Phonemes mode (the neural voice's phonemizer): "PHONEMES\nVOICE\n" then one clause per line.
 // Reply: one line per input line, the clause's IPA from espeak_TextToPhonemes(espeakCHARS_UTF8,
 // espeakPHONEMES_IPA), called until the text is consumed, pieces joined with one space (as
@@ -102,11 +104,27 @@ static int phonemes(char *request) {
     return fflush(stdout) == 0 ? 0 : 1;
 }
 
+// Voices mode ("VOICES\n"): one line per voice and language it speaks, "LANGUAGE\tNAME\tFILE", for validation.
+static int voices(void) {
+    if (espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL, espeakINITIALIZE_DONT_EXIT) <= 0) {
+        fprintf(stderr, "espeak-ng could not start (is espeak-ng-data installed?)\n");
+        return 1;
+    }
+    for (const espeak_VOICE **v = espeak_ListVoices(NULL); v && *v; v++) {
+        // languages: a priority byte, then a NUL-terminated name, repeated; an empty name ends the list.
+        for (const char *l = (*v)->languages; l && *l; l += strlen(l + 1) + 2) {
+            printf("%s\t%s\t%s\n", l + 1, (*v)->name ? (*v)->name : "", (*v)->identifier ? (*v)->identifier : "");
+        }
+    }
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(void) {
     size_t len;
     char *input = read_all(stdin, &len);
     if (!input) return 1;
     if (strncmp(input, "PHONEMES\n", 9) == 0) return phonemes(input + 9);
+    if (strncmp(input, "VOICES\n", 7) == 0) return voices();
     char *voice = input, *rate = strchr(voice, '\n');
     if (!rate) return 1;
     *rate++ = 0;

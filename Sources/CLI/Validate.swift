@@ -19,6 +19,7 @@ struct Validate: ParsableCommand {
         } catch {
             exitWith(error.message.split(separator: "\n").map { "prostudio: \($0)" }.joined(separator: "\n"), code: error.exitCode)
         }
+        for warning in Pipeline.warnings(for: m) { FileHandle.standardError.write(Data("prostudio: warning: \(warning)\n".utf8)) }
         do {
             if json {
                 let encoder = JSONEncoder()

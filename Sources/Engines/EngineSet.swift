@@ -25,9 +25,17 @@ public struct EngineSet: Sendable {
                     field: field)
     }
 
-    public func speechEngine(_ e: JobManifest.Voice.Engine) throws(EngineError) -> any SpeechEngine {
-        guard let engine = speech[e] else { throw Self.unavailable("speech", e.rawValue, field: "voice.engine") }
+    public func speechEngine(_ e: JobManifest.Voice.Engine, field: String = "voice.engine") throws(EngineError) -> any SpeechEngine {
+        guard let engine = speech[e] else { throw Self.unavailable("speech", e.rawValue, field: field) }
         return engine
+    }
+
+    /// `voice` with `auto` settled: the Piper voice when it can speak it here, else espeak-ng.
+    public func resolve(_ voice: JobManifest.Voice) -> JobManifest.Voice {
+        guard voice.engine == .auto else { return voice }
+        var resolved = voice
+        resolved.engine = speech[.piper].map { $0.canSpeak(voice) } == true ? .piper : .espeak
+        return resolved
     }
 
     public func visualsEngine(_ e: JobManifest.Visuals.Engine, field: String) throws(EngineError) -> any VisualsEngine {

@@ -26,7 +26,8 @@ public struct JobManifest: Sendable, Equatable, Codable {
     }
 
     public struct Voice: Sendable, Equatable, Codable {
-        public enum Engine: String, Sendable, Codable, CaseIterable { case espeak, piper }
+        /// `auto`: the Piper voice when its pack is installed and speaks the voice's language, else espeak-ng.
+        public enum Engine: String, Sendable, Codable, CaseIterable { case auto, espeak, piper }
         public var engine: Engine
         /// espeak-ng voice name (e.g. `en-us`); ignored by model voices.
         public var voice: String
@@ -80,10 +81,34 @@ public struct JobManifest: Sendable, Equatable, Codable {
     public struct Captions: Sendable, Equatable, Codable {
         public enum Mode: String, Sendable, Codable, CaseIterable { case burn, embed, sidecar, off }
         public enum Position: String, Sendable, Codable, CaseIterable { case bottom, middle, top }
+        public enum Highlight: String, Sendable, Codable, CaseIterable { case none, word }
+        public struct Box: Sendable, Equatable, Codable {
+            /// `#RRGGBB`.
+            public var color: String
+            /// 0 (clear) ... 1 (opaque).
+            public var opacity: Double
+        }
         public var mode: Mode
         /// Font size in pixels at the output height.
         public var size: Int
         public var position: Position
+        /// Font family, as fontconfig names it; glyphs it lacks (CJK, Arabic) come from fallback fonts.
+        public var font: String = "DejaVu Sans"
+        /// `#RRGGBB` of the text.
+        public var color: String = "#FFFFFF"
+        /// Outline width in pixels (0: none); nil: a width that follows the size.
+        public var outline: Double? = nil
+        /// A background box behind each line instead of an outline.
+        public var box: Box? = nil
+        public var maxLines: Int = 2
+        /// `word`: the word being spoken is coloured `highlightColor` (the short-form look).
+        public var highlight: Highlight = .none
+        public var highlightColor: String = "#FFD400"
+
+        enum CodingKeys: String, CodingKey {
+            case mode, size, position, font, color, outline, box, highlight
+            case maxLines = "max_lines", highlightColor = "highlight_color"
+        }
     }
 
     public struct Transitions: Sendable, Equatable, Codable {
@@ -101,6 +126,8 @@ public struct JobManifest: Sendable, Equatable, Codable {
         public var pause: Double
         /// A scene may override the job's visuals.
         public var visuals: Visuals
+        /// A scene may override the job's voice (dialogue, a second narrator, another language).
+        public var voice: Voice
     }
 }
 
@@ -116,6 +143,9 @@ public enum ManifestLimits {
     public static let voiceVolume = 0.0...2.0
     public static let musicVolume = 0.0...1.0
     public static let captionSize = 8...200
+    public static let captionOutline = 0.0...20.0
+    public static let captionLines = 1...3
+    public static let opacity = 0.0...1.0
     public static let transition = 0.0...3.0
     public static let steps = 1...200
     public static let guidance = 0.0...30.0

@@ -12,12 +12,12 @@ struct ManifestDecoder {
         let title = reader.string(top["title"], "title")
         let seed = reader.seed(top["seed"], "seed") ?? 1
         let output = decodeOutput(top["output"])
-        let voice = decodeVoice(top["voice"])
+        let voice = decodeVoice(top["voice"], "voice", inherited: nil)
         let visuals = decodeVisuals(top["visuals"], "visuals", inherited: nil)
         let music = decodeMusic(top["music"])
-        let captions = decodeCaptions(top["captions"], height: output.height)
+        let captions = decodeCaptions(top["captions"], output: output)
         let transitions = decodeTransitions(top["transitions"])
-        let scenes = decodeScenes(top["scenes"], visuals: visuals, root: doc)
+        let scenes = decodeScenes(top["scenes"], visuals: visuals, voice: voice, root: doc)
         return JobManifest(name: name, title: title, seed: seed, output: output, voice: voice, visuals: visuals, music: music,
                            captions: captions, transitions: transitions, scenes: scenes)
     }
@@ -61,18 +61,21 @@ struct ManifestDecoder {
 
     static func even(_ v: Double) -> Int { Int((v / 2).rounded()) * 2 }
 
-    private mutating func decodeVoice(_ node: DocNode?) -> JobManifest.Voice {
-        var voice = JobManifest.Voice(engine: .espeak, voice: "en-us", pack: nil, rate: 1, pitch: 1, volume: 1)
-        guard let node, let m = reader.mapping(node, "voice", allowed: ManifestFields.voice) else { return voice }
-        if let e = reader.choice(m["engine"], "voice.engine", JobManifest.Voice.Engine.self) { voice.engine = e }
-        if let v = reader.string(m["voice"], "voice.voice") { voice.voice = v }
-        voice.pack = reader.string(m["pack"], "voice.pack")
-        if voice.engine == .piper && voice.pack == nil { voice.pack = "joe-medium" }
-        if let r = reader.double(m["rate"], "voice.rate", range: ManifestLimits.rate) { voice.rate = r }
-        if let p = reader.double(m["pitch"], "voice.pitch", range: ManifestLimits.pitch) { voice.pitch = p }
-        if let v = reader.double(m["volume"], "voice.volume", range: ManifestLimits.voiceVolume) { voice.volume = v }
-        voice.noiseScale = reader.double(m["noise_scale"], "voice.noise_scale", range: ManifestLimits.noise)
-        voice.noiseW = reader.double(m["noise_w"], "voice.noise_w", range: ManifestLimits.noise)
+    private mutating func decodeVoice(_ node: DocNode?, _ path: String, inherited: JobManifest.Voice?) -> JobManifest.Voice {
+        var voice = inherited ?? JobManifest.Voice(engine: .auto, voice: "en-us", pack: "joe-medium", rate: 1, pitch: 1, volume: 1)
+        guard let node, let m = reader.mapping(node, path, allowed: ManifestFields.voice) else { return voice }
+        if let e = reader.choice(m["engine"], path + ".engine", JobManifest.Voice.Engine.self) {
+            if e != voice.engine { voice.pack = nil }
+            voice.engine = e
+        }
+        if let v = reader.string(m["voice"], path + ".voice") { voice.voice = v }
+        if let p = reader.string(m["pack"], path + ".pack") { voice.pack = p }
+        if voice.engine != .espeak && voice.pack == nil { voice.pack = "joe-medium" }
+        if let r = reader.double(m["rate"], path + ".rate", range: ManifestLimits.rate) { voice.rate = r }
+        if let p = reader.double(m["pitch"], path + ".pitch", range: ManifestLimits.pitch) { voice.pitch = p }
+        if let v = reader.double(m["volume"], path + ".volume", range: ManifestLimits.voiceVolume) { voice.volume = v }
+        if let n = reader.double(m["noise_scale"], path + ".noise_scale", range: ManifestLimits.noise) { voice.noiseScale = n }
+        if let n = reader.double(m["noise_w"], path + ".noise_w", range: ManifestLimits.noise) { voice.noiseW = n }
         return voice
     }
 
@@ -120,8 +123,9 @@ struct ManifestDecoder {
         return music
     }
 
-    private mutating func decodeCaptions(_ node: DocNode?, height: Int) -> JobManifest.Captions {
-        var captions = JobManifest.Captions(mode: .burn, size: max(12, height / 16), position: .bottom)
+    private mutating func decodeCaptions(_ node: DocNode?, output: JobManifest.Output) -> JobManifest.Captions {
+        // The short side sets the default size, so a vertical video's captions fit its width.
+        var captions = JobManifest.Captions(mode: .burn, size: max(12, min(output.width, output.height) / 16), position: .bottom)
         guard let node else { return captions }
         if case .scalar = node.value {
             if let mode = reader.choice(node, "captions", JobManifest.Captions.Mode.self) { captions.mode = mode }
@@ -131,7 +135,39 @@ struct ManifestDecoder {
         if let mode = reader.choice(m["mode"], "captions.mode", JobManifest.Captions.Mode.self) { captions.mode = mode }
         if let size = reader.int(m["size"], "captions.size", range: ManifestLimits.captionSize) { captions.size = size }
         if let p = reader.choice(m["position"], "captions.position", JobManifest.Captions.Position.self) { captions.position = p }
+        if let f = reader.string(m["font"], "captions.font") { captions.font = f }
+        if let c = color(m["color"], "captions.color") { captions.color = c }
+        if let o = reader.double(m["outline"], "captions.outline", range: ManifestLimits.captionOutline, unit: " pixels") { captions.outline = o }
+        if let l = reader.int(m["max_lines"], "captions.max_lines", range: ManifestLimits.captionLines) { captions.maxLines = l }
+        if let h = reader.choice(m["highlight"], "captions.highlight", JobManifest.Captions.Highlight.self) { captions.highlight = h }
+        if let c = color(m["highlight_color"], "captions.highlight_color") { captions.highlightColor = c }
+        if let boxNode = m["box"] {
+            let standard = JobManifest.Captions.Box(color: "#000000", opacity: 0.6)
+            if case .bool(let on) = boxNode.value {
+                captions.box = on ? standard : nil
+            } else if case .map = boxNode.value, let b = reader.mapping(boxNode, "captions.box", allowed: ["color", "opacity"]) {
+                var box = standard
+                if let c = color(b["color"], "captions.box.color") { box.color = c }
+                if let o = reader.double(b["opacity"], "captions.box.opacity", range: ManifestLimits.opacity) { box.opacity = o }
+                captions.box = box
+            } else {
+                reader.fail(.wrongType, "captions.box", boxNode, found: boxNode.typeName, expected: "true, false, or {color, opacity}")
+            }
+        }
         return captions
+    }
+
+    /// `#RRGGBB`, `#RGB` or a common colour name, normalised to `#RRGGBB`.
+    private mutating func color(_ node: DocNode?, _ path: String) -> String? {
+        guard let node, let text = reader.string(node, path) else { return nil }
+        if let hex = ManifestFields.colorNames[text.lowercased()] { return hex }
+        var digits = text.hasPrefix("#") ? String(text.dropFirst()) : text
+        if digits.count == 3 { digits = digits.map { "\($0)\($0)" }.joined() }
+        guard digits.count == 6, digits.allSatisfy(\.isHexDigit) else {
+            reader.fail(.invalidValue, path, node, found: "\"\(text)\"", expected: "a colour as #RRGGBB or a name (" + ManifestFields.colorNames.keys.sorted().joined(separator: ", ") + ")")
+            return nil
+        }
+        return "#" + digits.uppercased()
     }
 
     private mutating func decodeTransitions(_ node: DocNode?) -> JobManifest.Transitions {
@@ -147,7 +183,7 @@ struct ManifestDecoder {
         return t
     }
 
-    private mutating func decodeScenes(_ node: DocNode?, visuals: JobManifest.Visuals, root: DocNode) -> [JobManifest.Scene] {
+    private mutating func decodeScenes(_ node: DocNode?, visuals: JobManifest.Visuals, voice: JobManifest.Voice, root: DocNode) -> [JobManifest.Scene] {
         guard let node else {
             reader.fail(.missingField, "scenes", root, found: "no scenes", expected: "a list of scenes, each with narration")
             return []
@@ -170,7 +206,7 @@ struct ManifestDecoder {
             // A bare string is a scene with only narration.
             if case .scalar = item.value {
                 if let text = narration(item, path) {
-                    scenes.append(JobManifest.Scene(narration: text, prompt: nil, image: nil, pause: 0, visuals: visuals))
+                    scenes.append(JobManifest.Scene(narration: text, prompt: nil, image: nil, pause: 0, visuals: visuals, voice: voice))
                 }
                 continue
             }
@@ -187,8 +223,9 @@ struct ManifestDecoder {
             }
             let pause = reader.double(m["pause"], path + ".pause", range: ManifestLimits.pause, unit: " seconds") ?? 0
             let sceneVisuals = decodeVisuals(m["visuals"], path + ".visuals", inherited: visuals)
+            let sceneVoice = decodeVoice(m["voice"], path + ".voice", inherited: voice)
             if let text {
-                scenes.append(JobManifest.Scene(narration: text, prompt: prompt, image: image, pause: pause, visuals: sceneVisuals))
+                scenes.append(JobManifest.Scene(narration: text, prompt: prompt, image: image, pause: pause, visuals: sceneVisuals, voice: sceneVoice))
             }
         }
         return scenes
@@ -243,8 +280,10 @@ public enum ManifestFields {
     public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume", "noise_scale", "noise_w"]
     public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed"]
     public static let music = ["engine", "mood", "prompt", "volume", "file", "pack"]
-    public static let captions = ["mode", "size", "position"]
+    public static let captions = ["mode", "size", "position", "font", "color", "outline", "box", "max_lines", "highlight", "highlight_color"]
     public static let transitions = ["type", "duration"]
-    public static let scene = ["narration", "prompt", "image", "pause", "visuals"]
+    public static let scene = ["narration", "prompt", "image", "pause", "visuals", "voice"]
+    public static let colorNames = ["white": "#FFFFFF", "black": "#000000", "yellow": "#FFD400", "red": "#E53935", "green": "#43A047",
+                                    "blue": "#1E88E5", "cyan": "#00BCD4", "magenta": "#D81B60", "orange": "#FB8C00", "gray": "#9E9E9E", "grey": "#9E9E9E"]
     public static let aspects: [String: (Int, Int)] = ["16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "4:5": (4, 5)]
 }

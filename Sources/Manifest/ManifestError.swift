@@ -47,6 +47,7 @@ public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible
 /// All the problems found in one manifest, first one first. Thrown by `ManifestLoader`.
 public struct ManifestErrors: Error, Sendable, CustomStringConvertible {
     public let errors: [ManifestError]
+    public init(errors: [ManifestError]) { self.errors = errors }
     public var first: ManifestError { errors[0] }
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }

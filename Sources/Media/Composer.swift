@@ -24,6 +24,8 @@ public struct CompositionSpec: Sendable {
     public var posterPath: String?
     /// Captions to embed as a mov_text track (`captions: embed`).
     public var embeddedCaptions: [Cue]
+    /// ISO 639-2 code for the caption track (`eng`, `fra`, ...); `und` when unknown.
+    public var captionLanguage: String = "und"
 
     public init(outputPath: String, width: Int, height: Int, fps: Int, frameCount: Int, videoGraph: String,
                 images: [String: String], audio: [Float], encoder: EncoderSettings, posterFrame: Int,
@@ -36,13 +38,6 @@ public struct CompositionSpec: Sendable {
     }
 }
 
-/// A timed caption.
-public struct Cue: Sendable, Equatable, Codable {
-    public var start: Double
-    public var end: Double
-    public var text: String
-    public init(start: Double, end: Double, text: String) { self.start = start; self.end = end; self.text = text }
-}
 
 public struct EncoderSettings: Sendable, Equatable {
     /// libx264 preset (ultrafast ... veryslow).

@@ -19,6 +19,7 @@ final class Muxer {
     private let fps: Int
     private let path: String
     private let cues: [Cue]
+    private let language: String
     private var headerWritten = false
     private var finished = false
 
@@ -27,6 +28,7 @@ final class Muxer {
         fps = spec.fps
         samples = spec.audio
         cues = spec.embeddedCaptions
+        language = spec.captionLanguage
         var fmt: UnsafeMutablePointer<AVFormatContext>?
         try check(avformat_alloc_output_context2(&fmt, nil, "mp4", spec.outputPath), "create MP4", path: spec.outputPath)
         format = fmt
@@ -98,7 +100,7 @@ final class Muxer {
         let s = subtitles!
         s.pointee.time_base = AVRational(num: 1, den: 1000)
         // mov_text reads its default style from an ASS header.
-        let header = ASSScript.header(width: Int(video!.pointee.width), height: Int(video!.pointee.height), fontSize: 24, alignment: 2, marginV: 20)
+        let header = ASSScript.header(width: Int(video!.pointee.width), height: Int(video!.pointee.height), style: CaptionStyle(size: 24, outline: 2, margin: 20))
         let bytes = Array(header.utf8)
         s.pointee.subtitle_header = av_mallocz(bytes.count + 1)?.assumingMemoryBound(to: UInt8.self)
         bytes.withUnsafeBufferPointer { s.pointee.subtitle_header.update(from: $0.baseAddress!, count: bytes.count) }
@@ -107,6 +109,8 @@ final class Muxer {
         subtitleStream = avformat_new_stream(fmt, nil)
         try check(avcodec_parameters_from_context(subtitleStream!.pointee.codecpar, s), "configure caption stream")
         subtitleStream!.pointee.time_base = s.pointee.time_base
+        // Players pick and label the track by this tag; without it they show "und".
+        av_dict_set(&subtitleStream!.pointee.metadata, "language", language, 0)
     }
 
     deinit { release() }

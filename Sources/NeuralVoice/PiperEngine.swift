@@ -84,6 +84,13 @@ public final class PiperEngine: SpeechEngine {
         return id
     }
 
+    /// The pack is installed and speaks the voice's language (`en-us` asks for an English pack).
+    public func canSpeak(_ voice: JobManifest.Voice) -> Bool {
+        guard let (_, config) = try? pack(named: voice.pack ?? Self.defaultPack) else { return false }
+        func language(_ v: String) -> Substring { v.lowercased().split(separator: "-").first ?? "" }
+        return language(config.espeakVoice) == language(voice.voice)
+    }
+
     /// The pack and its Piper fields, or an error that says how to install it.
     public func pack(named name: String) throws(EngineError) -> (ModelPack, PiperPackConfig) {
         let root = store.root.path

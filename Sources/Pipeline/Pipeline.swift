@@ -1,3 +1,4 @@
+import Captions
 import Engines
 import Foundation
 import Logging
@@ -84,8 +85,14 @@ public struct Pipeline: Sendable {
     /// Validates without rendering.
     /// `displayName` is how errors name the manifest (the daemon passes where the user dropped it).
     public static func validate(manifestPath: String, displayName: String? = nil, defaults: ManifestDefaults? = nil) throws(PipelineError) -> JobManifest {
-        do { return try ManifestLoader.load(path: manifestPath, displayName: displayName, defaults: defaults) } catch { throw PipelineError(error) }
+        let manifest: JobManifest
+        do { manifest = try ManifestLoader.load(path: manifestPath, displayName: displayName, defaults: defaults) } catch { throw PipelineError(error) }
+        try VoiceCheck.validate(manifest, file: displayName ?? manifestPath)
+        return manifest
     }
+
+    /// What the manifest asks for that will not sound right, one line per problem, naming the scene.
+    public static func warnings(for manifest: JobManifest) -> [String] { VoiceCheck.warnings(manifest) }
 
     public func run(manifestPath: String, jobID: String, name: String? = nil, displayName: String? = nil,
                     progress: @escaping @Sendable (ProgressEvent) -> Void = { _ in },
@@ -143,6 +150,9 @@ final class JobRun {
                 let m = try Pipeline.validate(manifestPath: manifestPath, displayName: displayName, defaults: pipeline.options.defaults)
                 return m
             }
+            sidecar.warnings = Pipeline.warnings(for: manifest)
+            for w in sidecar.warnings ?? [] { logger.warning("\(w)", metadata: ["stage": "plan"]) }
+            if sidecar.warnings?.isEmpty == true { sidecar.warnings = nil }
             sidecar.name = sidecar.name.isEmpty ? manifest.name : sidecar.name
             sidecar.title = manifest.title
             sidecar.seed = manifest.seed
@@ -216,31 +226,35 @@ final class JobRun {
     private func render(_ manifest: JobManifest) throws(PipelineError) {
         let sampleRate = EncoderSettings.audioSampleRate
 
-        // Speech: one narration per scene, cached by text + voice + engine.
-        let speech: any SpeechEngine
-        do { speech = try pipeline.engines.speechEngine(manifest.voice.engine) } catch { throw PipelineError(error, stage: "speech") }
-        let speechIdentity = speech.identity(for: manifest.voice)
+        // Speech: one narration per scene, in the scene's voice, cached by text + voice + engine.
+        var voiceNames: [String] = []
         let narrations = try stage(.speech) { () throws(PipelineError) -> [Narration] in
             var result: [Narration] = []
             var hits = 0
             for (i, scene) in manifest.scenes.enumerated() {
                 if isCancelled() { throw PipelineError.cancelled }
-                let key = StageCache.key(["speech", speechIdentity.description, scene.narration, "\(manifest.voice)"])
+                let voice = pipeline.engines.resolve(scene.voice)
+                let speech: any SpeechEngine
+                let field = scene.voice == manifest.voice ? "voice.engine" : "scenes[\(i)].voice.engine"
+                do { speech = try pipeline.engines.speechEngine(voice.engine, field: field) } catch { throw PipelineError(error, stage: "speech") }
+                let identity = speech.identity(for: voice)
+                if !voiceNames.contains(identity.description) { voiceNames.append(identity.description) }
+                let key = StageCache.key(["speech-v2", identity.description, scene.narration, "\(voice)"])
                 if let cached = loadNarration(key) {
                     result.append(cached); hits += 1
                 } else {
                     do {
-                        let n = try speech.synthesize(scene.narration, voice: manifest.voice)
+                        let n = try speech.synthesize(scene.narration, voice: voice)
                         storeNarration(n, key: key)
                         result.append(n)
                     } catch { throw PipelineError(error, stage: "speech") }
                 }
                 progress(ProgressEvent(stage: .speech, fraction: Double(i + 1) / Double(manifest.scenes.count), overall: overall(.speech, Double(i + 1) / Double(manifest.scenes.count)), finished: false))
             }
-            record(.speech, engine: speechIdentity.description, cached: hits == manifest.scenes.count)
+            record(.speech, engine: voiceNames.joined(separator: ", "), cached: hits == manifest.scenes.count)
             return result
         }
-        sidecar.engines["speech"] = speechIdentity.description
+        sidecar.engines["speech"] = voiceNames.joined(separator: ", ")
 
         let timeline = Timeline(manifest: manifest, narrationDurations: narrations.map(\.duration))
         sidecar.duration_s = timeline.duration
@@ -318,11 +332,21 @@ final class JobRun {
         // Compose: mix, captions, draw + encode.
         let name = sidecar.name
         let outbox = pipeline.options.outbox
-        let cues = Captions.cues(for: narrations, timeline: timeline,
-                                 maxCharacters: Captions.lineLength(width: manifest.output.width, fontSize: manifest.captions.size))
+        let rules = CaptionRules(width: manifest.output.width, height: manifest.output.height, fontSize: manifest.captions.size,
+                                 maxLines: manifest.captions.maxLines)
+        let cues = CaptionLayout.track(manifest.scenes.indices.map { i in
+            let start = timeline.start(of: i)
+            let end = i + 1 < manifest.scenes.count ? timeline.start(of: i + 1) : timeline.duration
+            return SceneCaptions(script: manifest.scenes[i].narration, narration: narrations[i],
+                                 offset: start + timeline.scenes[i].narrationOffset, window: start...max(start, end))
+        }, rules: rules)
+        sidecar.captions = .init(cues: cues.count, max_characters_per_line: rules.maxCharacters, max_lines: rules.maxLines,
+                                 fast_cues: CaptionLayout.fastCues(cues, rules: rules))
+        let language = CaptionLanguage(voice: manifest.voice.voice)
         let videoTemp = work.appendingPathComponent("video.mp4")
         let posterTemp = work.appendingPathComponent("poster.jpg")
         let srtTemp = work.appendingPathComponent("captions.srt")
+        let vttTemp = work.appendingPathComponent("captions.vtt")
         try stage(.compose) { () throws(PipelineError) in
             var voice = [Float](repeating: 0, count: totalSamples)
             for (i, n) in narrations.enumerated() {
@@ -336,8 +360,7 @@ final class JobRun {
 
             var assPath: String?
             if manifest.captions.mode == .burn && !cues.isEmpty {
-                let position: ASSScript.Position = switch manifest.captions.position { case .bottom: .bottom; case .middle: .middle; case .top: .top }
-                let ass = ASSScript.document(cues: cues, width: manifest.output.width, height: manifest.output.height, fontSize: manifest.captions.size, position: position)
+                let ass = ASSScript.document(cues: cues, width: manifest.output.width, height: manifest.output.height, style: CaptionLook.style(for: manifest))
                 let url = work.appendingPathComponent("captions.ass")
                 do { try Data(ass.utf8).write(to: url) } catch { throw PipelineError(code: "io.work", message: "cannot write captions: \(error.localizedDescription)", stage: "compose") }
                 assPath = url.path
@@ -349,12 +372,13 @@ final class JobRun {
             case .standard: EncoderSettings(preset: "veryfast", crf: 23)
             case .high: EncoderSettings(preset: "medium", crf: 20)
             }
-            let spec = CompositionSpec(outputPath: videoTemp.path, width: manifest.output.width, height: manifest.output.height,
+            var spec = CompositionSpec(outputPath: videoTemp.path, width: manifest.output.width, height: manifest.output.height,
                                        fps: manifest.output.fps, frameCount: timeline.totalFrames, videoGraph: graph.graph,
                                        images: graph.images, audio: audio, encoder: settings,
                                        posterFrame: min(timeline.totalFrames - 1, max(0, Int(Timeline.leadIn * Double(manifest.output.fps) / 2))),
                                        posterPath: posterTemp.path, embeddedCaptions: manifest.captions.mode == .embed ? cues : [],
                                        streams: sources.reduce(into: [:]) { $0.merge($1.streams) { a, _ in a } })
+            spec.captionLanguage = language.iso639_2
             do {
                 _ = try Composer.compose(spec, progress: { [self] f in
                     progress(ProgressEvent(stage: .compose, fraction: f, overall: overall(.compose, f), finished: false))
@@ -363,7 +387,10 @@ final class JobRun {
                 if isCancelled() { throw PipelineError.cancelled }
                 throw PipelineError(error, stage: "compose")
             }
-            do { try Data(SRT.document(cues: cues).utf8).write(to: srtTemp) } catch {
+            do {
+                try Data(SRT.document(cues: cues).utf8).write(to: srtTemp)
+                try Data(WebVTT.document(cues: cues, language: language.bcp47).utf8).write(to: vttTemp)
+            } catch {
                 throw PipelineError(code: "io.work", message: "cannot write captions: \(error.localizedDescription)", stage: "compose")
             }
             record(.compose, engine: "libx264 \(settings.preset) crf \(settings.crf) + aac", cached: false)
@@ -375,6 +402,8 @@ final class JobRun {
                 if manifest.captions.mode != .off {
                     try AtomicFile.publish(srtTemp, as: outbox.appendingPathComponent(name + ".srt"))
                     sidecar.outputs.captions = name + ".srt"
+                    try AtomicFile.publish(vttTemp, as: outbox.appendingPathComponent(name + ".vtt"))
+                    sidecar.outputs.webvtt = name + ".vtt"
                 }
                 try AtomicFile.publish(posterTemp, as: outbox.appendingPathComponent(name + ".jpg"))
                 sidecar.outputs.poster = name + ".jpg"

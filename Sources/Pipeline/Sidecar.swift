@@ -10,6 +10,17 @@ public struct Sidecar: Codable, Sendable, Equatable {
         public var video: String?
         public var captions: String?
         public var poster: String?
+        /// The same cues as WebVTT, for web players.
+        public var webvtt: String?
+    }
+
+    /// How the captions came out: cue count, the layout limits they were set to, and how many cues ask for
+    /// more than 20 characters a second of reading.
+    public struct CaptionStats: Codable, Sendable, Equatable {
+        public var cues: Int
+        public var max_characters_per_line: Int
+        public var max_lines: Int
+        public var fast_cues: Int
     }
 
     public struct StageRecord: Codable, Sendable, Equatable {
@@ -54,6 +65,9 @@ public struct Sidecar: Codable, Sendable, Equatable {
     public var stages: [String: StageRecord]
     /// Engine name -> identity (version, pack hash) for every engine the job used.
     public var engines: [String: String]
+    public var captions: CaptionStats?
+    /// Problems that did not stop the job but will show (a voice that cannot read a scene's script).
+    public var warnings: [String]?
     public var error: ErrorInfo?
     public var created_at: String
     public var updated_at: String

@@ -46,39 +46,6 @@ public struct Timeline: Sendable, Equatable {
     public func start(of index: Int) -> Double { Double(scenes[index].startFrame) / Double(fps) }
 }
 
-enum Captions {
-    static let maxSeconds = 3.5
-
-    /// Characters that fit on one caption line: about half the font size per character, 85% of the width.
-    static func lineLength(width: Int, fontSize: Int) -> Int {
-        min(48, max(16, Int(0.85 * Double(width) / (0.5 * Double(fontSize)))))
-    }
-
-    /// Cues from word timings: short lines, broken at sentence ends, each inside its scene's narration.
-    static func cues(for narrations: [Narration], timeline: Timeline, maxCharacters: Int = 42) -> [Cue] {
-        var cues: [Cue] = []
-        for (index, narration) in narrations.enumerated() {
-            let offset = timeline.start(of: index) + timeline.scenes[index].narrationOffset
-            var words: [Narration.Word] = []
-            func flush() {
-                guard let first = words.first, let last = words.last else { return }
-                cues.append(Cue(start: offset + first.start, end: offset + last.end, text: words.map(\.text).joined(separator: " ")))
-                words = []
-            }
-            for word in narration.words {
-                let text = (words.map(\.text) + [word.text]).joined(separator: " ")
-                if let first = words.first, text.count > maxCharacters || word.end - first.start > maxSeconds { flush() }
-                words.append(word)
-                if let c = word.text.last, ".!?…".contains(c) { flush() }
-            }
-            flush()
-        }
-        // Never overlap: a cue ends no later than the next begins.
-        for i in cues.indices.dropLast() where cues[i].end > cues[i + 1].start { cues[i].end = cues[i + 1].start }
-        return cues.filter { $0.end > $0.start }
-    }
-}
-
 enum VideoGraph {
     /// Joins the scenes' sources into one graph ending in `[out]`, with crossfades and burned captions.
     static func assemble(sources: [VisualSource], timeline: Timeline, assFile: String?) -> (graph: String, images: [String: String]) {

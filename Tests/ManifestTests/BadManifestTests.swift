@@ -14,6 +14,11 @@ struct BadManifestTests {
     }
 
     static let cases: [Case] = [
+        Case(label: "caption colour", file: "a.yaml", text: "captions: {color: purplish}\nscenes: [hi]\n", code: .invalidValue, field: "captions.color"),
+        Case(label: "caption box", file: "a.yaml", text: "captions: {box: {opacity: 2}}\nscenes: [hi]\n", code: .outOfRange, field: "captions.box.opacity"),
+        Case(label: "caption lines", file: "a.yaml", text: "captions: {max_lines: 5}\nscenes: [hi]\n", code: .outOfRange, field: "captions.max_lines"),
+        Case(label: "caption highlight", file: "a.yaml", text: "captions: {highlight: line}\nscenes: [hi]\n", code: .invalidValue, field: "captions.highlight"),
+        Case(label: "scene voice engine", file: "a.yaml", text: "scenes:\n  - narration: hi\n    voice: {engine: siri}\n", code: .invalidValue, field: "scenes[0].voice.engine"),
         Case(label: "YAML syntax", file: "a.yaml", text: "scenes: [\n  - narration: hi\n", code: .syntax, field: nil),
         Case(label: "JSON syntax", file: "a.json", text: "{\"scenes\": [{\"narration\": \"hi\"},]", code: .syntax, field: nil),
         Case(label: "top level is a list", file: "a.yaml", text: "- narration: hi\n", code: .wrongType, field: nil),

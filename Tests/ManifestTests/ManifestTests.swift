@@ -49,7 +49,9 @@ struct ManifestTests {
         let m = try ManifestLoader.load(path: dir.write("plain.yaml", "scenes: [Hello there.]\n"))
         #expect(m.name == "plain")
         #expect(m.output == .init(width: 1280, height: 720, fps: 30, quality: .standard))
-        #expect(m.voice.engine == .espeak && m.voice.voice == "en-us")
+        #expect(m.voice.engine == .auto && m.voice.voice == "en-us")
+        #expect(m.scenes[0].voice == m.voice)
+        #expect(m.captions.maxLines == 2 && m.captions.highlight == .none && m.captions.box == nil && m.captions.size == 45)
         #expect(m.visuals.engine == .procedural)
         #expect(m.music.engine == .procedural)
         #expect(m.captions.mode == .burn)
@@ -117,6 +119,36 @@ struct ManifestTests {
         #expect(m.scenes[0].visuals.style == .dark)
         #expect(m.scenes[1].visuals.style == .vivid)
         #expect(m.scenes[1].visuals.seed == 5)
+    }
+
+    @Test func captionStyleFieldsParse() throws {
+        let dir = TempDir()
+        let m = try ManifestLoader.load(path: dir.write("a.yaml", """
+        output: {aspect: "9:16"}
+        captions: {font: Noto Sans, color: "#ff0", outline: 3, box: {opacity: 0.4}, max_lines: 3, highlight: word, highlight_color: cyan}
+        scenes: [hi]
+        """))
+        let c = m.captions
+        #expect(c.font == "Noto Sans" && c.color == "#FFFF00" && c.outline == 3 && c.maxLines == 3)
+        #expect(c.box == .init(color: "#000000", opacity: 0.4))
+        #expect(c.highlight == .word && c.highlightColor == "#00BCD4")
+        // The default size follows the short side: a 720x1280 short gets the 1280x720 size.
+        #expect(c.size == 45)
+        let boxed = try ManifestLoader.load(path: dir.write("b.yaml", "captions: {box: true}\nscenes: [hi]\n"))
+        #expect(boxed.captions.box == .init(color: "#000000", opacity: 0.6))
+    }
+
+    @Test func aSceneMayOverrideTheVoiceFieldByField() throws {
+        let dir = TempDir()
+        let m = try ManifestLoader.load(path: dir.write("a.yaml", """
+        voice: {engine: espeak, voice: en-gb, rate: 1.2}
+        scenes:
+          - Hello.
+          - narration: Bonjour.
+            voice: {voice: fr}
+        """))
+        #expect(m.scenes[0].voice == m.voice)
+        #expect(m.scenes[1].voice.voice == "fr" && m.scenes[1].voice.rate == 1.2 && m.scenes[1].voice.engine == .espeak)
     }
 
     @Test func quotedNumbersStayText() throws {

@@ -67,7 +67,9 @@ struct RenderTests {
         // Sidecar on disk, with the contract's fields.
         let onDisk = try Sidecar.read(out.appendingPathComponent("job.json"))
         #expect(onDisk.state == .done && onDisk.progress == 1)
-        #expect(onDisk.outputs == .init(video: "job.mp4", captions: "job.srt", poster: "job.jpg"))
+        #expect(onDisk.outputs == .init(video: "job.mp4", captions: "job.srt", poster: "job.jpg", webvtt: "job.vtt"))
+        let vtt = try String(contentsOf: out.appendingPathComponent("job.vtt"), encoding: .utf8)
+        #expect(vtt.hasPrefix("WEBVTT\n") && vtt.contains("The first scene has a picture."))
         #expect(Set(onDisk.stages.keys) == Set(Stage.allCases.map(\.rawValue)))
         #expect(onDisk.engines["speech"]?.hasPrefix("espeak-ng") == true)
         // No temp files or work folders left behind.

@@ -40,20 +40,6 @@ struct TimelineTests {
         let t = Timeline(manifest: m, narrationDurations: [0.3, 2])
         #expect(t.transitionFrames == t.scenes[0].frames / 2)
     }
-
-    @Test func captionsBreakAtSentencesAndStayShort() throws {
-        let m = try manifest("scenes: [a]\n")
-        let words = "One two three. Four five six seven eight nine ten eleven twelve thirteen fourteen.".split(separator: " ")
-        let n = Narration(sampleRate: 1000, samples: .init(repeating: 0, count: 8000),
-                          words: words.enumerated().map { .init(text: String($1), start: Double($0) * 0.5, end: Double($0) * 0.5 + 0.4) })
-        let t = Timeline(manifest: m, narrationDurations: [8])
-        let cues = Captions.cues(for: [n], timeline: t, maxCharacters: 30)
-        #expect(cues.first?.text == "One two three.")
-        #expect(cues.allSatisfy { $0.text.count <= 30 })
-        #expect(cues.allSatisfy { $0.end - $0.start <= Captions.maxSeconds + 0.5 })
-        #expect(zip(cues, cues.dropFirst()).allSatisfy { $0.end <= $1.start })
-        #expect(cues.first!.start == Timeline.leadIn)
-    }
 }
 
 struct StageCacheTests {

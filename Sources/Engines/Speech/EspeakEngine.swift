@@ -59,33 +59,22 @@ public struct EspeakEngine: SpeechEngine {
         }
     }
 
-    /// espeak's word events carry the word's character span and its start in the audio.
+    /// espeak's word events carry where the word starts in the text and when it starts in the audio. Their
+    /// lengths and the words they cover are unreliable ("this one" is one event, "2024" four), so only the
+    /// place and the time are kept; captions take the words themselves from the script.
     static func narration(text: String, sampleRate: Int, samples raw: [Int16], events: [Event], gain: Float) -> Narration {
         let samples = raw.map { Float($0) / 32768 * gain }
         let scalars = Array(text.unicodeScalars)
         let total = Double(samples.count) / Double(sampleRate)
         let wordEvents = events.filter { $0.type == 1 } // espeakEVENT_WORD
         var words: [Narration.Word] = []
-        var lastEnd = -1
         for (i, e) in wordEvents.enumerated() {
-            // text_position counts characters from 1.
+            // text_position counts characters (code points) from 1.
             let from = max(0, min(scalars.count, e.textPosition - 1))
             let to = max(from, min(scalars.count, from + e.length))
-            var word = String(String.UnicodeScalarView(scalars[from..<to]))
-            // Keep the punctuation that follows a word, so captions read naturally.
-            var k = to
-            while k < scalars.count, ",.;:!?\"')]…".unicodeScalars.contains(scalars[k]) { word.unicodeScalars.append(scalars[k]); k += 1 }
             let start = min(Double(e.audioMs) / 1000, total)
             let end = min(max(i + 1 < wordEvents.count ? Double(wordEvents[i + 1].audioMs) / 1000 : total, start), total)
-            guard !word.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
-            // espeak splits some words ("ProStudio" -> "Pro", "Studio"); glue parts with no space between.
-            if let previous = words.last, from > 0, !scalars[from - 1].properties.isWhitespace, lastEnd == from {
-                words[words.count - 1].text = previous.text + word
-                words[words.count - 1].end = end
-            } else {
-                words.append(.init(text: word, start: start, end: end))
-            }
-            lastEnd = k
+            words.append(.init(text: String(String.UnicodeScalarView(scalars[from..<to])), start: start, end: end, source: from))
         }
         return Narration(sampleRate: sampleRate, samples: samples, words: words)
     }

@@ -1,14 +1,19 @@
 import Foundation
 import Manifest
 
-/// Narration for one scene: mono samples and when each word starts.
+/// Narration for one scene: mono samples and when the voice says each word.
 public struct Narration: Sendable, Equatable {
     public struct Word: Sendable, Equatable, Codable {
         public var text: String
         /// Seconds from the start of `samples`.
         public var start: Double
         public var end: Double
-        public init(text: String, start: Double, end: Double) { self.text = text; self.start = start; self.end = end }
+        /// Where the word starts in the text given to `synthesize`, in Unicode scalars, when the voice knows it.
+        /// Captions take their text from the script and use this (or `text`, read forward) only to place times.
+        public var source: Int?
+        public init(text: String, start: Double, end: Double, source: Int? = nil) {
+            self.text = text; self.start = start; self.end = end; self.source = source
+        }
     }
     public var sampleRate: Int
     public var samples: [Float]
@@ -23,8 +28,12 @@ public protocol SpeechEngine: Sendable {
     /// stage cache and the sidecar tell packs apart. Defaults to `identity`.
     func identity(for voice: JobManifest.Voice) -> EngineIdentity
     func synthesize(_ text: String, voice: JobManifest.Voice) throws(EngineError) -> Narration
+    /// Whether this engine can speak `voice` here (its pack installed, its language the voice's): what
+    /// `voice: {engine: auto}` asks before choosing a model voice. Defaults to true.
+    func canSpeak(_ voice: JobManifest.Voice) -> Bool
 }
 
 extension SpeechEngine {
     public func identity(for voice: JobManifest.Voice) -> EngineIdentity { identity }
+    public func canSpeak(_ voice: JobManifest.Voice) -> Bool { true }
 }

@@ -1,0 +1,111 @@
+import Foundation
+import Synchronization
+
+/// The voices this espeak-ng knows (from the helper's VOICES mode), to refuse a misspelt voice when the
+/// manifest is checked instead of when the job runs.
+public enum EspeakVoices {
+    struct Entry: Sendable { var language: String; var name: String; var file: String }
+
+    private static let cache = Mutex<[Entry]?>(nil)
+
+    static func entries() -> [Entry] {
+        if let known = cache.withLock({ $0 }) { return known }
+        guard let (status, reply, _) = try? EspeakHelper.run(Data("VOICES\n".utf8)), status == 0 else { return [] }
+        let entries = String(decoding: reply, as: UTF8.self).split(separator: "\n").compactMap { line -> Entry? in
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            return f.count == 3 ? Entry(language: f[0], name: f[1], file: f[2]) : nil
+        }
+        cache.withLock { $0 = entries }
+        return entries
+    }
+
+    /// Nil when espeak-ng accepts `voice` (a language such as `en-us`, a voice name, or a voice file's name),
+    /// else what to say: the expectation, with a did-you-mean where one is close. Nil too when the voice list
+    /// cannot be read (the helper is missing): synthesis will then say so itself.
+    public static func problem(with voice: String) -> String? {
+        let all = entries()
+        guard !all.isEmpty else { return nil }
+        let v = voice.lowercased()
+        func norm(_ s: String) -> String { s.lowercased().replacingOccurrences(of: " ", with: "_") }
+        if all.contains(where: { $0.language.lowercased() == v || norm($0.name) == norm(voice) || ($0.file as NSString).lastPathComponent.lowercased() == v }) {
+            return nil
+        }
+        var expected = "an espeak-ng voice such as en-us, en-gb, fr, de, es, cmn, ja (`espeak-ng --voices` lists them all)"
+        if let guess = suggestion(for: v, in: all) { expected += " (did you mean \"\(guess)\"?)" }
+        return expected
+    }
+
+    /// A voice whose name starts with what was written ("english" -> "en"), else the closest language code.
+    static func suggestion(for v: String, in all: [Entry]) -> String? {
+        let byName = all.filter { $0.name.lowercased().hasPrefix(v) }.map(\.language)
+        if let shortest = byName.min(by: { ($0.count, $0) < ($1.count, $1) }) { return shortest }
+        let scored = Set(all.map { $0.language.lowercased() }).map { ($0, distance($0, v)) }.filter { $0.1 <= 2 }
+        return scored.min(by: { ($0.1, $0.0) < ($1.1, $1.0) })?.0
+    }
+
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(1, a.count) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in stride(from: 1, through: b.count, by: 1) {
+                let old = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = old
+            }
+        }
+        return a.isEmpty ? b.count : row[b.count]
+    }
+}
+
+/// Which writing systems a voice's language can read aloud. A voice given text in another script spells
+/// it out letter by letter ("Chinese letter") or skips it, which nobody wants to hear.
+public enum ScriptFit {
+    public enum Script: String, CaseIterable, Sendable {
+        case han = "Chinese characters (Han)", kana = "Japanese kana", hangul = "Korean Hangul", arabic = "Arabic script",
+             hebrew = "Hebrew script", cyrillic = "Cyrillic script", greek = "Greek script", thai = "Thai script",
+             devanagari = "Devanagari script"
+
+        /// Language codes (before any `-`) whose voices read the script.
+        var readers: Set<String> {
+            switch self {
+            case .han: ["cmn", "yue", "zh", "hak"]
+            case .kana: ["ja"]
+            case .hangul: ["ko"]
+            case .arabic: ["ar", "fa", "ur", "ps", "sd", "ug", "ku"]
+            case .hebrew: ["he"]
+            case .cyrillic: ["ru", "uk", "bg", "be", "mk", "sr", "kk", "ky", "ba", "tt", "cv", "mn", "tg"]
+            case .greek: ["el", "grc"]
+            case .thai: ["th"]
+            case .devanagari: ["hi", "mr", "ne", "sa", "bpy", "kok"]
+            }
+        }
+
+        static func of(_ s: Unicode.Scalar) -> Script? {
+            switch s.value {
+            case 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xF900...0xFAFF, 0x20000...0x3134F: .han
+            case 0x3040...0x30FF, 0x31F0...0x31FF, 0xFF66...0xFF9F: .kana
+            case 0x1100...0x11FF, 0xAC00...0xD7AF, 0x3130...0x318F: .hangul
+            case 0x0600...0x06FF, 0x0750...0x077F, 0x08A0...0x08FF, 0xFB50...0xFDFF, 0xFE70...0xFEFF: .arabic
+            case 0x0590...0x05FF: .hebrew
+            case 0x0400...0x052F: .cyrillic
+            case 0x0370...0x03FF: .greek
+            case 0x0E00...0x0E7F: .thai
+            case 0x0900...0x097F: .devanagari
+            default: nil
+            }
+        }
+    }
+
+    /// The scripts in `text` that a voice speaking `language` (such as `en-us`) cannot read, in order of
+    /// first appearance.
+    public static func unreadable(_ text: String, language: String) -> [Script] {
+        let lang = language.lowercased().split(separator: "-").first.map(String.init) ?? ""
+        var found: [Script] = []
+        for s in text.unicodeScalars {
+            if let script = Script.of(s), !found.contains(script), !script.readers.contains(lang) { found.append(script) }
+        }
+        return found
+    }
+}

@@ -1,0 +1,90 @@
+import Engines
+import Manifest
+import Media
+
+/// The manifest's `captions:` as the style Media burns.
+enum CaptionLook {
+    static func style(for m: JobManifest) -> CaptionStyle {
+        let c = m.captions
+        let width = m.output.width, height = m.output.height
+        let margin: Int
+        switch c.position {
+        // Short-form platforms lay their buttons and descriptions over the bottom fifth of a vertical video.
+        case .bottom: margin = height > width ? height / 5 : max(8, height / 18)
+        case .top, .middle: margin = max(8, height / 18)
+        }
+        return CaptionStyle(font: c.font, size: c.size, color: rgb(c.color), outline: c.outline ?? Double(max(1, c.size / 12)),
+                            box: c.box.map { (rgb($0.color), $0.opacity) },
+                            position: c.position == .top ? .top : c.position == .middle ? .middle : .bottom, margin: margin,
+                            highlight: c.highlight == .word ? rgb(c.highlightColor) : nil)
+    }
+
+    /// `#RRGGBB` (the decoder has normalised it) as 0xRRGGBB.
+    static func rgb(_ hex: String) -> UInt32 { UInt32(hex.dropFirst(), radix: 16) ?? 0xFFFFFF }
+}
+
+/// The job's language, as the caption track and the WebVTT file label it.
+struct CaptionLanguage {
+    /// BCP 47 as the voice gives it (`en-us`).
+    var bcp47: String
+    /// ISO 639-2 for the MP4 track (`eng`); `und` when unknown.
+    var iso639_2: String
+
+    init(voice: String) {
+        bcp47 = voice
+        let base = voice.lowercased().split(separator: "-").first.map(String.init) ?? ""
+        iso639_2 = Self.codes[base] ?? "und"
+    }
+
+    static let codes: [String: String] = [
+        "en": "eng", "fr": "fra", "de": "deu", "es": "spa", "it": "ita", "pt": "por", "nl": "nld", "ja": "jpn", "zh": "zho",
+        "cmn": "zho", "yue": "zho", "ko": "kor", "ar": "ara", "he": "heb", "ru": "rus", "uk": "ukr", "pl": "pol", "sv": "swe",
+        "da": "dan", "nb": "nor", "no": "nor", "fi": "fin", "tr": "tur", "el": "ell", "hi": "hin", "cs": "ces", "hu": "hun",
+        "ro": "ron", "th": "tha", "vi": "vie", "id": "ind", "ca": "cat", "bg": "bul", "hr": "hrv", "sk": "slk", "sl": "slv",
+    ]
+}
+
+/// Voices checked at plan: a voice espeak-ng does not know is an invalid manifest (exit 2, with a
+/// did-you-mean), not a failure when speech starts; a voice given a script it cannot read is a warning.
+enum VoiceCheck {
+    /// Each distinct voice with the field that names it.
+    static func voices(_ m: JobManifest) -> [(field: String, voice: JobManifest.Voice)] {
+        var out: [(String, JobManifest.Voice)] = [("voice", m.voice)]
+        for (i, scene) in m.scenes.enumerated() where scene.voice != m.voice { out.append(("scenes[\(i)].voice", scene.voice)) }
+        return out
+    }
+
+    static func validate(_ m: JobManifest, file: String) throws(PipelineError) {
+        var errors: [ManifestError] = []
+        for (field, voice) in voices(m) where voice.engine != .piper {
+            if let expected = EspeakVoices.problem(with: voice.voice) {
+                errors.append(ManifestError(.invalidValue, file: file, field: field + ".voice", found: "\"\(voice.voice)\"", expected: expected))
+            }
+        }
+        if !errors.isEmpty { throw PipelineError(ManifestErrors(errors: errors)) }
+    }
+
+    static func warnings(_ m: JobManifest) -> [String] {
+        m.scenes.enumerated().compactMap { i, scene in
+            let scripts = ScriptFit.unreadable(scene.narration, language: scene.voice.voice)
+            guard !scripts.isEmpty else { return nil }
+            let field = scene.voice == m.voice ? "voice.voice" : "scenes[\(i)].voice.voice"
+            return "scenes[\(i)]: the narration has \(scripts.map(\.rawValue).joined(separator: " and ")), which the voice \"\(scene.voice.voice)\" cannot read aloud (it spells them out or skips them); set \(field) to a voice for that language, such as \(suggestion(scripts[0], voice: scene.voice.voice))"
+        }
+    }
+
+    private static func suggestion(_ s: ScriptFit.Script, voice: String) -> String {
+        switch s {
+        case .han where voice.lowercased().hasPrefix("ja"): "ja with the kanji written in kana (espeak-ng's ja reads kana only)"
+        case .han: "cmn (Mandarin) or yue (Cantonese)"
+        case .kana: "ja (espeak-ng reads kana only; write kanji in kana)"
+        case .hangul: "ko"
+        case .arabic: "ar or fa"
+        case .hebrew: "he"
+        case .cyrillic: "ru, uk or bg"
+        case .greek: "el"
+        case .thai: "th"
+        case .devanagari: "hi or mr"
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Engines
+import Foundation
+import Manifest
+import Testing
+@testable import Pipeline
+
+/// Voices are checked when the manifest is: a misspelt voice is an invalid manifest, a script the voice
+/// cannot read is a warning naming the scene.
+struct VoiceCheckTests {
+    @Test func anUnknownVoiceIsRefusedWithADidYouMean() throws {
+        let dir = TempDir()
+        let path = dir.write("a.yaml", "voice: english\nscenes: [Hello.]\n".replacingOccurrences(of: "voice: english", with: "voice: {voice: english}"))
+        do {
+            _ = try Pipeline.validate(manifestPath: path)
+            Issue.record("accepted voice english")
+        } catch {
+            #expect(error.exitCode == 2)
+            #expect(error.code == "manifest.invalid_value" && error.field == "voice.voice")
+            #expect(error.message.contains("did you mean \"en\""), "\(error.message)")
+        }
+        // A scene's own voice is checked too, and named by its scene.
+        let scene = dir.write("b.yaml", "scenes:\n  - Hello.\n  - narration: Bonjour.\n    voice: {voice: frnech}\n")
+        #expect { try Pipeline.validate(manifestPath: scene) } throws: { ($0 as? PipelineError)?.field == "scenes[1].voice.voice" }
+        // Languages, voice names and voice files all pass.
+        for v in ["en-us", "EN-GB", "fr", "cmn", "ja", "English_(America)"] {
+            _ = try Pipeline.validate(manifestPath: dir.write("\(v).yaml", "voice: {voice: \"\(v)\"}\nscenes: [Hi.]\n"))
+        }
+    }
+
+    @Test func aScriptTheVoiceCannotReadIsAWarningNamingTheScene() throws {
+        let dir = TempDir()
+        let m = try Pipeline.validate(manifestPath: dir.write("a.yaml", """
+        scenes:
+          - Tokyo is lovely.
+          - 東京は日本の首都です。
+          - narration: 東京は日本の首都です。
+            voice: {voice: ja}
+          - narration: きょうは いい てんき ですね。
+            voice: {voice: ja}
+        """))
+        let warnings = Pipeline.warnings(for: m)
+        #expect(warnings.count == 2, "\(warnings)")
+        #expect(warnings[0].hasPrefix("scenes[1]:") && warnings[0].contains("Chinese characters") && warnings[0].contains("Japanese kana"))
+        #expect(warnings[1].hasPrefix("scenes[2]:") && warnings[1].contains("kana"))
+    }
+
+    @Test func autoPicksEspeakWithoutAVoicePack() throws {
+        let dir = TempDir()
+        let m = try Pipeline.validate(manifestPath: dir.write("a.yaml", "scenes: [Hi.]\n"))
+        #expect(m.voice.engine == .auto)
+        #expect(EngineSet.embedded.resolve(m.voice).engine == .espeak)
+    }
+}
