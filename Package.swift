@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Journal", "Pipeline"], path: "Tests/DaemonTests"),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], path: "Tests/SystemdNotifyTests"),
         .testTarget(name: "TorchRuntimeTests", dependencies: ["TorchRuntime", "Checksum"], path: "Tests/TorchRuntimeTests"),
-        .testTarget(name: "NeuralVoiceTests", dependencies: ["NeuralVoice", "Engines", "Manifest", "Pipeline", "Media", "TorchRuntime", "prostudio-espeak"], path: "Tests/NeuralVoiceTests"),
+        .testTarget(name: "NeuralVoiceTests", dependencies: ["NeuralVoice", "Captions", "Engines", "Manifest", "Pipeline", "Media", "TorchRuntime", "prostudio-espeak"], path: "Tests/NeuralVoiceTests"),
         .testTarget(name: "VideoDiffusionTests", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak", "VideoBench"], path: "Tests/VideoDiffusionTests"),
         .testTarget(name: "CaptionsTests", dependencies: ["Captions", "Engines", "Media", "Manifest", "Pipeline", "prostudio-espeak"], path: "Tests/CaptionsTests", exclude: ["Fixtures"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Media", "Engines", "prostudio-espeak"], path: "Tests/PipelineTests"),

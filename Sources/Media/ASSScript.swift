@@ -126,10 +126,13 @@ public enum ASSScript {
         case .middle: alignment = 5
         case .top: alignment = 8
         }
-        // BorderStyle 3 draws an opaque box per line in the outline colour; its padding is the outline width.
-        let borderStyle = style.box == nil ? 1 : 3
-        let outlineColor = style.box.map { color($0.color, alpha: $0.opacity) } ?? color(style.outlineColor)
-        let outline = style.box == nil ? style.outline : max(2, Double(style.size) / 6)
+        // BorderStyle 4 (libass 0.17) draws one box around the whole cue in the back colour, padded by the outline
+        // width; the outline itself is made invisible. Style 3 would box each run of text separately, so a
+        // highlighted word would show seams where the translucent boxes overlap.
+        let borderStyle = style.box == nil ? 1 : 4
+        let outlineColor = style.box == nil ? color(style.outlineColor) : color(0, alpha: 0)
+        let backColor = style.box.map { color($0.color, alpha: $0.opacity) } ?? "&H80000000"
+        let outline = style.box == nil ? style.outline : max(4, Double(style.size) / 4)
         let shadow = style.box == nil && style.outline > 0 ? 1 : 0
         let side = width / 12
         return """
@@ -142,7 +145,7 @@ public enum ASSScript {
 
         [V4+ Styles]
         Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding
-        Style: Default,\(style.font),\(style.size),\(color(style.color)),\(color(style.color)),\(outlineColor),&H80000000,0,0,0,0,100,100,0,0,\(borderStyle),\(number(outline)),\(shadow),\(alignment),\(side),\(side),\(style.margin),1
+        Style: Default,\(style.font),\(style.size),\(color(style.color)),\(color(style.color)),\(outlineColor),\(backColor),0,0,0,0,100,100,0,0,\(borderStyle),\(number(outline)),\(shadow),\(alignment),\(side),\(side),\(style.margin),1
 
         """
     }

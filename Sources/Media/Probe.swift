@@ -15,6 +15,8 @@ public struct MediaInfo: Sendable {
         public var pixelFormat: String
         public var sampleRate: Int
         public var channels: Int
+        /// The stream's `language` tag (ISO 639-2), when it has one.
+        public var language: String?
     }
     public var duration: Double
     public var streams: [Stream]
@@ -51,7 +53,8 @@ public enum MediaReader {
             let pixfmt = kind == .video ? av_get_pix_fmt_name(AVPixelFormat(par.format)).map { String(cString: $0) } ?? "?" : ""
             streams.append(.init(kind: kind, codec: String(cString: avcodec_get_name(par.codec_id)), duration: duration,
                                  frames: Int(s.pointee.nb_frames), width: Int(par.width), height: Int(par.height),
-                                 pixelFormat: pixfmt, sampleRate: Int(par.sample_rate), channels: Int(par.ch_layout.nb_channels)))
+                                 pixelFormat: pixfmt, sampleRate: Int(par.sample_rate), channels: Int(par.ch_layout.nb_channels),
+                                 language: av_dict_get(s.pointee.metadata, "language", nil, 0).map { String(cString: $0.pointee.value) }))
         }
         let duration = fmt!.pointee.duration == ps_nopts() ? 0 : Double(fmt!.pointee.duration) / Double(AV_TIME_BASE)
         return MediaInfo(duration: duration, streams: streams)

@@ -119,6 +119,7 @@ struct RenderTests {
             let (sidecar, out) = try await render(text, in: dir)
             let info = try MediaReader.probe(out.appendingPathComponent("job.mp4").path)
             #expect((info.first(.subtitle)?.codec == "mov_text") == (mode == "embed"), "\(mode)")
+            if mode == "embed" { #expect(info.first(.subtitle)?.language == "eng") }
             #expect((sidecar.outputs.captions != nil) == (mode != "off"), "\(mode)")
         }
     }

@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+@testable import Media
+
+/// Burned captions, read back from the encoded video: every script's glyphs are drawn (no empty boxes), and the
+/// highlighted word follows the voice.
+struct CaptionBurnTests {
+    /// Renders `cues` over black and returns the luma of the frames at `times`.
+    func burn(_ cues: [Cue], style: CaptionStyle, times: [Double]) throws -> [LumaImage] {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("burn-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ass = dir.appendingPathComponent("c.ass")
+        try Data(ASSScript.document(cues: cues, width: 480, height: 270, style: style).utf8).write(to: ass)
+        let out = dir.appendingPathComponent("c.mp4").path
+        let fps = 10, seconds = Int((cues.map(\.end).max() ?? 1).rounded(.up))
+        let spec = CompositionSpec(outputPath: out, width: 480, height: 270, fps: fps, frameCount: seconds * fps,
+                                   videoGraph: "color=c=black:s=480x270:r=\(fps),ass=filename='\(ass.path)',format=yuv420p[out]", images: [:],
+                                   audio: [Float](repeating: 0, count: 48_000 * 2 * seconds), encoder: EncoderSettings(preset: "ultrafast", crf: 4),
+                                   posterFrame: 0, posterPath: nil)
+        _ = try Composer.compose(spec)
+        return try times.map { try MediaReader.lumaFrame(out, index: Int($0 * Double(fps))) }
+    }
+
+    static func difference(_ a: LumaImage, _ b: LumaImage) -> Double {
+        Double(zip(a.pixels, b.pixels).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }) / Double(a.pixels.count)
+    }
+
+    static func inked(_ a: LumaImage) -> Int { a.pixels.filter { $0 > 100 }.count }
+
+    @Test func cjkArabicAndHebrewGlyphsAreDrawnNotBoxes() throws {
+        let style = CaptionStyle(size: 28, outline: 0, margin: 20)
+        let lines = ["東京は日本の首都です。", "مرحبا بكم في العالم", "שלום עולם", "Привет, Καλημέρα"]
+        // The same number of private-use characters: no font has them, so they show the missing-glyph box.
+        let tofu = lines.map { String(repeating: "\u{E000}", count: $0.count) }
+        let cues = (lines + tofu).enumerated().map { Cue(start: Double($0.offset), end: Double($0.offset) + 1, text: $0.element) }
+        let frames = try burn(cues, style: style, times: cues.map { $0.start + 0.5 })
+        for (i, line) in lines.enumerated() {
+            let drawn = frames[i], boxes = frames[i + lines.count]
+            #expect(Self.inked(drawn) > 300, "\(line): almost nothing drawn")
+            #expect(Self.difference(drawn, boxes) > 0.5, "\(line) looks like missing-glyph boxes (difference \(Self.difference(drawn, boxes)))")
+        }
+    }
+
+    @Test func theHighlightFollowsTheSpokenWord() throws {
+        let words = [Cue.Word(text: "one", start: 0, end: 1), .init(text: "two", start: 1, end: 2), .init(text: "three", start: 2, end: 3)]
+        let cue = Cue(start: 0, end: 3, lines: [words])
+        var style = CaptionStyle(size: 32, outline: 0, margin: 20, highlight: 0x2040FF)
+        let lit = try burn([cue], style: style, times: [0.5, 1.5, 2.5])
+        #expect(Self.difference(lit[0], lit[1]) > 0.2 && Self.difference(lit[1], lit[2]) > 0.2, "the highlight did not move")
+        // The text itself stays put: without a highlight the three moments are the same picture.
+        style.highlight = nil
+        let plain = try burn([cue], style: style, times: [0.5, 1.5, 2.5])
+        #expect(Self.difference(plain[0], plain[1]) < 0.05 && Self.difference(plain[1], plain[2]) < 0.05)
+        #expect(Self.inked(plain[0]) > 200)
+    }
+}
