@@ -93,7 +93,8 @@ public struct JobManifest: Sendable, Equatable, Codable {
         public var size: Int
         public var position: Position
         /// Font family, as fontconfig names it; glyphs it lacks (CJK, Arabic) come from fallback fonts.
-        public var font: String = "DejaVu Sans"
+        public var font: String = Captions.defaultFont
+        public static let defaultFont = "DejaVu Sans"
         /// `#RRGGBB` of the text.
         public var color: String = "#FFFFFF"
         /// Outline width in pixels (0: none); nil: a width that follows the size.

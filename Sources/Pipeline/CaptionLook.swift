@@ -1,4 +1,5 @@
 import Engines
+import Foundation
 import Manifest
 import Media
 
@@ -17,6 +18,24 @@ enum CaptionLook {
                             box: c.box.map { (rgb($0.color), $0.opacity) },
                             position: c.position == .top ? .top : c.position == .middle ? .middle : .bottom, margin: margin,
                             highlight: c.highlight == .word ? rgb(c.highlightColor) : nil)
+    }
+
+    /// A warning when fontconfig does not have the family `captions.font` names (libass would quietly draw the
+    /// captions in another font). Nil when it does, or when fontconfig's `fc-match` cannot be run.
+    static func fontWarning(_ m: JobManifest) -> String? {
+        let family = m.captions.font
+        guard m.captions.mode == .burn, family != JobManifest.Captions.defaultFont else { return nil }
+        let p = Process(), out = Pipe()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/fc-match")
+        p.arguments = ["-f", "%{family}", family]
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return nil }
+        let matched = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let families = matched.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard !families.contains(family.lowercased()) else { return nil }
+        return "captions.font: the font \"\(family)\" is not installed, so captions would be drawn in \"\(families.first ?? "?")\"; install it or name one `fc-list : family` shows"
     }
 
     /// `#RRGGBB` (the decoder has normalised it) as 0xRRGGBB.

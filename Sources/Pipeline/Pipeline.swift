@@ -19,9 +19,10 @@ struct StageWeights: Sendable {
 
     static let embedded = StageWeights(speech: 13, visuals: 2)
 
-    init(for manifest: JobManifest) {
+    init(for manifest: JobManifest, engines: EngineSet) {
         let diffusion = manifest.scenes.contains { $0.visuals.engine == .diffusion }
-        self.init(speech: manifest.voice.engine == .piper ? 75 : 13, visuals: diffusion ? 165 : 2)
+        let neural = manifest.scenes.contains { engines.resolve($0.voice).engine == .piper }
+        self.init(speech: neural ? 75 : 13, visuals: diffusion ? 165 : 2)
     }
 
     private init(speech: Double, visuals: Double) {
@@ -92,7 +93,9 @@ public struct Pipeline: Sendable {
     }
 
     /// What the manifest asks for that will not sound right, one line per problem, naming the scene.
-    public static func warnings(for manifest: JobManifest) -> [String] { VoiceCheck.warnings(manifest) }
+    public static func warnings(for manifest: JobManifest) -> [String] {
+        VoiceCheck.warnings(manifest) + [CaptionLook.fontWarning(manifest)].compactMap { $0 }
+    }
 
     public func run(manifestPath: String, jobID: String, name: String? = nil, displayName: String? = nil,
                     progress: @escaping @Sendable (ProgressEvent) -> Void = { _ in },
@@ -159,7 +162,7 @@ final class JobRun {
             sidecar.width = manifest.output.width
             sidecar.height = manifest.output.height
             sidecar.fps = manifest.output.fps
-            weights = StageWeights(for: manifest)
+            weights = StageWeights(for: manifest, engines: pipeline.engines)
             record(.plan, engine: "manifest-v1", cached: false)
             try render(manifest)
             sidecar.state = .done

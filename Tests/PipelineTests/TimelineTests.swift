@@ -13,9 +13,9 @@ struct TimelineTests {
     /// The progress bar gives most of its length to the stage that takes the time: compose on the embedded
     /// engines, speech with a neural voice, visuals with a video model; it always runs from 0 to 1 in order.
     @Test func progressSharesFollowTheEngines() throws {
-        let embedded = StageWeights(for: try manifest("scenes: [Hi.]\n"))
-        let piper = StageWeights(for: try manifest("voice: {engine: piper}\nscenes: [Hi.]\n"))
-        let video = StageWeights(for: try manifest("scenes: [{narration: Hi., visuals: {engine: diffusion, pack: p}}, Two.]\n"))
+        let embedded = StageWeights(for: try manifest("scenes: [Hi.]\n"), engines: .embedded)
+        let piper = StageWeights(for: try manifest("voice: {engine: piper}\nscenes: [Hi.]\n"), engines: .embedded)
+        let video = StageWeights(for: try manifest("scenes: [{narration: Hi., visuals: {engine: diffusion, pack: p}}, Two.]\n"), engines: .embedded)
         #expect(abs(embedded.share(.compose) - 0.75) < 1e-9)
         #expect(piper.share(.speech) > 0.3 && piper.share(.speech) > embedded.share(.speech))
         #expect(video.share(.visuals) > 0.5 && video.share(.visuals) > video.share(.compose))

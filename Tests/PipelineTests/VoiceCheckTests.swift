@@ -44,6 +44,14 @@ struct VoiceCheckTests {
         #expect(warnings[1].hasPrefix("scenes[2]:") && warnings[1].contains("kana"))
     }
 
+    @Test func aCaptionFontThatIsNotInstalledIsAWarning() throws {
+        let dir = TempDir()
+        let missing = try Pipeline.validate(manifestPath: dir.write("a.yaml", "captions: {font: No Such Font Family}\nscenes: [Hi.]\n"))
+        #expect(Pipeline.warnings(for: missing).contains { $0.hasPrefix("captions.font:") && $0.contains("No Such Font Family") })
+        let present = try Pipeline.validate(manifestPath: dir.write("b.yaml", "captions: {font: Noto Sans CJK JP}\nscenes: [Hi.]\n"))
+        #expect(Pipeline.warnings(for: present).isEmpty)
+    }
+
     @Test func autoPicksEspeakWithoutAVoicePack() throws {
         let dir = TempDir()
         let m = try Pipeline.validate(manifestPath: dir.write("a.yaml", "scenes: [Hi.]\n"))
