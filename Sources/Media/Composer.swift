@@ -1,4 +1,5 @@
 import CFFmpeg
+import Dispatch
 import Foundation
 
 /// What the composition stage hands to the media layer: a filter graph that draws the picture, the
@@ -26,6 +27,9 @@ public struct CompositionSpec: Sendable {
     public var embeddedCaptions: [Cue]
     /// ISO 639-2 code for the caption track (`eng`, `fra`, ...); `und` when unknown.
     public var captionLanguage: String = "und"
+    /// Filter on a thread of its own while the encoder works (the default); false takes turns on one thread,
+    /// which the tests compare against.
+    public var concurrent = true
 
     public init(outputPath: String, width: Int, height: Int, fps: Int, frameCount: Int, videoGraph: String,
                 images: [String: String], audio: [Float], encoder: EncoderSettings, posterFrame: Int,
@@ -57,39 +61,40 @@ public struct CompositionReport: Sendable {
 }
 
 public enum Composer {
+    /// Frames in flight between the filter thread and the encoder: enough to ride out a slow frame on either
+    /// side, few enough that memory stays flat (a 1080p frame is 3 MB).
+    static let queueDepth = 6
+
     /// Draws, encodes and muxes one MP4 (H.264 + AAC, faststart). Blocking: call it off the cooperative pool.
+    /// The filter graph runs on a thread of its own, feeding the encoder through a short queue, so drawing
+    /// and encoding keep both cores busy (`spec.concurrent`; off, they take turns on the calling thread).
     public static func compose(_ spec: CompositionSpec, progress: (Double) -> Void = { _ in },
                                shouldContinue: () -> Bool = { true }) throws(MediaError) -> CompositionReport {
         let graph = try FilterGraph(spec: spec)
         let muxer = try Muxer(spec: spec)
         var poster: UnsafeMutablePointer<AVFrame>?
         defer { av_frame_free(&poster) }
-
-        var frame = av_frame_alloc()
-        defer { av_frame_free(&frame) }
-        var last = av_frame_alloc()
-        defer { av_frame_free(&last) }
-        guard let frame, let last else { throw MediaError("allocate frame", detail: "out of memory") }
+        let frames: FrameSource = spec.concurrent ? ThreadedFrames(graph: graph, depth: queueDepth) : InlineFrames(graph: graph)
+        defer { frames.stop() }
 
         var written = 0
-        var fromGraph = 0
+        var last: UnsafeMutablePointer<AVFrame>? = nil
+        defer { av_frame_free(&last) }
         while written < spec.frameCount {
-            let got = try graph.next(into: frame)
-            if got {
-                fromGraph += 1
-                av_frame_unref(last)
-                av_frame_ref(last, frame)
-                av_frame_unref(frame)
-            } else if fromGraph == 0 {
+            if let next = try frames.next() {
+                av_frame_free(&last)
+                last = next
+            } else if last == nil {
                 throw MediaError("render video", detail: "the filter graph produced no frames")
             }
             // If the graph ends early (rounding in a source filter), hold the last frame.
-            last.pointee.pts = Int64(written)
+            guard let frame = last else { break }
+            frame.pointee.pts = Int64(written)
             // Source filters mark their frames as I pictures, and libx264 obeys: every frame a keyframe, files
             // several times larger and slower to encode. Let the encoder choose, as the ffmpeg CLI does.
-            last.pointee.pict_type = AV_PICTURE_TYPE_NONE
-            if written == spec.posterFrame && spec.posterPath != nil { poster = av_frame_clone(last) }
-            try muxer.writeVideo(last)
+            frame.pointee.pict_type = AV_PICTURE_TYPE_NONE
+            if written == spec.posterFrame && spec.posterPath != nil { poster = av_frame_clone(frame) }
+            try muxer.writeVideo(frame)
             written += 1
             if written % 15 == 0 {
                 progress(Double(written) / Double(spec.frameCount))
@@ -102,7 +107,128 @@ public enum Composer {
         }
         progress(1)
         let size = (try? FileManager.default.attributesOfItem(atPath: spec.outputPath)[.size] as? Int64) ?? 0
-        return CompositionReport(framesFromGraph: fromGraph, framesWritten: written, bytes: size ?? 0)
+        return CompositionReport(framesFromGraph: frames.produced, framesWritten: written, bytes: size ?? 0)
+    }
+}
+
+func freeFrame(_ frame: UnsafeMutablePointer<AVFrame>) {
+    var f: UnsafeMutablePointer<AVFrame>? = frame
+    av_frame_free(&f)
+}
+
+/// Where the encoder takes its frames from. Each frame returned is the caller's to free.
+protocol FrameSource: AnyObject {
+    /// The next frame, or nil when the graph has ended.
+    func next() throws(MediaError) -> UnsafeMutablePointer<AVFrame>?
+    var produced: Int { get }
+    func stop()
+}
+
+/// The graph pulled on the encoder's own thread: filtering and encoding take turns.
+final class InlineFrames: FrameSource {
+    private let graph: FilterGraph
+    private(set) var produced = 0
+    init(graph: FilterGraph) { self.graph = graph }
+
+    func next() throws(MediaError) -> UnsafeMutablePointer<AVFrame>? {
+        guard let frame = av_frame_alloc() else { throw MediaError("allocate frame", detail: "out of memory") }
+        do {
+            guard try graph.next(into: frame) else { freeFrame(frame); return nil }
+        } catch { freeFrame(frame); throw error }
+        produced += 1
+        return frame
+    }
+
+    func stop() {}
+}
+
+/// The graph pulled on a thread of its own into a bounded queue.
+///
+/// `@unchecked Sendable`: the filter thread is the only one that touches `graph` after `init`; frames cross
+/// to the encoder through `state`, a queue guarded by `condition`, and belong to whichever side holds them
+/// (the filter thread until it enqueues one, the encoder after it dequeues it).
+final class ThreadedFrames: FrameSource, @unchecked Sendable {
+    private struct State {
+        var queue: [UnsafeMutablePointer<AVFrame>] = []
+        var finished = false
+        var error: MediaError?
+        var stopping = false
+        var exited = false
+        var produced = 0
+    }
+    private let graph: FilterGraph
+    private let depth: Int
+    private var state = State()
+    private let condition = NSCondition()
+
+    init(graph: FilterGraph, depth: Int) {
+        self.graph = graph
+        self.depth = depth
+        let thread = Thread { [self] in run() }
+        thread.name = "prostudio.filter"
+        thread.stackSize = 4 << 20
+        thread.start()
+    }
+
+    /// Runs `body` on the state under the lock, waking the other side afterwards.
+    private func locked<T>(_ body: (inout State) -> T) -> T {
+        condition.lock()
+        defer { condition.broadcast(); condition.unlock() }
+        return body(&state)
+    }
+
+    var produced: Int { locked { $0.produced } }
+
+    private func run() {
+        defer { locked { $0.exited = true } }
+        while true {
+            condition.lock()
+            while state.queue.count >= depth && !state.stopping { condition.wait() }
+            let stopping = state.stopping
+            condition.unlock()
+            if stopping { return }
+            guard let frame = av_frame_alloc() else {
+                locked { $0.error = MediaError("allocate frame", detail: "out of memory"); $0.finished = true }
+                return
+            }
+            do {
+                guard try graph.next(into: frame) else {
+                    freeFrame(frame)
+                    locked { $0.finished = true }
+                    return
+                }
+                locked { $0.queue.append(frame); $0.produced += 1 }
+            } catch {
+                freeFrame(frame)
+                locked { $0.error = error; $0.finished = true }
+                return
+            }
+        }
+    }
+
+    func next() throws(MediaError) -> UnsafeMutablePointer<AVFrame>? {
+        condition.lock()
+        while state.queue.isEmpty && !state.finished { condition.wait() }
+        let frame = state.queue.isEmpty ? nil : state.queue.removeFirst()
+        let error = state.error
+        condition.broadcast()
+        condition.unlock()
+        if let frame { return frame }
+        if let error { throw error }
+        return nil
+    }
+
+    /// Stops the filter thread and frees what it left in the queue. Waits for the thread: the graph must not
+    /// be freed under it.
+    func stop() {
+        condition.lock()
+        state.stopping = true
+        condition.broadcast()
+        while !state.exited { condition.wait() }
+        let left = state.queue
+        state.queue = []
+        condition.unlock()
+        for f in left { freeFrame(f) }
     }
 }
 

@@ -90,3 +90,41 @@ extension FrameStreamTests {
         #expect(try MediaReader.lumaFrame(out, index: 27).mean > 230)
     }
 }
+
+struct ConcurrentComposeTests {
+    /// Filtering on its own thread changes when frames are made, not what they are: the same job composed both
+    /// ways decodes to the same pictures.
+    @Test func concurrentAndTurnTakingComposeGiveTheSameFrames() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("conc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let graph = "gradients=s=80x45:r=15:d=3:speed=0.01:nb_colors=3:c0=0x336699:c1=0xAA5522:c2=0x22AA55:seed=5,scale=320:180,trim=end_frame=30,setsar=1,format=yuv420p[a];"
+            + "color=c=0x808080:s=320x180:r=15:d=3,format=yuv420p,setsar=1[b];[a][b]xfade=transition=fade:duration=0.5:offset=1.5,format=yuv420p[out]"
+        var outputs: [String] = []
+        for concurrent in [true, false] {
+            let out = dir.appendingPathComponent("\(concurrent).mp4").path
+            var spec = CompositionSpec(outputPath: out, width: 320, height: 180, fps: 15, frameCount: 45, videoGraph: graph, images: [:],
+                                       audio: [Float](repeating: 0, count: 48_000 * 2 * 3), encoder: EncoderSettings(preset: "veryfast", crf: 23),
+                                       posterFrame: 10, posterPath: nil)
+            spec.concurrent = concurrent
+            let report = try Composer.compose(spec)
+            #expect(report.framesWritten == 45)
+            outputs.append(out)
+        }
+        for i in [0, 12, 25, 44] {
+            #expect(try MediaReader.lumaFrame(outputs[0], index: i) == MediaReader.lumaFrame(outputs[1], index: i), "frame \(i)")
+        }
+    }
+
+    /// Stopping mid-way ends the filter thread and leaves no file.
+    @Test func stoppingEndsTheFilterThreadCleanly() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("stop-\(UUID().uuidString).mp4").path
+        let spec = CompositionSpec(outputPath: out, width: 320, height: 180, fps: 15, frameCount: 300,
+                                   videoGraph: "color=c=red:s=320x180:r=15:d=20,format=yuv420p[out]", images: [:],
+                                   audio: [Float](repeating: 0, count: 48_000 * 2 * 20), encoder: EncoderSettings(preset: "ultrafast", crf: 30),
+                                   posterFrame: 0, posterPath: nil)
+        var calls = 0
+        #expect(throws: MediaError.self) { try Composer.compose(spec, shouldContinue: { calls += 1; return calls < 3 }) }
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+}
