@@ -103,7 +103,7 @@ let package = Package(
         .executableTarget(name: "PiperBench", dependencies: ["NeuralVoice", "TorchRuntime", "Manifest"], path: "Benchmarks/PiperBench"),
         // The `diffusion` visuals engine: flow-matching latent video diffusion on TorchRuntime's model manager.
         .target(name: "VideoDiffusion", dependencies: ["TorchRuntime", "Engines", "Media", "Manifest"], path: "Sources/VideoDiffusion"),
-        .executableTarget(name: "VideoBench", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest"], path: "Benchmarks/VideoBench"),
+        .executableTarget(name: "VideoBench", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest", "Media"], path: "Benchmarks/VideoBench"),
         .executableTarget(name: "prostudio", dependencies: [
             "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice", "VideoDiffusion",
             "Daemon", "Journal", "Intake", "Watcher",

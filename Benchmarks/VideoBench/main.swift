@@ -12,6 +12,7 @@
 import Engines
 import Foundation
 import Manifest
+import Media
 import TorchRuntime
 import VideoDiffusion
 
@@ -69,8 +70,8 @@ do {
     ]
     switch mode {
     case "rss":
-        let source = try engine.source(for: scene, output: "s0", progress: { _ in })
-        let it = try source.streams.values.first!.makeIterator()
+        guard case .frames(let stream) = try engine.picture(for: scene, progress: { _ in }) else { fatalError("not frames") }
+        let it = try stream.makeIterator()
         var frames = 0
         while try it.next() != nil { frames += 1 }
         let uses = try wait { await manager.drainRecords() }

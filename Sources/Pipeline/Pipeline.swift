@@ -267,9 +267,9 @@ final class JobRun {
                          narration_start_s: start + scene.narrationOffset, narration_end_s: start + scene.narrationOffset + scene.narrationDuration)
         }
 
-        // Visuals: the procedural engine describes each scene as a filter chain; compose draws it.
-        let sources = try stage(.visuals) { () throws(PipelineError) -> [VisualSource] in
-            var sources: [VisualSource] = []
+        // Visuals: each engine describes its scenes' pictures; compose draws them.
+        let pictures = try stage(.visuals) { () throws(PipelineError) -> [ScenePicture] in
+            var pictures: [ScenePicture] = []
             var names: [String] = []
             let count = Double(manifest.scenes.count)
             var scenes: [(engine: any VisualsEngine, canvas: SceneCanvas)] = []
@@ -296,11 +296,11 @@ final class JobRun {
                     progress(ProgressEvent(stage: .visuals, fraction: fraction, overall: weights.overall(.visuals, fraction), finished: false))
                     sidecarProgress.update(weights.overall(.visuals, fraction))
                 }
-                do { sources.append(try visuals.source(for: canvas, output: "s\(i)", progress: report)) } catch { throw PipelineError(error, stage: "visuals") }
+                do { pictures.append(try visuals.picture(for: canvas, progress: report)) } catch { throw PipelineError(error, stage: "visuals") }
             }
             sidecar.engines["visuals"] = names.joined(separator: ", ")
             record(.visuals, engine: names.joined(separator: ", "), cached: false)
-            return sources
+            return pictures
         }
 
         // Music: one bed for the whole job.
@@ -361,29 +361,24 @@ final class JobRun {
             var audio = AudioMix.duck(voice: voice, bed: bed, sampleRate: sampleRate, bedGain: Float(manifest.music.volume))
             AudioMix.normalize(&audio, sampleRate: sampleRate)
 
-            var assPath: String?
-            if manifest.captions.mode == .burn && !cues.isEmpty {
-                let ass = ASSScript.document(cues: cues, width: manifest.output.width, height: manifest.output.height, style: CaptionLook.style(for: manifest))
-                let url = work.appendingPathComponent("captions.ass")
-                do { try Data(ass.utf8).write(to: url) } catch { throw PipelineError(code: "io.work", message: "cannot write captions: \(error.localizedDescription)", stage: "compose") }
-                assPath = url.path
-            }
-            let graph = VideoGraph.assemble(sources: sources, timeline: timeline, assFile: assPath)
-            logger.debug("video graph", metadata: ["stage": "compose", "graph": "\(graph.graph)"])
-            let settings: EncoderSettings = switch manifest.output.quality {
-            case .draft: EncoderSettings(preset: "ultrafast", crf: 28)
-            case .standard: EncoderSettings(preset: "veryfast", crf: 23)
-            case .high: EncoderSettings(preset: "medium", crf: 20)
-            }
-            var spec = CompositionSpec(outputPath: videoTemp.path, width: manifest.output.width, height: manifest.output.height,
-                                       fps: manifest.output.fps, frameCount: timeline.totalFrames, videoGraph: graph.graph,
-                                       images: graph.images, audio: audio, encoder: settings,
-                                       posterFrame: min(timeline.totalFrames - 1, max(0, Int(Timeline.leadIn * Double(manifest.output.fps) / 2))),
-                                       posterPath: posterTemp.path, embeddedCaptions: manifest.captions.mode == .embed ? cues : [],
-                                       streams: sources.reduce(into: [:]) { $0.merge($1.streams) { a, _ in a } })
-            spec.captionLanguage = language.iso639_2
+            let last = manifest.scenes.count - 1
+            let composition = Composition(
+                outputPath: videoTemp.path, width: manifest.output.width, height: manifest.output.height, fps: manifest.output.fps,
+                frameCount: timeline.totalFrames,
+                scenes: pictures.enumerated().map { i, picture in
+                    Composition.Scene(picture: picture, start: timeline.scenes[i].startFrame,
+                                      frames: timeline.scenes[i].frames + (i < last ? timeline.transitionFrames : 0))
+                },
+                crossfadeFrames: timeline.transitionFrames,
+                burnedCaptions: manifest.captions.mode == .burn ? (cues, CaptionLook.style(for: manifest)) : nil,
+                embeddedCaptions: manifest.captions.mode == .embed ? cues : [], captionLanguage: language.iso639_2,
+                audio: audio, quality: VideoQuality(rawValue: manifest.output.quality.rawValue) ?? .standard,
+                posterFrame: min(timeline.totalFrames - 1, max(0, Int(Timeline.leadIn * Double(manifest.output.fps) / 2))),
+                posterPath: posterTemp.path)
+            logger.debug("video graph", metadata: ["stage": "compose", "graph": "\(Composer.graphText(for: composition))"])
+            let settings = composition.quality.encoder
             do {
-                _ = try Composer.compose(spec, progress: { [self] f in
+                _ = try Composer.compose(composition, progress: { [self] f in
                     progress(ProgressEvent(stage: .compose, fraction: f, overall: overall(.compose, f), finished: false))
                 }, shouldContinue: { [self] in !isCancelled() })
             } catch {

@@ -45,35 +45,3 @@ public struct Timeline: Sendable, Equatable {
 
     public func start(of index: Int) -> Double { Double(scenes[index].startFrame) / Double(fps) }
 }
-
-enum VideoGraph {
-    /// Joins the scenes' sources into one graph ending in `[out]`, with crossfades and burned captions.
-    static func assemble(sources: [VisualSource], timeline: Timeline, assFile: String?) -> (graph: String, images: [String: String]) {
-        var parts = sources.map(\.chain)
-        var images: [String: String] = [:]
-        for s in sources { images.merge(s.images) { a, _ in a } }
-        var last = "s0"
-        if sources.count > 1 {
-            if timeline.transitionFrames > 0 {
-                let d = Double(timeline.transitionFrames) / Double(timeline.fps)
-                for i in 1..<sources.count {
-                    let label = "x\(i)"
-                    parts.append("[\(last)][s\(i)]xfade=transition=fade:duration=\(d):offset=\(timeline.start(of: i))[\(label)]")
-                    last = label
-                }
-            } else {
-                parts.append((0..<sources.count).map { "[s\($0)]" }.joined() + "concat=n=\(sources.count):v=1:a=0[cat]")
-                last = "cat"
-            }
-        }
-        if let assFile {
-            parts.append("[\(last)]ass=filename='\(escape(assFile))',format=yuv420p[out]")
-        } else {
-            parts.append("[\(last)]format=yuv420p[out]")
-        }
-        return (parts.joined(separator: ";"), images)
-    }
-
-    /// Filter-graph quoting: inside '...' only the quote itself needs care.
-    static func escape(_ path: String) -> String { path.replacingOccurrences(of: "'", with: "'\\''") }
-}

@@ -58,15 +58,11 @@ public struct DiffusionVisuals: VisualsEngine {
         }
     }
 
-    public func source(for scene: SceneCanvas, output label: String, progress: @Sendable (Double) -> Void) throws(EngineError) -> VisualSource {
+    public func picture(for scene: SceneCanvas, progress: @Sendable (Double) -> Void) throws(EngineError) -> ScenePicture {
         do {
             let plan = try plan(for: scene)
             let (latents, _) = try generate(plan, progress: progress)
-            let stream = frameStream(plan, latents)
-            let input = "vd\(scene.index)"
-            let chain = "[\(input)]scale=\(scene.width):\(scene.height):force_original_aspect_ratio=decrease:flags=bicubic,"
-                + "pad=\(scene.width):\(scene.height):(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p[\(label)]"
-            return VisualSource(chain: chain, streams: [input: stream])
+            return .frames(frameStream(plan, latents))
         } catch {
             throw EngineError(code: "visuals.\(error.code)", message: error.message,
                               field: error.code == "pack_missing" || error.code == "pack" ? "scenes[\(scene.index)].visuals.pack" : nil)

@@ -69,9 +69,9 @@ func canvas(frames: Int, fps: Int = 16, seed: UInt64 = 7, image: String? = nil, 
                        visuals: visuals, jobSeed: 1)
 }
 
-/// Every frame of a source's one stream, pulled as the compose graph would.
-func pullAll(_ source: VisualSource) throws -> [[UInt8]] {
-    let stream = try require_(source.streams.values.first)
+/// Every frame of a picture's stream, pulled as the compose graph would.
+func pullAll(_ picture: ScenePicture) throws -> [[UInt8]] {
+    guard case .frames(let stream) = picture else { throw SupportError("the picture is not computed frames") }
     let it = try stream.makeIterator()
     var frames: [[UInt8]] = []
     while let f = try it.next() { frames.append(f) }

@@ -1,46 +1,27 @@
 import Foundation
 import Manifest
+import Media
 
-/// The embedded picture engine. A scene image gets a slow Ken Burns move (zoompan); a scene without
-/// one gets a moving gradient whose palette comes from its prompt and whose layout comes from its seed.
-/// Everything is drawn by libavfilter; this type only writes the graph.
+/// The embedded picture engine. A scene image gets a slow Ken Burns move; a scene without one gets a moving
+/// gradient whose palette comes from its prompt and whose layout comes from its seed. This type only chooses;
+/// Media draws.
 public struct ProceduralVisuals: VisualsEngine {
     public init() {}
 
     public var identity: EngineIdentity { EngineIdentity(name: "procedural", version: "1") }
 
-    public func source(for scene: SceneCanvas, output label: String, progress: @Sendable (Double) -> Void) throws(EngineError) -> VisualSource {
+    public func picture(for scene: SceneCanvas, progress: @Sendable (Double) -> Void) throws(EngineError) -> ScenePicture {
         var rng = SeededRandom(seed: scene.seed)
-        let seconds = Double(scene.frames) / Double(scene.fps)
         if let image = scene.image {
-            let input = "img\(scene.index)"
-            // Work at 1.5x so the zoom never samples below the output's resolution.
-            let w = even(Double(scene.width) * 1.5), h = even(Double(scene.height) * 1.5)
             let zoomIn = rng.unit() < 0.5
             let zoom = 0.12 + 0.08 * rng.unit()
             let panX = rng.unit() - 0.5, panY = (rng.unit() - 0.5) * 0.5
-            let n = max(1, scene.frames - 1)
-            let z = zoomIn ? "1+\(f(zoom))*on/\(n)" : "\(f(1 + zoom))-\(f(zoom))*on/\(n)"
-            let x = "(iw-iw/zoom)*(0.5+\(f(panX))*(on/\(n)-0.5))"
-            let y = "(ih-ih/zoom)*(0.5+\(f(panY))*(on/\(n)-0.5))"
-            let chain = "[\(input)]scale=\(w):\(h):force_original_aspect_ratio=increase:flags=bicubic,crop=\(w):\(h),setsar=1,"
-                + "zoompan=z='\(z)':x='\(x)':y='\(y)':d=\(scene.frames):s=\(scene.width)x\(scene.height):fps=\(scene.fps),"
-                + "format=yuv420p,setsar=1[\(label)]"
-            return VisualSource(chain: chain, images: [input: image])
+            return .still(path: image, move: KenBurns(zoomIn: zoomIn, zoom: zoom, panX: panX, panY: panY))
         }
-        // Gradients are smooth, so drawing them at a quarter size and scaling up looks the same and is ~10x cheaper.
         let colors = Palette.colors(prompt: scene.prompt, style: scene.visuals.style, count: 3, rng: &rng)
         let speed = 0.004 + 0.008 * rng.unit()
-        let sw = even(Double(scene.width) / 4), sh = even(Double(scene.height) / 4)
-        let colorArgs = colors.enumerated().map { "c\($0.offset)=0x\($0.element)" }.joined(separator: ":")
-        let chain = "gradients=s=\(sw)x\(sh):r=\(scene.fps):d=\(f(seconds + 1)):speed=\(f(speed)):nb_colors=\(colors.count):"
-            + "\(colorArgs):seed=\(rng.next() % 1_000_000),format=yuv420p,"
-            + "scale=\(scene.width):\(scene.height):flags=bilinear,trim=end_frame=\(scene.frames),setsar=1[\(label)]"
-        return VisualSource(chain: chain, images: [:])
+        return .background(Background(colors: colors, speed: speed, seed: Int(rng.next() % 1_000_000)))
     }
-
-    private func even(_ v: Double) -> Int { Int((v / 2).rounded()) * 2 }
-    private func f(_ v: Double) -> String { String(format: "%.5f", v) }
 }
 
 /// Prompt words to a hue, so "a stormy ocean" reads blue and "autumn forest" reads amber.
@@ -58,7 +39,7 @@ enum Palette {
         (["earth", "soil", "wood", "coffee", "brown", "history", "old"], 30, 0.33),
     ]
 
-    static func colors(prompt: String?, style: JobManifest.Style, count: Int, rng: inout SeededRandom) -> [String] {
+    static func colors(prompt: String?, style: JobManifest.Style, count: Int, rng: inout SeededRandom) -> [UInt32] {
         let words = (prompt ?? "").lowercased().split { !$0.isLetter }.map(String.init)
         var hue = rng.unit() * 360
         var light = 0.45
@@ -80,7 +61,7 @@ enum Palette {
         return (0..<count).map { i in
             let h = hue + (rng.unit() - 0.5) * 50 + Double(i) * 12
             let l = min(0.9, max(0.05, light + (rng.unit() - 0.5) * 0.3))
-            return hex(hsl(h, saturation, l))
+            return rgb(hsl(h, saturation, l))
         }
     }
 
@@ -101,8 +82,8 @@ enum Palette {
         return (r + m, g + m, b + m)
     }
 
-    static func hex(_ rgb: (Double, Double, Double)) -> String {
-        let v = [rgb.0, rgb.1, rgb.2].map { Int((min(1, max(0, $0)) * 255).rounded()) }
-        return String(format: "%02X%02X%02X", v[0], v[1], v[2])
+    static func rgb(_ c: (Double, Double, Double)) -> UInt32 {
+        let v = [c.0, c.1, c.2].map { UInt32((min(1, max(0, $0)) * 255).rounded()) }
+        return v[0] << 16 | v[1] << 8 | v[2]
     }
 }

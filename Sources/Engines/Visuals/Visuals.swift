@@ -27,26 +27,16 @@ public struct SceneCanvas: Sendable {
     }
 }
 
-/// A scene's picture as a libavfilter chain: `chain` ends in the pad `[label]`; `images` are still
-/// inputs and `streams` computed frames (a model's output), both read by the chain by their labels.
-public struct VisualSource: Sendable {
-    public var chain: String
-    public var images: [String: String]
-    public var streams: [String: FrameStream]
-    public init(chain: String, images: [String: String] = [:], streams: [String: FrameStream] = [:]) {
-        self.chain = chain; self.images = images; self.streams = streams
-    }
-}
-
 public protocol VisualsEngine: Sendable {
     var identity: EngineIdentity { get }
-    /// Called in the visuals stage, scene by scene. Heavy work (a model's denoising) belongs here, with
-    /// `progress` (0...1) reported as it goes; frames may be produced later, as compose pulls them.
-    func source(for scene: SceneCanvas, output label: String, progress: @Sendable (Double) -> Void) throws(EngineError) -> VisualSource
-    /// Called once in the visuals stage before the first `source`, with every scene this engine will draw. A model
+    /// Called in the visuals stage, scene by scene: what the scene shows, described for Media to draw. Heavy work
+    /// (a model's denoising) belongs here, with `progress` (0...1) reported as it goes; frames may be produced
+    /// later, as compose pulls them.
+    func picture(for scene: SceneCanvas, progress: @Sendable (Double) -> Void) throws(EngineError) -> ScenePicture
+    /// Called once in the visuals stage before the first `picture`, with every scene this engine will draw. A model
     /// engine runs each of its components over all of them here, one load each, instead of reloading them scene
     /// by scene (the model manager keeps one resident). Best effort: what fails here is redone, and reported, by
-    /// `source`. The default does nothing.
+    /// `picture`. The default does nothing.
     func prepare(_ scenes: [SceneCanvas])
 }
 

@@ -1,0 +1,182 @@
+import Foundation
+
+/// What one scene shows, described. Engines say what they want; only Media turns it into libavfilter syntax.
+public enum ScenePicture: Sendable {
+    /// A still image with a slow move across it.
+    case still(path: String, move: KenBurns)
+    /// A generated background that drifts slowly.
+    case background(Background)
+    /// Frames computed in Swift (a video model's output), shown whole in the frame.
+    case frames(FrameStream)
+}
+
+/// A Ken Burns move over a still: a zoom in or out by `zoom`, drifting by `pan` (each -0.5...0.5 of the room
+/// the zoom leaves) over the scene.
+public struct KenBurns: Sendable, Equatable {
+    public var zoomIn: Bool
+    public var zoom: Double
+    public var panX: Double
+    public var panY: Double
+    public init(zoomIn: Bool, zoom: Double, panX: Double, panY: Double) { self.zoomIn = zoomIn; self.zoom = zoom; self.panX = panX; self.panY = panY }
+}
+
+/// A soft moving gradient: its colours (0xRRGGBB), how fast it drifts, and the layout seed.
+public struct Background: Sendable, Equatable {
+    public var colors: [UInt32]
+    public var speed: Double
+    public var seed: Int
+    public init(colors: [UInt32], speed: Double, seed: Int) { self.colors = colors; self.speed = speed; self.seed = seed }
+}
+
+/// How the video is encoded. The presets and rate factors behind each are Media's business.
+public enum VideoQuality: String, Sendable, CaseIterable {
+    case draft, standard, high
+
+    public var encoder: EncoderSettings {
+        switch self {
+        case .draft: EncoderSettings(preset: "ultrafast", crf: 28)
+        case .standard: EncoderSettings(preset: "veryfast", crf: 23)
+        case .high: EncoderSettings(preset: "medium", crf: 20)
+        }
+    }
+}
+
+/// One finished video, described: its scenes on the timeline, how they join, its captions and its sound.
+public struct Composition: Sendable {
+    public struct Scene: Sendable {
+        public var picture: ScenePicture
+        /// Where the scene starts, in frames.
+        public var start: Int
+        /// Frames the picture must provide: the scene's length plus the crossfade into the next.
+        public var frames: Int
+        public init(picture: ScenePicture, start: Int, frames: Int) { self.picture = picture; self.start = start; self.frames = frames }
+    }
+
+    public var outputPath: String
+    public var width: Int
+    public var height: Int
+    public var fps: Int
+    public var frameCount: Int
+    public var scenes: [Scene]
+    /// Crossfade length in frames between scenes; 0 cuts.
+    public var crossfadeFrames: Int
+    /// Burned into the picture, in this style.
+    public var burnedCaptions: (cues: [Cue], style: CaptionStyle)?
+    /// A `mov_text` track, tagged with `captionLanguage`.
+    public var embeddedCaptions: [Cue]
+    public var captionLanguage: String
+    /// Interleaved stereo Float at 48 kHz.
+    public var audio: [Float]
+    public var quality: VideoQuality
+    public var posterFrame: Int
+    public var posterPath: String?
+
+    public init(outputPath: String, width: Int, height: Int, fps: Int, frameCount: Int, scenes: [Scene], crossfadeFrames: Int,
+                burnedCaptions: (cues: [Cue], style: CaptionStyle)? = nil, embeddedCaptions: [Cue] = [], captionLanguage: String = "und",
+                audio: [Float], quality: VideoQuality, posterFrame: Int, posterPath: String?) {
+        self.outputPath = outputPath; self.width = width; self.height = height; self.fps = fps; self.frameCount = frameCount
+        self.scenes = scenes; self.crossfadeFrames = crossfadeFrames; self.burnedCaptions = burnedCaptions
+        self.embeddedCaptions = embeddedCaptions; self.captionLanguage = captionLanguage; self.audio = audio; self.quality = quality
+        self.posterFrame = posterFrame; self.posterPath = posterPath
+    }
+}
+
+extension Composer {
+    /// Composes a described video: writes its filter graph (and the captions' ASS file beside the output),
+    /// then draws, encodes and muxes it.
+    public static func compose(_ c: Composition, progress: (Double) -> Void = { _ in },
+                               shouldContinue: () -> Bool = { true }) throws(MediaError) -> CompositionReport {
+        var assPath: String?
+        if let burned = c.burnedCaptions, !burned.cues.isEmpty {
+            let path = c.outputPath + ".ass"
+            do { try Data(ASSScript.document(cues: burned.cues, width: c.width, height: c.height, style: burned.style).utf8).write(to: URL(fileURLWithPath: path)) } catch {
+                throw MediaError("write captions", path: path, detail: error.localizedDescription)
+            }
+            assPath = path
+        }
+        defer { if let assPath { try? FileManager.default.removeItem(atPath: assPath) } }
+        let graph = GraphWriter.graph(for: c, assPath: assPath)
+        var spec = CompositionSpec(outputPath: c.outputPath, width: c.width, height: c.height, fps: c.fps, frameCount: c.frameCount,
+                                   videoGraph: graph.text, images: graph.images, audio: c.audio, encoder: c.quality.encoder,
+                                   posterFrame: c.posterFrame, posterPath: c.posterPath, embeddedCaptions: c.embeddedCaptions,
+                                   streams: graph.streams)
+        spec.captionLanguage = c.captionLanguage
+        return try compose(spec, progress: progress, shouldContinue: shouldContinue)
+    }
+
+    /// The libavfilter graph a composition becomes (for logs and for reproducing a render with the ffmpeg CLI).
+    public static func graphText(for c: Composition) -> String { GraphWriter.graph(for: c, assPath: c.outputPath + ".ass").text }
+}
+
+/// Writes libavfilter graphs: the only place in ProStudio that knows their syntax.
+enum GraphWriter {
+    struct Graph {
+        var text: String
+        var images: [String: String] = [:]
+        var streams: [String: FrameStream] = [:]
+    }
+
+    static func graph(for c: Composition, assPath: String?) -> Graph {
+        var g = Graph(text: "")
+        var parts: [String] = []
+        for (i, scene) in c.scenes.enumerated() {
+            parts.append(chain(scene, index: i, c: c, into: &g))
+        }
+        var last = "s0"
+        if c.scenes.count > 1 {
+            if c.crossfadeFrames > 0 {
+                let d = Double(c.crossfadeFrames) / Double(c.fps)
+                for i in 1..<c.scenes.count {
+                    let label = "x\(i)"
+                    parts.append("[\(last)][s\(i)]xfade=transition=fade:duration=\(number(d)):offset=\(number(Double(c.scenes[i].start) / Double(c.fps)))[\(label)]")
+                    last = label
+                }
+            } else {
+                parts.append((0..<c.scenes.count).map { "[s\($0)]" }.joined() + "concat=n=\(c.scenes.count):v=1:a=0[cat]")
+                last = "cat"
+            }
+        }
+        if let assPath {
+            parts.append("[\(last)]ass=filename='\(quoted(assPath))',format=yuv420p[out]")
+        } else {
+            parts.append("[\(last)]format=yuv420p[out]")
+        }
+        g.text = parts.joined(separator: ";")
+        return g
+    }
+
+    private static func chain(_ scene: Composition.Scene, index i: Int, c: Composition, into g: inout Graph) -> String {
+        let w = c.width, h = c.height, label = "s\(i)"
+        switch scene.picture {
+        case .still(let path, let move):
+            let input = "img\(i)"
+            g.images[input] = path
+            // Work at 1.5x so the zoom never samples below the output's resolution.
+            let sw = even(Double(w) * 1.5), sh = even(Double(h) * 1.5)
+            let n = max(1, scene.frames - 1)
+            let z = move.zoomIn ? "1+\(f(move.zoom))*on/\(n)" : "\(f(1 + move.zoom))-\(f(move.zoom))*on/\(n)"
+            let x = "(iw-iw/zoom)*(0.5+\(f(move.panX))*(on/\(n)-0.5))"
+            let y = "(ih-ih/zoom)*(0.5+\(f(move.panY))*(on/\(n)-0.5))"
+            return "[\(input)]scale=\(sw):\(sh):force_original_aspect_ratio=increase:flags=bicubic,crop=\(sw):\(sh),setsar=1,"
+                + "zoompan=z='\(z)':x='\(x)':y='\(y)':d=\(scene.frames):s=\(w)x\(h):fps=\(c.fps),format=yuv420p,setsar=1[\(label)]"
+        case .background(let b):
+            // Gradients are smooth: drawn at a quarter of the size and scaled up they look the same, ~10x cheaper.
+            let seconds = Double(scene.frames) / Double(c.fps)
+            let colors = b.colors.enumerated().map { "c\($0.offset)=0x" + String(format: "%06X", $0.element & 0xFFFFFF) }.joined(separator: ":")
+            return "gradients=s=\(even(Double(w) / 4))x\(even(Double(h) / 4)):r=\(c.fps):d=\(f(seconds + 1)):speed=\(f(b.speed)):"
+                + "nb_colors=\(b.colors.count):\(colors):seed=\(b.seed),format=yuv420p,"
+                + "scale=\(w):\(h):flags=bilinear,trim=end_frame=\(scene.frames),setsar=1[\(label)]"
+        case .frames(let stream):
+            let input = "vid\(i)"
+            g.streams[input] = stream
+            return "[\(input)]scale=\(w):\(h):force_original_aspect_ratio=decrease:flags=bicubic,"
+                + "pad=\(w):\(h):(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p[\(label)]"
+        }
+    }
+
+    /// Inside '...' in a filter graph only the quote itself needs care.
+    static func quoted(_ s: String) -> String { s.replacingOccurrences(of: "'", with: "'\\''") }
+    private static func even(_ v: Double) -> Int { Int((v / 2).rounded()) * 2 }
+    private static func f(_ v: Double) -> String { String(format: "%.5f", v) }
+    private static func number(_ v: Double) -> String { String(v) }
+}
