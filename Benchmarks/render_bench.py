@@ -14,7 +14,8 @@ import argparse, json, os, re, statistics, subprocess, sys, tempfile, time
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def build():
-    subprocess.run(["swift", "build", "-c", "release"], cwd=root, check=True, stdout=sys.stderr)
+    if not os.environ.get("PROSTUDIO_BENCH_NO_BUILD"):
+        subprocess.run(["swift", "build", "-c", "release"], cwd=root, check=True, stdout=sys.stderr)
     return subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=root, check=True,
                           capture_output=True, text=True).stdout.strip()
 

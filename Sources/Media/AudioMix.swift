@@ -3,58 +3,76 @@ import Foundation
 /// The narration-over-music mix: ducking, EBU R128 loudness and a peak limiter, in plain Swift
 /// (deterministic, and cheaper than a filter graph for one stereo buffer).
 public enum AudioMix {
-    /// Mixes mono narration (already at the bed's rate) over an interleaved stereo bed. The bed dips by
+    /// Mixes mono narration (already at the bed's rate) over an interleaved stereo bed, in place. The bed dips by
     /// `duckDecibels` wherever the voice is active, with smooth attack and release.
-    public static func duck(voice: [Float], bed: [Float], sampleRate: Int, bedGain: Float, duckDecibels: Float = -10) -> [Float] {
-        let frames = bed.count / 2
-        var out = [Float](repeating: 0, count: frames * 2)
-        let attack = Float(exp(-1 / (0.02 * Double(sampleRate))))
-        let release = Float(exp(-1 / (0.35 * Double(sampleRate))))
-        let threshold: Float = 0.01
-        let duck = Float(pow(10, Double(duckDecibels) / 20))
-        // Look ahead by the attack time, so the bed is already down when the first syllable lands.
-        let lookahead = Int(0.05 * Double(sampleRate))
-        var envelope: Float = 0
-        for i in 0..<frames {
-            let ahead = i + lookahead < voice.count ? abs(voice[i + lookahead]) : 0
-            let level = max(ahead, i < voice.count ? abs(voice[i]) : 0)
-            envelope = level > envelope ? attack * envelope + (1 - attack) * level : release * envelope + (1 - release) * level
-            let active = min(1, envelope / threshold)
-            let g = bedGain * (1 - active * (1 - duck))
-            let v = i < voice.count ? voice[i] : 0
-            out[2 * i] = v + bed[2 * i] * g
-            out[2 * i + 1] = v + bed[2 * i + 1] * g
-        }
-        return out
+    public static func duck(voice: [Float], into bed: inout [Float], sampleRate: Int, bedGain: Float, duckDecibels: Float = -10) {
+        var ducker = Ducker(sampleRate: sampleRate, bedGain: bedGain, duckDecibels: duckDecibels)
+        ducker.mix(voice: voice, at: 0, into: &bed, frames: 0..<(bed.count / 2))
     }
 
-    /// Integrated loudness (LUFS) of interleaved stereo, per ITU-R BS.1770-4 with EBU R128 gating.
+    /// Ducking as a stream: `mix` one stretch of the bed after another with the narration that falls in it; the
+    /// envelope carries over, so a job is mixed scene by scene without one voice buffer as long as the video.
+    public struct Ducker {
+        let attack: Float, release: Float, duck: Float, bedGain: Float
+        let threshold: Float = 0.01
+        /// Look ahead by the attack time, so the bed is already down when the first syllable lands.
+        let lookahead: Int
+        var envelope: Float = 0
+
+        public init(sampleRate: Int, bedGain: Float, duckDecibels: Float = -10) {
+            attack = Float(exp(-1 / (0.02 * Double(sampleRate))))
+            release = Float(exp(-1 / (0.35 * Double(sampleRate))))
+            duck = Float(pow(10, Double(duckDecibels) / 20))
+            self.bedGain = bedGain
+            lookahead = Int(0.05 * Double(sampleRate))
+        }
+
+        /// Mixes `voice`, which starts at frame `at`, over `bed`'s frames `frames` (the voice is silent outside
+        /// its own samples).
+        public mutating func mix(voice: [Float], at offset: Int, into bed: inout [Float], frames: Range<Int>) {
+            @inline(__always) func v(_ i: Int) -> Float {
+                let k = i - offset
+                return k >= 0 && k < voice.count ? voice[k] : 0
+            }
+            for i in frames.clamped(to: 0..<(bed.count / 2)) {
+                let level = max(abs(v(i + lookahead)), abs(v(i)))
+                envelope = level > envelope ? attack * envelope + (1 - attack) * level : release * envelope + (1 - release) * level
+                let active = min(1, envelope / threshold)
+                let g = bedGain * (1 - active * (1 - duck))
+                let s = v(i)
+                bed[2 * i] = s + bed[2 * i] * g
+                bed[2 * i + 1] = s + bed[2 * i + 1] * g
+            }
+        }
+    }
+
+    /// Integrated loudness (LUFS) of interleaved stereo, per ITU-R BS.1770-4 with EBU R128 gating. Streams:
+    /// memory is one number per 100 ms, not a copy of the signal.
     public static func integratedLoudness(_ samples: [Float], sampleRate: Int) -> Double {
         let frames = samples.count / 2
         guard frames > 0 else { return -.infinity }
         // K-weighting: a high shelf then a high-pass, coefficients derived for any sample rate.
         let k = kWeighting(sampleRate: Double(sampleRate))
-        var filtered = [Double](repeating: 0, count: frames)
-        for ch in 0..<2 {
-            var s1 = Biquad(k.0), s2 = Biquad(k.1)
-            for i in 0..<frames {
-                let y = s2.process(s1.process(Double(samples[2 * i + ch])))
-                filtered[i] += y * y
+        var filters = [(Biquad(k.0), Biquad(k.1)), (Biquad(k.0), Biquad(k.1))]
+        // 400 ms blocks with 75% overlap are four consecutive 100 ms hops: sum the squares per hop.
+        let hop = max(1, Int(0.1 * Double(sampleRate)))
+        var hops: [Double] = []
+        var sum = 0.0, inHop = 0
+        for i in 0..<frames {
+            for ch in 0..<2 {
+                let y = filters[ch].1.process(filters[ch].0.process(Double(samples[2 * i + ch])))
+                sum += y * y
             }
+            inHop += 1
+            if inHop == hop { hops.append(sum); sum = 0; inHop = 0 }
         }
-        // 400 ms blocks, 75% overlap.
-        let block = Int(0.4 * Double(sampleRate)), hop = block / 4
-        guard frames >= block else {
-            let mean = filtered.reduce(0, +) / Double(frames)
-            return -0.691 + 10 * log10(max(mean, 1e-12))
+        guard hops.count >= 4 else {
+            return -0.691 + 10 * log10(max((hops.reduce(0, +) + sum) / Double(frames), 1e-12))
         }
-        var powers: [Double] = []
-        var start = 0
-        while start + block <= frames {
-            var sum = 0.0
-            for i in start..<(start + block) { sum += filtered[i] }
-            powers.append(sum / Double(block))
-            start += hop
+        let blockLength = Double(4 * hop)
+        let powers: [Double] = (0...(hops.count - 4)).map { (j: Int) -> Double in
+            let total: Double = hops[j] + hops[j + 1] + hops[j + 2] + hops[j + 3]
+            return total / blockLength
         }
         let loud = { (p: Double) in -0.691 + 10 * log10(max(p, 1e-12)) }
         let absGated = powers.filter { loud($0) > -70 }
@@ -73,31 +91,36 @@ public enum AudioMix {
         limit(&samples, sampleRate: sampleRate, ceiling: Float(pow(10, ceiling / 20)))
     }
 
-    /// Peak limiter: gain follows the max of the next 5 ms, releases over 80 ms.
+    /// Peak limiter: gain follows the max of the next 5 ms, releases over 80 ms. In place, with memory for the
+    /// 5 ms look-ahead only.
     static func limit(_ samples: inout [Float], sampleRate: Int, ceiling: Float) {
         let frames = samples.count / 2
         let look = max(1, sampleRate / 200)
-        var peaks = [Float](repeating: 0, count: frames)
-        for i in 0..<frames { peaks[i] = max(abs(samples[2 * i]), abs(samples[2 * i + 1])) }
-        guard peaks.max() ?? 0 > ceiling else { return }
-        // Required gain per frame, then the running minimum over the look-ahead window.
-        let need = peaks.map { $0 > ceiling ? ceiling / $0 : 1 }
-        // Sliding-window minimum over the look-ahead (monotonic deque: linear time).
-        var window = need
-        var deque: [Int] = []
-        var head = 0
-        for j in stride(from: frames - 1, through: 0, by: -1) {
-            while deque.count > head, need[deque[deque.count - 1]] >= need[j] { deque.removeLast() }
-            deque.append(j)
-            if head >= deque.count { head = deque.count - 1 }
-            while deque[head] >= j + look { head += 1 }
-            window[j] = need[deque[head]]
+        func need(_ j: Int) -> Float {
+            let peak = max(abs(samples[2 * j]), abs(samples[2 * j + 1]))
+            return peak > ceiling ? ceiling / peak : 1
         }
+        // Sliding minimum of `need` over [i, i + look): a monotonic deque of frame indices, as a ring.
+        var ring = [Int](repeating: 0, count: look + 1)
+        var needs = [Float](repeating: 1, count: look + 1)
+        var head = 0, count = 0
+        func push(_ j: Int) {
+            let n = need(j)
+            while count > 0, needs[(head + count - 1) % ring.count] >= n { count -= 1 }
+            ring[(head + count) % ring.count] = j
+            needs[(head + count) % ring.count] = n
+            count += 1
+        }
+        for j in 0..<min(look, frames) { push(j) }
         let release = Float(exp(-1 / (0.08 * Double(sampleRate))))
         var g: Float = 1
         for i in 0..<frames {
-            g = window[i] < g ? window[i] : release * g + (1 - release) * window[i]
-            samples[2 * i] *= g; samples[2 * i + 1] *= g
+            // Read the frame entering the window before frame i is scaled.
+            if i + look - 1 < frames && i > 0 { push(i + look - 1) }
+            while count > 0, ring[head] < i { head = (head + 1) % ring.count; count -= 1 }
+            let target = count > 0 ? needs[head] : 1
+            g = target < g ? target : release * g + (1 - release) * target
+            if g < 1 { samples[2 * i] *= g; samples[2 * i + 1] *= g }
         }
     }
 

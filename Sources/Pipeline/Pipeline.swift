@@ -305,7 +305,7 @@ final class JobRun {
 
         // Music: one bed for the whole job.
         let totalSamples = timeline.totalFrames * sampleRate / timeline.fps
-        let bed = try stage(.music) { () throws(PipelineError) -> [Float] in
+        var bed = try stage(.music) { () throws(PipelineError) -> [Float] in
             var engine: (any MusicEngine)?
             if manifest.music.engine != .none {
                 do { engine = try pipeline.engines.musicEngine(manifest.music.engine) } catch { throw PipelineError(error, stage: "music") }
@@ -351,14 +351,20 @@ final class JobRun {
         let srtTemp = work.appendingPathComponent("captions.srt")
         let vttTemp = work.appendingPathComponent("captions.vtt")
         try stage(.compose) { () throws(PipelineError) in
-            var voice = [Float](repeating: 0, count: totalSamples)
+            // The bed becomes the mix in place, scene by scene with that scene's narration: a 10-minute job holds
+            // one stereo buffer, not a second one for the voice. Each narration lies inside its scene's span, with
+            // more silence around it than the ducker looks ahead.
+            var audio: [Float] = []
+            swap(&audio, &bed)
+            var ducker = AudioMix.Ducker(sampleRate: sampleRate, bedGain: Float(manifest.music.volume))
             for (i, n) in narrations.enumerated() {
                 let resampled: [Float]
                 do { resampled = try Resampler.resampleMono(n.samples, from: n.sampleRate, to: sampleRate) } catch { throw PipelineError(error, stage: "compose") }
+                let from = Int(timeline.start(of: i) * Double(sampleRate))
+                let to = i + 1 < narrations.count ? Int(timeline.start(of: i + 1) * Double(sampleRate)) : totalSamples
                 let start = Int((timeline.start(of: i) + timeline.scenes[i].narrationOffset) * Double(sampleRate))
-                for (k, s) in resampled.enumerated() where start + k < voice.count { voice[start + k] += s }
+                ducker.mix(voice: resampled, at: start, into: &audio, frames: from..<to)
             }
-            var audio = AudioMix.duck(voice: voice, bed: bed, sampleRate: sampleRate, bedGain: Float(manifest.music.volume))
             AudioMix.normalize(&audio, sampleRate: sampleRate)
 
             let last = manifest.scenes.count - 1

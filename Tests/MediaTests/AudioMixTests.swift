@@ -31,7 +31,8 @@ struct AudioMixTests {
         let bed = sine(0.5, hz: 220, seconds: 2)
         var voice = [Float](repeating: 0, count: 2 * rate)
         for i in rate..<(2 * rate) { voice[i] = 0.3 * Float(sin(Double(i) * 0.05)) }
-        let mix = AudioMix.duck(voice: voice, bed: bed, sampleRate: rate, bedGain: 1, duckDecibels: -12)
+        var mix = bed
+        AudioMix.duck(voice: voice, into: &mix, sampleRate: rate, bedGain: 1, duckDecibels: -12)
         func rms(_ r: Range<Int>, _ x: [Float]) -> Float { sqrt(r.reduce(0) { $0 + x[2 * $1] * x[2 * $1] } / Float(r.count)) }
         // Bed alone where there is no voice; the bed part of the mix well down where there is.
         let before = rms(rate / 4..<rate / 2, mix)
@@ -39,5 +40,27 @@ struct AudioMixTests {
         let during = sqrt(bedDuring.reduce(0) { $0 + $1 * $1 } / Float(bedDuring.count))
         #expect(abs(before - 0.5 / sqrt(2)) < 0.02)
         #expect(during < before * 0.35, "ducked \(during) vs \(before)")
+    }
+
+    /// The streaming limiter applies exactly the gain of the plain definition: per frame, the smallest gain the
+    /// next 5 ms need, released over 80 ms.
+    @Test func limiterMatchesTheDefinition() {
+        let rate = 8_000, look = rate / 200, ceiling: Float = 0.5
+        var rng = SystemRandomNumberGenerator()
+        let input = (0..<(2 * 4000)).map { i -> Float in (i / 2) % 700 < 20 ? Float.random(in: -1...1, using: &rng) : Float.random(in: -0.3...0.3, using: &rng) }
+        var streamed = input
+        AudioMix.limit(&streamed, sampleRate: rate, ceiling: ceiling)
+        let frames = input.count / 2
+        let need = (0..<frames).map { j -> Float in let p = max(abs(input[2 * j]), abs(input[2 * j + 1])); return p > ceiling ? ceiling / p : 1 }
+        let release = Float(exp(-1 / (0.08 * Double(rate))))
+        var g: Float = 1
+        var reference = input
+        for i in 0..<frames {
+            let target = need[i..<min(frames, i + look)].min()!
+            g = target < g ? target : release * g + (1 - release) * target
+            reference[2 * i] *= g; reference[2 * i + 1] *= g
+        }
+        #expect(zip(streamed, reference).allSatisfy { abs($0 - $1) < 1e-6 })
+        #expect(streamed.map(abs).max()! <= ceiling + 1e-6)
     }
 }
