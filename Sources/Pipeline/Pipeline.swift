@@ -320,13 +320,13 @@ final class JobRun {
                 return "\(path)|\(attrs?[.size] ?? 0)|\((attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
             } ?? ""
             let key = StageCache.key(["music", engine.identity.description, "\(manifest.music)", fileStamp, "\(manifest.seed)", "\(totalSamples)"])
-            if let data = cache.read(stage: "music", key: key, ext: "f32") {
+            if let samples = cache.readFloats(stage: "music", key: key) {
                 record(.music, engine: engine.identity.description, cached: true)
-                return [Float](rawData: data)
+                return samples
             }
             do {
                 let samples = try engine.bed(frames: totalSamples, sampleRate: sampleRate, music: manifest.music, seed: manifest.seed)
-                cache.write(samples.rawData, stage: "music", key: key, ext: "f32")
+                cache.write(floats: samples, stage: "music", key: key)
                 record(.music, engine: engine.identity.description, cached: false)
                 return samples
             } catch { throw PipelineError(error, stage: "music") }
@@ -424,13 +424,13 @@ final class JobRun {
 
     private func loadNarration(_ key: String) -> Narration? {
         guard let meta = cache.read(stage: "speech", key: key, ext: "json"),
-              let samples = cache.read(stage: "speech", key: key, ext: "f32"),
+              let samples = cache.readFloats(stage: "speech", key: key),
               let header = try? JSONDecoder().decode(NarrationHeader.self, from: meta) else { return nil }
-        return Narration(sampleRate: header.sampleRate, samples: [Float](rawData: samples), words: header.words)
+        return Narration(sampleRate: header.sampleRate, samples: samples, words: header.words)
     }
 
     private func storeNarration(_ n: Narration, key: String) {
-        cache.write(n.samples.rawData, stage: "speech", key: key, ext: "f32")
+        cache.write(floats: n.samples, stage: "speech", key: key)
         if let meta = try? JSONEncoder().encode(NarrationHeader(sampleRate: n.sampleRate, words: n.words)) {
             cache.write(meta, stage: "speech", key: key, ext: "json")
         }

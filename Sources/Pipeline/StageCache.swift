@@ -76,15 +76,41 @@ public struct StageCache: Sendable {
         return removed
     }
 
+    /// Sample buffers as raw Float32, written from the array itself: a 10-minute bed is not copied to do it.
+    func write(floats: [Float], stage: String, key: String, ext: String = "f32") {
+        floats.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return write(Data(), stage: stage, key: key, ext: ext) }
+            write(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: buffer.count * 4, deallocator: .none),
+                  stage: stage, key: key, ext: ext)
+        }
+    }
+
+    /// A sample buffer read straight into the array, or nil.
+    func readFloats(stage: String, key: String, ext: String = "f32") -> [Float]? {
+        let target = url(stage: stage, key: key, ext: ext)
+        guard let handle = FileHandle(forReadingAtPath: target.path) else { return nil }
+        defer { try? handle.close() }
+        guard let size = try? handle.seekToEnd(), size % 4 == 0, (try? handle.seek(toOffset: 0)) != nil else { return nil }
+        let count = Int(size / 4)
+        var complete = true
+        let floats = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            var done = 0
+            while done < raw.count {
+                let n = Glibc.read(handle.fileDescriptor, raw.baseAddress! + done, raw.count - done)
+                if n <= 0 { break }
+                done += n
+            }
+            complete = done == raw.count
+            initialized = complete ? count : 0
+        }
+        guard complete else { return nil }
+        utimes(target.path, nil)
+        observer?(.used(name: "\(stage)/\(key).\(ext)"))
+        return floats
+    }
+
     public func contains(stage: String, key: String, ext: String) -> Bool {
         FileManager.default.fileExists(atPath: url(stage: stage, key: key, ext: ext).path)
-    }
-}
-
-extension Array where Element == Float {
-    /// Raw little-endian Float32, the cache's format for sample buffers.
-    var rawData: Data { withUnsafeBufferPointer { Data(buffer: $0) } }
-    init(rawData: Data) {
-        self = rawData.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     }
 }
