@@ -56,6 +56,12 @@ public struct JobManifest: Sendable, Equatable, Codable {
         public var steps: Int?
         public var guidance: Double?
         public var seed: UInt64?
+        /// How a scene image fills the frame; nil: `cover` when its aspect is within 15% of the frame's, else `blur`.
+        public var fit: Fit? = nil
+    }
+
+    public enum Fit: String, Sendable, Codable, CaseIterable {
+        case cover, contain, blur
     }
 
     public enum Style: String, Sendable, Codable, CaseIterable {
@@ -129,6 +135,8 @@ public struct JobManifest: Sendable, Equatable, Codable {
         public var visuals: Visuals
         /// A scene may override the job's voice (dialogue, a second narrator, another language).
         public var voice: Voice
+        /// Where a `cover` crop of the image centres: x and y, 0...1.
+        public var focus: [Double]? = nil
     }
 }
 

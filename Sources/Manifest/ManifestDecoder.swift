@@ -91,6 +91,7 @@ struct ManifestDecoder {
         if let s = reader.int(m["steps"], path + ".steps", range: ManifestLimits.steps) { visuals.steps = s }
         if let g = reader.double(m["guidance"], path + ".guidance", range: ManifestLimits.guidance) { visuals.guidance = g }
         if let s = reader.seed(m["seed"], path + ".seed") { visuals.seed = s }
+        if let fit = reader.choice(m["fit"], path + ".fit", JobManifest.Fit.self) { visuals.fit = fit }
         if visuals.engine == .diffusion && visuals.pack == nil {
             reader.fail(.missingField, path + ".pack", node, found: "engine diffusion without a pack", expected: "the name of an installed video pack (see `prostudio models list`)")
         }
@@ -222,10 +223,20 @@ struct ManifestDecoder {
                 image = resolveAsset(rel, path + ".image", imageNode, kinds: ["jpg", "jpeg", "png", "webp", "bmp"])
             }
             let pause = reader.double(m["pause"], path + ".pause", range: ManifestLimits.pause, unit: " seconds") ?? 0
-            let sceneVisuals = decodeVisuals(m["visuals"], path + ".visuals", inherited: visuals)
+            var sceneVisuals = decodeVisuals(m["visuals"], path + ".visuals", inherited: visuals)
+            if let fit = reader.choice(m["fit"], path + ".fit", JobManifest.Fit.self) { sceneVisuals.fit = fit }
+            var focus: [Double]?
+            if let node = m["focus"] {
+                if case .list(let items) = node.value, items.count == 2 {
+                    let values = items.enumerated().compactMap { reader.double($1, path + ".focus[\($0)]", range: 0...1) }
+                    if values.count == 2 { focus = values }
+                } else {
+                    reader.fail(.wrongType, path + ".focus", node, found: node.typeName, expected: "[x, y], each from 0 (left, top) to 1 (right, bottom)")
+                }
+            }
             let sceneVoice = decodeVoice(m["voice"], path + ".voice", inherited: voice)
             if let text {
-                scenes.append(JobManifest.Scene(narration: text, prompt: prompt, image: image, pause: pause, visuals: sceneVisuals, voice: sceneVoice))
+                scenes.append(JobManifest.Scene(narration: text, prompt: prompt, image: image, pause: pause, visuals: sceneVisuals, voice: sceneVoice, focus: focus))
             }
         }
         return scenes
@@ -278,11 +289,11 @@ public enum ManifestFields {
     public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes"]
     public static let output = ["width", "height", "aspect", "fps", "quality"]
     public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume", "noise_scale", "noise_w"]
-    public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed"]
+    public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed", "fit"]
     public static let music = ["engine", "mood", "prompt", "volume", "file", "pack"]
     public static let captions = ["mode", "size", "position", "font", "color", "outline", "box", "max_lines", "highlight", "highlight_color"]
     public static let transitions = ["type", "duration"]
-    public static let scene = ["narration", "prompt", "image", "pause", "visuals", "voice"]
+    public static let scene = ["narration", "prompt", "image", "pause", "visuals", "voice", "fit", "focus"]
     public static let colorNames = ["white": "#FFFFFF", "black": "#000000", "yellow": "#FFD400", "red": "#E53935", "green": "#43A047",
                                     "blue": "#1E88E5", "cyan": "#00BCD4", "magenta": "#D81B60", "orange": "#FB8C00", "gray": "#9E9E9E", "grey": "#9E9E9E"]
     public static let aspects: [String: (Int, Int)] = ["16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "4:5": (4, 5)]

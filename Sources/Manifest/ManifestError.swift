@@ -11,6 +11,7 @@ public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible
         case invalidValue = "manifest.invalid_value"
         case emptyScenes = "manifest.empty_scenes"
         case missingAsset = "manifest.missing_asset"
+        case unreadableAsset = "manifest.unreadable_asset"
         case pathEscape = "manifest.path_escape"
     }
 

@@ -2,12 +2,51 @@ import Foundation
 
 /// What one scene shows, described. Engines say what they want; only Media turns it into libavfilter syntax.
 public enum ScenePicture: Sendable {
-    /// A still image with a slow move across it.
-    case still(path: String, move: KenBurns)
+    /// A still image, fitted to the frame, with a slow move across it.
+    case still(Still)
     /// A generated background that drifts slowly.
     case background(Background)
     /// Frames computed in Swift (a video model's output), shown whole in the frame.
     case frames(FrameStream)
+}
+
+/// A picture shown in a scene: how it fills the frame, where a crop centres, the move over it, and what shows
+/// through its transparent parts.
+public struct Still: Sendable, Equatable {
+    public enum Fit: String, Sendable, CaseIterable {
+        /// Fills the frame; what sticks out is cropped (around `focus`).
+        case cover
+        /// Whole, with dark bars.
+        case contain
+        /// Whole, over a blurred, darkened, enlarged copy of itself: the standard for portrait media in a
+        /// landscape frame and the other way round.
+        case blur
+    }
+    public var path: String
+    /// Nil: `cover` when the picture's aspect is within 15% of the frame's, else `blur`.
+    public var fit: Fit?
+    /// Where a cover crop centres, 0...1 across and down.
+    public var focusX: Double
+    public var focusY: Double
+    public var move: KenBurns
+    /// Shown behind a picture with transparency (a logo).
+    public var backdrop: Background
+
+    public init(path: String, fit: Fit? = nil, focusX: Double = 0.5, focusY: Double = 0.5, move: KenBurns, backdrop: Background) {
+        self.path = path; self.fit = fit; self.focusX = focusX; self.focusY = focusY; self.move = move; self.backdrop = backdrop
+    }
+
+    /// The fit used for a picture of `aspect` in a frame of `frameAspect`.
+    public func fit(aspect: Double, frameAspect: Double) -> Fit {
+        if let fit { return fit }
+        return abs(aspect / frameAspect - 1) <= 0.15 ? .cover : .blur
+    }
+
+    /// How much the picture is enlarged to be shown in a `width`x`height` frame (above 2 it looks soft).
+    public func upscale(_ info: ImageInfo, width: Int, height: Int) -> Double {
+        let sx = Double(width) / Double(max(1, info.width)), sy = Double(height) / Double(max(1, info.height))
+        return fit(aspect: info.aspect, frameAspect: Double(width) / Double(height)) == .cover ? max(sx, sy) : min(sx, sy)
+    }
 }
 
 /// A Ken Burns move over a still: a zoom in or out by `zoom`, drifting by `pan` (each -0.5...0.5 of the room
@@ -148,16 +187,18 @@ enum GraphWriter {
     private static func chain(_ scene: Composition.Scene, index i: Int, c: Composition, into g: inout Graph) -> String {
         let w = c.width, h = c.height, label = "s\(i)"
         switch scene.picture {
-        case .still(let path, let move):
+        case .still(let still):
             let input = "img\(i)"
-            g.images[input] = path
+            g.images[input] = still.path
             // Work at 1.5x so the zoom never samples below the output's resolution.
-            let sw = even(Double(w) * 1.5), sh = even(Double(h) * 1.5)
+            let cw = even(Double(w) * 1.5), ch = even(Double(h) * 1.5)
+            let placed = place(still, input: input, label: "p\(i)", width: cw, height: ch, frameAspect: Double(w) / Double(h), fps: c.fps)
+            let move = still.move
             let n = max(1, scene.frames - 1)
             let z = move.zoomIn ? "1+\(f(move.zoom))*on/\(n)" : "\(f(1 + move.zoom))-\(f(move.zoom))*on/\(n)"
             let x = "(iw-iw/zoom)*(0.5+\(f(move.panX))*(on/\(n)-0.5))"
             let y = "(ih-ih/zoom)*(0.5+\(f(move.panY))*(on/\(n)-0.5))"
-            return "[\(input)]scale=\(sw):\(sh):force_original_aspect_ratio=increase:flags=bicubic,crop=\(sw):\(sh),setsar=1,"
+            return placed + ";[p\(i)]setsar=1,"
                 + "zoompan=z='\(z)':x='\(x)':y='\(y)':d=\(scene.frames):s=\(w)x\(h):fps=\(c.fps),format=yuv420p,setsar=1[\(label)]"
         case .background(let b):
             // Gradients are smooth: drawn at a quarter of the size and scaled up they look the same, ~10x cheaper;
@@ -172,6 +213,51 @@ enum GraphWriter {
             g.streams[input] = stream
             return "[\(input)]scale=\(w):\(h):force_original_aspect_ratio=decrease:flags=bicubic,"
                 + "pad=\(w):\(h):(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p[\(label)]"
+        }
+    }
+
+    /// The still turned upright and fitted to a `width`x`height` canvas, ending in `[label]`: one frame, made once.
+    static func place(_ still: Still, input: String, label: String, width cw: Int, height ch: Int, frameAspect: Double, fps: Int) -> String {
+        let info = (try? MediaReader.imageInfo(still.path)) ?? ImageInfo(orientation: 1, width: cw, height: ch, hasAlpha: false)
+        let upright = orientation(info.orientation)
+        if info.hasAlpha {
+            // A logo or cut-out: whole, with room around it, over the scene's designed backdrop.
+            let b = still.backdrop
+            let colors = b.colors.enumerated().map { "c\($0.offset)=0x" + String(format: "%06X", $0.element & 0xFFFFFF) }.joined(separator: ":")
+            return "[\(input)]format=rgba\(upright),scale=\(even(Double(cw) * 0.7)):\(even(Double(ch) * 0.7)):force_original_aspect_ratio=decrease:flags=bicubic[\(label)f];"
+                + "gradients=s=\(cw)x\(ch):r=\(fps):d=1:nb_colors=\(b.colors.count):\(colors):seed=\(b.seed),trim=end_frame=1,format=rgba[\(label)b];"
+                + "[\(label)b][\(label)f]overlay=(W-w)/2:(H-h)/2:format=auto,format=yuv420p[\(label)]"
+        }
+        switch still.fit(aspect: info.aspect, frameAspect: frameAspect) {
+        case .cover:
+            let fx = min(1, max(0, still.focusX)), fy = min(1, max(0, still.focusY))
+            return "[\(input)]format=yuv420p\(upright),scale=\(cw):\(ch):force_original_aspect_ratio=increase:flags=bicubic,"
+                + "crop=\(cw):\(ch):(iw-\(cw))*\(f(fx)):(ih-\(ch))*\(f(fy))[\(label)]"
+        case .contain:
+            return "[\(input)]format=yuv420p\(upright),scale=\(cw):\(ch):force_original_aspect_ratio=decrease:flags=bicubic,"
+                + "pad=\(cw):\(ch):(ow-iw)/2:(oh-ih)/2:color=0x101010[\(label)]"
+        case .blur:
+            // The fill: the same picture, covering, blurred at an eighth of the size (cheap and smooth) and darkened.
+            let sw = even(Double(cw) / 8), sh = even(Double(ch) / 8)
+            return "[\(input)]format=yuv420p\(upright),split[\(label)a][\(label)c];"
+                + "[\(label)a]scale=\(sw):\(sh):force_original_aspect_ratio=increase,crop=\(sw):\(sh),boxblur=4:2,"
+                + "colorchannelmixer=rr=0.55:gg=0.55:bb=0.55,scale=\(cw):\(ch):flags=bicubic[\(label)b];"
+                + "[\(label)c]scale=\(cw):\(ch):force_original_aspect_ratio=decrease:flags=bicubic[\(label)f];"
+                + "[\(label)b][\(label)f]overlay=(W-w)/2:(H-h)/2,format=yuv420p[\(label)]"
+        }
+    }
+
+    /// Filters that turn a picture with EXIF `orientation` upright, each with a leading comma.
+    static func orientation(_ o: Int) -> String {
+        switch o {
+        case 2: ",hflip"
+        case 3: ",hflip,vflip"
+        case 4: ",vflip"
+        case 5: ",transpose=cclock_flip"
+        case 6: ",transpose=clock"
+        case 7: ",transpose=clock_flip"
+        case 8: ",transpose=cclock"
+        default: ""
         }
     }
 

@@ -1,5 +1,6 @@
 import CFFmpeg
 import Foundation
+import Synchronization
 
 /// An opened input file with one decoder: the shared part of reading images, video and audio back.
 final class InputFile {
@@ -67,6 +68,50 @@ final class InputFile {
                 if !more { return }
             }
         }
+    }
+}
+
+/// What a still image is, as it should be shown: its upright size, how to turn it upright, and whether it has
+/// transparency.
+public struct ImageInfo: Sendable, Equatable {
+    /// EXIF orientation, 1...8 (1: already upright).
+    public var orientation: Int
+    /// Size once turned upright.
+    public var width: Int
+    public var height: Int
+    public var hasAlpha: Bool
+    public var aspect: Double { Double(width) / Double(max(1, height)) }
+}
+
+extension MediaReader {
+    /// Decodes the image's first picture and reads its EXIF orientation (FFmpeg's JPEG decoder exports it as
+    /// frame metadata) and pixel format. Throws when the file is not a decodable picture.
+    public static func imageInfo(_ path: String) throws(MediaError) -> ImageInfo {
+        // Plan, graph writing and warnings all ask: decode each picture once per process (keyed by its size and
+        // modification time, so an edited file is read again).
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let key = "\(path)|\(attributes?[.size] ?? 0)|\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+        if let known = imageInfos.withLock({ $0[key] }) { return known }
+        let info = try readImageInfo(path)
+        imageInfos.withLock { $0[key] = info }
+        return info
+    }
+
+    private static let imageInfos = Mutex<[String: ImageInfo]>([:])
+
+    private static func readImageInfo(_ path: String) throws(MediaError) -> ImageInfo {
+        var frame: UnsafeMutablePointer<AVFrame>? = try ImageDecoder.decode(path: path)
+        defer { av_frame_free(&frame) }
+        let f = frame!.pointee
+        var orientation = 1
+        if let entry = av_dict_get(f.metadata, "Orientation", nil, 0),
+           let value = Int(String(cString: entry.pointee.value).trimmingCharacters(in: .whitespaces)), (1...8).contains(value) {
+            orientation = value
+        }
+        let desc = av_pix_fmt_desc_get(AVPixelFormat(f.format))
+        let alpha = desc.map { ($0.pointee.flags & UInt64(AV_PIX_FMT_FLAG_ALPHA)) != 0 } ?? false
+        let turned = orientation >= 5
+        return ImageInfo(orientation: orientation, width: Int(turned ? f.height : f.width), height: Int(turned ? f.width : f.height), hasAlpha: alpha)
     }
 }
 

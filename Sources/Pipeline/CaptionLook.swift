@@ -107,3 +107,47 @@ enum VoiceCheck {
         }
     }
 }
+
+/// Scene images and the music file opened at plan: a file libav cannot read is an invalid manifest naming its
+/// field (not a failure at compose after speech and music ran); a picture enlarged more than twice is a warning.
+enum AssetCheck {
+    /// Sides beyond this would take gigabytes to decode and scale.
+    static let maxSide = 16_384
+
+    static func validate(_ m: JobManifest, file: String) throws(PipelineError) {
+        var errors: [ManifestError] = []
+        for (i, scene) in m.scenes.enumerated() {
+            guard let image = scene.image else { continue }
+            let name = (image as NSString).lastPathComponent
+            do {
+                let info = try MediaReader.imageInfo(image)
+                if max(info.width, info.height) > maxSide {
+                    errors.append(ManifestError(.outOfRange, file: file, field: "scenes[\(i)].image", found: "\(name) at \(info.width)x\(info.height)",
+                                                expected: "a picture at most \(maxSide) pixels on a side"))
+                }
+            } catch {
+                errors.append(ManifestError(.unreadableAsset, file: file, field: "scenes[\(i)].image", found: "\(name), which is not a picture libav can read (\(error))",
+                                            expected: "a JPEG, PNG, WebP or BMP image"))
+            }
+        }
+        if let music = m.music.file, m.music.engine == .file {
+            let info = try? MediaReader.probe(music)
+            if info?.first(.audio) == nil {
+                errors.append(ManifestError(.unreadableAsset, file: file, field: "music.file", found: "\((music as NSString).lastPathComponent), which holds no audio libav can read",
+                                            expected: "an audio file (WAV, MP3, FLAC, Ogg, Opus, M4A)"))
+            }
+        }
+        if !errors.isEmpty { throw PipelineError(ManifestErrors(errors: errors)) }
+    }
+
+    static func warnings(_ m: JobManifest) -> [String] {
+        m.scenes.enumerated().compactMap { i, scene in
+            guard let image = scene.image, let info = try? MediaReader.imageInfo(image) else { return nil }
+            let still = Still(path: image, fit: scene.visuals.fit.flatMap { Still.Fit(rawValue: $0.rawValue) },
+                              move: KenBurns(zoomIn: true, zoom: 0, panX: 0, panY: 0), backdrop: Background(colors: [], speed: 0, seed: 0))
+            let factor = still.upscale(info, width: m.output.width, height: m.output.height)
+            guard factor > 2 else { return nil }
+            return "scenes[\(i)].image: \((image as NSString).lastPathComponent) is \(info.width)x\(info.height) and is shown \(String(format: "%.1f", factor))x enlarged in the \(m.output.width)x\(m.output.height) frame, so it will look soft; use a picture at least \(Int((Double(info.width) * factor / 2).rounded())) pixels wide"
+        }
+    }
+}

@@ -89,12 +89,13 @@ public struct Pipeline: Sendable {
         let manifest: JobManifest
         do { manifest = try ManifestLoader.load(path: manifestPath, displayName: displayName, defaults: defaults) } catch { throw PipelineError(error) }
         try VoiceCheck.validate(manifest, file: displayName ?? manifestPath)
+        try AssetCheck.validate(manifest, file: displayName ?? manifestPath)
         return manifest
     }
 
-    /// What the manifest asks for that will not sound right, one line per problem, naming the scene.
+    /// What the manifest asks for that will not look or sound right, one line per problem, naming the scene.
     public static func warnings(for manifest: JobManifest) -> [String] {
-        VoiceCheck.warnings(manifest) + [CaptionLook.fontWarning(manifest)].compactMap { $0 }
+        VoiceCheck.warnings(manifest) + AssetCheck.warnings(manifest) + [CaptionLook.fontWarning(manifest)].compactMap { $0 }
     }
 
     public func run(manifestPath: String, jobID: String, name: String? = nil, displayName: String? = nil,
@@ -280,7 +281,7 @@ final class JobRun {
                 let overlap = i < manifest.scenes.count - 1 ? timeline.transitionFrames : 0
                 scenes.append((visuals, SceneCanvas(index: i, width: manifest.output.width, height: manifest.output.height, fps: manifest.output.fps,
                                                     frames: timeline.scenes[i].frames + overlap, prompt: scene.prompt, image: scene.image,
-                                                    visuals: scene.visuals, jobSeed: manifest.seed)))
+                                                    visuals: scene.visuals, jobSeed: manifest.seed, focus: scene.focus)))
             }
             // Each engine first sees all of its scenes (a model engine loads each component once for the job).
             for name in names {

@@ -59,3 +59,29 @@ struct VoiceCheckTests {
         #expect(EngineSet.embedded.resolve(m.voice).engine == .espeak)
     }
 }
+
+/// Scene images and the music file are opened at plan.
+struct AssetCheckTests {
+    @Test func aFileThatIsNotAPictureIsRefusedAtPlanNamingItsField() throws {
+        let dir = TempDir()
+        dir.write("broken.png", "this is not a PNG")
+        dir.write("song.mp3", "nor is this an MP3")
+        let path = dir.write("a.yaml", "music: {file: song.mp3}\nscenes:\n  - narration: Hi.\n    image: broken.png\n")
+        do {
+            _ = try Pipeline.validate(manifestPath: path)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.exitCode == 2 && error.code == "manifest.unreadable_asset" && error.field == "scenes[0].image")
+            #expect(error.message.contains("broken.png") && error.message.contains("music.file"), "\(error.message)")
+        }
+    }
+
+    @Test func aSmallPictureShownLargeIsAWarning() throws {
+        let dir = TempDir()
+        try FileManager.default.copyItem(atPath: Fixtures.image, toPath: dir.url.appendingPathComponent("pic.png").path)
+        let small = try Pipeline.validate(manifestPath: dir.write("a.yaml", "output: {width: 1920, height: 1080}\nscenes:\n  - narration: Hi.\n    image: pic.png\n"))
+        #expect(Pipeline.warnings(for: small).contains { $0.hasPrefix("scenes[0].image:") && $0.contains("enlarged") })
+        let fine = try Pipeline.validate(manifestPath: dir.write("b.yaml", "output: {width: 320, height: 180}\nscenes:\n  - narration: Hi.\n    image: pic.png\n"))
+        #expect(Pipeline.warnings(for: fine).isEmpty)
+    }
+}

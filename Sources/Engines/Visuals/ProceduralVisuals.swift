@@ -16,11 +16,17 @@ public struct ProceduralVisuals: VisualsEngine {
             let zoomIn = rng.unit() < 0.5
             let zoom = 0.12 + 0.08 * rng.unit()
             let panX = rng.unit() - 0.5, panY = (rng.unit() - 0.5) * 0.5
-            return .still(path: image, move: KenBurns(zoomIn: zoomIn, zoom: zoom, panX: panX, panY: panY))
+            return .still(Still(path: image, fit: scene.visuals.fit.flatMap { Still.Fit(rawValue: $0.rawValue) },
+                                focusX: scene.focus?.first ?? 0.5, focusY: scene.focus?.last ?? 0.5,
+                                move: KenBurns(zoomIn: zoomIn, zoom: zoom, panX: panX, panY: panY), backdrop: background(scene, &rng)))
         }
+        return .background(background(scene, &rng))
+    }
+
+    private func background(_ scene: SceneCanvas, _ rng: inout SeededRandom) -> Background {
         let colors = Palette.colors(prompt: scene.prompt, style: scene.visuals.style, count: 3, rng: &rng)
         let speed = 0.004 + 0.008 * rng.unit()
-        return .background(Background(colors: colors, speed: speed, seed: Int(rng.next() % 1_000_000)))
+        return Background(colors: colors, speed: speed, seed: Int(rng.next() % 1_000_000))
     }
 }
 

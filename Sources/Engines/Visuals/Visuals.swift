@@ -14,9 +14,12 @@ public struct SceneCanvas: Sendable {
     public var image: String?
     public var visuals: JobManifest.Visuals
     public var jobSeed: UInt64
-    public init(index: Int, width: Int, height: Int, fps: Int, frames: Int, prompt: String?, image: String?, visuals: JobManifest.Visuals, jobSeed: UInt64) {
+    /// Where a cover crop of the image centres (x, y in 0...1); nil: the middle.
+    public var focus: [Double]?
+    public init(index: Int, width: Int, height: Int, fps: Int, frames: Int, prompt: String?, image: String?, visuals: JobManifest.Visuals,
+                jobSeed: UInt64, focus: [Double]? = nil) {
         self.index = index; self.width = width; self.height = height; self.fps = fps; self.frames = frames
-        self.prompt = prompt; self.image = image; self.visuals = visuals; self.jobSeed = jobSeed
+        self.prompt = prompt; self.image = image; self.visuals = visuals; self.jobSeed = jobSeed; self.focus = focus
     }
 
     /// The scene's seed: the visuals seed (or the job's), mixed with the scene and its prompt so scenes differ.
