@@ -10,7 +10,9 @@ struct ManifestDecoder {
         guard let top = reader.mapping(doc, "", allowed: ManifestFields.top) else { return nil }
         if let v = top["version"] { _ = reader.int(v, "version", range: 1...1) }
         let title = reader.string(top["title"], "title")
-        let seed = reader.seed(top["seed"], "seed") ?? 1
+        // Without a seed, the job's own words choose its look: different scripts look different, the same script
+        // looks the same every time.
+        let seed = reader.seed(top["seed"], "seed") ?? Self.contentSeed(doc)
         let output = decodeOutput(top["output"])
         let voice = decodeVoice(top["voice"], "voice", inherited: nil)
         let visuals = decodeVisuals(top["visuals"], "visuals", inherited: nil)
@@ -44,9 +46,13 @@ struct ManifestDecoder {
             } else {
                 reader.fail(.invalidValue, "output.aspect", aspectNode, expected: "one of " + ManifestFields.aspects.keys.sorted().joined(separator: ", "))
             }
-        } else {
-            if let width { out.width = width }
-            if let height { out.height = height }
+        } else if let width, let height {
+            out.width = width; out.height = height
+        } else if let width {
+            // One side alone keeps the default 16:9: {width: 640} is 640x360, {height: 1080} is 1920x1080.
+            out.width = width; out.height = Self.even(Double(width) * 9 / 16)
+        } else if let height {
+            out.height = height; out.width = Self.even(Double(height) * 16 / 9)
         }
         for (field, value) in [("output.width", out.width), ("output.height", out.height)] where value % 2 != 0 {
             reader.fail(.invalidValue, field, m[String(field.dropFirst(7))], found: String(value), expected: "an even number of pixels (H.264 4:2:0 needs it)")
@@ -60,6 +66,23 @@ struct ManifestDecoder {
     }
 
     static func even(_ v: Double) -> Int { Int((v / 2).rounded()) * 2 }
+
+    /// FNV-1a over the title and every scene's narration and prompt, as written.
+    static func contentSeed(_ doc: DocNode) -> UInt64 {
+        var text = ""
+        func walk(_ node: DocNode, key: String?) {
+            switch node.value {
+            case .scalar(let s, _) where key == nil || ["title", "narration", "prompt"].contains(key!): text += s + "\u{1F}"
+            case .map(let pairs): for p in pairs where p.key != "seed" { walk(p.node, key: p.key) }
+            case .list(let items): for item in items { walk(item, key: key == "scenes" ? nil : key) }
+            default: break
+            }
+        }
+        walk(doc, key: "")
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+        return h % 1_000_000_007
+    }
 
     private mutating func decodeVoice(_ node: DocNode?, _ path: String, inherited: JobManifest.Voice?) -> JobManifest.Voice {
         var voice = inherited ?? JobManifest.Voice(engine: .auto, voice: "en-us", pack: "joe-medium", rate: 1, pitch: 1, volume: 1)

@@ -56,7 +56,21 @@ struct ManifestTests {
         #expect(m.music.engine == .procedural)
         #expect(m.captions.mode == .burn)
         #expect(m.transitions.kind == .cut)
-        #expect(m.seed == 1)
+        // No seed: the words choose it, so another script looks different and the same one looks the same.
+        let again = try ManifestLoader.load(path: dir.write("again.yaml", "scenes: [Hello there.]\n"))
+        let other = try ManifestLoader.load(path: dir.write("other.yaml", "scenes: [Goodbye now.]\n"))
+        let text = try ManifestLoader.load(path: dir.write("same.txt", "Hello there.\n"))
+        #expect(m.seed == again.seed && m.seed != other.seed && m.seed == text.seed)
+        let seeded = try ManifestLoader.load(path: dir.write("seeded.yaml", "seed: 7\nscenes: [Hello there.]\n"))
+        #expect(seeded.seed == 7)
+    }
+
+    @Test func oneSideAloneKeepsSixteenByNine() throws {
+        let dir = TempDir()
+        let tall = try ManifestLoader.load(path: dir.write("a.yaml", "output: {height: 1080}\nscenes: [hi]\n"))
+        #expect(tall.output.width == 1920 && tall.output.height == 1080)
+        let narrow = try ManifestLoader.load(path: dir.write("b.yaml", "output: {width: 640}\nscenes: [hi]\n"))
+        #expect(narrow.output.width == 640 && narrow.output.height == 360)
     }
 
     @Test(arguments: [("16:9", 1280, 720), ("9:16", 720, 1280), ("1:1", 720, 720), ("4:5", 720, 900)])
