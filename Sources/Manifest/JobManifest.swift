@@ -13,6 +13,21 @@ public struct JobManifest: Sendable, Equatable, Codable {
     public var captions: Captions
     public var transitions: Transitions
     public var scenes: [Scene]
+    /// The title in large type over the opening of the first scene (when there is a title).
+    public var titleCard: Bool = true
+    public var poster: Poster = Poster()
+
+    public struct Poster: Sendable, Equatable, Codable {
+        /// Seconds into the video; nil: the middle of the first scene.
+        public var time: Double? = nil
+        /// Draw the title on it (when there is one).
+        public var title: Bool = true
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, title, seed, output, voice, visuals, music, captions, transitions, scenes, poster
+        case titleCard = "title_card"
+    }
 
     public struct Output: Sendable, Equatable, Codable {
         public var width: Int
@@ -137,6 +152,8 @@ public struct JobManifest: Sendable, Equatable, Codable {
         public var voice: Voice
         /// Where a `cover` crop of the image centres: x and y, 0...1.
         public var focus: [Double]? = nil
+        /// Shown as a lower third while the scene plays (a Markdown `##` heading).
+        public var heading: String? = nil
     }
 }
 

@@ -20,8 +20,14 @@ struct ManifestDecoder {
         let captions = decodeCaptions(top["captions"], output: output)
         let transitions = decodeTransitions(top["transitions"])
         let scenes = decodeScenes(top["scenes"], visuals: visuals, voice: voice, root: doc)
-        return JobManifest(name: name, title: title, seed: seed, output: output, voice: voice, visuals: visuals, music: music,
-                           captions: captions, transitions: transitions, scenes: scenes)
+        var manifest = JobManifest(name: name, title: title, seed: seed, output: output, voice: voice, visuals: visuals, music: music,
+                                   captions: captions, transitions: transitions, scenes: scenes)
+        if let card = reader.bool(top["title_card"], "title_card") { manifest.titleCard = card }
+        if let node = top["poster"], let p = reader.mapping(node, "poster", allowed: ["time", "title"]) {
+            manifest.poster.time = reader.double(p["time"], "poster.time", range: 0...86_400, unit: " seconds")
+            if let t = reader.bool(p["title"], "poster.title") { manifest.poster.title = t }
+        }
+        return manifest
     }
 
     private mutating func decodeOutput(_ node: DocNode?) -> JobManifest.Output {
@@ -258,8 +264,10 @@ struct ManifestDecoder {
                 }
             }
             let sceneVoice = decodeVoice(m["voice"], path + ".voice", inherited: voice)
+            let heading = reader.string(m["heading"], path + ".heading")
             if let text {
-                scenes.append(JobManifest.Scene(narration: text, prompt: prompt, image: image, pause: pause, visuals: sceneVisuals, voice: sceneVoice, focus: focus))
+                scenes.append(JobManifest.Scene(narration: text, prompt: prompt, image: image, pause: pause, visuals: sceneVisuals, voice: sceneVoice,
+                                                focus: focus, heading: heading))
             }
         }
         return scenes
@@ -309,14 +317,14 @@ struct ManifestDecoder {
 
 /// The fields each part of a manifest accepts. The JSON Schema in `schema/` is tested against these.
 public enum ManifestFields {
-    public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes"]
+    public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes", "title_card", "poster"]
     public static let output = ["width", "height", "aspect", "fps", "quality"]
     public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume", "noise_scale", "noise_w"]
     public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed", "fit"]
     public static let music = ["engine", "mood", "prompt", "volume", "file", "pack"]
     public static let captions = ["mode", "size", "position", "font", "color", "outline", "box", "max_lines", "highlight", "highlight_color"]
     public static let transitions = ["type", "duration"]
-    public static let scene = ["narration", "prompt", "image", "pause", "visuals", "voice", "fit", "focus"]
+    public static let scene = ["narration", "prompt", "image", "pause", "visuals", "voice", "fit", "focus", "heading"]
     public static let colorNames = ["white": "#FFFFFF", "black": "#000000", "yellow": "#FFD400", "red": "#E53935", "green": "#43A047",
                                     "blue": "#1E88E5", "cyan": "#00BCD4", "magenta": "#D81B60", "orange": "#FB8C00", "gray": "#9E9E9E", "grey": "#9E9E9E"]
     public static let aspects: [String: (Int, Int)] = ["16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "4:5": (4, 5)]

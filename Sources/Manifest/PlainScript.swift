@@ -1,52 +1,77 @@
 import Foundation
 
 /// A plain script: paragraphs become scenes, everything else takes the defaults. In Markdown the first
-/// `# heading` is the title, `![alt](file)` sets the scene's image, and inline formatting is dropped.
+/// `# heading` is the title; a later heading starts a new scene and is shown as its `heading` (a lower third);
+/// an image on its own line (`![alt](file)`) belongs to the paragraph after it (or, at the end, the one before);
+/// each list item is a sentence of its own; inline formatting is dropped.
 enum PlainScript {
     static func document(_ text: String, markdown: Bool, file: String) throws(ManifestErrors) -> DocNode {
         var title: String?
-        var scenes: [DocNode] = []
+        var scenes: [(pairs: [(key: String, node: DocNode)], line: Int)] = []
         var lineNumber = 0
         var paragraph: [String] = []
-        var image: String?
+        var pendingImage: (path: String, line: Int)?
+        var pendingHeading: (text: String, line: Int)?
         var startLine = 1
+
+        func scalar(_ s: String, _ line: Int) -> DocNode { DocNode(value: .scalar(text: s, plain: false), line: line) }
 
         func flush() {
             let narration = paragraph.joined(separator: " ").trimmingCharacters(in: .whitespaces)
-            if !narration.isEmpty || image != nil {
-                var pairs: [(key: String, node: DocNode)] = [(key: "narration", node: DocNode(value: .scalar(text: narration, plain: false), line: startLine))]
-                if let image { pairs.append((key: "image", node: DocNode(value: .scalar(text: image, plain: false), line: startLine))) }
-                scenes.append(DocNode(value: .map(pairs), line: startLine))
-            }
             paragraph = []
-            image = nil
+            guard !narration.isEmpty else { return }
+            var pairs: [(key: String, node: DocNode)] = [(key: "narration", node: scalar(narration, startLine))]
+            if let image = pendingImage { pairs.append((key: "image", node: scalar(image.path, image.line))) }
+            if let heading = pendingHeading { pairs.append((key: "heading", node: scalar(heading.text, heading.line))) }
+            pendingImage = nil
+            pendingHeading = nil
+            scenes.append((pairs, startLine))
         }
 
         for raw in text.components(separatedBy: .newlines) {
             lineNumber += 1
             var line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { flush(); continue }
-            if paragraph.isEmpty && image == nil { startLine = lineNumber }
             if markdown {
                 if line.hasPrefix("#") {
-                    let heading = line.drop(while: { $0 == "#" }).trimmingCharacters(in: .whitespaces)
-                    if title == nil && line.hasPrefix("# ") { title = heading }
                     flush()
+                    let heading = stripInline(line.drop(while: { $0 == "#" }).trimmingCharacters(in: .whitespaces))
+                    if title == nil && scenes.isEmpty && line.hasPrefix("# ") {
+                        title = heading
+                    } else if !heading.isEmpty {
+                        pendingHeading = (heading, lineNumber)
+                    }
                     continue
                 }
                 if let (alt, path) = imageReference(line) {
-                    image = path
+                    // An image line of its own ends the paragraph before it and waits for the next one.
+                    if alt.isEmpty { flush() }
+                    pendingImage = (path, lineNumber)
                     line = alt
+                    if line.isEmpty { continue }
                 }
+                let item = line.hasPrefix("- ") || line.hasPrefix("* ") || line.hasPrefix("+ ") || isNumberedItem(line)
                 line = stripInline(line)
+                // A list item is a sentence of its own: "Drink water" and "Stop by 2 pm" must not run together.
+                if item, let last = line.last, !".!?:;…".contains(last) { line += "." }
             }
+            if paragraph.isEmpty { startLine = lineNumber }
             if !line.isEmpty { paragraph.append(line) }
         }
         flush()
+        // An image or heading after the last paragraph belongs to it, when it has none of its own.
+        if let image = pendingImage, !scenes.isEmpty, !scenes[scenes.count - 1].pairs.contains(where: { $0.key == "image" }) {
+            scenes[scenes.count - 1].pairs.append((key: "image", node: scalar(image.path, image.line)))
+        }
         var top: [(key: String, node: DocNode)] = []
-        if let title { top.append((key: "title", node: DocNode(value: .scalar(text: title, plain: false), line: 1))) }
-        top.append((key: "scenes", node: DocNode(value: .list(scenes), line: 1)))
+        if let title { top.append((key: "title", node: scalar(title, 1))) }
+        top.append((key: "scenes", node: DocNode(value: .list(scenes.map { DocNode(value: .map($0.pairs), line: $0.line) }), line: 1)))
         return DocNode(value: .map(top), line: 1)
+    }
+
+    private static func isNumberedItem(_ line: String) -> Bool {
+        let digits = line.prefix { $0.isNumber }
+        return !digits.isEmpty && line.dropFirst(digits.count).hasPrefix(". ")
     }
 
     /// `![alt](path)` on a line of its own (or leading one): returns the alt text and the path.
@@ -66,7 +91,8 @@ enum PlainScript {
             s.replaceSubrange(open.lowerBound..<close.upperBound, with: s[open.upperBound..<mid.lowerBound])
         }
         if s.hasPrefix("> ") { s.removeFirst(2) }
-        if s.hasPrefix("- ") || s.hasPrefix("* ") { s.removeFirst(2) }
+        if s.hasPrefix("- ") || s.hasPrefix("* ") || s.hasPrefix("+ ") { s.removeFirst(2) }
+        if isNumberedItem(s) { s = String(s.drop { $0.isNumber }.dropFirst(2)) }
         return s.replacingOccurrences(of: "**", with: "").replacingOccurrences(of: "__", with: "")
             .replacingOccurrences(of: "`", with: "").replacingOccurrences(of: "*", with: "")
     }

@@ -77,6 +77,13 @@ struct Reader {
         return Int(v)
     }
 
+    mutating func bool(_ node: DocNode?, _ path: String) -> Bool? {
+        guard let node else { return nil }
+        if case .bool(let b) = node.value { return b }
+        fail(.wrongType, path, node, found: node.typeName, expected: "true or false")
+        return nil
+    }
+
     mutating func seed(_ node: DocNode?, _ path: String) -> UInt64? {
         guard let node else { return nil }
         guard case .number(let v, let isInt) = node.value, isInt, v >= 0, v < 9.007e15 else {

@@ -72,13 +72,35 @@ public struct CaptionStyle: Sendable, Equatable {
     }
 }
 
+/// Text drawn over the picture that is not a caption: the title card and scene headings (lower thirds).
+public struct TextOverlay: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// Large, centred, fading in and out: the video's title over its opening.
+        case title
+        /// Smaller, at the lower left above the captions, fading in and out: a scene's heading.
+        case lowerThird
+    }
+    public var text: String
+    public var start: Double
+    public var end: Double
+    public var kind: Kind
+    public init(text: String, start: Double, end: Double, kind: Kind) { self.text = text; self.start = start; self.end = end; self.kind = kind }
+}
+
 /// Advanced SubStation text: the caption format libass burns in and mov_text reads its style from.
 public enum ASSScript {
-    /// A complete script for `cues` in `style`. With a highlight colour each word gets its own event, the
-    /// same text with only that word recoloured, so the layout never moves while the colour follows the voice.
-    public static func document(cues: [Cue], width: Int, height: Int, style: CaptionStyle) -> String {
+    /// A complete script for `cues` in `style`, and `overlays` in styles derived from it. With a highlight colour
+    /// each word gets its own event, the same text with only that word recoloured, so the layout never moves while
+    /// the colour follows the voice.
+    public static func document(cues: [Cue], overlays: [TextOverlay] = [], width: Int, height: Int, style: CaptionStyle) -> String {
         var text = header(width: width, height: height, style: style)
+        text += overlayStyles(width: width, height: height, style: style)
         text += "\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+        for o in overlays where o.end > o.start {
+            let name = o.kind == .title ? "Title" : "Lower"
+            let fade = o.kind == .title ? "{\\fad(400,600)}" : "{\\fad(300,300)}"
+            text += "Dialogue: 1,\(time(o.start)),\(time(o.end)),\(name),,0,0,0,,\(fade)\(escape(o.text))\n"
+        }
         for cue in cues {
             guard let highlight = style.highlight else {
                 text += dialogue(cue.start, cue.end, body(cue.lines))
@@ -148,6 +170,17 @@ public enum ASSScript {
         Style: Default,\(style.font),\(style.size),\(color(style.color)),\(color(style.color)),\(outlineColor),\(backColor),0,0,0,0,100,100,0,0,\(borderStyle),\(number(outline)),\(shadow),\(alignment),\(side),\(side),\(style.margin),1
 
         """
+    }
+
+    /// The title in bold at a ninth of the frame's short side, centred; headings at the lower left, above two lines
+    /// of captions, in a box.
+    static func overlayStyles(width: Int, height: Int, style: CaptionStyle) -> String {
+        let short = min(width, height)
+        let titleSize = max(16, short / 9), lowerSize = max(12, short / 20)
+        let side = width / 12
+        let lowerMargin = style.margin + Int(Double(style.size) * 2.6) + lowerSize / 2
+        return "Style: Title,\(style.font),\(titleSize),&H00FFFFFF,&H00FFFFFF,&H00101010,&H80000000,1,0,0,0,100,100,0,0,1,\(max(2, titleSize / 14)),2,5,\(side),\(side),0,1\n"
+            + "Style: Lower,\(style.font),\(lowerSize),&H00FFFFFF,&H00FFFFFF,&HFF000000,\(color(0x000000, alpha: 0.55)),1,0,0,0,100,100,0,0,4,\(max(4, lowerSize / 3)),0,1,\(side),\(side),\(lowerMargin),1\n"
     }
 
     /// `&HAABBGGRR`, where AA is transparency (00 opaque).

@@ -99,8 +99,11 @@ public struct Composition: Sendable {
     public var scenes: [Scene]
     /// Crossfade length in frames between scenes; 0 cuts.
     public var crossfadeFrames: Int
-    /// Burned into the picture, in this style.
-    public var burnedCaptions: (cues: [Cue], style: CaptionStyle)?
+    /// Burned into the picture, in `textStyle`.
+    public var burnedCaptions: [Cue]
+    /// The title card and headings, burned in styles derived from `textStyle`.
+    public var overlays: [TextOverlay]
+    public var textStyle: CaptionStyle
     /// A `mov_text` track, tagged with `captionLanguage`.
     public var embeddedCaptions: [Cue]
     public var captionLanguage: String
@@ -111,10 +114,11 @@ public struct Composition: Sendable {
     public var posterPath: String?
 
     public init(outputPath: String, width: Int, height: Int, fps: Int, frameCount: Int, scenes: [Scene], crossfadeFrames: Int,
-                burnedCaptions: (cues: [Cue], style: CaptionStyle)? = nil, embeddedCaptions: [Cue] = [], captionLanguage: String = "und",
-                audio: [Float], quality: VideoQuality, posterFrame: Int, posterPath: String?) {
+                burnedCaptions: [Cue] = [], overlays: [TextOverlay] = [], textStyle: CaptionStyle? = nil, embeddedCaptions: [Cue] = [],
+                captionLanguage: String = "und", audio: [Float], quality: VideoQuality, posterFrame: Int, posterPath: String?) {
         self.outputPath = outputPath; self.width = width; self.height = height; self.fps = fps; self.frameCount = frameCount
-        self.scenes = scenes; self.crossfadeFrames = crossfadeFrames; self.burnedCaptions = burnedCaptions
+        self.scenes = scenes; self.crossfadeFrames = crossfadeFrames; self.burnedCaptions = burnedCaptions; self.overlays = overlays
+        self.textStyle = textStyle ?? CaptionStyle(size: max(12, min(width, height) / 16), outline: 2, margin: max(8, height / 18))
         self.embeddedCaptions = embeddedCaptions; self.captionLanguage = captionLanguage; self.audio = audio; self.quality = quality
         self.posterFrame = posterFrame; self.posterPath = posterPath
     }
@@ -126,9 +130,10 @@ extension Composer {
     public static func compose(_ c: Composition, progress: (Double) -> Void = { _ in },
                                shouldContinue: () -> Bool = { true }) throws(MediaError) -> CompositionReport {
         var assPath: String?
-        if let burned = c.burnedCaptions, !burned.cues.isEmpty {
+        if !c.burnedCaptions.isEmpty || !c.overlays.isEmpty {
             let path = c.outputPath + ".ass"
-            do { try Data(ASSScript.document(cues: burned.cues, width: c.width, height: c.height, style: burned.style).utf8).write(to: URL(fileURLWithPath: path)) } catch {
+            let script = ASSScript.document(cues: c.burnedCaptions, overlays: c.overlays, width: c.width, height: c.height, style: c.textStyle)
+            do { try Data(script.utf8).write(to: URL(fileURLWithPath: path)) } catch {
                 throw MediaError("write captions", path: path, detail: error.localizedDescription)
             }
             assPath = path

@@ -369,6 +369,20 @@ final class JobRun {
             AudioMix.normalize(&audio, sampleRate: sampleRate)
 
             let last = manifest.scenes.count - 1
+            // The poster: the middle of the first scene unless the manifest says when. The title card runs past it
+            // (so the poster shows the title) or ends just before it (`poster: {title: false}`).
+            let firstScene = Double(timeline.scenes[0].frames) / Double(timeline.fps)
+            let posterTime = min(timeline.duration, manifest.poster.time ?? firstScene / 2)
+            var overlays: [TextOverlay] = []
+            if let title = manifest.title, manifest.titleCard {
+                let end = manifest.poster.title ? max(posterTime + 0.8, min(firstScene, 2.5)) : max(0.5, posterTime - 0.05)
+                overlays.append(TextOverlay(text: title, start: 0, end: min(end, max(firstScene, 1.5)), kind: .title))
+            }
+            for (i, scene) in manifest.scenes.enumerated() {
+                guard let heading = scene.heading else { continue }
+                let start = timeline.start(of: i), end = i + 1 < manifest.scenes.count ? timeline.start(of: i + 1) : timeline.duration
+                overlays.append(TextOverlay(text: heading, start: start + 0.3, end: max(start + 0.3, min(start + 4.5, end - 0.3)), kind: .lowerThird))
+            }
             let composition = Composition(
                 outputPath: videoTemp.path, width: manifest.output.width, height: manifest.output.height, fps: manifest.output.fps,
                 frameCount: timeline.totalFrames,
@@ -377,10 +391,10 @@ final class JobRun {
                                       frames: timeline.scenes[i].frames + (i < last ? timeline.transitionFrames : 0))
                 },
                 crossfadeFrames: timeline.transitionFrames,
-                burnedCaptions: manifest.captions.mode == .burn ? (cues, CaptionLook.style(for: manifest)) : nil,
+                burnedCaptions: manifest.captions.mode == .burn ? cues : [], overlays: overlays, textStyle: CaptionLook.style(for: manifest),
                 embeddedCaptions: manifest.captions.mode == .embed ? cues : [], captionLanguage: language.iso639_2,
                 audio: audio, quality: VideoQuality(rawValue: manifest.output.quality.rawValue) ?? .standard,
-                posterFrame: min(timeline.totalFrames - 1, max(0, Int(Timeline.leadIn * Double(manifest.output.fps) / 2))),
+                posterFrame: min(timeline.totalFrames - 1, max(0, Int((posterTime * Double(manifest.output.fps)).rounded()))),
                 posterPath: posterTemp.path)
             logger.debug("video graph", metadata: ["stage": "compose", "graph": "\(Composer.graphText(for: composition))"])
             let settings = composition.quality.encoder

@@ -112,6 +112,34 @@ struct ManifestTests {
         #expect(m.scenes[1].narration == "The end.")
     }
 
+    @Test func markdownImagesOnTheirOwnLinesHeadingsAndLists() throws {
+        let dir = TempDir()
+        dir.write("a.png", "png")
+        dir.write("b.png", "png")
+        let m = try ManifestLoader.load(path: dir.write("tips.md", """
+        # Sleep better
+
+        ![a bedroom](a.png)
+
+        Most adults need seven hours.
+
+        ## Three habits
+        - Drink water early
+        - Stop caffeine by 2 pm
+        1. Dim the lights!
+
+        ## The payoff
+        You will wake up rested.
+
+        ![the end](b.png)
+        """))
+        #expect(m.title == "Sleep better")
+        #expect(m.scenes.map(\.narration) == ["Most adults need seven hours.", "Drink water early. Stop caffeine by 2 pm. Dim the lights!",
+                                               "You will wake up rested."])
+        #expect(m.scenes.map(\.heading) == [nil, "Three habits", "The payoff"])
+        #expect(m.scenes[0].image?.hasSuffix("/a.png") == true && m.scenes[1].image == nil && m.scenes[2].image?.hasSuffix("/b.png") == true)
+    }
+
     @Test func jobFolderUsesItsManifestAndFolderName() throws {
         let dir = TempDir()
         dir.write("trip/manifest.yaml", "scenes:\n  - narration: hi\n    image: a.png\n")

@@ -124,6 +124,36 @@ struct RenderTests {
         }
     }
 
+    /// The title card is on the poster and a heading shows at the lower left of its scene; without them those
+    /// parts of the picture are the scene's own.
+    @Test func titleCardAndHeadingsAreDrawn() async throws {
+        let base = """
+        title: Sleep better
+        output: {width: 320, height: 180, fps: 15, quality: draft}
+        music: none
+        captions: off
+        seed: 4
+        scenes:
+          - First scene, with the title over it.
+          - narration: Second scene, with a heading.
+            heading: Three habits
+        """
+        let plainDir = TempDir(), dressedDir = TempDir()
+        let (plain, plainOut) = try await render(base.replacingOccurrences(of: "    heading: Three habits", with: "") + "\ntitle_card: false\n", in: plainDir)
+        let (dressed, dressedOut) = try await render(base, in: dressedDir)
+        #expect(plain.duration_s == dressed.duration_s)
+        func region(_ f: LumaImage, _ xs: Range<Int>, _ ys: Range<Int>) -> [UInt8] { ys.flatMap { y in xs.map { f.pixels[y * f.width + $0] } } }
+        func differs(_ a: [UInt8], _ b: [UInt8]) -> Double { Double(zip(a, b).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }) / Double(a.count) }
+        let posterA = try MediaReader.lumaFrame(plainOut.appendingPathComponent("job.jpg").path)
+        let posterB = try MediaReader.lumaFrame(dressedOut.appendingPathComponent("job.jpg").path)
+        #expect(differs(region(posterA, 60..<260, 70..<110), region(posterB, 60..<260, 70..<110)) > 8, "no title on the poster")
+        let frame = Int(((dressed.scenes?[1].start_s ?? 0) + 1.5) * 15)
+        let a = try MediaReader.lumaFrame(plainOut.appendingPathComponent("job.mp4").path, index: frame)
+        let b = try MediaReader.lumaFrame(dressedOut.appendingPathComponent("job.mp4").path, index: frame)
+        #expect(differs(region(a, 20..<120, 110..<160), region(b, 20..<120, 110..<160)) > 8, "no heading at the lower left")
+        #expect(differs(region(a, 200..<320, 0..<60), region(b, 200..<320, 0..<60)) < 2, "the rest of the picture changed")
+    }
+
     @Test func userMusicFileIsLoopedToLength() async throws {
         let dir = TempDir()
         let song = dir.url.appendingPathComponent("song.wav").path
