@@ -85,3 +85,24 @@ struct AssetCheckTests {
         #expect(Pipeline.warnings(for: fine).isEmpty)
     }
 }
+
+/// The user's own music, looped to the video's length.
+struct MusicLoopTests {
+    @Test func aLoopedTrackNeverStepsAtItsSeam() throws {
+        let dir = TempDir()
+        let song = dir.url.appendingPathComponent("song.wav").path
+        // 1.37 s of 440 Hz: the loop point falls mid-cycle, where a plain splice jumps.
+        try Fixtures.writeTone(to: song, seconds: 1.37)
+        let m = try Pipeline.validate(manifestPath: dir.write("a.yaml", "music: {file: song.wav}\nscenes: [Hi.]\n"))
+        let bed = try FileMusic().bed(frames: 48_000 * 6, sampleRate: 48_000, music: m.music, seed: 1)
+        func steps(_ x: [Float], _ range: Range<Int>) -> Float { range.dropLast().map { abs(x[2 * ($0 + 1)] - x[2 * $0]) }.max() ?? 0 }
+        // The track's own largest step, away from the fades at both ends.
+        let own = steps(bed, 48_000..<(48_000 + 20_000))
+        let seams = [1.37, 2.24, 3.11, 3.98].map { Int($0 * 48_000) }
+        for seam in seams {
+            let around = steps(bed, (seam - 48_000 / 2)..<(seam + 48_000 / 2))
+            #expect(around <= own * 1.05, "step \(around) near \(seam), the track's own \(own)")
+        }
+        #expect(bed.count == 48_000 * 6 * 2)
+    }
+}

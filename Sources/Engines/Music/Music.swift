@@ -37,17 +37,39 @@ public struct FileMusic: MusicEngine {
             throw EngineError(code: "music.unreadable", message: "cannot read the music file \(path): \(error)", field: "music.file")
         }
         guard source.count >= 2 else { throw EngineError(code: "music.unreadable", message: "the music file \(path) holds no audio", field: "music.file") }
-        var out = [Float](repeating: 0, count: frames * 2)
-        let n = source.count
-        // Loop with a short crossfade at each seam so the repeat does not click.
-        let seam = min(n / 4, sampleRate / 10) & ~1
-        var pos = 0
-        for i in stride(from: 0, to: out.count, by: 1) {
-            out[i] = source[pos]
-            pos += 1
-            if pos >= n { pos = seam }
-        }
+        var out = Self.loop(source, frames: frames, sampleRate: sampleRate)
         Fades.apply(&out, sampleRate: sampleRate, fadeIn: 0.5, fadeOut: 2)
+        return out
+    }
+
+    /// `source` (interleaved stereo) repeated to `frames`: each repeat crossfades (equal power, up to half a
+    /// second) from the end of the track into its start, so the seam never steps or clicks.
+    static func loop(_ source: [Float], frames: Int, sampleRate: Int) -> [Float] {
+        let n = source.count / 2
+        var out = [Float](repeating: 0, count: frames * 2)
+        guard n > 0 else { return out }
+        let fade = min(n / 4, sampleRate / 2)
+        var pos = 0
+        var i = 0
+        while i < frames {
+            // Crossfade only where the track repeats: a video that ends within this pass plays it as recorded.
+            if fade > 0 && pos >= n - fade && frames - i > n - pos {
+                // The track's last `fade` frames under its first ones.
+                let k = pos - (n - fade)
+                let t = (Double(k) + 0.5) / Double(fade)
+                let a = Float(cos(t * Double.pi / 2)), b = Float(sin(t * Double.pi / 2))
+                out[2 * i] = source[2 * pos] * a + source[2 * k] * b
+                out[2 * i + 1] = source[2 * pos + 1] * a + source[2 * k + 1] * b
+                pos += 1
+                if pos == n { pos = fade }
+            } else {
+                out[2 * i] = source[2 * pos]
+                out[2 * i + 1] = source[2 * pos + 1]
+                pos += 1
+                if pos == n { pos = 0 }
+            }
+            i += 1
+        }
         return out
     }
 }
