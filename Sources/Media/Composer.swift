@@ -267,7 +267,8 @@ final class FilterGraph {
             var streamSources: [(label: String, ctx: UnsafeMutablePointer<AVFilterContext>)] = []
             for (label, stream) in spec.streams.sorted(by: { $0.key < $1.key }) {
                 // frame_rate too: xfade and concat refuse inputs whose rates differ or are unknown.
-                let args = "video_size=\(stream.width)x\(stream.height):pix_fmt=\(AV_PIX_FMT_RGB24.rawValue):time_base=1/\(spec.fps):frame_rate=\(spec.fps)/1:pixel_aspect=1/1"
+                let format = stream.pixelFormat == .rgb24 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_YUV420P
+                let args = "video_size=\(stream.width)x\(stream.height):pix_fmt=\(format.rawValue):time_base=1/\(spec.fps):frame_rate=\(spec.fps)/1:pixel_aspect=1/1"
                 var src: UnsafeMutablePointer<AVFilterContext>?
                 try check(avfilter_graph_create_filter(&src, avfilter_get_by_name("buffer"), label, args, nil, graph), "create frame source \(label)")
                 let iterator: any FrameIterator
@@ -340,19 +341,26 @@ final class FilterGraph {
             try check(av_buffersrc_add_frame(streams[i].ctx, nil), "close frame source")
             return
         }
-        let w = streams[i].stream.width, h = streams[i].stream.height
-        guard pixels.count == w * h * 3, let f = streamFrame else {
-            throw MediaError("generate frame", detail: "a frame of \(pixels.count) bytes, expected \(w * h * 3) (\(w)x\(h) RGB)")
+        let stream = streams[i].stream
+        let w = stream.width, h = stream.height
+        guard pixels.count == stream.frameBytes, let f = streamFrame else {
+            throw MediaError("generate frame", detail: "a frame of \(pixels.count) bytes, expected \(stream.frameBytes) (\(w)x\(h) \(stream.pixelFormat))")
         }
         av_frame_unref(f)
         f.pointee.width = Int32(w)
         f.pointee.height = Int32(h)
-        f.pointee.format = AV_PIX_FMT_RGB24.rawValue
+        f.pointee.format = (stream.pixelFormat == .rgb24 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_YUV420P).rawValue
         try check(av_frame_get_buffer(f, 0), "allocate frame")
-        let stride = Int(ps_frame_linesize(f, 0))
-        let base = ps_frame_data(f, 0)!
+        // Plane by plane: (width in bytes, rows) of each.
+        let planes = stream.pixelFormat == .rgb24 ? [(w * 3, h)] : [(w, h), ((w + 1) / 2, (h + 1) / 2), ((w + 1) / 2, (h + 1) / 2)]
         pixels.withUnsafeBufferPointer { src in
-            for row in 0..<h { (base + row * stride).update(from: src.baseAddress! + row * w * 3, count: w * 3) }
+            var offset = 0
+            for (p, (rowBytes, rows)) in planes.enumerated() {
+                let stride = Int(ps_frame_linesize(f, Int32(p)))
+                let base = ps_frame_data(f, Int32(p))!
+                for row in 0..<rows { (base + row * stride).update(from: src.baseAddress! + offset + row * rowBytes, count: rowBytes) }
+                offset += rowBytes * rows
+            }
         }
         f.pointee.pts = streams[i].index
         streams[i].index += 1

@@ -193,18 +193,12 @@ enum GraphWriter {
         let w = c.width, h = c.height, label = "s\(i)"
         switch scene.picture {
         case .still(let still):
-            let input = "img\(i)"
-            g.images[input] = still.path
-            // Work at 1.5x so the zoom never samples below the output's resolution.
-            let cw = even(Double(w) * 1.5), ch = even(Double(h) * 1.5)
-            let placed = place(still, input: input, label: "p\(i)", width: cw, height: ch, frameAspect: Double(w) / Double(h), fps: c.fps)
-            let move = still.move
-            let n = max(1, scene.frames - 1)
-            let z = move.zoomIn ? "1+\(f(move.zoom))*on/\(n)" : "\(f(1 + move.zoom))-\(f(move.zoom))*on/\(n)"
-            let x = "(iw-iw/zoom)*(0.5+\(f(move.panX))*(on/\(n)-0.5))"
-            let y = "(ih-ih/zoom)*(0.5+\(f(move.panY))*(on/\(n)-0.5))"
-            return placed + ";[p\(i)]setsar=1,"
-                + "zoompan=z='\(z)':x='\(x)':y='\(y)':d=\(scene.frames):s=\(w)x\(h):fps=\(c.fps),format=yuv420p,setsar=1[\(label)]"
+            let input = "kb\(i)"
+            let (w, h, frames, fps) = (c.width, c.height, scene.frames, c.fps)
+            g.streams[input] = FrameStream(width: w, height: h, pixelFormat: .yuv420p) {
+                try KenBurnsFrames(still: still, width: w, height: h, frames: frames, fps: fps)
+            }
+            return "[\(input)]setsar=1,format=yuv420p[\(label)]"
         case .background(let b):
             // Gradients are smooth: drawn at a quarter of the size and scaled up they look the same, ~10x cheaper;
             // fast_bilinear scales them within 60 dB PSNR of bilinear, for less.
