@@ -82,38 +82,67 @@ final class KenBurnsFrames: FrameIterator {
         return out
     }
 
-    /// Per-column source positions, reused from frame to frame.
-    private struct Columns { var left: [Int] = [], right: [Int] = [], weight: [Float] = [] }
+    /// Per-column source positions and weights (of 256), and two horizontally resampled source rows (value x 256),
+    /// reused from frame to frame.
+    private struct Columns {
+        var left: [Int32] = [], right: [Int32] = [], weight: [UInt32] = []
+        var rows: [[UInt32]] = [[], []]
+        var rowSource = [-1, -1]
+    }
 
     /// Bilinear resampling of the window starting at (`x0`, `y0`) with `scaleX`/`scaleY` source pixels per output
-    /// pixel, pixel centres aligned.
+    /// pixel, pixel centres aligned. Separable, in fixed point: each source row in the window is resampled across
+    /// once (the gathers), then output rows are blends of two of those (contiguous, vectorised).
     private func resample(_ src: UnsafePointer<UInt8>, _ sw: Int, _ sh: Int, into dst: UnsafeMutablePointer<UInt8>, _ dw: Int, _ dh: Int,
                           _ x0: Double, _ y0: Double, _ scaleX: Double, _ scaleY: Double) {
         if columns.left.count != dw {
-            columns = Columns(left: [Int](repeating: 0, count: dw), right: [Int](repeating: 0, count: dw), weight: [Float](repeating: 0, count: dw))
+            columns = Columns(left: [Int32](repeating: 0, count: dw), right: [Int32](repeating: 0, count: dw),
+                              weight: [UInt32](repeating: 0, count: dw),
+                              rows: [[UInt32](repeating: 0, count: dw), [UInt32](repeating: 0, count: dw)])
         }
+        columns.rowSource = [-1, -1]
         for ox in 0..<dw {
             let sx = min(Double(sw - 1), max(0, x0 + (Double(ox) + 0.5) * scaleX - 0.5))
             let l = Int(sx)
-            columns.left[ox] = l
-            columns.right[ox] = min(sw - 1, l + 1)
-            columns.weight[ox] = Float(sx - Double(l))
+            columns.left[ox] = Int32(l)
+            columns.right[ox] = Int32(min(sw - 1, l + 1))
+            columns.weight[ox] = UInt32((sx - Double(l)) * 256 + 0.5)
         }
-        columns.left.withUnsafeBufferPointer { left in
-            columns.right.withUnsafeBufferPointer { right in
-                columns.weight.withUnsafeBufferPointer { weight in
-                    for oy in 0..<dh {
-                        let sy = min(Double(sh - 1), max(0, y0 + (Double(oy) + 0.5) * scaleY - 0.5))
-                        let top = Int(sy)
-                        let fy = Float(sy - Double(top))
-                        let r0 = src + top * sw, r1 = src + min(sh - 1, top + 1) * sw
-                        let row = dst + oy * dw
-                        for ox in 0..<dw {
-                            let l = left[ox], r = right[ox], fx = weight[ox]
-                            let a = Float(r0[l]) + (Float(r0[r]) - Float(r0[l])) * fx
-                            let b = Float(r1[l]) + (Float(r1[r]) - Float(r1[l])) * fx
-                            row[ox] = UInt8(a + (b - a) * fy + 0.5)
+        var c = columns
+        defer { columns = c }
+        /// Slot holding source row `k` resampled across, computing it if needed (never evicting `keep`).
+        func row(_ k: Int, keep: Int) -> Int {
+            if c.rowSource[0] == k { return 0 }
+            if c.rowSource[1] == k { return 1 }
+            let slot = c.rowSource[0] == keep ? 1 : 0
+            let r = src + k * sw
+            c.left.withUnsafeBufferPointer { left in
+                c.right.withUnsafeBufferPointer { right in
+                    c.weight.withUnsafeBufferPointer { weight in
+                        c.rows[slot].withUnsafeMutableBufferPointer { out in
+                            for ox in 0..<dw {
+                                let a = UInt32(r[Int(left[ox])]), b = UInt32(r[Int(right[ox])]), w = weight[ox]
+                                out[ox] = a &* (256 &- w) &+ b &* w  // at most 255 x 256: no overflow to check
+                            }
                         }
+                    }
+                }
+            }
+            c.rowSource[slot] = k
+            return slot
+        }
+        for oy in 0..<dh {
+            let sy = min(Double(sh - 1), max(0, y0 + (Double(oy) + 0.5) * scaleY - 0.5))
+            let top = Int(sy)
+            let fy = UInt32((sy - Double(top)) * 256 + 0.5)
+            let t = row(top, keep: top + 1)
+            let b = row(min(sh - 1, top + 1), keep: top)
+            let out = dst + oy * dw
+            c.rows[t].withUnsafeBufferPointer { upper in
+                c.rows[b].withUnsafeBufferPointer { lower in
+                    for ox in 0..<dw {
+                        // At most 65,280 x 256 + 32,768: wrapping arithmetic lets the loop vectorise.
+                        out[ox] = UInt8(truncatingIfNeeded: (upper[ox] &* (256 &- fy) &+ lower[ox] &* fy &+ 32768) >> 16)
                     }
                 }
             }
