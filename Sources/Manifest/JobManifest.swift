@@ -73,6 +73,12 @@ public struct JobManifest: Sendable, Equatable, Codable {
         public var seed: UInt64?
         /// How a scene image fills the frame; nil: `cover` when its aspect is within 15% of the frame's, else `blur`.
         public var fit: Fit? = nil
+        /// The motif of a scene without a picture; nil: chosen by the job's seed.
+        public var look: Look? = nil
+    }
+
+    public enum Look: String, Sendable, Codable, CaseIterable {
+        case gradient, bokeh, shapes, flow
     }
 
     public enum Fit: String, Sendable, Codable, CaseIterable {

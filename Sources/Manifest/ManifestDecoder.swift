@@ -121,6 +121,7 @@ struct ManifestDecoder {
         if let g = reader.double(m["guidance"], path + ".guidance", range: ManifestLimits.guidance) { visuals.guidance = g }
         if let s = reader.seed(m["seed"], path + ".seed") { visuals.seed = s }
         if let fit = reader.choice(m["fit"], path + ".fit", JobManifest.Fit.self) { visuals.fit = fit }
+        if let look = reader.choice(m["look"], path + ".look", JobManifest.Look.self) { visuals.look = look }
         if visuals.engine == .diffusion && visuals.pack == nil {
             reader.fail(.missingField, path + ".pack", node, found: "engine diffusion without a pack", expected: "the name of an installed video pack (see `prostudio models list`)")
         }
@@ -320,7 +321,7 @@ public enum ManifestFields {
     public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes", "title_card", "poster"]
     public static let output = ["width", "height", "aspect", "fps", "quality"]
     public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume", "noise_scale", "noise_w"]
-    public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed", "fit"]
+    public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed", "fit", "look"]
     public static let music = ["engine", "mood", "prompt", "volume", "file", "pack"]
     public static let captions = ["mode", "size", "position", "font", "color", "outline", "box", "max_lines", "highlight", "highlight_color"]
     public static let transitions = ["type", "duration"]

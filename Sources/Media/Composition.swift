@@ -59,12 +59,25 @@ public struct KenBurns: Sendable, Equatable {
     public init(zoomIn: Bool, zoom: Double, panX: Double, panY: Double) { self.zoomIn = zoomIn; self.zoom = zoom; self.panX = panX; self.panY = panY }
 }
 
-/// A soft moving gradient: its colours (0xRRGGBB), how fast it drifts, and the layout seed.
+/// A designed moving background: its motif, its colours (0xRRGGBB), how fast it drifts, and the layout seed.
 public struct Background: Sendable, Equatable {
+    public enum Look: String, Sendable, CaseIterable {
+        /// Soft colour gradients turning slowly.
+        case gradient
+        /// Out-of-focus lights drifting.
+        case bokeh
+        /// Large translucent polygons turning and drifting.
+        case shapes
+        /// Flowing colour clouds.
+        case flow
+    }
+    public var look: Look
     public var colors: [UInt32]
     public var speed: Double
     public var seed: Int
-    public init(colors: [UInt32], speed: Double, seed: Int) { self.colors = colors; self.speed = speed; self.seed = seed }
+    public init(look: Look = .gradient, colors: [UInt32], speed: Double, seed: Int) {
+        self.look = look; self.colors = colors; self.speed = speed; self.seed = seed
+    }
 }
 
 /// How the video is encoded. The presets and rate factors behind each are Media's business.
@@ -199,6 +212,14 @@ enum GraphWriter {
                 try KenBurnsFrames(still: still, width: w, height: h, frames: frames, fps: fps)
             }
             return "[\(input)]setsar=1,format=yuv420p[\(label)]"
+        case .background(let b) where b.look != .gradient:
+            let input = "bg\(i)"
+            let (w, h, frames, fps) = (c.width, c.height, scene.frames, c.fps)
+            let sample = LookFrames(background: b, frameWidth: w, frameHeight: h, fps: fps, frames: 0)
+            g.streams[input] = FrameStream(width: sample.width, height: sample.height) {
+                LookFrames(background: b, frameWidth: w, frameHeight: h, fps: fps, frames: frames)
+            }
+            return "[\(input)]scale=\(w):\(h):flags=bicubic,setsar=1,format=yuv420p[\(label)]"
         case .background(let b):
             // Gradients are smooth: drawn at a quarter of the size and scaled up they look the same, ~10x cheaper;
             // fast_bilinear scales them within 60 dB PSNR of bilinear, for less.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Media
+import Manifest
 @testable import Pipeline
 
 /// Real renders, read back through libavformat. Small pictures keep the suite quick on 2 cores.
@@ -152,6 +153,26 @@ struct RenderTests {
         let b = try MediaReader.lumaFrame(dressedOut.appendingPathComponent("job.mp4").path, index: frame)
         #expect(differs(region(a, 20..<120, 110..<160), region(b, 20..<120, 110..<160)) > 8, "no heading at the lower left")
         #expect(differs(region(a, 200..<320, 0..<60), region(b, 200..<320, 0..<60)) < 2, "the rest of the picture changed")
+    }
+
+    /// Text-only scripts without a seed: another script looks different, the same one looks the same.
+    @Test func eachScriptLooksLikeItself() async throws {
+        func poster(_ text: String, _ dir: TempDir, _ name: String) async throws -> LumaImage {
+            let path = dir.write("\(name).txt", text)
+            let out = dir.url.appendingPathComponent("out-\(name)")
+            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            let defaults = try ManifestDefaults.fromConfig(yaml: "defaults:\n  output: {width: 320, height: 180, fps: 10, quality: draft}\n  music: none\n", file: "t.yaml")
+            let pipeline = Pipeline(options: PipelineOptions(outbox: out, cache: dir.url.appendingPathComponent("cache-\(name)"), defaults: defaults))
+            _ = try await pipeline.run(manifestPath: path, jobID: "t-\(name)")
+            return try MediaReader.lumaFrame(out.appendingPathComponent("\(name).jpg").path)
+        }
+        let dir = TempDir()
+        let a = try await poster("Our harbour wakes before the sun.", dir, "a")
+        let again = try await poster("Our harbour wakes before the sun.", dir, "again")
+        let b = try await poster("Quarterly revenue grew by four percent.", dir, "b")
+        let diff = Double(zip(a.pixels, b.pixels).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }) / Double(a.pixels.count)
+        #expect(a == again)
+        #expect(diff > 4, "two different scripts gave near-identical posters (mean difference \(diff))")
     }
 
     @Test func userMusicFileIsLoopedToLength() async throws {

@@ -26,7 +26,10 @@ public struct ProceduralVisuals: VisualsEngine {
     private func background(_ scene: SceneCanvas, _ rng: inout SeededRandom) -> Background {
         let colors = Palette.colors(prompt: scene.prompt, style: scene.visuals.style, count: 3, rng: &rng)
         let speed = 0.004 + 0.008 * rng.unit()
-        return Background(colors: colors, speed: speed, seed: Int(rng.next() % 1_000_000))
+        // One motif per job (chosen by its seed) unless the manifest names one: scenes differ by palette, not style.
+        let looks = Background.Look.allCases
+        let look = scene.visuals.look.flatMap { Background.Look(rawValue: $0.rawValue) } ?? looks[Int(scene.jobSeed % UInt64(looks.count))]
+        return Background(look: look, colors: colors, speed: speed, seed: Int(rng.next() % 1_000_000))
     }
 }
 

@@ -1,0 +1,180 @@
+import Foundation
+
+/// Designed backgrounds for scenes with no picture, drawn in Swift at a fraction of the frame's size (they are
+/// soft, so the graph's bicubic upscale looks the same as drawing them full size) and kept moving for as long as
+/// the scene lasts. `gradient` is libavfilter's own source and is not drawn here.
+final class LookFrames: FrameIterator {
+    static let divisor: [Background.Look: Int] = [.bokeh: 4, .shapes: 3, .flow: 8]
+
+    let width: Int, height: Int
+    private let background: Background
+    private let fps: Int
+    private let frames: Int
+    private var index = 0
+    private let palette: [(Float, Float, Float)]
+    private let discs: [Disc]
+    private let shapes: [Shape]
+    private var pixels: [Float]
+
+    struct Disc { var x, y, r, vx, vy, alpha: Float; var color: (Float, Float, Float) }
+    struct Shape { var x, y, size, angle, spin, vx, vy, alpha: Float; var sides: Int; var color: (Float, Float, Float) }
+
+    /// SplitMix64: Media's own small seeded generator (the same seed gives the same picture everywhere).
+    struct Mix {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
+    }
+
+    init(background: Background, frameWidth: Int, frameHeight: Int, fps: Int, frames: Int) {
+        let d = Self.divisor[background.look] ?? 4
+        width = max(16, frameWidth / d / 2 * 2)
+        height = max(16, frameHeight / d / 2 * 2)
+        self.background = background
+        self.fps = fps
+        self.frames = frames
+        let colors = background.colors.isEmpty ? [0x334455, 0x556677, 0x778899] : background.colors
+        palette = colors.map { (Float(($0 >> 16) & 0xFF) / 255, Float(($0 >> 8) & 0xFF) / 255, Float($0 & 0xFF) / 255) }
+        pixels = [Float](repeating: 0, count: width * height * 3)
+        let w = Float(width), h = Float(height)
+        var r = Mix(state: UInt64(truncatingIfNeeded: background.seed) &* 0x2545_F491_4F6C_DD1D &+ 17)
+        let p = palette
+        func lighter(_ c: (Float, Float, Float), _ k: Float) -> (Float, Float, Float) { (c.0 + (1 - c.0) * k, c.1 + (1 - c.1) * k, c.2 + (1 - c.2) * k) }
+        // Speeds are in frame heights per second: slow enough to rest the eye, fast enough to see over a minute.
+        discs = (0..<22).map { i in
+            Disc(x: r.unit() * w, y: r.unit() * h, r: (0.05 + 0.12 * r.unit()) * h, vx: (r.unit() - 0.5) * 0.06 * h, vy: (r.unit() - 0.7) * 0.04 * h,
+                 alpha: 0.12 + 0.25 * r.unit(), color: lighter(p[i % p.count], 0.35 + 0.4 * r.unit()))
+        }
+        shapes = (0..<7).map { i in
+            Shape(x: r.unit() * w, y: r.unit() * h, size: (0.18 + 0.3 * r.unit()) * h, angle: r.unit() * 6.283, spin: (r.unit() - 0.5) * 0.25,
+                  vx: (r.unit() - 0.5) * 0.03 * h, vy: (r.unit() - 0.5) * 0.03 * h, alpha: 0.10 + 0.16 * r.unit(), sides: [3, 4, 6][Int(r.next() % 3)],
+                  color: lighter(p[(i + 1) % p.count], 0.2 + 0.5 * r.unit()))
+        }
+    }
+
+    func next() throws -> [UInt8]? {
+        guard index < frames else { return nil }
+        let t = Float(index) / Float(fps)
+        index += 1
+        switch background.look {
+        case .bokeh: drawBokeh(t)
+        case .shapes: drawShapes(t)
+        case .flow, .gradient: drawFlow(t)
+        }
+        return pixels.map { UInt8(max(0, min(255, $0 * 255 + 0.5))) }
+    }
+
+    /// A slow vertical wash from the first colour (darkened) to the second.
+    private func wash(_ t: Float) {
+        let a = palette[0], b = palette[min(1, palette.count - 1)]
+        let drift = 0.1 * sin(t * 0.05)
+        for y in 0..<height {
+            let k = min(1, max(0, Float(y) / Float(height - 1) + drift))
+            let c = (0.55 * (a.0 + (b.0 - a.0) * k), 0.55 * (a.1 + (b.1 - a.1) * k), 0.55 * (a.2 + (b.2 - a.2) * k))
+            for x in 0..<width { let i = 3 * (y * width + x); pixels[i] = c.0; pixels[i + 1] = c.1; pixels[i + 2] = c.2 }
+        }
+    }
+
+    private func blend(_ i: Int, _ c: (Float, Float, Float), _ a: Float) {
+        pixels[i] += (c.0 - pixels[i]) * a
+        pixels[i + 1] += (c.1 - pixels[i + 1]) * a
+        pixels[i + 2] += (c.2 - pixels[i + 2]) * a
+    }
+
+    /// Soft out-of-focus lights drifting across the frame and wrapping round.
+    private func drawBokeh(_ t: Float) {
+        wash(t)
+        let w = Float(width), h = Float(height)
+        for d in discs {
+            let span = w + 2 * d.r, spanY = h + 2 * d.r
+            let cx = (d.x + d.vx * t).truncatingRemainder(dividingBy: span), cy = (d.y + d.vy * t).truncatingRemainder(dividingBy: spanY)
+            let x = (cx < 0 ? cx + span : cx) - d.r, y = (cy < 0 ? cy + spanY : cy) - d.r
+            // Brightness breathes slowly so still stretches still move.
+            let alpha = d.alpha * (0.75 + 0.25 * sin(t * 0.4 + d.x))
+            for py in max(0, Int(y - d.r))..<min(height, Int(y + d.r) + 1) {
+                for px in max(0, Int(x - d.r))..<min(width, Int(x + d.r) + 1) {
+                    let dist = ((Float(px) - x) * (Float(px) - x) + (Float(py) - y) * (Float(py) - y)).squareRoot() / d.r
+                    guard dist < 1 else { continue }
+                    let edge = min(1, (1 - dist) / 0.25)
+                    blend(3 * (py * width + px), d.color, alpha * edge)
+                }
+            }
+        }
+    }
+
+    /// Large translucent polygons turning and drifting slowly, edges anti-aliased by their distance.
+    private func drawShapes(_ t: Float) {
+        wash(t)
+        for s in shapes {
+            let cx = s.x + s.vx * t, cy = s.y + s.vy * t, angle = s.angle + s.spin * t
+            let corners = (0..<s.sides).map { k -> (Float, Float) in
+                let a = angle + Float(k) * 2 * .pi / Float(s.sides)
+                return (cx + s.size * cos(a), cy + s.size * sin(a))
+            }
+            for py in max(0, Int(cy - s.size) - 1)..<min(height, Int(cy + s.size) + 2) {
+                for px in max(0, Int(cx - s.size) - 1)..<min(width, Int(cx + s.size) + 2) {
+                    // Signed distance inside: the smallest distance to an edge (positive inside a convex polygon).
+                    var inside = Float.greatestFiniteMagnitude
+                    for k in 0..<s.sides {
+                        let (ax, ay) = corners[k], (bx, by) = corners[(k + 1) % s.sides]
+                        let ex = bx - ax, ey = by - ay
+                        let len = (ex * ex + ey * ey).squareRoot()
+                        inside = min(inside, ((Float(px) - ax) * ey - (Float(py) - ay) * ex) / len * -1)
+                    }
+                    guard inside > -1 else { continue }
+                    blend(3 * (py * width + px), s.color, s.alpha * min(1, inside + 0.5))
+                }
+            }
+        }
+    }
+
+    /// Flowing colour: three octaves of value noise moving through time, mapped onto the palette.
+    private func drawFlow(_ t: Float) {
+        let scale: Float = 3 / Float(height)
+        let z = t * 0.08
+        for y in 0..<height {
+            for x in 0..<width {
+                let fx = Float(x) * scale, fy = Float(y) * scale
+                var v: Float = 0, amp: Float = 0.55, freq: Float = 1
+                for o in 0..<3 {
+                    v += amp * noise(fx * freq + z * Float(o + 1) * 0.7, fy * freq - z * 0.5, z + Float(o) * 17)
+                    amp *= 0.5; freq *= 2.1
+                }
+                // Octave sums cluster around the middle: stretch them so the clouds read against each other.
+                let k = min(1, max(0, (v / 0.96 - 0.5) * 2.4 + 0.5))
+                let c = k < 0.5 ? mix(palette[0], palette[min(1, palette.count - 1)], k * 2)
+                                : mix(palette[min(1, palette.count - 1)], palette[min(2, palette.count - 1)], k * 2 - 1)
+                let i = 3 * (y * width + x)
+                pixels[i] = c.0; pixels[i + 1] = c.1; pixels[i + 2] = c.2
+            }
+        }
+    }
+
+    private func mix(_ a: (Float, Float, Float), _ b: (Float, Float, Float), _ k: Float) -> (Float, Float, Float) {
+        (a.0 + (b.0 - a.0) * k, a.1 + (b.1 - a.1) * k, a.2 + (b.2 - a.2) * k)
+    }
+
+    /// Value noise in 3-D with smooth interpolation; lattice values from a hash of the seed and the cell.
+    private func noise(_ x: Float, _ y: Float, _ z: Float) -> Float {
+        let xi = Int(x.rounded(.down)), yi = Int(y.rounded(.down)), zi = Int(z.rounded(.down))
+        let fx = x - Float(xi), fy = y - Float(yi), fz = z - Float(zi)
+        func s(_ f: Float) -> Float { f * f * (3 - 2 * f) }
+        func lattice(_ a: Int, _ b: Int, _ c: Int) -> Float {
+            var h = UInt64(bitPattern: Int64(a &* 73_856_093 ^ b &* 19_349_663 ^ c &* 83_492_791)) ^ UInt64(truncatingIfNeeded: background.seed)
+            h = (h ^ (h >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 33
+            return Float(h & 0xFFFF) / 65535
+        }
+        let sx = s(fx), sy = s(fy), sz = s(fz)
+        func lerp(_ a: Float, _ b: Float, _ k: Float) -> Float { a + (b - a) * k }
+        let c00 = lerp(lattice(xi, yi, zi), lattice(xi + 1, yi, zi), sx), c10 = lerp(lattice(xi, yi + 1, zi), lattice(xi + 1, yi + 1, zi), sx)
+        let c01 = lerp(lattice(xi, yi, zi + 1), lattice(xi + 1, yi, zi + 1), sx), c11 = lerp(lattice(xi, yi + 1, zi + 1), lattice(xi + 1, yi + 1, zi + 1), sx)
+        return lerp(lerp(c00, c10, sy), lerp(c01, c11, sy), sz)
+    }
+}
