@@ -160,6 +160,21 @@ public struct JobManifest: Sendable, Equatable, Codable {
         public var focus: [Double]? = nil
         /// Shown as a lower third while the scene plays (a Markdown `##` heading).
         public var heading: String? = nil
+        /// The user's footage for this scene (absolute path, inside the manifest's folder), instead of an image.
+        public var video: String? = nil
+        /// Seconds into the clip where the scene starts.
+        public var start: Double = 0
+        /// A clip shorter than the scene loops (`loop`) or holds its last frame (`hold`).
+        public var fill: Fill = .loop
+        /// The clip's own sound under the narration, 0 (muted) ... 1.
+        public var clipVolume: Double = 0
+
+        public enum Fill: String, Sendable, Codable, CaseIterable { case loop, hold }
+
+        enum CodingKeys: String, CodingKey {
+            case narration, prompt, image, pause, visuals, voice, focus, heading, video, start, fill
+            case clipVolume = "clip_volume"
+        }
     }
 }
 

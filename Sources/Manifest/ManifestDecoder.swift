@@ -266,9 +266,22 @@ struct ManifestDecoder {
             }
             let sceneVoice = decodeVoice(m["voice"], path + ".voice", inherited: voice)
             let heading = reader.string(m["heading"], path + ".heading")
+            var video: String?
+            if let videoNode = m["video"], let rel = reader.string(videoNode, path + ".video") {
+                video = resolveAsset(rel, path + ".video", videoNode, kinds: ["mp4", "mov", "m4v", "mkv", "webm", "avi", "mpg", "mpeg", "gif"])
+                if image != nil { reader.fail(.invalidValue, path + ".video", videoNode, expected: "either image or video in a scene, not both") }
+            }
+            let start = reader.double(m["start"], path + ".start", range: 0...86_400, unit: " seconds") ?? 0
+            let fill = reader.choice(m["fill"], path + ".fill", JobManifest.Scene.Fill.self) ?? .loop
+            let clipVolume = reader.double(m["clip_volume"], path + ".clip_volume", range: 0...1) ?? 0
+            if video == nil, let node = m["start"] ?? m["fill"] ?? m["clip_volume"] {
+                reader.fail(.invalidValue, path, node, found: "start, fill or clip_volume without a video", expected: "video: CLIP in the same scene")
+            }
             if let text {
-                scenes.append(JobManifest.Scene(narration: text, prompt: prompt, image: image, pause: pause, visuals: sceneVisuals, voice: sceneVoice,
-                                                focus: focus, heading: heading))
+                var s = JobManifest.Scene(narration: text, prompt: prompt, image: image, pause: pause, visuals: sceneVisuals, voice: sceneVoice,
+                                          focus: focus, heading: heading)
+                s.video = video; s.start = start; s.fill = fill; s.clipVolume = clipVolume
+                scenes.append(s)
             }
         }
         return scenes
@@ -325,7 +338,7 @@ public enum ManifestFields {
     public static let music = ["engine", "mood", "prompt", "volume", "file", "pack"]
     public static let captions = ["mode", "size", "position", "font", "color", "outline", "box", "max_lines", "highlight", "highlight_color"]
     public static let transitions = ["type", "duration"]
-    public static let scene = ["narration", "prompt", "image", "pause", "visuals", "voice", "fit", "focus", "heading"]
+    public static let scene = ["narration", "prompt", "image", "pause", "visuals", "voice", "fit", "focus", "heading", "video", "start", "fill", "clip_volume"]
     public static let colorNames = ["white": "#FFFFFF", "black": "#000000", "yellow": "#FFD400", "red": "#E53935", "green": "#43A047",
                                     "blue": "#1E88E5", "cyan": "#00BCD4", "magenta": "#D81B60", "orange": "#FB8C00", "gray": "#9E9E9E", "grey": "#9E9E9E"]
     public static let aspects: [String: (Int, Int)] = ["16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "4:5": (4, 5)]

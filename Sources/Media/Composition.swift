@@ -8,6 +8,23 @@ public enum ScenePicture: Sendable {
     case background(Background)
     /// Frames computed in Swift (a video model's output), shown whole in the frame.
     case frames(FrameStream)
+    /// The user's own footage, fitted like a still, trimmed to the scene or looped or held when shorter.
+    case clip(Clip)
+}
+
+/// A video file shown in a scene.
+public struct Clip: Sendable, Equatable {
+    public var path: String
+    /// Seconds into the file where the scene's footage starts.
+    public var start: Double
+    /// Shorter than the scene: play it again from `start` (true) or hold its last frame.
+    public var loop: Bool
+    public var fit: Still.Fit?
+    public var focusX: Double
+    public var focusY: Double
+    public init(path: String, start: Double = 0, loop: Bool = true, fit: Still.Fit? = nil, focusX: Double = 0.5, focusY: Double = 0.5) {
+        self.path = path; self.start = start; self.loop = loop; self.fit = fit; self.focusX = focusX; self.focusY = focusY
+    }
 }
 
 /// A picture shown in a scene: how it fills the frame, where a crop centres, the move over it, and what shows
@@ -21,6 +38,9 @@ public struct Still: Sendable, Equatable {
         /// Whole, over a blurred, darkened, enlarged copy of itself: the standard for portrait media in a
         /// landscape frame and the other way round.
         case blur
+
+        /// Cover when little would be lost (the aspects within 15%), else the picture whole over a blurred copy.
+        public static func automatic(aspect: Double, frameAspect: Double) -> Fit { abs(aspect / frameAspect - 1) <= 0.15 ? .cover : .blur }
     }
     public var path: String
     /// Nil: `cover` when the picture's aspect is within 15% of the frame's, else `blur`.
@@ -37,10 +57,7 @@ public struct Still: Sendable, Equatable {
     }
 
     /// The fit used for a picture of `aspect` in a frame of `frameAspect`.
-    public func fit(aspect: Double, frameAspect: Double) -> Fit {
-        if let fit { return fit }
-        return abs(aspect / frameAspect - 1) <= 0.15 ? .cover : .blur
-    }
+    public func fit(aspect: Double, frameAspect: Double) -> Fit { fit ?? Fit.automatic(aspect: aspect, frameAspect: frameAspect) }
 
     /// How much the picture is enlarged to be shown in a `width`x`height` frame (above 2 it looks soft).
     public func upscale(_ info: ImageInfo, width: Int, height: Int) -> Double {
@@ -228,6 +245,23 @@ enum GraphWriter {
             return "gradients=s=\(even(Double(w) / 4))x\(even(Double(h) / 4)):r=\(c.fps):d=\(f(seconds + 1)):speed=\(f(b.speed)):"
                 + "nb_colors=\(b.colors.count):\(colors):seed=\(b.seed),format=yuv420p,"
                 + "scale=\(w):\(h):flags=fast_bilinear,trim=end_frame=\(scene.frames),setsar=1[\(label)]"
+        case .clip(let clip):
+            // libavfilter's movie source decodes the file inside the graph. Timestamps are counted from the frames (the
+            // movie source restarts them on each loop, which would stall the rate conversion), the rate becomes the
+            // job's, and a short clip loops from its start or holds its last frame.
+            let info = try? MediaReader.probe(clip.path)
+            let video = info?.first(.video)
+            let upright = ImageInfo(orientation: [90: 6, 180: 3, 270: 8][video?.rotation ?? 0] ?? 1,
+                                    width: (video?.rotation ?? 0) % 180 == 0 ? video?.width ?? w : video?.height ?? h,
+                                    height: (video?.rotation ?? 0) % 180 == 0 ? video?.height ?? h : video?.width ?? w, hasAlpha: false)
+            let seconds = Double(scene.frames) / Double(c.fps)
+            let hold = clip.loop ? "" : ",tpad=stop_mode=clone:stop_duration=\(f(seconds + 1))"
+            // Seeking lands on the keyframe before `start`; trim drops what comes before it, on every pass of a loop.
+            let source = "movie=filename='\(quoted(clip.path))':seek_point=\(f(clip.start)):loop=\(clip.loop ? 0 : 1),"
+                + "trim=start=\(f(clip.start)),setpts=N/FRAME_RATE/TB,fps=\(c.fps)\(hold),format=yuv420p[c\(i)];"
+            let fitted = fitChain(upright, fit: clip.fit, focusX: clip.focusX, focusY: clip.focusY, backdrop: nil, input: "c\(i)",
+                                  label: "f\(i)", width: w, height: h, frameAspect: Double(w) / Double(h), fps: c.fps)
+            return source + fitted + ";[f\(i)]trim=end_frame=\(scene.frames),setpts=PTS-STARTPTS,setsar=1,format=yuv420p[\(label)]"
         case .frames(let stream):
             let input = "vid\(i)"
             g.streams[input] = stream
@@ -239,18 +273,26 @@ enum GraphWriter {
     /// The still turned upright and fitted to a `width`x`height` canvas, ending in `[label]`: one frame, made once.
     static func place(_ still: Still, input: String, label: String, width cw: Int, height ch: Int, frameAspect: Double, fps: Int) -> String {
         let info = (try? MediaReader.imageInfo(still.path)) ?? ImageInfo(orientation: 1, width: cw, height: ch, hasAlpha: false)
+        return fitChain(info, fit: still.fit, focusX: still.focusX, focusY: still.focusY, backdrop: still.backdrop, input: input, label: label,
+                        width: cw, height: ch, frameAspect: frameAspect, fps: fps)
+    }
+
+    /// A picture (or each frame of a clip) described by `info`, turned upright and fitted to `cw`x`ch`, from
+    /// `[input]` to `[label]`.
+    static func fitChain(_ info: ImageInfo, fit: Still.Fit?, focusX: Double, focusY: Double, backdrop: Background?, input: String, label: String,
+                         width cw: Int, height ch: Int, frameAspect: Double, fps: Int) -> String {
         let upright = orientation(info.orientation)
-        if info.hasAlpha {
+        if info.hasAlpha, let b = backdrop {
             // A logo or cut-out: whole, with room around it, over the scene's designed backdrop.
-            let b = still.backdrop
             let colors = b.colors.enumerated().map { "c\($0.offset)=0x" + String(format: "%06X", $0.element & 0xFFFFFF) }.joined(separator: ":")
             return "[\(input)]format=rgba\(upright),scale=\(even(Double(cw) * 0.7)):\(even(Double(ch) * 0.7)):force_original_aspect_ratio=decrease:flags=bicubic[\(label)f];"
                 + "gradients=s=\(cw)x\(ch):r=\(fps):d=1:nb_colors=\(b.colors.count):\(colors):seed=\(b.seed),trim=end_frame=1,format=rgba[\(label)b];"
                 + "[\(label)b][\(label)f]overlay=(W-w)/2:(H-h)/2:format=auto,format=yuv420p[\(label)]"
         }
-        switch still.fit(aspect: info.aspect, frameAspect: frameAspect) {
+        let chosen = fit ?? .automatic(aspect: info.aspect, frameAspect: frameAspect)
+        switch chosen {
         case .cover:
-            let fx = min(1, max(0, still.focusX)), fy = min(1, max(0, still.focusY))
+            let fx = min(1, max(0, focusX)), fy = min(1, max(0, focusY))
             return "[\(input)]format=yuv420p\(upright),scale=\(cw):\(ch):force_original_aspect_ratio=increase:flags=bicubic,"
                 + "crop=\(cw):\(ch):(iw-\(cw))*\(f(fx)):(ih-\(ch))*\(f(fy))[\(label)]"
         case .contain:

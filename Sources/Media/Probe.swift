@@ -17,6 +17,8 @@ public struct MediaInfo: Sendable {
         public var channels: Int
         /// The stream's `language` tag (ISO 639-2), when it has one.
         public var language: String?
+        /// Clockwise degrees a player turns the picture (a phone's display matrix), 0, 90, 180 or 270.
+        public var rotation: Int = 0
     }
     public var duration: Double
     public var streams: [Stream]
@@ -54,10 +56,21 @@ public enum MediaReader {
             streams.append(.init(kind: kind, codec: String(cString: avcodec_get_name(par.codec_id)), duration: duration,
                                  frames: Int(s.pointee.nb_frames), width: Int(par.width), height: Int(par.height),
                                  pixelFormat: pixfmt, sampleRate: Int(par.sample_rate), channels: Int(par.ch_layout.nb_channels),
-                                 language: av_dict_get(s.pointee.metadata, "language", nil, 0).map { String(cString: $0.pointee.value) }))
+                                 language: av_dict_get(s.pointee.metadata, "language", nil, 0).map { String(cString: $0.pointee.value) },
+                                 rotation: kind == .video ? Self.rotation(s) : 0))
         }
         let duration = fmt!.pointee.duration == ps_nopts() ? 0 : Double(fmt!.pointee.duration) / Double(AV_TIME_BASE)
         return MediaInfo(duration: duration, streams: streams)
+    }
+
+    /// The display matrix's rotation, as clockwise degrees rounded to a quarter turn.
+    private static func rotation(_ s: UnsafeMutablePointer<AVStream>) -> Int {
+        var size: Int = 0
+        guard let data = av_stream_get_side_data(s, AV_PKT_DATA_DISPLAYMATRIX, &size), size >= 36 else { return 0 }
+        let degrees = data.withMemoryRebound(to: Int32.self, capacity: 9) { av_display_rotation_get($0) }
+        guard degrees.isFinite else { return 0 }
+        // av_display_rotation_get is counter-clockwise.
+        return ((-Int(degrees.rounded()) % 360) + 360) % 360 / 90 * 90
     }
 
     /// The luma plane of video frame `index` (0-based) of a file, or of an image.

@@ -130,6 +130,19 @@ enum AssetCheck {
                                             expected: "a JPEG, PNG, WebP or BMP image"))
             }
         }
+        for (i, scene) in m.scenes.enumerated() {
+            guard let video = scene.video else { continue }
+            let info = try? MediaReader.probe(video)
+            if let v = info?.first(.video), v.width > 0 {
+                if scene.start >= max(info?.duration ?? 0, v.duration) && max(info?.duration ?? 0, v.duration) > 0 {
+                    errors.append(ManifestError(.outOfRange, file: file, field: "scenes[\(i)].start", found: "\(scene.start) s",
+                                                expected: "a time inside the clip, which lasts \(String(format: "%.2f", max(info?.duration ?? 0, v.duration))) s"))
+                }
+            } else {
+                errors.append(ManifestError(.unreadableAsset, file: file, field: "scenes[\(i)].video", found: "\((video as NSString).lastPathComponent), which holds no video libav can read",
+                                            expected: "a video file (MP4, MOV, MKV, WebM, ...)"))
+            }
+        }
         if let music = m.music.file, m.music.engine == .file {
             let info = try? MediaReader.probe(music)
             if info?.first(.audio) == nil {

@@ -279,9 +279,13 @@ final class JobRun {
                 do { visuals = try pipeline.engines.visualsEngine(scene.visuals.engine, field: "scenes[\(i)].visuals.engine") } catch { throw PipelineError(error, stage: "visuals") }
                 if !names.contains(visuals.identity.description) { names.append(visuals.identity.description) }
                 let overlap = i < manifest.scenes.count - 1 ? timeline.transitionFrames : 0
-                scenes.append((visuals, SceneCanvas(index: i, width: manifest.output.width, height: manifest.output.height, fps: manifest.output.fps,
-                                                    frames: timeline.scenes[i].frames + overlap, prompt: scene.prompt, image: scene.image,
-                                                    visuals: scene.visuals, jobSeed: manifest.seed, focus: scene.focus)))
+                var canvas = SceneCanvas(index: i, width: manifest.output.width, height: manifest.output.height, fps: manifest.output.fps,
+                                         frames: timeline.scenes[i].frames + overlap, prompt: scene.prompt, image: scene.image,
+                                         visuals: scene.visuals, jobSeed: manifest.seed, focus: scene.focus)
+                canvas.video = scene.video
+                canvas.videoStart = scene.start
+                canvas.videoLoops = scene.fill == .loop
+                scenes.append((visuals, canvas))
             }
             // Each engine first sees all of its scenes (a model engine loads each component once for the job).
             for name in names {
@@ -357,7 +361,25 @@ final class JobRun {
             // more silence around it than the ducker looks ahead.
             var audio: [Float] = []
             swap(&audio, &bed)
-            var ducker = AudioMix.Ducker(sampleRate: sampleRate, bedGain: Float(manifest.music.volume))
+            // A clip's own sound joins the bed in its scene (so the voice ducks it too), at its clip_volume.
+            let bedGain = Float(manifest.music.volume)
+            for (i, scene) in manifest.scenes.enumerated() where scene.video != nil && scene.clipVolume > 0 {
+                let sound: [Float]
+                do { sound = try MediaReader.audioSamples(scene.video!, sampleRate: sampleRate, channels: 2) } catch { continue }
+                let frames = sound.count / 2
+                guard frames > 0 else { continue }
+                let from = Int(timeline.start(of: i) * Double(sampleRate))
+                let to = min(totalSamples, i + 1 < manifest.scenes.count ? Int(timeline.start(of: i + 1) * Double(sampleRate)) : totalSamples)
+                let first = min(frames - 1, Int(scene.start * Double(sampleRate)))
+                let gain = Float(scene.clipVolume) / max(bedGain, 0.05)
+                for k in 0..<max(0, to - from) {
+                    var s = first + k
+                    if s >= frames { if scene.fill == .loop { s = first + (s - first) % max(1, frames - first) } else { break } }
+                    audio[2 * (from + k)] += sound[2 * s] * gain
+                    audio[2 * (from + k) + 1] += sound[2 * s + 1] * gain
+                }
+            }
+            var ducker = AudioMix.Ducker(sampleRate: sampleRate, bedGain: bedGain)
             for (i, n) in narrations.enumerated() {
                 let resampled: [Float]
                 do { resampled = try Resampler.resampleMono(n.samples, from: n.sampleRate, to: sampleRate) } catch { throw PipelineError(error, stage: "compose") }

@@ -252,3 +252,69 @@ enum Fixtures {
         try data.write(to: URL(fileURLWithPath: path))
     }
 }
+
+/// The user's own footage in a scene: trimmed from its start, looped or held, its sound under the narration.
+@Suite(.serialized)
+struct ClipTests {
+    /// A 1.2 s clip at 25 fps whose frame N has luma 16 + 7N (limited range: 7N x 255/219 as read back), with a 440 Hz tone.
+    func clip(in dir: TempDir) throws -> String {
+        let path = dir.url.appendingPathComponent("clip.mp4").path
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        p.arguments = ["-v", "error", "-y", "-f", "lavfi", "-i", "color=black:s=160x90:r=25:d=1.2,format=yuv420p,geq=lum='16+7*N':cb=128:cr=128",
+                       "-f", "lavfi", "-i", "sine=f=440:d=1.2", "-c:v", "libx264", "-qp", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", path]
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        return path
+    }
+
+    func render(_ scene: String, in dir: TempDir) async throws -> (Sidecar, String) {
+        let path = dir.write("job.yaml", "output: {width: 160, height: 90, fps: 25, quality: high}\nmusic: none\ncaptions: off\nscenes:\n" + scene)
+        let out = dir.url.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let sidecar = try await Pipeline(options: PipelineOptions(outbox: out, cache: dir.url.appendingPathComponent("cache"))).run(manifestPath: path, jobID: "clip")
+        return (sidecar, out.appendingPathComponent("job.mp4").path)
+    }
+
+    @Test func aShortClipLoopsFromItsStartOrHoldsItsLastFrame() async throws {
+        let dir = TempDir()
+        _ = try clip(in: dir)
+        let (looped, loopVideo) = try await render("  - narration: A clip that loops while the voice goes on and on.\n    video: clip.mp4\n    start: 0.4\n", in: dir)
+        #expect(looped.state == .done)
+        // Scene frame k shows clip frame 10 + (k mod 20): its luma says which.
+        for k in [0, 7, 19, 20, 27, 45] {
+            let expected = Double(7 * (10 + k % 20)) * 255 / 219
+            let mean = try MediaReader.lumaFrame(loopVideo, index: k).mean
+            #expect(abs(mean - expected) < 3, "frame \(k): luma \(mean), expected clip frame \(10 + k % 20)")
+        }
+        let dir2 = TempDir()
+        _ = try clip(in: dir2)
+        let (_, holdVideo) = try await render("  - narration: A clip that holds its last frame while the voice goes on.\n    video: clip.mp4\n    fill: hold\n", in: dir2)
+        for k in [29, 40, 60] {
+            let mean = try MediaReader.lumaFrame(holdVideo, index: k).mean
+            #expect(abs(mean - Double(7 * 29) * 255 / 219) < 3, "frame \(k): luma \(mean), expected the last clip frame")
+        }
+    }
+
+    @Test func theClipsSoundIsMutedUnlessAsked() async throws {
+        func level(_ volume: Double) async throws -> Float {
+            let dir = TempDir()
+            _ = try clip(in: dir)
+            let (_, video) = try await render("  - narration: Sound.\n    video: clip.mp4\n    clip_volume: \(volume)\n", in: dir)
+            // The lead-in before the narration: only the clip can sound there.
+            let samples = try MediaReader.audioSamples(video)
+            let lead = samples[0..<(2 * 48_000 / 5)]
+            return (lead.reduce(0) { $0 + $1 * $1 } / Float(lead.count)).squareRoot()
+        }
+        let muted = try await level(0), heard = try await level(1)
+        #expect(muted < 0.001 && heard > 0.01, "muted \(muted), heard \(heard)")
+    }
+
+    @Test func anUnreadableClipIsRefusedAtPlan() throws {
+        let dir = TempDir()
+        dir.write("bad.mp4", "not a video")
+        let path = dir.write("a.yaml", "scenes:\n  - narration: Hi.\n    video: bad.mp4\n")
+        #expect { try Pipeline.validate(manifestPath: path) } throws: { ($0 as? PipelineError)?.field == "scenes[0].video" }
+    }
+}

@@ -12,11 +12,16 @@ public struct ProceduralVisuals: VisualsEngine {
 
     public func picture(for scene: SceneCanvas, progress: @Sendable (Double) -> Void) throws(EngineError) -> ScenePicture {
         var rng = SeededRandom(seed: scene.seed)
+        let fit = scene.visuals.fit.flatMap { Still.Fit(rawValue: $0.rawValue) }
+        if let video = scene.video {
+            return .clip(Clip(path: video, start: scene.videoStart, loop: scene.videoLoops, fit: fit,
+                              focusX: scene.focus?.first ?? 0.5, focusY: scene.focus?.last ?? 0.5))
+        }
         if let image = scene.image {
             let zoomIn = rng.unit() < 0.5
             let zoom = 0.12 + 0.08 * rng.unit()
             let panX = rng.unit() - 0.5, panY = (rng.unit() - 0.5) * 0.5
-            return .still(Still(path: image, fit: scene.visuals.fit.flatMap { Still.Fit(rawValue: $0.rawValue) },
+            return .still(Still(path: image, fit: fit,
                                 focusX: scene.focus?.first ?? 0.5, focusY: scene.focus?.last ?? 0.5,
                                 move: KenBurns(zoomIn: zoomIn, zoom: zoom, panX: panX, panY: panY), backdrop: background(scene, &rng)))
         }

@@ -16,6 +16,10 @@ public struct SceneCanvas: Sendable {
     public var jobSeed: UInt64
     /// Where a cover crop of the image centres (x, y in 0...1); nil: the middle.
     public var focus: [Double]?
+    /// The scene's own footage, where it starts, and whether it loops (else holds) when shorter than the scene.
+    public var video: String? = nil
+    public var videoStart: Double = 0
+    public var videoLoops = true
     public init(index: Int, width: Int, height: Int, fps: Int, frames: Int, prompt: String?, image: String?, visuals: JobManifest.Visuals,
                 jobSeed: UInt64, focus: [Double]? = nil) {
         self.index = index; self.width = width; self.height = height; self.fps = fps; self.frames = frames
