@@ -102,8 +102,11 @@ let package = Package(
         // The `diffusion` visuals engine: flow-matching latent video diffusion on TorchRuntime's model manager.
         .target(name: "VideoDiffusion", dependencies: ["TorchRuntime", "Engines", "Media", "Manifest"], path: "Sources/VideoDiffusion"),
         .executableTarget(name: "VideoBench", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest"], path: "Benchmarks/VideoBench"),
+        // The `library` visuals engine: the user's own pictures matched to scenes by a sentence encoder (MiniLM).
+        .target(name: "Library", dependencies: ["TorchRuntime", "Engines", "Manifest", "Media", "Checksum"], path: "Sources/Library"),
+        .executableTarget(name: "LibraryBench", dependencies: ["Library", "TorchRuntime"], path: "Benchmarks/LibraryBench"),
         .executableTarget(name: "prostudio", dependencies: [
-            "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice", "VideoDiffusion",
+            "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice", "VideoDiffusion", "Library",
             "Daemon", "Journal", "Intake", "Watcher",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -118,6 +121,7 @@ let package = Package(
         .testTarget(name: "TorchRuntimeTests", dependencies: ["TorchRuntime", "Checksum"], path: "Tests/TorchRuntimeTests"),
         .testTarget(name: "NeuralVoiceTests", dependencies: ["NeuralVoice", "Engines", "Manifest", "Pipeline", "Media", "TorchRuntime", "prostudio-espeak"], path: "Tests/NeuralVoiceTests"),
         .testTarget(name: "VideoDiffusionTests", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak", "VideoBench"], path: "Tests/VideoDiffusionTests"),
+        .testTarget(name: "LibraryTests", dependencies: ["Library", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak"], path: "Tests/LibraryTests"),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Media", "Engines", "prostudio-espeak"], path: "Tests/PipelineTests"),
     ],
     swiftLanguageModes: [.v6],

