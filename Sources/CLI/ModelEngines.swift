@@ -1,6 +1,7 @@
 import Engines
 import Dispatch
 import Foundation
+import Library
 import NeuralVoice
 import Pipeline
 import TorchRuntime
@@ -18,6 +19,8 @@ enum ModelEngines {
         let store = ModelStore(root: models ?? ModelStore.defaultRoot)
         let manager = ModelManager(store: store)
         set.speech[.piper] = PiperEngine(store: store, manager: manager)
+        // Always there, like piper: a manifest asking for it without the pack gets the install command.
+        set.visuals[.library] = LibraryVisuals(store: store, manager: manager)
         if let packs = try? store.list(), packs.contains(where: { $0.kind == .video }) {
             set.visuals[.diffusion] = DiffusionVisuals(store: store, manager: manager)
         }

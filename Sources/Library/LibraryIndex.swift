@@ -107,8 +107,17 @@ public enum LibraryScanner {
             let ext = url.pathExtension.lowercased()
             let kind: LibraryItem.Kind
             if imageExtensions.contains(ext) { kind = .image } else if videoExtensions.contains(ext) { kind = .video } else { continue }
-            guard let values = try? url.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey]),
-                  values.isRegularFile == true else { continue }
+            // A link counts as what it points at; one that points nowhere is reported, not silently dropped.
+            let target = url.resolvingSymlinksInPath()
+            guard fm.fileExists(atPath: url.path) else {
+                warnings.append("skipping \(url.path): the file cannot be read (a link to a missing file)")
+                continue
+            }
+            guard let values = try? target.resourceValues(forKeys: [.isRegularFileKey, .fileSizeKey, .contentModificationDateKey]) else {
+                warnings.append("skipping \(url.path): the file cannot be read (a broken link?)")
+                continue
+            }
+            guard values.isRegularFile == true else { continue }
             var rel = url.standardizedFileURL.path
             if rel.hasPrefix(base + "/") { rel.removeFirst(base.count + 1) }
             // Opening it is the test that counts (permissions, a dangling mount), not the mode bits.
@@ -266,7 +275,11 @@ public struct LibraryIndexer: Sendable {
         // Temp file + rename: a reader never sees half an index.
         let tmp = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).\(UUID().uuidString).tmp")
         try JSONEncoder().encode(stored).write(to: tmp)
-        _ = try FileManager.default.replaceItemAt(file, withItemAt: tmp)
+        guard rename(tmp.path, file.path) == 0 else {
+            let why = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: tmp)
+            throw LibraryError("visuals.index_unwritable", "cannot write the library index \(file.path) (\(why))")
+        }
     }
 }
 

@@ -48,13 +48,21 @@ public struct JobManifest: Sendable, Equatable, Codable {
     }
 
     public struct Visuals: Sendable, Equatable, Codable {
-        public enum Engine: String, Sendable, Codable, CaseIterable { case procedural, diffusion }
+        public enum Engine: String, Sendable, Codable, CaseIterable { case procedural, diffusion, library }
         public var engine: Engine
         public var style: Style
         public var pack: String?
         public var steps: Int?
         public var guidance: Double?
         public var seed: UInt64?
+        /// Engine `library`: the folder of the user's pictures and clips (absolute), and the lowest similarity
+        /// a match may have before the scene falls back to procedural (nil: the engine's default).
+        public var folder: String? = nil
+        public var minScore: Double? = nil
+
+        enum CodingKeys: String, CodingKey {
+            case engine, style, pack, steps, guidance, seed, folder, minScore = "min_score"
+        }
     }
 
     public enum Style: String, Sendable, Codable, CaseIterable {

@@ -263,7 +263,7 @@ final class JobRun {
                 let overlap = i < manifest.scenes.count - 1 ? timeline.transitionFrames : 0
                 scenes.append((visuals, SceneCanvas(index: i, width: manifest.output.width, height: manifest.output.height, fps: manifest.output.fps,
                                                     frames: timeline.scenes[i].frames + overlap, prompt: scene.prompt, image: scene.image,
-                                                    visuals: scene.visuals, jobSeed: manifest.seed)))
+                                                    visuals: scene.visuals, jobSeed: manifest.seed, narration: scene.narration)))
             }
             // Each engine first sees all of its scenes (a model engine loads each component once for the job).
             for name in names {
@@ -281,6 +281,7 @@ final class JobRun {
                 }
                 do { sources.append(try visuals.source(for: canvas, output: "s\(i)", progress: report)) } catch { throw PipelineError(error, stage: "visuals") }
             }
+            for (i, source) in sources.enumerated() where source.media != nil { sidecar.scenes?[i].media = source.media }
             sidecar.engines["visuals"] = names.joined(separator: ", ")
             record(.visuals, engine: names.joined(separator: ", "), cached: false)
             return sources

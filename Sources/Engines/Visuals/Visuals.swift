@@ -14,9 +14,12 @@ public struct SceneCanvas: Sendable {
     public var image: String?
     public var visuals: JobManifest.Visuals
     public var jobSeed: UInt64
-    public init(index: Int, width: Int, height: Int, fps: Int, frames: Int, prompt: String?, image: String?, visuals: JobManifest.Visuals, jobSeed: UInt64) {
+    /// The scene's spoken text (the `library` engine matches pictures by it and the prompt).
+    public var narration: String?
+    public init(index: Int, width: Int, height: Int, fps: Int, frames: Int, prompt: String?, image: String?, visuals: JobManifest.Visuals, jobSeed: UInt64,
+                narration: String? = nil) {
         self.index = index; self.width = width; self.height = height; self.fps = fps; self.frames = frames
-        self.prompt = prompt; self.image = image; self.visuals = visuals; self.jobSeed = jobSeed
+        self.prompt = prompt; self.image = image; self.visuals = visuals; self.jobSeed = jobSeed; self.narration = narration
     }
 
     /// The scene's seed: the visuals seed (or the job's), mixed with the scene and its prompt so scenes differ.
@@ -33,8 +36,23 @@ public struct VisualSource: Sendable {
     public var chain: String
     public var images: [String: String]
     public var streams: [String: FrameStream]
-    public init(chain: String, images: [String: String] = [:], streams: [String: FrameStream] = [:]) {
-        self.chain = chain; self.images = images; self.streams = streams
+    /// Existing media an engine chose for the scene (the `library` engine), for the sidecar.
+    public var media: SceneMedia?
+    public init(chain: String, images: [String: String] = [:], streams: [String: FrameStream] = [:], media: SceneMedia? = nil) {
+        self.chain = chain; self.images = images; self.streams = streams; self.media = media
+    }
+}
+
+/// What a scene shows when an engine picked it from the user's media: the file, the description it was matched
+/// by and its score; `file` nil when the scene fell back (then `score` is the best there was).
+public struct SceneMedia: Sendable, Codable, Equatable {
+    public var engine: String
+    public var file: String?
+    public var description: String?
+    public var score: Double?
+    public var note: String?
+    public init(engine: String, file: String?, description: String?, score: Double?, note: String? = nil) {
+        self.engine = engine; self.file = file; self.description = description; self.score = score; self.note = note
     }
 }
 
