@@ -84,8 +84,8 @@ public final class LibraryVisuals: VisualsEngine {
         choose(scenes)
     }
 
-    /// Indexes each scene's folder (only new or changed files are embedded), embeds the scenes, and gives each,
-    /// in order, the best item not yet used in this job.
+    /// Indexes each scene's folder (only new or changed files are embedded), embeds the scenes, and matches them to
+    /// items not yet used in this job (SceneMatcher.assign: best pairs first, one item per scene).
     func choose(_ scenes: [SceneCanvas]) {
         let byFolder = Dictionary(grouping: scenes.filter { $0.visuals.engine == .library }) { $0.visuals.folder ?? "" }
         for (folder, group) in byFolder.sorted(by: { $0.key < $1.key }) {
@@ -98,22 +98,21 @@ public final class LibraryVisuals: VisualsEngine {
                 let index = try indexer(encoder: encoder).index(folder: folderURL)
                 for w in index.warnings { FileHandle.standardError.write(Data("prostudio: library: \(w)\n".utf8)) }
                 let queries = try embed(group.map { SceneMatcher.query(prompt: $0.prompt, narration: $0.narration) }, encoder: encoder)
-                let dim = encoder.dimension
-                var used = job.withLock { $0.used[folder] ?? [] }
+                let used = job.withLock { $0.used[folder] ?? [] }
+                let minScores = group.map { $0.visuals.minScore.map(Float.init) ?? SceneMatcher.defaultMinScore }
+                let matches = SceneMatcher.assign(queries: queries, index: index, minScores: minScores, alreadyUsed: used)
                 var out: [(Int, Choice)] = []
+                var nowUsed = used
                 for (n, scene) in group.enumerated() {
-                    let minScore = scene.visuals.minScore.map(Float.init) ?? SceneMatcher.defaultMinScore
-                    let q = Array(queries[(n * dim)..<((n + 1) * dim)])
-                    let best = index.search(q, top: 1, excluding: used).first
-                    if let best, best.score >= minScore {
-                        used.insert(best.index)
-                        let item = index.items[best.index]
-                        out.append((scene.index, .item(item, url: folderURL.appendingPathComponent(item.path), score: best.score)))
+                    if let m = matches[n].match {
+                        nowUsed.insert(m.item)
+                        let item = index.items[m.item]
+                        out.append((scene.index, .item(item, url: folderURL.appendingPathComponent(item.path), score: m.score)))
                     } else {
-                        out.append((scene.index, .fallback(bestScore: best?.score, minScore: minScore)))
+                        out.append((scene.index, .fallback(bestScore: matches[n].best, minScore: minScores[n])))
                     }
                 }
-                job.withLock { $0.used[folder] = used }
+                job.withLock { $0.used[folder] = nowUsed }
                 return out
             }
             job.withLock { state in
