@@ -2,13 +2,14 @@ import Dispatch
 import Engines
 import Foundation
 import Manifest
+import Media
 import Synchronization
 import TorchRuntime
 
 /// The `library` visuals engine: each scene shows the user's own picture or clip that best matches its prompt and
 /// narration (cosine similarity of MiniLM sentence embeddings), each item used once per job; a scene with no item
 /// scoring `min_score` falls back to the procedural engine. Pictures get the procedural engine's slow move and fit;
-/// a clip is shown as a still of its first frame for now (Media has no clip source yet).
+/// clips play (libavfilter's `movie` source), looped or cut to the scene's length (ClipChain).
 public final class LibraryVisuals: VisualsEngine {
     public let store: ModelStore
     public let manager: ModelManager
@@ -143,6 +144,18 @@ public final class LibraryVisuals: VisualsEngine {
         progress(1)
         switch choice {
         case .item(let item, let url, let score):
+            if item.kind == .video {
+                do {
+                    let info = try MediaReader.probe(url.path)
+                    guard let v = info.first(.video), v.width > 0, v.height > 0 else { throw LibraryError("visuals.clip_unreadable", "no video stream") }
+                    return VisualSource(chain: ClipChain.chain(path: url.path, width: v.width, height: v.height, scene: scene, label: label),
+                                        media: SceneMedia(engine: "library", file: url.path, description: item.description, score: Double(score),
+                                                          note: info.duration > 0 ? String(format: "clip of %.2f s, looped or cut to the scene", info.duration) : nil))
+                } catch {
+                    // A clip libav cannot open is still worth a try as a still (its first frame), with the reason kept.
+                    FileHandle.standardError.write(Data("prostudio: library: \(url.path) cannot be played as a clip (\(error)); showing its first frame\n".utf8))
+                }
+            }
             var canvas = scene
             canvas.image = url.path
             var source = try procedural.source(for: canvas, output: label, progress: { _ in })
@@ -157,5 +170,37 @@ public final class LibraryVisuals: VisualsEngine {
                                       note: "no library item scored min_score \(minScore); procedural background")
             return source
         }
+    }
+}
+
+/// A clip as a scene's picture: read by libavfilter's `movie` source, looped and cut to the scene's frames, at the
+/// output's rate. Fit as for pictures: cropped to fill when that loses at most a fifth of the clip, otherwise shown
+/// whole over a blurred, darkened fill of itself. (Rotation metadata is not applied: the probe does not report it.)
+enum ClipChain {
+    static func chain(path: String, width: Int, height: Int, scene: SceneCanvas, label: String) -> String {
+        let w = scene.width, h = scene.height
+        let source = "movie=filename=\(escape(path)):loop=0,setpts=N/FRAME_RATE/TB,fps=\(scene.fps)"
+        let tail = "trim=end_frame=\(scene.frames),format=yuv420p,setsar=1[\(label)]"
+        let clipAspect = Double(width) / Double(height), outAspect = Double(w) / Double(h)
+        let kept = min(clipAspect / outAspect, outAspect / clipAspect)
+        if kept >= 0.8 {
+            return source + ",scale=\(w):\(h):force_original_aspect_ratio=increase:flags=bicubic,crop=\(w):\(h),setsar=1," + tail
+        }
+        let (a, b, bg, fg) = ("\(label)ca", "\(label)cb", "\(label)bg", "\(label)fg")
+        return source + ",split[\(a)][\(b)];" +
+            "[\(a)]scale=\(w / 4 * 2):\(h / 4 * 2):force_original_aspect_ratio=increase,crop=\(w / 4 * 2):\(h / 4 * 2),boxblur=10:2," +
+            "eq=brightness=-0.08,scale=\(w):\(h),setsar=1[\(bg)];" +
+            "[\(b)]scale=\(w):\(h):force_original_aspect_ratio=decrease:flags=bicubic,setsar=1[\(fg)];" +
+            "[\(bg)][\(fg)]overlay=(W-w)/2:(H-h)/2," + tail
+    }
+
+    /// Two levels of libavfilter escaping: backslash, quote and colon for the option value, then backslash, quote,
+    /// brackets, comma and semicolon for the graph.
+    static func escape(_ path: String) -> String {
+        var l1 = ""
+        for c in path { if "\\':".contains(c) { l1.append("\\") }; l1.append(c) }
+        var l2 = ""
+        for c in l1 { if "\\'[],;".contains(c) { l2.append("\\") }; l2.append(c) }
+        return l2
     }
 }

@@ -166,9 +166,13 @@ struct LibraryEngineTests {
         let dir = TempDir()
         let lib = dir.url.appendingPathComponent("footage")
         try FileManager.default.createDirectory(at: lib.appendingPathComponent("harbour"), withIntermediateDirectories: true)
-        for (name, color) in [("harbour/boats_at_dawn.jpg", "blue"), ("golden_retriever_puppy.mp4", "yellow")] {
+        // A 4:3 clip (shown whole over a blurred fill in 16:9) fading from black to white over 4 s, whose name needs
+        // libavfilter escaping.
+        let clipName = "pets, mine/golden retriever puppy [Ben's].mp4"
+        try FileManager.default.createDirectory(at: lib.appendingPathComponent("pets, mine"), withIntermediateDirectories: true)
+        for (name, input) in [("harbour/boats_at_dawn.jpg", "color=c=blue:s=96x54"), (clipName, "color=c=white:s=120x90:d=4:r=25,fade=in:st=0:d=4")] {
             let video = name.hasSuffix(".mp4")
-            let (s, o) = MiniLMTestPack.run("/usr/bin/ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "color=c=\(color):s=96x54" + (video ? ":d=0.5" : "")]
+            let (s, o) = MiniLMTestPack.run("/usr/bin/ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", input]
                                            + (video ? ["-pix_fmt", "yuv420p", "-c:v", "libx264"] : ["-frames:v", "1"]) + [lib.appendingPathComponent(name).path])
             #expect(s == 0, "\(o)")
         }
@@ -197,10 +201,19 @@ struct LibraryEngineTests {
         let media = try #require(sidecar.scenes).map(\.media)
         #expect(media[0]?.file == lib.appendingPathComponent("harbour/boats_at_dawn.jpg").path)
         #expect(media[0]?.description == "harbour boats at dawn" && (media[0]?.score ?? 0) >= Double(SceneMatcher.defaultMinScore))
-        #expect(media[1]?.file == lib.appendingPathComponent("golden_retriever_puppy.mp4").path)
+        #expect(media[1]?.file == lib.appendingPathComponent(clipName).path)
+        #expect(media[1]?.note?.hasPrefix("clip of") == true, "\(String(describing: media[1]))")
         #expect(media[2]?.file == nil && media[2]?.note?.contains("procedural") == true)
         let info = try MediaReader.probe(out.appendingPathComponent("job.mp4").path)
         #expect(info.first(.video)?.width == 160)
+        // The clip plays: three quarters into its scene the picture is much brighter than a quarter in (a still of
+        // its first frame would be black throughout).
+        let timing = try #require(sidecar.scenes)
+        let video = out.appendingPathComponent("job.mp4").path
+        let f1 = try MediaReader.lumaFrame(video, index: Int((timing[1].start_s + timing[1].duration_s * 0.25) * 10))
+        let f2 = try MediaReader.lumaFrame(video, index: Int((timing[1].start_s + timing[1].duration_s * 0.75) * 10))
+        print("clip scene: mean luma \(f1.mean) at 25%, \(f2.mean) at 75%")
+        #expect(f2.mean >= f1.mean + 20, "the clip scene does not brighten: \(f1.mean) -> \(f2.mean)")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("job.json"))) as? [String: Any]
         let scenes = try #require(json?["scenes"] as? [[String: Any]])
         #expect((scenes[0]["media"] as? [String: Any])?["file"] as? String == media[0]?.file)
