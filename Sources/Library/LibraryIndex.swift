@@ -1,11 +1,12 @@
 import Checksum
 import Foundation
+import Media
 
 /// One picture or clip of the user's library, with the text it is matched by.
 public struct LibraryItem: Sendable, Codable, Equatable {
     public enum Kind: String, Sendable, Codable { case image, video }
-    /// Where the description came from: a sidecar NAME.txt, or the words of the file's path.
-    public enum Source: String, Sendable, Codable { case sidecar, name }
+    /// Where the description came from: a sidecar NAME.txt, the file's embedded metadata, or the words of its path.
+    public enum Source: String, Sendable, Codable { case sidecar, metadata, name }
     /// Relative to the library folder.
     public var path: String
     public var kind: Kind
@@ -87,7 +88,11 @@ public enum LibraryScanner {
 
     /// Every readable image and clip under `folder` (recursively; hidden files skipped), sorted by path.
     /// Unreadable files become warnings; a missing or empty folder is an error naming `field`.
-    public static func scan(folder: URL, field: String) throws(LibraryError) -> (found: [Found], warnings: [String]) {
+    /// `known` gives an earlier scan's description of a file with this path, size and modification time, so an
+    /// unchanged clip is not opened again to read its metadata (sidecars are always read: they may have changed).
+    public static func scan(folder: URL, field: String,
+                            known: (_ path: String, _ size: Int64, _ modified: Double) -> (String, LibraryItem.Source)? = { _, _, _ in nil })
+        throws(LibraryError) -> (found: [Found], warnings: [String]) {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: folder.path, isDirectory: &isDir) else {
@@ -130,9 +135,11 @@ public enum LibraryScanner {
                 warnings.append("skipping \(url.path): the file is empty")
                 continue
             }
-            let (text, source) = describe(url: url, relativePath: rel)
-            found.append(Found(url: url, path: rel, kind: kind, size: Int64(values.fileSize ?? 0),
-                               modified: values.contentModificationDate?.timeIntervalSince1970 ?? 0, description: text, source: source))
+            let size = Int64(values.fileSize ?? 0), modified = values.contentModificationDate?.timeIntervalSince1970 ?? 0
+            let (text, source) = sidecar(of: url).map { ($0, .sidecar) }
+                ?? known(rel, size, modified).flatMap { $0.1 == .sidecar ? nil : $0 }
+                ?? describe(url: url, relativePath: rel, kind: kind)
+            found.append(Found(url: url, path: rel, kind: kind, size: size, modified: modified, description: text, source: source))
         }
         found.sort { $0.path < $1.path }
         if found.isEmpty {
@@ -143,16 +150,35 @@ public enum LibraryScanner {
         return (found, warnings)
     }
 
-    /// A sidecar `NAME.txt` (or `NAME.EXT.txt`) beside the file wins; else the words of its path inside the library.
-    public static func describe(url: URL, relativePath: String) -> (String, LibraryItem.Source) {
+    /// A sidecar `NAME.txt` (or `NAME.EXT.txt`) beside the file wins; then the container's own title, description
+    /// and keywords (clips: MP4/MOV/MKV tags through Media's probe); else the words of its path inside the library.
+    public static func describe(url: URL, relativePath: String, kind: LibraryItem.Kind) -> (String, LibraryItem.Source) {
+        if let text = sidecar(of: url) { return (text, .sidecar) }
+        if kind == .video, let text = metadata(of: url) { return (text, .metadata) }
+        return (nameWords(relativePath), .name)
+    }
+
+    public static func sidecar(of url: URL) -> String? {
         let stem = url.deletingPathExtension()
-        for sidecar in [stem.appendingPathExtension("txt"), url.appendingPathExtension("txt")] {
-            if let text = try? String(contentsOf: sidecar, encoding: .utf8) {
+        for file in [stem.appendingPathExtension("txt"), url.appendingPathExtension("txt")] {
+            if let text = try? String(contentsOf: file, encoding: .utf8) {
                 let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
-                if !t.isEmpty { return (t, .sidecar) }
+                if !t.isEmpty { return t }
             }
         }
-        return (nameWords(relativePath), .name)
+        return nil
+    }
+
+    /// Title, description (else comment) and keywords from the container, joined; nil when it has none.
+    public static func metadata(of url: URL) -> String? {
+        guard let info = try? MediaReader.probe(url.path) else { return nil }
+        var tags: [String: String] = [:]
+        for (k, v) in info.tags { tags[k.lowercased()] = v.trimmingCharacters(in: .whitespacesAndNewlines) }
+        func first(_ keys: [String]) -> String? { keys.lazy.compactMap { tags[$0] }.first { !$0.isEmpty } }
+        let parts = [first(["title", "com.apple.quicktime.title"]),
+                     first(["description", "com.apple.quicktime.description", "synopsis", "comment", "com.apple.quicktime.comment"]),
+                     first(["keywords", "com.apple.quicktime.keywords"])].compactMap { $0 }
+        return parts.isEmpty ? nil : parts.joined(separator: ". ")
     }
 
     /// `harbour/boats_at_dawn_02.mp4` -> "harbour boats at dawn": folders and file name, split on separators and
@@ -213,7 +239,6 @@ public struct LibraryIndexer: Sendable {
 
     /// Scans `folder`, embeds what is new or changed, drops what is gone, and saves the index.
     public func index(folder: URL, field: String = "visuals.folder") throws -> LibraryIndex {
-        let (found, warnings) = try LibraryScanner.scan(folder: folder, field: field)
         let file = cacheFile(for: folder)
         var old: [String: (LibraryItem, [Float])] = [:]
         if let data = try? Data(contentsOf: file), let stored = try? JSONDecoder().decode(Stored.self, from: data),
@@ -223,6 +248,9 @@ public struct LibraryIndexer: Sendable {
                     old[e.item.path] = (e.item, v.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) })
                 }
             }
+        }
+        let (found, warnings) = try LibraryScanner.scan(folder: folder, field: field) { [old] path, size, modified in
+            old[path].flatMap { $0.0.size == size && $0.0.modified == modified ? ($0.0.description, $0.0.source) : nil }
         }
         var items: [LibraryItem] = []
         var vectors: [[Float]?] = []

@@ -35,11 +35,16 @@ struct ScannerTests {
         let (status, out) = MiniLMTestPack.run("/usr/bin/ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "color=c=red:s=32x32", "-frames:v", "1",
                                                                    dir.url.appendingPathComponent("kite.jpg").path])
         #expect(status == 0, "\(out)")
+        let (s2, out2) = MiniLMTestPack.run("/usr/bin/ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "color=c=red:s=32x32:d=0.2", "-pix_fmt", "yuv420p",
+                                                                 "-metadata", "title=Regatta", "-metadata", "description=A red sailboat racing past the lighthouse",
+                                                                 dir.url.appendingPathComponent("clip_0007.mp4").path])
+        #expect(s2 == 0, "\(out2)")
         try FileManager.default.createSymbolicLink(atPath: dir.url.appendingPathComponent("gone.jpg").path, withDestinationPath: "/nonexistent/x.jpg")
         FileManager.default.createFile(atPath: dir.url.appendingPathComponent("empty.mp4").path, contents: Data())
         let (found, warnings) = try LibraryScanner.scan(folder: dir.url, field: "visuals.folder")
-        #expect(found.map(\.path) == ["kite.jpg"])
-        #expect(found.first?.description == "a red kite" && found.first?.source == .sidecar)
+        #expect(found.map(\.path) == ["clip_0007.mp4", "kite.jpg"])
+        #expect(found.last?.description == "a red kite" && found.last?.source == .sidecar)
+        #expect(found.first?.description == "Regatta. A red sailboat racing past the lighthouse" && found.first?.source == .metadata)
         #expect(warnings.count == 2)
         #expect(warnings.contains { $0.contains("gone.jpg") } && warnings.contains { $0.contains("empty.mp4") })
     }
