@@ -286,11 +286,13 @@ public struct LibraryIndexer: Sendable {
             update.embedded = toEmbed.count
         }
         let matrix = vectors.flatMap { $0! }
-        let index = LibraryIndex(folder: folder, items: items, matrix: matrix, dimension: dimension, update: update, warnings: skipped)
         if update.embedded > 0 || update.removed > 0 || !FileManager.default.fileExists(atPath: file.path) {
-            try save(index, to: file)
+            // A cache that cannot be written (a read-only home under systemd) costs time, not the job.
+            do { try save(LibraryIndex(folder: folder, items: items, matrix: matrix, dimension: dimension), to: file) } catch {
+                skipped.append("the index was not saved, so the next run embeds this folder again: \(error)")
+            }
         }
-        return index
+        return LibraryIndex(folder: folder, items: items, matrix: matrix, dimension: dimension, update: update, warnings: skipped)
     }
 
     func save(_ index: LibraryIndex, to file: URL) throws {

@@ -71,6 +71,25 @@ struct ScannerTests {
     }
 }
 
+extension ScannerTests {
+    /// The daemon config's `defaults:` can make the library the site's engine; a manifest's own visuals still win.
+    @Test func libraryAsASiteDefault() throws {
+        let dir = TempDir()
+        let lib = dir.url.appendingPathComponent("footage")
+        try FileManager.default.createDirectory(at: lib, withIntermediateDirectories: true)
+        let defaults = try #require(try ManifestDefaults.fromConfig(yaml: "defaults:\n  visuals: {engine: library, folder: \(lib.path), min_score: 0.3}\n",
+                                                                   file: dir.url.appendingPathComponent("prostudio.yaml").path))
+        let job = dir.url.appendingPathComponent("job.yaml")
+        try Data("scenes:\n  - narration: Hello.\n  - narration: Bye.\n    visuals: {engine: procedural}\n".utf8).write(to: job)
+        let m = try ManifestLoader.load(path: job.path, defaults: defaults)
+        #expect(m.scenes[0].visuals.engine == .library && m.scenes[0].visuals.folder == lib.standardizedFileURL.path && m.scenes[0].visuals.minScore == 0.3)
+        #expect(m.scenes[1].visuals.engine == .procedural)
+        #expect(throws: ManifestErrors.self) {
+            try ManifestDefaults.fromConfig(yaml: "defaults:\n  visuals: {engine: library, folder: /nonexistent/footage}\n", file: "/etc/prostudio.yaml")
+        }
+    }
+}
+
 /// The engine with the real model: the labelled library, the index cache, a missing pack, a render.
 @Suite(.serialized, .enabled(if: MiniLMTestPack.enabled, "needs the minilm-l6-v2 pack (Tools/export/install-minilm)"))
 struct LibraryEngineTests {
@@ -149,6 +168,19 @@ struct LibraryEngineTests {
         #expect(third.update.embedded == 2 && third.update.removed == 1 && third.update.reused == entries.count - 2)
         let hit = try #require(third.search(try engine.embed(["someone kitesurfing at sea"], encoder: encoder), top: 1).first)
         #expect(third.items[hit.index].path == "misc/IMG_0101.jpg")
+    }
+
+    @Test func anUnwritableIndexIsAWarningNotAFailure() throws {
+        let dir = TempDir()
+        let lib = dir.url.appendingPathComponent("lib")
+        try FileManager.default.createDirectory(at: lib, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: lib.appendingPathComponent("red_kite.jpg"))
+        let blocker = dir.url.appendingPathComponent("cache")  // a file where the cache folder should be
+        try Data("not a folder".utf8).write(to: blocker)
+        let engine = try Self.engine(cache: blocker)
+        let index = try engine.indexer(encoder: try engine.encoder()).index(folder: lib)
+        #expect(index.items.map(\.description) == ["red kite"])
+        #expect(index.warnings.contains { $0.contains("not saved") }, "\(index.warnings)")
     }
 
     @Test func missingPackIsAClearError() throws {
