@@ -40,7 +40,7 @@ struct ScannerTests {
                                                                  dir.url.appendingPathComponent("clip_0007.mp4").path])
         #expect(s2 == 0, "\(out2)")
         try FileManager.default.createSymbolicLink(atPath: dir.url.appendingPathComponent("gone.jpg").path, withDestinationPath: "/nonexistent/x.jpg")
-        FileManager.default.createFile(atPath: dir.url.appendingPathComponent("empty.mp4").path, contents: Data())
+        _ = FileManager.default.createFile(atPath: dir.url.appendingPathComponent("empty.mp4").path, contents: Data())
         let (found, warnings) = try LibraryScanner.scan(folder: dir.url, field: "visuals.folder")
         #expect(found.map(\.path) == ["clip_0007.mp4", "kite.jpg"])
         #expect(found.last?.description == "a red kite" && found.last?.source == .sidecar)
