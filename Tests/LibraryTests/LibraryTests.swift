@@ -107,17 +107,21 @@ struct LibraryEngineTests {
         return SceneCanvas(index: i, width: 64, height: 36, fps: 10, frames: 10, prompt: nil, image: nil, visuals: v, jobSeed: 1, narration: text)
     }
 
-    @Test func labelledLibraryPicksTheIntendedItem() throws {
+    @Test func labelledLibraryPicksTheIntendedItem() async throws {
+        try await offPool { try Self.labelledLibrary() }
+    }
+
+    static func labelledLibrary() throws {
         let dir = TempDir()
         let lib = dir.url.appendingPathComponent("library")
         try LabelledLibrary.make(in: lib)
-        let engine = try Self.engine(cache: dir.url.appendingPathComponent("cache"))
+        let engine = try engine(cache: dir.url.appendingPathComponent("cache"))
         let entries = LabelledLibrary.entries
         #expect(entries.count >= 40)
         #expect(entries.contains { $0.path.hasSuffix(".mp4") } && entries.contains { $0.sidecar == nil } && entries.contains { $0.sidecar != nil })
         // Off-topic scenes first and last: they must not take an item, and the others must still find theirs.
         let texts = [LabelledLibrary.offTopic[0], LabelledLibrary.offTopic[1]] + entries.map(\.scene) + Array(LabelledLibrary.offTopic[2...])
-        let scenes = texts.enumerated().map { Self.canvas($0.offset, $0.element, folder: lib) }
+        let scenes = texts.enumerated().map { canvas($0.offset, $0.element, folder: lib) }
         engine.prepare(scenes)
         var correct = 0, fellBack = 0
         var wrong: [String] = []
@@ -170,7 +174,7 @@ struct LibraryEngineTests {
         #expect(third.items[hit.index].path == "misc/IMG_0101.jpg")
     }
 
-    @Test func anUnwritableIndexIsAWarningNotAFailure() throws {
+    @Test func anUnwritableIndexIsAWarningNotAFailure() async throws {
         let dir = TempDir()
         let lib = dir.url.appendingPathComponent("lib")
         try FileManager.default.createDirectory(at: lib, withIntermediateDirectories: true)
@@ -178,20 +182,21 @@ struct LibraryEngineTests {
         let blocker = dir.url.appendingPathComponent("cache")  // a file where the cache folder should be
         try Data("not a folder".utf8).write(to: blocker)
         let engine = try Self.engine(cache: blocker)
-        let index = try engine.indexer(encoder: try engine.encoder()).index(folder: lib)
+        let index = try await offPool { try engine.indexer(encoder: try engine.encoder()).index(folder: lib) }
         #expect(index.items.map(\.description) == ["red kite"])
         #expect(index.warnings.contains { $0.contains("not saved") }, "\(index.warnings)")
     }
 
-    @Test func missingPackIsAClearError() throws {
+    @Test func missingPackIsAClearError() async throws {
         let dir = TempDir()
         let store = ModelStore(root: dir.url)
         let engine = LibraryVisuals(store: store, manager: ModelManager(store: store, device: .cpu), cacheRoot: dir.url)
         let lib = dir.url.appendingPathComponent("lib")
         try FileManager.default.createDirectory(at: lib, withIntermediateDirectories: true)
         try Data("x".utf8).write(to: lib.appendingPathComponent("a.jpg"))
+        let outcome = try await offPool { Result { () throws(EngineError) in try engine.source(for: Self.canvas(0, "hello", folder: lib), output: "s0", progress: { _ in }) } }
         do {
-            _ = try engine.source(for: Self.canvas(0, "hello", folder: lib), output: "s0", progress: { _ in })
+            _ = try outcome.get()
             Issue.record("a missing pack was accepted")
         } catch {
             #expect(error.code == "visuals.pack_missing")

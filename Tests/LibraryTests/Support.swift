@@ -66,3 +66,12 @@ final class TempDir {
     }
     deinit { try? FileManager.default.removeItem(at: url) }
 }
+
+/// Runs blocking work on a thread of its own. The engine's calls wait for the model manager (an actor), which needs
+/// a free cooperative thread: with suites running in parallel on a 2-thread pool, a test blocking its own pool
+/// thread there can leave none, and the whole test process stalls. Long model work also stays off the pool.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}

@@ -54,18 +54,34 @@ def read_safetensors(path: Path) -> Dict[str, np.ndarray]:
     return out
 
 
+class Linear(nn.Linear):
+    """nn.Linear whose CPU float32 product runs through oneDNN (MKL-DNN, inside libtorch) instead of BLAS.
+
+    Debian's libtorch does BLAS through whatever libblas.so.3 is installed, by default the reference BLAS: oneDNN's
+    own kernels are ~25x faster there (4.5 ms against 114 ms for a 448x384x1536 product on one thread), and agree
+    to float32 rounding. Other devices and dtypes (CUDA, fp16) take F.linear as usual.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.device.type == "cpu" and x.dtype == torch.float32:
+            flat = x.reshape(-1, x.shape[-1])
+            y = torch._C._nn.mkldnn_linear(flat.to_mkldnn(), self.weight, self.bias).to_dense()
+            return y.view(x.shape[:-1] + [y.shape[-1]])
+        return F.linear(x, self.weight, self.bias)
+
+
 class Layer(nn.Module):
     def __init__(self, hidden: int, heads: int, inter: int, eps: float):
         super().__init__()
         self.heads = heads
         self.head_dim = hidden // heads
-        self.query = nn.Linear(hidden, hidden)
-        self.key = nn.Linear(hidden, hidden)
-        self.value = nn.Linear(hidden, hidden)
-        self.attn_out = nn.Linear(hidden, hidden)
+        self.query = Linear(hidden, hidden)
+        self.key = Linear(hidden, hidden)
+        self.value = Linear(hidden, hidden)
+        self.attn_out = Linear(hidden, hidden)
         self.attn_norm = nn.LayerNorm(hidden, eps=eps)
-        self.inter = nn.Linear(hidden, inter)
-        self.out = nn.Linear(inter, hidden)
+        self.inter = Linear(hidden, inter)
+        self.out = Linear(inter, hidden)
         self.out_norm = nn.LayerNorm(hidden, eps=eps)
 
     def forward(self, x: Tensor, bias: Tensor) -> Tensor:
