@@ -150,11 +150,13 @@ public enum LibraryScanner {
         return (found, warnings)
     }
 
-    /// A sidecar `NAME.txt` (or `NAME.EXT.txt`) beside the file wins; then the container's own title, description
-    /// and keywords (clips: MP4/MOV/MKV tags through Media's probe); else the words of its path inside the library.
+    /// A sidecar `NAME.txt` (or `NAME.EXT.txt`) beside the file wins; then the file's own title, description and
+    /// keywords (clips: MP4/MOV/MKV tags through Media's probe; pictures: EXIF, XMP, PNG text); else the words of
+    /// its path inside the library.
     public static func describe(url: URL, relativePath: String, kind: LibraryItem.Kind) -> (String, LibraryItem.Source) {
         if let text = sidecar(of: url) { return (text, .sidecar) }
         if kind == .video, let text = metadata(of: url) { return (text, .metadata) }
+        if kind == .image, let text = ImageMetadata.description(of: url) { return (text, .metadata) }
         return (nameWords(relativePath), .name)
     }
 

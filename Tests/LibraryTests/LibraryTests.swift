@@ -49,6 +49,64 @@ struct ScannerTests {
         #expect(warnings.contains { $0.contains("gone.jpg") } && warnings.contains { $0.contains("empty.mp4") })
     }
 
+    /// EXIF and XMP in a JPEG, text chunks in a PNG: written by hand here (ffmpeg writes none of them).
+    @Test func picturesAreDescribedByTheirEmbeddedMetadata() throws {
+        let dir = TempDir()
+        func picture(_ name: String) throws -> [UInt8] {
+            let url = dir.url.appendingPathComponent(name)
+            let (s, o) = MiniLMTestPack.run("/usr/bin/ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "color=c=red:s=16x16", "-frames:v", "1", url.path])
+            #expect(s == 0, "\(o)")
+            return [UInt8](try Data(contentsOf: url))
+        }
+        func le16(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
+        func le32(_ v: Int) -> [UInt8] { le16(v & 0xFFFF) + le16(v >> 16) }
+        func segment(_ payload: [UInt8]) -> [UInt8] { [0xFF, 0xE1, UInt8((payload.count + 2) >> 8), UInt8((payload.count + 2) & 0xFF)] + payload }
+        // EXIF: IFD0 with ImageDescription (ASCII) and XPKeywords (UTF-16LE), values after the IFD.
+        let desc = Array("A red kite over the dunes\0".utf8)
+        let keys = Array("kite;beach\0".utf16).flatMap { le16(Int($0)) }
+        let valuesAt = 8 + 2 + 2 * 12 + 4
+        var tiff: [UInt8] = Array("II".utf8) + le16(42) + le32(8) + le16(2)
+        tiff += le16(0x010E) + le16(2) + le32(desc.count) + le32(valuesAt)
+        tiff += le16(0x9C9E) + le16(1) + le32(keys.count) + le32(valuesAt + desc.count)
+        tiff += le32(0) + desc + keys
+        var jpg = try picture("exif.jpg")
+        jpg.insert(contentsOf: segment(Array("Exif\0\0".utf8) + tiff), at: 2)
+        try Data(jpg).write(to: dir.url.appendingPathComponent("exif.jpg"))
+        // XMP in a JPEG.
+        let xmp = #"<x:xmpmeta><rdf:RDF><rdf:Description><dc:title><rdf:Alt><rdf:li xml:lang="x-default">Harbour</rdf:li></rdf:Alt></dc:title>"# +
+            #"<dc:subject><rdf:Bag><rdf:li>boats</rdf:li><rdf:li>dawn &amp; mist</rdf:li></rdf:Bag></dc:subject></rdf:Description></rdf:RDF></x:xmpmeta>"#
+        var jpg2 = try picture("xmp.jpg")
+        jpg2.insert(contentsOf: segment(Array("http://ns.adobe.com/xap/1.0/\0".utf8) + Array(xmp.utf8)), at: 2)
+        try Data(jpg2).write(to: dir.url.appendingPathComponent("xmp.jpg"))
+        // PNG tEXt chunks after IHDR (8-byte signature + 25-byte IHDR chunk), with real CRCs.
+        func crc32(_ bytes: [UInt8]) -> UInt32 {
+            var c: UInt32 = 0xFFFF_FFFF
+            for b in bytes { c ^= UInt32(b); for _ in 0..<8 { c = c & 1 == 1 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 } }
+            return ~c
+        }
+        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+            let body = Array(type.utf8) + data, crc = crc32(body)
+            return [UInt8(data.count >> 24), UInt8((data.count >> 16) & 0xFF), UInt8((data.count >> 8) & 0xFF), UInt8(data.count & 0xFF)] + body
+                + [UInt8(crc >> 24), UInt8((crc >> 16) & 0xFF), UInt8((crc >> 8) & 0xFF), UInt8(crc & 0xFF)]
+        }
+        var png = try picture("text.png")
+        png.insert(contentsOf: chunk("tEXt", Array("Title\0Beacon".utf8)) + chunk("tEXt", Array("Description\0A lighthouse at night".utf8)), at: 33)
+        try Data(png).write(to: dir.url.appendingPathComponent("text.png"))
+        _ = try picture("plain_red_square.png")
+
+        let (found, warnings) = try LibraryScanner.scan(folder: dir.url, field: "visuals.folder")
+        #expect(warnings.isEmpty)
+        let byPath = Dictionary(uniqueKeysWithValues: found.map { ($0.path, ($0.description, $0.source)) })
+        #expect(byPath["exif.jpg"]?.0 == "A red kite over the dunes. kite, beach" && byPath["exif.jpg"]?.1 == .metadata)
+        #expect(byPath["xmp.jpg"]?.0 == "Harbour. boats, dawn & mist" && byPath["xmp.jpg"]?.1 == .metadata)
+        #expect(byPath["text.png"]?.0 == "Beacon. A lighthouse at night" && byPath["text.png"]?.1 == .metadata)
+        #expect(byPath["plain_red_square.png"]?.0 == "plain red square" && byPath["plain_red_square.png"]?.1 == .name)
+        // The edited files still decode (ffmpeg reads past the inserted segments and chunks).
+        for name in ["exif.jpg", "xmp.jpg", "text.png"] {
+            #expect((try? MediaReader.probe(dir.url.appendingPathComponent(name).path).first(.video)?.width) == 16, "\(name)")
+        }
+    }
+
     @Test func manifestFieldsAreCheckedAtPlanTime() throws {
         let dir = TempDir()
         let lib = dir.url.appendingPathComponent("footage")
