@@ -9,7 +9,8 @@ struct LibraryCommand: AsyncParsableCommand {
         commandName: "library",
         abstract: "Index a folder of your pictures and clips, and search it by meaning.",
         discussion: """
-            Each item is described by a sidecar NAME.txt beside it, else by the words of its path inside DIR
+            Each item is described by a sidecar NAME.txt beside it, else by its embedded title, description and
+            keywords (clip tags; EXIF, XMP, PNG text), else by the words of its path inside DIR
             (b-roll/harbour/boats_at_dawn_02.mp4 -> "harbour boats at dawn"). Embeddings come from the minilm-l6-v2
             pack (install it with Tools/export/install-minilm DIR) and are kept under the cache folder, so only new
             or changed files are embedded again.
