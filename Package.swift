@@ -104,8 +104,11 @@ let package = Package(
         // The `diffusion` visuals engine: flow-matching latent video diffusion on TorchRuntime's model manager.
         .target(name: "VideoDiffusion", dependencies: ["TorchRuntime", "Engines", "Media", "Manifest"], path: "Sources/VideoDiffusion"),
         .executableTarget(name: "VideoBench", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest", "Media"], path: "Benchmarks/VideoBench"),
+        // The `library` visuals engine: the user's own pictures matched to scenes by a sentence encoder (MiniLM).
+        .target(name: "Library", dependencies: ["TorchRuntime", "Engines", "Manifest", "Media", "Checksum"], path: "Sources/Library"),
+        .executableTarget(name: "LibraryBench", dependencies: ["Library", "TorchRuntime"], path: "Benchmarks/LibraryBench"),
         .executableTarget(name: "prostudio", dependencies: [
-            "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice", "VideoDiffusion",
+            "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice", "VideoDiffusion", "Library",
             "Daemon", "Journal", "Intake", "Watcher",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -121,6 +124,7 @@ let package = Package(
         .testTarget(name: "NeuralVoiceTests", dependencies: ["NeuralVoice", "Captions", "Engines", "Manifest", "Pipeline", "Media", "TorchRuntime", "prostudio-espeak"], path: "Tests/NeuralVoiceTests"),
         .testTarget(name: "VideoDiffusionTests", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak", "VideoBench"], path: "Tests/VideoDiffusionTests"),
         .testTarget(name: "CaptionsTests", dependencies: ["Captions", "Engines", "Media", "Manifest", "Pipeline", "prostudio-espeak"], path: "Tests/CaptionsTests", exclude: ["Fixtures"]),
+        .testTarget(name: "LibraryTests", dependencies: ["Library", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak"], path: "Tests/LibraryTests"),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Media", "Engines", "prostudio-espeak"], path: "Tests/PipelineTests"),
     ],
     swiftLanguageModes: [.v6],

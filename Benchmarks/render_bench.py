@@ -58,7 +58,7 @@ def main():
             graph = re.search(r"graph=(\S+)", log).group(1)
             # The job's ASS file is gone with its work folder: burn the same cues from the SRT it published.
             srt = os.path.join(out, name + ".srt")
-            graph = re.sub(r"ass=filename='[^']*'", f"subtitles=filename='{srt}':force_style='FontName=DejaVu Sans'", graph)
+            graph = re.sub(r"ass=filename=.*?,format=yuv420p\[out\]", f"subtitles=filename='{srt}':force_style='FontName=DejaVu Sans',format=yuv420p[out]", graph)
             # The same sound too: AAC's cost depends on what it encodes, so the reference encodes the render's own mix
             # (decoded to WAV outside the timing), not a test tone.
             wav = os.path.join(tmp, f"mix{run}.wav")

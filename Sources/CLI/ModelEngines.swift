@@ -1,6 +1,7 @@
 import Engines
 import Dispatch
 import Foundation
+import Library
 import NeuralVoice
 import Pipeline
 import TorchRuntime
@@ -13,11 +14,14 @@ enum ModelEngines {
     /// `models`, else $PROSTUDIO_MODELS, else the default folder. The Piper voice is always registered (a
     /// manifest asking for it without its pack gets the install command); `diffusion` when a video pack is
     /// installed.
-    static func engineSet(models: URL?) -> EngineSet {
+    /// `cache`: where the library engine keeps its indexes (CACHE/library/); nil for its default.
+    static func engineSet(models: URL?, cache: URL? = nil) -> EngineSet {
         var set = EngineSet.embedded
         let store = ModelStore(root: models ?? ModelStore.defaultRoot)
         let manager = ModelManager(store: store)
         set.speech[.piper] = PiperEngine(store: store, manager: manager)
+        // Always there, like piper: a manifest asking for it without the pack gets the install command.
+        set.visuals[.library] = LibraryVisuals(store: store, manager: manager, cacheRoot: cache ?? LibraryVisuals.defaultCacheRoot)
         if let packs = try? store.list(), packs.contains(where: { $0.kind == .video }) {
             set.visuals[.diffusion] = DiffusionVisuals(store: store, manager: manager)
         }

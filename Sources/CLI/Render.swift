@@ -33,7 +33,7 @@ struct Render: AsyncParsableCommand {
         }
         let options = PipelineOptions(outbox: outbox, cache: URL(fileURLWithPath: cache ?? Self.defaultCache()),
                                       models: models.map { URL(fileURLWithPath: $0) })
-        let pipeline = Pipeline(options: options, engines: ModelEngines.engineSet(models: options.models))
+        let pipeline = Pipeline(options: options, engines: ModelEngines.engineSet(models: options.models, cache: options.cache))
         let display = ProgressDisplay(tty: isatty(STDERR_FILENO) == 1)
         let jobID = Self.newJobID()
         do {

@@ -64,7 +64,7 @@ public struct JobManifest: Sendable, Equatable, Codable {
     }
 
     public struct Visuals: Sendable, Equatable, Codable {
-        public enum Engine: String, Sendable, Codable, CaseIterable { case procedural, diffusion }
+        public enum Engine: String, Sendable, Codable, CaseIterable { case procedural, diffusion, library }
         public var engine: Engine
         public var style: Style
         public var pack: String?
@@ -75,6 +75,14 @@ public struct JobManifest: Sendable, Equatable, Codable {
         public var fit: Fit? = nil
         /// The motif of a scene without a picture; nil: chosen by the job's seed.
         public var look: Look? = nil
+        /// Engine `library`: the folder of the user's pictures and clips (absolute), and the lowest similarity
+        /// a match may have before the scene falls back to procedural (nil: the engine's default).
+        public var folder: String? = nil
+        public var minScore: Double? = nil
+
+        enum CodingKeys: String, CodingKey {
+            case engine, style, pack, steps, guidance, seed, fit, look, folder, minScore = "min_score"
+        }
     }
 
     public enum Look: String, Sendable, Codable, CaseIterable {

@@ -122,6 +122,11 @@ struct ManifestDecoder {
         if let s = reader.seed(m["seed"], path + ".seed") { visuals.seed = s }
         if let fit = reader.choice(m["fit"], path + ".fit", JobManifest.Fit.self) { visuals.fit = fit }
         if let look = reader.choice(m["look"], path + ".look", JobManifest.Look.self) { visuals.look = look }
+        if let fnode = m["folder"], let f = reader.string(fnode, path + ".folder") { visuals.folder = resolveFolder(f, path + ".folder", fnode) }
+        if let s = reader.double(m["min_score"], path + ".min_score", range: -1...1) { visuals.minScore = s }
+        if visuals.engine == .library && visuals.folder == nil && m["folder"] == nil {
+            reader.fail(.missingField, path + ".folder", node, found: "engine library without a folder", expected: "the folder of your pictures and clips")
+        }
         if visuals.engine == .diffusion && visuals.pack == nil {
             reader.fail(.missingField, path + ".pack", node, found: "engine diffusion without a pack", expected: "the name of an installed video pack (see `prostudio models list`)")
         }
@@ -297,6 +302,25 @@ struct ManifestDecoder {
         return trimmed
     }
 
+    /// A footage library (engine `library`) is the user's own folder, not a job asset: absolute, `~/`, or relative
+    /// to the manifest's folder; it must exist now.
+    private mutating func resolveFolder(_ text: String, _ path: String, _ node: DocNode) -> String? {
+        var full = text
+        if text == "~" || text.hasPrefix("~/") {
+            full = FileManager.default.homeDirectoryForCurrentUser.path + text.dropFirst()
+        } else if !text.hasPrefix("/") {
+            full = (base as NSString).appendingPathComponent(text)
+        }
+        full = URL(fileURLWithPath: full).standardizedFileURL.path
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir), isDir.boolValue else {
+            reader.fail(.missingAsset, path, node, found: "no folder at \(full)",
+                        expected: "an existing folder of pictures and clips")
+            return nil
+        }
+        return full
+    }
+
     /// Resolves an asset path inside the manifest's folder; anything that leads out of it is refused.
     private mutating func resolveAsset(_ rel: String, _ path: String, _ node: DocNode, kinds: [String]) -> String? {
         if rel.hasPrefix("/") || rel.hasPrefix("~") {
@@ -334,7 +358,7 @@ public enum ManifestFields {
     public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes", "title_card", "poster"]
     public static let output = ["width", "height", "aspect", "fps", "quality"]
     public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume", "noise_scale", "noise_w"]
-    public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed", "fit", "look"]
+    public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed", "fit", "look", "folder", "min_score"]
     public static let music = ["engine", "mood", "prompt", "volume", "file", "pack"]
     public static let captions = ["mode", "size", "position", "font", "color", "outline", "box", "max_lines", "highlight", "highlight_color"]
     public static let transitions = ["type", "duration"]

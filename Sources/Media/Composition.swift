@@ -211,7 +211,7 @@ enum GraphWriter {
             }
         }
         if let assPath {
-            parts.append("[\(last)]ass=filename='\(quoted(assPath))',format=yuv420p[out]")
+            parts.append("[\(last)]ass=filename=\(escaped(assPath)),format=yuv420p[out]")
         } else {
             parts.append("[\(last)]format=yuv420p[out]")
         }
@@ -257,7 +257,7 @@ enum GraphWriter {
             let seconds = Double(scene.frames) / Double(c.fps)
             let hold = clip.loop ? "" : ",tpad=stop_mode=clone:stop_duration=\(f(seconds + 1))"
             // Seeking lands on the keyframe before `start`; trim drops what comes before it, on every pass of a loop.
-            let source = "movie=filename='\(quoted(clip.path))':seek_point=\(f(clip.start)):loop=\(clip.loop ? 0 : 1),"
+            let source = "movie=filename=\(escaped(clip.path)):seek_point=\(f(clip.start)):loop=\(clip.loop ? 0 : 1),"
                 + "trim=start=\(f(clip.start)),setpts=N/FRAME_RATE/TB,fps=\(c.fps)\(hold),format=yuv420p[c\(i)];"
             let fitted = fitChain(upright, fit: clip.fit, focusX: clip.focusX, focusY: clip.focusY, backdrop: nil, input: "c\(i)",
                                   label: "f\(i)", width: w, height: h, frameAspect: Double(w) / Double(h), fps: c.fps)
@@ -323,8 +323,15 @@ enum GraphWriter {
         }
     }
 
-    /// Inside '...' in a filter graph only the quote itself needs care.
-    static func quoted(_ s: String) -> String { s.replacingOccurrences(of: "'", with: "'\\''") }
+    /// A path as a filter option's value inside a graph: two levels of libavfilter escaping, first backslash, quote
+    /// and colon for the option, then backslash, quote, brackets, comma and semicolon for the graph.
+    static func escaped(_ path: String) -> String {
+        var option = ""
+        for c in path { if "\\':".contains(c) { option.append("\\") }; option.append(c) }
+        var graph = ""
+        for c in option { if "\\'[],;".contains(c) { graph.append("\\") }; graph.append(c) }
+        return graph
+    }
     private static func even(_ v: Double) -> Int { Int((v / 2).rounded()) * 2 }
     private static func f(_ v: Double) -> String { String(format: "%.5f", v) }
     private static func number(_ v: Double) -> String { String(v) }

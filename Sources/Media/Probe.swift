@@ -22,6 +22,8 @@ public struct MediaInfo: Sendable {
     }
     public var duration: Double
     public var streams: [Stream]
+    /// The container's metadata (title, description, comment, keywords, ...), as libavformat names it.
+    public var tags: [String: String] = [:]
     public func first(_ kind: Stream.Kind) -> Stream? { streams.first { $0.kind == kind } }
 }
 
@@ -60,7 +62,13 @@ public enum MediaReader {
                                  rotation: kind == .video ? Self.rotation(s) : 0))
         }
         let duration = fmt!.pointee.duration == ps_nopts() ? 0 : Double(fmt!.pointee.duration) / Double(AV_TIME_BASE)
-        return MediaInfo(duration: duration, streams: streams)
+        var tags: [String: String] = [:]
+        var entry: UnsafeMutablePointer<AVDictionaryEntry>?
+        while let e = av_dict_get(fmt!.pointee.metadata, "", entry, AV_DICT_IGNORE_SUFFIX) {
+            tags[String(cString: e.pointee.key)] = String(cString: e.pointee.value)
+            entry = e
+        }
+        return MediaInfo(duration: duration, streams: streams, tags: tags)
     }
 
     /// The display matrix's rotation, as clockwise degrees rounded to a quarter turn.

@@ -281,7 +281,8 @@ final class JobRun {
                 let overlap = i < manifest.scenes.count - 1 ? timeline.transitionFrames : 0
                 var canvas = SceneCanvas(index: i, width: manifest.output.width, height: manifest.output.height, fps: manifest.output.fps,
                                          frames: timeline.scenes[i].frames + overlap, prompt: scene.prompt, image: scene.image,
-                                         visuals: scene.visuals, jobSeed: manifest.seed, focus: scene.focus)
+                                         visuals: scene.visuals, jobSeed: manifest.seed, focus: scene.focus,
+                                         narration: scene.narration)
                 canvas.video = scene.video
                 canvas.videoStart = scene.start
                 canvas.videoLoops = scene.fill == .loop
@@ -302,6 +303,9 @@ final class JobRun {
                     sidecarProgress.update(weights.overall(.visuals, fraction))
                 }
                 do { pictures.append(try visuals.picture(for: canvas, progress: report)) } catch { throw PipelineError(error, stage: "visuals") }
+            }
+            for (i, (visuals, canvas)) in scenes.enumerated() {
+                if let media = visuals.media(for: canvas) { sidecar.scenes?[i].media = media }
             }
             sidecar.engines["visuals"] = names.joined(separator: ", ")
             record(.visuals, engine: names.joined(separator: ", "), cached: false)

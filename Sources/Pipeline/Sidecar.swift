@@ -40,6 +40,8 @@ public struct Sidecar: Codable, Sendable, Equatable {
         public var duration_s: Double
         public var narration_start_s: Double
         public var narration_end_s: Double
+        /// The picture or clip the `library` engine chose (or why it fell back).
+        public var media: SceneMedia? = nil
     }
 
     public struct ErrorInfo: Codable, Sendable, Equatable {

@@ -4,6 +4,8 @@ import Foundation
 /// What a pack is for; the engines pick packs by kind.
 public enum PackKind: String, Sendable, Codable, CaseIterable {
     case speech, video, music
+    /// A sentence encoder (the `library` visuals engine); its tokenizer and pooling are in pack.json.
+    case embedding
 }
 
 /// Latent geometry of a video pack: channels and how much the VAE compresses time and space.
@@ -78,6 +80,8 @@ public struct PackManifest: Sendable, Codable, Equatable {
         case .video:
             if (fps ?? 0) <= 0 { out.append("a video pack needs fps") }
             if latent == nil { out.append("a video pack needs latent {channels, temporal_compression, spatial_compression}") }
+        case .embedding:
+            break  // the engine checks its own fields (tokenizer, pooling) when it loads the pack
         }
         for (name, c) in components.sorted(by: { $0.key < $1.key }) {
             if c.file.isEmpty || c.file.hasPrefix("/") || c.file.split(separator: "/").contains("..") {

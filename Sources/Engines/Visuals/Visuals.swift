@@ -20,10 +20,13 @@ public struct SceneCanvas: Sendable {
     public var video: String? = nil
     public var videoStart: Double = 0
     public var videoLoops = true
+    /// The scene's spoken text (the `library` engine matches pictures by it and the prompt).
+    public var narration: String?
     public init(index: Int, width: Int, height: Int, fps: Int, frames: Int, prompt: String?, image: String?, visuals: JobManifest.Visuals,
-                jobSeed: UInt64, focus: [Double]? = nil) {
+                jobSeed: UInt64, focus: [Double]? = nil, narration: String? = nil) {
         self.index = index; self.width = width; self.height = height; self.fps = fps; self.frames = frames
         self.prompt = prompt; self.image = image; self.visuals = visuals; self.jobSeed = jobSeed; self.focus = focus
+        self.narration = narration
     }
 
     /// The scene's seed: the visuals seed (or the job's), mixed with the scene and its prompt so scenes differ.
@@ -31,6 +34,19 @@ public struct SceneCanvas: Sendable {
     public var seed: UInt64 {
         let imageName = image.map { ($0 as NSString).lastPathComponent } ?? ""
         return SeededRandom.hash("\(index)|\(prompt ?? "")|\(imageName)", seed: visuals.seed ?? jobSeed)
+    }
+}
+
+/// What a scene shows when an engine picked it from the user's media: the file, the description it was matched
+/// by and its score; `file` nil when the scene fell back (then `score` is the best there was).
+public struct SceneMedia: Sendable, Codable, Equatable {
+    public var engine: String
+    public var file: String?
+    public var description: String?
+    public var score: Double?
+    public var note: String?
+    public init(engine: String, file: String?, description: String?, score: Double?, note: String? = nil) {
+        self.engine = engine; self.file = file; self.description = description; self.score = score; self.note = note
     }
 }
 
@@ -45,8 +61,11 @@ public protocol VisualsEngine: Sendable {
     /// by scene (the model manager keeps one resident). Best effort: what fails here is redone, and reported, by
     /// `picture`. The default does nothing.
     func prepare(_ scenes: [SceneCanvas])
+    /// The user's media the engine chose for the scene (the `library` engine), for the sidecar; nil by default.
+    func media(for scene: SceneCanvas) -> SceneMedia?
 }
 
 extension VisualsEngine {
     public func prepare(_ scenes: [SceneCanvas]) {}
+    public func media(for scene: SceneCanvas) -> SceneMedia? { nil }
 }
