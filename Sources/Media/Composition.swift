@@ -62,6 +62,8 @@ public struct Still: Sendable, Equatable {
     /// How much the picture is enlarged to be shown in a `width`x`height` frame (above 2 it looks soft).
     public func upscale(_ info: ImageInfo, width: Int, height: Int) -> Double {
         let sx = Double(width) / Double(max(1, info.width)), sy = Double(height) / Double(max(1, info.height))
+        // A picture with transparency is shown whole at 70% of the frame, with room around it.
+        if info.hasAlpha { return 0.7 * min(sx, sy) }
         return fit(aspect: info.aspect, frameAspect: Double(width) / Double(height)) == .cover ? max(sx, sy) : min(sx, sy)
     }
 }
