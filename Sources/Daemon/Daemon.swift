@@ -51,6 +51,12 @@ public final class Daemon: Sendable {
 
     /// Runs until `shutdown()` (or SIGTERM/SIGINT when `handleSignals`).
     public func run(handleSignals: Bool = true) async throws {
+        // One daemon per state folder, before anything in it is touched (F9: two daemons ran every job twice).
+        do { try FileManager.default.createDirectory(atPath: layout.state, withIntermediateDirectories: true) } catch {
+            throw IntakeError.folder(layout.state, String(describing: error))
+        }
+        let lock = try StateLock(state: layout.state)
+        defer { withExtendedLifetime(lock) {} }
         try layout.prepare()
         try FileManager.default.createDirectory(atPath: config.outbox, withIntermediateDirectories: true)
         let journal = try SQLiteJournal(path: layout.journal, maxAttempts: config.maxAttempts, logger: logger)
