@@ -90,6 +90,13 @@ public final class Daemon: Sendable {
                 self.publish(outcome)
                 self.wakeup.yield()
             }
+            // The watcher only ends on its own when the inbox cannot be watched any more (removed and not
+            // recreatable): a deaf daemon must not stay up, so stop and exit non-zero (systemd restarts it).
+            if !self.control.isShuttingDown {
+                self.logger.critical("the inbox can no longer be watched; stopping", metadata: ["inbox": "\(self.config.inbox)"])
+                self.control.inboxLost()
+                self.shutdown()
+            }
         }
         let requests = Task { for await _ in bell.rings { await self.applyRequests(journal) } }
         let watchdog = Task {
@@ -110,6 +117,7 @@ public final class Daemon: Sendable {
         await intake.value
         await requests.value
         logger.notice("daemon stopped")
+        if control.lostInbox { throw DaemonError.inboxLost(inbox: config.inbox) }
     }
 
     // MARK: Jobs
@@ -353,10 +361,13 @@ final class Control: Sendable {
         var current: JobID?
         var reason: StopReason = .none
         var stoppers: [@Sendable () -> Void] = []
+        var lostInbox = false
     }
     private let state = Mutex(State())
 
     var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
+    var lostInbox: Bool { state.withLock { $0.lostInbox } }
+    func inboxLost() { state.withLock { $0.lostInbox = true } }
     /// Polled by the pipeline between steps.
     var shouldStop: Bool { state.withLock { $0.shuttingDown || $0.reason != .none } }
 

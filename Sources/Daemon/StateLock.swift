@@ -10,6 +10,8 @@ public enum DaemonError: Error, CustomStringConvertible, Sendable, Equatable {
     case journalMissing(journal: String, jobFolders: Int)
     /// `PRAGMA integrity_check` did not answer `ok`.
     case journalCorrupt(journal: String, detail: String)
+    /// The inbox was removed and could not be recreated and watched again.
+    case inboxLost(inbox: String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,8 @@ public enum DaemonError: Error, CustomStringConvertible, Sendable, Equatable {
         case .journalMissing(let journal, let n):
             "the journal \(journal) is missing or empty but the state folder holds \(n) job folders; refusing to start "
                 + "(it would forget them). Run `prostudio doctor --repair` to rebuild the journal from state/jobs and the outbox sidecars"
+        case .inboxLost(let inbox):
+            "the inbox \(inbox) was removed and cannot be recreated or watched; stopped so that the service manager restarts the daemon"
         case .journalCorrupt(let journal, let detail):
             "the journal \(journal) failed its integrity check (\(detail)); refusing to start. "
                 + "Move it aside and run `prostudio doctor --repair` to rebuild it from state/jobs and the outbox sidecars"
