@@ -59,7 +59,13 @@ public final class Daemon: Sendable {
         defer { withExtendedLifetime(lock) {} }
         try layout.prepare()
         try FileManager.default.createDirectory(atPath: config.outbox, withIntermediateDirectories: true)
-        let journal = try SQLiteJournal(path: layout.journal, maxAttempts: config.maxAttempts, logger: logger)
+        // F12: a lost journal next to job folders, or a damaged one, must stop the start, not be replaced silently.
+        try JournalGuard.checkPresent(layout)
+        let journal: SQLiteJournal
+        do { journal = try SQLiteJournal(path: layout.journal, maxAttempts: config.maxAttempts, logger: logger) } catch {
+            throw DaemonError.journalCorrupt(journal: layout.journal, detail: "\(error)")
+        }
+        try await JournalGuard.checkOpened(journal, layout)
         let pickUp = PickUp(store: journal, layout: layout, logger: logger) { [self] job in writeSidecar(job, state: .queued) }
         let pipeline = Pipeline(options: PipelineOptions(
             outbox: outbox, cache: URL(fileURLWithPath: layout.cache), models: config.models.map { URL(fileURLWithPath: $0) },

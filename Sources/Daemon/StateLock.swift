@@ -26,7 +26,7 @@ public enum DaemonError: Error, CustomStringConvertible, Sendable, Equatable {
         case .inboxLost(let inbox):
             "the inbox \(inbox) was removed and cannot be recreated or watched; stopped so that the service manager restarts the daemon"
         case .journalCorrupt(let journal, let detail):
-            "the journal \(journal) failed its integrity check (\(detail)); refusing to start. "
+            "the journal \(journal) cannot be opened or failed its integrity check (\(detail)); refusing to start. "
                 + "Move it aside and run `prostudio doctor --repair` to rebuild it from state/jobs and the outbox sidecars"
         }
     }
