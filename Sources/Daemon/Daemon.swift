@@ -197,6 +197,10 @@ public final class Daemon: Sendable {
         case .failure: try? Sidecar.read(sidecarURL)
         }
 
+        if let seed = sidecar?.seed {
+            do { try await journal.setSeed(job.id, seed: seed) } catch { log.warning("journal: seed", metadata: ["error": "\(error)"]) }
+        }
+
         // Stage runs, with what the pipeline measured.
         for (stage, run) in runs {
             let end: StageEnd
@@ -229,11 +233,11 @@ public final class Daemon: Sendable {
                 case .shutdown:
                     _ = try await journal.suspend(job.id)
                     await writeSidecar(journal, job.id, .queued)
-                    log.notice("job checkpointed for shutdown; it resumes on the next start")
+                    log.info("job checkpointed for shutdown; it resumes on the next start")
                 case .cancel:
                     _ = try await journal.cancel(job.id)
                     await writeSidecar(journal, job.id, nil)
-                    log.notice("job cancelled")
+                    log.info("job cancelled")
                 case .timeout(let stage):
                     let timeout = JobError(code: "stage_timeout",
                                            message: "stage \(stage) ran longer than \(config.stageTimeout) (limits.stage_timeout_s)")
@@ -262,6 +266,12 @@ public final class Daemon: Sendable {
         var timeout: Task<Void, Never>?
         for await event in events {
             let stage = event.stage.rawValue
+            // F8: a stage's run is closed when the stage ends, not when the job does (`jobs show` listed finished
+            // stages as running, and a kill -9 marked every stage of the attempt interrupted). The job's end adds
+            // the engine and peak memory from the sidecar.
+            if event.finished, let (runStage, run) = runs.last, runStage == stage {
+                try? await journal.endStage(run: run, StageEnd(outcome: .ok))
+            }
             if stage != current {
                 current = stage
                 if let run = try? await journal.beginStage(job.id, stage: stage, engine: nil) { runs.append((stage, run)) }

@@ -167,7 +167,10 @@ final class JobRun {
         if e.stage == nil { e.stage = sidecar.stage }
         sidecar.state = e.code == PipelineError.cancelled.code ? .cancelled : (e.isInvalidInput ? .rejected : .failed)
         sidecar.error = e.sidecarError
-        logger.error("job failed", metadata: ["stage": "\(e.stage ?? "-")", "code": "\(e.code)", "error": "\(e.message)"])
+        // A stop asked for (cancel, SIGTERM) is not a failure, and a bad manifest is the user's to fix: neither is an error.
+        let level: Logger.Level = sidecar.state == .cancelled ? .info : (sidecar.state == .rejected ? .notice : .error)
+        let what = sidecar.state == .cancelled ? "job stopped at a checkpoint" : (sidecar.state == .rejected ? "job rejected" : "job failed")
+        logger.log(level: level, "\(what)", metadata: ["stage": "\(e.stage ?? "-")", "code": "\(e.code)", "error": "\(e.message)"])
         writeSidecar()
         return .failure(e)
     }
