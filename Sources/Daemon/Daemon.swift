@@ -82,6 +82,7 @@ public final class Daemon: Sendable {
                 "claimed": "\(report.claimed.count)"])
         }
         await applyRequests(journal)
+        await sweep(journal)
 
         // 2. Watch first (the watcher scans the inbox after its watch is in place), then announce readiness.
         let watcher = try InboxWatcher(inbox: config.inbox, options: .init(settle: config.settle), logger: logger)
@@ -136,6 +137,7 @@ public final class Daemon: Sendable {
                     await run(job, journal: journal, pickUp: pickUp, pipeline: pipeline)
                     await applyRequests(journal)  // in case a bell was missed while the job ran
                     await pruneCache(journal)
+                    await sweep(journal)
                     continue
                 }
             } catch {
@@ -160,6 +162,17 @@ public final class Daemon: Sendable {
                     try? await journal.touchArtifact(key: name)
                 }
             }
+        }
+    }
+
+    /// Leftover temp files and work folders (F1, F2); no job of this daemon runs while it does.
+    private func sweep(_ journal: SQLiteJournal) async {
+        let report = await Sweeper.sweep(outbox: config.outbox, cache: layout.cache) { id in
+            guard let job = try? await journal.job(JobID(id)) else { return nil }
+            return job.state == .running
+        }
+        if !report.isEmpty {
+            logger.info("swept leftovers", metadata: ["temp_files": "\(report.tempFiles.count)", "work_folders": "\(report.workFolders.count)"])
         }
     }
 
