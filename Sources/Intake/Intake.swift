@@ -85,7 +85,10 @@ public struct PickUp: Sendable {
     /// Takes one arrival reported by the watcher.
     public func take(_ arrival: Arrival) async throws -> PickUpOutcome {
         guard let identity = DedupKey.make(path: arrival.path, name: arrival.name) else { return .gone(arrival.name) }
-        let name = identity.kind == .folder ? arrival.name : InboxRules.jobName(forFile: arrival.name)
+        var name = identity.kind == .folder ? arrival.name : InboxRules.jobName(forFile: arrival.name)
+        // A name too long for its outputs is journaled under a shortened one (so its `rejected` sidecar can be
+        // written) and rejected below as `name_too_long`.
+        name = InboxRules.shortened(name, hash: SHA256.hex(of: Data(name.utf8)))
         let (job, isNew) = try await store.claim(NewArrival(
             name: name, sourceName: arrival.name, sourcePath: arrival.path, sourceKind: identity.kind, dedupKey: identity.key))
         if !isNew && job.state != .claimed {
@@ -152,6 +155,13 @@ public struct PickUp: Sendable {
 
     /// Why the arrival (now at `base`) is not a job, or nil when it is one.
     private func rejection(of job: Job, at base: String) -> JobError? {
+        let fullName = job.sourceKind == .folder ? job.sourceName : InboxRules.jobName(forFile: job.sourceName)
+        if fullName.utf8.count > InboxRules.maxNameBytes {
+            return JobError(code: "name_too_long",
+                            message: "\(job.sourceName): the name is \(fullName.utf8.count) bytes; outputs are named after it and it may be "
+                                + "at most \(InboxRules.maxNameBytes) bytes (the rejection is reported as \(job.name).json)",
+                            field: "name")
+        }
         switch job.sourceKind {
         case .file:
             var st = stat()

@@ -138,3 +138,81 @@ enum JournalGuardProbe {
         return stat(path, &st) == 0 ? Int64(st.st_size) : -1
     }
 }
+
+/// F1, F2: `.NAME.json.PID.tmp` files and `.prostudio-work-ID/` folders stayed after kill -9, cancel while down,
+/// attempts_exhausted.
+@Suite(.serialized) struct LeftoverTests {
+    @Test func tempFilesAndWorkFoldersOfDeadWritersAreSweptAtStart() async throws {
+        let f = Folders()
+        let layout = StateLayout(inbox: f.root + "/inbox", state: f.root + "/state")
+        try layout.prepare()
+        // A job the journal knows and that is not running (its pick-up was interrupted and its entry is gone).
+        let known: JobID
+        do {
+            let journal = try SQLiteJournal(path: layout.journal)
+            known = try await journal.claim(NewArrival(name: "gone", sourceName: "gone.yaml", sourcePath: f.root + "/inbox/gone.yaml",
+                                                       sourceKind: .file, dedupKey: "k-gone")).job.id
+        }
+        let dead: Int32 = 2_000_000_000  // above any pid_max: no such process
+        let outbox = f.root + "/outbox"
+        let fm = FileManager.default
+        fm.createFile(atPath: outbox + "/.tiny.json.\(dead).tmp", contents: Data("{".utf8))
+        fm.createFile(atPath: outbox + "/.live.json.1.tmp", contents: Data("{".utf8))  // pid 1 is alive
+        try fm.createDirectory(atPath: outbox + "/.prostudio-work-\(known)", withIntermediateDirectories: true)
+        fm.createFile(atPath: outbox + "/.prostudio-work-\(known)/video.mp4", contents: Data(count: 1000))
+        try fm.createDirectory(atPath: outbox + "/.prostudio-work-someone-elses-render", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: layout.cache + "/speech", withIntermediateDirectories: true)
+        fm.createFile(atPath: layout.cache + "/speech/.abc.wav.\(dead).tmp", contents: Data(count: 10))
+
+        let daemon = Daemon(config: f.config)
+        let running = Task { try await daemon.run(handleSignals: false) }
+        #expect(try await eventually { !fm.fileExists(atPath: outbox + "/.prostudio-work-\(known)") })
+        #expect(!fm.fileExists(atPath: outbox + "/.tiny.json.\(dead).tmp"))
+        #expect(!fm.fileExists(atPath: layout.cache + "/speech/.abc.wav.\(dead).tmp"))
+        // What belongs to a live process or to another program stays.
+        #expect(fm.fileExists(atPath: outbox + "/.live.json.1.tmp"))
+        #expect(fm.fileExists(atPath: outbox + "/.prostudio-work-someone-elses-render"))
+        daemon.shutdown()
+        try await running.value
+    }
+
+    @Test func aCompletedJobLeavesNoTempOrWorkFiles() async throws {
+        let f = Folders()
+        let daemon = Daemon(config: f.config)
+        let running = Task { try await daemon.run(handleSignals: false) }
+        f.drop("clean.yaml", tinyManifest)
+        _ = try #require(try await waitFor(f) { $0.name == "clean" && $0.state.isFinal })
+        try await Task.sleep(for: .milliseconds(300))
+        let hidden = try FileManager.default.contentsOfDirectory(atPath: f.root + "/outbox").filter { $0.hasPrefix(".") }
+        #expect(hidden.isEmpty)
+        daemon.shutdown()
+        try await running.value
+    }
+}
+
+/// F3: a manifest named with 250 characters ended `done` with no sidecar (the temp name passed 255 bytes).
+@Suite(.serialized) struct LongNameTests {
+    @Test func aNameTooLongForItsOutputsIsRejectedWithASidecar() async throws {
+        let f = Folders()
+        let daemon = Daemon(config: f.config)
+        let running = Task { try await daemon.run(handleSignals: false) }
+        let long = String(repeating: "n", count: 250)
+        // Written in place: a temp name beside it would itself be too long.
+        try Data(tinyManifest.utf8).write(to: URL(fileURLWithPath: f.root + "/inbox/" + long + ".yaml"))
+        let job = try #require(try await waitFor(f) { $0.sourceName == long + ".yaml" && $0.state.isFinal })
+        #expect(job.state == .rejected)
+        #expect(job.error?.code == "name_too_long")
+        #expect(job.error?.message.contains("250 bytes") == true)
+        #expect(job.name.utf8.count <= 200 && job.name.hasPrefix("nnnn"))
+        let sidecar = try Sidecar.read(URL(fileURLWithPath: f.root + "/outbox/" + job.name + ".json"))
+        #expect(sidecar.state == .rejected && sidecar.error?.code == "name_too_long")
+        // A name at the limit is fine (validated, rendered).
+        let fits = String(repeating: "m", count: 200)
+        try Data(tinyManifest.utf8).write(to: URL(fileURLWithPath: f.root + "/inbox/" + fits + ".yaml"))
+        let ok = try #require(try await waitFor(f) { $0.name == fits && $0.state.isFinal })
+        #expect(ok.state == .done)
+        #expect(FileManager.default.fileExists(atPath: f.root + "/outbox/" + fits + ".json"))
+        daemon.shutdown()
+        try await running.value
+    }
+}
