@@ -159,7 +159,7 @@ struct JobsShow: AsyncParsableCommand {
 }
 
 struct JobsWatch: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "watch", abstract: "Follow job events as the daemon journals them (Ctrl-C stops).")
+    static let configuration = CommandConfiguration(commandName: "watch", abstract: "Follow job events as the daemon journals them; with an ID, until that job ends (exit 0 if done, else 1).")
     @Argument(help: "Only this job (id or prefix).") var id: String?
     @OptionGroup var state: StateFolder
 
@@ -167,16 +167,19 @@ struct JobsWatch: AsyncParsableCommand {
         let client = state.client()
         let only = id == nil ? nil : await resolveJob(client, id!).id
         // For one job, its whole history first; for all jobs, only what happens from now on.
-        var last: Int64 = only == nil ? ((try? await client.lastEventID()) ?? 0) : 0
-        while true {
-            let events = (try? await client.events(after: last, job: only)) ?? []
-            for e in events {
+        let start: Int64 = only == nil ? ((try? await client.lastEventID()) ?? 0) : 0
+        // Reading the journal twice a second is cheap for a person watching; the daemon is not involved.
+        let end: Job?
+        do {
+            end = try await client.follow(job: only, after: start) { e in
                 print("\(Time.short(e.at))  \(e.jobID?.rawValue ?? "-")  \(e.message)")
-                last = e.id
+                fflush(nil)
             }
-            fflush(nil)
-            // Reading the journal twice a second is cheap for a person watching; the daemon is not involved.
-            try await Task.sleep(for: .milliseconds(500))
+        } catch { exitWith("prostudio: \(error)", code: 1) }
+        // One job: stop when it ends (exit 0 when done, 1 otherwise), as a script waiting on it expects.
+        if let end {
+            print("\(end.id) \(end.state.rawValue)\(end.error.map { ": \($0.code)" } ?? "")")
+            if end.state != .done { throw ExitCode(1) }
         }
     }
 }

@@ -75,6 +75,28 @@ public final class JournalClient: JobReader, JobRequester {
         }
     }
 
+    /// Follows events as the daemon journals them, polling every `interval`. With a `job`, returns that job once
+    /// it is in a final state (done, failed, cancelled, rejected) and its last events were delivered; without one,
+    /// runs until cancelled.
+    public func follow(job: JobID?, after start: Int64, interval: Duration = .milliseconds(500),
+                       _ onEvent: (JobEvent) -> Void) async throws -> Job? {
+        var last = start
+        func drain() async throws {
+            for e in try await events(after: last, job: job) {
+                onEvent(e)
+                last = e.id
+            }
+        }
+        while true {
+            try await drain()
+            if let job, let current = try await self.job(job), current.state.isFinal {
+                try await drain()  // the final transition's event may have landed after the read above
+                return current
+            }
+            try await Task.sleep(for: interval)
+        }
+    }
+
     public func lastEventID() async throws -> Int64 {
         try await read("events") { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM events") ?? 0 }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Journal
 
@@ -310,4 +311,30 @@ func queued(_ journal: SQLiteJournal, _ n: Int) async throws -> Job {
         try await JournalClient(path: dir.journal).request(.cancel, job: job.id, by: "test")
         #expect(try await journal.requests(of: job.id).count == 1)
     }
+}
+
+/// `jobs watch ID` never exited when the job ended.
+@Suite struct FollowTests {
+    @Test func followingOneJobEndsWhenTheJobDoes() async throws {
+        let dir = TempDir()
+        let journal = try SQLiteJournal(path: dir.journal)
+        let job = try await queued(journal, 1)
+        let client = try JournalClient(path: dir.journal)
+        let seen = Items()
+        let watcher = Task { try await client.follow(job: job.id, after: 0, interval: .milliseconds(20)) { seen.append($0.message) } }
+        _ = try await journal.start(job.id)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!seen.all.isEmpty)
+        _ = try await journal.finish(job.id, outputs: [:])
+        let end = try await watcher.value
+        #expect(end?.state == .done)
+        #expect(seen.all.last?.contains("running -> done") == true)
+        #expect(seen.all.first?.hasPrefix("claimed") == true)
+    }
+}
+
+final class Items: Sendable {
+    private let items = Mutex<[String]>([])
+    func append(_ s: String) { items.withLock { $0.append(s) } }
+    var all: [String] { items.withLock { $0 } }
 }
