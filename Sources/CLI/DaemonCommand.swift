@@ -47,14 +47,26 @@ struct DaemonCommand: AsyncParsableCommand {
     @Flag(help: "Log every stage and inbox event (default: the config's log_level, notice).")
     var verbose = false
 
+    @Flag(help: "Run jobs inside the daemon process instead of a worker process per job (debugging).")
+    var inProcess = false
+
     func run() async throws {
-        let config: DaemonConfig
+        var config: DaemonConfig
         do { config = try folders.resolve() } catch { exitWith("prostudio: \(error)", code: 1) }
-        let level = verbose ? Logger.Level.debug : config.logLevel
+        if verbose { config.logLevel = .debug }
+        let level = config.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
+        }
+        // Each job runs in a `prostudio worker` child of this very executable (a crash or an OOM kill takes the
+        // worker, not the daemon). --in-process keeps the old single-process runner, for debugging.
+        if !inProcess {
+            guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
+                exitWith("prostudio daemon: cannot find its own executable (/proc/self/exe) to start workers", code: 1)
+            }
+            config.worker = exe
         }
         let daemon = Daemon(config: config, engines: ModelEngines.engineSet(models: config.models.map { URL(fileURLWithPath: $0) }))
         do { try await daemon.run() } catch { exitWith("prostudio daemon: \(error)", code: 1) }

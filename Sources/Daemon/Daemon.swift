@@ -190,16 +190,21 @@ public final class Daemon: Sendable {
         log.info("job started", metadata: ["attempt": "\(job.attempts)"])
         control.begin(job.id)
 
-        let (events, sink) = AsyncStream<ProgressEvent>.makeStream()
+        let (events, sink) = AsyncStream<StageProgress>.makeStream()
         let follower = Task { await self.follow(events, job: job, journal: journal) }
         var result: Result<Sidecar, PipelineError>
-        do {
-            let control = self.control
-            result = .success(try await pipeline.run(
-                manifestPath: job.manifestPath ?? "", jobID: job.id.rawValue, name: job.name, displayName: job.sourcePath,
-                progress: { sink.yield($0) }, isCancelled: { control.shouldStop }))
-        } catch {
-            result = .failure(error)
+        if let executable = config.worker {
+            result = await runInWorker(job, executable: executable, journal: journal, progress: sink, log: log)
+        } else {
+            do {
+                let control = self.control
+                result = .success(try await pipeline.run(
+                    manifestPath: job.manifestPath ?? "", jobID: job.id.rawValue, name: job.name, displayName: job.sourcePath,
+                    progress: { sink.yield(StageProgress(stage: $0.stage.rawValue, overall: $0.overall, finished: $0.finished)) },
+                    isCancelled: { control.shouldStop }))
+            } catch {
+                result = .failure(error)
+            }
         }
         sink.finish()
         let runs = await follower.value
@@ -261,7 +266,9 @@ public final class Daemon: Sendable {
                     try await pickUp.reject(job, error: jobError)
                     log.notice("job rejected", metadata: ["code": "\(error.code)", "field": "\(error.field ?? "-")"])
                 case .none:
-                    let after = try await journal.fail(job.id, error: jobError, retryable: error.code.hasPrefix("io."))
+                    // A crashed worker (segfault, OOM kill) is retried under the loop guard, like an I/O failure.
+                    let retryable = error.code.hasPrefix("io.") || error.code == WorkerRun.crashed
+                    let after = try await journal.fail(job.id, error: jobError, retryable: retryable)
                     if after.state == .queued { await writeSidecar(journal, job.id, .queued) }
                     log.error("job failed", metadata: ["code": "\(error.code)", "stage": "\(error.stage ?? "-")", "error": "\(error.message)"])
                 }
@@ -272,13 +279,13 @@ public final class Daemon: Sendable {
     }
 
     /// Journals stage runs and progress as the pipeline reports them; starts each stage's timeout.
-    private func follow(_ events: AsyncStream<ProgressEvent>, job: Job, journal: SQLiteJournal) async -> [(String, Int64)] {
+    private func follow(_ events: AsyncStream<StageProgress>, job: Job, journal: SQLiteJournal) async -> [(String, Int64)] {
         var runs: [(String, Int64)] = []
         var current: String?
         var journaled = -1.0
         var timeout: Task<Void, Never>?
         for await event in events {
-            let stage = event.stage.rawValue
+            let stage = event.stage
             // F8: a stage's run is closed when the stage ends, not when the job does (`jobs show` listed finished
             // stages as running, and a kill -9 marked every stage of the attempt interrupted). The job's end adds
             // the engine and peak memory from the sidecar.
@@ -304,6 +311,64 @@ public final class Daemon: Sendable {
         }
         timeout?.cancel()
         return runs
+    }
+
+    // MARK: Workers
+
+    /// Runs the job in a `prostudio worker` child process. Its messages feed the stage runs and progress
+    /// (`progress`), the sidecar (written here: the supervisor is its only writer) and the artifact index. Cancel,
+    /// stage timeout and shutdown terminate it (SIGTERM, SIGKILL after `worker_grace_s`); a worker that dies
+    /// without its final report fails its stage with the signal named (`worker.crashed`, retried by the loop guard).
+    private func runInWorker(_ job: Job, executable: String, journal: SQLiteJournal,
+                             progress: AsyncStream<StageProgress>.Continuation, log: Logger) async -> Result<Sidecar, PipelineError> {
+        let spec = WorkerSpec(jobID: job.id.rawValue, name: job.name, manifestPath: job.manifestPath ?? "", displayName: job.sourcePath,
+                              outbox: config.outbox, cache: layout.cache, models: config.models, config: config.configFile,
+                              memoryLimitBytes: config.workerMemoryLimitBytes, logLevel: config.logLevel.rawValue)
+        let run = WorkerRun()
+        let index = Self.artifactIndex(journal, root: layout.cache)
+        let outbox = self.outbox, grace = config.workerGrace, control = self.control, logger = log
+        let exit: WorkerExit
+        do {
+            exit = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WorkerExit, any Error>) in
+                do {
+                    let process = try WorkerProcess(executable: executable, spec: spec, onMessage: { message in
+                        switch message {
+                        case .progress(let stage, _, let overall, let finished):
+                            run.saw(stage: stage)
+                            progress.yield(StageProgress(stage: stage, overall: overall, finished: finished))
+                        case .sidecar(let sidecar):
+                            do { try sidecar.write(to: outbox) } catch {
+                                logger.warning("cannot write sidecar", metadata: ["error": "\(error)"])
+                            }
+                        case .cacheStored(let name, let stage, let bytes): index(.stored(name: name, stage: stage, bytes: bytes))
+                        case .cacheUsed(let name): index(.used(name: name))
+                        case .done, .failed: run.finished(message)
+                        }
+                    }, onExit: { continuation.resume(returning: $0) })
+                    run.pid = process.pid
+                    logger.debug("worker started", metadata: ["pid": "\(process.pid)"])
+                    if control.setStopAction({ process.terminate(grace: grace) }) { process.terminate(grace: grace) }
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        } catch {
+            return .failure(PipelineError(code: "worker.spawn", message: "\(error)"))
+        }
+        _ = control.setStopAction(nil)
+        let (final, stage) = run.outcome
+        switch final {
+        case .done(let sidecar)?:
+            return .success(sidecar)
+        case .failed(let code, let message, let field, let stage)?:
+            return .failure(PipelineError(code: code, message: message, field: field, stage: stage))
+        default:
+            let message = "the worker (pid \(run.pid ?? 0)) \(exit.description) during stage \(stage ?? "plan")"
+            if control.shouldStop { return .failure(PipelineError(code: PipelineError.cancelled.code, message: message, stage: stage)) }
+            logger.error("worker crashed", metadata: ["exit": "\(exit.description)", "stage": "\(stage ?? "plan")"])
+            try? await journal.addEvent(job.id, kind: "worker", message: message)
+            return .failure(PipelineError(code: WorkerRun.crashed, message: message, stage: stage ?? "plan"))
+        }
     }
 
     // MARK: Requests and sidecars
@@ -378,6 +443,27 @@ public final class Daemon: Sendable {
     }
 }
 
+/// Progress as the runner journals it (from the pipeline in-process, or a worker's messages).
+struct StageProgress: Sendable {
+    var stage: String
+    var overall: Double
+    var finished: Bool
+}
+
+/// What one worker run reported, gathered on its reader thread.
+final class WorkerRun: Sendable {
+    static let crashed = "worker.crashed"
+    private struct State { var final: WorkerMessage?; var stage: String?; var pid: pid_t? }
+    private let state = Mutex(State())
+    func saw(stage: String) { state.withLock { $0.stage = stage } }
+    func finished(_ message: WorkerMessage) { state.withLock { $0.final = message } }
+    var pid: pid_t? {
+        get { state.withLock { $0.pid } }
+        set { state.withLock { $0.pid = newValue } }
+    }
+    var outcome: (WorkerMessage?, String?) { state.withLock { ($0.final, $0.stage) } }
+}
+
 /// Why the running job was asked to stop.
 enum StopReason: Equatable {
     case none, shutdown, cancel, timeout(String)
@@ -391,6 +477,8 @@ final class Control: Sendable {
         var reason: StopReason = .none
         var stoppers: [@Sendable () -> Void] = []
         var lostInbox = false
+        /// Stops the running job now (kills its worker); nil for the in-process pipeline, which polls `shouldStop`.
+        var stopAction: (@Sendable () -> Void)?
     }
     private let state = Mutex(State())
 
@@ -407,7 +495,15 @@ final class Control: Sendable {
         state.withLock { s in
             s.shuttingDown = true
             if s.reason == .none && s.current != nil { s.reason = .shutdown }
-            return s.stoppers
+            return s.stoppers + (s.current != nil ? [s.stopAction].compactMap { $0 } : [])
+        }
+    }
+
+    /// Sets (or clears) the action that stops the running job. True when a stop was already asked for: run it now.
+    func setStopAction(_ action: (@Sendable () -> Void)?) -> Bool {
+        state.withLock { s in
+            s.stopAction = action
+            return action != nil && (s.shuttingDown || s.reason != .none)
         }
     }
 
@@ -422,6 +518,21 @@ final class Control: Sendable {
         }
     }
 
-    func cancel(_ id: JobID) { state.withLock { if $0.current == id && $0.reason == .none { $0.reason = .cancel } } }
-    func timeOut(_ stage: String) { state.withLock { if $0.current != nil && $0.reason == .none { $0.reason = .timeout(stage) } } }
+    func cancel(_ id: JobID) {
+        let action = state.withLock { s -> (@Sendable () -> Void)? in
+            guard s.current == id && s.reason == .none else { return nil }
+            s.reason = .cancel
+            return s.stopAction
+        }
+        action?()
+    }
+
+    func timeOut(_ stage: String) {
+        let action = state.withLock { s -> (@Sendable () -> Void)? in
+            guard s.current != nil && s.reason == .none else { return nil }
+            s.reason = .timeout(stage)
+            return s.stopAction
+        }
+        action?()
+    }
 }

@@ -60,10 +60,13 @@ public struct PipelineOptions: Sendable {
     public var defaults: ManifestDefaults?
     /// Told of every stage-cache entry written or reused.
     public var cacheObserver: (@Sendable (StageCache.Event) -> Void)?
+    /// When set, the sidecar is handed here instead of written to the outbox: a daemon worker process sends it
+    /// to its supervisor, the only writer of sidecars.
+    public var sidecarSink: (@Sendable (Sidecar) -> Void)?
     public init(outbox: URL, cache: URL, models: URL? = nil, defaults: ManifestDefaults? = nil,
-                cacheObserver: (@Sendable (StageCache.Event) -> Void)? = nil) {
+                cacheObserver: (@Sendable (StageCache.Event) -> Void)? = nil, sidecarSink: (@Sendable (Sidecar) -> Void)? = nil) {
         self.outbox = outbox; self.cache = cache; self.models = models; self.defaults = defaults
-        self.cacheObserver = cacheObserver
+        self.cacheObserver = cacheObserver; self.sidecarSink = sidecarSink
     }
 }
 
@@ -209,6 +212,7 @@ final class JobRun {
     private func overall(_ s: Stage, _ fraction: Double) -> Double { weights.overall(s, fraction) }
 
     func writeSidecar() {
+        if let sink = pipeline.options.sidecarSink { sink(sidecar); return }
         do { try sidecar.write(to: pipeline.options.outbox) } catch {
             logger.warning("cannot write sidecar", metadata: ["error": "\(error)"])
         }

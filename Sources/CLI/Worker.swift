@@ -1,0 +1,97 @@
+import ArgumentParser
+import Daemon
+import Dispatch
+import Foundation
+import Logging
+import Manifest
+import Pipeline
+import Synchronization
+
+/// `prostudio worker --spec JSON`: runs one job for the daemon in a child process and reports typed messages
+/// (`WorkerMessage`, one JSON line each) on stdout; everything else it prints goes to stderr. It writes no
+/// sidecar and no journal: the supervisor does, from these messages. SIGTERM stops it at the next checkpoint.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "Run one job for the daemon (internal: the daemon starts it).", shouldDisplay: false)
+
+    @Option(help: "The job, as the daemon describes it (JSON).")
+    var spec: String
+
+    func run() async throws {
+        let spec: WorkerSpec
+        do { spec = try JSONDecoder().decode(WorkerSpec.self, from: Data(self.spec.utf8)) } catch {
+            exitWith("prostudio worker: bad --spec: \(error)", code: 1)
+        }
+        // Messages keep the real stdout; fd 1 then points at stderr, so a stray print cannot corrupt the stream.
+        let channel = MessageChannel(fd: dup(STDOUT_FILENO))
+        dup2(STDERR_FILENO, STDOUT_FILENO)
+        if let limit = spec.memoryLimitBytes {
+            var rl = rlimit(rlim_cur: rlim_t(limit), rlim_max: rlim_t(limit))
+            if setrlimit(Int32(RLIMIT_AS.rawValue), &rl) != 0 { exitWith("prostudio worker: setrlimit: \(String(cString: strerror(errno)))", code: 1) }
+        }
+        let level = Logger.Level(rawValue: spec.logLevel) ?? .notice
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "prostudio.worker")
+        logger.logLevel = level
+
+        let stop = Atomic<Bool>(false)
+        let signals = [SIGTERM, SIGINT].map { (sig: Int32) -> any DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stop.store(true, ordering: .relaxed) }
+            source.resume()
+            return source
+        }
+        defer { for s in signals { s.cancel() } }
+
+        var defaults: ManifestDefaults?
+        if let config = spec.config, let text = try? String(contentsOfFile: config, encoding: .utf8) {
+            defaults = try? ManifestDefaults.fromConfig(yaml: text, file: config)
+        }
+        let models = spec.models.map { URL(fileURLWithPath: $0) }
+        let options = PipelineOptions(
+            outbox: URL(fileURLWithPath: spec.outbox), cache: URL(fileURLWithPath: spec.cache), models: models, defaults: defaults,
+            cacheObserver: { event in
+                switch event {
+                case .stored(let name, let stage, let bytes): channel.send(.cacheStored(name: name, stage: stage, bytes: bytes))
+                case .used(let name): channel.send(.cacheUsed(name: name))
+                }
+            },
+            sidecarSink: { channel.send(.sidecar($0)) })
+        let pipeline = Pipeline(options: options, engines: ModelEngines.engineSet(models: models), logger: logger)
+        do {
+            let sidecar = try await pipeline.run(
+                manifestPath: spec.manifestPath, jobID: spec.jobID, name: spec.name, displayName: spec.displayName,
+                progress: { channel.send(.progress(stage: $0.stage.rawValue, fraction: $0.fraction, overall: $0.overall, finished: $0.finished)) },
+                isCancelled: { stop.load(ordering: .relaxed) })
+            channel.send(.done(sidecar))
+        } catch {
+            channel.send(.failed(code: error.code, message: error.message, field: error.field, stage: error.stage))
+        }
+    }
+}
+
+/// Whole lines to the supervisor, one writer at a time (progress comes from the pipeline's thread, cache events
+/// from wherever the cache is written).
+final class MessageChannel: Sendable {
+    private let fd: Mutex<Int32>
+    init(fd: Int32) { self.fd = Mutex(fd) }
+
+    func send(_ message: WorkerMessage) {
+        let line = message.line()
+        fd.withLock { fd in
+            line.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n < 0 { if errno == EINTR { continue }; return }
+                    offset += n
+                }
+            }
+        }
+    }
+}
