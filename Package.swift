@@ -72,9 +72,10 @@ let package = Package(
         .target(name: "Intake", dependencies: ["Journal", "Watcher", "Checksum", .product(name: "Logging", package: "swift-log")], path: "Sources/Intake"),
         // sd_notify by hand: READY, STATUS, WATCHDOG, STOPPING over $NOTIFY_SOCKET.
         .target(name: "SystemdNotify", path: "Sources/SystemdNotify"),
-        // The runner: recovery, pick-up, one job at a time through the Pipeline, requests, SIGTERM, sd_notify.
+        // The supervisor: recovery, pick-up, one job at a time in a `prostudio worker` child process, requests,
+        // SIGTERM, sd_notify. Deliberately without Pipeline, Media or TorchRuntime: it never maps libav or libtorch.
         .target(name: "Daemon", dependencies: [
-            "Journal", "Watcher", "Intake", "SystemdNotify", "Pipeline", "Manifest", "Engines",
+            "Journal", "Watcher", "Intake", "SystemdNotify", "Manifest",
             .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/Daemon"),
         .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake"], path: "Benchmarks/DaemonBench"),

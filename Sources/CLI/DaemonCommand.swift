@@ -47,9 +47,6 @@ struct DaemonCommand: AsyncParsableCommand {
     @Flag(help: "Log every stage and inbox event (default: the config's log_level, notice).")
     var verbose = false
 
-    @Flag(help: "Run jobs inside the daemon process instead of a worker process per job (debugging).")
-    var inProcess = false
-
     func run() async throws {
         var config: DaemonConfig
         do { config = try folders.resolve() } catch { exitWith("prostudio: \(error)", code: 1) }
@@ -61,14 +58,12 @@ struct DaemonCommand: AsyncParsableCommand {
             return handler
         }
         // Each job runs in a `prostudio worker` child of this very executable (a crash or an OOM kill takes the
-        // worker, not the daemon). --in-process keeps the old single-process runner, for debugging.
-        if !inProcess {
-            guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
-                exitWith("prostudio daemon: cannot find its own executable (/proc/self/exe) to start workers", code: 1)
-            }
-            config.worker = exe
+        // worker, not the daemon).
+        guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
+            exitWith("prostudio daemon: cannot find its own executable (/proc/self/exe) to start workers", code: 1)
         }
-        let daemon = Daemon(config: config, engines: ModelEngines.engineSet(models: config.models.map { URL(fileURLWithPath: $0) }))
+        config.worker = exe
+        let daemon = Daemon(config: config)
         do { try await daemon.run() } catch { exitWith("prostudio daemon: \(error)", code: 1) }
     }
 }

@@ -61,17 +61,32 @@ struct WorkerCommand: AsyncParsableCommand {
                 case .used(let name): channel.send(.cacheUsed(name: name))
                 }
             },
-            sidecarSink: { channel.send(.sidecar($0)) })
+            sidecarSink: { channel.send(.sidecar(json: Self.json($0))) })
         let pipeline = Pipeline(options: options, engines: ModelEngines.engineSet(models: models), logger: logger)
+        let final: WorkerMessage
         do {
             let sidecar = try await pipeline.run(
                 manifestPath: spec.manifestPath, jobID: spec.jobID, name: spec.name, displayName: spec.displayName,
                 progress: { channel.send(.progress(stage: $0.stage.rawValue, fraction: $0.fraction, overall: $0.overall, finished: $0.finished)) },
                 isCancelled: { stop.load(ordering: .relaxed) })
-            channel.send(.done(sidecar))
+            final = .done(sidecar: Self.json(sidecar))
         } catch {
-            channel.send(.failed(code: error.code, message: error.message, field: error.field, stage: error.stage))
+            final = .failed(code: error.code, message: error.message, field: error.field, stage: error.stage,
+                            invalidInput: error.isInvalidInput, retryable: error.code.hasPrefix("io."))
         }
+        // The cache shrinks back to cache.max_gb after each job, least recently used entries first.
+        let removed = StageCache(root: URL(fileURLWithPath: spec.cache)).prune(maxBytes: spec.cacheMaxBytes)
+        if !removed.isEmpty { channel.send(.cacheRemoved(names: removed)) }
+        channel.send(final)
+    }
+
+    /// The sidecar as `Sidecar.write` would put it on disk.
+    static func json(_ sidecar: Sidecar) -> String {
+        var copy = sidecar
+        copy.updated_at = Sidecar.timestamp()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(copy)) ?? Data("{}".utf8), as: UTF8.self)
     }
 }
 

@@ -1,16 +1,15 @@
 import Dispatch
-import Engines
 import Foundation
 import Intake
 import Journal
 import Logging
-import Pipeline
 import Synchronization
 import SystemdNotify
 import Watcher
 
-/// The daemon: recovers the journal, watches the inbox, picks arrivals up, and runs queued jobs one at a time
-/// through the pipeline, oldest first. SIGTERM (or `shutdown()`) stops pick-up, asks the running job to stop at
+/// The daemon, a small supervisor: recovers the journal, watches the inbox, picks arrivals up, and runs queued
+/// jobs one at a time, oldest first, each in a `prostudio worker` child process (see `runInWorker`). It never
+/// loads libav or libtorch: the pipeline runs in the worker. SIGTERM (or `shutdown()`) stops pick-up, asks the running job to stop at
 /// its next checkpoint, puts it back in the queue (its finished stages stay in the stage cache) and returns.
 ///
 /// Outputs are named after the job (`NAME.mp4`, `NAME.json`, ...). Same NAME rule: the most recent job of a NAME
@@ -25,13 +24,9 @@ public final class Daemon: Sendable {
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
-    /// Engines by manifest name: the embedded ones by default; the CLI adds the model engines over `--models`.
-    let engines: EngineSet
-
-    public init(config: DaemonConfig, engines: EngineSet = .embedded, notifier: SDNotifier = .fromEnvironment(),
+    public init(config: DaemonConfig, notifier: SDNotifier = .fromEnvironment(),
                 logger: Logger = Logger(label: "prostudio.daemon")) {
         self.config = config
-        self.engines = engines
         self.notifier = notifier
         var logger = logger
         logger.logLevel = config.logLevel  // quiet by default (notice), also when no logging backend is bootstrapped
@@ -66,14 +61,11 @@ public final class Daemon: Sendable {
             throw DaemonError.journalCorrupt(journal: layout.journal, detail: "\(error)")
         }
         try await JournalGuard.checkOpened(journal, layout)
-        let pickUp = PickUp(store: journal, layout: layout, logger: logger) { [self] job in writeSidecar(job, state: .queued) }
-        let pipeline = Pipeline(options: PipelineOptions(
-            outbox: outbox, cache: URL(fileURLWithPath: layout.cache), models: config.models.map { URL(fileURLWithPath: $0) },
-            defaults: config.defaults, cacheObserver: Self.artifactIndex(journal, root: layout.cache)), engines: engines, logger: logger)
+        let pickUp = PickUp(store: journal, layout: layout, logger: logger) { [self] job in writeSidecar(job, state: "queued") }
 
         // 1. Whatever the last run left behind.
         let report = try await journal.recover()
-        for id in report.requeued { await writeSidecar(journal, id, .queued) }
+        for id in report.requeued { await writeSidecar(journal, id, "queued") }
         for id in report.failedByLoopGuard + report.cancelled { await writeSidecar(journal, id, nil) }
         for outcome in try await pickUp.reconcile(report.claimed) { publish(outcome) }
         if !(report.requeued.isEmpty && report.failedByLoopGuard.isEmpty && report.claimed.isEmpty) {
@@ -117,7 +109,7 @@ public final class Daemon: Sendable {
         logger.notice("daemon ready", metadata: ["inbox": "\(config.inbox)", "outbox": "\(config.outbox)", "state": "\(config.state)"])
 
         // 3. Jobs, one at a time, until shutdown.
-        await runJobs(journal: journal, pickUp: pickUp, pipeline: pipeline)
+        await runJobs(journal: journal, pickUp: pickUp)
 
         try? notifier.stopping(status: "stopping")
         watcher.stop(); bell.stop(); watchdog.cancel()
@@ -129,14 +121,13 @@ public final class Daemon: Sendable {
 
     // MARK: Jobs
 
-    private func runJobs(journal: SQLiteJournal, pickUp: PickUp, pipeline: Pipeline) async {
+    private func runJobs(journal: SQLiteJournal, pickUp: PickUp) async {
         var wakes = wakeups.makeAsyncIterator()
         while !control.isShuttingDown {
             do {
                 if let job = try await journal.startNext() {
-                    await run(job, journal: journal, pickUp: pickUp, pipeline: pipeline)
+                    await run(job, journal: journal, pickUp: pickUp)
                     await applyRequests(journal)  // in case a bell was missed while the job ran
-                    await pruneCache(journal)
                     await sweep(journal)
                     continue
                 }
@@ -151,15 +142,18 @@ public final class Daemon: Sendable {
         }
     }
 
-    /// Keeps the journal's artifact index in step with the stage cache as the pipeline writes and reuses entries.
-    private static func artifactIndex(_ journal: SQLiteJournal, root: String) -> @Sendable (StageCache.Event) -> Void {
-        { event in
+    /// Keeps the journal's artifact index in step with the stage cache as the worker writes, reuses and prunes entries.
+    private static func artifactIndex(_ journal: SQLiteJournal, root: String) -> @Sendable (WorkerMessage) -> Void {
+        { message in
             Task {
-                switch event {
-                case .stored(let name, let stage, let bytes):
+                switch message {
+                case .cacheStored(let name, let stage, let bytes):
                     try? await journal.recordArtifact(Artifact(key: name, stage: stage, path: root + "/" + name, sizeBytes: bytes))
-                case .used(let name):
+                case .cacheUsed(let name):
                     try? await journal.touchArtifact(key: name)
+                case .cacheRemoved(let names):
+                    for name in names { try? await journal.removeArtifact(key: name) }
+                default: break
                 }
             }
         }
@@ -176,14 +170,7 @@ public final class Daemon: Sendable {
         }
     }
 
-    /// The cache shrinks back to `cache.max_gb` after each job, least recently used entries first.
-    private func pruneCache(_ journal: SQLiteJournal) async {
-        let removed = StageCache(root: URL(fileURLWithPath: layout.cache)).prune(maxBytes: config.cacheMaxBytes)
-        for name in removed { try? await journal.removeArtifact(key: name) }
-        if !removed.isEmpty { logger.info("stage cache pruned", metadata: ["entries": "\(removed.count)"]) }
-    }
-
-    private func run(_ job: Job, journal: SQLiteJournal, pickUp: PickUp, pipeline: Pipeline) async {
+    private func run(_ job: Job, journal: SQLiteJournal, pickUp: PickUp) async {
         var log = logger
         log[metadataKey: "job"] = "\(job.id)"
         log[metadataKey: "name"] = "\(job.name)"
@@ -192,27 +179,13 @@ public final class Daemon: Sendable {
 
         let (events, sink) = AsyncStream<StageProgress>.makeStream()
         let follower = Task { await self.follow(events, job: job, journal: journal) }
-        var result: Result<Sidecar, PipelineError>
-        if let executable = config.worker {
-            result = await runInWorker(job, executable: executable, journal: journal, progress: sink, log: log)
-        } else {
-            do {
-                let control = self.control
-                result = .success(try await pipeline.run(
-                    manifestPath: job.manifestPath ?? "", jobID: job.id.rawValue, name: job.name, displayName: job.sourcePath,
-                    progress: { sink.yield(StageProgress(stage: $0.stage.rawValue, overall: $0.overall, finished: $0.finished)) },
-                    isCancelled: { control.shouldStop }))
-            } catch {
-                result = .failure(error)
-            }
-        }
+        let result = await runInWorker(job, journal: journal, progress: sink, log: log)
         sink.finish()
         let runs = await follower.value
         let stop = control.end()
-        let sidecarURL = outbox.appendingPathComponent(job.name + ".json")
-        let sidecar: Sidecar? = switch result {
+        let sidecar: SidecarSummary? = switch result {
         case .success(let s): s
-        case .failure: try? Sidecar.read(sidecarURL)
+        case .failure: SidecarFile.read(outbox: config.outbox, name: job.name)
         }
 
         if let seed = sidecar?.seed {
@@ -222,7 +195,7 @@ public final class Daemon: Sendable {
         // Stage runs, with what the pipeline measured.
         for (stage, run) in runs {
             let end: StageEnd
-            if let record = sidecar?.stages[stage] {
+            if let record = sidecar?.stages?[stage] {
                 end = StageEnd(outcome: .ok, engine: record.engine, peakMemoryBytes: record.peak_memory_bytes,
                                cacheHit: record.cached, seconds: record.seconds)
             } else {
@@ -240,17 +213,17 @@ public final class Daemon: Sendable {
             switch result {
             case .success(let s):
                 var outputs: [String: String] = ["sidecar": job.name + ".json"]
-                if let v = s.outputs.video { outputs["video"] = v }
-                if let v = s.outputs.captions { outputs["captions"] = v }
-                if let v = s.outputs.poster { outputs["poster"] = v }
+                if let v = s.outputs?.video { outputs["video"] = v }
+                if let v = s.outputs?.captions { outputs["captions"] = v }
+                if let v = s.outputs?.poster { outputs["poster"] = v }
                 _ = try await journal.finish(job.id, outputs: outputs)
-                log.notice("job done", metadata: ["video": "\(s.outputs.video ?? "-")"])
+                log.notice("job done", metadata: ["video": "\(s.outputs?.video ?? "-")"])
             case .failure(let error):
                 let jobError = JobError(code: error.code, message: error.message, field: error.field)
                 switch stop {
                 case .shutdown:
                     _ = try await journal.suspend(job.id)
-                    await writeSidecar(journal, job.id, .queued)
+                    await writeSidecar(journal, job.id, "queued")
                     log.info("job checkpointed for shutdown; it resumes on the next start")
                 case .cancel:
                     _ = try await journal.cancel(job.id)
@@ -266,10 +239,8 @@ public final class Daemon: Sendable {
                     try await pickUp.reject(job, error: jobError)
                     log.notice("job rejected", metadata: ["code": "\(error.code)", "field": "\(error.field ?? "-")"])
                 case .none:
-                    // A crashed worker (segfault, OOM kill) is retried under the loop guard, like an I/O failure.
-                    let retryable = error.code.hasPrefix("io.") || error.code == WorkerRun.crashed
-                    let after = try await journal.fail(job.id, error: jobError, retryable: retryable)
-                    if after.state == .queued { await writeSidecar(journal, job.id, .queued) }
+                    let after = try await journal.fail(job.id, error: jobError, retryable: error.retryable)
+                    if after.state == .queued { await writeSidecar(journal, job.id, "queued") }
                     log.error("job failed", metadata: ["code": "\(error.code)", "stage": "\(error.stage ?? "-")", "error": "\(error.message)"])
                 }
             }
@@ -319,14 +290,18 @@ public final class Daemon: Sendable {
     /// (`progress`), the sidecar (written here: the supervisor is its only writer) and the artifact index. Cancel,
     /// stage timeout and shutdown terminate it (SIGTERM, SIGKILL after `worker_grace_s`); a worker that dies
     /// without its final report fails its stage with the signal named (`worker.crashed`, retried by the loop guard).
-    private func runInWorker(_ job: Job, executable: String, journal: SQLiteJournal,
-                             progress: AsyncStream<StageProgress>.Continuation, log: Logger) async -> Result<Sidecar, PipelineError> {
+    private func runInWorker(_ job: Job, journal: SQLiteJournal, progress: AsyncStream<StageProgress>.Continuation,
+                             log: Logger) async -> Result<SidecarSummary, RunError> {
+        guard let executable = config.worker else {
+            return .failure(RunError(code: "worker.none", message: "no worker executable configured (DaemonConfig.worker)"))
+        }
         let spec = WorkerSpec(jobID: job.id.rawValue, name: job.name, manifestPath: job.manifestPath ?? "", displayName: job.sourcePath,
                               outbox: config.outbox, cache: layout.cache, models: config.models, config: config.configFile,
-                              memoryLimitBytes: config.workerMemoryLimitBytes, logLevel: config.logLevel.rawValue)
+                              memoryLimitBytes: config.workerMemoryLimitBytes, cacheMaxBytes: config.cacheMaxBytes,
+                              logLevel: config.logLevel.rawValue)
         let run = WorkerRun()
         let index = Self.artifactIndex(journal, root: layout.cache)
-        let outbox = self.outbox, grace = config.workerGrace, control = self.control, logger = log
+        let outbox = config.outbox, name = job.name, grace = config.workerGrace, control = self.control, logger = log
         let exit: WorkerExit
         do {
             exit = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WorkerExit, any Error>) in
@@ -336,12 +311,11 @@ public final class Daemon: Sendable {
                         case .progress(let stage, _, let overall, let finished):
                             run.saw(stage: stage)
                             progress.yield(StageProgress(stage: stage, overall: overall, finished: finished))
-                        case .sidecar(let sidecar):
-                            do { try sidecar.write(to: outbox) } catch {
+                        case .sidecar(let json):
+                            do { try SidecarFile.write(json: json, name: name, outbox: outbox) } catch {
                                 logger.warning("cannot write sidecar", metadata: ["error": "\(error)"])
                             }
-                        case .cacheStored(let name, let stage, let bytes): index(.stored(name: name, stage: stage, bytes: bytes))
-                        case .cacheUsed(let name): index(.used(name: name))
+                        case .cacheStored, .cacheUsed, .cacheRemoved: index(message)
                         case .done, .failed: run.finished(message)
                         }
                     }, onExit: { continuation.resume(returning: $0) })
@@ -353,21 +327,25 @@ public final class Daemon: Sendable {
                 }
             }
         } catch {
-            return .failure(PipelineError(code: "worker.spawn", message: "\(error)"))
+            return .failure(RunError(code: "worker.spawn", message: "\(error)"))
         }
         _ = control.setStopAction(nil)
         let (final, stage) = run.outcome
         switch final {
-        case .done(let sidecar)?:
-            return .success(sidecar)
-        case .failed(let code, let message, let field, let stage)?:
-            return .failure(PipelineError(code: code, message: message, field: field, stage: stage))
+        case .done(let json)?:
+            guard let summary = try? JSONDecoder().decode(SidecarSummary.self, from: Data(json.utf8)) else {
+                return .failure(RunError(code: "worker.protocol", message: "the worker's final sidecar could not be read", stage: "publish"))
+            }
+            return .success(summary)
+        case .failed(let code, let message, let field, let stage, let invalid, let retryable)?:
+            return .failure(RunError(code: code, message: message, field: field, stage: stage, isInvalidInput: invalid, retryable: retryable))
         default:
             let message = "the worker (pid \(run.pid ?? 0)) \(exit.description) during stage \(stage ?? "plan")"
-            if control.shouldStop { return .failure(PipelineError(code: PipelineError.cancelled.code, message: message, stage: stage)) }
+            if control.shouldStop { return .failure(RunError(code: "job.cancelled", message: message, stage: stage)) }
             logger.error("worker crashed", metadata: ["exit": "\(exit.description)", "stage": "\(stage ?? "plan")"])
             try? await journal.addEvent(job.id, kind: "worker", message: message)
-            return .failure(PipelineError(code: WorkerRun.crashed, message: message, stage: stage ?? "plan"))
+            // A crash (segfault, OOM kill) is retried under the loop guard, like an I/O failure.
+            return .failure(RunError(code: WorkerRun.crashed, message: message, stage: stage ?? "plan", retryable: true))
         }
     }
 
@@ -382,7 +360,7 @@ public final class Daemon: Sendable {
         for effect in effects {
             switch effect {
             case .requeued(let id):
-                await writeSidecar(journal, id, .queued)
+                await writeSidecar(journal, id, "queued")
                 logger.notice("job requeued on request", metadata: ["job": "\(id)"])
                 wakeup.yield()
             case .cancelled(let id):
@@ -405,24 +383,17 @@ public final class Daemon: Sendable {
         }
     }
 
-    private func writeSidecar(_ journal: SQLiteJournal, _ id: JobID, _ state: Sidecar.State?) async {
+    private func writeSidecar(_ journal: SQLiteJournal, _ id: JobID, _ state: String?) async {
         guard let job = try? await journal.job(id) else { return }
-        // The runner may have started it since (a requeue on request): its pipeline owns the sidecar now.
-        if let state, job.state.rawValue != state.rawValue { return }
+        // The runner may have started it since (a requeue on request): its worker's reports own the sidecar now.
+        if let state, job.state.rawValue != state { return }
         writeSidecar(job, state: state)
     }
 
-    /// The sidecar for a job that is not running: its journal state and error (the pipeline writes it while running).
-    private func writeSidecar(_ job: Job, state: Sidecar.State?) {
-        let mapped: Sidecar.State = state ?? (Sidecar.State(rawValue: job.state.rawValue) ?? .queued)
-        let url = outbox.appendingPathComponent(job.name + ".json")
-        // Keep what an earlier run of the same job measured (stages, outputs); start fresh for another job.
-        var sidecar = (try? Sidecar.read(url)).flatMap { $0.job_id == job.id.rawValue ? $0 : nil }
-            ?? Sidecar(name: job.name, jobID: job.id.rawValue, state: mapped)
-        sidecar.state = mapped
-        if mapped == .queued { sidecar.stage = nil; sidecar.progress = 0; sidecar.error = nil }
-        if let e = job.error, mapped != .queued { sidecar.error = Sidecar.ErrorInfo(code: e.code, message: e.message, field: e.field) }
-        do { try sidecar.write(to: outbox) } catch {
+    /// The sidecar for a job that is not running: its journal state and error (a worker's reports write it while running).
+    private func writeSidecar(_ job: Job, state: String?) {
+        let mapped = state ?? (job.state == .claimed ? "queued" : job.state.rawValue)
+        do { try SidecarFile.write(for: job, state: mapped, outbox: config.outbox) } catch {
             logger.warning("cannot write sidecar", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
     }
@@ -448,6 +419,18 @@ struct StageProgress: Sendable {
     var stage: String
     var overall: Double
     var finished: Bool
+}
+
+/// Why a job's run did not finish, from the worker's report or from how the worker ended.
+struct RunError: Error, Sendable {
+    var code: String
+    var message: String
+    var field: String?
+    var stage: String?
+    /// The manifest or an asset is at fault: the job is rejected, not failed.
+    var isInvalidInput = false
+    /// Transient (I/O, a crashed worker): the loop guard may run it again.
+    var retryable = false
 }
 
 /// What one worker run reported, gathered on its reader thread.

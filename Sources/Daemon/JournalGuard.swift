@@ -1,7 +1,6 @@
 import Foundation
 import Intake
 import Journal
-import Pipeline
 import Watcher
 
 /// Start-up checks of the journal (F12) and the repair that `prostudio doctor --repair` runs.
@@ -82,11 +81,11 @@ public enum JournalGuard {
         }
         let journal = try SQLiteJournal(path: layout.journal, maxAttempts: config.maxAttempts)
 
-        var sidecars: [String: Sidecar] = [:]
+        var sidecars: [String: SidecarSummary] = [:]
         let outbox = URL(fileURLWithPath: config.outbox)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: config.outbox)) ?? []
         where name.hasSuffix(".json") && !name.hasPrefix(".") {
-            if let s = try? Sidecar.read(outbox.appendingPathComponent(name)) { sidecars[s.job_id] = s }
+            if let s = SidecarFile.read(outbox.appendingPathComponent(name)) { sidecars[s.job_id] = s }
         }
 
         let (jobs, rejected) = jobFolders(layout)
@@ -112,16 +111,16 @@ public enum JournalGuard {
                 error = JobError(code: "restored_without_manifest", message: "\(folder) holds no manifest")
             } else if let s = sidecar {
                 switch s.state {
-                case .done:
+                case "done":
                     state = .done
                     outputs["sidecar"] = s.name + ".json"
-                    if let v = s.outputs.video { outputs["video"] = v }
-                    if let v = s.outputs.captions { outputs["captions"] = v }
-                    if let v = s.outputs.poster { outputs["poster"] = v }
-                case .failed, .cancelled:
-                    state = s.state == .failed ? .failed : .cancelled
+                    if let v = s.outputs?.video { outputs["video"] = v }
+                    if let v = s.outputs?.captions { outputs["captions"] = v }
+                    if let v = s.outputs?.poster { outputs["poster"] = v }
+                case "failed", "cancelled":
+                    state = s.state == "failed" ? .failed : .cancelled
                     error = s.error.map { JobError(code: $0.code, message: $0.message, field: $0.field) }
-                case .queued, .running, .rejected: state = .queued
+                default: state = .queued
                 }
             }
             var st = stat()

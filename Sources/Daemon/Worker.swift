@@ -1,5 +1,4 @@
 import Foundation
-import Pipeline
 import Synchronization
 
 /// What `prostudio worker` is asked to run: one job, start to end.
@@ -15,28 +14,33 @@ public struct WorkerSpec: Codable, Sendable, Equatable {
     public var config: String?
     /// RLIMIT_AS for the worker (bytes); nil for no limit.
     public var memoryLimitBytes: Int64?
+    /// After the job the worker prunes the stage cache to this size (least recently used first).
+    public var cacheMaxBytes: Int64
     public var logLevel: String
 
     public init(jobID: String, name: String, manifestPath: String, displayName: String?, outbox: String, cache: String,
-                models: String?, config: String?, memoryLimitBytes: Int64?, logLevel: String) {
+                models: String?, config: String?, memoryLimitBytes: Int64?, cacheMaxBytes: Int64, logLevel: String) {
         self.jobID = jobID; self.name = name; self.manifestPath = manifestPath; self.displayName = displayName
         self.outbox = outbox; self.cache = cache; self.models = models; self.config = config
-        self.memoryLimitBytes = memoryLimitBytes; self.logLevel = logLevel
+        self.memoryLimitBytes = memoryLimitBytes; self.cacheMaxBytes = cacheMaxBytes; self.logLevel = logLevel
     }
 }
 
 /// Worker to supervisor: one JSON object per line on the worker's standard output (its logs go to stderr).
 /// The supervisor writes the sidecar and the journal from these; the worker writes neither.
-public enum WorkerMessage: Codable, Sendable {
+public enum WorkerMessage: Codable, Sendable, Equatable {
     case progress(stage: String, fraction: Double, overall: Double, finished: Bool)
-    /// The sidecar as the job moves (the supervisor writes it to the outbox).
-    case sidecar(Sidecar)
+    /// The sidecar as the job moves, as JSON text (the supervisor writes it to the outbox as it is).
+    case sidecar(json: String)
     case cacheStored(name: String, stage: String, bytes: Int64)
     case cacheUsed(name: String)
-    /// The final report: outputs published.
-    case done(Sidecar)
-    /// The final report: the job stopped with this error.
-    case failed(code: String, message: String, field: String?, stage: String?)
+    /// Entries the worker pruned from the stage cache after the job.
+    case cacheRemoved(names: [String])
+    /// The final report: outputs published; the final sidecar.
+    case done(sidecar: String)
+    /// The final report: the job stopped with this error. `invalidInput`: the manifest or an asset is at fault
+    /// (the job is rejected); `retryable`: a transient failure (I/O) that the loop guard may retry.
+    case failed(code: String, message: String, field: String?, stage: String?, invalidInput: Bool, retryable: Bool)
 
     public func line() -> Data {
         var data = (try? JSONEncoder().encode(self)) ?? Data("{}".utf8)

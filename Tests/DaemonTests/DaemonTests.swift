@@ -28,6 +28,8 @@ final class Folders: Sendable {
         c.inbox = root + "/inbox"; c.outbox = root + "/outbox"; c.state = root + "/state"; c.models = nil
         c.settle = .milliseconds(200)
         c.logLevel = .warning
+        c.worker = prostudioBinary  // jobs run in `prostudio worker` processes, as the shipped daemon runs them
+        c.workerGrace = .seconds(2)
         return c
     }
     var journal: String { root + "/state/journal.sqlite3" }

@@ -82,7 +82,7 @@ let longerManifest = tinyManifest + """
         try await running.value
         let parked = try #require(try await JournalClient(path: f.journal).job(job.id))
         #expect(parked.state == .queued)
-        #expect(!capture.all.contains { $0.level >= .error })
+        #expect(!capture.all.contains { $0.level >= .error }, "\(capture.all.filter { $0.level >= .notice })")
         #expect(!capture.all.contains { $0.message.contains("failed") })
         #expect(capture.all.contains { $0.level == .info && $0.message.contains("checkpoint") })
     }

@@ -8,8 +8,9 @@ import Testing
 let prostudioBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     .appendingPathComponent("prostudio").path
 
-/// Child processes of this test process named `prostudio` (the workers), from /proc.
-func workerPIDs() -> [pid_t] {
+/// Child processes of this test process named `prostudio` (the workers), from /proc; with `job`, only the one
+/// running that job (suites run in parallel, each with its own daemon).
+func workerPIDs(job: JobID? = nil) -> [pid_t] {
     let me = getpid()
     return ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> pid_t? in
         guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8) else { return nil }
@@ -18,6 +19,10 @@ func workerPIDs() -> [pid_t] {
         let comm = stat[stat.index(after: stat.firstIndex(of: "(")!)..<close]
         let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
         guard fields.count > 1, pid_t(fields[1]) == me, comm == "prostudio" else { return nil }
+        if let job {
+            guard let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+                  String(decoding: cmdline, as: UTF8.self).contains(job.rawValue) else { return nil }
+        }
         return pid
     }
 }
@@ -48,10 +53,11 @@ func workerPIDs() -> [pid_t] {
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(sawWorker)
+        let done = try #require(try await waitFor(f) { $0.name == "inworker" })
         let sidecar = try Sidecar.read(URL(fileURLWithPath: f.root + "/outbox/inworker.json"))
         #expect(sidecar.state == .done && sidecar.stages.count == Stage.allCases.count)
         #expect(FileManager.default.fileExists(atPath: f.root + "/outbox/inworker.mp4"))
-        #expect(try await eventually { workerPIDs().isEmpty })
+        #expect(try await eventually { workerPIDs(job: done.id).isEmpty })
         daemon.shutdown()
         try await running.value
     }
@@ -64,7 +70,7 @@ func workerPIDs() -> [pid_t] {
         let running = Task { try await daemon.run(handleSignals: false) }
         f.drop("crash.yaml", longerManifest)
         let job = try #require(try await waitFor(f) { $0.state == .running && ($0.stage == "speech" || $0.stage == "music") })
-        let pids = workerPIDs()
+        let pids = workerPIDs(job: job.id)
         #expect(pids.count == 1)
         for pid in pids { kill(pid, SIGKILL) }
         let end = try #require(try await waitFor(f) { $0.id == job.id && $0.state.isFinal })
@@ -86,7 +92,7 @@ func workerPIDs() -> [pid_t] {
         try await JournalClient(path: f.journal).request(.cancel, job: job.id, by: "test")
         let end = try #require(try await waitFor(f) { $0.id == job.id && $0.state.isFinal })
         #expect(end.state == .cancelled)
-        #expect(try await eventually { workerPIDs().isEmpty })
+        #expect(try await eventually { workerPIDs(job: job.id).isEmpty })
         daemon.shutdown()
         try await running.value
 
@@ -97,7 +103,7 @@ func workerPIDs() -> [pid_t] {
         f.drop("slow.yaml", longerManifest)
         let timedOut = try #require(try await waitFor(f) { $0.name == "slow" && $0.state.isFinal })
         #expect(timedOut.state == .failed && timedOut.error?.code == "stage_timeout")
-        #expect(try await eventually { workerPIDs().isEmpty })
+        #expect(try await eventually { workerPIDs(job: timedOut.id).isEmpty })
         second.shutdown()
         try await again.value
     }
@@ -110,7 +116,7 @@ func workerPIDs() -> [pid_t] {
         let job = try #require(try await waitFor(f) { $0.state == .running && $0.stage == "speech" })
         daemon.shutdown()
         try await running.value
-        #expect(workerPIDs().isEmpty)
+        #expect(workerPIDs(job: job.id).isEmpty)
         let parked = try #require(try await JournalClient(path: f.journal).job(job.id))
         #expect(parked.state == .queued && parked.attempts == 0)
         #expect(try Sidecar.read(URL(fileURLWithPath: f.root + "/outbox/parked.json")).state == .queued)
