@@ -37,6 +37,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "prostudio", targets: ["prostudio"]),
+        .executable(name: "prostudio-daemon", targets: ["prostudio-daemon"]),
         .executable(name: "DaemonBench", targets: ["DaemonBench"]),
         .executable(name: "prostudio-espeak", targets: ["prostudio-espeak"]),
         .library(name: "ProStudioTorch", type: .dynamic, targets: ["CTorchImpl"]),
@@ -78,6 +79,10 @@ let package = Package(
             "Journal", "Watcher", "Intake", "SystemdNotify", "Manifest",
             .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/Daemon"),
+        // The supervisor as its own small executable (`prostudio daemon` execs it): no libav, no libtorch mapped.
+        .executableTarget(name: "prostudio-daemon", dependencies: [
+            "Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
+        ], path: "Sources/Supervisor"),
         .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake"], path: "Benchmarks/DaemonBench"),
 
         // What a user writes: manifest model, parsing, validation, precise errors.
@@ -114,7 +119,7 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], path: "Tests/JournalTests"),
         .testTarget(name: "WatcherTests", dependencies: ["Watcher", "Intake", "Journal"], path: "Tests/WatcherTests"),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Journal", "Pipeline", "Intake", "Watcher", "prostudio", .product(name: "Logging", package: "swift-log")], path: "Tests/DaemonTests"),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Journal", "Pipeline", "Intake", "Watcher", "prostudio", "prostudio-daemon", .product(name: "Logging", package: "swift-log")], path: "Tests/DaemonTests"),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], path: "Tests/SystemdNotifyTests"),
         .testTarget(name: "TorchRuntimeTests", dependencies: ["TorchRuntime", "Checksum"], path: "Tests/TorchRuntimeTests"),
         .testTarget(name: "NeuralVoiceTests", dependencies: ["NeuralVoice", "Engines", "Manifest", "Pipeline", "Media", "TorchRuntime", "prostudio-espeak"], path: "Tests/NeuralVoiceTests"),

@@ -51,6 +51,22 @@ public struct DaemonConfig: Sendable, Equatable {
         var log_level: String?
     }
 
+    /// Defaults, then the config file (`config`, else /etc/prostudio/prostudio.yaml when it exists and no folder
+    /// flag is given), then the flags: the one rule for `prostudio daemon`, `prostudio-daemon` and `doctor`.
+    public static func resolve(config: String?, inbox: String?, outbox: String?, state: String?, models: String?) throws -> DaemonConfig {
+        var c = DaemonConfig()
+        if let config {
+            c = try DaemonConfig.load(path: config)
+        } else if FileManager.default.fileExists(atPath: "/etc/prostudio/prostudio.yaml") && inbox == nil {
+            c = try DaemonConfig.load(path: "/etc/prostudio/prostudio.yaml")
+        }
+        if let inbox { c.inbox = inbox }
+        if let outbox { c.outbox = outbox }
+        if let state { c.state = state }
+        if let models { c.models = models }
+        return c
+    }
+
     /// Reads a config file over the defaults.
     public static func load(path: String) throws -> DaemonConfig {
         let text: String

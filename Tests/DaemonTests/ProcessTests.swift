@@ -1,0 +1,45 @@
+import Daemon
+import Foundation
+import Journal
+import Testing
+
+/// `prostudio daemon` as systemd runs it: a real process.
+@Suite(.serialized) struct ProcessTests {
+    func start(_ f: Folders, stderr: Pipe? = nil) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: prostudioBinary)
+        p.arguments = ["daemon", "--inbox", f.root + "/inbox", "--outbox", f.root + "/outbox", "--state", f.root + "/state"]
+        p.standardError = stderr ?? FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        return p
+    }
+
+    /// F9 at the process level: the second daemon exits 1 naming the PID that holds the state folder. Also: the
+    /// supervisor process is the small `prostudio-daemon` (same PID, exec'd) and maps neither libav nor libtorch.
+    @Test func aSecondDaemonExitsOneNamingTheFirstAndTheSupervisorMapsNoLibav() async throws {
+        let f = Folders()
+        let first = try start(f)
+        #expect(try await eventually { StateLock.holder(state: f.root + "/state") == first.processIdentifier })
+        #expect(try await eventually { FileManager.default.fileExists(atPath: f.journal) })
+        let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(first.processIdentifier)/exe")
+        #expect(exe.hasSuffix("/prostudio-daemon"))
+        let maps = try String(contentsOfFile: "/proc/\(first.processIdentifier)/maps", encoding: .utf8)
+        #expect(!maps.contains("libavcodec") && !maps.contains("libtorch") && !maps.contains("libespeak"))
+
+        let err = Pipe()
+        let second = try start(f, stderr: err)
+        second.waitUntilExit()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(second.terminationStatus == 1)
+        #expect(message.contains("pid \(first.processIdentifier)"))
+
+        // A job still runs (in a worker started from `prostudio`), then SIGTERM stops the daemon cleanly.
+        f.drop("viaprocess.yaml", tinyManifest)
+        let done = try #require(try await waitFor(f) { $0.name == "viaprocess" && $0.state.isFinal })
+        #expect(done.state == .done)
+        first.terminate()
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+    }
+}
