@@ -23,8 +23,22 @@ struct WorkerCommand: AsyncParsableCommand {
             exitWith("prostudio worker: bad --spec: \(error)", code: 1)
         }
         // Messages keep the real stdout; fd 1 then points at stderr, so a stray print cannot corrupt the stream.
-        let channel = MessageChannel(fd: dup(STDOUT_FILENO))
+        let messageFD = dup(STDOUT_FILENO)
+        let channel = MessageChannel(fd: messageFD)
         dup2(STDERR_FILENO, STDOUT_FILENO)
+        // A worker never outlives its supervisor: when the supervisor dies (kill -9 included) the pipe's reading end
+        // closes, poll reports an error on ours, and the worker exits at once, so a restarted daemon never finds a
+        // stray worker still writing the same job's files.
+        let orphanWatch = Thread {
+            var p = pollfd(fd: messageFD, events: 0, revents: 0)
+            while true {
+                let rc = poll(&p, 1, -1)
+                if rc < 0 && errno == EINTR { continue }
+                if rc != 0 { _exit(70) }
+            }
+        }
+        orphanWatch.name = "prostudio.worker-orphan-watch"
+        orphanWatch.start()
         if let limit = spec.memoryLimitBytes {
             var rl = rlimit(rlim_cur: rlim_t(limit), rlim_max: rlim_t(limit))
             if setrlimit(Int32(RLIMIT_AS.rawValue), &rl) != 0 { exitWith("prostudio worker: setrlimit: \(String(cString: strerror(errno)))", code: 1) }

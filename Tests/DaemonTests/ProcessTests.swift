@@ -43,3 +43,42 @@ import Testing
         #expect(first.terminationStatus == 0)
     }
 }
+
+extension ProcessTests {
+    /// kill -9 of the supervisor: its worker goes too (it would otherwise keep writing the job's files while a
+    /// restarted daemon runs the same job again), and the restart finishes the job once.
+    @Test func aWorkerDiesWithItsSupervisorAndTheRestartFinishesTheJob() async throws {
+        let f = Folders()
+        let first = try start(f)
+        #expect(try await eventually { StateLock.holder(state: f.root + "/state") == first.processIdentifier })
+        #expect(try await eventually { FileManager.default.fileExists(atPath: f.journal) })
+        f.drop("orphan.yaml", longerManifest)
+        let job = try #require(try await waitFor(f) { $0.state == .running && $0.stage == "speech" })
+        let worker = try #require(childPIDs(of: first.processIdentifier).first)
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(try await eventually(timeout: .seconds(5)) { !isRunning(worker) })
+
+        let second = try start(f)
+        let end = try #require(try await waitFor(f) { $0.id == job.id && $0.state.isFinal })
+        #expect(end.state == .done && end.attempts == 2)
+        #expect(try await JournalClient(path: f.journal).jobs(JobFilter()).count == 1)
+        second.terminate()
+        second.waitUntilExit()
+    }
+}
+
+func childPIDs(of parent: pid_t) -> [pid_t] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry -> pid_t? in
+        guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+        return fields.count > 1 && pid_t(fields[1]) == parent ? pid : nil
+    }
+}
+
+/// Alive and not a zombie.
+func isRunning(_ pid: pid_t) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+    return stat[stat.index(close, offsetBy: 2)] != "Z"
+}
