@@ -84,11 +84,12 @@ public final class Daemon: Sendable {
         defer { for s in signals { s.cancel() } }
         if control.isShuttingDown { watcher.stop(); bell.stop() }
 
+        let control = self.control
         let intake = Task {
-            await pickUp.consume(watcher.arrivals) { outcome in
+            await pickUp.consume(watcher.arrivals, onOutcome: { outcome in
                 self.publish(outcome)
                 self.wakeup.yield()
-            }
+            }, shouldStop: { control.isShuttingDown })
             // The watcher only ends on its own when the inbox cannot be watched any more (removed and not
             // recreatable): a deaf daemon must not stay up, so stop and exit non-zero (systemd restarts it).
             if !self.control.isShuttingDown {
@@ -184,7 +185,7 @@ public final class Daemon: Sendable {
         let runs = await follower.value
         let stop = control.end()
         let sidecar: SidecarSummary? = switch result {
-        case .success(let s): s
+        case .success(let (s, _)): s
         case .failure: SidecarFile.read(outbox: config.outbox, name: job.name)
         }
 
@@ -209,14 +210,23 @@ public final class Daemon: Sendable {
             do { try await journal.endStage(run: run, end) } catch { log.warning("journal: stage run", metadata: ["error": "\(error)"]) }
         }
 
+        // F10: a journal that cannot be written (disk full) must not leave the job `running` until a restart: the
+        // end is retried with backoff until it is recorded (or the daemon stops; the next start requeues it then).
+        var delay = Duration.milliseconds(500)
+        var recorded = false
+        while !recorded {
         do {
             switch result {
-            case .success(let s):
+            case .success(let (s, json)):
                 var outputs: [String: String] = ["sidecar": job.name + ".json"]
                 if let v = s.outputs?.video { outputs["video"] = v }
                 if let v = s.outputs?.captions { outputs["captions"] = v }
                 if let v = s.outputs?.poster { outputs["poster"] = v }
                 _ = try await journal.finish(job.id, outputs: outputs)
+                // The `done` sidecar only once the journal says done too.
+                do { try SidecarFile.write(json: json, name: job.name, outbox: config.outbox) } catch {
+                    log.warning("cannot write sidecar", metadata: ["error": "\(error)"])
+                }
                 log.notice("job done", metadata: ["video": "\(s.outputs?.video ?? "-")"])
             case .failure(let error):
                 let jobError = JobError(code: error.code, message: error.message, field: error.field)
@@ -244,8 +254,16 @@ public final class Daemon: Sendable {
                     log.error("job failed", metadata: ["code": "\(error.code)", "stage": "\(error.stage ?? "-")", "error": "\(error.message)"])
                 }
             }
+            recorded = true
         } catch {
-            log.error("journal: cannot record the job's end", metadata: ["error": "\(error)"])
+            if control.isShuttingDown {
+                log.error("journal: cannot record the job's end; the next start requeues it", metadata: ["error": "\(error)"])
+                break
+            }
+            log.error("journal: cannot record the job's end; retrying", metadata: ["error": "\(error)", "in": "\(delay)"])
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(30))
+        }
         }
     }
 
@@ -291,7 +309,7 @@ public final class Daemon: Sendable {
     /// stage timeout and shutdown terminate it (SIGTERM, SIGKILL after `worker_grace_s`); a worker that dies
     /// without its final report fails its stage with the signal named (`worker.crashed`, retried by the loop guard).
     private func runInWorker(_ job: Job, journal: SQLiteJournal, progress: AsyncStream<StageProgress>.Continuation,
-                             log: Logger) async -> Result<SidecarSummary, RunError> {
+                             log: Logger) async -> Result<(SidecarSummary, String), RunError> {
         guard let executable = config.worker else {
             return .failure(RunError(code: "worker.none", message: "no worker executable configured (DaemonConfig.worker)"))
         }
@@ -312,6 +330,8 @@ public final class Daemon: Sendable {
                             run.saw(stage: stage)
                             progress.yield(StageProgress(stage: stage, overall: overall, finished: finished))
                         case .sidecar(let json):
+                            // The final `done` sidecar waits for the journal (see `run`); every other one goes out now.
+                            if (try? JSONDecoder().decode(SidecarSummary.self, from: Data(json.utf8)))?.state == "done" { return }
                             do { try SidecarFile.write(json: json, name: name, outbox: outbox) } catch {
                                 logger.warning("cannot write sidecar", metadata: ["error": "\(error)"])
                             }
@@ -336,7 +356,7 @@ public final class Daemon: Sendable {
             guard let summary = try? JSONDecoder().decode(SidecarSummary.self, from: Data(json.utf8)) else {
                 return .failure(RunError(code: "worker.protocol", message: "the worker's final sidecar could not be read", stage: "publish"))
             }
-            return .success(summary)
+            return .success((summary, json))
         case .failed(let code, let message, let field, let stage, let invalid, let retryable)?:
             return .failure(RunError(code: code, message: message, field: field, stage: stage, isInvalidInput: invalid, retryable: retryable))
         default:

@@ -205,14 +205,32 @@ public struct PickUp: Sendable {
 
     // MARK: Running the intake
 
-    /// Takes arrivals one at a time until the stream ends. Errors are logged per arrival (the entry stays in
-    /// the inbox, or `claimed` in the journal, and the next start reconciles it); `onOutcome` sees each result.
-    public func consume(_ arrivals: AsyncStream<Arrival>, onOutcome: @Sendable (PickUpOutcome) async -> Void = { _ in }) async {
+    /// Takes arrivals one at a time until the stream ends; `onOutcome` sees each result. A pick-up that fails (the
+    /// journal or the disk is full, F10) is retried with backoff, after finishing any pick-up left half-way
+    /// (`claimed`), so that freeing the space is enough: no restart needed. Only `shouldStop` ends the retries
+    /// (the entry then stays in the inbox, or `claimed`, and the next start reconciles it).
+    public func consume(_ arrivals: AsyncStream<Arrival>, retry: Duration = .milliseconds(500),
+                        onOutcome: @Sendable (PickUpOutcome) async -> Void = { _ in },
+                        shouldStop: @escaping @Sendable () -> Bool = { false }) async {
         for await arrival in arrivals {
-            do {
-                await onOutcome(try await take(arrival))
-            } catch {
-                logger.error("pick-up failed", metadata: ["name": "\(arrival.name)", "error": "\(error)"])
+            var delay = retry
+            while true {
+                do {
+                    await onOutcome(try await take(arrival))
+                    break
+                } catch {
+                    if shouldStop() {
+                        logger.error("pick-up failed; the next start takes it", metadata: ["name": "\(arrival.name)", "error": "\(error)"])
+                        break
+                    }
+                    logger.error("pick-up failed; retrying", metadata: ["name": "\(arrival.name)", "error": "\(error)", "in": "\(delay)"])
+                    try? await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(30))
+                    if let claimed = try? await store.jobs(JobFilter(states: [.claimed])), !claimed.isEmpty,
+                       let outcomes = try? await reconcile(claimed) {
+                        for outcome in outcomes { await onOutcome(outcome) }
+                    }
+                }
             }
         }
     }
