@@ -32,7 +32,9 @@ YAML
   mv "$dir/.j$i.tmp" "$dir/inbox/j$i.yaml"
 done
 t0=$(date +%s.%N)
-until [ "$(ls "$dir/outbox"/*.mp4 2>/dev/null | wc -l)" -ge "$jobs" ] && ! pgrep -P "$pid" >/dev/null; do sleep 0.2; done
+finished() { grep -lE '"state" : "(done|failed|rejected|cancelled)"' "$dir/outbox"/*.json 2>/dev/null | wc -l; }
+until [ "$(finished)" -ge "$jobs" ] && ! pgrep -P "$pid" >/dev/null; do sleep 0.2; done
+echo "jobs done: $(ls "$dir/outbox"/*.mp4 2>/dev/null | wc -l) of $jobs (the others: see $dir/log)"
 t1=$(date +%s.%N)
 sleep 2
 before=$(awk '{print $14 + $15}' /proc/$pid/stat)

@@ -29,36 +29,43 @@ enum SidecarFile {
         return try? JSONDecoder().decode(SidecarSummary.self, from: data)
     }
 
+    /// `2026-11-28T01:53:07.917Z`, as the pipeline writes it; by hand, because ISO8601DateFormatter loads ICU
+    /// (6 MB of resident pages in an otherwise small supervisor).
     static func timestamp(_ date: Date = Date()) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: date)
+        let seconds = date.timeIntervalSince1970
+        var t = time_t(seconds.rounded(.down))
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        let millis = min(999, Int((seconds - seconds.rounded(.down)) * 1000))
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let ms = millis < 10 ? "00\(millis)" : (millis < 100 ? "0\(millis)" : "\(millis)")
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
     }
 
     /// The sidecar of a job that is not running: its journal state and error over what the last run wrote (for
     /// the same job), or a fresh one.
     static func write(for job: Job, state: String, outbox: String) throws {
         let target = url(outbox: outbox, name: job.name)
-        var object: [String: Any] = [:]
+        var object: [String: JSONValue] = [:]
         if let data = FileManager.default.contents(atPath: target.path),
-           let old = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], old["job_id"] as? String == job.id.rawValue {
+           case .object(let old)? = try? JSONDecoder().decode(JSONValue.self, from: data), old["job_id"] == .string(job.id.rawValue) {
             object = old
         } else {
-            let now = timestamp()
-            object = ["name": job.name, "job_id": job.id.rawValue, "progress": 0.0, "outputs": [String: Any](),
-                      "stages": [String: Any](), "engines": [String: Any](), "created_at": now]
+            object = ["name": .string(job.name), "job_id": .string(job.id.rawValue), "progress": .number(0), "outputs": .object([:]),
+                      "stages": .object([:]), "engines": .object([:]), "created_at": .string(timestamp())]
         }
-        object["state"] = state
+        object["state"] = .string(state)
         if state == "queued" {
-            object["stage"] = nil; object["progress"] = 0.0; object["error"] = nil
+            object["stage"] = nil; object["progress"] = .number(0); object["error"] = nil
         } else if let e = job.error {
-            var error: [String: Any] = ["code": e.code, "message": e.message]
-            if let field = e.field { error["field"] = field }
-            object["error"] = error
+            var error: [String: JSONValue] = ["code": .string(e.code), "message": .string(e.message)]
+            if let field = e.field { error["field"] = .string(field) }
+            object["error"] = .object(error)
         }
-        object["updated_at"] = timestamp()
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        try writeAtomically(data, to: target)
+        object["updated_at"] = .string(timestamp())
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try writeAtomically(try encoder.encode(JSONValue.object(object)), to: target)
     }
 
     /// A sidecar as a worker sent it.
@@ -94,4 +101,37 @@ struct SidecarWriteError: Error, CustomStringConvertible {
     let path: String
     let errno: Int32
     var description: String { "cannot write \(path): \(String(cString: strerror(errno)))" }
+}
+
+/// The supervisor's sidecar timestamp, public for the test that compares it with the pipeline's.
+public enum SidecarTimestamp {
+    public static func format(_ date: Date) -> String { SidecarFile.timestamp(date) }
+}
+
+/// Any JSON value, so that fields this build does not know survive a rewrite of the sidecar.
+enum JSONValue: Codable, Equatable, Sendable {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let v = try? c.decode(Bool.self) { self = .bool(v) }
+        else if let v = try? c.decode(Double.self) { self = .number(v) }
+        else if let v = try? c.decode(String.self) { self = .string(v) }
+        else if let v = try? c.decode([JSONValue].self) { self = .array(v) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let v): try c.encode(v)
+        // Whole numbers stay whole (seed, width, bytes): 7, not 7.0.
+        case .number(let v): if v == v.rounded(), abs(v) < 9e15 { try c.encode(Int64(v)) } else { try c.encode(v) }
+        case .string(let v): try c.encode(v)
+        case .array(let v): try c.encode(v)
+        case .object(let v): try c.encode(v)
+        }
+    }
 }

@@ -216,3 +216,11 @@ enum JournalGuardProbe {
         try await running.value
     }
 }
+
+/// The supervisor formats sidecar timestamps by hand (no ICU): the same text the pipeline's formatter gives.
+@Test func sidecarTimestampsMatchThePipelines() {
+    for t in [0.0, 1_790_000_000.917, 1_790_000_000.005, 1_790_000_059.999, 951_782_400.5] {
+        let d = Date(timeIntervalSince1970: t)
+        #expect(SidecarTimestamp.format(d) == Sidecar.timestamp(d))
+    }
+}

@@ -1,3 +1,4 @@
+import Checksum
 import Foundation
 import Intake
 import Journal
@@ -85,4 +86,10 @@ import Watcher
         #expect(names == ["before.yaml", "after.yaml", "written.yaml"])
         watcher.stop()
     }
+}
+
+/// The dedup keys' digest (hex written by hand since the supervisor avoids String(format:)): the FIPS 180-2 vectors.
+@Test func sha256HexMatchesTheStandardVectors() {
+    #expect(SHA256.hex(of: Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    #expect(SHA256.hex(of: Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
 }
