@@ -168,17 +168,20 @@ def kill_worker(args, bin_dir, rnd):
     d = Daemon(root, bin_dir)
     d.start()
     names = []
+    landed = 0
     for i in range(args.kills):
         name = f"kw{i}.yaml"
         names.append(name)
         d.drop(name, TINY.format(seed=i))
-        # A random point of the job: from right after pick-up to the end of compose.
+        # A random point of the job: from the worker's start to the end of compose (a small job takes ~1 s).
         deadline = time.time() + 30
         while time.time() < deadline and not d.workers():
-            time.sleep(0.01)
-        time.sleep(rnd.uniform(0.0, 2.5))
-        for pid in d.workers():
+            time.sleep(0.005)
+        time.sleep(rnd.uniform(0.0, 1.0))
+        pids = d.workers()
+        for pid in pids:
             os.kill(pid, signal.SIGKILL)
+        landed += 1 if pids else 0
         d.wait_final([name], 120)
     rows = d.wait_final(names, 300)
     account(row, d, rows, names)
@@ -189,7 +192,7 @@ def kill_worker(args, bin_dir, rnd):
         row.passed = 0
     d.stop()
     retried = sum(1 for r in rows if r[4] > 1)
-    row.notes = row.notes or f"{retried} jobs retried after the kill"
+    row.notes = row.notes or f"{landed} kills hit a running worker, {retried} jobs retried"
     cleanup(args, root)
     return row
 
@@ -475,6 +478,96 @@ def readonly_outbox(args, bin_dir, rnd):
     return row
 
 
+def mount_tmpfs(path, size):
+    os.makedirs(path, exist_ok=True)
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path], capture_output=True).returncode == 0
+
+
+def fill(path):
+    """Fills the filesystem holding `path`; returns the filler's path."""
+    filler = os.path.join(path, ".filler")
+    with open(filler, "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def full_state(args, bin_dir, rnd):
+    """F10: the state folder's disk full during pick-up; freeing space must be enough (no restart)."""
+    row = Row("full state disk (tmpfs)")
+    root = tempfile.mkdtemp(prefix="fault-fs-")
+    shared = os.path.join(root, "shared")
+    if not mount_tmpfs(shared, "24m"):
+        row.notes = "skipped: cannot mount a tmpfs here"
+        cleanup(args, root)
+        return row
+    try:
+        d = Daemon(root, bin_dir)
+        d.inbox, d.state = os.path.join(shared, "inbox"), os.path.join(shared, "state")
+        os.makedirs(d.inbox), os.makedirs(d.state)
+        d.start()
+        names = [f"full{i}.yaml" for i in range(3)]
+        for n in names:  # written now, renamed in once the disk is full (a rename needs no space)
+            with open(os.path.join(d.inbox, "." + n + ".tmp"), "w") as f:
+                f.write(TINY.format(seed=7))
+        filler = fill(shared)
+        for n in names:
+            os.rename(os.path.join(d.inbox, "." + n + ".tmp"), os.path.join(d.inbox, n))
+        time.sleep(3)
+        os.remove(filler)
+        rows = d.wait_final(names, 120)
+        account(row, d, rows, names)
+        row.partial = len(d.leftovers())
+        left = os.listdir(d.inbox)
+        row.notes = f"left in inbox: {left}" if left else "all taken after the space came back, no restart"
+        if not d.alive():
+            row.passed, row.notes = 0, "daemon died"
+        d.stop()
+    finally:
+        subprocess.run(["umount", "-l", shared])
+        cleanup(args, root)
+    return row
+
+
+def full_outbox(args, bin_dir, rnd):
+    """A full outbox fails the job cleanly; `jobs retry` after freeing space finishes it."""
+    row = Row("full outbox (tmpfs), then retry")
+    root = tempfile.mkdtemp(prefix="fault-fo-")
+    d = Daemon(root, bin_dir)
+    if not mount_tmpfs(d.outbox, "8m"):
+        row.notes = "skipped: cannot mount a tmpfs here"
+        cleanup(args, root)
+        return row
+    try:
+        d.start()
+        filler = fill(d.outbox)
+        d.drop("fullout.yaml", TINY.format(seed=8))
+        rows = d.wait_final(["fullout.yaml"], 120)
+        failed = bool(rows) and rows[0][3] == "failed"
+        os.remove(filler)
+        if failed:
+            subprocess.run([d.bin, "jobs", "retry", rows[0][0], "--state", d.state], capture_output=True, timeout=30)
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                rows = [r for r in d.jobs() if r[2] == "fullout.yaml"]
+                if rows and rows[0][3] == "done":
+                    break
+                time.sleep(0.3)
+        row.tried = 1
+        row.passed = 1 if failed and rows and rows[0][3] == "done" and d.alive() else 0
+        row.partial = len(d.leftovers())
+        row.notes = "failed cleanly, then done after retry" if row.passed else f"rows={rows}"
+        d.stop()
+    finally:
+        subprocess.run(["umount", "-l", d.outbox])
+        cleanup(args, root)
+    return row
+
+
 def cleanup(args, root):
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
@@ -486,7 +579,7 @@ def main():
     ap.add_argument("--short", action="store_true", help="the CI version: a few of each")
     ap.add_argument("--seed", type=int, default=int(time.time()))
     ap.add_argument("--keep", action="store_true", help="keep the temp folders")
-    ap.add_argument("--only", help="comma-separated scenario names (kw,ks,2d,hc,di,md,ro)")
+    ap.add_argument("--only", help="comma-separated scenario names (kw,ks,2d,hc,di,md,ro,fs,fo)")
     args = ap.parse_args()
     args.kills = 3 if args.short else 20
     args.drops = 200 if args.short else 1000
@@ -496,7 +589,7 @@ def main():
         if not os.access(os.path.join(bin_dir, exe), os.X_OK):
             sys.exit(f"fault_suite: {bin_dir}/{exe} missing: swift build first (-c release for the default --bin)")
     scenarios = {"kw": kill_worker, "ks": kill_supervisor, "2d": two_daemons, "hc": corpus, "di": deleted_inbox,
-                 "md": many_drops, "ro": readonly_outbox}
+                 "md": many_drops, "ro": readonly_outbox, "fs": full_state, "fo": full_outbox}
     chosen = args.only.split(",") if args.only else list(scenarios)
     print(f"fault suite: seed {args.seed}, {'short' if args.short else 'full'}, binaries {bin_dir}", flush=True)
     rows = []
