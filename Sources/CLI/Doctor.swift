@@ -79,8 +79,10 @@ struct Doctor: AsyncParsableCommand {
                 fail("journal \(journal): missing, but state/jobs holds \(jobs.count) job folders: run prostudio doctor --repair")
             }
         }
-        if let holder = StateLock.holder(state: config.state), kill(holder, 0) == 0 {
+        if let holder = StateLock.liveHolder(state: config.state) {
             ok("daemon running (pid \(holder) holds \(config.state)/daemon.lock)")
+        } else {
+            warn("no daemon holds \(config.state)/daemon.lock (not running)")
         }
 
         for (file, minimum) in [("max_user_watches", 1024), ("max_user_instances", 8)] {

@@ -66,6 +66,26 @@ public final class StateLock: Sendable {
         return readPID(fd)
     }
 
+    /// The PID of the process holding the lock now, from /proc/locks (no lock is taken, so asking can never make a
+    /// starting daemon fail); nil when no daemon runs on `state`.
+    public static func liveHolder(state: String) -> Int32? {
+        var st = stat()
+        guard stat(state + "/daemon.lock", &st) == 0,
+              let text = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return nil }
+        // "1: FLOCK  ADVISORY  WRITE 24113 fe:00:16220311 0 EOF": pid, then major:minor:inode (hex device numbers).
+        let major = (st.st_dev >> 8) & 0xfff | ((st.st_dev >> 32) & ~0xfff)
+        let minor = (st.st_dev & 0xff) | ((st.st_dev >> 12) & ~0xff)
+        let suffix = ":\(st.st_ino)"
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard f.count >= 6, f[1] == "FLOCK", f[3] == "WRITE", f[5].hasSuffix(suffix) else { continue }
+            let dev = f[5].dropLast(suffix.count).split(separator: ":")
+            guard dev.count == 2, UInt64(dev[0], radix: 16) == UInt64(major), UInt64(dev[1], radix: 16) == UInt64(minor) else { continue }
+            return Int32(f[4])
+        }
+        return nil
+    }
+
     private static func readPID(_ fd: Int32) -> Int32? {
         var buffer = [UInt8](repeating: 0, count: 32)
         let n = pread(fd, &buffer, buffer.count, 0)

@@ -224,3 +224,19 @@ enum JournalGuardProbe {
         #expect(SidecarTimestamp.format(d) == Sidecar.timestamp(d))
     }
 }
+
+/// `jobs` showed `running 34%` after the daemon died: the CLI asks /proc/locks whether a daemon holds the state.
+@Suite(.serialized) struct LiveHolderTests {
+    @Test func theLockHolderIsSeenWithoutTakingTheLock() async throws {
+        let f = Folders()
+        #expect(StateLock.liveHolder(state: f.root + "/state") == nil)
+        let daemon = Daemon(config: f.config)
+        let running = Task { try await daemon.run(handleSignals: false) }
+        #expect(try await eventually { StateLock.liveHolder(state: f.root + "/state") == getpid() })
+        daemon.shutdown()
+        try await running.value
+        #expect(StateLock.liveHolder(state: f.root + "/state") == nil)
+        // The file is still there, naming the last holder; only the live lock counts.
+        #expect(StateLock.holder(state: f.root + "/state") == getpid())
+    }
+}
