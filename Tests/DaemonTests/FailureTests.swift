@@ -75,7 +75,7 @@ func eventually(timeout: Duration = .seconds(30), _ condition: () throws -> Bool
         // Nothing was created in its place.
         #expect(!FileManager.default.fileExists(atPath: f.journal) || JournalGuardProbe.size(f.journal) == 0)
 
-        FileManager.default.createFile(atPath: f.journal, contents: Data())
+        #expect(FileManager.default.createFile(atPath: f.journal, contents: Data()))
         await #expect(throws: DaemonError.journalMissing(journal: f.journal, jobFolders: 1)) {
             try await Daemon(config: f.config).run(handleSignals: false)
         }
@@ -156,19 +156,21 @@ enum JournalGuardProbe {
         let dead: Int32 = 2_000_000_000  // above any pid_max: no such process
         let outbox = f.root + "/outbox"
         let fm = FileManager.default
-        fm.createFile(atPath: outbox + "/.tiny.json.\(dead).tmp", contents: Data("{".utf8))
-        fm.createFile(atPath: outbox + "/.live.json.1.tmp", contents: Data("{".utf8))  // pid 1 is alive
+        #expect(fm.createFile(atPath: outbox + "/.tiny.json.\(dead).tmp", contents: Data("{".utf8)))
+        #expect(fm.createFile(atPath: outbox + "/.live.json.1.tmp", contents: Data("{".utf8)))  // pid 1 is alive
         try fm.createDirectory(atPath: outbox + "/.prostudio-work-\(known)", withIntermediateDirectories: true)
-        fm.createFile(atPath: outbox + "/.prostudio-work-\(known)/video.mp4", contents: Data(count: 1000))
+        #expect(fm.createFile(atPath: outbox + "/.prostudio-work-\(known)/video.mp4", contents: Data(count: 1000)))
         try fm.createDirectory(atPath: outbox + "/.prostudio-work-someone-elses-render", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: layout.cache + "/speech", withIntermediateDirectories: true)
-        fm.createFile(atPath: layout.cache + "/speech/.abc.wav.\(dead).tmp", contents: Data(count: 10))
+        #expect(fm.createFile(atPath: layout.cache + "/speech/.abc.wav.\(dead).tmp", contents: Data(count: 10)))
 
         let daemon = Daemon(config: f.config)
         let running = Task { try await daemon.run(handleSignals: false) }
-        #expect(try await eventually { !fm.fileExists(atPath: outbox + "/.prostudio-work-\(known)") })
-        #expect(!fm.fileExists(atPath: outbox + "/.tiny.json.\(dead).tmp"))
-        #expect(!fm.fileExists(atPath: layout.cache + "/speech/.abc.wav.\(dead).tmp"))
+        // One sweep removes all three (outbox first, then the cache): wait for the last.
+        #expect(try await eventually {
+            !fm.fileExists(atPath: outbox + "/.prostudio-work-\(known)") && !fm.fileExists(atPath: outbox + "/.tiny.json.\(dead).tmp")
+                && !fm.fileExists(atPath: layout.cache + "/speech/.abc.wav.\(dead).tmp")
+        })
         // What belongs to a live process or to another program stays.
         #expect(fm.fileExists(atPath: outbox + "/.live.json.1.tmp"))
         #expect(fm.fileExists(atPath: outbox + "/.prostudio-work-someone-elses-render"))
