@@ -47,6 +47,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C shims: the only place C APIs are seen. Each is wrapped once, in the Swift module above it.
@@ -78,10 +79,12 @@ let package = Package(
         .target(name: "Daemon", dependencies: [
             "Journal", "Watcher", "Intake", "SystemdNotify", "Manifest",
             .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Sources/Daemon"),
         // The supervisor as its own small executable (`prostudio daemon` execs it): no libav, no libtorch mapped.
         .executableTarget(name: "prostudio-daemon", dependencies: [
             "Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Sources/Supervisor"),
         .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake"], path: "Benchmarks/DaemonBench"),
 

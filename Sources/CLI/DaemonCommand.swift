@@ -73,6 +73,6 @@ struct DaemonCommand: AsyncParsableCommand {
         }
         config.worker = exe
         let daemon = Daemon(config: config)
-        do { try await daemon.run() } catch { exitWith("prostudio daemon: \(error)", code: 1) }
+        do { try await daemon.run(handleSignals: true) } catch { exitWith("prostudio daemon: \(error)", code: 1) }
     }
 }

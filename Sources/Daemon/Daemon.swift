@@ -3,6 +3,7 @@ import Foundation
 import Intake
 import Journal
 import Logging
+import ServiceLifecycle
 import Synchronization
 import SystemdNotify
 import Watcher
@@ -44,8 +45,9 @@ public final class Daemon: Sendable {
 
     var outbox: URL { URL(fileURLWithPath: config.outbox) }
 
-    /// Runs until `shutdown()` (or SIGTERM/SIGINT when `handleSignals`).
-    public func run(handleSignals: Bool = true) async throws {
+    /// Runs until `shutdown()` (or SIGTERM/SIGINT when `handleSignals`). As a ServiceLifecycle `Service`, `run()`
+    /// below: the service group's graceful shutdown (its SIGTERM and SIGINT) calls `shutdown()`.
+    public func run(handleSignals: Bool) async throws {
         // One daemon per state folder, before anything in it is touched (F9: two daemons ran every job twice).
         do { try FileManager.default.createDirectory(atPath: layout.state, withIntermediateDirectories: true) } catch {
             throw IntakeError.folder(layout.state, String(describing: error))
@@ -537,5 +539,19 @@ final class Control: Sendable {
             return s.stopAction
         }
         action?()
+    }
+}
+
+/// The daemon in a ServiceLifecycle `ServiceGroup` (what `prostudio-daemon` runs): a graceful shutdown of the group,
+/// on SIGTERM or SIGINT, stops pick-up, checkpoints the running job (its worker stops at its next checkpoint) and
+/// returns.
+extension Daemon: Service {
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await run(handleSignals: false)
+        } onGracefulShutdown: { [self] in
+            logger.notice("graceful shutdown: stopping pick-up and checkpointing")
+            shutdown()
+        }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Daemon
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// `prostudio-daemon`: the supervisor alone (journal, watcher, pick-up, requests, sd_notify), without the pipeline,
 /// libav or libtorch. `prostudio daemon` execs it; it starts each job as `WORKER worker --spec ...`.
@@ -35,7 +36,11 @@ struct SupervisorCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
-        do { try await Daemon(config: c).run() } catch { Self.fail("prostudio daemon: \(error)") }
+        // One service for now (the daemon runs its watcher, intake, requests and watchdog tasks itself); the group owns
+        // SIGTERM and SIGINT and turns them into a graceful shutdown.
+        let group = ServiceGroup(services: [Daemon(config: c)], gracefulShutdownSignals: [.sigterm, .sigint],
+                                 logger: Logger(label: "prostudio.services"))
+        do { try await group.run() } catch { Self.fail("prostudio daemon: \(error)") }
     }
 
     static func fail(_ message: String) -> Never {

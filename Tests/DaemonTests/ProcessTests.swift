@@ -82,3 +82,23 @@ func isRunning(_ pid: pid_t) -> Bool {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
     return stat[stat.index(close, offsetBy: 2)] != "Z"
 }
+
+extension ProcessTests {
+    /// SIGTERM through the service group: pick-up stops, the running job's worker stops at a checkpoint, the job is
+    /// queued again without counting the attempt, and the daemon exits 0.
+    @Test func sigtermCheckpointsTheRunningJobAndExitsZero() async throws {
+        let f = Folders()
+        let daemon = try start(f)
+        #expect(try await eventually { StateLock.liveHolder(state: f.root + "/state") == daemon.processIdentifier })
+        f.drop("sigterm.yaml", longerManifest)
+        let job = try #require(try await waitFor(f) { $0.state == .running && $0.stage == "speech" })
+        let started = ContinuousClock.now
+        daemon.terminate()
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+        #expect(ContinuousClock.now - started < .seconds(10))  // not the SIGKILL grace: the worker stopped by itself
+        #expect(childPIDs(of: daemon.processIdentifier).isEmpty)
+        let parked = try #require(try await JournalClient(path: f.journal).job(job.id))
+        #expect(parked.state == .queued && parked.attempts == 0)
+    }
+}
