@@ -14,8 +14,9 @@ import Testing
         let f = Folders()
         let daemon = Daemon(config: f.config)
         let running = Task { try await daemon.run(handleSignals: false) }
-        #expect(try await eventually { FileManager.default.fileExists(atPath: f.journal) })
-        try await Task.sleep(for: .milliseconds(300))
+        // Fully up (its start-up writes done, the inbox watched) once a first job went through.
+        f.drop("probe.yaml", tinyManifest)
+        _ = try #require(try await waitFor(f) { $0.name == "probe" && $0.state.isFinal })
 
         // 1. Pick-up while the journal refuses writes.
         var config = Configuration()
@@ -44,7 +45,7 @@ import Testing
 
         // Nothing duplicated, nothing left behind, no restart.
         let all = try await JournalClient(path: f.journal).jobs(JobFilter())
-        #expect(all.count == 3 && all.allSatisfy { $0.state == .done })
+        #expect(all.count == 4 && all.allSatisfy { $0.state == .done })
         #expect(try FileManager.default.contentsOfDirectory(atPath: f.root + "/inbox").isEmpty)
         daemon.shutdown()
         try await running.value
