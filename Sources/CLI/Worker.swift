@@ -39,8 +39,6 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         orphanWatch.name = "prostudio.worker-orphan-watch"
         orphanWatch.start()
-        // Rendering is batch work: the supervisor (pick-up, requests, the watchdog) must win the CPU from it.
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
         if let limit = spec.memoryLimitBytes {
             var rl = rlimit(rlim_cur: rlim_t(limit), rlim_max: rlim_t(limit))
             if setrlimit(Int32(RLIMIT_AS.rawValue), &rl) != 0 { exitWith("prostudio worker: setrlimit: \(String(cString: strerror(errno)))", code: 1) }
