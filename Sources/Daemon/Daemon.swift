@@ -217,55 +217,55 @@ public final class Daemon: Sendable {
         var delay = Duration.milliseconds(500)
         var recorded = false
         while !recorded {
-        do {
-            switch result {
-            case .success(let (s, json)):
-                var outputs: [String: String] = ["sidecar": job.name + ".json"]
-                if let v = s.outputs?.video { outputs["video"] = v }
-                if let v = s.outputs?.captions { outputs["captions"] = v }
-                if let v = s.outputs?.poster { outputs["poster"] = v }
-                _ = try await journal.finish(job.id, outputs: outputs)
-                // The `done` sidecar only once the journal says done too.
-                do { try SidecarFile.write(json: json, name: job.name, outbox: config.outbox) } catch {
-                    log.warning("cannot write sidecar", metadata: ["error": "\(error)"])
+            do {
+                switch result {
+                case .success(let (s, json)):
+                    var outputs: [String: String] = ["sidecar": job.name + ".json"]
+                    if let v = s.outputs?.video { outputs["video"] = v }
+                    if let v = s.outputs?.captions { outputs["captions"] = v }
+                    if let v = s.outputs?.poster { outputs["poster"] = v }
+                    _ = try await journal.finish(job.id, outputs: outputs)
+                    // The `done` sidecar only once the journal says done too.
+                    do { try SidecarFile.write(json: json, name: job.name, outbox: config.outbox) } catch {
+                        log.warning("cannot write sidecar", metadata: ["error": "\(error)"])
+                    }
+                    log.notice("job done", metadata: ["video": "\(s.outputs?.video ?? "-")"])
+                case .failure(let error):
+                    let jobError = JobError(code: error.code, message: error.message, field: error.field)
+                    switch stop {
+                    case .shutdown:
+                        _ = try await journal.suspend(job.id)
+                        await writeSidecar(journal, job.id, "queued")
+                        log.info("job checkpointed for shutdown; it resumes on the next start")
+                    case .cancel:
+                        _ = try await journal.cancel(job.id)
+                        await writeSidecar(journal, job.id, nil)
+                        log.info("job cancelled")
+                    case .timeout(let stage):
+                        let timeout = JobError(code: "stage_timeout",
+                                               message: "stage \(stage) ran longer than \(config.stageTimeout) (limits.stage_timeout_s)")
+                        _ = try await journal.fail(job.id, error: timeout, retryable: false)
+                        await writeSidecar(journal, job.id, nil)
+                        log.error("job failed: stage timeout", metadata: ["stage": "\(stage)"])
+                    case .none where error.isInvalidInput:
+                        try await pickUp.reject(job, error: jobError)
+                        log.notice("job rejected", metadata: ["code": "\(error.code)", "field": "\(error.field ?? "-")"])
+                    case .none:
+                        let after = try await journal.fail(job.id, error: jobError, retryable: error.retryable)
+                        if after.state == .queued { await writeSidecar(journal, job.id, "queued") }
+                        log.error("job failed", metadata: ["code": "\(error.code)", "stage": "\(error.stage ?? "-")", "error": "\(error.message)"])
+                    }
                 }
-                log.notice("job done", metadata: ["video": "\(s.outputs?.video ?? "-")"])
-            case .failure(let error):
-                let jobError = JobError(code: error.code, message: error.message, field: error.field)
-                switch stop {
-                case .shutdown:
-                    _ = try await journal.suspend(job.id)
-                    await writeSidecar(journal, job.id, "queued")
-                    log.info("job checkpointed for shutdown; it resumes on the next start")
-                case .cancel:
-                    _ = try await journal.cancel(job.id)
-                    await writeSidecar(journal, job.id, nil)
-                    log.info("job cancelled")
-                case .timeout(let stage):
-                    let timeout = JobError(code: "stage_timeout",
-                                           message: "stage \(stage) ran longer than \(config.stageTimeout) (limits.stage_timeout_s)")
-                    _ = try await journal.fail(job.id, error: timeout, retryable: false)
-                    await writeSidecar(journal, job.id, nil)
-                    log.error("job failed: stage timeout", metadata: ["stage": "\(stage)"])
-                case .none where error.isInvalidInput:
-                    try await pickUp.reject(job, error: jobError)
-                    log.notice("job rejected", metadata: ["code": "\(error.code)", "field": "\(error.field ?? "-")"])
-                case .none:
-                    let after = try await journal.fail(job.id, error: jobError, retryable: error.retryable)
-                    if after.state == .queued { await writeSidecar(journal, job.id, "queued") }
-                    log.error("job failed", metadata: ["code": "\(error.code)", "stage": "\(error.stage ?? "-")", "error": "\(error.message)"])
+                recorded = true
+            } catch {
+                if control.isShuttingDown {
+                    log.error("journal: cannot record the job's end; the next start requeues it", metadata: ["error": "\(error)"])
+                    break
                 }
+                log.error("journal: cannot record the job's end; retrying", metadata: ["error": "\(error)", "in": "\(delay)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(30))
             }
-            recorded = true
-        } catch {
-            if control.isShuttingDown {
-                log.error("journal: cannot record the job's end; the next start requeues it", metadata: ["error": "\(error)"])
-                break
-            }
-            log.error("journal: cannot record the job's end; retrying", metadata: ["error": "\(error)", "in": "\(delay)"])
-            try? await Task.sleep(for: delay)
-            delay = min(delay * 2, .seconds(30))
-        }
         }
     }
 
