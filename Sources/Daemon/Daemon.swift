@@ -10,8 +10,9 @@ import Watcher
 
 /// The daemon, a small supervisor: recovers the journal, watches the inbox, picks arrivals up, and runs queued
 /// jobs one at a time, oldest first, each in a `prostudio worker` child process (see `runInWorker`). It never
-/// loads libav or libtorch: the pipeline runs in the worker. SIGTERM (or `shutdown()`) stops pick-up, asks the running job to stop at
-/// its next checkpoint, puts it back in the queue (its finished stages stay in the stage cache) and returns.
+/// loads libav or libtorch: the pipeline runs in the worker. SIGTERM (or `shutdown()`) stops pick-up, asks the running
+/// job's worker to stop at its next checkpoint, puts the job back in the queue (its finished stages stay in the stage
+/// cache) and returns.
 ///
 /// Outputs are named after the job (`NAME.mp4`, `NAME.json`, ...). Same NAME rule: the most recent job of a NAME
 /// owns those files; a later job with the same NAME replaces them (each file atomically) when it runs, and
@@ -43,7 +44,6 @@ public final class Daemon: Sendable {
         wakeup.yield()
     }
 
-    var outbox: URL { URL(fileURLWithPath: config.outbox) }
 
     /// Runs until `shutdown()` (or SIGTERM/SIGINT when `handleSignals`). As a ServiceLifecycle `Service`, `run()`
     /// below: the service group's graceful shutdown (its SIGTERM and SIGINT) calls `shutdown()`.
@@ -195,7 +195,7 @@ public final class Daemon: Sendable {
             do { try await journal.setSeed(job.id, seed: seed) } catch { log.warning("journal: seed", metadata: ["error": "\(error)"]) }
         }
 
-        // Stage runs, with what the pipeline measured.
+        // Stage runs, with what the worker's pipeline measured.
         for (stage, run) in runs {
             let end: StageEnd
             if let record = sidecar?.stages?[stage] {
@@ -269,7 +269,7 @@ public final class Daemon: Sendable {
         }
     }
 
-    /// Journals stage runs and progress as the pipeline reports them; starts each stage's timeout.
+    /// Journals stage runs and progress as the worker reports them; starts each stage's timeout.
     private func follow(_ events: AsyncStream<StageProgress>, job: Job, journal: SQLiteJournal) async -> [(String, Int64)] {
         var runs: [(String, Int64)] = []
         var current: String?
@@ -436,7 +436,7 @@ public final class Daemon: Sendable {
     }
 }
 
-/// Progress as the runner journals it (from the pipeline in-process, or a worker's messages).
+/// Progress as the runner journals it, from a worker's messages.
 struct StageProgress: Sendable {
     var stage: String
     var overall: Double
@@ -474,7 +474,7 @@ enum StopReason: Equatable {
     case none, shutdown, cancel, timeout(String)
 }
 
-/// State shared by the runner, the request task, the signal handler and the pipeline's thread.
+/// State shared by the runner, the request task, the signal handler and the worker's reader thread.
 final class Control: Sendable {
     private struct State {
         var shuttingDown = false
@@ -482,7 +482,7 @@ final class Control: Sendable {
         var reason: StopReason = .none
         var stoppers: [@Sendable () -> Void] = []
         var lostInbox = false
-        /// Stops the running job now (kills its worker); nil for the in-process pipeline, which polls `shouldStop`.
+        /// Stops the running job now (terminates its worker); nil between jobs.
         var stopAction: (@Sendable () -> Void)?
     }
     private let state = Mutex(State())
@@ -490,7 +490,7 @@ final class Control: Sendable {
     var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
     var lostInbox: Bool { state.withLock { $0.lostInbox } }
     func inboxLost() { state.withLock { $0.lostInbox = true } }
-    /// Polled by the pipeline between steps.
+    /// Whether the running job was asked to stop (a worker ending without its report was stopped, not crashed).
     var shouldStop: Bool { state.withLock { $0.shuttingDown || $0.reason != .none } }
 
     func onShutdown(_ stop: @escaping @Sendable () -> Void) { state.withLock { $0.stoppers.append(stop) } }
