@@ -152,8 +152,14 @@ def account(row, daemon, rows, names, expect_done=True):
         good = job[3] == "done" if expect_done else True
         sidecar = os.path.join(daemon.outbox, job[1] + ".json")
         if good and os.path.exists(sidecar):
-            with open(sidecar) as f:
-                s = json.load(f)
+            # The supervisor journals first and writes the sidecar just after: give it a moment to agree.
+            deadline = time.time() + 5
+            while True:
+                with open(sidecar) as f:
+                    s = json.load(f)
+                if (s.get("job_id"), s.get("state")) == (job[0], job[3]) or time.time() > deadline:
+                    break
+                time.sleep(0.05)
             good = s.get("job_id") == job[0] and s.get("state") == job[3]
             if job[3] == "done":
                 good = good and os.path.exists(os.path.join(daemon.outbox, job[1] + ".mp4"))

@@ -206,7 +206,7 @@ enum JournalGuardProbe {
         #expect(job.error?.code == "name_too_long")
         #expect(job.error?.message.contains("250 bytes") == true)
         #expect(job.name.utf8.count <= 200 && job.name.hasPrefix("nnnn"))
-        let sidecar = try Sidecar.read(URL(fileURLWithPath: f.root + "/outbox/" + job.name + ".json"))
+        let sidecar = try await sidecarOnce(f, job.name, .rejected)
         #expect(sidecar.state == .rejected && sidecar.error?.code == "name_too_long")
         // A name at the limit is fine (validated, rendered).
         let fits = String(repeating: "m", count: 200)

@@ -41,7 +41,7 @@ import Testing
         try await blocker.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
         let ended = try #require(try await waitFor(f) { $0.name == "ending" && $0.state.isFinal })
         #expect(ended.state == .done)
-        #expect(try Sidecar.read(URL(fileURLWithPath: f.root + "/outbox/ending.json")).state == .done)
+        #expect(try await sidecarOnce(f, "ending", .done).state == .done)
 
         // Nothing duplicated, nothing left behind, no restart.
         let all = try await JournalClient(path: f.journal).jobs(JobFilter())

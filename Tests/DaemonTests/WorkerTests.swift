@@ -54,7 +54,7 @@ func workerPIDs(job: JobID? = nil) -> [pid_t] {
         }
         #expect(sawWorker)
         let done = try #require(try await waitFor(f) { $0.name == "inworker" })
-        let sidecar = try Sidecar.read(URL(fileURLWithPath: f.root + "/outbox/inworker.json"))
+        let sidecar = try await sidecarOnce(f, "inworker", .done)
         #expect(sidecar.state == .done && sidecar.stages.count == Stage.allCases.count)
         #expect(FileManager.default.fileExists(atPath: f.root + "/outbox/inworker.mp4"))
         #expect(try await eventually { workerPIDs(job: done.id).isEmpty })
