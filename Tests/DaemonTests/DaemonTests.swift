@@ -141,9 +141,9 @@ func waitFor(_ f: Folders, timeout: Duration = .seconds(120), _ predicate: @esca
         config.stageTimeout = .milliseconds(50)
         let daemon = Daemon(config: config)
         let running = Task { try await daemon.run(handleSignals: false) }
-        f.drop("slow.yaml", tinyManifest)
+        f.drop("slow.yaml", longerManifest)  // long enough that a busy machine cannot finish it before the timeout acts
         let end = try #require(try await waitFor(f) { $0.name == "slow" && $0.state.isFinal })
-        #expect(end.state == .failed && end.error?.code == "stage_timeout")
+        #expect(end.state == .failed && end.error?.code == "stage_timeout", "\(end.state) \(String(describing: end.error))")
         #expect(try await sidecarOnce(f, "slow", .failed).error?.code == "stage_timeout")
         daemon.shutdown()
         try await running.value
