@@ -28,6 +28,16 @@ struct CapturingHandler: LogHandler {
     }
 }
 
+/// Whether a job is mid-way: running, in a stage before compose. The journal may show a stage only briefly on a
+/// loaded machine (its writes queue behind each other), so tests wait for any of these rather than one.
+func isEarly(_ job: Job) -> Bool { job.state == .running && ["speech", "visuals", "music"].contains(job.stage ?? "") }
+
+/// A job long enough to be caught mid-way and stopped before it ends, even on a loaded machine.
+let slowManifest = longerManifest + (0..<6).map { n in """
+
+      - narration: Scene \(n + 5) repeats itself at some length, so that speech and compose both have seconds of work, which a stop request must interrupt.
+    """ }.joined()
+
 /// A job long enough to be caught mid-way.
 let longerManifest = tinyManifest + """
 
@@ -76,8 +86,8 @@ let longerManifest = tinyManifest + """
         let capture = LogCapture()
         let daemon = Daemon(config: config, logger: capture.logger())
         let running = Task { try await daemon.run(handleSignals: false) }
-        f.drop("stopped.yaml", longerManifest)
-        let job = try #require(try await waitFor(f) { $0.state == .running && $0.stage == "speech" })
+        f.drop("stopped.yaml", slowManifest)
+        let job = try #require(try await waitFor(f, isEarly))
         daemon.shutdown()
         try await running.value
         let parked = try #require(try await JournalClient(path: f.journal).job(job.id))

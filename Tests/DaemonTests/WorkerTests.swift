@@ -68,8 +68,8 @@ func workerPIDs(job: JobID? = nil) -> [pid_t] {
         let f = Folders()
         let daemon = Daemon(config: config(f))
         let running = Task { try await daemon.run(handleSignals: false) }
-        f.drop("crash.yaml", longerManifest)
-        let job = try #require(try await waitFor(f) { $0.state == .running && ($0.stage == "speech" || $0.stage == "music") })
+        f.drop("crash.yaml", slowManifest)
+        let job = try #require(try await waitFor(f, isEarly))
         let pids = workerPIDs(job: job.id)
         #expect(pids.count == 1)
         for pid in pids { kill(pid, SIGKILL) }
@@ -87,8 +87,8 @@ func workerPIDs(job: JobID? = nil) -> [pid_t] {
         let f = Folders()
         let daemon = Daemon(config: config(f))
         let running = Task { try await daemon.run(handleSignals: false) }
-        f.drop("cancelme.yaml", longerManifest)
-        let job = try #require(try await waitFor(f) { $0.state == .running && $0.stage == "speech" })
+        f.drop("cancelme.yaml", slowManifest)
+        let job = try #require(try await waitFor(f, isEarly))
         try await JournalClient(path: f.journal).request(.cancel, job: job.id, by: "test")
         let end = try #require(try await waitFor(f) { $0.id == job.id && $0.state.isFinal })
         #expect(end.state == .cancelled)
@@ -112,8 +112,8 @@ func workerPIDs(job: JobID? = nil) -> [pid_t] {
         let f = Folders()
         let daemon = Daemon(config: config(f))
         let running = Task { try await daemon.run(handleSignals: false) }
-        f.drop("parked.yaml", longerManifest)
-        let job = try #require(try await waitFor(f) { $0.state == .running && $0.stage == "speech" })
+        f.drop("parked.yaml", slowManifest)
+        let job = try #require(try await waitFor(f, isEarly))
         daemon.shutdown()
         try await running.value
         #expect(workerPIDs(job: job.id).isEmpty)
