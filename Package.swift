@@ -37,6 +37,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "prostudio", targets: ["prostudio"]),
+        .executable(name: "prostudio-daemon", targets: ["prostudio-daemon"]),
         .executable(name: "DaemonBench", targets: ["DaemonBench"]),
         .executable(name: "prostudio-espeak", targets: ["prostudio-espeak"]),
         .library(name: "ProStudioTorch", type: .dynamic, targets: ["CTorchImpl"]),
@@ -46,6 +47,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C shims: the only place C APIs are seen. Each is wrapped once, in the Swift module above it.
@@ -72,11 +74,18 @@ let package = Package(
         .target(name: "Intake", dependencies: ["Journal", "Watcher", "Checksum", .product(name: "Logging", package: "swift-log")], path: "Sources/Intake"),
         // sd_notify by hand: READY, STATUS, WATCHDOG, STOPPING over $NOTIFY_SOCKET.
         .target(name: "SystemdNotify", path: "Sources/SystemdNotify"),
-        // The runner: recovery, pick-up, one job at a time through the Pipeline, requests, SIGTERM, sd_notify.
+        // The supervisor: recovery, pick-up, one job at a time in a `prostudio worker` child process, requests,
+        // SIGTERM, sd_notify. Deliberately without Pipeline, Media or TorchRuntime: it never maps libav or libtorch.
         .target(name: "Daemon", dependencies: [
-            "Journal", "Watcher", "Intake", "SystemdNotify", "Pipeline", "Manifest", "Engines",
+            "Journal", "Watcher", "Intake", "SystemdNotify", "Manifest",
             .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Sources/Daemon"),
+        // The supervisor as its own small executable (`prostudio daemon` execs it): no libav, no libtorch mapped.
+        .executableTarget(name: "prostudio-daemon", dependencies: [
+            "Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], path: "Sources/Supervisor"),
         .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake"], path: "Benchmarks/DaemonBench"),
 
         // What a user writes: manifest model, parsing, validation, precise errors.
@@ -118,7 +127,7 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], path: "Tests/JournalTests"),
         .testTarget(name: "WatcherTests", dependencies: ["Watcher", "Intake", "Journal"], path: "Tests/WatcherTests"),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Journal", "Pipeline"], path: "Tests/DaemonTests"),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Journal", "Pipeline", "Intake", "Watcher", "prostudio", "prostudio-daemon", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DaemonTests"),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], path: "Tests/SystemdNotifyTests"),
         .testTarget(name: "TorchRuntimeTests", dependencies: ["TorchRuntime", "Checksum"], path: "Tests/TorchRuntimeTests"),
         .testTarget(name: "NeuralVoiceTests", dependencies: ["NeuralVoice", "Captions", "Engines", "Manifest", "Pipeline", "Media", "TorchRuntime", "prostudio-espeak"], path: "Tests/NeuralVoiceTests"),

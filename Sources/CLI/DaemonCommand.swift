@@ -17,17 +17,7 @@ struct FolderOptions: ParsableArguments {
     var models: String?
 
     func resolve() throws -> DaemonConfig {
-        var c = DaemonConfig()
-        if let config {
-            c = try DaemonConfig.load(path: config)
-        } else if FileManager.default.fileExists(atPath: "/etc/prostudio/prostudio.yaml") && inbox == nil {
-            c = try DaemonConfig.load(path: "/etc/prostudio/prostudio.yaml")
-        }
-        if let inbox { c.inbox = inbox }
-        if let outbox { c.outbox = outbox }
-        if let state { c.state = state }
-        if let models { c.models = models }
-        return c
+        try DaemonConfig.resolve(config: config, inbox: inbox, outbox: outbox, state: state, models: models)
     }
 }
 
@@ -48,15 +38,41 @@ struct DaemonCommand: AsyncParsableCommand {
     var verbose = false
 
     func run() async throws {
-        let config: DaemonConfig
+        // The supervisor proper is the small `prostudio-daemon` beside this executable (no libav, no libtorch: a
+        // fraction of the memory at idle): exec it in place, so the PID systemd watches stays the same, and tell it
+        // to start workers from this executable. Without it (a build of this product alone) run it here.
+        if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            let supervisor = (exe as NSString).deletingLastPathComponent + "/prostudio-daemon"
+            if FileManager.default.isExecutableFile(atPath: supervisor) {
+                var args = [supervisor]
+                if let v = folders.config { args += ["--config", v] }
+                if let v = folders.inbox { args += ["--inbox", v] }
+                if let v = folders.outbox { args += ["--outbox", v] }
+                if let v = folders.state { args += ["--state", v] }
+                if let v = folders.models { args += ["--models", v] }
+                if verbose { args.append("--verbose") }
+                args += ["--worker", exe]
+                let cArgs = args.map { strdup($0) } + [nil]
+                execv(supervisor, cArgs)
+                exitWith("prostudio daemon: cannot start \(supervisor): \(String(cString: strerror(errno)))", code: 1)
+            }
+        }
+        var config: DaemonConfig
         do { config = try folders.resolve() } catch { exitWith("prostudio: \(error)", code: 1) }
-        let level = verbose ? Logger.Level.debug : config.logLevel
+        if verbose { config.logLevel = .debug }
+        let level = config.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
-        let daemon = Daemon(config: config, engines: ModelEngines.engineSet(models: config.models.map { URL(fileURLWithPath: $0) }))
-        do { try await daemon.run() } catch { exitWith("prostudio daemon: \(error)", code: 1) }
+        // Each job runs in a `prostudio worker` child of this very executable (a crash or an OOM kill takes the
+        // worker, not the daemon).
+        guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
+            exitWith("prostudio daemon: cannot find its own executable (/proc/self/exe) to start workers", code: 1)
+        }
+        config.worker = exe
+        let daemon = Daemon(config: config)
+        do { try await daemon.run(handleSignals: true) } catch { exitWith("prostudio daemon: \(error)", code: 1) }
     }
 }

@@ -7,9 +7,15 @@ import Journal
 struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check folders, permissions, the journal, inotify limits, speech data and the GPU.",
-        discussion: "Exit 0 when the daemon can run here (warnings allowed), 1 otherwise.")
+        discussion: """
+            Exit 0 when the daemon can run here (warnings allowed), 1 otherwise. With --repair (daemon stopped), rebuild
+            a lost, empty or damaged journal from state/jobs, state/rejected and the outbox sidecars: a damaged file is kept
+            as journal.sqlite3.broken-TIME; jobs whose sidecar says done, failed or cancelled keep that state, others queue again.
+            """)
 
     @OptionGroup var folders: FolderOptions
+    @Flag(help: "Rebuild the journal from the job folders and sidecars (the daemon must be stopped).")
+    var repair = false
 
     func run() async throws {
         var failed = false
@@ -19,6 +25,18 @@ struct Doctor: AsyncParsableCommand {
 
         let config: DaemonConfig
         do { config = try folders.resolve() } catch { print("FAIL  \(error)"); throw ExitCode(1) }
+        if repair {
+            do {
+                let report = try await JournalGuard.repair(config: config)
+                for path in report.movedAside { print("moved aside \(path)") }
+                for (id, state) in report.restored { print("restored \(id) as \(state.rawValue)") }
+                print("journal \(config.state)/journal.sqlite3: \(report.restored.count) jobs restored, \(report.kept) already present")
+                return
+            } catch {
+                print("FAIL  repair: \(error)")
+                throw ExitCode(1)
+            }
+        }
 
         for (label, path) in [("inbox", config.inbox), ("outbox", config.outbox), ("state", config.state)] {
             var isDir: ObjCBool = false
@@ -41,6 +59,8 @@ struct Doctor: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: journal) {
             do {
                 let client = try JournalClient(path: journal)
+                let problems = try await client.integrityCheck()
+                if problems != ["ok"] { fail("journal \(journal): integrity check: \(problems.prefix(3).joined(separator: "; ")); run prostudio doctor --repair") }
                 let jobs = try await client.jobs(JobFilter())
                 let counts = Dictionary(grouping: jobs, by: \.state).map { "\($0.value.count) \($0.key.rawValue)" }.sorted()
                 ok("journal \(journal): \(jobs.count) jobs\(counts.isEmpty ? "" : " (" + counts.joined(separator: ", ") + ")")")
@@ -50,11 +70,19 @@ struct Doctor: AsyncParsableCommand {
                 for sub in ["jobs", "rejected"] {
                     let dir = config.state + "/" + sub
                     let orphans = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { !known.contains($0) }.sorted()
-                    if !orphans.isEmpty { warn("\(dir): \(orphans.count) folders with no job in the journal: \(orphans.prefix(5).joined(separator: ", "))") }
+                    if !orphans.isEmpty { warn("\(dir): \(orphans.count) folders with no job in the journal: \(orphans.prefix(5).joined(separator: ", ")); prostudio doctor --repair puts them back") }
                 }
             } catch { fail("journal \(journal): \(error)") }
         } else {
-            warn("journal \(journal): not created yet (the daemon creates it on first start)")
+            let jobs = ((try? FileManager.default.contentsOfDirectory(atPath: config.state + "/jobs")) ?? []).filter { !$0.hasPrefix(".") }
+            if jobs.isEmpty { warn("journal \(journal): not created yet (the daemon creates it on first start)") } else {
+                fail("journal \(journal): missing, but state/jobs holds \(jobs.count) job folders: run prostudio doctor --repair")
+            }
+        }
+        if let holder = StateLock.liveHolder(state: config.state) {
+            ok("daemon running (pid \(holder) holds \(config.state)/daemon.lock)")
+        } else {
+            warn("no daemon holds \(config.state)/daemon.lock (not running)")
         }
 
         for (file, minimum) in [("max_user_watches", 1024), ("max_user_instances", 8)] {

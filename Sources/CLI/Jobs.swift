@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Foundation
 import Journal
 
@@ -15,6 +16,9 @@ struct Jobs: AsyncParsableCommand {
 struct StateFolder: ParsableArguments {
     @Option(name: .customLong("state"), help: "The daemon's state folder (holds journal.sqlite3).")
     var folder: String = "/var/lib/prostudio/state"
+
+    /// Whether a daemon runs on this state folder now (a `running` job is only running if one does).
+    var daemonRunning: Bool { StateLock.liveHolder(state: folder) != nil }
 
     func client() -> JournalClient {
         do { return try JournalClient(path: folder + "/journal.sqlite3") } catch { exitWith("prostudio: \(error)", code: 1) }
@@ -95,9 +99,11 @@ struct JobsList: AsyncParsableCommand {
         do { jobs = try await state.client().jobs(JobFilter(states: states, limit: limit)) } catch { exitWith("prostudio: \(error)", code: 1) }
         if json { printJSON(jobs.map(JobJSON.init)); return }
         if jobs.isEmpty { print("no jobs"); return }
+        // The journal says running until the daemon's next start requeues the job: say when no daemon is there.
+        let down = jobs.contains { $0.state == .running } && !state.daemonRunning
         print("ID                STATE      STAGE     PROGRESS  UPDATED              NAME")
         for j in jobs {
-            let pct = j.state == .running ? String(format: "%3.0f%%", j.progress * 100) : ""
+            let pct = j.state == .running ? (down ? "stopped" : String(format: "%3.0f%%", j.progress * 100)) : ""
             var line = j.id.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)
                 + j.state.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
                 + (j.stage ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)
@@ -107,6 +113,7 @@ struct JobsList: AsyncParsableCommand {
             if let e = j.error, j.state != .done { line += "  [\(e.code)]" }
             print(line)
         }
+        if down { print("no daemon is running on \(state.folder): running jobs resume when it starts") }
     }
 }
 
@@ -159,7 +166,7 @@ struct JobsShow: AsyncParsableCommand {
 }
 
 struct JobsWatch: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "watch", abstract: "Follow job events as the daemon journals them (Ctrl-C stops).")
+    static let configuration = CommandConfiguration(commandName: "watch", abstract: "Follow job events as the daemon journals them; with an ID, until that job ends (exit 0 if done, else 1).")
     @Argument(help: "Only this job (id or prefix).") var id: String?
     @OptionGroup var state: StateFolder
 
@@ -167,16 +174,19 @@ struct JobsWatch: AsyncParsableCommand {
         let client = state.client()
         let only = id == nil ? nil : await resolveJob(client, id!).id
         // For one job, its whole history first; for all jobs, only what happens from now on.
-        var last: Int64 = only == nil ? ((try? await client.lastEventID()) ?? 0) : 0
-        while true {
-            let events = (try? await client.events(after: last, job: only)) ?? []
-            for e in events {
+        let start: Int64 = only == nil ? ((try? await client.lastEventID()) ?? 0) : 0
+        // Reading the journal twice a second is cheap for a person watching; the daemon is not involved.
+        let end: Job?
+        do {
+            end = try await client.follow(job: only, after: start) { e in
                 print("\(Time.short(e.at))  \(e.jobID?.rawValue ?? "-")  \(e.message)")
-                last = e.id
+                fflush(nil)
             }
-            fflush(nil)
-            // Reading the journal twice a second is cheap for a person watching; the daemon is not involved.
-            try await Task.sleep(for: .milliseconds(500))
+        } catch { exitWith("prostudio: \(error)", code: 1) }
+        // One job: stop when it ends (exit 0 when done, 1 otherwise), as a script waiting on it expects.
+        if let end {
+            print("\(end.id) \(end.state.rawValue)\(end.error.map { ": \($0.code)" } ?? "")")
+            if end.state != .done { throw ExitCode(1) }
         }
     }
 }

@@ -7,7 +7,7 @@ struct ProStudio: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prostudio",
         abstract: "Turn written scripts into narrated videos.",
-        subcommands: [Render.self, Validate.self, Models.self, LibraryCommand.self, DaemonCommand.self, Jobs.self, Submit.self, Doctor.self]
+        subcommands: [Render.self, Validate.self, Models.self, LibraryCommand.self, DaemonCommand.self, Jobs.self, Submit.self, Doctor.self, WorkerCommand.self]
     )
 }
 

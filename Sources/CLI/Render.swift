@@ -1,5 +1,7 @@
 import ArgumentParser
+import Dispatch
 import Foundation
+import Synchronization
 import Engines
 import Logging
 import NeuralVoice
@@ -36,8 +38,27 @@ struct Render: AsyncParsableCommand {
         let pipeline = Pipeline(options: options, engines: ModelEngines.engineSet(models: options.models, cache: options.cache))
         let display = ProgressDisplay(tty: isatty(STDERR_FILENO) == 1)
         let jobID = Self.newJobID()
+        // SIGTERM / Ctrl-C: stop at the next checkpoint so the pipeline removes its work folder (F2 found a partial
+        // MP4 left in .prostudio-work-ID after a SIGTERM); if no checkpoint comes within 10 s, remove it here and exit.
+        let stop = Atomic<Bool>(false)
+        let work = outbox.appendingPathComponent(".prostudio-work-\(jobID)")
+        let signals = [SIGTERM, SIGINT].map { (sig: Int32) -> any DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                stop.store(true, ordering: .relaxed)
+                DispatchQueue.global().asyncAfter(deadline: .now() + 10) {
+                    try? FileManager.default.removeItem(at: work)
+                    Glibc.exit(128 + sig)
+                }
+            }
+            source.resume()
+            return source
+        }
+        defer { for s in signals { s.cancel() } }
         do {
-            let sidecar = try await pipeline.run(manifestPath: manifest, jobID: jobID, progress: { display.show($0) })
+            let sidecar = try await pipeline.run(manifestPath: manifest, jobID: jobID, progress: { display.show($0) },
+                                                 isCancelled: { stop.load(ordering: .relaxed) })
             display.finish()
             let video = outbox.appendingPathComponent(sidecar.outputs.video ?? "").path
             print("\(video)  (\(String(format: "%.2f", sidecar.duration_s ?? 0)) s, \(sidecar.width ?? 0)x\(sidecar.height ?? 0))")

@@ -43,7 +43,11 @@ public struct SHA256 {
         let saved = length
         update(tail)
         length = saved
-        return h.map { String(format: "%08x", $0) }.joined()
+        // By hand: String(format:) goes through CoreFoundation's formatter (and ICU), needless in the supervisor.
+        return h.map { word in
+            let hex = String(word, radix: 16)
+            return String(repeating: "0", count: 8 - hex.count) + hex
+        }.joined()
     }
 
     private mutating func compress(_ block: UnsafeBufferPointer<UInt8>) {

@@ -1,17 +1,18 @@
 import Dispatch
-import Engines
 import Foundation
 import Intake
 import Journal
 import Logging
-import Pipeline
+import ServiceLifecycle
 import Synchronization
 import SystemdNotify
 import Watcher
 
-/// The daemon: recovers the journal, watches the inbox, picks arrivals up, and runs queued jobs one at a time
-/// through the pipeline, oldest first. SIGTERM (or `shutdown()`) stops pick-up, asks the running job to stop at
-/// its next checkpoint, puts it back in the queue (its finished stages stay in the stage cache) and returns.
+/// The daemon, a small supervisor: recovers the journal, watches the inbox, picks arrivals up, and runs queued
+/// jobs one at a time, oldest first, each in a `prostudio worker` child process (see `runInWorker`). It never
+/// loads libav or libtorch: the pipeline runs in the worker. SIGTERM (or `shutdown()`) stops pick-up, asks the running
+/// job's worker to stop at its next checkpoint, puts the job back in the queue (its finished stages stay in the stage
+/// cache) and returns.
 ///
 /// Outputs are named after the job (`NAME.mp4`, `NAME.json`, ...). Same NAME rule: the most recent job of a NAME
 /// owns those files; a later job with the same NAME replaces them (each file atomically) when it runs, and
@@ -25,13 +26,9 @@ public final class Daemon: Sendable {
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
-    /// Engines by manifest name: the embedded ones by default; the CLI adds the model engines over `--models`.
-    let engines: EngineSet
-
-    public init(config: DaemonConfig, engines: EngineSet = .embedded, notifier: SDNotifier = .fromEnvironment(),
+    public init(config: DaemonConfig, notifier: SDNotifier = .fromEnvironment(),
                 logger: Logger = Logger(label: "prostudio.daemon")) {
         self.config = config
-        self.engines = engines
         self.notifier = notifier
         var logger = logger
         logger.logLevel = config.logLevel  // quiet by default (notice), also when no logging backend is bootstrapped
@@ -47,21 +44,30 @@ public final class Daemon: Sendable {
         wakeup.yield()
     }
 
-    var outbox: URL { URL(fileURLWithPath: config.outbox) }
 
-    /// Runs until `shutdown()` (or SIGTERM/SIGINT when `handleSignals`).
-    public func run(handleSignals: Bool = true) async throws {
+    /// Runs until `shutdown()` (or SIGTERM/SIGINT when `handleSignals`). As a ServiceLifecycle `Service`, `run()`
+    /// below: the service group's graceful shutdown (its SIGTERM and SIGINT) calls `shutdown()`.
+    public func run(handleSignals: Bool) async throws {
+        // One daemon per state folder, before anything in it is touched (F9: two daemons ran every job twice).
+        do { try FileManager.default.createDirectory(atPath: layout.state, withIntermediateDirectories: true) } catch {
+            throw IntakeError.folder(layout.state, String(describing: error))
+        }
+        let lock = try StateLock(state: layout.state)
+        defer { withExtendedLifetime(lock) {} }
         try layout.prepare()
         try FileManager.default.createDirectory(atPath: config.outbox, withIntermediateDirectories: true)
-        let journal = try SQLiteJournal(path: layout.journal, maxAttempts: config.maxAttempts, logger: logger)
-        let pickUp = PickUp(store: journal, layout: layout, logger: logger) { [self] job in writeSidecar(job, state: .queued) }
-        let pipeline = Pipeline(options: PipelineOptions(
-            outbox: outbox, cache: URL(fileURLWithPath: layout.cache), models: config.models.map { URL(fileURLWithPath: $0) },
-            defaults: config.defaults, cacheObserver: Self.artifactIndex(journal, root: layout.cache)), engines: engines, logger: logger)
+        // F12: a lost journal next to job folders, or a damaged one, must stop the start, not be replaced silently.
+        try JournalGuard.checkPresent(layout)
+        let journal: SQLiteJournal
+        do { journal = try SQLiteJournal(path: layout.journal, maxAttempts: config.maxAttempts, logger: logger) } catch {
+            throw DaemonError.journalCorrupt(journal: layout.journal, detail: "\(error)")
+        }
+        try await JournalGuard.checkOpened(journal, layout)
+        let pickUp = PickUp(store: journal, layout: layout, logger: logger) { [self] job in writeSidecar(job, state: "queued") }
 
         // 1. Whatever the last run left behind.
         let report = try await journal.recover()
-        for id in report.requeued { await writeSidecar(journal, id, .queued) }
+        for id in report.requeued { await writeSidecar(journal, id, "queued") }
         for id in report.failedByLoopGuard + report.cancelled { await writeSidecar(journal, id, nil) }
         for outcome in try await pickUp.reconcile(report.claimed) { publish(outcome) }
         if !(report.requeued.isEmpty && report.failedByLoopGuard.isEmpty && report.claimed.isEmpty) {
@@ -70,6 +76,7 @@ public final class Daemon: Sendable {
                 "claimed": "\(report.claimed.count)"])
         }
         await applyRequests(journal)
+        await sweep(journal)
 
         // 2. Watch first (the watcher scans the inbox after its watch is in place), then announce readiness.
         let watcher = try InboxWatcher(inbox: config.inbox, options: .init(settle: config.settle), logger: logger)
@@ -79,10 +86,18 @@ public final class Daemon: Sendable {
         defer { for s in signals { s.cancel() } }
         if control.isShuttingDown { watcher.stop(); bell.stop() }
 
+        let control = self.control
         let intake = Task {
-            await pickUp.consume(watcher.arrivals) { outcome in
+            await pickUp.consume(watcher.arrivals, onOutcome: { outcome in
                 self.publish(outcome)
                 self.wakeup.yield()
+            }, shouldStop: { control.isShuttingDown })
+            // The watcher only ends on its own when the inbox cannot be watched any more (removed and not
+            // recreatable): a deaf daemon must not stay up, so stop and exit non-zero (systemd restarts it).
+            if !self.control.isShuttingDown {
+                self.logger.critical("the inbox can no longer be watched; stopping", metadata: ["inbox": "\(self.config.inbox)"])
+                self.control.inboxLost()
+                self.shutdown()
             }
         }
         let requests = Task { for await _ in bell.rings { await self.applyRequests(journal) } }
@@ -97,25 +112,26 @@ public final class Daemon: Sendable {
         logger.notice("daemon ready", metadata: ["inbox": "\(config.inbox)", "outbox": "\(config.outbox)", "state": "\(config.state)"])
 
         // 3. Jobs, one at a time, until shutdown.
-        await runJobs(journal: journal, pickUp: pickUp, pipeline: pipeline)
+        await runJobs(journal: journal, pickUp: pickUp)
 
         try? notifier.stopping(status: "stopping")
         watcher.stop(); bell.stop(); watchdog.cancel()
         await intake.value
         await requests.value
         logger.notice("daemon stopped")
+        if control.lostInbox { throw DaemonError.inboxLost(inbox: config.inbox) }
     }
 
     // MARK: Jobs
 
-    private func runJobs(journal: SQLiteJournal, pickUp: PickUp, pipeline: Pipeline) async {
+    private func runJobs(journal: SQLiteJournal, pickUp: PickUp) async {
         var wakes = wakeups.makeAsyncIterator()
         while !control.isShuttingDown {
             do {
                 if let job = try await journal.startNext() {
-                    await run(job, journal: journal, pickUp: pickUp, pipeline: pipeline)
+                    await run(job, journal: journal, pickUp: pickUp)
                     await applyRequests(journal)  // in case a bell was missed while the job ran
-                    await pruneCache(journal)
+                    await sweep(journal)
                     continue
                 }
             } catch {
@@ -129,58 +145,60 @@ public final class Daemon: Sendable {
         }
     }
 
-    /// Keeps the journal's artifact index in step with the stage cache as the pipeline writes and reuses entries.
-    private static func artifactIndex(_ journal: SQLiteJournal, root: String) -> @Sendable (StageCache.Event) -> Void {
-        { event in
+    /// Keeps the journal's artifact index in step with the stage cache as the worker writes, reuses and prunes entries.
+    private static func artifactIndex(_ journal: SQLiteJournal, root: String) -> @Sendable (WorkerMessage) -> Void {
+        { message in
             Task {
-                switch event {
-                case .stored(let name, let stage, let bytes):
+                switch message {
+                case .cacheStored(let name, let stage, let bytes):
                     try? await journal.recordArtifact(Artifact(key: name, stage: stage, path: root + "/" + name, sizeBytes: bytes))
-                case .used(let name):
+                case .cacheUsed(let name):
                     try? await journal.touchArtifact(key: name)
+                case .cacheRemoved(let names):
+                    for name in names { try? await journal.removeArtifact(key: name) }
+                default: break
                 }
             }
         }
     }
 
-    /// The cache shrinks back to `cache.max_gb` after each job, least recently used entries first.
-    private func pruneCache(_ journal: SQLiteJournal) async {
-        let removed = StageCache(root: URL(fileURLWithPath: layout.cache)).prune(maxBytes: config.cacheMaxBytes)
-        for name in removed { try? await journal.removeArtifact(key: name) }
-        if !removed.isEmpty { logger.info("stage cache pruned", metadata: ["entries": "\(removed.count)"]) }
+    /// Leftover temp files and work folders (F1, F2); no job of this daemon runs while it does.
+    private func sweep(_ journal: SQLiteJournal) async {
+        let report = await Sweeper.sweep(outbox: config.outbox, cache: layout.cache) { id in
+            guard let job = try? await journal.job(JobID(id)) else { return nil }
+            return job.state == .running
+        }
+        if !report.isEmpty {
+            logger.info("swept leftovers", metadata: ["temp_files": "\(report.tempFiles.count)", "work_folders": "\(report.workFolders.count)"])
+        }
     }
 
-    private func run(_ job: Job, journal: SQLiteJournal, pickUp: PickUp, pipeline: Pipeline) async {
+    private func run(_ job: Job, journal: SQLiteJournal, pickUp: PickUp) async {
         var log = logger
         log[metadataKey: "job"] = "\(job.id)"
         log[metadataKey: "name"] = "\(job.name)"
         log.info("job started", metadata: ["attempt": "\(job.attempts)"])
         control.begin(job.id)
 
-        let (events, sink) = AsyncStream<ProgressEvent>.makeStream()
+        let (events, sink) = AsyncStream<StageProgress>.makeStream()
         let follower = Task { await self.follow(events, job: job, journal: journal) }
-        var result: Result<Sidecar, PipelineError>
-        do {
-            let control = self.control
-            result = .success(try await pipeline.run(
-                manifestPath: job.manifestPath ?? "", jobID: job.id.rawValue, name: job.name, displayName: job.sourcePath,
-                progress: { sink.yield($0) }, isCancelled: { control.shouldStop }))
-        } catch {
-            result = .failure(error)
-        }
+        let result = await runInWorker(job, journal: journal, progress: sink, log: log)
         sink.finish()
         let runs = await follower.value
         let stop = control.end()
-        let sidecarURL = outbox.appendingPathComponent(job.name + ".json")
-        let sidecar: Sidecar? = switch result {
-        case .success(let s): s
-        case .failure: try? Sidecar.read(sidecarURL)
+        let sidecar: SidecarSummary? = switch result {
+        case .success(let (s, _)): s
+        case .failure: SidecarFile.read(outbox: config.outbox, name: job.name)
         }
 
-        // Stage runs, with what the pipeline measured.
+        if let seed = sidecar?.seed {
+            do { try await journal.setSeed(job.id, seed: seed) } catch { log.warning("journal: seed", metadata: ["error": "\(error)"]) }
+        }
+
+        // Stage runs, with what the worker's pipeline measured.
         for (stage, run) in runs {
             let end: StageEnd
-            if let record = sidecar?.stages[stage] {
+            if let record = sidecar?.stages?[stage] {
                 end = StageEnd(outcome: .ok, engine: record.engine, peakMemoryBytes: record.peak_memory_bytes,
                                cacheHit: record.cached, seconds: record.seconds)
             } else {
@@ -194,54 +212,77 @@ public final class Daemon: Sendable {
             do { try await journal.endStage(run: run, end) } catch { log.warning("journal: stage run", metadata: ["error": "\(error)"]) }
         }
 
-        do {
-            switch result {
-            case .success(let s):
-                var outputs: [String: String] = ["sidecar": job.name + ".json"]
-                if let v = s.outputs.video { outputs["video"] = v }
-                if let v = s.outputs.captions { outputs["captions"] = v }
-                if let v = s.outputs.poster { outputs["poster"] = v }
-                _ = try await journal.finish(job.id, outputs: outputs)
-                log.notice("job done", metadata: ["video": "\(s.outputs.video ?? "-")"])
-            case .failure(let error):
-                let jobError = JobError(code: error.code, message: error.message, field: error.field)
-                switch stop {
-                case .shutdown:
-                    _ = try await journal.suspend(job.id)
-                    await writeSidecar(journal, job.id, .queued)
-                    log.notice("job checkpointed for shutdown; it resumes on the next start")
-                case .cancel:
-                    _ = try await journal.cancel(job.id)
-                    await writeSidecar(journal, job.id, nil)
-                    log.notice("job cancelled")
-                case .timeout(let stage):
-                    let timeout = JobError(code: "stage_timeout",
-                                           message: "stage \(stage) ran longer than \(config.stageTimeout) (limits.stage_timeout_s)")
-                    _ = try await journal.fail(job.id, error: timeout, retryable: false)
-                    await writeSidecar(journal, job.id, nil)
-                    log.error("job failed: stage timeout", metadata: ["stage": "\(stage)"])
-                case .none where error.isInvalidInput:
-                    try await pickUp.reject(job, error: jobError)
-                    log.notice("job rejected", metadata: ["code": "\(error.code)", "field": "\(error.field ?? "-")"])
-                case .none:
-                    let after = try await journal.fail(job.id, error: jobError, retryable: error.code.hasPrefix("io."))
-                    if after.state == .queued { await writeSidecar(journal, job.id, .queued) }
-                    log.error("job failed", metadata: ["code": "\(error.code)", "stage": "\(error.stage ?? "-")", "error": "\(error.message)"])
+        // F10: a journal that cannot be written (disk full) must not leave the job `running` until a restart: the
+        // end is retried with backoff until it is recorded (or the daemon stops; the next start requeues it then).
+        var delay = Duration.milliseconds(500)
+        var recorded = false
+        while !recorded {
+            do {
+                switch result {
+                case .success(let (s, json)):
+                    var outputs: [String: String] = ["sidecar": job.name + ".json"]
+                    if let v = s.outputs?.video { outputs["video"] = v }
+                    if let v = s.outputs?.captions { outputs["captions"] = v }
+                    if let v = s.outputs?.poster { outputs["poster"] = v }
+                    _ = try await journal.finish(job.id, outputs: outputs)
+                    // The `done` sidecar only once the journal says done too.
+                    do { try SidecarFile.write(json: json, name: job.name, outbox: config.outbox) } catch {
+                        log.warning("cannot write sidecar", metadata: ["error": "\(error)"])
+                    }
+                    log.notice("job done", metadata: ["video": "\(s.outputs?.video ?? "-")"])
+                case .failure(let error):
+                    let jobError = JobError(code: error.code, message: error.message, field: error.field)
+                    switch stop {
+                    case .shutdown:
+                        _ = try await journal.suspend(job.id)
+                        await writeSidecar(journal, job.id, "queued")
+                        log.info("job checkpointed for shutdown; it resumes on the next start")
+                    case .cancel:
+                        _ = try await journal.cancel(job.id)
+                        await writeSidecar(journal, job.id, nil)
+                        log.info("job cancelled")
+                    case .timeout(let stage):
+                        let timeout = JobError(code: "stage_timeout",
+                                               message: "stage \(stage) ran longer than \(config.stageTimeout) (limits.stage_timeout_s)")
+                        _ = try await journal.fail(job.id, error: timeout, retryable: false)
+                        await writeSidecar(journal, job.id, nil)
+                        log.error("job failed: stage timeout", metadata: ["stage": "\(stage)"])
+                    case .none where error.isInvalidInput:
+                        try await pickUp.reject(job, error: jobError)
+                        log.notice("job rejected", metadata: ["code": "\(error.code)", "field": "\(error.field ?? "-")"])
+                    case .none:
+                        let after = try await journal.fail(job.id, error: jobError, retryable: error.retryable)
+                        if after.state == .queued { await writeSidecar(journal, job.id, "queued") }
+                        log.error("job failed", metadata: ["code": "\(error.code)", "stage": "\(error.stage ?? "-")", "error": "\(error.message)"])
+                    }
                 }
+                recorded = true
+            } catch {
+                if control.isShuttingDown {
+                    log.error("journal: cannot record the job's end; the next start requeues it", metadata: ["error": "\(error)"])
+                    break
+                }
+                log.error("journal: cannot record the job's end; retrying", metadata: ["error": "\(error)", "in": "\(delay)"])
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(30))
             }
-        } catch {
-            log.error("journal: cannot record the job's end", metadata: ["error": "\(error)"])
         }
     }
 
-    /// Journals stage runs and progress as the pipeline reports them; starts each stage's timeout.
-    private func follow(_ events: AsyncStream<ProgressEvent>, job: Job, journal: SQLiteJournal) async -> [(String, Int64)] {
+    /// Journals stage runs and progress as the worker reports them; starts each stage's timeout.
+    private func follow(_ events: AsyncStream<StageProgress>, job: Job, journal: SQLiteJournal) async -> [(String, Int64)] {
         var runs: [(String, Int64)] = []
         var current: String?
         var journaled = -1.0
         var timeout: Task<Void, Never>?
         for await event in events {
-            let stage = event.stage.rawValue
+            let stage = event.stage
+            // F8: a stage's run is closed when the stage ends, not when the job does (`jobs show` listed finished
+            // stages as running, and a kill -9 marked every stage of the attempt interrupted). The job's end adds
+            // the engine and peak memory from the sidecar.
+            if event.finished, let (runStage, run) = runs.last, runStage == stage {
+                try? await journal.endStage(run: run, StageEnd(outcome: .ok))
+            }
             if stage != current {
                 current = stage
                 if let run = try? await journal.beginStage(job.id, stage: stage, engine: nil) { runs.append((stage, run)) }
@@ -263,6 +304,73 @@ public final class Daemon: Sendable {
         return runs
     }
 
+    // MARK: Workers
+
+    /// Runs the job in a `prostudio worker` child process. Its messages feed the stage runs and progress
+    /// (`progress`), the sidecar (written here: the supervisor is its only writer) and the artifact index. Cancel,
+    /// stage timeout and shutdown terminate it (SIGTERM, SIGKILL after `worker_grace_s`); a worker that dies
+    /// without its final report fails its stage with the signal named (`worker.crashed`, retried by the loop guard).
+    private func runInWorker(_ job: Job, journal: SQLiteJournal, progress: AsyncStream<StageProgress>.Continuation,
+                             log: Logger) async -> Result<(SidecarSummary, String), RunError> {
+        guard let executable = config.worker else {
+            return .failure(RunError(code: "worker.none", message: "no worker executable configured (DaemonConfig.worker)"))
+        }
+        let spec = WorkerSpec(jobID: job.id.rawValue, name: job.name, manifestPath: job.manifestPath ?? "", displayName: job.sourcePath,
+                              outbox: config.outbox, cache: layout.cache, models: config.models, config: config.configFile,
+                              memoryLimitBytes: config.workerMemoryLimitBytes, cacheMaxBytes: config.cacheMaxBytes,
+                              logLevel: config.logLevel.rawValue)
+        let run = WorkerRun()
+        let index = Self.artifactIndex(journal, root: layout.cache)
+        let outbox = config.outbox, name = job.name, grace = config.workerGrace, control = self.control, logger = log
+        let exit: WorkerExit
+        do {
+            exit = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WorkerExit, any Error>) in
+                do {
+                    let process = try WorkerProcess(executable: executable, spec: spec, onMessage: { message in
+                        switch message {
+                        case .progress(let stage, _, let overall, let finished):
+                            run.saw(stage: stage)
+                            progress.yield(StageProgress(stage: stage, overall: overall, finished: finished))
+                        case .sidecar(let json):
+                            // The final `done` sidecar waits for the journal (see `run`); every other one goes out now.
+                            if (try? JSONDecoder().decode(SidecarSummary.self, from: Data(json.utf8)))?.state == "done" { return }
+                            do { try SidecarFile.write(json: json, name: name, outbox: outbox) } catch {
+                                logger.warning("cannot write sidecar", metadata: ["error": "\(error)"])
+                            }
+                        case .cacheStored, .cacheUsed, .cacheRemoved: index(message)
+                        case .done, .failed: run.finished(message)
+                        }
+                    }, onExit: { continuation.resume(returning: $0) })
+                    run.pid = process.pid
+                    logger.debug("worker started", metadata: ["pid": "\(process.pid)"])
+                    if control.setStopAction({ process.terminate(grace: grace) }) { process.terminate(grace: grace) }
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        } catch {
+            return .failure(RunError(code: "worker.spawn", message: "\(error)"))
+        }
+        _ = control.setStopAction(nil)
+        let (final, stage) = run.outcome
+        switch final {
+        case .done(let json)?:
+            guard let summary = try? JSONDecoder().decode(SidecarSummary.self, from: Data(json.utf8)) else {
+                return .failure(RunError(code: "worker.protocol", message: "the worker's final sidecar could not be read", stage: "publish"))
+            }
+            return .success((summary, json))
+        case .failed(let code, let message, let field, let stage, let invalid, let retryable)?:
+            return .failure(RunError(code: code, message: message, field: field, stage: stage, isInvalidInput: invalid, retryable: retryable))
+        default:
+            let message = "the worker (pid \(run.pid ?? 0)) \(exit.description) during stage \(stage ?? "plan")"
+            if control.shouldStop { return .failure(RunError(code: "job.cancelled", message: message, stage: stage)) }
+            logger.error("worker crashed", metadata: ["exit": "\(exit.description)", "stage": "\(stage ?? "plan")"])
+            try? await journal.addEvent(job.id, kind: "worker", message: message)
+            // A crash (segfault, OOM kill) is retried under the loop guard, like an I/O failure.
+            return .failure(RunError(code: WorkerRun.crashed, message: message, stage: stage ?? "plan", retryable: true))
+        }
+    }
+
     // MARK: Requests and sidecars
 
     func applyRequests(_ journal: SQLiteJournal) async {
@@ -274,7 +382,7 @@ public final class Daemon: Sendable {
         for effect in effects {
             switch effect {
             case .requeued(let id):
-                await writeSidecar(journal, id, .queued)
+                await writeSidecar(journal, id, "queued")
                 logger.notice("job requeued on request", metadata: ["job": "\(id)"])
                 wakeup.yield()
             case .cancelled(let id):
@@ -297,24 +405,17 @@ public final class Daemon: Sendable {
         }
     }
 
-    private func writeSidecar(_ journal: SQLiteJournal, _ id: JobID, _ state: Sidecar.State?) async {
+    private func writeSidecar(_ journal: SQLiteJournal, _ id: JobID, _ state: String?) async {
         guard let job = try? await journal.job(id) else { return }
-        // The runner may have started it since (a requeue on request): its pipeline owns the sidecar now.
-        if let state, job.state.rawValue != state.rawValue { return }
+        // The runner may have started it since (a requeue on request): its worker's reports own the sidecar now.
+        if let state, job.state.rawValue != state { return }
         writeSidecar(job, state: state)
     }
 
-    /// The sidecar for a job that is not running: its journal state and error (the pipeline writes it while running).
-    private func writeSidecar(_ job: Job, state: Sidecar.State?) {
-        let mapped: Sidecar.State = state ?? (Sidecar.State(rawValue: job.state.rawValue) ?? .queued)
-        let url = outbox.appendingPathComponent(job.name + ".json")
-        // Keep what an earlier run of the same job measured (stages, outputs); start fresh for another job.
-        var sidecar = (try? Sidecar.read(url)).flatMap { $0.job_id == job.id.rawValue ? $0 : nil }
-            ?? Sidecar(name: job.name, jobID: job.id.rawValue, state: mapped)
-        sidecar.state = mapped
-        if mapped == .queued { sidecar.stage = nil; sidecar.progress = 0; sidecar.error = nil }
-        if let e = job.error, mapped != .queued { sidecar.error = Sidecar.ErrorInfo(code: e.code, message: e.message, field: e.field) }
-        do { try sidecar.write(to: outbox) } catch {
+    /// The sidecar for a job that is not running: its journal state and error (a worker's reports write it while running).
+    private func writeSidecar(_ job: Job, state: String?) {
+        let mapped = state ?? (job.state == .claimed ? "queued" : job.state.rawValue)
+        do { try SidecarFile.write(for: job, state: mapped, outbox: config.outbox) } catch {
             logger.warning("cannot write sidecar", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
     }
@@ -335,23 +436,61 @@ public final class Daemon: Sendable {
     }
 }
 
+/// Progress as the runner journals it, from a worker's messages.
+struct StageProgress: Sendable {
+    var stage: String
+    var overall: Double
+    var finished: Bool
+}
+
+/// Why a job's run did not finish, from the worker's report or from how the worker ended.
+struct RunError: Error, Sendable {
+    var code: String
+    var message: String
+    var field: String?
+    var stage: String?
+    /// The manifest or an asset is at fault: the job is rejected, not failed.
+    var isInvalidInput = false
+    /// Transient (I/O, a crashed worker): the loop guard may run it again.
+    var retryable = false
+}
+
+/// What one worker run reported, gathered on its reader thread.
+final class WorkerRun: Sendable {
+    static let crashed = "worker.crashed"
+    private struct State { var final: WorkerMessage?; var stage: String?; var pid: pid_t? }
+    private let state = Mutex(State())
+    func saw(stage: String) { state.withLock { $0.stage = stage } }
+    func finished(_ message: WorkerMessage) { state.withLock { $0.final = message } }
+    var pid: pid_t? {
+        get { state.withLock { $0.pid } }
+        set { state.withLock { $0.pid = newValue } }
+    }
+    var outcome: (WorkerMessage?, String?) { state.withLock { ($0.final, $0.stage) } }
+}
+
 /// Why the running job was asked to stop.
 enum StopReason: Equatable {
     case none, shutdown, cancel, timeout(String)
 }
 
-/// State shared by the runner, the request task, the signal handler and the pipeline's thread.
+/// State shared by the runner, the request task, the signal handler and the worker's reader thread.
 final class Control: Sendable {
     private struct State {
         var shuttingDown = false
         var current: JobID?
         var reason: StopReason = .none
         var stoppers: [@Sendable () -> Void] = []
+        var lostInbox = false
+        /// Stops the running job now (terminates its worker); nil between jobs.
+        var stopAction: (@Sendable () -> Void)?
     }
     private let state = Mutex(State())
 
     var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
-    /// Polled by the pipeline between steps.
+    var lostInbox: Bool { state.withLock { $0.lostInbox } }
+    func inboxLost() { state.withLock { $0.lostInbox = true } }
+    /// Whether the running job was asked to stop (a worker ending without its report was stopped, not crashed).
     var shouldStop: Bool { state.withLock { $0.shuttingDown || $0.reason != .none } }
 
     func onShutdown(_ stop: @escaping @Sendable () -> Void) { state.withLock { $0.stoppers.append(stop) } }
@@ -361,7 +500,15 @@ final class Control: Sendable {
         state.withLock { s in
             s.shuttingDown = true
             if s.reason == .none && s.current != nil { s.reason = .shutdown }
-            return s.stoppers
+            return s.stoppers + (s.current != nil ? [s.stopAction].compactMap { $0 } : [])
+        }
+    }
+
+    /// Sets (or clears) the action that stops the running job. True when a stop was already asked for: run it now.
+    func setStopAction(_ action: (@Sendable () -> Void)?) -> Bool {
+        state.withLock { s in
+            s.stopAction = action
+            return action != nil && (s.shuttingDown || s.reason != .none)
         }
     }
 
@@ -376,6 +523,35 @@ final class Control: Sendable {
         }
     }
 
-    func cancel(_ id: JobID) { state.withLock { if $0.current == id && $0.reason == .none { $0.reason = .cancel } } }
-    func timeOut(_ stage: String) { state.withLock { if $0.current != nil && $0.reason == .none { $0.reason = .timeout(stage) } } }
+    func cancel(_ id: JobID) {
+        let action = state.withLock { s -> (@Sendable () -> Void)? in
+            guard s.current == id && s.reason == .none else { return nil }
+            s.reason = .cancel
+            return s.stopAction
+        }
+        action?()
+    }
+
+    func timeOut(_ stage: String) {
+        let action = state.withLock { s -> (@Sendable () -> Void)? in
+            guard s.current != nil && s.reason == .none else { return nil }
+            s.reason = .timeout(stage)
+            return s.stopAction
+        }
+        action?()
+    }
+}
+
+/// The daemon in a ServiceLifecycle `ServiceGroup` (what `prostudio-daemon` runs): a graceful shutdown of the group,
+/// on SIGTERM or SIGINT, stops pick-up, checkpoints the running job (its worker stops at its next checkpoint) and
+/// returns.
+extension Daemon: Service {
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await run(handleSignals: false)
+        } onGracefulShutdown: { [self] in
+            logger.notice("graceful shutdown: stopping pick-up and checkpointing")
+            shutdown()
+        }
+    }
 }

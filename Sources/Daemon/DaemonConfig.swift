@@ -21,6 +21,15 @@ public struct DaemonConfig: Sendable, Equatable {
     public var defaults: ManifestDefaults?
     /// The stage cache is pruned, least recently used first, to this size after each job.
     public var cacheMaxBytes: Int64 = 50 << 30
+    /// The `prostudio` executable whose `worker` command runs each job in a child process (the CLI sets its own
+    /// path). Nil runs jobs in-process (tests of this module, benchmarks).
+    public var worker: String?
+    /// RLIMIT_AS of each worker (`limits.worker_memory_mb`); nil for none.
+    public var workerMemoryLimitBytes: Int64?
+    /// How long a worker asked to stop (cancel, timeout, shutdown) gets before SIGKILL (`limits.worker_grace_s`).
+    public var workerGrace: Duration = .seconds(10)
+    /// The config file these settings came from (workers read its `defaults:`).
+    public var configFile: String?
 
     public init() {}
 
@@ -33,13 +42,29 @@ public struct DaemonConfig: Sendable, Equatable {
     private struct File: Decodable {
         struct Folders: Decodable { var inbox, outbox, state, models: String? }
         struct Pickup: Decodable { var settle_ms: Int? }
-        struct Limits: Decodable { var stage_timeout_s: Double?; var max_attempts: Int? }
+        struct Limits: Decodable { var stage_timeout_s: Double?; var max_attempts: Int?; var worker_memory_mb: Int?; var worker_grace_s: Double? }
         struct Cache: Decodable { var max_gb: Double? }
         var folders: Folders?
         var pickup: Pickup?
         var limits: Limits?
         var cache: Cache?
         var log_level: String?
+    }
+
+    /// Defaults, then the config file (`config`, else /etc/prostudio/prostudio.yaml when it exists and no folder
+    /// flag is given), then the flags: the one rule for `prostudio daemon`, `prostudio-daemon` and `doctor`.
+    public static func resolve(config: String?, inbox: String?, outbox: String?, state: String?, models: String?) throws -> DaemonConfig {
+        var c = DaemonConfig()
+        if let config {
+            c = try DaemonConfig.load(path: config)
+        } else if FileManager.default.fileExists(atPath: "/etc/prostudio/prostudio.yaml") && inbox == nil {
+            c = try DaemonConfig.load(path: "/etc/prostudio/prostudio.yaml")
+        }
+        if let inbox { c.inbox = inbox }
+        if let outbox { c.outbox = outbox }
+        if let state { c.state = state }
+        if let models { c.models = models }
+        return c
     }
 
     /// Reads a config file over the defaults.
@@ -53,6 +78,7 @@ public struct DaemonConfig: Sendable, Equatable {
             throw Failure(path: path, message: "not a valid config: \(error)")
         }
         var c = DaemonConfig()
+        c.configFile = path
         do { c.defaults = try ManifestDefaults.fromConfig(yaml: text, file: path) } catch {
             throw Failure(path: path, message: "defaults: \(error)")
         }
@@ -71,6 +97,14 @@ public struct DaemonConfig: Sendable, Equatable {
         if let v = file.limits?.max_attempts {
             guard v >= 1 else { throw Failure(path: path, message: "limits.max_attempts must be >= 1") }
             c.maxAttempts = v
+        }
+        if let v = file.limits?.worker_memory_mb {
+            guard v >= 64 else { throw Failure(path: path, message: "limits.worker_memory_mb must be >= 64") }
+            c.workerMemoryLimitBytes = Int64(v) << 20
+        }
+        if let v = file.limits?.worker_grace_s {
+            guard v >= 0 else { throw Failure(path: path, message: "limits.worker_grace_s must be >= 0") }
+            c.workerGrace = .milliseconds(Int64(v * 1000))
         }
         if let v = file.cache?.max_gb {
             guard v > 0 else { throw Failure(path: path, message: "cache.max_gb must be > 0") }

@@ -85,7 +85,10 @@ public struct PickUp: Sendable {
     /// Takes one arrival reported by the watcher.
     public func take(_ arrival: Arrival) async throws -> PickUpOutcome {
         guard let identity = DedupKey.make(path: arrival.path, name: arrival.name) else { return .gone(arrival.name) }
-        let name = identity.kind == .folder ? arrival.name : InboxRules.jobName(forFile: arrival.name)
+        var name = identity.kind == .folder ? arrival.name : InboxRules.jobName(forFile: arrival.name)
+        // A name too long for its outputs is journaled under a shortened one (so its `rejected` sidecar can be
+        // written) and rejected below as `name_too_long`.
+        name = InboxRules.shortened(name, hash: SHA256.hex(of: Data(name.utf8)))
         let (job, isNew) = try await store.claim(NewArrival(
             name: name, sourceName: arrival.name, sourcePath: arrival.path, sourceKind: identity.kind, dedupKey: identity.key))
         if !isNew && job.state != .claimed {
@@ -152,6 +155,13 @@ public struct PickUp: Sendable {
 
     /// Why the arrival (now at `base`) is not a job, or nil when it is one.
     private func rejection(of job: Job, at base: String) -> JobError? {
+        let fullName = job.sourceKind == .folder ? job.sourceName : InboxRules.jobName(forFile: job.sourceName)
+        if fullName.utf8.count > InboxRules.maxNameBytes {
+            return JobError(code: "name_too_long",
+                            message: "\(job.sourceName): the name is \(fullName.utf8.count) bytes; outputs are named after it and it may be "
+                                + "at most \(InboxRules.maxNameBytes) bytes (the rejection is reported as \(job.name).json)",
+                            field: "name")
+        }
         switch job.sourceKind {
         case .file:
             var st = stat()
@@ -195,14 +205,32 @@ public struct PickUp: Sendable {
 
     // MARK: Running the intake
 
-    /// Takes arrivals one at a time until the stream ends. Errors are logged per arrival (the entry stays in
-    /// the inbox, or `claimed` in the journal, and the next start reconciles it); `onOutcome` sees each result.
-    public func consume(_ arrivals: AsyncStream<Arrival>, onOutcome: @Sendable (PickUpOutcome) async -> Void = { _ in }) async {
+    /// Takes arrivals one at a time until the stream ends; `onOutcome` sees each result. A pick-up that fails (the
+    /// journal or the disk is full, F10) is retried with backoff, after finishing any pick-up left half-way
+    /// (`claimed`), so that freeing the space is enough: no restart needed. Only `shouldStop` ends the retries
+    /// (the entry then stays in the inbox, or `claimed`, and the next start reconciles it).
+    public func consume(_ arrivals: AsyncStream<Arrival>, retry: Duration = .milliseconds(500),
+                        onOutcome: @Sendable (PickUpOutcome) async -> Void = { _ in },
+                        shouldStop: @escaping @Sendable () -> Bool = { false }) async {
         for await arrival in arrivals {
-            do {
-                await onOutcome(try await take(arrival))
-            } catch {
-                logger.error("pick-up failed", metadata: ["name": "\(arrival.name)", "error": "\(error)"])
+            var delay = retry
+            while true {
+                do {
+                    await onOutcome(try await take(arrival))
+                    break
+                } catch {
+                    if shouldStop() {
+                        logger.error("pick-up failed; the next start takes it", metadata: ["name": "\(arrival.name)", "error": "\(error)"])
+                        break
+                    }
+                    logger.error("pick-up failed; retrying", metadata: ["name": "\(arrival.name)", "error": "\(error)", "in": "\(delay)"])
+                    try? await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(30))
+                    if let claimed = try? await store.jobs(JobFilter(states: [.claimed])), !claimed.isEmpty,
+                       let outcomes = try? await reconcile(claimed) {
+                        for outcome in outcomes { await onOutcome(outcome) }
+                    }
+                }
             }
         }
     }

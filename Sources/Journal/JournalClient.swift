@@ -8,9 +8,14 @@ import GRDB
 /// `requests.bell` (next to the journal) after writing, which the daemon watches with inotify. A request
 /// made while the daemon is down, or whose bell was missed, is applied when the daemon next starts or
 /// finishes a job. The daemon alone changes job state, so every transition stays in one place.
+///
+/// Reads go through one read-only connection (F13): it never takes the write lock, never changes the journal
+/// mode and never checkpoints, not even as the last connection to close after the daemon died, so outside
+/// readers (sqlite3, Python) and the daemon never wait on the CLI. A request opens a separate writable connection
+/// for its one insert and closes it.
 public final class JournalClient: JobReader, JobRequester {
     public let path: String
-    let pool: DatabasePool
+    let pool: DatabaseQueue
 
     /// The file whose close-after-write wakes the daemon to apply requests.
     public static func bellPath(forJournal path: String) -> String {
@@ -21,7 +26,7 @@ public final class JournalClient: JobReader, JobRequester {
         self.path = path
         guard FileManager.default.fileExists(atPath: path) else { throw JournalError.noJournal(path: path) }
         do {
-            pool = try DatabasePool(path: path, configuration: .journal())
+            pool = try DatabaseQueue(path: path, configuration: .journal(readonly: true))
         } catch {
             throw JournalError.database(operation: "open \(path)", underlying: String(describing: error))
         }
@@ -47,6 +52,11 @@ public final class JournalClient: JobReader, JobRequester {
         try await journaled(op) { try await pool.read(body) }
     }
 
+    /// `PRAGMA integrity_check` (read-only): `["ok"]` for a sound file.
+    public func integrityCheck() async throws -> [String] {
+        try await read("integrity check") { db in try String.fetchAll(db, sql: "PRAGMA integrity_check(20)") }
+    }
+
     public func job(_ id: JobID) async throws -> Job? { try await read("job") { try Rows.job($0, id) } }
     public func jobs(_ filter: JobFilter) async throws -> [Job] { try await read("jobs") { try Rows.jobs($0, filter) } }
     public func events(of id: JobID) async throws -> [JobEvent] { try await read("events") { try Rows.events($0, id) } }
@@ -62,6 +72,28 @@ public final class JournalClient: JobReader, JobRequester {
                                         arguments: [after, job.rawValue]).map(Rows.event)
             }
             return try Row.fetchAll(db, sql: "SELECT * FROM events WHERE id > ? ORDER BY id", arguments: [after]).map(Rows.event)
+        }
+    }
+
+    /// Follows events as the daemon journals them, polling every `interval`. With a `job`, returns that job once
+    /// it is in a final state (done, failed, cancelled, rejected) and its last events were delivered; without one,
+    /// runs until cancelled.
+    public func follow(job: JobID?, after start: Int64, interval: Duration = .milliseconds(500),
+                       _ onEvent: (JobEvent) -> Void) async throws -> Job? {
+        var last = start
+        func drain() async throws {
+            for e in try await events(after: last, job: job) {
+                onEvent(e)
+                last = e.id
+            }
+        }
+        while true {
+            try await drain()
+            if let job, let current = try await self.job(job), current.state.isFinal {
+                try await drain()  // the final transition's event may have landed after the read above
+                return current
+            }
+            try await Task.sleep(for: interval)
         }
     }
 
@@ -81,7 +113,12 @@ public final class JournalClient: JobReader, JobRequester {
     @discardableResult
     public func request(_ action: RequestAction, job: JobID, by requester: String) async throws -> Int64 {
         let id = try await journaled("request \(action.rawValue) \(job)") {
-            try await pool.write { db -> Int64 in
+            var config = Configuration.journal()
+            // The insert must not checkpoint the daemon's WAL (the daemon checkpoints when idle).
+            config.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+            let writer = try DatabaseQueue(path: path, configuration: config)
+            defer { try? writer.close() }
+            return try await writer.write { db -> Int64 in
                 guard try Rows.job(db, job) != nil else { throw JournalError.notFound(job) }
                 try db.execute(sql: "INSERT INTO requests (job_id, action, requested_at, requested_by) VALUES (?, ?, ?, ?)",
                                arguments: [job.rawValue, action.rawValue, Rows.seconds(Date()), requester])

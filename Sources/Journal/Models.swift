@@ -192,3 +192,24 @@ public struct RecoveryReport: Sendable, Hashable {
     public var claimed: [Job] = []
     public init() {}
 }
+
+/// A job rebuilt from what is on disk (`state/jobs/ID`, `state/rejected/ID`, the outbox sidecar).
+public struct RestoredJob: Sendable {
+    public var id: JobID
+    public var name: String
+    public var state: JobState
+    public var manifestPath: String?
+    public var sourceName: String
+    public var sourcePath: String
+    public var sourceKind: SourceKind
+    public var createdAt: Date
+    public var error: JobError?
+    public var outputs: [String: String]
+    public var seed: UInt64?
+    public init(id: JobID, name: String, state: JobState, manifestPath: String?, sourceName: String, sourcePath: String,
+                sourceKind: SourceKind, createdAt: Date, error: JobError? = nil, outputs: [String: String] = [:], seed: UInt64? = nil) {
+        self.id = id; self.name = name; self.state = state; self.manifestPath = manifestPath; self.sourceName = sourceName
+        self.sourcePath = sourcePath; self.sourceKind = sourceKind; self.createdAt = createdAt; self.error = error
+        self.outputs = outputs; self.seed = seed
+    }
+}

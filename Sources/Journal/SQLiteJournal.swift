@@ -88,6 +88,38 @@ public final class SQLiteJournal: JobStore {
         try await journaled(op) { try await pool.read(body) }
     }
 
+    /// `PRAGMA integrity_check`: `["ok"]` for a sound file, else SQLite's list of problems (first 20).
+    public func integrityCheck() async throws -> [String] {
+        try await read("integrity check") { db in try String.fetchAll(db, sql: "PRAGMA integrity_check(20)") }
+    }
+
+    /// The seed a job ran with (the pipeline resolves it at plan; the sidecar reports it too).
+    public func setSeed(_ id: JobID, seed: UInt64) async throws {
+        try await write("seed \(id)") { db in
+            try db.execute(sql: "UPDATE jobs SET seed = ? WHERE id = ?", arguments: [Int64(bitPattern: seed), id.rawValue])
+        }
+    }
+
+    /// Puts back a job found on disk (`prostudio doctor --repair`, after the journal was lost): its own id, a
+    /// dedup key that cannot match a new arrival, and the state its files and sidecar show. No-op if present.
+    public func restore(_ job: RestoredJob) async throws -> Bool {
+        try await write("restore \(job.id)") { db in
+            if try Rows.job(db, job.id) != nil { return false }
+            let outputs = String(decoding: try JSONEncoder().encode(job.outputs), as: UTF8.self)
+            let now = Rows.seconds(Date())
+            try db.execute(sql: """
+                INSERT INTO jobs (id, name, state, progress, manifest_path, source_name, source_path, source_kind, dedup_key,
+                                  created_at, updated_at, error_code, error_message, error_field, outputs, seed)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [job.id.rawValue, job.name, job.state.rawValue, job.state == .done ? 1.0 : 0.0, job.manifestPath,
+                                 job.sourceName, job.sourcePath, job.sourceKind.rawValue, "restored/\(job.id)",
+                                 Rows.seconds(job.createdAt), now, job.error?.code, job.error?.message, job.error?.field,
+                                 outputs, job.seed.map { Int64(bitPattern: $0) }])
+            try Self.event(db, job.id, kind: "state", message: "restored as \(job.state.rawValue) by doctor --repair")
+            return true
+        }
+    }
+
     // MARK: JobReader
 
     public func job(_ id: JobID) async throws -> Job? { try await read("job") { try Rows.job($0, id) } }

@@ -55,11 +55,44 @@ enum DocumentParser {
         guard let node else {
             throw ManifestErrors(errors: [ManifestError(.syntax, file: file, field: nil, found: "an empty file", expected: "a YAML mapping with `scenes`")])
         }
-        return convert(node)
+        var budget = Budget()
+        guard let doc = convert(node, &budget, depth: 0) else {
+            if let scalar = budget.control {
+                throw ManifestErrors(errors: [ManifestError(.controlCharacter, file: file, field: nil, line: budget.line,
+                                                            found: "the control character \(TextCheck.name(scalar)) in a string (written as an escape)",
+                                                            expected: TextCheck.expected)])
+            }
+            let found = budget.tooDeep
+                ? "values nested more than \(Limits.maxDepth) levels deep"
+                : "more than \(Limits.maxNodes) values once aliases are expanded"
+            throw ManifestErrors(errors: [ManifestError(.tooComplex, file: file, field: nil, line: budget.line, found: found,
+                                                        expected: Limits.expected)])
+        }
+        return doc
+    }
+
+    /// Bounds on what a manifest may expand to. YAML aliases share one parsed node, so a 1 KB file of nested
+    /// anchors ("billion laughs") expands to billions of values when walked: the walk stops at `maxNodes`.
+    /// A real manifest of a thousand scenes holds about ten thousand values and a handful of levels.
+    enum Limits {
+        static let maxNodes = 200_000
+        static let maxDepth = 64
+        static let expected = "a manifest of at most \(maxNodes) values (aliases expanded) nested at most \(maxDepth) levels deep"
+    }
+
+    struct Budget {
+        var nodes = 0
+        var tooDeep = false
+        var control: Unicode.Scalar?
+        var line: Int?
     }
 
     private static func yamlSyntaxError(_ error: YamlError, file: String) -> ManifestError {
         switch error {
+        case .parser(_, let problem, let mark, _) where problem.contains("nesting level"), .scanner(_, let problem, let mark, _) where problem.contains("nesting level"):
+            // libyaml's own bound (1000 levels) on flow and block nesting.
+            return ManifestError(.tooComplex, file: file, field: nil, line: mark.line, found: "values nested too deep (\(problem))",
+                                 expected: Limits.expected)
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
             return ManifestError(.syntax, file: file, field: nil, line: mark.line, found: problem, expected: "valid YAML")
         case .duplicatedKeysInMapping(let duplicates, let context):
@@ -70,10 +103,18 @@ enum DocumentParser {
         }
     }
 
-    private static func convert(_ node: Node) -> DocNode {
+    /// Nil once the budget is spent (too many values or too deep); `budget` then says which, and where.
+    private static func convert(_ node: Node, _ budget: inout Budget, depth: Int) -> DocNode? {
         let line = node.mark?.line
+        budget.nodes += 1
+        guard budget.nodes <= Limits.maxNodes else { budget.line = budget.line ?? line; return nil }
+        guard depth <= Limits.maxDepth else { budget.tooDeep = true; budget.line = line; return nil }
         switch node {
         case .scalar(let scalar):
+            if let bad = scalar.string.unicodeScalars.first(where: TextCheck.isForbidden) {
+                budget.control = bad; budget.line = line
+                return nil
+            }
             let plain = scalar.style == .plain
             if plain {
                 if scalar.tag.description == Tag.Name.null.rawValue || node.null != nil { return DocNode(value: .null, line: line) }
@@ -85,10 +126,21 @@ enum DocumentParser {
             }
             return DocNode(value: .scalar(text: scalar.string, plain: plain), line: line)
         case .mapping(let mapping):
-            let pairs = mapping.map { (key: $0.key.string ?? "\($0.key)", node: convert($0.value)) }
+            var pairs: [(key: String, node: DocNode)] = []
+            pairs.reserveCapacity(mapping.count)
+            for (key, value) in mapping {
+                guard let converted = convert(value, &budget, depth: depth + 1) else { return nil }
+                pairs.append((key: key.string ?? "\(key)", node: converted))
+            }
             return DocNode(value: .map(pairs), line: line)
         case .sequence(let seq):
-            return DocNode(value: .list(seq.map(convert)), line: line)
+            var items: [DocNode] = []
+            items.reserveCapacity(seq.count)
+            for value in seq {
+                guard let converted = convert(value, &budget, depth: depth + 1) else { return nil }
+                items.append(converted)
+            }
+            return DocNode(value: .list(items), line: line)
         case .alias:
             return DocNode(value: .null, line: line)
         }
@@ -104,5 +156,42 @@ enum DocumentParser {
             throw ManifestErrors(errors: [ManifestError(.syntax, file: file, field: nil, found: detail, expected: "valid JSON")])
         }
         return try parseYAML(String(decoding: data, as: UTF8.self), file: file)
+    }
+}
+
+/// Manifests are text: NUL and other control characters (tab, newline and carriage return aside) are refused,
+/// with the byte offset of the first one, before any parser sees them (a `.txt` of NUL bytes once became a script).
+enum TextCheck {
+    static let expected = "text without NUL or control characters (only tab, newline and carriage return)"
+
+    static func isForbidden(_ s: Unicode.Scalar) -> Bool {
+        let v = s.value
+        return (v < 0x20 && v != 0x09 && v != 0x0A && v != 0x0D) || (0x7F...0x9F).contains(v)
+    }
+
+    static func name(_ s: Unicode.Scalar) -> String {
+        s.value == 0 ? "NUL (U+0000)" : String(format: "U+%04X", s.value)
+    }
+
+    /// The first forbidden character in UTF-8 `data`: its byte offset, 1-based line, and the character.
+    static func firstForbidden(in data: Data) -> (offset: Int, line: Int, scalar: Unicode.Scalar)? {
+        var line = 1
+        var previous: UInt8 = 0
+        for (i, b) in data.enumerated() {
+            if b == 0x0A { line += 1 }
+            if b < 0x20 && b != 0x09 && b != 0x0A && b != 0x0D { return (i, line, Unicode.Scalar(b)) }
+            if b == 0x7F { return (i, line, Unicode.Scalar(b)) }
+            // C1 controls U+0080...U+009F are 0xC2 0x80...0x9F in UTF-8.
+            if previous == 0xC2 && (0x80...0x9F).contains(b) { return (i - 1, line, Unicode.Scalar(UInt32(b))!) }
+            previous = b
+        }
+        return nil
+    }
+
+    static func check(_ data: Data, file: String) throws(ManifestErrors) {
+        guard let bad = firstForbidden(in: data) else { return }
+        throw ManifestErrors(errors: [ManifestError(.controlCharacter, file: file, field: nil, line: bad.line,
+                                                    found: "the control character \(name(bad.scalar)) at byte offset \(bad.offset)",
+                                                    expected: expected)])
     }
 }

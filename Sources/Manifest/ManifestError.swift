@@ -13,6 +13,10 @@ public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible
         case missingAsset = "manifest.missing_asset"
         case unreadableAsset = "manifest.unreadable_asset"
         case pathEscape = "manifest.path_escape"
+        /// Too many values after alias expansion, or nested too deep (a "billion laughs" YAML).
+        case tooComplex = "manifest.too_complex"
+        /// NUL or another control character in the text (only tab, newline and carriage return are allowed).
+        case controlCharacter = "manifest.control_character"
     }
 
     public let code: Code

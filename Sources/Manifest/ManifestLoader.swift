@@ -46,6 +46,7 @@ public enum ManifestLoader {
         guard data.count <= 4 << 20 else {
             throw ManifestErrors(errors: [ManifestError(.unreadable, file: shown, field: nil, found: "\(data.count) bytes", expected: "a manifest under 4 MiB")])
         }
+        try TextCheck.check(data, file: shown)
         guard let text = String(data: data, encoding: .utf8) else {
             throw ManifestErrors(errors: [ManifestError(.unreadable, file: shown, field: nil, found: "bytes that are not UTF-8", expected: "UTF-8 text")])
         }

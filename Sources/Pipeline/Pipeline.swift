@@ -62,10 +62,13 @@ public struct PipelineOptions: Sendable {
     public var defaults: ManifestDefaults?
     /// Told of every stage-cache entry written or reused.
     public var cacheObserver: (@Sendable (StageCache.Event) -> Void)?
+    /// When set, the sidecar is handed here instead of written to the outbox: a daemon worker process sends it
+    /// to its supervisor, the only writer of sidecars.
+    public var sidecarSink: (@Sendable (Sidecar) -> Void)?
     public init(outbox: URL, cache: URL, models: URL? = nil, defaults: ManifestDefaults? = nil,
-                cacheObserver: (@Sendable (StageCache.Event) -> Void)? = nil) {
+                cacheObserver: (@Sendable (StageCache.Event) -> Void)? = nil, sidecarSink: (@Sendable (Sidecar) -> Void)? = nil) {
         self.outbox = outbox; self.cache = cache; self.models = models; self.defaults = defaults
-        self.cacheObserver = cacheObserver
+        self.cacheObserver = cacheObserver; self.sidecarSink = sidecarSink
     }
 }
 
@@ -181,7 +184,10 @@ final class JobRun {
         if e.stage == nil { e.stage = sidecar.stage }
         sidecar.state = e.code == PipelineError.cancelled.code ? .cancelled : (e.isInvalidInput ? .rejected : .failed)
         sidecar.error = e.sidecarError
-        logger.error("job failed", metadata: ["stage": "\(e.stage ?? "-")", "code": "\(e.code)", "error": "\(e.message)"])
+        // A stop asked for (cancel, SIGTERM) is not a failure, and a bad manifest is the user's to fix: neither is an error.
+        let level: Logger.Level = sidecar.state == .cancelled ? .info : (sidecar.state == .rejected ? .notice : .error)
+        let what = sidecar.state == .cancelled ? "job stopped at a checkpoint" : (sidecar.state == .rejected ? "job rejected" : "job failed")
+        logger.log(level: level, "\(what)", metadata: ["stage": "\(e.stage ?? "-")", "code": "\(e.code)", "error": "\(e.message)"])
         writeSidecar()
         return .failure(e)
     }
@@ -220,6 +226,7 @@ final class JobRun {
     private func overall(_ s: Stage, _ fraction: Double) -> Double { weights.overall(s, fraction) }
 
     func writeSidecar() {
+        if let sink = pipeline.options.sidecarSink { sink(sidecar); return }
         do { try sidecar.write(to: pipeline.options.outbox) } catch {
             logger.warning("cannot write sidecar", metadata: ["error": "\(error)"])
         }

@@ -48,6 +48,22 @@ public enum InboxRules {
         return manifestExtensions.contains(name[name.index(after: dot)...].lowercased())
     }
 
+    /// The longest job NAME, in bytes. Outputs are `NAME.mp4`, `NAME.json`, ... and each is written through a temp
+    /// `.NAME.json.PID.tmp` (NAME + 18 bytes with a 7-digit PID): 200 leaves room under the usual 255-byte limit
+    /// (F3: a 250-character name ended `done` with no sidecar).
+    public static let maxNameBytes = 200
+
+    /// A name that fits: the first bytes of `name` (whole characters) and a short hash of the rest.
+    public static func shortened(_ name: String, hash: String) -> String {
+        guard name.utf8.count > maxNameBytes else { return name }
+        var prefix = ""
+        for ch in name {
+            if prefix.utf8.count + String(ch).utf8.count > maxNameBytes - 10 { break }
+            prefix.append(ch)
+        }
+        return prefix + "~" + String(hash.prefix(8))
+    }
+
     /// The job name a manifest file gives: its name without the extension.
     public static func jobName(forFile name: String) -> String {
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }

@@ -36,7 +36,8 @@ final class Loop {
 
     let inbox: String
     let fd: Int32
-    let rootWD: Int32
+    /// The inbox's own watch; replaced when the inbox is removed and recreated.
+    var rootWD: Int32
     let wakeFD: Int32
     let settle: UInt64
     let continuation: AsyncStream<Arrival>.Continuation
@@ -84,6 +85,7 @@ final class Loop {
                     if n <= 0 { break }
                     handle(buffer: buffer, count: n)
                 }
+                if failed { return }
             }
             fireDue()
         }
@@ -120,8 +122,12 @@ final class Loop {
             return
         }
         if wd == rootWD {
-            if has(mask, IN_DELETE_SELF) || has(mask, IN_MOVE_SELF) {
-                logger.error("inbox watcher: the inbox itself was removed or moved", metadata: ["inbox": "\(inbox)"])
+            if has(mask, IN_DELETE_SELF) || has(mask, IN_MOVE_SELF) || has(mask, IN_IGNORED) {
+                // F11: after `rm -rf inbox` the watch is gone and nothing would ever be taken again.
+                logger.error("inbox watcher: the inbox itself was removed or moved; recreating and watching it again",
+                             metadata: ["inbox": "\(inbox)"])
+                if !rewatchInbox() { failed = true }
+                return
             }
             if !name.isEmpty { handleRoot(mask: mask, name: name) }
             return
@@ -129,6 +135,28 @@ final class Loop {
         if has(mask, IN_IGNORED) { dirs.removeValue(forKey: wd); return }
         guard let dir = dirs[wd] else { return }
         handleInFolder(dir: dir, mask: mask, name: name)
+    }
+
+    /// Set when the inbox cannot be watched any more: the loop ends and the stream finishes.
+    var failed = false
+
+    /// Recreates the inbox folder (when it is gone) and watches it again, then rescans it. False when it cannot.
+    func rewatchInbox() -> Bool {
+        inotify_rm_watch(fd, rootWD)
+        for (wd, _) in dirs { inotify_rm_watch(fd, wd) }
+        dirs = [:]; folders = [:]; pendingFiles = [:]; emitted = [:]
+        do { try FileManager.default.createDirectory(atPath: inbox, withIntermediateDirectories: true) } catch {
+            logger.critical("inbox watcher: cannot recreate the inbox", metadata: ["inbox": "\(inbox)", "error": "\(error)"])
+            return false
+        }
+        let wd = inotify_add_watch(fd, inbox, Self.mask)
+        guard wd >= 0 else {
+            logger.critical("inbox watcher: cannot watch the inbox again", metadata: ["inbox": "\(inbox)", "errno": "\(errno)"])
+            return false
+        }
+        rootWD = wd
+        scan(trigger: .scanned)
+        return true
     }
 
     func handleRoot(mask: UInt32, name: String) {
@@ -151,6 +179,17 @@ final class Loop {
             return
         }
         guard InboxRules.isManifestName(name) else { return }
+        if has(mask, IN_CREATE) {
+            // F4: a hard link (`ln`) or a symlink, FIFO or socket made in place gives IN_CREATE and nothing after
+            // it. A new file being written has one link and is taken at its close instead.
+            var st = stat()
+            guard lstat(path, &st) == 0 else { return }
+            let isRegular = (st.st_mode & S_IFMT) == S_IFREG
+            if (isRegular && st.st_nlink > 1) || !isRegular, let identity = Identity(path: path) {
+                pendingFiles[name] = PendingFile(deadline: Self.now() + settle, identity: identity, trigger: .settled)
+            }
+            return
+        }
         if has(mask, IN_MOVED_TO) {
             pendingFiles.removeValue(forKey: name)
             emit(.file, name: name, trigger: .movedIn)
@@ -228,8 +267,11 @@ final class Loop {
                 if emitted[name] == identity || pendingFiles[name] != nil { continue }
                 pendingFiles[name] = PendingFile(deadline: now + settle, identity: identity, trigger: trigger)
             default:
-                // Symlinks and the like: a link could point anywhere, so it is never followed.
-                logger.notice("inbox watcher: ignoring an entry that is not a plain file or folder", metadata: ["name": "\(name)"])
+                // Symlinks, FIFOs and the like are never followed or opened: reported, so that pick-up rejects them
+                // (`not_a_file`) with a sidecar.
+                guard InboxRules.isManifestName(name), let identity = Identity(path: path) else { continue }
+                if emitted[name] == identity || pendingFiles[name] != nil { continue }
+                pendingFiles[name] = PendingFile(deadline: now + settle, identity: identity, trigger: trigger)
             }
         }
     }

@@ -28,6 +28,8 @@ final class Folders: Sendable {
         c.inbox = root + "/inbox"; c.outbox = root + "/outbox"; c.state = root + "/state"; c.models = nil
         c.settle = .milliseconds(200)
         c.logLevel = .warning
+        c.worker = prostudioBinary  // jobs run in `prostudio worker` processes, as the shipped daemon runs them
+        c.workerGrace = .seconds(2)
         return c
     }
     var journal: String { root + "/state/journal.sqlite3" }
@@ -37,6 +39,18 @@ final class Folders: Sendable {
         rename(tmp, root + "/inbox/" + name)
     }
     deinit { try? FileManager.default.removeItem(atPath: root) }
+}
+
+/// The sidecar once it shows `state`: the supervisor writes it just after journaling the change, so a test that
+/// polled the journal may be a moment ahead of it.
+func sidecarOnce(_ f: Folders, _ name: String, _ state: Sidecar.State, timeout: Duration = .seconds(10)) async throws -> Sidecar {
+    let url = URL(fileURLWithPath: f.root + "/outbox/" + name + ".json")
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if let s = try? Sidecar.read(url), s.state == state { return s }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return try Sidecar.read(url)
 }
 
 /// Waits (generously) until the journal shows a job matching `predicate`.
@@ -64,14 +78,14 @@ func waitFor(_ f: Folders, timeout: Duration = .seconds(120), _ predicate: @esca
         let done = try #require(try await waitFor(f) { $0.name == "tiny" && $0.state.isFinal })
         #expect(done.state == .done)
         #expect(done.outputs["video"] == "tiny.mp4")
-        let sidecar = try Sidecar.read(URL(fileURLWithPath: f.root + "/outbox/tiny.json"))
+        let sidecar = try await sidecarOnce(f, "tiny", .done)
         #expect(sidecar.state == .done && sidecar.job_id == done.id.rawValue)
         #expect(FileManager.default.fileExists(atPath: f.root + "/outbox/tiny.mp4"))
 
         let broken = try #require(try await waitFor(f) { $0.name == "broken" && $0.state.isFinal })
         #expect(broken.state == .rejected && broken.error?.field == "scenes")
         #expect(FileManager.default.fileExists(atPath: f.root + "/state/rejected/\(broken.id)/broken.yaml"))
-        #expect(try Sidecar.read(URL(fileURLWithPath: f.root + "/outbox/broken.json")).state == .rejected)
+        #expect(try await sidecarOnce(f, "broken", .rejected).state == .rejected)
 
         let client = try JournalClient(path: f.journal)
         let runs = try await client.stageRuns(of: done.id)
@@ -127,10 +141,10 @@ func waitFor(_ f: Folders, timeout: Duration = .seconds(120), _ predicate: @esca
         config.stageTimeout = .milliseconds(50)
         let daemon = Daemon(config: config)
         let running = Task { try await daemon.run(handleSignals: false) }
-        f.drop("slow.yaml", tinyManifest)
+        f.drop("slow.yaml", longerManifest)  // long enough that a busy machine cannot finish it before the timeout acts
         let end = try #require(try await waitFor(f) { $0.name == "slow" && $0.state.isFinal })
-        #expect(end.state == .failed && end.error?.code == "stage_timeout")
-        #expect(try Sidecar.read(URL(fileURLWithPath: f.root + "/outbox/slow.json")).error?.code == "stage_timeout")
+        #expect(end.state == .failed && end.error?.code == "stage_timeout", "\(end.state) \(String(describing: end.error))")
+        #expect(try await sidecarOnce(f, "slow", .failed).error?.code == "stage_timeout")
         daemon.shutdown()
         try await running.value
     }

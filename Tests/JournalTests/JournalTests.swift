@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Journal
 
@@ -277,4 +278,63 @@ func queued(_ journal: SQLiteJournal, _ n: Int) async throws -> Job {
         #expect(reads > 1)
         #expect(try await client.jobs(JobFilter(states: [.queued])).count == total)
     }
+}
+
+/// F13: outside readers got `database is locked` while `prostudio jobs` ran: the CLI opened a read-write pool,
+/// and as the last connection to close it checkpointed the WAL into the database and deleted it.
+@Suite struct ReadOnlyClientTests {
+    func bytes(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
+
+    @Test func theCLIReaderNeitherWritesNorCheckpoints() async throws {
+        let dir = TempDir()
+        let journal = try SQLiteJournal(path: dir.journal)
+        for n in 0..<20 { _ = try await queued(journal, n) }
+        // What a kill -9 of the daemon leaves: commits in the WAL, not yet in the database file.
+        let snapshot = TempDir()
+        for suffix in ["", "-wal", "-shm"] {
+            try FileManager.default.copyItem(atPath: dir.journal + suffix, toPath: snapshot.journal + suffix)
+        }
+        let database = try #require(bytes(snapshot.journal))
+        let wal = try #require(bytes(snapshot.journal + "-wal"))
+        #expect(!wal.isEmpty)
+        do {
+            let client = try JournalClient(path: snapshot.journal)
+            #expect(try await client.jobs(JobFilter()).count == 20)
+            #expect(try await client.integrityCheck() == ["ok"])
+            _ = try await client.resolve("0")
+        }
+        // Closed, and nothing was written: no checkpoint into the file, the WAL untouched.
+        #expect(bytes(snapshot.journal) == database)
+        #expect(bytes(snapshot.journal + "-wal") == wal)
+        // The one write it may make, a request, still works (and reaches the daemon's journal).
+        let job = try #require(try await journal.jobs(JobFilter()).first)
+        try await JournalClient(path: dir.journal).request(.cancel, job: job.id, by: "test")
+        #expect(try await journal.requests(of: job.id).count == 1)
+    }
+}
+
+/// `jobs watch ID` never exited when the job ended.
+@Suite struct FollowTests {
+    @Test func followingOneJobEndsWhenTheJobDoes() async throws {
+        let dir = TempDir()
+        let journal = try SQLiteJournal(path: dir.journal)
+        let job = try await queued(journal, 1)
+        let client = try JournalClient(path: dir.journal)
+        let seen = Items()
+        let watcher = Task { try await client.follow(job: job.id, after: 0, interval: .milliseconds(20)) { seen.append($0.message) } }
+        _ = try await journal.start(job.id)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(!seen.all.isEmpty)
+        _ = try await journal.finish(job.id, outputs: [:])
+        let end = try await watcher.value
+        #expect(end?.state == .done)
+        #expect(seen.all.last?.contains("running -> done") == true)
+        #expect(seen.all.first?.hasPrefix("claimed") == true)
+    }
+}
+
+final class Items: Sendable {
+    private let items = Mutex<[String]>([])
+    func append(_ s: String) { items.withLock { $0.append(s) } }
+    var all: [String] { items.withLock { $0 } }
 }

@@ -1,0 +1,617 @@
+#!/usr/bin/env python3
+"""Fault injection against the real daemon (issue 12): real processes, real files, real SQLite.
+
+    python3 Benchmarks/fault_suite.py [--short] [--bin .build/release] [--seed N] [--keep]
+
+Scenarios: kill -9 of the worker and of the supervisor at random points, two daemons on one state folder, a
+corpus of hostile inbox entries, a deleted inbox, many drops at once, a read-only outbox, and (when a tmpfs can
+be mounted) a full outbox and a full state folder. Prints one table: tried, passed, lost, duplicated, partial
+files left. --short is the CI version (a few of each); the default is the full one (20+ kills each, 1,000 drops).
+Exit status 0 when every scenario passed and the daemon stayed up.
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+TINY = """title: Fault
+seed: {seed}
+output: {{aspect: "16:9", height: 144, fps: 10, quality: draft}}
+voice: {{engine: espeak, voice: en-us}}
+visuals: {{engine: procedural}}
+music: {{engine: procedural, mood: calm}}
+scenes:
+  - narration: Scene one of a fault injection run, long enough to be interrupted somewhere.
+  - narration: Scene two, so that there is a stage boundary to land on.
+"""
+
+
+class Daemon:
+    """One `prostudio daemon` on its own folders."""
+
+    def __init__(self, root, bin_dir, extra=()):
+        self.root, self.bin = root, os.path.join(bin_dir, "prostudio")
+        self.inbox, self.outbox, self.state = (os.path.join(root, d) for d in ("inbox", "outbox", "state"))
+        for d in (self.inbox, self.outbox, self.state):
+            os.makedirs(d, exist_ok=True)
+        self.extra = list(extra)
+        self.proc = None
+        self.log = open(os.path.join(root, "daemon.log"), "ab")
+
+    def start(self, wait=True):
+        self.proc = subprocess.Popen([self.bin, "daemon", "--inbox", self.inbox, "--outbox", self.outbox, "--state", self.state]
+                                     + self.extra, stdout=subprocess.DEVNULL, stderr=self.log)
+        if wait:
+            deadline = time.time() + 20
+            while time.time() < deadline and not os.path.exists(os.path.join(self.state, "journal.sqlite3")):
+                time.sleep(0.05)
+            time.sleep(0.3)
+        return self.proc
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill9(self):
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait()
+
+    def workers(self):
+        """PIDs of this daemon's worker children."""
+        if not self.alive():
+            return []
+        out = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+                ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+                if ppid == self.proc.pid:
+                    out.append(int(entry))
+            except (OSError, ValueError):
+                pass
+        return out
+
+    def drop(self, name, text):
+        tmp = os.path.join(self.inbox, "." + name + ".tmp")
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.rename(tmp, os.path.join(self.inbox, name))
+
+    def jobs(self):
+        path = os.path.join(self.state, "journal.sqlite3")
+        if not os.path.exists(path):
+            return []
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        try:
+            return con.execute("SELECT id, name, source_name, state, attempts, error_code FROM jobs").fetchall()
+        finally:
+            con.close()
+
+    def wait_final(self, source_names, timeout):
+        final = {"done", "failed", "cancelled", "rejected"}
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            rows = [r for r in self.jobs() if r[2] in source_names]
+            if len({r[2] for r in rows}) == len(source_names) and all(r[3] in final for r in rows):
+                return rows
+            time.sleep(0.2)
+        return [r for r in self.jobs() if r[2] in source_names]
+
+    def leftovers(self):
+        """Hidden temp files and work folders in the outbox and cache, once no job runs."""
+        left = [n for n in os.listdir(self.outbox) if n.startswith(".")]
+        cache = os.path.join(self.state, "cache")
+        for dirpath, _, files in os.walk(cache):
+            left += [os.path.join(dirpath, n) for n in files if n.startswith(".") and n.endswith(".tmp")]
+        return left
+
+
+class Row:
+    def __init__(self, name):
+        self.name, self.tried, self.passed, self.lost, self.dup, self.partial, self.notes = name, 0, 0, 0, 0, 0, ""
+
+    def ok(self):
+        return self.tried > 0 and self.passed == self.tried and self.lost == 0 and self.dup == 0 and self.partial == 0
+
+
+def account(row, daemon, rows, names, expect_done=True):
+    """Scores one batch: lost (no final job for a drop), duplicated (two jobs or two outputs for one drop)."""
+    by_source = {}
+    for r in rows:
+        by_source.setdefault(r[2], []).append(r)
+    for n in names:
+        row.tried += 1
+        mine = by_source.get(n, [])
+        finals = [r for r in mine if r[3] in ("done", "failed", "cancelled", "rejected")]
+        if not finals:
+            row.lost += 1
+            continue
+        if len(mine) > 1:
+            row.dup += 1
+            continue
+        job = finals[0]
+        good = job[3] == "done" if expect_done else True
+        sidecar = os.path.join(daemon.outbox, job[1] + ".json")
+        if good and os.path.exists(sidecar):
+            # The supervisor journals first and writes the sidecar just after: give it a moment to agree.
+            deadline = time.time() + 5
+            while True:
+                with open(sidecar) as f:
+                    s = json.load(f)
+                if (s.get("job_id"), s.get("state")) == (job[0], job[3]) or time.time() > deadline:
+                    break
+                time.sleep(0.05)
+            good = s.get("job_id") == job[0] and s.get("state") == job[3]
+            if job[3] == "done":
+                good = good and os.path.exists(os.path.join(daemon.outbox, job[1] + ".mp4"))
+        else:
+            good = False
+        row.passed += 1 if good else 0
+
+
+def kill_worker(args, bin_dir, rnd):
+    row = Row("kill -9 worker")
+    root = tempfile.mkdtemp(prefix="fault-kw-")
+    d = Daemon(root, bin_dir)
+    d.start()
+    names = []
+    landed = 0
+    for i in range(args.kills):
+        name = f"kw{i}.yaml"
+        names.append(name)
+        d.drop(name, TINY.format(seed=i))
+        # A random point of the job: from the worker's start to the end of compose (a small job takes ~1 s).
+        deadline = time.time() + 30
+        while time.time() < deadline and not d.workers():
+            time.sleep(0.005)
+        time.sleep(rnd.uniform(0.0, 1.0))
+        pids = d.workers()
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        landed += 1 if pids else 0
+        d.wait_final([name], 120)
+    rows = d.wait_final(names, 300)
+    account(row, d, rows, names)
+    time.sleep(0.5)
+    row.partial = len(d.leftovers())
+    if not d.alive():
+        row.notes = "daemon died"
+        row.passed = 0
+    d.stop()
+    retried = sum(1 for r in rows if r[4] > 1)
+    row.notes = row.notes or f"{landed} kills hit a running worker, {retried} jobs retried"
+    cleanup(args, root)
+    return row
+
+
+def kill_supervisor(args, bin_dir, rnd):
+    row = Row("kill -9 supervisor")
+    root = tempfile.mkdtemp(prefix="fault-ks-")
+    d = Daemon(root, bin_dir)
+    names = []
+    for i in range(args.kills):
+        d.start()
+        name = f"ks{i}.yaml"
+        names.append(name)
+        d.drop(name, TINY.format(seed=i))
+        time.sleep(rnd.uniform(0.0, 3.0))  # pick-up, a stage, publish, or after done
+        d.kill9()
+        time.sleep(0.2)
+    d.start()
+    rows = d.wait_final(names, 60 + 15 * len(names))
+    account(row, d, rows, names)
+    time.sleep(0.5)
+    row.partial = len(d.leftovers())
+    orphans = [n for n in os.listdir(d.inbox)]
+    if orphans:
+        row.notes = f"{len(orphans)} left in the inbox"
+    if not d.alive():
+        row.notes += " daemon died"
+        row.passed = 0
+    d.stop()
+    cleanup(args, root)
+    return row
+
+
+def two_daemons(args, bin_dir, rnd):
+    row = Row("two daemons, one state")
+    root = tempfile.mkdtemp(prefix="fault-2d-")
+    d = Daemon(root, bin_dir)
+    d.start()
+    row.tried = 1
+    second = subprocess.run([d.bin, "daemon", "--inbox", d.inbox, "--outbox", d.outbox, "--state", d.state],
+                            capture_output=True, text=True, timeout=30)
+    if second.returncode == 1 and f"pid {d.proc.pid}" in second.stderr and d.alive():
+        row.passed = 1
+    row.notes = second.stderr.strip().split("\n")[-1][:60]
+    d.stop()
+    cleanup(args, root)
+    return row
+
+
+def hostile_corpus(root_inbox_dir):
+    """(name, maker) pairs; each maker creates one entry in the inbox. Expected: each ends final with a sidecar."""
+    entries = []
+
+    def text(name, body, mode="w"):
+        def make(inbox):
+            tmp = os.path.join(inbox, "." + name[:200] + ".tmp")
+            with open(tmp, mode) as f:
+                f.write(body)
+            os.rename(tmp, os.path.join(inbox, name))
+        entries.append((name, make))
+
+    bomb = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+        f"a{i}: &a{i} [" + ", ".join([f"*a{i-1}"] * 9) + "]\n" for i in range(1, 9)) + "scenes: *a8\n"
+    text("bomb.yaml", bomb)
+    text("deep.yaml", "scenes: " + "[" * 3000 + "]" * 3000 + "\n")
+    text("deep2.yaml", "scenes: " + "[" * 100 + "hi" + "]" * 100 + "\n")
+    text("nul.txt", "Hello\0\0\0 world\n")
+    text("bell.md", "# T\n\nHello \x07 world\n")
+    text("ctrl.yaml", "scenes:\n  - narration: a\x1b[31m red\n")
+    text("escnul.json", '{"scenes": [{"narration": "a\\u0000b"}]}')
+    text("empty.yaml", "")
+    text("emptytext.txt", "")
+    text("spaces.txt", "   \n\n  \n")
+    text("garbage.yaml", os.urandom(2000), "wb")
+    text("latin1.txt", "caf\xe9".encode("latin-1"), "wb")
+    text("huge.txt", "word " * (1 << 20))  # 5 MiB
+    text("notjson.json", "{scenes: [")
+    text("list.yaml", "- a\n- b\n")
+    text("scalar.yaml", "just a string\n")
+    text("nullscenes.yaml", "scenes: null\n")
+    text("emptyscenes.yaml", "scenes: []\n")
+    text("numscenes.yaml", "scenes: 3\n")
+    text("unknown.yaml", "scenes: [hi]\ntitel: x\n")
+    text("badwidth.yaml", "output: {width: 100000, height: 720}\nscenes: [hi]\n")
+    text("negfps.yaml", "output: {fps: -5}\nscenes: [hi]\n")
+    text("nanrate.yaml", "voice: {rate: .nan}\nscenes: [hi]\n")
+    text("inf.yaml", "voice: {rate: .inf}\nscenes: [hi]\n")
+    text("bigseed.yaml", "seed: 99999999999999999999999\nscenes: [hi]\n")
+    text("escape.yaml", "scenes:\n  - narration: hi\n    image: ../../../etc/passwd\n")
+    text("absolute.yaml", "scenes:\n  - narration: hi\n    image: /etc/passwd\n")
+    text("missing.yaml", "scenes:\n  - narration: hi\n    image: nothere.png\n")
+    text("musicfile.yaml", "music: {engine: file, file: /dev/zero}\nscenes: [hi]\n")
+    text("engine.yaml", "voice: {engine: siri}\nscenes: [hi]\n")
+    text("pack.yaml", "voice: {engine: piper, pack: nosuchpack}\nscenes: [hi]\n")
+    text("dupkey.yaml", "scenes: [a]\nscenes: [b]\n")
+    text("tabs.yaml", "scenes:\n\t- narration: hi\n")
+    text("anchorkey.yaml", "? &k [a, b]\n: x\nscenes: [hi]\n")
+    text("tagged.yaml", "scenes: !!binary aGVsbG8=\n")
+    text("bom.txt", "\ufeffHello with a byte order mark.\n")
+    text("rtl.txt", "\u202eevil right to left override\n")
+    text("longline.txt", "x" * 200000 + "\n")
+    text("n" * 250 + ".yaml", "scenes: [hi]\n")
+    text("unicode-名前.yaml", "scenes: [こんにちは]\n")
+    text("space name.txt", "A file with spaces in its name.\n")
+    text("dash-.txt", "-\n")
+    text("UPPER.YAML", "scenes: [hi]\n")
+    text("yml.yml", "scenes: [hi]\n")
+    text("md-image.md", "# T\n\n![x](../../etc/passwd)\n")
+    text("md-abs.md", "![x](/etc/shadow)\n\nHello.\n")
+    text("json-deep.json", "[" * 5000 + "]" * 5000)
+    text("json-bigint.json", '{"seed": 1e400, "scenes": ["hi"]}')
+    text("yaml-json.yaml", '{"scenes": ["hi"]}')
+
+    def special(name, how):
+        def make(inbox):
+            path = os.path.join(inbox, name)
+            if how == "symlink":
+                os.symlink("/etc/passwd", path)
+            elif how == "dangling":
+                os.symlink("/nonexistent/x.yaml", path)
+            elif how == "fifo":
+                os.mkfifo(path)
+            elif how == "hardlink":
+                src = os.path.join(root_inbox_dir, "hardlink-src.yaml")
+                with open(src, "w") as f:
+                    f.write("scenes: [linked]\n")
+                os.link(src, path)
+            elif how == "socket":
+                import socket
+                s = socket.socket(socket.AF_UNIX)
+                s.bind(path)
+                s.close()
+        entries.append((name, make))
+
+    special("link.yaml", "symlink")
+    special("dangling.yaml", "dangling")
+    special("pipe.yaml", "fifo")
+    special("pipe2.txt", "fifo")
+    special("hard.yaml", "hardlink")
+    special("sock.yaml", "socket")
+
+    def folder(name, files, links=()):
+        def make(inbox):
+            tmp = os.path.join(inbox, "." + name + ".tmp")
+            os.makedirs(tmp)
+            for rel, body in files.items():
+                p = os.path.join(tmp, rel)
+                os.makedirs(os.path.dirname(p), exist_ok=True)
+                with open(p, "w") as f:
+                    f.write(body)
+            for rel, target in links:
+                os.symlink(target, os.path.join(tmp, rel))
+            os.rename(tmp, os.path.join(inbox, name))
+        entries.append((name, make))
+
+    folder("nomanifest", {"readme.md.bak": "x"})
+    folder("twomanifests", {"a.yaml": "scenes: [a]\n", "b.yaml": "scenes: [b]\n"})
+    folder("linkout", {"manifest.yaml": "scenes:\n  - narration: hi\n    image: pic.png\n"}, [("pic.png", "/etc/passwd")])
+    folder("emptyfolder", {})
+    folder("nested", {"manifest.yaml": "scenes:\n  - narration: hi\n    image: a/b/c.png\n", "a/b/c.png": "not a png"})
+    folder("badimage", {"manifest.yaml": "scenes:\n  - narration: hi\n    image: pic.png\n", "pic.png": "not a png at all"})
+    return entries
+
+
+def corpus(args, bin_dir, rnd):
+    row = Row("hostile inbox entries")
+    root = tempfile.mkdtemp(prefix="fault-hc-")
+    d = Daemon(root, bin_dir)
+    d.start()
+    entries = hostile_corpus(root)
+    if args.short:
+        rnd.shuffle(entries)
+        entries = entries[:20]
+    names = []
+    for name, make in entries:
+        try:
+            make(d.inbox)
+            names.append(name)
+        except OSError as e:
+            row.notes += f"{name}: {e}; "
+    rows = d.wait_final(names, 120 + 5 * len(names))
+    account(row, d, rows, names, expect_done=False)
+    row.partial = len(d.leftovers())
+    left = os.listdir(d.inbox)
+    if left:
+        row.notes += f"left in inbox: {left[:3]}"
+    if not d.alive():
+        row.notes += " daemon died"
+        row.passed = 0
+    d.stop()
+    cleanup(args, root)
+    return row
+
+
+def deleted_inbox(args, bin_dir, rnd):
+    row = Row("deleted inbox")
+    root = tempfile.mkdtemp(prefix="fault-di-")
+    d = Daemon(root, bin_dir)
+    d.start()
+    shutil.rmtree(d.inbox)
+    time.sleep(0.5)
+    os.makedirs(d.inbox, exist_ok=True)
+    d.drop("after.yaml", TINY.format(seed=1))
+    rows = d.wait_final(["after.yaml"], 120)
+    account(row, d, rows, ["after.yaml"])
+    if not d.alive():
+        row.passed = 0
+        row.notes = "daemon died"
+    d.stop()
+    cleanup(args, root)
+    return row
+
+
+def many_drops(args, bin_dir, rnd):
+    row = Row(f"{args.drops} drops at once")
+    root = tempfile.mkdtemp(prefix="fault-md-")
+    d = Daemon(root, bin_dir)
+    d.start()
+    t0 = time.time()
+    for i in range(args.drops):
+        d.drop(f"m{i}.yaml", "title: t\nscenes: [hi]\n")
+    names = {f"m{i}.yaml" for i in range(args.drops)}
+    journaled = 0
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        rows = [r for r in d.jobs() if r[2] in names]
+        journaled = len({r[2] for r in rows})
+        if journaled == len(names) and not os.listdir(d.inbox):
+            break
+        time.sleep(0.05)
+    elapsed = time.time() - t0
+    rows = [r for r in d.jobs() if r[2] in names]
+    row.tried = len(names)
+    row.lost = len(names) - len({r[2] for r in rows})
+    row.dup = len(rows) - len({r[2] for r in rows})
+    row.passed = len({r[2] for r in rows}) - row.dup
+    row.notes = f"all journaled in {elapsed:.2f} s"
+    if not d.alive():
+        row.passed = 0
+        row.notes += "; daemon died"
+    d.stop()
+    cleanup(args, root)
+    return row
+
+
+def readonly_outbox(args, bin_dir, rnd):
+    row = Row("read-only outbox, then retry")
+    root = tempfile.mkdtemp(prefix="fault-ro-")
+    d = Daemon(root, bin_dir)
+    d.start()
+    row.tried = 1
+    if os.geteuid() == 0:
+        # root ignores permission bits: make it read-only with a read-only bind mount, if allowed.
+        ok = subprocess.run(["mount", "--bind", d.outbox, d.outbox], capture_output=True).returncode == 0 and \
+            subprocess.run(["mount", "-o", "remount,bind,ro", d.outbox], capture_output=True).returncode == 0
+        if not ok:
+            row.notes = "skipped: cannot make a read-only mount here"
+            row.tried = 0
+            d.stop()
+            cleanup(args, root)
+            return row
+    else:
+        os.chmod(d.outbox, 0o555)
+    d.drop("ro.yaml", TINY.format(seed=5))
+    rows = d.wait_final(["ro.yaml"], 120)
+    failed = rows and rows[0][3] == "failed"
+    if os.geteuid() == 0:
+        subprocess.run(["umount", d.outbox])
+    else:
+        os.chmod(d.outbox, 0o755)
+    if failed:
+        subprocess.run([d.bin, "jobs", "retry", rows[0][0], "--state", d.state], capture_output=True, timeout=30)
+        rows = d.wait_final(["ro.yaml"], 120)
+        deadline = time.time() + 120
+        while time.time() < deadline and not (rows and rows[0][3] == "done"):
+            time.sleep(0.3)
+            rows = [r for r in d.jobs() if r[2] == "ro.yaml"]
+    row.passed = 1 if failed and rows and rows[0][3] == "done" and d.alive() else 0
+    row.partial = len(d.leftovers())
+    row.notes = row.notes or ("failed cleanly, then done after retry" if row.passed else f"rows={rows}")
+    d.stop()
+    cleanup(args, root)
+    return row
+
+
+def mount_tmpfs(path, size):
+    os.makedirs(path, exist_ok=True)
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path], capture_output=True).returncode == 0
+
+
+def fill(path):
+    """Fills the filesystem holding `path`; returns the filler's path."""
+    filler = os.path.join(path, ".filler")
+    with open(filler, "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def full_state(args, bin_dir, rnd):
+    """F10: the state folder's disk full during pick-up; freeing space must be enough (no restart)."""
+    row = Row("full state disk (tmpfs)")
+    root = tempfile.mkdtemp(prefix="fault-fs-")
+    shared = os.path.join(root, "shared")
+    if not mount_tmpfs(shared, "24m"):
+        row.notes = "skipped: cannot mount a tmpfs here"
+        cleanup(args, root)
+        return row
+    try:
+        d = Daemon(root, bin_dir)
+        d.inbox, d.state = os.path.join(shared, "inbox"), os.path.join(shared, "state")
+        os.makedirs(d.inbox), os.makedirs(d.state)
+        d.start()
+        names = [f"full{i}.yaml" for i in range(3)]
+        for n in names:  # written now, renamed in once the disk is full (a rename needs no space)
+            with open(os.path.join(d.inbox, "." + n + ".tmp"), "w") as f:
+                f.write(TINY.format(seed=7))
+        filler = fill(shared)
+        for n in names:
+            os.rename(os.path.join(d.inbox, "." + n + ".tmp"), os.path.join(d.inbox, n))
+        time.sleep(3)
+        os.remove(filler)
+        rows = d.wait_final(names, 120)
+        account(row, d, rows, names)
+        row.partial = len(d.leftovers())
+        left = os.listdir(d.inbox)
+        row.notes = f"left in inbox: {left}" if left else "all taken after the space came back, no restart"
+        if not d.alive():
+            row.passed, row.notes = 0, "daemon died"
+        d.stop()
+    finally:
+        subprocess.run(["umount", "-l", shared])
+        cleanup(args, root)
+    return row
+
+
+def full_outbox(args, bin_dir, rnd):
+    """A full outbox fails the job cleanly; `jobs retry` after freeing space finishes it."""
+    row = Row("full outbox (tmpfs), then retry")
+    root = tempfile.mkdtemp(prefix="fault-fo-")
+    d = Daemon(root, bin_dir)
+    if not mount_tmpfs(d.outbox, "8m"):
+        row.notes = "skipped: cannot mount a tmpfs here"
+        cleanup(args, root)
+        return row
+    try:
+        d.start()
+        filler = fill(d.outbox)
+        d.drop("fullout.yaml", TINY.format(seed=8))
+        rows = d.wait_final(["fullout.yaml"], 120)
+        failed = bool(rows) and rows[0][3] == "failed"
+        os.remove(filler)
+        if failed:
+            subprocess.run([d.bin, "jobs", "retry", rows[0][0], "--state", d.state], capture_output=True, timeout=30)
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                rows = [r for r in d.jobs() if r[2] == "fullout.yaml"]
+                if rows and rows[0][3] == "done":
+                    break
+                time.sleep(0.3)
+        row.tried = 1
+        row.passed = 1 if failed and rows and rows[0][3] == "done" and d.alive() else 0
+        row.partial = len(d.leftovers())
+        row.notes = "failed cleanly, then done after retry" if row.passed else f"rows={rows}"
+        d.stop()
+    finally:
+        subprocess.run(["umount", "-l", d.outbox])
+        cleanup(args, root)
+    return row
+
+
+def cleanup(args, root):
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default=".build/release", help="folder holding prostudio and prostudio-daemon")
+    ap.add_argument("--short", action="store_true", help="the CI version: a few of each")
+    ap.add_argument("--seed", type=int, default=int(time.time()))
+    ap.add_argument("--keep", action="store_true", help="keep the temp folders")
+    ap.add_argument("--only", help="comma-separated scenario names (kw,ks,2d,hc,di,md,ro,fs,fo)")
+    args = ap.parse_args()
+    args.kills = 3 if args.short else 20
+    args.drops = 200 if args.short else 1000
+    rnd = random.Random(args.seed)
+    bin_dir = os.path.abspath(args.bin)
+    for exe in ("prostudio", "prostudio-daemon"):
+        if not os.access(os.path.join(bin_dir, exe), os.X_OK):
+            sys.exit(f"fault_suite: {bin_dir}/{exe} missing: swift build first (-c release for the default --bin)")
+    scenarios = {"kw": kill_worker, "ks": kill_supervisor, "2d": two_daemons, "hc": corpus, "di": deleted_inbox,
+                 "md": many_drops, "ro": readonly_outbox, "fs": full_state, "fo": full_outbox}
+    chosen = args.only.split(",") if args.only else list(scenarios)
+    print(f"fault suite: seed {args.seed}, {'short' if args.short else 'full'}, binaries {bin_dir}", flush=True)
+    rows = []
+    for key in chosen:
+        t0 = time.time()
+        row = scenarios[key](args, bin_dir, rnd)
+        row.notes = (row.notes + f" ({time.time() - t0:.0f} s)").strip()
+        rows.append(row)
+        print(f"  {row.name}: {'ok' if row.ok() or row.tried == 0 else 'FAILED'} {row.notes}", flush=True)
+    print()
+    print(f"{'scenario':32} {'tried':>5} {'passed':>6} {'lost':>4} {'dup':>4} {'partial':>7}  notes")
+    for r in rows:
+        print(f"{r.name:32} {r.tried:5} {r.passed:6} {r.lost:4} {r.dup:4} {r.partial:7}  {r.notes}")
+    bad = [r for r in rows if r.tried > 0 and not r.ok()]
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Daemon
+import Dispatch
+import Foundation
+import Logging
+import Manifest
+import Pipeline
+import Synchronization
+
+/// `prostudio worker --spec JSON`: runs one job for the daemon in a child process and reports typed messages
+/// (`WorkerMessage`, one JSON line each) on stdout; everything else it prints goes to stderr. It writes no
+/// sidecar and no journal: the supervisor does, from these messages. SIGTERM stops it at the next checkpoint.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker", abstract: "Run one job for the daemon (internal: the daemon starts it).", shouldDisplay: false)
+
+    @Option(help: "The job, as the daemon describes it (JSON).")
+    var spec: String
+
+    func run() async throws {
+        let spec: WorkerSpec
+        do { spec = try JSONDecoder().decode(WorkerSpec.self, from: Data(self.spec.utf8)) } catch {
+            exitWith("prostudio worker: bad --spec: \(error)", code: 1)
+        }
+        // Messages keep the real stdout; fd 1 then points at stderr, so a stray print cannot corrupt the stream.
+        let messageFD = dup(STDOUT_FILENO)
+        let channel = MessageChannel(fd: messageFD)
+        dup2(STDERR_FILENO, STDOUT_FILENO)
+        // A worker never outlives its supervisor: when the supervisor dies (kill -9 included) the pipe's reading end
+        // closes, poll reports an error on ours, and the worker exits at once, so a restarted daemon never finds a
+        // stray worker still writing the same job's files.
+        let orphanWatch = Thread {
+            var p = pollfd(fd: messageFD, events: 0, revents: 0)
+            while true {
+                let rc = poll(&p, 1, -1)
+                if rc < 0 && errno == EINTR { continue }
+                if rc != 0 { _exit(70) }
+            }
+        }
+        orphanWatch.name = "prostudio.worker-orphan-watch"
+        orphanWatch.start()
+        if let limit = spec.memoryLimitBytes {
+            var rl = rlimit(rlim_cur: rlim_t(limit), rlim_max: rlim_t(limit))
+            if setrlimit(Int32(RLIMIT_AS.rawValue), &rl) != 0 { exitWith("prostudio worker: setrlimit: \(String(cString: strerror(errno)))", code: 1) }
+        }
+        let level = Logger.Level(rawValue: spec.logLevel) ?? .notice
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "prostudio.worker")
+        logger.logLevel = level
+
+        let stop = Atomic<Bool>(false)
+        let signals = [SIGTERM, SIGINT].map { (sig: Int32) -> any DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stop.store(true, ordering: .relaxed) }
+            source.resume()
+            return source
+        }
+        defer { for s in signals { s.cancel() } }
+
+        var defaults: ManifestDefaults?
+        if let config = spec.config, let text = try? String(contentsOfFile: config, encoding: .utf8) {
+            defaults = try? ManifestDefaults.fromConfig(yaml: text, file: config)
+        }
+        let models = spec.models.map { URL(fileURLWithPath: $0) }
+        let options = PipelineOptions(
+            outbox: URL(fileURLWithPath: spec.outbox), cache: URL(fileURLWithPath: spec.cache), models: models, defaults: defaults,
+            cacheObserver: { event in
+                switch event {
+                case .stored(let name, let stage, let bytes): channel.send(.cacheStored(name: name, stage: stage, bytes: bytes))
+                case .used(let name): channel.send(.cacheUsed(name: name))
+                }
+            },
+            sidecarSink: { channel.send(.sidecar(json: Self.json($0))) })
+        let pipeline = Pipeline(options: options, engines: ModelEngines.engineSet(models: models), logger: logger)
+        let final: WorkerMessage
+        do {
+            let sidecar = try await pipeline.run(
+                manifestPath: spec.manifestPath, jobID: spec.jobID, name: spec.name, displayName: spec.displayName,
+                progress: { channel.send(.progress(stage: $0.stage.rawValue, fraction: $0.fraction, overall: $0.overall, finished: $0.finished)) },
+                isCancelled: { stop.load(ordering: .relaxed) })
+            final = .done(sidecar: Self.json(sidecar))
+        } catch {
+            final = .failed(code: error.code, message: error.message, field: error.field, stage: error.stage,
+                            invalidInput: error.isInvalidInput, retryable: error.code.hasPrefix("io."))
+        }
+        // The cache shrinks back to cache.max_gb after each job, least recently used entries first.
+        let removed = StageCache(root: URL(fileURLWithPath: spec.cache)).prune(maxBytes: spec.cacheMaxBytes)
+        if !removed.isEmpty { channel.send(.cacheRemoved(names: removed)) }
+        channel.send(final)
+    }
+
+    /// The sidecar as `Sidecar.write` would put it on disk.
+    static func json(_ sidecar: Sidecar) -> String {
+        var copy = sidecar
+        copy.updated_at = Sidecar.timestamp()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(copy)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}
+
+/// Whole lines to the supervisor, one writer at a time (progress comes from the pipeline's thread, cache events
+/// from wherever the cache is written).
+final class MessageChannel: Sendable {
+    private let fd: Mutex<Int32>
+    init(fd: Int32) { self.fd = Mutex(fd) }
+
+    func send(_ message: WorkerMessage) {
+        let line = message.line()
+        fd.withLock { fd in
+            line.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n < 0 { if errno == EINTR { continue }; return }
+                    offset += n
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Journal
+
+/// Removes what interrupted work leaves behind (F1, F2): `.NAME.EXT.PID.tmp` files of atomic writes in the outbox
+/// and the stage cache, and `.prostudio-work-ID/` folders (a partial MP4) of jobs that are not running. Runs at
+/// start (after the journal is recovered) and after every job, when no job of this daemon is running.
+public enum Sweeper {
+    public struct Report: Sendable, Equatable {
+        public var tempFiles: [String] = []
+        public var workFolders: [String] = []
+        public var isEmpty: Bool { tempFiles.isEmpty && workFolders.isEmpty }
+    }
+
+    /// The PID in an `AtomicFile` temp name (`.NAME.EXT.PID.tmp`), or nil when `name` is not one.
+    static func tempOwner(_ name: String) -> Int32? {
+        guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return nil }
+        let parts = name.dropLast(4).split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 3, let pid = Int32(parts[parts.count - 1]), pid > 0 else { return nil }
+        return pid
+    }
+
+    /// Whether a temp file's writer is gone. This process's own temps are left alone: pick-up may be writing a
+    /// sidecar at this moment, and a write of ours that fails removes its own temp.
+    static func isOrphan(pid: Int32) -> Bool {
+        pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH
+    }
+
+    /// `isRunning(id)` says whether the journal has that job running (its work folder is in use).
+    public static func sweep(outbox: String, cache: String, isRunning: (String) async -> Bool?) async -> Report {
+        var report = Report()
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: outbox)) ?? [] {
+            let path = outbox + "/" + name
+            if let pid = tempOwner(name), isOrphan(pid: pid) {
+                if (try? fm.removeItem(atPath: path)) != nil { report.tempFiles.append(path) }
+            } else if name.hasPrefix(".prostudio-work-") {
+                let id = String(name.dropFirst(".prostudio-work-".count))
+                // Only folders of jobs this journal knows and that are not running: a `prostudio render -o` into
+                // the same folder (an id the journal does not know) keeps its own.
+                if let running = await isRunning(id), !running, (try? fm.removeItem(atPath: path)) != nil {
+                    report.workFolders.append(path)
+                }
+            }
+        }
+        if let walker = fm.enumerator(atPath: cache) {
+            while let rel = walker.nextObject() as? String {
+                let name = (rel as NSString).lastPathComponent
+                if let pid = tempOwner(name), isOrphan(pid: pid), (try? fm.removeItem(atPath: cache + "/" + rel)) != nil {
+                    report.tempFiles.append(cache + "/" + rel)
+                }
+            }
+        }
+        return report
+    }
+}

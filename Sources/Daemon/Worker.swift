@@ -1,0 +1,190 @@
+import Foundation
+import Synchronization
+
+/// What `prostudio worker` is asked to run: one job, start to end.
+public struct WorkerSpec: Codable, Sendable, Equatable {
+    public var jobID: String
+    public var name: String
+    public var manifestPath: String
+    public var displayName: String?
+    public var outbox: String
+    public var cache: String
+    public var models: String?
+    /// The daemon's config file, whose `defaults:` apply to manifests.
+    public var config: String?
+    /// RLIMIT_AS for the worker (bytes); nil for no limit.
+    public var memoryLimitBytes: Int64?
+    /// After the job the worker prunes the stage cache to this size (least recently used first).
+    public var cacheMaxBytes: Int64
+    public var logLevel: String
+
+    public init(jobID: String, name: String, manifestPath: String, displayName: String?, outbox: String, cache: String,
+                models: String?, config: String?, memoryLimitBytes: Int64?, cacheMaxBytes: Int64, logLevel: String) {
+        self.jobID = jobID; self.name = name; self.manifestPath = manifestPath; self.displayName = displayName
+        self.outbox = outbox; self.cache = cache; self.models = models; self.config = config
+        self.memoryLimitBytes = memoryLimitBytes; self.cacheMaxBytes = cacheMaxBytes; self.logLevel = logLevel
+    }
+}
+
+/// Worker to supervisor: one JSON object per line on the worker's standard output (its logs go to stderr).
+/// The supervisor writes the sidecar and the journal from these; the worker writes neither.
+public enum WorkerMessage: Codable, Sendable, Equatable {
+    case progress(stage: String, fraction: Double, overall: Double, finished: Bool)
+    /// The sidecar as the job moves, as JSON text (the supervisor writes it to the outbox as it is).
+    case sidecar(json: String)
+    case cacheStored(name: String, stage: String, bytes: Int64)
+    case cacheUsed(name: String)
+    /// Entries the worker pruned from the stage cache after the job.
+    case cacheRemoved(names: [String])
+    /// The final report: outputs published; the final sidecar.
+    case done(sidecar: String)
+    /// The final report: the job stopped with this error. `invalidInput`: the manifest or an asset is at fault
+    /// (the job is rejected); `retryable`: a transient failure (I/O) that the loop guard may retry.
+    case failed(code: String, message: String, field: String?, stage: String?, invalidInput: Bool, retryable: Bool)
+
+    public func line() -> Data {
+        var data = (try? JSONEncoder().encode(self)) ?? Data("{}".utf8)
+        data.append(0x0A)
+        return data
+    }
+}
+
+/// How a worker process ended.
+public enum WorkerExit: Sendable, Equatable {
+    case exited(Int32)
+    case signaled(Int32)
+
+    public var description: String {
+        switch self {
+        case .exited(let code): "exited with status \(code)"
+        case .signaled(let sig): "was killed by signal \(sig) (\(Self.signalName(sig)))"
+        }
+    }
+
+    static func signalName(_ sig: Int32) -> String {
+        switch sig {
+        case SIGKILL: "SIGKILL; out of memory or killed"
+        case SIGSEGV: "SIGSEGV"
+        case SIGABRT: "SIGABRT"
+        case SIGBUS: "SIGBUS"
+        case SIGILL: "SIGILL"
+        case SIGFPE: "SIGFPE"
+        case SIGTERM: "SIGTERM"
+        case SIGTRAP: "SIGTRAP"
+        default: String(cString: strsignal(sig))
+        }
+    }
+}
+
+/// One `prostudio worker` child process. Its stdout is read on a thread of its own, line by line, until EOF, so a
+/// full pipe can never block it; then the child is reaped. `terminate` sends SIGTERM, then SIGKILL after a grace
+/// period; a reaped child is never signalled (its PID may have been reused).
+final class WorkerProcess: Sendable {
+    let pid: pid_t
+    /// True once reaped; guards every kill so that a recycled PID is never hit.
+    private let reaped = ReapedFlag()
+
+    final class ReapedFlag: Sendable {
+        private let value = Mutex(false)
+        /// Reaps `pid` (which has exited: see `waitid(WNOWAIT)` in the reader) and marks it, under the lock.
+        func reap(_ pid: pid_t) -> Int32 {
+            value.withLock { reaped in
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                reaped = true
+                return status
+            }
+        }
+        /// Runs `body` only while the child is not reaped, holding the lock so reaping waits for it.
+        func ifAlive(_ body: () -> Void) { value.withLock { if !$0 { body() } } }
+    }
+
+    enum Failure: Error, CustomStringConvertible {
+        case spawn(String, Int32)
+        var description: String {
+            switch self { case .spawn(let path, let e): "cannot start the worker \(path): \(String(cString: strerror(e)))" }
+        }
+    }
+
+    /// Starts `executable worker --spec JSON`; `onMessage` sees each message (on the reader thread), `onExit` the end.
+    init(executable: String, spec: WorkerSpec, onMessage: @escaping @Sendable (WorkerMessage) -> Void,
+         onExit: @escaping @Sendable (WorkerExit) -> Void) throws {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw Failure.spawn(executable, errno) }
+        let (readFD, writeFD) = (fds[0], fds[1])
+        // Close-on-exec for both ends in this process; dup2 gives the child a plain stdout. (A child spawned by
+        // another thread in between cannot keep them: the daemon spawns one worker at a time.)
+        _ = fcntl(readFD, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(writeFD, F_SETFD, FD_CLOEXEC)
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, writeFD, 1)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        // The daemon ignores SIGTERM/SIGINT (dispatch sources handle them); the worker starts with the defaults.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGTERM); sigaddset(&defaults, SIGINT); sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let specJSON = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
+        let argv = [executable, "worker", "--spec", specJSON]
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        var cEnv = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in cEnv { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, &attr, &cArgs, &cEnv)
+        close(writeFD)
+        guard rc == 0 else { close(readFD); throw Failure.spawn(executable, rc) }
+        self.pid = pid
+        let childPID = pid
+
+        let reaped = self.reaped
+        let thread = Thread {
+            var pending = Data()
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            let decoder = JSONDecoder()
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                pending.append(contentsOf: buffer[0..<n])
+                while let newline = pending.firstIndex(of: 0x0A) {
+                    let line = pending[pending.startIndex..<newline]
+                    pending = Data(pending[(newline + 1)...])
+                    if let message = try? decoder.decode(WorkerMessage.self, from: line) { onMessage(message) }
+                }
+            }
+            close(readFD)
+            // Wait for the exit without reaping (a zombie keeps its PID, so a kill meanwhile is still safe), then
+            // reap under the flag's lock.
+            var info = siginfo_t()
+            while waitid(P_PID, id_t(childPID), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
+            let status = reaped.reap(childPID)
+            // WIFSIGNALED / WEXITSTATUS by hand (macros are not imported).
+            let signal = status & 0x7F
+            onExit(signal != 0 && signal != 0x7F ? .signaled(signal) : .exited((status >> 8) & 0xFF))
+        }
+        thread.name = "prostudio.worker-\(childPID)"
+        thread.start()
+    }
+
+    func signal(_ sig: Int32) {
+        reaped.ifAlive { _ = kill(pid, sig) }
+    }
+
+    /// SIGTERM now (the worker stops at its next checkpoint), SIGKILL if it is still there after `grace`.
+    func terminate(grace: Duration) {
+        signal(SIGTERM)
+        let seconds = Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in signal(SIGKILL) }
+    }
+}
