@@ -72,6 +72,11 @@ public struct JobManifest: Sendable, Equatable, Codable {
         /// Absolute path of the user's audio file (engine `file`).
         public var file: String?
         public var pack: String?
+        /// Engine musicgen: the sampling seed (default: the job's seed), classifier-free guidance and temperature
+        /// (default: the pack's; temperature 0 is greedy).
+        public var seed: UInt64? = nil
+        public var guidance: Double? = nil
+        public var temperature: Double? = nil
     }
 
     public enum Mood: String, Sendable, Codable, CaseIterable {
@@ -142,6 +147,8 @@ public enum ManifestLimits {
     public static let pitch = 0.5...2.0
     public static let voiceVolume = 0.0...2.0
     public static let musicVolume = 0.0...1.0
+    public static let musicGuidance = 0.0...20.0
+    public static let musicTemperature = 0.0...5.0
     public static let captionSize = 8...200
     public static let captionOutline = 0.0...20.0
     public static let captionLines = 1...3

@@ -110,6 +110,9 @@ struct ManifestDecoder {
         music.prompt = reader.string(m["prompt"], "music.prompt")
         if let v = reader.double(m["volume"], "music.volume", range: ManifestLimits.musicVolume) { music.volume = v }
         music.pack = reader.string(m["pack"], "music.pack")
+        music.seed = reader.seed(m["seed"], "music.seed")
+        music.guidance = reader.double(m["guidance"], "music.guidance", range: ManifestLimits.musicGuidance)
+        music.temperature = reader.double(m["temperature"], "music.temperature", range: ManifestLimits.musicTemperature)
         if let fileNode = m["file"], let file = reader.string(fileNode, "music.file") {
             music.file = resolveAsset(file, "music.file", fileNode, kinds: ["wav", "mp3", "flac", "ogg", "oga", "opus", "m4a", "aac"])
         }
@@ -279,7 +282,7 @@ public enum ManifestFields {
     public static let output = ["width", "height", "aspect", "fps", "quality"]
     public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume", "noise_scale", "noise_w"]
     public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed"]
-    public static let music = ["engine", "mood", "prompt", "volume", "file", "pack"]
+    public static let music = ["engine", "mood", "prompt", "volume", "file", "pack", "seed", "guidance", "temperature"]
     public static let captions = ["mode", "size", "position", "font", "color", "outline", "box", "max_lines", "highlight", "highlight_color"]
     public static let transitions = ["type", "duration"]
     public static let scene = ["narration", "prompt", "image", "pause", "visuals", "voice"]

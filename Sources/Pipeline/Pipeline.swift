@@ -311,20 +311,22 @@ final class JobRun {
                 record(.music, engine: "none", cached: false)
                 return [Float](repeating: 0, count: totalSamples * 2)
             }
-            sidecar.engines["music"] = engine.identity.description
+            // A model engine's identity names its pack's hash: the key changes when the pack does.
+            let identity = engine.identity(for: manifest.music)
+            sidecar.engines["music"] = identity.description
             let fileStamp = manifest.music.file.map { path in
                 let attrs = try? FileManager.default.attributesOfItem(atPath: path)
                 return "\(path)|\(attrs?[.size] ?? 0)|\((attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
             } ?? ""
-            let key = StageCache.key(["music", engine.identity.description, "\(manifest.music)", fileStamp, "\(manifest.seed)", "\(totalSamples)"])
+            let key = StageCache.key(["music", identity.description, identity.packHash ?? "", "\(manifest.music)", fileStamp, "\(manifest.seed)", "\(totalSamples)"])
             if let data = cache.read(stage: "music", key: key, ext: "f32") {
-                record(.music, engine: engine.identity.description, cached: true)
+                record(.music, engine: identity.description, cached: true)
                 return [Float](rawData: data)
             }
             do {
                 let samples = try engine.bed(frames: totalSamples, sampleRate: sampleRate, music: manifest.music, seed: manifest.seed)
                 cache.write(samples.rawData, stage: "music", key: key, ext: "f32")
-                record(.music, engine: engine.identity.description, cached: false)
+                record(.music, engine: identity.description, cached: false)
                 return samples
             } catch { throw PipelineError(error, stage: "music") }
         }

@@ -3,8 +3,15 @@ import Manifest
 
 public protocol MusicEngine: Sendable {
     var identity: EngineIdentity { get }
+    /// Who makes the bed for `music`: a model engine adds its pack's hash, so the stage cache and the sidecar
+    /// tell packs apart. Defaults to `identity`.
+    func identity(for music: JobManifest.Music) -> EngineIdentity
     /// One bed for the whole job: interleaved stereo Float at `sampleRate`, exactly `frames` long per channel.
     func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64) throws(EngineError) -> [Float]
+}
+
+extension MusicEngine {
+    public func identity(for music: JobManifest.Music) -> EngineIdentity { identity }
 }
 
 enum Fades {
