@@ -104,8 +104,11 @@ let package = Package(
         // The `diffusion` visuals engine: flow-matching latent video diffusion on TorchRuntime's model manager.
         .target(name: "VideoDiffusion", dependencies: ["TorchRuntime", "Engines", "Media", "Manifest"], path: "Sources/VideoDiffusion"),
         .executableTarget(name: "VideoBench", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest"], path: "Benchmarks/VideoBench"),
+        // The `musicgen` music engine: T5 text encoder -> codebook decoder (delay pattern, KV cache, guidance) -> EnCodec.
+        .target(name: "MusicGen", dependencies: ["TorchRuntime", "Engines", "Manifest", "VideoDiffusion"], path: "Sources/MusicGen"),
+        .executableTarget(name: "MusicBench", dependencies: ["MusicGen", "TorchRuntime", "Manifest"], path: "Benchmarks/MusicBench"),
         .executableTarget(name: "prostudio", dependencies: [
-            "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice", "VideoDiffusion",
+            "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice", "VideoDiffusion", "MusicGen",
             "Daemon", "Journal", "Intake", "Watcher",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -120,6 +123,7 @@ let package = Package(
         .testTarget(name: "TorchRuntimeTests", dependencies: ["TorchRuntime", "Checksum"], path: "Tests/TorchRuntimeTests"),
         .testTarget(name: "NeuralVoiceTests", dependencies: ["NeuralVoice", "Captions", "Engines", "Manifest", "Pipeline", "Media", "TorchRuntime", "prostudio-espeak"], path: "Tests/NeuralVoiceTests"),
         .testTarget(name: "VideoDiffusionTests", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak", "VideoBench"], path: "Tests/VideoDiffusionTests"),
+        .testTarget(name: "MusicGenTests", dependencies: ["MusicGen", "TorchRuntime", "Engines", "Manifest", "VideoDiffusion"], path: "Tests/MusicGenTests"),
         .testTarget(name: "CaptionsTests", dependencies: ["Captions", "Engines", "Media", "Manifest", "Pipeline", "prostudio-espeak"], path: "Tests/CaptionsTests", exclude: ["Fixtures"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Media", "Engines", "prostudio-espeak"], path: "Tests/PipelineTests"),
     ],

@@ -1,6 +1,7 @@
 import Engines
 import Dispatch
 import Foundation
+import MusicGen
 import NeuralVoice
 import Pipeline
 import TorchRuntime
@@ -12,7 +13,7 @@ import VideoDiffusion
 enum ModelEngines {
     /// `models`, else $PROSTUDIO_MODELS, else the default folder. The Piper voice is always registered (a
     /// manifest asking for it without its pack gets the install command); `diffusion` when a video pack is
-    /// installed.
+    /// installed, `musicgen` when a music pack is.
     static func engineSet(models: URL?) -> EngineSet {
         var set = EngineSet.embedded
         let store = ModelStore(root: models ?? ModelStore.defaultRoot)
@@ -20,6 +21,9 @@ enum ModelEngines {
         set.speech[.piper] = PiperEngine(store: store, manager: manager)
         if let packs = try? store.list(), packs.contains(where: { $0.kind == .video }) {
             set.visuals[.diffusion] = DiffusionVisuals(store: store, manager: manager)
+        }
+        if let packs = try? store.list(), packs.contains(where: { $0.kind == .music }) {
+            set.music[.musicgen] = MusicGenEngine(store: store, manager: manager)
         }
         set.drainModelUses = { drain(manager) }
         return set
