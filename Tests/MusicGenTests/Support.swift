@@ -9,8 +9,8 @@ enum Repo {
 }
 
 /// The tiny MusicGen pack (real architecture, random weights) made the way the docs say:
-/// `Tools/export/export-musicgen --tiny --out DIR`, once per test process, into $PROSTUDIO_TEST_MODELS/musicgen
-/// (else TMPDIR/prostudio-test-models/musicgen). The first time also makes the export venv (Debian's torch +
+/// `Tools/export/export-musicgen --tiny --out DIR`, once per test process, into $PROSTUDIO_TEST_MODELS-musicgen
+/// (else TMPDIR/prostudio-test-models-musicgen). The first time also makes the export venv (Debian's torch +
 /// PyPI transformers, ~30 s); then ~3 s. The pack keeps the random transformers model it came from
 /// (reference-checkpoint/) for transformers' own generate.
 enum MusicTestPack {
@@ -20,7 +20,8 @@ enum MusicTestPack {
         let env = ProcessInfo.processInfo.environment["PROSTUDIO_TEST_MODELS"]
         let base = env.map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("prostudio-test-models")
-        let dir = base.appendingPathComponent("musicgen")
+        // Beside the Piper folder, not in it: a folder of packs is scanned, and this one holds its own packs.
+        let dir = URL(fileURLWithPath: base.path + "-musicgen")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let (status, output) = run("/bin/bash", [Repo.path("Tools/export/export-musicgen"), "--tiny", "--out", dir.path])
         guard status == 0, FileManager.default.fileExists(atPath: dir.appendingPathComponent("\(name)/pack.json").path) else {

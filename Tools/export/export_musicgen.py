@@ -182,6 +182,8 @@ def main():
             "tiny" if args.tiny else "small", __import__("transformers").__version__)
         model.save_pretrained(os.path.join(folder, "reference-checkpoint"))
     print("export: model ready in %.1f s" % (time.time() - t0))
+    if getattr(model.decoder.config, "audio_channels", 1) != 1:
+        raise SystemExit("export: stereo MusicGen (audio_channels 2, interleaved codebooks) is not supported; use a mono checkpoint")
 
     enc = torch.jit.script(mts.TextEncoder(model).eval())
     step = torch.jit.script(mts.DecoderStep(model).eval())
@@ -207,7 +209,8 @@ def main():
         "decoder": {"module": step, "scripted": step, "methods": ["forward", "prepare", "new_cache"],
                     "description": "ids (B,K,S), pos, cache_k, cache_v, cross_k, cross_v, cross_bias -> logits (B,K,card); "
                                    "the self-attention cache is written in place",
-                    "memory_estimate_bytes": param_bytes(step) * 2 + cache_bytes + 64 * 1024 * 1024},
+                    # Weights, one guided window's cache, and working room for a step's activations.
+                    "memory_estimate_bytes": int(param_bytes(step) * 1.25) + cache_bytes + 64 * 1024 * 1024},
         "codec_decoder": {"module": codec, "scripted": codec, "methods": ["forward"],
                           "description": "codes (B,K,T) int64 -> audio (B,1,T*%d) at %d Hz" % (hop, ac.sampling_rate)},
     }

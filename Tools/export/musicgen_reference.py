@@ -49,21 +49,28 @@ def main():
     captured = []
     original = model.audio_encoder.decode
 
+    marks = []
+
     def capture(codes, *a, **kw):
+        marks.append(time.perf_counter())  # tokens done: the codec's time is not part of tokens/s
         captured.append(codes.clone())
         return original(codes, *a, **kw)
 
     model.audio_encoder.decode = capture
     best = None
+    best_tokens = None
     audio = None
     for _ in range(args.repeat):
         captured.clear()
+        marks.clear()
         torch.manual_seed(args.seed)
         start = time.perf_counter()
         with torch.no_grad():
             audio = model.generate(**kwargs)
         seconds = time.perf_counter() - start
+        tokens = marks[0] - start
         best = seconds if best is None else min(best, seconds)
+        best_tokens = tokens if best_tokens is None else min(best_tokens, tokens)
     codes = captured[0][0, 0]  # (1, 1, K, F) -> (K, F)
     os.makedirs(args.out, exist_ok=True)
     codes.numpy().astype(np.int64).tofile(os.path.join(args.out, "codes.i64"))
@@ -71,7 +78,7 @@ def main():
     steps = args.max_new_tokens
     with open(os.path.join(args.out, "result.json"), "w") as f:
         json.dump({"codebooks": k, "frames": int(codes.shape[1]), "samples": int(audio.shape[-1]), "seconds": best,
-                   "steps": steps, "steps_per_second": steps / best, "torch": torch.__version__}, f)
+                   "token_seconds": best_tokens, "steps": steps, "steps_per_second": steps / best_tokens, "torch": torch.__version__}, f)
 
 
 if __name__ == "__main__":
