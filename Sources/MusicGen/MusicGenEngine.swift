@@ -159,8 +159,8 @@ public final class MusicGenEngine: MusicEngine {
         let k = settings.codebooks
         let window = settings.musicgen.windowFrames
         let overlap = settings.musicgen.promptFrames
-        let start = ContinuousClock.now
-        let result = try await use(pack, "decoder") { decoder -> ([[Int32]], Int, Int) in
+        let result = try await use(pack, "decoder") { decoder -> ([[Int32]], Int, Int, Double) in
+            let start = ContinuousClock.now  // after the load: tokens/s is the decoding alone
             let mask = try Tensor([Int64](repeating: 1, count: ids.count), shape: [1, ids.count])
             let condition = try CodebookGenerator.condition(decoder, states: states, mask: mask, guided: sampling.guided)
             var sampler = TokenSamplerState(sampling, card: settings.card)
@@ -183,11 +183,10 @@ public final class MusicGenEngine: MusicEngine {
                 let keep = min(overlap, codes[0].count)
                 context = codes.map { Array($0.suffix(keep)) }
             }
-            return (codes, windows, calls)
+            return (codes, windows, calls, (ContinuousClock.now - start).seconds)
         }
-        let seconds = (ContinuousClock.now - start).seconds
         lastReport.withLock {
-            $0 = Report(windows: result.1, frames: frames, decoderCalls: result.2, generateSeconds: seconds, decodeSeconds: 0,
+            $0 = Report(windows: result.1, frames: frames, decoderCalls: result.2, generateSeconds: result.3, decodeSeconds: 0,
                         textTokens: ids.count)
         }
         return result.0
