@@ -26,18 +26,22 @@ fi
 
 if [ "$MODE" = tokens ] || [ "$MODE" = all ]; then
   K=$(python3 -c "import json; print(json.load(open('$MODELS/$PACK/pack.json'))['codebooks'])")
-  best_swift=0; best_py=0
+  best_swift=0; best_py=0; best_swift_cpu=0; best_py_cpu=0
   for r in $(seq "$ROUNDS"); do
-    s=$("$BENCH" tokens "$MODELS" "$PACK" "$FRAMES" 3 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['steps_per_second'])")
+    sj=$("$BENCH" tokens "$MODELS" "$PACK" "$FRAMES" 3 2>/dev/null)
+    s=$(echo "$sj" | python3 -c "import json,sys; print(json.load(sys.stdin)['steps_per_second'])")
+    sc=$(echo "$sj" | python3 -c "import json,sys; print(json.load(sys.stdin)['steps_per_cpu_second'])")
     out=$(mktemp -d)
     Tools/export/export-musicgen --reference --checkpoint "$MODELS/$PACK/reference-checkpoint" --ids 5,9,1 \
       --max-new-tokens $((FRAMES + K - 1)) --guidance 3 --out "$out" >/dev/null 2>&1
     p=$(python3 -c "import json; print(json.load(open('$out/result.json'))['steps_per_second'])")
+    pc=$(python3 -c "import json; print(json.load(open('$out/result.json'))['steps_per_cpu_second'])")
     rm -rf "$out"
-    echo "round $r: swift $s steps/s, transformers $p steps/s" >&2
+    echo "round $r: swift $s steps/s ($sc per CPU second), transformers $p steps/s ($pc per CPU second)" >&2
     best_swift=$(python3 -c "print(max($best_swift, $s))"); best_py=$(python3 -c "print(max($best_py, $p))")
+    best_swift_cpu=$(python3 -c "print(max($best_swift_cpu, $sc))"); best_py_cpu=$(python3 -c "print(max($best_py_cpu, $pc))")
   done
-  python3 -c "print('tokens %s: %d frames, guidance 3, greedy: swift %.2f steps/s, transformers %.2f steps/s, time ratio swift/transformers %.3f' % ('$PACK', $FRAMES, $best_swift, $best_py, $best_py / $best_swift))"
+  python3 -c "print('tokens %s: %d frames, guidance 3, greedy, best of $ROUNDS: swift %.2f steps/s, transformers %.2f steps/s, time ratio swift/transformers %.3f; per CPU second swift %.2f, transformers %.2f, CPU-time ratio %.3f' % ('$PACK', $FRAMES, $best_swift, $best_py, $best_py / $best_swift, $best_swift_cpu, $best_py_cpu, $best_py_cpu / $best_swift_cpu))"
 fi
 
 if [ "$MODE" = bed ] || [ "$MODE" = all ]; then

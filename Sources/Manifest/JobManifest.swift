@@ -77,6 +77,9 @@ public struct JobManifest: Sendable, Equatable, Codable {
         public var seed: UInt64? = nil
         public var guidance: Double? = nil
         public var temperature: Double? = nil
+        /// The job's title, copied here by the loader (not a field of `music`): a model engine with no prompt
+        /// makes one from the mood and the title.
+        public var title: String? = nil
     }
 
     public enum Mood: String, Sendable, Codable, CaseIterable {

@@ -14,7 +14,8 @@ struct ManifestDecoder {
         let output = decodeOutput(top["output"])
         let voice = decodeVoice(top["voice"], "voice", inherited: nil)
         let visuals = decodeVisuals(top["visuals"], "visuals", inherited: nil)
-        let music = decodeMusic(top["music"])
+        var music = decodeMusic(top["music"])
+        music.title = title
         let captions = decodeCaptions(top["captions"], output: output)
         let transitions = decodeTransitions(top["transitions"])
         let scenes = decodeScenes(top["scenes"], visuals: visuals, voice: voice, root: doc)

@@ -27,6 +27,8 @@ public final class MusicGenEngine: MusicEngine {
         public var frames = 0
         public var decoderCalls = 0
         public var generateSeconds = 0.0
+        /// Process CPU time of the decoding (on a shared machine, steadier than wall time).
+        public var generateCPUSeconds = 0.0
         public var decodeSeconds = 0.0
         public var textTokens = 0
     }
@@ -81,7 +83,7 @@ public final class MusicGenEngine: MusicEngine {
         return (pack, settings)
     }
 
-    /// The text the model is conditioned on: the prompt, else one made from the mood.
+    /// The text the model is conditioned on: the prompt, else one made from the mood and the job's title.
     public static func prompt(for music: JobManifest.Music) -> String {
         if let p = music.prompt?.trimmingCharacters(in: .whitespacesAndNewlines), !p.isEmpty { return p }
         let mood: String = switch music.mood {
@@ -92,7 +94,8 @@ public final class MusicGenEngine: MusicEngine {
         case .playful: "playful, upbeat pizzicato strings and xylophone"
         case .melancholy: "melancholy, slow sad piano"
         }
-        return "\(mood), instrumental background music"
+        let title = music.title?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        return "\(mood), instrumental background music" + (title.isEmpty ? "" : " for \"\(title)\"")
     }
 
     /// Sampling for a manifest: its guidance, temperature and seed, else the pack's defaults and the job seed.
@@ -159,8 +162,9 @@ public final class MusicGenEngine: MusicEngine {
         let k = settings.codebooks
         let window = settings.musicgen.windowFrames
         let overlap = settings.musicgen.promptFrames
-        let result = try await use(pack, "decoder") { decoder -> ([[Int32]], Int, Int, Double) in
+        let result = try await use(pack, "decoder") { decoder -> ([[Int32]], Int, Int, Double, Double) in
             let start = ContinuousClock.now  // after the load: tokens/s is the decoding alone
+            let cpu = Self.processCPUSeconds()
             let mask = try Tensor([Int64](repeating: 1, count: ids.count), shape: [1, ids.count])
             let condition = try CodebookGenerator.condition(decoder, states: states, mask: mask, guided: sampling.guided)
             var sampler = TokenSamplerState(sampling, card: settings.card)
@@ -183,10 +187,10 @@ public final class MusicGenEngine: MusicEngine {
                 let keep = min(overlap, codes[0].count)
                 context = codes.map { Array($0.suffix(keep)) }
             }
-            return (codes, windows, calls, (ContinuousClock.now - start).seconds)
+            return (codes, windows, calls, (ContinuousClock.now - start).seconds, Self.processCPUSeconds() - cpu)
         }
         lastReport.withLock {
-            $0 = Report(windows: result.1, frames: frames, decoderCalls: result.2, generateSeconds: result.3, decodeSeconds: 0,
+            $0 = Report(windows: result.1, frames: frames, decoderCalls: result.2, generateSeconds: result.3, generateCPUSeconds: result.4, decodeSeconds: 0,
                         textTokens: ids.count)
         }
         return result.0
@@ -233,6 +237,12 @@ public final class MusicGenEngine: MusicEngine {
         }
         done.wait()
         return try box.withLock { $0! }.get()
+    }
+
+    static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
     static func fade(_ samples: inout [Float], sampleRate: Int, fadeIn: Double, fadeOut: Double) {

@@ -190,6 +190,8 @@ import VideoDiffusion
     @Test func promptComesFromTheMoodWhenMissing() throws {
         var m = try JSONDecoder().decode(JobManifest.Music.self, from: Data(#"{"engine":"musicgen","mood":"dramatic","volume":0.25}"#.utf8))
         #expect(MusicGenEngine.prompt(for: m).contains("dramatic"))
+        m.title = "Tides of the North Sea"
+        #expect(MusicGenEngine.prompt(for: m).hasSuffix("for \"Tides of the North Sea\""))
         m.prompt = "  solo cello  "
         #expect(MusicGenEngine.prompt(for: m) == "solo cello")
     }
