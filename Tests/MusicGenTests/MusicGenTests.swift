@@ -196,3 +196,26 @@ import VideoDiffusion
         #expect(MusicGenEngine.prompt(for: m) == "solo cello")
     }
 }
+
+/// The pack's text ids: the Swift unigram segmentation (VideoDiffusion's Tokenizer) against HF tokenizers'
+/// Unigram model on the same vocabulary and scores.
+@Suite struct MusicGenTokenizerTests {
+    @Test func swiftSegmentationEqualsHFUnigram() throws {
+        guard let models = try MusicTestPack.models(), let engine = MusicTestPack.engine else { return }
+        let (pack, settings) = try engine.pack(named: MusicTestPack.name)
+        let tokenizer = try Tokenizer(settings: settings.text, packDirectory: pack.directory)
+        let texts = ["Calm piano music", "a warm, gentle synth bed", "xylophone 42", "upbeat lofi jazz with soft drums",
+                     "dark cinematic strings"]
+        let vocab = models.appendingPathComponent("\(MusicTestPack.name)/tokenizer.vocab").path
+        let (status, output) = MusicTestPack.run("/bin/bash", [Repo.path("Tools/export/export-musicgen"), "--tokenize", vocab] + texts)
+        try #require(status == 0, "musicgen_tokenize.py failed: \(output)")
+        let json = try #require(output.split(separator: "\n").last.map { Data($0.utf8) })
+        let expected = try JSONDecoder().decode([[Int64]].self, from: json)
+        for (text, want) in zip(texts, expected) {
+            var ids = MusicGenEngine.textIDs(tokenizer, text, pad: settings.text.padID)
+            #expect(ids.last == Int64(settings.text.eosID ?? -1), "\(text): ends with </s>")
+            ids.removeLast()
+            #expect(ids == want, "\(text)")
+        }
+    }
+}

@@ -32,7 +32,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from packlib import param_bytes, sha256, write_pack, write_unigram_vocab  # noqa: E402
 import musicgen_ts as mts  # noqa: E402
 
-TINY_WORDS = ("a the of and in with calm quiet slow soft warm gentle piano guitar strings drums bass synth "
+# No one-letter words: write_unigram_vocab adds every letter as a piece, and a piece listed twice gets a
+# different id in SentencePiece/HF (the last) than in a first-wins table.
+TINY_WORDS = ("the of and in with calm quiet slow soft warm gentle piano guitar strings drums bass synth "
               "ambient music bed background happy sad dark bright epic upbeat tense relaxed corporate "
               "cinematic electronic acoustic orchestral lofi jazz rock folk melody beat rhythm").split()
 
@@ -198,6 +200,7 @@ def main():
     window = int(round((args.window_seconds or (0.8 if args.tiny else 30.0)) * frame_rate))
     prompt = int(round((args.prompt_seconds or (0.3 if args.tiny else 10.0)) * frame_rate))
     window = min(window, dc.max_position_embeddings - dc.num_codebooks)
+    prompt = min(prompt, window // 3)  # a model with few positions: keep two thirds of each window new
     heads = dc.num_attention_heads
     head_dim = dc.hidden_size // heads
     # Self-attention cache for one guided window (batch 2), keys and values, fp32.
