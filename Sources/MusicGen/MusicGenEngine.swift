@@ -35,11 +35,19 @@ public final class MusicGenEngine: MusicEngine {
     private let lastReport = Mutex(Report())
     public var report: Report { lastReport.withLock { $0 } }
 
-    public init(store: ModelStore, manager: ModelManager) { self.store = store; self.manager = manager }
+    /// The manager's device (an actor's, read once here); on the CPU each component's pack.json estimate is
+    /// checked against MemAvailable before a bed starts.
+    public let device: Device
+    /// Overrides MemAvailable for that check (tests, a daemon's budget).
+    public let memoryLimitBytes: Int64?
 
-    public convenience init(models: URL) {
+    public init(store: ModelStore, manager: ModelManager, device: Device = .preferred, memoryLimitBytes: Int64? = nil) {
+        self.store = store; self.manager = manager; self.device = device; self.memoryLimitBytes = memoryLimitBytes
+    }
+
+    public convenience init(models: URL, memoryLimitBytes: Int64? = nil) {
         let store = ModelStore(root: models)
-        self.init(store: store, manager: ModelManager(store: store, device: .cpu))
+        self.init(store: store, manager: ModelManager(store: store, device: .cpu), device: .cpu, memoryLimitBytes: memoryLimitBytes)
     }
 
     public var identity: EngineIdentity { EngineIdentity(name: "musicgen", version: Self.version) }
@@ -110,6 +118,7 @@ public final class MusicGenEngine: MusicEngine {
     public func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64) throws(EngineError) -> [Float] {
         do {
             let (pack, settings) = try pack(named: music.pack)
+            try checkMemory(pack)
             let sampling = Self.sampling(for: music, settings: settings, jobSeed: seed)
             let tokenizer: Tokenizer
             do { tokenizer = try Tokenizer(settings: settings.text, packDirectory: pack.directory) } catch {
@@ -237,6 +246,30 @@ public final class MusicGenEngine: MusicEngine {
         }
         done.wait()
         return try box.withLock { $0! }.get()
+    }
+
+    /// Refuses up front when a component's estimate exceeds what is free: a clear error, not a killed daemon.
+    func checkMemory(_ pack: ModelPack) throws(MusicGenError) {
+        let limit: Int64
+        if let l = memoryLimitBytes { limit = l } else if device.isCUDA { return } else {
+            guard let available = Self.memAvailable() else { return }
+            limit = available
+        }
+        for component in ["text_encoder", "decoder", "codec_decoder"] {
+            let need = pack.memoryEstimate(of: component)
+            if need > limit {
+                throw MusicGenError("out_of_memory", "music pack '\(pack.name)': component \(component) needs about \(need >> 20) MiB "
+                                    + "(pack.json estimate) but only \(limit >> 20) MiB are available; free memory or use a smaller pack")
+            }
+        }
+    }
+
+    static func memAvailable() -> Int64? {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+            return line.split(separator: " ").dropFirst().first.flatMap { Int64($0) }.map { $0 * 1024 }
+        }
+        return nil
     }
 
     static func processCPUSeconds() -> Double {

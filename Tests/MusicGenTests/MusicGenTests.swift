@@ -118,6 +118,17 @@ import VideoDiffusion
         }
     }
 
+    @Test func aPackTooBigForTheMemoryIsRefusedBeforeLoading() throws {
+        guard let models = try MusicTestPack.models() else { return }
+        let engine = MusicGenEngine(models: models, memoryLimitBytes: 1 << 20)
+        #expect {
+            _ = try engine.bed(frames: 4800, sampleRate: 48000, music: music(pack: MusicTestPack.name), seed: 1)
+        } throws: { error in
+            guard let e = error as? EngineError else { return false }
+            return e.code == "music.out_of_memory" && e.message.contains("'\(MusicTestPack.name)'") && e.message.contains("1 MiB")
+        }
+    }
+
     @Test func wrongKindOfPackIsRefused() throws {
         guard let models = try MusicTestPack.models() else { return }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("musicgen-wrong-\(UUID().uuidString)")
