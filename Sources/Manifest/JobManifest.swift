@@ -136,6 +136,22 @@ public struct JobManifest: Sendable, Equatable, Codable {
         public var visuals: Visuals
         /// A scene may override the job's voice (dialogue, a second narrator, another language).
         public var voice: Voice
+        /// A sound effect made by a model engine, mixed under the narration.
+        public var sfx: SoundEffect? = nil
+    }
+
+    /// `sfx: {prompt, at, duration, pack, volume}`: `at` seconds after the scene starts, `duration` seconds long.
+    public struct SoundEffect: Sendable, Equatable, Codable {
+        public var prompt: String
+        public var at: Double
+        public var duration: Double
+        /// A music-kind pack (MusicGen architecture; AudioGen-style for effects); default: music.pack.
+        public var pack: String
+        /// Level in the final mix, 0...2 (the narration is 1).
+        public var volume: Double
+        public init(prompt: String, at: Double = 0, duration: Double = 2, pack: String, volume: Double = 0.5) {
+            self.prompt = prompt; self.at = at; self.duration = duration; self.pack = pack; self.volume = volume
+        }
     }
 }
 
@@ -150,6 +166,9 @@ public enum ManifestLimits {
     public static let pitch = 0.5...2.0
     public static let voiceVolume = 0.0...2.0
     public static let musicVolume = 0.0...1.0
+    public static let sfxAt = 0.0...3600.0
+    public static let sfxDuration = 0.1...30.0
+    public static let sfxVolume = 0.0...2.0
     public static let musicGuidance = 0.0...20.0
     public static let musicTemperature = 0.0...5.0
     public static let captionSize = 8...200

@@ -4,6 +4,8 @@ import Foundation
 struct ManifestDecoder {
     var reader: Reader
     let base: String
+    /// music.pack when music is engine musicgen: the default pack of scenes' sound effects.
+    var sfxPack: String? = nil
 
 
     mutating func decode(_ doc: DocNode, name: String) -> JobManifest? {
@@ -18,6 +20,7 @@ struct ManifestDecoder {
         music.title = title
         let captions = decodeCaptions(top["captions"], output: output)
         let transitions = decodeTransitions(top["transitions"])
+        sfxPack = music.engine == .musicgen ? music.pack : nil
         let scenes = decodeScenes(top["scenes"], visuals: visuals, voice: voice, root: doc)
         return JobManifest(name: name, title: title, seed: seed, output: output, voice: voice, visuals: visuals, music: music,
                            captions: captions, transitions: transitions, scenes: scenes)
@@ -228,11 +231,31 @@ struct ManifestDecoder {
             let pause = reader.double(m["pause"], path + ".pause", range: ManifestLimits.pause, unit: " seconds") ?? 0
             let sceneVisuals = decodeVisuals(m["visuals"], path + ".visuals", inherited: visuals)
             let sceneVoice = decodeVoice(m["voice"], path + ".voice", inherited: voice)
+            let sfx = m["sfx"].flatMap { decodeSoundEffect($0, path + ".sfx") }
             if let text {
-                scenes.append(JobManifest.Scene(narration: text, prompt: prompt, image: image, pause: pause, visuals: sceneVisuals, voice: sceneVoice))
+                scenes.append(JobManifest.Scene(narration: text, prompt: prompt, image: image, pause: pause, visuals: sceneVisuals, voice: sceneVoice, sfx: sfx))
             }
         }
         return scenes
+    }
+
+    private mutating func decodeSoundEffect(_ node: DocNode, _ path: String) -> JobManifest.SoundEffect? {
+        guard let m = reader.mapping(node, path, allowed: ManifestFields.sfx) else { return nil }
+        // Every field is read before any is refused, so all of an effect's problems are reported at once.
+        let prompt = reader.string(m["prompt"], path + ".prompt")
+        if m["prompt"] == nil {
+            reader.fail(.missingField, path + ".prompt", node, found: "an effect without a prompt", expected: "what the effect sounds like, e.g. \"waves on a shingle beach\"")
+        }
+        let at = reader.double(m["at"], path + ".at", range: ManifestLimits.sfxAt, unit: " seconds") ?? 0
+        let duration = reader.double(m["duration"], path + ".duration", range: ManifestLimits.sfxDuration, unit: " seconds") ?? 2
+        let volume = reader.double(m["volume"], path + ".volume", range: ManifestLimits.sfxVolume) ?? 0.5
+        let pack = reader.string(m["pack"], path + ".pack") ?? sfxPack
+        if pack == nil && m["pack"] == nil {
+            reader.fail(.missingField, path + ".pack", node, found: "an effect without a pack (and music is not engine musicgen)",
+                        expected: "the name of an installed music pack for effects (see `prostudio models list`)")
+        }
+        guard let prompt, let pack else { return nil }
+        return JobManifest.SoundEffect(prompt: prompt, at: at, duration: duration, pack: pack, volume: volume)
     }
 
     private mutating func narration(_ node: DocNode, _ path: String) -> String? {
@@ -286,7 +309,8 @@ public enum ManifestFields {
     public static let music = ["engine", "mood", "prompt", "volume", "file", "pack", "seed", "guidance", "temperature"]
     public static let captions = ["mode", "size", "position", "font", "color", "outline", "box", "max_lines", "highlight", "highlight_color"]
     public static let transitions = ["type", "duration"]
-    public static let scene = ["narration", "prompt", "image", "pause", "visuals", "voice"]
+    public static let scene = ["narration", "prompt", "image", "pause", "visuals", "voice", "sfx"]
+    public static let sfx = ["prompt", "at", "duration", "pack", "volume"]
     public static let colorNames = ["white": "#FFFFFF", "black": "#000000", "yellow": "#FFD400", "red": "#E53935", "green": "#43A047",
                                     "blue": "#1E88E5", "cyan": "#00BCD4", "magenta": "#D81B60", "orange": "#FB8C00", "gray": "#9E9E9E", "grey": "#9E9E9E"]
     public static let aspects: [String: (Int, Int)] = ["16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "4:5": (4, 5)]
