@@ -118,31 +118,62 @@ public final class MusicGenEngine: MusicEngine {
     public func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64) throws(EngineError) -> [Float] {
         do {
             let (pack, settings) = try pack(named: music.pack)
-            try checkMemory(pack)
             let sampling = Self.sampling(for: music, settings: settings, jobSeed: seed)
-            let tokenizer: Tokenizer
-            do { tokenizer = try Tokenizer(settings: settings.text, packDirectory: pack.directory) } catch {
-                throw MusicGenError("pack_invalid", "model pack '\(pack.name)': \(error.message)")
-            }
-            let ids = Self.textIDs(tokenizer, Self.prompt(for: music), pad: settings.text.padID)
-            // Enough codec frames to cover the bed; the resampled audio is cut to exactly `frames`.
-            let seconds = Double(frames) / Double(sampleRate)
-            let codecFrames = Int((seconds * Double(settings.frameRate)).rounded(.up)) + 1
-            let name = pack.name
-            let codes = try blocking { try await self.generate(pack: name, settings: settings, ids: ids, frames: codecFrames, sampling: sampling) }
-            let writer = BedWriter(frames: frames, from: settings.sampleRate, to: sampleRate)
-            let start = ContinuousClock.now
-            try blocking { try await self.decode(pack: name, settings: settings, codes: codes) { writer.put($0) } }
-            var out = writer.finish()
-            lastReport.withLock { $0.decodeSeconds = (ContinuousClock.now - start).seconds }
-            Self.fade(&out, sampleRate: sampleRate, fadeIn: 0.5, fadeOut: 2)
-            return out
-        } catch let e as MusicGenError {
-            let field = e.code.hasPrefix("pack") ? "music.pack" : nil
-            throw EngineError(code: "music.\(e.code)", message: e.message, field: field)
+            return try render(pack, settings, text: Self.prompt(for: music), frames: frames, sampleRate: sampleRate,
+                              sampling: sampling, fadeIn: 0.5, fadeOut: 2)
         } catch {
-            throw EngineError(code: "music.model", message: "musicgen: \(error)")
+            throw Self.engineError(error, field: "music.pack")
         }
+    }
+
+    public func identity(for sfx: JobManifest.SoundEffect) -> EngineIdentity {
+        var id = identity
+        id.packHash = try? store.pack(named: sfx.pack).identity
+        return id
+    }
+
+    /// A scene's effect: the same model path as a bed (an AudioGen-style pack of the same architecture), the
+    /// pack's sampling defaults, short fades.
+    public func effect(_ sfx: JobManifest.SoundEffect, frames: Int, sampleRate: Int, seed: UInt64) throws(EngineError) -> [Float] {
+        do {
+            let (pack, settings) = try pack(named: sfx.pack)
+            let g = settings.musicgen
+            let sampling = MusicSampling(guidance: g.guidance, temperature: g.temperature, topK: g.topK, topP: g.topP, seed: seed)
+            return try render(pack, settings, text: sfx.prompt, frames: frames, sampleRate: sampleRate, sampling: sampling,
+                              fadeIn: 0.01, fadeOut: min(0.25, Double(frames) / Double(sampleRate) / 4))
+        } catch {
+            throw Self.engineError(error, field: "scenes.sfx.pack")
+        }
+    }
+
+    /// Text -> codes (window by window) -> audio at `sampleRate`, stereo, faded, exactly `frames` long.
+    func render(_ pack: ModelPack, _ settings: MusicGenSettings, text: String, frames: Int, sampleRate: Int,
+                sampling: MusicSampling, fadeIn: Double, fadeOut: Double) throws -> [Float] {
+        try checkMemory(pack)
+        let tokenizer: Tokenizer
+        do { tokenizer = try Tokenizer(settings: settings.text, packDirectory: pack.directory) } catch {
+            throw MusicGenError("pack_invalid", "model pack '\(pack.name)': \(error.message)")
+        }
+        let ids = Self.textIDs(tokenizer, text, pad: settings.text.padID)
+        // Enough codec frames to cover the audio; the resampled audio is cut to exactly `frames`.
+        let seconds = Double(frames) / Double(sampleRate)
+        let codecFrames = Int((seconds * Double(settings.frameRate)).rounded(.up)) + 1
+        let name = pack.name
+        let codes = try blocking { try await self.generate(pack: name, settings: settings, ids: ids, frames: codecFrames, sampling: sampling) }
+        let writer = BedWriter(frames: frames, from: settings.sampleRate, to: sampleRate)
+        let start = ContinuousClock.now
+        try blocking { try await self.decode(pack: name, settings: settings, codes: codes) { writer.put($0) } }
+        var out = writer.finish()
+        lastReport.withLock { $0.decodeSeconds = (ContinuousClock.now - start).seconds }
+        Self.fade(&out, sampleRate: sampleRate, fadeIn: fadeIn, fadeOut: fadeOut)
+        return out
+    }
+
+    static func engineError(_ error: any Error, field: String) -> EngineError {
+        if let e = error as? MusicGenError {
+            return EngineError(code: "music.\(e.code)", message: e.message, field: e.code.hasPrefix("pack") ? field : nil)
+        }
+        return EngineError(code: "music.model", message: "musicgen: \(error)")
     }
 
     // MARK: - stages (public for tests and benchmarks)

@@ -331,6 +331,9 @@ final class JobRun {
             } catch { throw PipelineError(error, stage: "music") }
         }
 
+        // Scenes' sound effects (part of the music stage's work): one track, added after the bed is ducked.
+        let effects = try soundEffects(manifest, timeline: timeline, sampleRate: sampleRate, totalSamples: totalSamples)
+
         // Compose: mix, captions, draw + encode.
         let name = sidecar.name
         let outbox = pipeline.options.outbox
@@ -358,6 +361,7 @@ final class JobRun {
                 for (k, s) in resampled.enumerated() where start + k < voice.count { voice[start + k] += s }
             }
             var audio = AudioMix.duck(voice: voice, bed: bed, sampleRate: sampleRate, bedGain: Float(manifest.music.volume))
+            if let effects { for i in 0..<min(audio.count, effects.count) { audio[i] += effects[i] } }
             AudioMix.normalize(&audio, sampleRate: sampleRate)
 
             var assPath: String?
@@ -419,6 +423,37 @@ final class JobRun {
     }
 
     // MARK: narration cache
+
+    /// Each scene's `sfx` from the musicgen engine (cached like the bed: engine, pack hash, effect, seed, length),
+    /// at its volume, placed `at` seconds into its scene; nil when no scene has one.
+    private func soundEffects(_ manifest: JobManifest, timeline: Timeline, sampleRate: Int, totalSamples: Int) throws(PipelineError) -> [Float]? {
+        guard manifest.scenes.contains(where: { $0.sfx != nil }) else { return nil }
+        let engine: any MusicEngine
+        do { engine = try pipeline.engines.musicEngine(.musicgen) } catch { throw PipelineError(error, stage: "music") }
+        var track = [Float](repeating: 0, count: totalSamples * 2)
+        for (i, scene) in manifest.scenes.enumerated() {
+            guard let sfx = scene.sfx else { continue }
+            let start = Int((timeline.start(of: i) + sfx.at) * Double(sampleRate))
+            let frames = min(Int(sfx.duration * Double(sampleRate)), totalSamples - start)
+            guard frames > 0 else { continue }
+            let seed = (manifest.music.seed ?? manifest.seed) &+ UInt64(i + 1)
+            let identity = engine.identity(for: sfx)
+            let key = StageCache.key(["sfx", identity.description, identity.packHash ?? "", "\(sfx)", "\(seed)", "\(frames)"])
+            var samples: [Float]
+            if let data = cache.read(stage: "music", key: key, ext: "f32") {
+                samples = [Float](rawData: data)
+            } else {
+                do { samples = try engine.effect(sfx, frames: frames, sampleRate: sampleRate, seed: seed) } catch {
+                    throw PipelineError(EngineError(code: error.code, message: "scenes[\(i)].sfx: \(error.message)",
+                                                    field: error.field.map { $0.replacingOccurrences(of: "scenes.", with: "scenes[\(i)].") }), stage: "music")
+                }
+                cache.write(samples.rawData, stage: "music", key: key, ext: "f32")
+            }
+            let gain = Float(sfx.volume)
+            for k in 0..<min(samples.count, (totalSamples - start) * 2) { track[2 * start + k] += samples[k] * gain }
+        }
+        return track
+    }
 
     private func loadNarration(_ key: String) -> Narration? {
         guard let meta = cache.read(stage: "speech", key: key, ext: "json"),
