@@ -12,7 +12,7 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sfx-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("job.yaml").path
-        FileManager.default.createFile(atPath: path, contents: Data(yaml.utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(yaml.utf8))
         return try ManifestLoader.load(path: path)
     }
 
