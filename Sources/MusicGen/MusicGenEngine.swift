@@ -155,9 +155,9 @@ public final class MusicGenEngine: MusicEngine {
             throw MusicGenError("pack_invalid", "model pack '\(pack.name)': \(error.message)")
         }
         let ids = Self.textIDs(tokenizer, text, pad: settings.text.padID)
-        // Enough codec frames to cover the audio; the resampled audio is cut to exactly `frames`.
-        let seconds = Double(frames) / Double(sampleRate)
-        let codecFrames = Int((seconds * Double(settings.frameRate)).rounded(.up)) + 1
+        // Enough codec frames to cover the audio (no spare one: 30 s must stay one 1,500-frame window, not open
+        // a second for a frame); the resampled audio is cut to exactly `frames`.
+        let codecFrames = max(1, (frames * settings.frameRate + sampleRate - 1) / sampleRate)
         let name = pack.name
         let codes = try blocking { try await self.generate(pack: name, settings: settings, ids: ids, frames: codecFrames, sampling: sampling) }
         let writer = BedWriter(frames: frames, from: settings.sampleRate, to: sampleRate)

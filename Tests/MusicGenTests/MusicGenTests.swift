@@ -82,6 +82,10 @@ import VideoDiffusion
         #expect(zip(stride(from: 0, to: bed.count, by: 2), stride(from: 1, to: bed.count, by: 2)).allSatisfy { bed[$0] == bed[$1] })
         let again = try engine.bed(frames: n, sampleRate: rate, music: music, seed: 1)
         #expect(again == bed)
+
+        // A bed exactly one window long is one window (MusicGen's 30 s is 1,500 frames: no second window for a frame).
+        _ = try engine.bed(frames: window * rate / settings.frameRate, sampleRate: rate, music: music, seed: 1)
+        #expect(engine.report.windows == 1 && engine.report.frames == window)
     }
 
     /// Sampling follows the seed: same seed, same tokens; another seed, other tokens.
