@@ -74,17 +74,17 @@ import VideoDiffusion
         let n = Int(seconds * Double(rate))
         let music = try JSONDecoder().decode(JobManifest.Music.self, from: Data(
             #"{"engine":"musicgen","mood":"calm","volume":0.25,"pack":"tiny-musicgen","seed":5,"guidance":3,"temperature":1}"#.utf8))
-        let bed = try engine.bed(frames: n, sampleRate: rate, music: music, seed: 1)
+        let bed = try await offPool { try engine.bed(frames: n, sampleRate: rate, music: music, seed: 1) }
         #expect(bed.count == n * 2)
         #expect(bed.allSatisfy { $0.isFinite })
         let mid = bed[(n / 2 * 2)..<(n / 2 * 2 + 2000)]
         #expect(mid.contains { abs($0) > 1e-6 })
         #expect(zip(stride(from: 0, to: bed.count, by: 2), stride(from: 1, to: bed.count, by: 2)).allSatisfy { bed[$0] == bed[$1] })
-        let again = try engine.bed(frames: n, sampleRate: rate, music: music, seed: 1)
+        let again = try await offPool { try engine.bed(frames: n, sampleRate: rate, music: music, seed: 1) }
         #expect(again == bed)
 
         // A bed exactly one window long is one window (MusicGen's 30 s is 1,500 frames: no second window for a frame).
-        _ = try engine.bed(frames: window * rate / settings.frameRate, sampleRate: rate, music: music, seed: 1)
+        _ = try await offPool { try engine.bed(frames: window * rate / settings.frameRate, sampleRate: rate, music: music, seed: 1) }
         #expect(engine.report.windows == 1 && engine.report.frames == window)
     }
 

@@ -93,3 +93,10 @@ struct Reference {
         return Reference(codes: (0..<k).map { cb in codes[(cb * f)..<((cb + 1) * f)].map { Int32($0) } }, audio: audio)
     }
 }
+
+/// Runs a blocking engine call (`bed`, `effect`: they wait on a semaphore for the model work) on its own thread, as
+/// the pipeline does. Called straight from a test it would block a cooperative-pool thread (2 on these machines),
+/// and with the other suites running beside it the pool starves and everything waiting on it hangs.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { k in Thread { k.resume(with: Result { try body() }) }.start() }
+}
