@@ -14,6 +14,8 @@ import VideoDiffusion
 /// batch -> the EnCodec `codec_decoder`, chunk by chunk with crossfades -> resampled to the job's rate, stereo,
 /// faded in and out, exactly `frames` long. Each component is one use of the shared ModelManager (one model
 /// resident at a time): the encoder once, the decoder for every window, then the codec.
+/// `bed` and `effect` block until the model work is done: call them from a thread of your own (the pipeline's),
+/// never from the cooperative pool, whose threads the model work needs.
 public final class MusicGenEngine: MusicEngine {
     public static let version = "1"
     public static let exportCommand = "Tools/export/export-musicgen"
