@@ -2,6 +2,7 @@ import Engines
 import Dispatch
 import Foundation
 import Library
+import MusicGen
 import NeuralVoice
 import Pipeline
 import TorchRuntime
@@ -13,7 +14,7 @@ import VideoDiffusion
 enum ModelEngines {
     /// `models`, else $PROSTUDIO_MODELS, else the default folder. The Piper voice is always registered (a
     /// manifest asking for it without its pack gets the install command); `diffusion` when a video pack is
-    /// installed.
+    /// installed, `musicgen` when a music pack is.
     /// `cache`: where the library engine keeps its indexes (CACHE/library/); nil for its default.
     static func engineSet(models: URL?, cache: URL? = nil) -> EngineSet {
         var set = EngineSet.embedded
@@ -24,6 +25,9 @@ enum ModelEngines {
         set.visuals[.library] = LibraryVisuals(store: store, manager: manager, cacheRoot: cache ?? LibraryVisuals.defaultCacheRoot)
         if let packs = try? store.list(), packs.contains(where: { $0.kind == .video }) {
             set.visuals[.diffusion] = DiffusionVisuals(store: store, manager: manager)
+        }
+        if let packs = try? store.list(), packs.contains(where: { $0.kind == .music }) {
+            set.music[.musicgen] = MusicGenEngine(store: store, manager: manager)
         }
         set.drainModelUses = { drain(manager) }
         return set

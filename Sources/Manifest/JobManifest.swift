@@ -107,6 +107,14 @@ public struct JobManifest: Sendable, Equatable, Codable {
         /// Absolute path of the user's audio file (engine `file`).
         public var file: String?
         public var pack: String?
+        /// Engine musicgen: the sampling seed (default: the job's seed), classifier-free guidance and temperature
+        /// (default: the pack's; temperature 0 is greedy).
+        public var seed: UInt64? = nil
+        public var guidance: Double? = nil
+        public var temperature: Double? = nil
+        /// The job's title, copied here by the loader (not a field of `music`): a model engine with no prompt
+        /// makes one from the mood and the title.
+        public var title: String? = nil
     }
 
     public enum Mood: String, Sendable, Codable, CaseIterable {
@@ -176,12 +184,28 @@ public struct JobManifest: Sendable, Equatable, Codable {
         public var fill: Fill = .loop
         /// The clip's own sound under the narration, 0 (muted) ... 1.
         public var clipVolume: Double = 0
+        /// A sound effect made by a model engine, mixed under the narration.
+        public var sfx: SoundEffect? = nil
 
         public enum Fill: String, Sendable, Codable, CaseIterable { case loop, hold }
 
         enum CodingKeys: String, CodingKey {
-            case narration, prompt, image, pause, visuals, voice, focus, heading, video, start, fill
+            case narration, prompt, image, pause, visuals, voice, focus, heading, video, start, fill, sfx
             case clipVolume = "clip_volume"
+        }
+    }
+
+    /// `sfx: {prompt, at, duration, pack, volume}`: `at` seconds after the scene starts, `duration` seconds long.
+    public struct SoundEffect: Sendable, Equatable, Codable {
+        public var prompt: String
+        public var at: Double
+        public var duration: Double
+        /// A music-kind pack (MusicGen architecture; AudioGen-style for effects); default: music.pack.
+        public var pack: String
+        /// Level in the final mix, 0...2 (the narration is 1).
+        public var volume: Double
+        public init(prompt: String, at: Double = 0, duration: Double = 2, pack: String, volume: Double = 0.5) {
+            self.prompt = prompt; self.at = at; self.duration = duration; self.pack = pack; self.volume = volume
         }
     }
 }
@@ -197,6 +221,11 @@ public enum ManifestLimits {
     public static let pitch = 0.5...2.0
     public static let voiceVolume = 0.0...2.0
     public static let musicVolume = 0.0...1.0
+    public static let sfxAt = 0.0...3600.0
+    public static let sfxDuration = 0.1...30.0
+    public static let sfxVolume = 0.0...2.0
+    public static let musicGuidance = 0.0...20.0
+    public static let musicTemperature = 0.0...5.0
     public static let captionSize = 8...200
     public static let captionOutline = 0.0...20.0
     public static let captionLines = 1...3

@@ -4,6 +4,8 @@ import Foundation
 struct ManifestDecoder {
     var reader: Reader
     let base: String
+    /// music.pack when music is engine musicgen: the default pack of scenes' sound effects.
+    var sfxPack: String? = nil
 
 
     mutating func decode(_ doc: DocNode, name: String) -> JobManifest? {
@@ -16,9 +18,11 @@ struct ManifestDecoder {
         let output = decodeOutput(top["output"])
         let voice = decodeVoice(top["voice"], "voice", inherited: nil)
         let visuals = decodeVisuals(top["visuals"], "visuals", inherited: nil)
-        let music = decodeMusic(top["music"])
+        var music = decodeMusic(top["music"])
+        music.title = title
         let captions = decodeCaptions(top["captions"], output: output)
         let transitions = decodeTransitions(top["transitions"])
+        sfxPack = music.engine == .musicgen ? music.pack : nil
         let scenes = decodeScenes(top["scenes"], visuals: visuals, voice: voice, root: doc)
         var manifest = JobManifest(name: name, title: title, seed: seed, output: output, voice: voice, visuals: visuals, music: music,
                                    captions: captions, transitions: transitions, scenes: scenes)
@@ -146,6 +150,9 @@ struct ManifestDecoder {
         music.prompt = reader.string(m["prompt"], "music.prompt")
         if let v = reader.double(m["volume"], "music.volume", range: ManifestLimits.musicVolume) { music.volume = v }
         music.pack = reader.string(m["pack"], "music.pack")
+        music.seed = reader.seed(m["seed"], "music.seed")
+        music.guidance = reader.double(m["guidance"], "music.guidance", range: ManifestLimits.musicGuidance)
+        music.temperature = reader.double(m["temperature"], "music.temperature", range: ManifestLimits.musicTemperature)
         if let fileNode = m["file"], let file = reader.string(fileNode, "music.file") {
             music.file = resolveAsset(file, "music.file", fileNode, kinds: ["wav", "mp3", "flac", "ogg", "oga", "opus", "m4a", "aac"])
         }
@@ -270,6 +277,7 @@ struct ManifestDecoder {
                 }
             }
             let sceneVoice = decodeVoice(m["voice"], path + ".voice", inherited: voice)
+            let sfx = m["sfx"].flatMap { decodeSoundEffect($0, path + ".sfx") }
             let heading = reader.string(m["heading"], path + ".heading")
             var video: String?
             if let videoNode = m["video"], let rel = reader.string(videoNode, path + ".video") {
@@ -286,10 +294,30 @@ struct ManifestDecoder {
                 var s = JobManifest.Scene(narration: text, prompt: prompt, image: image, pause: pause, visuals: sceneVisuals, voice: sceneVoice,
                                           focus: focus, heading: heading)
                 s.video = video; s.start = start; s.fill = fill; s.clipVolume = clipVolume
+                s.sfx = sfx
                 scenes.append(s)
             }
         }
         return scenes
+    }
+
+    private mutating func decodeSoundEffect(_ node: DocNode, _ path: String) -> JobManifest.SoundEffect? {
+        guard let m = reader.mapping(node, path, allowed: ManifestFields.sfx) else { return nil }
+        // Every field is read before any is refused, so all of an effect's problems are reported at once.
+        let prompt = reader.string(m["prompt"], path + ".prompt")
+        if m["prompt"] == nil {
+            reader.fail(.missingField, path + ".prompt", node, found: "an effect without a prompt", expected: "what the effect sounds like, e.g. \"waves on a shingle beach\"")
+        }
+        let at = reader.double(m["at"], path + ".at", range: ManifestLimits.sfxAt, unit: " seconds") ?? 0
+        let duration = reader.double(m["duration"], path + ".duration", range: ManifestLimits.sfxDuration, unit: " seconds") ?? 2
+        let volume = reader.double(m["volume"], path + ".volume", range: ManifestLimits.sfxVolume) ?? 0.5
+        let pack = reader.string(m["pack"], path + ".pack") ?? sfxPack
+        if pack == nil && m["pack"] == nil {
+            reader.fail(.missingField, path + ".pack", node, found: "an effect without a pack (and music is not engine musicgen)",
+                        expected: "the name of an installed music pack for effects (see `prostudio models list`)")
+        }
+        guard let prompt, let pack else { return nil }
+        return JobManifest.SoundEffect(prompt: prompt, at: at, duration: duration, pack: pack, volume: volume)
     }
 
     private mutating func narration(_ node: DocNode, _ path: String) -> String? {
@@ -359,10 +387,11 @@ public enum ManifestFields {
     public static let output = ["width", "height", "aspect", "fps", "quality"]
     public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume", "noise_scale", "noise_w"]
     public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed", "fit", "look", "folder", "min_score"]
-    public static let music = ["engine", "mood", "prompt", "volume", "file", "pack"]
+    public static let music = ["engine", "mood", "prompt", "volume", "file", "pack", "seed", "guidance", "temperature"]
     public static let captions = ["mode", "size", "position", "font", "color", "outline", "box", "max_lines", "highlight", "highlight_color"]
     public static let transitions = ["type", "duration"]
-    public static let scene = ["narration", "prompt", "image", "pause", "visuals", "voice", "fit", "focus", "heading", "video", "start", "fill", "clip_volume"]
+    public static let scene = ["narration", "prompt", "image", "pause", "visuals", "voice", "fit", "focus", "heading", "video", "start", "fill", "clip_volume", "sfx"]
+    public static let sfx = ["prompt", "at", "duration", "pack", "volume"]
     public static let colorNames = ["white": "#FFFFFF", "black": "#000000", "yellow": "#FFD400", "red": "#E53935", "green": "#43A047",
                                     "blue": "#1E88E5", "cyan": "#00BCD4", "magenta": "#D81B60", "orange": "#FB8C00", "gray": "#9E9E9E", "grey": "#9E9E9E"]
     public static let aspects: [String: (Int, Int)] = ["16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1), "4:3": (4, 3), "4:5": (4, 5)]

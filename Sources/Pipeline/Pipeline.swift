@@ -330,23 +330,28 @@ final class JobRun {
                 record(.music, engine: "none", cached: false)
                 return [Float](repeating: 0, count: totalSamples * 2)
             }
-            sidecar.engines["music"] = engine.identity.description
+            // A model engine's identity names its pack's hash: the key changes when the pack does.
+            let identity = engine.identity(for: manifest.music)
+            sidecar.engines["music"] = identity.description
             let fileStamp = manifest.music.file.map { path in
                 let attrs = try? FileManager.default.attributesOfItem(atPath: path)
                 return "\(path)|\(attrs?[.size] ?? 0)|\((attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
             } ?? ""
-            let key = StageCache.key(["music", engine.identity.description, "\(manifest.music)", fileStamp, "\(manifest.seed)", "\(totalSamples)"])
+            let key = StageCache.key(["music", identity.description, identity.packHash ?? "", "\(manifest.music)", fileStamp, "\(manifest.seed)", "\(totalSamples)"])
             if let samples = cache.readFloats(stage: "music", key: key) {
-                record(.music, engine: engine.identity.description, cached: true)
+                record(.music, engine: identity.description, cached: true)
                 return samples
             }
             do {
                 let samples = try engine.bed(frames: totalSamples, sampleRate: sampleRate, music: manifest.music, seed: manifest.seed)
                 cache.write(floats: samples, stage: "music", key: key)
-                record(.music, engine: engine.identity.description, cached: false)
+                record(.music, engine: identity.description, cached: false)
                 return samples
             } catch { throw PipelineError(error, stage: "music") }
         }
+
+        // Scenes' sound effects (part of the music stage's work): one track, added after the bed is ducked.
+        let effects = try soundEffects(manifest, timeline: timeline, sampleRate: sampleRate, totalSamples: totalSamples)
 
         // Compose: mix, captions, draw + encode.
         let name = sidecar.name
@@ -399,6 +404,7 @@ final class JobRun {
                 let start = Int((timeline.start(of: i) + timeline.scenes[i].narrationOffset) * Double(sampleRate))
                 ducker.mix(voice: resampled, at: start, into: &audio, frames: from..<to)
             }
+            if let effects { for i in 0..<min(audio.count, effects.count) { audio[i] += effects[i] } }
             AudioMix.normalize(&audio, sampleRate: sampleRate)
 
             let last = manifest.scenes.count - 1
@@ -469,6 +475,37 @@ final class JobRun {
     }
 
     // MARK: narration cache
+
+    /// Each scene's `sfx` from the musicgen engine (cached like the bed: engine, pack hash, effect, seed, length),
+    /// at its volume, placed `at` seconds into its scene; nil when no scene has one.
+    private func soundEffects(_ manifest: JobManifest, timeline: Timeline, sampleRate: Int, totalSamples: Int) throws(PipelineError) -> [Float]? {
+        guard manifest.scenes.contains(where: { $0.sfx != nil }) else { return nil }
+        let engine: any MusicEngine
+        do { engine = try pipeline.engines.musicEngine(.musicgen) } catch { throw PipelineError(error, stage: "music") }
+        var track = [Float](repeating: 0, count: totalSamples * 2)
+        for (i, scene) in manifest.scenes.enumerated() {
+            guard let sfx = scene.sfx else { continue }
+            let start = Int((timeline.start(of: i) + sfx.at) * Double(sampleRate))
+            let frames = min(Int(sfx.duration * Double(sampleRate)), totalSamples - start)
+            guard frames > 0 else { continue }
+            let seed = (manifest.music.seed ?? manifest.seed) &+ UInt64(i + 1)
+            let identity = engine.identity(for: sfx)
+            let key = StageCache.key(["sfx", identity.description, identity.packHash ?? "", "\(sfx)", "\(seed)", "\(frames)"])
+            var samples: [Float]
+            if let cached = cache.readFloats(stage: "music", key: key) {
+                samples = cached
+            } else {
+                do { samples = try engine.effect(sfx, frames: frames, sampleRate: sampleRate, seed: seed) } catch {
+                    throw PipelineError(EngineError(code: error.code, message: "scenes[\(i)].sfx: \(error.message)",
+                                                    field: error.field.map { $0.replacingOccurrences(of: "scenes.", with: "scenes[\(i)].") }), stage: "music")
+                }
+                cache.write(floats: samples, stage: "music", key: key)
+            }
+            let gain = Float(sfx.volume)
+            for k in 0..<min(samples.count, (totalSamples - start) * 2) { track[2 * start + k] += samples[k] * gain }
+        }
+        return track
+    }
 
     private func loadNarration(_ key: String) -> Narration? {
         guard let meta = cache.read(stage: "speech", key: key, ext: "json"),

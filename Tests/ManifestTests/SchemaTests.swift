@@ -39,6 +39,7 @@ struct SchemaTests {
         let items = (props["scenes"] as! [String: Any])["items"]
         #expect(keys(object(items)) == Set(ManifestFields.scene))
         #expect(keys(object(object(items).flatMap { ($0["properties"] as? [String: Any])?["visuals"] })) == Set(ManifestFields.visuals))
+        #expect(keys(object(object(items).flatMap { ($0["properties"] as? [String: Any])?["sfx"] })) == Set(ManifestFields.sfx))
     }
 
     @Test func enumsAgreeWithTheSwiftTypes() throws {

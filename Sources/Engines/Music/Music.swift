@@ -3,8 +3,24 @@ import Manifest
 
 public protocol MusicEngine: Sendable {
     var identity: EngineIdentity { get }
+    /// Who makes the bed for `music`: a model engine adds its pack's hash, so the stage cache and the sidecar
+    /// tell packs apart. Defaults to `identity`.
+    func identity(for music: JobManifest.Music) -> EngineIdentity
     /// One bed for the whole job: interleaved stereo Float at `sampleRate`, exactly `frames` long per channel.
     func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64) throws(EngineError) -> [Float]
+    /// A scene's sound effect: interleaved stereo at `sampleRate`, exactly `frames` long, at full level (the
+    /// pipeline applies the effect's volume). Defaults to "not supported" (the embedded engines).
+    func effect(_ sfx: JobManifest.SoundEffect, frames: Int, sampleRate: Int, seed: UInt64) throws(EngineError) -> [Float]
+    /// Who makes `sfx`: names the pack's hash for the stage cache. Defaults to `identity`.
+    func identity(for sfx: JobManifest.SoundEffect) -> EngineIdentity
+}
+
+extension MusicEngine {
+    public func identity(for music: JobManifest.Music) -> EngineIdentity { identity }
+    public func identity(for sfx: JobManifest.SoundEffect) -> EngineIdentity { identity }
+    public func effect(_ sfx: JobManifest.SoundEffect, frames: Int, sampleRate: Int, seed: UInt64) throws(EngineError) -> [Float] {
+        throw EngineError(code: "music.sfx_unsupported", message: "the music engine \(identity.name) makes no sound effects", field: "scenes.sfx")
+    }
 }
 
 enum Fades {
