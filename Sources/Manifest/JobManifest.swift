@@ -75,14 +75,20 @@ public struct JobManifest: Sendable, Equatable, Codable {
         public var fit: Fit? = nil
         /// The motif of a scene without a picture; nil: chosen by the job's seed.
         public var look: Look? = nil
+        /// The move over a scene image; nil: a zoom in or out with a drift, chosen per scene by the seed.
+        public var motion: Motion? = nil
         /// Engine `library`: the folder of the user's pictures and clips (absolute), and the lowest similarity
         /// a match may have before the scene falls back to procedural (nil: the engine's default).
         public var folder: String? = nil
         public var minScore: Double? = nil
 
         enum CodingKeys: String, CodingKey {
-            case engine, style, pack, steps, guidance, seed, fit, look, folder, minScore = "min_score"
+            case engine, style, pack, steps, guidance, seed, fit, look, motion, folder, minScore = "min_score"
         }
+    }
+
+    public enum Motion: String, Sendable, Codable, CaseIterable {
+        case none, zoomIn = "zoom_in", zoomOut = "zoom_out", panLeft = "pan_left", panRight = "pan_right"
     }
 
     public enum Look: String, Sendable, Codable, CaseIterable {

@@ -126,6 +126,7 @@ struct ManifestDecoder {
         if let s = reader.seed(m["seed"], path + ".seed") { visuals.seed = s }
         if let fit = reader.choice(m["fit"], path + ".fit", JobManifest.Fit.self) { visuals.fit = fit }
         if let look = reader.choice(m["look"], path + ".look", JobManifest.Look.self) { visuals.look = look }
+        if let motion = reader.choice(m["motion"], path + ".motion", JobManifest.Motion.self) { visuals.motion = motion }
         if let fnode = m["folder"], let f = reader.string(fnode, path + ".folder") { visuals.folder = resolveFolder(f, path + ".folder", fnode) }
         if let s = reader.double(m["min_score"], path + ".min_score", range: -1...1) { visuals.minScore = s }
         if visuals.engine == .library && visuals.folder == nil && m["folder"] == nil {
@@ -267,6 +268,7 @@ struct ManifestDecoder {
             let pause = reader.double(m["pause"], path + ".pause", range: ManifestLimits.pause, unit: " seconds") ?? 0
             var sceneVisuals = decodeVisuals(m["visuals"], path + ".visuals", inherited: visuals)
             if let fit = reader.choice(m["fit"], path + ".fit", JobManifest.Fit.self) { sceneVisuals.fit = fit }
+            if let motion = reader.choice(m["motion"], path + ".motion", JobManifest.Motion.self) { sceneVisuals.motion = motion }
             var focus: [Double]?
             if let node = m["focus"] {
                 if case .list(let items) = node.value, items.count == 2 {
@@ -386,11 +388,11 @@ public enum ManifestFields {
     public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes", "title_card", "poster"]
     public static let output = ["width", "height", "aspect", "fps", "quality"]
     public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume", "noise_scale", "noise_w"]
-    public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed", "fit", "look", "folder", "min_score"]
+    public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed", "fit", "look", "motion", "folder", "min_score"]
     public static let music = ["engine", "mood", "prompt", "volume", "file", "pack", "seed", "guidance", "temperature"]
     public static let captions = ["mode", "size", "position", "font", "color", "outline", "box", "max_lines", "highlight", "highlight_color"]
     public static let transitions = ["type", "duration"]
-    public static let scene = ["narration", "prompt", "image", "pause", "visuals", "voice", "fit", "focus", "heading", "video", "start", "fill", "clip_volume", "sfx"]
+    public static let scene = ["narration", "prompt", "image", "pause", "visuals", "voice", "fit", "focus", "heading", "video", "start", "fill", "clip_volume", "sfx", "motion"]
     public static let sfx = ["prompt", "at", "duration", "pack", "volume"]
     public static let colorNames = ["white": "#FFFFFF", "black": "#000000", "yellow": "#FFD400", "red": "#E53935", "green": "#43A047",
                                     "blue": "#1E88E5", "cyan": "#00BCD4", "magenta": "#D81B60", "orange": "#FB8C00", "gray": "#9E9E9E", "grey": "#9E9E9E"]

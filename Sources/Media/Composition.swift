@@ -68,14 +68,21 @@ public struct Still: Sendable, Equatable {
     }
 }
 
-/// A Ken Burns move over a still: a zoom in or out by `zoom`, drifting by `pan` (each -0.5...0.5 of the room
-/// the zoom leaves) over the scene.
+/// A Ken Burns move over a still: the zoom goes linearly from `startZoom` to `endZoom` (1: the whole placed
+/// picture) while the window drifts by `pan` (each -1...1 of the room the zoom leaves, centred on the middle).
 public struct KenBurns: Sendable, Equatable {
-    public var zoomIn: Bool
-    public var zoom: Double
+    public var startZoom: Double
+    public var endZoom: Double
     public var panX: Double
     public var panY: Double
-    public init(zoomIn: Bool, zoom: Double, panX: Double, panY: Double) { self.zoomIn = zoomIn; self.zoom = zoom; self.panX = panX; self.panY = panY }
+    public init(startZoom: Double, endZoom: Double, panX: Double, panY: Double) {
+        self.startZoom = max(1, startZoom); self.endZoom = max(1, endZoom); self.panX = panX; self.panY = panY
+    }
+    /// A zoom in (from 1 to 1 + `zoom`) or out (the other way), with a pan.
+    public init(zoomIn: Bool, zoom: Double, panX: Double, panY: Double) {
+        self.init(startZoom: zoomIn ? 1 : 1 + zoom, endZoom: zoomIn ? 1 + zoom : 1, panX: panX, panY: panY)
+    }
+    public var maxZoom: Double { max(startZoom, endZoom) }
 }
 
 /// A designed moving background: its motif, its colours (0xRRGGBB), how fast it drifts, and the layout seed.

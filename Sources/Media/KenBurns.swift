@@ -21,7 +21,7 @@ final class KenBurnsFrames: FrameIterator {
         self.height = height
         self.frames = frames
         move = still.move
-        let scale = 1 + max(0, move.zoom)
+        let scale = move.maxZoom
         canvasWidth = Self.even(Double(width) * scale)
         canvasHeight = Self.even(Double(height) * scale)
         let placed = GraphWriter.place(still, input: "img", label: "p", width: canvasWidth, height: canvasHeight,
@@ -52,8 +52,8 @@ final class KenBurnsFrames: FrameIterator {
     /// time (monotonic on every frame) and the pan moves the window's position linearly across the room the zoom leaves.
     func window(_ n: Int) -> (x: Double, y: Double, w: Double, h: Double) {
         let t = frames > 1 ? Double(n) / Double(frames - 1) : 0
-        let zoom = move.zoomIn ? 1 + move.zoom * t : 1 + move.zoom * (1 - t)
-        // At zoom 1 the window is the whole canvas; at the full zoom it is the frame's own size (1:1).
+        let zoom = move.startZoom + (move.endZoom - move.startZoom) * t
+        // At zoom 1 the window is the whole canvas; at the largest zoom it is the frame's own size (1:1).
         let w = Double(canvasWidth) / zoom
         let h = Double(canvasHeight) / zoom
         let x = (Double(canvasWidth) - w) * (0.5 + move.panX * (t - 0.5))

@@ -21,9 +21,19 @@ public struct ProceduralVisuals: VisualsEngine {
             let zoomIn = rng.unit() < 0.5
             let zoom = 0.12 + 0.08 * rng.unit()
             let panX = rng.unit() - 0.5, panY = (rng.unit() - 0.5) * 0.5
+            let move: KenBurns
+            switch scene.visuals.motion {
+            case nil: move = KenBurns(zoomIn: zoomIn, zoom: zoom, panX: panX, panY: panY)
+            case .none?: move = KenBurns(startZoom: 1, endZoom: 1, panX: 0, panY: 0)
+            case .zoomIn?: move = KenBurns(zoomIn: true, zoom: zoom, panX: 0, panY: 0)
+            case .zoomOut?: move = KenBurns(zoomIn: false, zoom: zoom, panX: 0, panY: 0)
+            // A pan holds a steady zoom and crosses the room it leaves: the window moves left (or right).
+            case .panLeft?: move = KenBurns(startZoom: 1 + zoom, endZoom: 1 + zoom, panX: -1, panY: 0)
+            case .panRight?: move = KenBurns(startZoom: 1 + zoom, endZoom: 1 + zoom, panX: 1, panY: 0)
+            }
             return .still(Still(path: image, fit: fit,
                                 focusX: scene.focus?.first ?? 0.5, focusY: scene.focus?.last ?? 0.5,
-                                move: KenBurns(zoomIn: zoomIn, zoom: zoom, panX: panX, panY: panY), backdrop: background(scene, &rng)))
+                                move: move, backdrop: background(scene, &rng)))
         }
         return .background(background(scene, &rng))
     }
