@@ -55,7 +55,8 @@ def ensure_venv():
 
 
 def build():
-    subprocess.run(["swift", "build", "-c", "release", "--product", "prostudio"], cwd=root, check=True, stdout=sys.stderr)
+    if not os.environ.get("PROSTUDIO_BENCH_NO_BUILD"):
+        subprocess.run(["swift", "build", "-c", "release", "--product", "prostudio"], cwd=root, check=True, stdout=sys.stderr)
     subprocess.run(["swift", "build", "-c", "release", "--product", "prostudio-espeak"], cwd=root, check=True, stdout=sys.stderr)
     return subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=root, check=True,
                           capture_output=True, text=True).stdout.strip()
