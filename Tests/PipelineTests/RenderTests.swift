@@ -318,3 +318,38 @@ struct ClipTests {
         #expect { try Pipeline.validate(manifestPath: path) } throws: { ($0 as? PipelineError)?.field == "scenes[0].video" }
     }
 }
+
+/// Renders `inbox.example/explainer` and writes four of its frames to `Docs/frames/`, the pictures the README
+/// shows: they are made by this test on every run, so they cannot go stale.
+struct ReadmeFramesTests {
+    @Test func theExplainerRendersAndItsFramesAreWritten() async throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let example = repo.appendingPathComponent("inbox.example/explainer")
+        let dir = TempDir()
+        let job = dir.url.appendingPathComponent("explainer")
+        try FileManager.default.copyItem(at: example, to: job)
+        // Smaller than the example's 720p, so the test stays quick; everything else as a user gets it.
+        let manifest = job.appendingPathComponent("manifest.yaml")
+        let text = try String(contentsOf: manifest, encoding: .utf8).replacingOccurrences(of: "output: {height: 720}", with: "output: {height: 360, quality: draft}")
+        try text.write(to: manifest, atomically: true, encoding: .utf8)
+        let out = dir.url.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let sidecar = try await Pipeline(options: PipelineOptions(outbox: out, cache: dir.url.appendingPathComponent("cache"))).run(manifestPath: job.path, jobID: "explainer")
+        #expect(sidecar.state == .done && sidecar.warnings == nil, "\(String(describing: sidecar.warnings))")
+        let scenes = try #require(sidecar.scenes)
+        let frames = repo.appendingPathComponent("Docs/frames")
+        try FileManager.default.createDirectory(at: frames, withIntermediateDirectories: true)
+        for (i, scene) in scenes.enumerated() {
+            let png = frames.appendingPathComponent("explainer-\(i + 1).png").path
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+            p.arguments = ["-v", "error", "-y", "-ss", String(format: "%.2f", scene.start_s + min(scene.duration_s / 2, 2.2)),
+                           "-i", out.appendingPathComponent("explainer.mp4").path, "-frames:v", "1", png]
+            try p.run()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0)
+            let frame = try MediaReader.lumaFrame(png)
+            #expect(frame.width == 640 && Set(frame.pixels).count > 50, "frame \(i + 1) looks empty")
+        }
+    }
+}
