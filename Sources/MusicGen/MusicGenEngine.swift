@@ -167,7 +167,7 @@ public final class MusicGenEngine: MusicEngine {
         try blocking { try await self.decode(pack: name, settings: settings, codes: codes) { writer.put($0) } }
         var out = writer.finish()
         lastReport.withLock { $0.decodeSeconds = (ContinuousClock.now - start).seconds }
-        Self.fade(&out, sampleRate: sampleRate, fadeIn: fadeIn, fadeOut: fadeOut)
+        Fades.apply(&out, sampleRate: sampleRate, fadeIn: fadeIn, fadeOut: fadeOut)
         return out
     }
 
@@ -309,21 +309,6 @@ public final class MusicGenEngine: MusicEngine {
         var t = timespec()
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-    }
-
-    static func fade(_ samples: inout [Float], sampleRate: Int, fadeIn: Double, fadeOut: Double) {
-        let frames = samples.count / 2
-        let inN = min(frames / 2, Int(fadeIn * Double(sampleRate)))
-        let outN = min(frames / 2, Int(fadeOut * Double(sampleRate)))
-        for i in 0..<inN {
-            let g = Float(sin(Double.pi / 2 * Double(i) / Double(inN)))
-            samples[2 * i] *= g; samples[2 * i + 1] *= g
-        }
-        for i in 0..<outN {
-            let g = Float(sin(Double.pi / 2 * Double(i) / Double(outN)))
-            let k = frames - 1 - i
-            samples[2 * k] *= g; samples[2 * k + 1] *= g
-        }
     }
 }
 

@@ -23,9 +23,9 @@ extension MusicEngine {
     }
 }
 
-enum Fades {
+public enum Fades {
     /// Fades both ends of an interleaved stereo buffer (equal-power curve).
-    static func apply(_ samples: inout [Float], sampleRate: Int, fadeIn: Double, fadeOut: Double) {
+    public static func apply(_ samples: inout [Float], sampleRate: Int, fadeIn: Double, fadeOut: Double) {
         let frames = samples.count / 2
         let inN = min(frames / 2, Int(fadeIn * Double(sampleRate)))
         let outN = min(frames / 2, Int(fadeOut * Double(sampleRate)))
