@@ -10,7 +10,8 @@ final class LookFrames: FrameIterator {
     private let background: Background
     private let fps: Int
     private let frames: Int
-    private var index = 0
+    /// The next frame to draw (tests move it far along to check long scenes).
+    var index = 0
     private let palette: [(Float, Float, Float)]
     private let discs: [Disc]
     private let shapes: [Shape]
@@ -81,6 +82,19 @@ final class LookFrames: FrameIterator {
         }
     }
 
+    /// `v` wrapped into [-margin, size + margin).
+    private func wrap(_ v: Float, _ size: Float, _ margin: Float) -> Float {
+        let span = size + 2 * margin
+        let r = (v + margin).truncatingRemainder(dividingBy: span)
+        return (r < 0 ? r + span : r) - margin
+    }
+
+    /// The pixel rows (or columns) within `radius` of `centre`, clipped to the picture; empty when it is outside.
+    private func pixelRange(_ centre: Float, _ radius: Float, _ size: Int) -> Range<Int> {
+        let lo = max(0, Int((centre - radius).rounded(.down)) - 1), hi = min(size, Int((centre + radius).rounded(.up)) + 2)
+        return lo < hi ? lo..<hi : 0..<0
+    }
+
     private func blend(_ i: Int, _ c: (Float, Float, Float), _ a: Float) {
         pixels[i] += (c.0 - pixels[i]) * a
         pixels[i + 1] += (c.1 - pixels[i + 1]) * a
@@ -97,8 +111,8 @@ final class LookFrames: FrameIterator {
             let x = (cx < 0 ? cx + span : cx) - d.r, y = (cy < 0 ? cy + spanY : cy) - d.r
             // Brightness breathes slowly so still stretches still move.
             let alpha = d.alpha * (0.75 + 0.25 * sin(t * 0.4 + d.x))
-            for py in max(0, Int(y - d.r))..<min(height, Int(y + d.r) + 1) {
-                for px in max(0, Int(x - d.r))..<min(width, Int(x + d.r) + 1) {
+            for py in pixelRange(y, d.r, height) {
+                for px in pixelRange(x, d.r, width) {
                     let dist = ((Float(px) - x) * (Float(px) - x) + (Float(py) - y) * (Float(py) - y)).squareRoot() / d.r
                     guard dist < 1 else { continue }
                     let edge = min(1, (1 - dist) / 0.25)
@@ -112,13 +126,15 @@ final class LookFrames: FrameIterator {
     private func drawShapes(_ t: Float) {
         wash(t)
         for s in shapes {
-            let cx = s.x + s.vx * t, cy = s.y + s.vy * t, angle = s.angle + s.spin * t
+            // Drifting shapes wrap round like the bokeh lights, so an hour-long scene still has them in view.
+            let cx = wrap(s.x + s.vx * t, Float(width), s.size), cy = wrap(s.y + s.vy * t, Float(height), s.size)
+            let angle = s.angle + s.spin * t
             let corners = (0..<s.sides).map { k -> (Float, Float) in
                 let a = angle + Float(k) * 2 * .pi / Float(s.sides)
                 return (cx + s.size * cos(a), cy + s.size * sin(a))
             }
-            for py in max(0, Int(cy - s.size) - 1)..<min(height, Int(cy + s.size) + 2) {
-                for px in max(0, Int(cx - s.size) - 1)..<min(width, Int(cx + s.size) + 2) {
+            for py in pixelRange(cy, s.size, height) {
+                for px in pixelRange(cx, s.size, width) {
                     // Signed distance inside: the smallest distance to an edge (positive inside a convex polygon).
                     var inside = Float.greatestFiniteMagnitude
                     for k in 0..<s.sides {

@@ -34,4 +34,17 @@ struct LooksTests {
         // Another seed lays the same look out differently.
         #expect(Self.difference(try frames(.bokeh, seed: 3).first, try frames(.bokeh, seed: 4).first) > 2)
     }
+
+    /// An hour into a scene every look still draws a picture (drifting shapes once left the frame and crashed).
+    @Test func longScenesKeepTheirPicture() throws {
+        for look in Background.Look.allCases where look != .gradient {
+            let b = Background(look: look, colors: [0x1E3A8A, 0x3B82F6, 0x93C5FD], speed: 0.01, seed: 5)
+            let frames = LookFrames(background: b, frameWidth: 320, frameHeight: 180, fps: 30, frames: 30 * 7200)
+            for hour in [1, 2] {
+                frames.index = 30 * 3600 * hour - 1
+                let pixels = try #require(try frames.next())
+                #expect(Set(pixels).count > 8, "\(look) is flat after \(hour) h")
+            }
+        }
+    }
 }
