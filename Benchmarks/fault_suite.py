@@ -192,15 +192,9 @@ def kill_worker(args, bin_dir, rnd):
     rows = d.wait_final(names, 300)
     account(row, d, rows, names)
     time.sleep(0.5)
-    row.partial = len(d.leftovers())
-    if not d.alive():
-        row.notes = "daemon died"
-        row.passed = 0
-    d.stop()
     retried = sum(1 for r in rows if r[4] > 1)
-    row.notes = row.notes or f"{landed} kills hit a running worker, {retried} jobs retried"
-    cleanup(args, root)
-    return row
+    row.notes = f"{landed} kills hit a running worker, {retried} jobs retried"
+    return finish(row, d, args, root)
 
 
 def kill_supervisor(args, bin_dir, rnd):
@@ -220,16 +214,10 @@ def kill_supervisor(args, bin_dir, rnd):
     rows = d.wait_final(names, 60 + 15 * len(names))
     account(row, d, rows, names)
     time.sleep(0.5)
-    row.partial = len(d.leftovers())
-    orphans = [n for n in os.listdir(d.inbox)]
+    orphans = os.listdir(d.inbox)
     if orphans:
         row.notes = f"{len(orphans)} left in the inbox"
-    if not d.alive():
-        row.notes += " daemon died"
-        row.passed = 0
-    d.stop()
-    cleanup(args, root)
-    return row
+    return finish(row, d, args, root)
 
 
 def two_daemons(args, bin_dir, rnd):
@@ -381,16 +369,10 @@ def corpus(args, bin_dir, rnd):
             row.notes += f"{name}: {e}; "
     rows = d.wait_final(names, 120 + 5 * len(names))
     account(row, d, rows, names, expect_done=False)
-    row.partial = len(d.leftovers())
     left = os.listdir(d.inbox)
     if left:
         row.notes += f"left in inbox: {left[:3]}"
-    if not d.alive():
-        row.notes += " daemon died"
-        row.passed = 0
-    d.stop()
-    cleanup(args, root)
-    return row
+    return finish(row, d, args, root)
 
 
 def deleted_inbox(args, bin_dir, rnd):
@@ -571,6 +553,17 @@ def full_outbox(args, bin_dir, rnd):
     finally:
         subprocess.run(["umount", "-l", d.outbox])
         cleanup(args, root)
+    return row
+
+
+def finish(row, d, args, root):
+    """Counts partial files, fails the row if the daemon died, stops it and removes the sandbox."""
+    row.partial = len(d.leftovers())
+    if not d.alive():
+        row.notes = (row.notes + " daemon died").strip()
+        row.passed = 0
+    d.stop()
+    cleanup(args, root)
     return row
 
 

@@ -145,7 +145,7 @@ public final class LibraryVisuals: VisualsEngine {
         var canvas = scene
         switch choice {
         case .item(let item, let url, _):
-            if item.kind == .video, playable(url) {
+            if item.kind == .video, playable(url, warn: true) {
                 canvas.video = url.path
                 canvas.videoLoops = true
             } else {
@@ -171,10 +171,11 @@ public final class LibraryVisuals: VisualsEngine {
         }
     }
 
-    /// A clip libav can open as video; one it cannot is still worth showing as a still (its first frame).
-    private func playable(_ url: URL) -> Bool {
+    /// A clip libav can open as video; one it cannot is still worth showing as a still (its first frame). `warn`
+    /// says so on stderr (once per scene: `picture` warns, `media` only asks).
+    private func playable(_ url: URL, warn: Bool = false) -> Bool {
         guard let v = (try? MediaReader.probe(url.path))?.first(.video), v.width > 0, v.height > 0 else {
-            FileHandle.standardError.write(Data("prostudio: library: \(url.path) cannot be played as a clip; showing its first frame\n".utf8))
+            if warn { FileHandle.standardError.write(Data("prostudio: library: \(url.path) cannot be played as a clip; showing its first frame\n".utf8)) }
             return false
         }
         return true

@@ -241,8 +241,8 @@ enum GraphWriter {
         case .background(let b) where b.look != .gradient:
             let input = "bg\(i)"
             let (w, h, frames, fps) = (c.width, c.height, scene.frames, c.fps)
-            let sample = LookFrames(background: b, frameWidth: w, frameHeight: h, fps: fps, frames: 0)
-            g.streams[input] = FrameStream(width: sample.width, height: sample.height) {
+            let size = LookFrames.size(b.look, width: w, height: h)
+            g.streams[input] = FrameStream(width: size.width, height: size.height) {
                 LookFrames(background: b, frameWidth: w, frameHeight: h, fps: fps, frames: frames)
             }
             return "[\(input)]scale=\(w):\(h):flags=bicubic,setsar=1,format=yuv420p[\(label)]"

@@ -33,10 +33,14 @@ final class LookFrames: FrameIterator {
         mutating func unit() -> Float { Float(next() >> 40) / Float(1 << 24) }
     }
 
+    /// The size a look is drawn at for a frame of `width`x`height`.
+    static func size(_ look: Background.Look, width: Int, height: Int) -> (width: Int, height: Int) {
+        let d = divisor[look] ?? 4
+        return (max(16, width / d / 2 * 2), max(16, height / d / 2 * 2))
+    }
+
     init(background: Background, frameWidth: Int, frameHeight: Int, fps: Int, frames: Int) {
-        let d = Self.divisor[background.look] ?? 4
-        width = max(16, frameWidth / d / 2 * 2)
-        height = max(16, frameHeight / d / 2 * 2)
+        (width, height) = Self.size(background.look, width: frameWidth, height: frameHeight)
         self.background = background
         self.fps = fps
         self.frames = frames
