@@ -101,6 +101,9 @@ public final class Daemon: Sendable {
             }
         }
         let requests = Task { for await _ in bell.rings { await self.applyRequests(journal) } }
+        let library = LibraryKeeper(folders: config.libraryFolders, settle: config.librarySettle, logger: logger)
+        control.onShutdown { library.stop() }
+        let libraryWatches = library.watch { self.wakeup.yield() }
         let watchdog = Task {
             guard let interval = SDNotifier.watchdogInterval() else { return }
             while !Task.isCancelled {
@@ -112,19 +115,21 @@ public final class Daemon: Sendable {
         logger.notice("daemon ready", metadata: ["inbox": "\(config.inbox)", "outbox": "\(config.outbox)", "state": "\(config.state)"])
 
         // 3. Jobs, one at a time, until shutdown.
-        await runJobs(journal: journal, pickUp: pickUp)
+        await runJobs(journal: journal, pickUp: pickUp, library: library)
 
         try? notifier.stopping(status: "stopping")
         watcher.stop(); bell.stop(); watchdog.cancel()
         await intake.value
         await requests.value
+        library.stop()
+        for task in libraryWatches { await task.value }
         logger.notice("daemon stopped")
         if control.lostInbox { throw DaemonError.inboxLost(inbox: config.inbox) }
     }
 
     // MARK: Jobs
 
-    private func runJobs(journal: SQLiteJournal, pickUp: PickUp) async {
+    private func runJobs(journal: SQLiteJournal, pickUp: PickUp, library: LibraryKeeper) async {
         var wakes = wakeups.makeAsyncIterator()
         while !control.isShuttingDown {
             do {
@@ -139,6 +144,10 @@ public final class Daemon: Sendable {
                 try? await Task.sleep(for: .seconds(1))
                 continue
             }
+            // Idle: bring the footage libraries' indexes up to date (a job that arrives meanwhile waits for it).
+            let control = self.control
+            await library.indexDue(executable: config.worker, cache: layout.cache, models: config.models,
+                                   shouldStop: { control.isShuttingDown })
             try? notifier.status("idle; watching \(config.inbox)")
             try? await journal.checkpoint()  // while nothing waits on the journal
             _ = await wakes.next()

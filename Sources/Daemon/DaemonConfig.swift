@@ -30,6 +30,11 @@ public struct DaemonConfig: Sendable, Equatable {
     public var workerGrace: Duration = .seconds(10)
     /// The config file these settings came from (workers read its `defaults:`).
     public var configFile: String?
+    /// Footage libraries whose index the daemon keeps up to date between jobs (`library.folders`, plus the folder
+    /// of a `library` visuals default), so a job's scenes are matched without embedding the folder first.
+    public var libraryFolders: [String] = []
+    /// A library is re-indexed once it has been quiet this long after a change (`library.settle_s`).
+    public var librarySettle: Duration = .seconds(2)
 
     public init() {}
 
@@ -44,10 +49,12 @@ public struct DaemonConfig: Sendable, Equatable {
         struct Pickup: Decodable { var settle_ms: Int? }
         struct Limits: Decodable { var stage_timeout_s: Double?; var max_attempts: Int?; var worker_memory_mb: Int?; var worker_grace_s: Double? }
         struct Cache: Decodable { var max_gb: Double? }
+        struct Library: Decodable { var folders: [String]?; var settle_s: Double? }
         var folders: Folders?
         var pickup: Pickup?
         var limits: Limits?
         var cache: Cache?
+        var library: Library?
         var log_level: String?
     }
 
@@ -109,6 +116,16 @@ public struct DaemonConfig: Sendable, Equatable {
         if let v = file.cache?.max_gb {
             guard v > 0 else { throw Failure(path: path, message: "cache.max_gb must be > 0") }
             c.cacheMaxBytes = Int64(v * Double(1 << 30))
+        }
+        let base = (path as NSString).deletingLastPathComponent
+        for folder in file.library?.folders ?? [] {
+            let full = folder.hasPrefix("/") ? folder : (base as NSString).appendingPathComponent(folder)
+            c.libraryFolders.append(URL(fileURLWithPath: full).standardizedFileURL.path)
+        }
+        if let v = c.defaults?.libraryFolder, !c.libraryFolders.contains(v) { c.libraryFolders.append(v) }
+        if let v = file.library?.settle_s {
+            guard v >= 0 else { throw Failure(path: path, message: "library.settle_s must be >= 0") }
+            c.librarySettle = .milliseconds(Int64(v * 1000))
         }
         if let v = file.log_level {
             guard let level = Logger.Level(rawValue: v) else {

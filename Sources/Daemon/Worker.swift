@@ -107,7 +107,15 @@ final class WorkerProcess: Sendable {
     }
 
     /// Starts `executable worker --spec JSON`; `onMessage` sees each message (on the reader thread), `onExit` the end.
-    init(executable: String, spec: WorkerSpec, onMessage: @escaping @Sendable (WorkerMessage) -> Void,
+    convenience init(executable: String, spec: WorkerSpec, onMessage: @escaping @Sendable (WorkerMessage) -> Void,
+                     onExit: @escaping @Sendable (WorkerExit) -> Void) throws {
+        let specJSON = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
+        try self.init(executable: executable, arguments: ["worker", "--spec", specJSON], onMessage: onMessage, onExit: onExit)
+    }
+
+    /// Starts `executable arguments...` (other child commands, such as `library index`, reuse the same care).
+    /// `stderrPath`: a file for the child's stderr (else it shares the daemon's).
+    init(executable: String, arguments: [String], stderrPath: String? = nil, onMessage: @escaping @Sendable (WorkerMessage) -> Void,
          onExit: @escaping @Sendable (WorkerExit) -> Void) throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw Failure.spawn(executable, errno) }
@@ -121,6 +129,7 @@ final class WorkerProcess: Sendable {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, writeFD, 1)
+        if let stderrPath { posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600) }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -134,8 +143,7 @@ final class WorkerProcess: Sendable {
         posix_spawnattr_setsigmask(&attr, &empty)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
-        let specJSON = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
-        let argv = [executable, "worker", "--spec", specJSON]
+        let argv = [executable] + arguments
         var cArgs = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         var cEnv = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]

@@ -8,6 +8,9 @@ public struct ManifestDefaults: Sendable, Equatable {
     let node: DocNode
     /// Where the defaults came from, which is also what makes two of them equal.
     let source: String
+    /// The footage library the defaults choose (`visuals: {engine: library, folder: DIR}`), resolved: the
+    /// daemon keeps its index up to date.
+    public private(set) var libraryFolder: String?
 
     public static func == (a: ManifestDefaults, b: ManifestDefaults) -> Bool { a.source == b.source }
 
@@ -21,13 +24,15 @@ public struct ManifestDefaults: Sendable, Equatable {
         // Decode the defaults over a one-scene manifest: every value is checked exactly as in a manifest.
         let probe = DocNode(value: .map([(key: "scenes", node: DocNode(value: .list([DocNode(value: .scalar(text: "x", plain: false))])))]))
         var decoder = ManifestDecoder(reader: Reader(file: file), base: (file as NSString).deletingLastPathComponent)
-        _ = decoder.decode(merge(probe, over: section), name: "defaults")
+        let decoded = decoder.decode(merge(probe, over: section), name: "defaults")
         if !decoder.reader.errors.isEmpty {
             throw ManifestErrors(errors: decoder.reader.errors.map {
                 ManifestError($0.code, file: $0.file, field: "defaults." + ($0.field ?? ""), line: $0.line, found: $0.found, expected: $0.expected)
             })
         }
-        return ManifestDefaults(node: section, source: file + "\n" + yaml)
+        var defaults = ManifestDefaults(node: section, source: file + "\n" + yaml)
+        if let v = decoded?.visuals, v.engine == .library { defaults.libraryFolder = v.folder }
+        return defaults
     }
 
     /// `top` with `base` beneath it: mappings merge key by key, anything else in `top` wins.

@@ -30,10 +30,13 @@ public final class InboxWatcher: Sendable {
 
     public enum Failure: Error, CustomStringConvertible {
         case notAFolder(String)
+        /// A folder other than the inbox (a footage library).
+        case noFolder(String)
         case syscall(String, path: String, errno: Int32)
         public var description: String {
             switch self {
             case .notAFolder(let p): "inbox \(p) is not a folder"
+            case .noFolder(let p): "there is no folder at \(p)"
             case .syscall(let call, let p, let e): "\(call) \(p): \(String(cString: strerror(e)))"
             }
         }
