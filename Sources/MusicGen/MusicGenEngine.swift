@@ -117,7 +117,7 @@ public final class MusicGenEngine: MusicEngine {
 
     // MARK: - MusicEngine
 
-    public func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64, emit: @Sendable ([Float]) -> Void) throws(EngineError) {
+    public func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64, emit: @escaping @Sendable ([Float]) -> Void) throws(EngineError) {
         do {
             let (pack, settings) = try pack(named: music.pack)
             let sampling = Self.sampling(for: music, settings: settings, jobSeed: seed)
@@ -141,10 +141,10 @@ public final class MusicGenEngine: MusicEngine {
             let (pack, settings) = try pack(named: sfx.pack)
             let g = settings.musicgen
             let sampling = MusicSampling(guidance: g.guidance, temperature: g.temperature, topK: g.topK, topP: g.topP, seed: seed)
-            let out = Mutex<[Float]>([])
+            let out = SampleBox()
             try render(pack, settings, text: sfx.prompt, frames: frames, sampleRate: sampleRate, sampling: sampling,
-                       fadeIn: 0.01, fadeOut: min(0.25, Double(frames) / Double(sampleRate) / 4)) { block in out.withLock { $0 += block } }
-            return out.withLock { $0 }
+                       fadeIn: 0.01, fadeOut: min(0.25, Double(frames) / Double(sampleRate) / 4)) { out.append($0) }
+            return out.take()
         } catch {
             throw Self.engineError(error, field: "scenes.sfx.pack")
         }
@@ -153,7 +153,7 @@ public final class MusicGenEngine: MusicEngine {
     /// Text -> codes (window by window) -> audio at `sampleRate`, stereo, faded, exactly `frames` long, handed to
     /// `emit` block by block as the codec decodes it (the codes are small; the audio is never held whole).
     func render(_ pack: ModelPack, _ settings: MusicGenSettings, text: String, frames: Int, sampleRate: Int,
-                sampling: MusicSampling, fadeIn: Double, fadeOut: Double, emit: @Sendable ([Float]) -> Void) throws {
+                sampling: MusicSampling, fadeIn: Double, fadeOut: Double, emit: @escaping @Sendable ([Float]) -> Void) throws {
         try checkMemory(pack)
         let tokenizer: Tokenizer
         do { tokenizer = try Tokenizer(settings: settings.text, packDirectory: pack.directory) } catch {
@@ -167,12 +167,9 @@ public final class MusicGenEngine: MusicEngine {
         let codes = try blocking { try await self.generate(pack: name, settings: settings, ids: ids, frames: codecFrames, sampling: sampling) }
         let start = ContinuousClock.now
         let fades = Fades.Envelope(frames: frames, sampleRate: sampleRate, fadeIn: fadeIn, fadeOut: fadeOut)
-        // `blocking` waits for the decode, so `emit` outlives every call the decode makes to it.
-        try withoutActuallyEscaping(emit) { emit in
-            let writer = BedWriter(frames: frames, from: settings.sampleRate, to: sampleRate, fades: fades, emit: emit)
-            try blocking { try await self.decode(pack: name, settings: settings, codes: codes) { writer.put($0) } }
-            writer.finish()
-        }
+        let writer = BedWriter(frames: frames, from: settings.sampleRate, to: sampleRate, fades: fades, emit: emit)
+        try blocking { try await self.decode(pack: name, settings: settings, codes: codes) { writer.put($0) } }
+        writer.finish()
         lastReport.withLock { $0.decodeSeconds = (ContinuousClock.now - start).seconds }
     }
 

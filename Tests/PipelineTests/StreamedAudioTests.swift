@@ -6,6 +6,8 @@ import Manifest
 import Media
 @testable import Pipeline
 
+final class EmittedWindows: Sendable { let list = Mutex<[[Float]]>([]) }
+
 /// Music and narration are made a window at a time (memory flat with the video's length): the windows must
 /// be exactly the whole bed the engines made before, and must join without a click.
 struct StreamedBedTests {
@@ -15,9 +17,9 @@ struct StreamedBedTests {
 
     /// Windows as emitted, with where each starts.
     func windows(_ engine: some MusicEngine, frames: Int, music: JobManifest.Music) throws -> [[Float]] {
-        let box = Mutex<[[Float]]>([])
-        try engine.bed(frames: frames, sampleRate: 48_000, music: music, seed: 5) { w in box.withLock { $0.append(w) } }
-        return box.withLock { $0 }
+        let box = EmittedWindows()
+        try engine.bed(frames: frames, sampleRate: 48_000, music: music, seed: 5) { w in box.list.withLock { $0.append(w) } }
+        return box.list.withLock { $0 }
     }
 
     @Test(arguments: ["calm", "playful", "mysterious"])

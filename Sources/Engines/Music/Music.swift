@@ -10,7 +10,7 @@ public protocol MusicEngine: Sendable {
     /// One bed for the whole job, window by window: `emit` gets consecutive blocks of interleaved stereo Float
     /// at `sampleRate`, exactly `frames` long per channel in all, fades and loop seams included. An engine
     /// holds one window at a time, so a 10-minute bed costs what a 10-second one does.
-    func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64, emit: @Sendable ([Float]) -> Void) throws(EngineError)
+    func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64, emit: @escaping @Sendable ([Float]) -> Void) throws(EngineError)
     /// A scene's sound effect: interleaved stereo at `sampleRate`, exactly `frames` long, at full level (the
     /// pipeline applies the effect's volume). Defaults to "not supported" (the embedded engines).
     func effect(_ sfx: JobManifest.SoundEffect, frames: Int, sampleRate: Int, seed: UInt64) throws(EngineError) -> [Float]
@@ -21,20 +21,30 @@ public protocol MusicEngine: Sendable {
 extension MusicEngine {
     /// The whole bed in one buffer (tests, benchmarks, short beds).
     public func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64) throws(EngineError) -> [Float] {
-        let out = Mutex<[Float]>([])
-        out.withLock { $0.reserveCapacity(frames * 2) }
-        try bed(frames: frames, sampleRate: sampleRate, music: music, seed: seed) { block in out.withLock { $0 += block } }
-        return out.withLock { buffer in
-            var whole: [Float] = []
-            swap(&whole, &buffer)
-            return whole
-        }
+        let out = SampleBox()
+        try bed(frames: frames, sampleRate: sampleRate, music: music, seed: seed) { out.append($0) }
+        return out.take()
     }
 
     public func identity(for music: JobManifest.Music) -> EngineIdentity { identity }
     public func identity(for sfx: JobManifest.SoundEffect) -> EngineIdentity { identity }
     public func effect(_ sfx: JobManifest.SoundEffect, frames: Int, sampleRate: Int, seed: UInt64) throws(EngineError) -> [Float] {
         throw EngineError(code: "music.sfx_unsupported", message: "the music engine \(identity.name) makes no sound effects", field: "scenes.sfx")
+    }
+}
+
+/// Blocks collected into one buffer, from whichever thread an engine emits on.
+public final class SampleBox: Sendable {
+    private let samples = Mutex<[Float]>([])
+    public init() {}
+    public func append(_ block: [Float]) { samples.withLock { $0 += block } }
+    /// Everything appended, leaving the box empty.
+    public func take() -> [Float] {
+        samples.withLock { buffer in
+            var whole: [Float] = []
+            swap(&whole, &buffer)
+            return whole
+        }
     }
 }
 
@@ -78,7 +88,7 @@ public struct FileMusic: MusicEngine {
     public init() {}
     public var identity: EngineIdentity { EngineIdentity(name: "file", version: "1") }
 
-    public func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64, emit: @Sendable ([Float]) -> Void) throws(EngineError) {
+    public func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64, emit: @escaping @Sendable ([Float]) -> Void) throws(EngineError) {
         guard let path = music.file else { throw EngineError(code: "music.missing_file", message: "music engine `file` needs music.file", field: "music.file") }
         let source: [Float]
         do { source = try MediaDecode.audio(path, sampleRate: sampleRate) } catch {

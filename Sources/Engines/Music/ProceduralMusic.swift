@@ -29,7 +29,7 @@ public struct ProceduralMusic: MusicEngine {
 
     /// Emits bar by bar (a few seconds each): the synthesis state (phases, bar) carries over, so the stream is
     /// the same samples as one buffer would be.
-    public func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64, emit: @Sendable ([Float]) -> Void) throws(EngineError) {
+    public func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64, emit: @escaping @Sendable ([Float]) -> Void) throws(EngineError) {
         var rng = SeededRandom(seed: SeededRandom.hash(music.mood.rawValue + (music.prompt ?? ""), seed: seed))
         let spec = Self.spec(music.mood)
         let scale = spec.minor ? [0, 2, 3, 5, 7, 8, 10] : [0, 2, 4, 5, 7, 9, 11]
