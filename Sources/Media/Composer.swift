@@ -19,6 +19,8 @@ public struct CompositionSpec: Sendable {
     public var streams: [String: FrameStream]
     /// Interleaved stereo Float at 48 kHz.
     public var audio: [Float]
+    /// The soundtrack as a stream (a long job's mix read from disk); when set, `audio` is not used.
+    public var audioFeed: AudioFeed?
     public var encoder: EncoderSettings
     /// Frame index to save as a JPEG poster, and where.
     public var posterFrame: Int

@@ -148,6 +148,8 @@ public struct Composition: Sendable {
     public var captionLanguage: String
     /// Interleaved stereo Float at 48 kHz.
     public var audio: [Float]
+    /// The soundtrack as a stream (a long job's mix read from disk); when set, `audio` is not used.
+    public var audioFeed: AudioFeed?
     public var quality: VideoQuality
     public var posterFrame: Int
     public var posterPath: String?
@@ -184,6 +186,7 @@ extension Composer {
                                    posterFrame: c.posterFrame, posterPath: c.posterPath, embeddedCaptions: c.embeddedCaptions,
                                    streams: graph.streams)
         spec.captionLanguage = c.captionLanguage
+        spec.audioFeed = c.audioFeed
         return try compose(spec, progress: progress, shouldContinue: shouldContinue)
     }
 

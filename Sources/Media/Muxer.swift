@@ -13,7 +13,10 @@ final class Muxer {
     private let videoStream: UnsafeMutablePointer<AVStream>
     private let audioStream: UnsafeMutablePointer<AVStream>
     private var subtitleStream: UnsafeMutablePointer<AVStream>?
-    private let samples: [Float]
+    /// The soundtrack, pulled a block at a time as the picture advances.
+    private let feed: AudioFeed
+    private var pending: [Float] = []
+    private var pendingAt = 0
     private var sampleCursor = 0
     private var framesIn = 0
     private let fps: Int
@@ -26,7 +29,7 @@ final class Muxer {
     init(spec: CompositionSpec) throws(MediaError) {
         path = spec.outputPath
         fps = spec.fps
-        samples = spec.audio
+        feed = spec.audioFeed ?? AudioFeed(spec.audio)
         cues = spec.embeddedCaptions
         language = spec.captionLanguage
         var fmt: UnsafeMutablePointer<AVFormatContext>?
@@ -140,10 +143,19 @@ final class Muxer {
     /// Encodes audio up to `limit` samples per channel.
     private func writeAudio(upTo limit: Int) throws(MediaError) {
         let a = audio!
-        let total = samples.count / 2
+        let total = feed.frames
         let frameSize = Int(a.pointee.frame_size)
         while sampleCursor < min(limit, total) {
             let n = min(frameSize, total - sampleCursor)
+            if pending.count - pendingAt < 2 * n {
+                // Refill with a block of about 0.1 s, keeping what is left.
+                pending.removeFirst(pendingAt); pendingAt = 0
+                let more = try feed.read(max(4800, n))
+                pending += more
+                guard pending.count >= 2 * n else {
+                    throw MediaError("encode audio", path: path, detail: "the audio ended at frame \(sampleCursor + pending.count / 2) of \(total)")
+                }
+            }
             let f = audioFrame!
             av_frame_unref(f)
             f.pointee.nb_samples = Int32(n)
@@ -153,12 +165,13 @@ final class Muxer {
             try check(av_frame_get_buffer(f, 0), "allocate audio frame")
             let left = ps_frame_data(f, 0)!.withMemoryRebound(to: Float.self, capacity: n) { $0 }
             let right = ps_frame_data(f, 1)!.withMemoryRebound(to: Float.self, capacity: n) { $0 }
-            samples.withUnsafeBufferPointer { buf in
-                var i = sampleCursor * 2
+            pending.withUnsafeBufferPointer { buf in
+                var i = pendingAt
                 for k in 0..<n {
                     left[k] = buf[i]; right[k] = buf[i + 1]; i += 2
                 }
             }
+            pendingAt += 2 * n
             f.pointee.pts = Int64(sampleCursor)
             sampleCursor += n
             try check(avcodec_send_frame(a, f), "encode audio")

@@ -117,12 +117,12 @@ public final class MusicGenEngine: MusicEngine {
 
     // MARK: - MusicEngine
 
-    public func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64) throws(EngineError) -> [Float] {
+    public func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64, emit: @escaping @Sendable ([Float]) -> Void) throws(EngineError) {
         do {
             let (pack, settings) = try pack(named: music.pack)
             let sampling = Self.sampling(for: music, settings: settings, jobSeed: seed)
-            return try render(pack, settings, text: Self.prompt(for: music), frames: frames, sampleRate: sampleRate,
-                              sampling: sampling, fadeIn: 0.5, fadeOut: 2)
+            try render(pack, settings, text: Self.prompt(for: music), frames: frames, sampleRate: sampleRate,
+                       sampling: sampling, fadeIn: 0.5, fadeOut: 2, emit: emit)
         } catch {
             throw Self.engineError(error, field: "music.pack")
         }
@@ -141,16 +141,19 @@ public final class MusicGenEngine: MusicEngine {
             let (pack, settings) = try pack(named: sfx.pack)
             let g = settings.musicgen
             let sampling = MusicSampling(guidance: g.guidance, temperature: g.temperature, topK: g.topK, topP: g.topP, seed: seed)
-            return try render(pack, settings, text: sfx.prompt, frames: frames, sampleRate: sampleRate, sampling: sampling,
-                              fadeIn: 0.01, fadeOut: min(0.25, Double(frames) / Double(sampleRate) / 4))
+            let out = SampleBox()
+            try render(pack, settings, text: sfx.prompt, frames: frames, sampleRate: sampleRate, sampling: sampling,
+                       fadeIn: 0.01, fadeOut: min(0.25, Double(frames) / Double(sampleRate) / 4)) { out.append($0) }
+            return out.take()
         } catch {
             throw Self.engineError(error, field: "scenes.sfx.pack")
         }
     }
 
-    /// Text -> codes (window by window) -> audio at `sampleRate`, stereo, faded, exactly `frames` long.
+    /// Text -> codes (window by window) -> audio at `sampleRate`, stereo, faded, exactly `frames` long, handed to
+    /// `emit` block by block as the codec decodes it (the codes are small; the audio is never held whole).
     func render(_ pack: ModelPack, _ settings: MusicGenSettings, text: String, frames: Int, sampleRate: Int,
-                sampling: MusicSampling, fadeIn: Double, fadeOut: Double) throws -> [Float] {
+                sampling: MusicSampling, fadeIn: Double, fadeOut: Double, emit: @escaping @Sendable ([Float]) -> Void) throws {
         try checkMemory(pack)
         let tokenizer: Tokenizer
         do { tokenizer = try Tokenizer(settings: settings.text, packDirectory: pack.directory) } catch {
@@ -162,13 +165,12 @@ public final class MusicGenEngine: MusicEngine {
         let codecFrames = max(1, (frames * settings.frameRate + sampleRate - 1) / sampleRate)
         let name = pack.name
         let codes = try blocking { try await self.generate(pack: name, settings: settings, ids: ids, frames: codecFrames, sampling: sampling) }
-        let writer = BedWriter(frames: frames, from: settings.sampleRate, to: sampleRate)
         let start = ContinuousClock.now
+        let fades = Fades.Envelope(frames: frames, sampleRate: sampleRate, fadeIn: fadeIn, fadeOut: fadeOut)
+        let writer = BedWriter(frames: frames, from: settings.sampleRate, to: sampleRate, fades: fades, emit: emit)
         try blocking { try await self.decode(pack: name, settings: settings, codes: codes) { writer.put($0) } }
-        var out = writer.finish()
+        writer.finish()
         lastReport.withLock { $0.decodeSeconds = (ContinuousClock.now - start).seconds }
-        Fades.apply(&out, sampleRate: sampleRate, fadeIn: fadeIn, fadeOut: fadeOut)
-        return out
     }
 
     static func engineError(_ error: any Error, field: String) -> EngineError {
@@ -312,42 +314,50 @@ public final class MusicGenEngine: MusicEngine {
     }
 }
 
-/// The bed being written: codec audio in, resampled, duplicated to stereo, exactly `frames` long.
+/// The bed being written: codec audio in, resampled, duplicated to stereo, faded, exactly `frames` long, out
+/// to `emit` a block at a time (silence after the codec's last sample, should it fall short).
 final class BedWriter: Sendable {
     private struct State {
-        var out: [Float]
         var written = 0
         var resampler: StreamingResampler
     }
     private let state: Mutex<State>
     let frames: Int
+    let fades: Fades.Envelope
+    let emit: @Sendable ([Float]) -> Void
 
-    init(frames: Int, from: Int, to: Int) {
+    init(frames: Int, from: Int, to: Int, fades: Fades.Envelope, emit: @escaping @Sendable ([Float]) -> Void) {
         self.frames = frames
-        state = Mutex(State(out: [Float](repeating: 0, count: frames * 2), resampler: StreamingResampler(from: from, to: to)))
+        self.fades = fades
+        self.emit = emit
+        state = Mutex(State(resampler: StreamingResampler(from: from, to: to)))
     }
 
     func put(_ block: [Float]) {
+        state.withLock { s in write(s.resampler.process(block), into: &s) }
+    }
+
+    func finish() {
         state.withLock { s in
-            Self.write(s.resampler.process(block), into: &s)
+            write(s.resampler.finish(), into: &s)
+            while s.written < frames {
+                let n = min(Fades.window, frames - s.written)
+                var silence = [Float](repeating: 0, count: 2 * n)
+                fades.apply(&silence, from: s.written)
+                emit(silence)
+                s.written += n
+            }
         }
     }
 
-    func finish() -> [Float] {
-        state.withLock { s in
-            Self.write(s.resampler.finish(), into: &s)
-            defer { s.out = [] }
-            return s.out
-        }
-    }
-
-    private static func write(_ block: [Float], into s: inout State) {
-        let frames = s.out.count / 2
-        for v in block where s.written < frames {
-            s.out[2 * s.written] = v
-            s.out[2 * s.written + 1] = v
-            s.written += 1
-        }
+    private func write(_ block: [Float], into s: inout State) {
+        let n = min(block.count, frames - s.written)
+        guard n > 0 else { return }
+        var out = [Float](repeating: 0, count: 2 * n)
+        for k in 0..<n { out[2 * k] = block[k]; out[2 * k + 1] = block[k] }
+        fades.apply(&out, from: s.written)
+        s.written += n
+        emit(out)
     }
 }
 

@@ -77,6 +77,7 @@ public final class PiperEngine: SpeechEngine {
     }
 
     public var identity: EngineIdentity { EngineIdentity(name: "piper", version: Self.version) }
+    public var sentenceJoinPause: Double { Self.sentencePause }
 
     public func identity(for voice: JobManifest.Voice) -> EngineIdentity {
         var id = identity

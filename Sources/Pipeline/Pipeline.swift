@@ -129,6 +129,8 @@ final class JobRun {
     var logger: Logger
     let cache: StageCache
     let work: URL
+    /// Files outside `work` this job made and removes when it ends.
+    var scratch: [URL] = []
 
     init(pipeline: Pipeline, manifestPath: String, displayName: String?, jobID: String, name: String?, progress: @escaping @Sendable (ProgressEvent) -> Void, isCancelled: @escaping @Sendable () -> Bool) {
         self.pipeline = pipeline
@@ -146,7 +148,10 @@ final class JobRun {
     }
 
     func run() -> Result<Sidecar, PipelineError> {
-        defer { try? FileManager.default.removeItem(at: work) }
+        defer {
+            try? FileManager.default.removeItem(at: work)
+            for url in scratch { try? FileManager.default.removeItem(at: url) }
+        }
         do {
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         } catch {
@@ -237,10 +242,11 @@ final class JobRun {
     private func render(_ manifest: JobManifest) throws(PipelineError) {
         let sampleRate = EncoderSettings.audioSampleRate
 
-        // Speech: one narration per scene, in the scene's voice, cached by text + voice + engine.
+        // Speech: one narration per scene, in the scene's voice, cached by text + voice + engine. Each goes to
+        // disk as it is spoken (a long one a few sentences at a time); compose reads it back when it mixes the scene.
         var voiceNames: [String] = []
-        let narrations = try stage(.speech) { () throws(PipelineError) -> [Narration] in
-            var result: [Narration] = []
+        let spoken = try stage(.speech) { () throws(PipelineError) -> [SpokenScene] in
+            var result: [SpokenScene] = []
             var hits = 0
             for (i, scene) in manifest.scenes.enumerated() {
                 if isCancelled() { throw PipelineError.cancelled }
@@ -254,11 +260,15 @@ final class JobRun {
                 if let cached = loadNarration(key) {
                     result.append(cached); hits += 1
                 } else {
-                    do {
-                        let n = try speech.synthesize(scene.narration, voice: voice)
-                        storeNarration(n, key: key)
-                        result.append(n)
-                    } catch { throw PipelineError(error, stage: "speech") }
+                    var header = NarrationHeader(sampleRate: 0, words: [])
+                    let file = try spoolSamples(stage: "speech", key: key) { (writer: SampleFile.Writer) throws(PipelineError) in
+                        do {
+                            let n = try NarrationParts.speak(scene.narration, voice: voice, engine: speech, into: writer)
+                            header = NarrationHeader(sampleRate: n.sampleRate, words: n.words)
+                        } catch { throw PipelineError(error, stage: "speech") }
+                    }
+                    if let meta = try? JSONEncoder().encode(header) { cache.write(meta, stage: "speech", key: key, ext: "json") }
+                    result.append(SpokenScene(sampleRate: header.sampleRate, frames: Self.sampleCount(file), words: header.words, file: file))
                 }
                 progress(ProgressEvent(stage: .speech, fraction: Double(i + 1) / Double(manifest.scenes.count), overall: overall(.speech, Double(i + 1) / Double(manifest.scenes.count)), finished: false))
             }
@@ -267,6 +277,7 @@ final class JobRun {
         }
         sidecar.engines["speech"] = voiceNames.joined(separator: ", ")
 
+        let narrations = spoken.map(\.narration)
         let timeline = Timeline(manifest: manifest, narrationDurations: narrations.map(\.duration))
         sidecar.duration_s = timeline.duration
         sidecar.scenes = timeline.scenes.indices.map { i in
@@ -319,16 +330,17 @@ final class JobRun {
             return pictures
         }
 
-        // Music: one bed for the whole job.
+        // Music: one bed for the whole job, streamed by the engine to the stage cache (or the work folder) and
+        // read back a window at a time when compose mixes it.
         let totalSamples = timeline.totalFrames * sampleRate / timeline.fps
-        var bed = try stage(.music) { () throws(PipelineError) -> [Float] in
+        let bed = try stage(.music) { () throws(PipelineError) -> URL? in
             var engine: (any MusicEngine)?
             if manifest.music.engine != .none {
                 do { engine = try pipeline.engines.musicEngine(manifest.music.engine) } catch { throw PipelineError(error, stage: "music") }
             }
             guard let engine else {
                 record(.music, engine: "none", cached: false)
-                return [Float](repeating: 0, count: totalSamples * 2)
+                return nil
             }
             // A model engine's identity names its pack's hash: the key changes when the pack does.
             let identity = engine.identity(for: manifest.music)
@@ -338,19 +350,20 @@ final class JobRun {
                 return "\(path)|\(attrs?[.size] ?? 0)|\((attrs?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
             } ?? ""
             let key = StageCache.key(["music", identity.description, identity.packHash ?? "", "\(manifest.music)", fileStamp, "\(manifest.seed)", "\(totalSamples)"])
-            if let samples = cache.readFloats(stage: "music", key: key) {
+            if let file = cache.use(stage: "music", key: key), Self.sampleCount(file) == totalSamples * 2 {
                 record(.music, engine: identity.description, cached: true)
-                return samples
+                return file
             }
-            do {
-                let samples = try engine.bed(frames: totalSamples, sampleRate: sampleRate, music: manifest.music, seed: manifest.seed)
-                cache.write(floats: samples, stage: "music", key: key)
-                record(.music, engine: identity.description, cached: false)
-                return samples
-            } catch { throw PipelineError(error, stage: "music") }
+            let file = try spoolSamples(stage: "music", key: key) { (writer: SampleFile.Writer) throws(PipelineError) in
+                do {
+                    try engine.bed(frames: totalSamples, sampleRate: sampleRate, music: manifest.music, seed: manifest.seed) { writer.write($0) }
+                } catch { throw PipelineError(error, stage: "music") }
+            }
+            record(.music, engine: identity.description, cached: false)
+            return file
         }
 
-        // Scenes' sound effects (part of the music stage's work): one track, added after the bed is ducked.
+        // Scenes' sound effects (part of the music stage's work): added after the bed is ducked.
         let effects = try soundEffects(manifest, timeline: timeline, sampleRate: sampleRate, totalSamples: totalSamples)
 
         // Compose: mix, captions, draw + encode.
@@ -372,40 +385,28 @@ final class JobRun {
         let srtTemp = work.appendingPathComponent("captions.srt")
         let vttTemp = work.appendingPathComponent("captions.vtt")
         try stage(.compose) { () throws(PipelineError) in
-            // The bed becomes the mix in place, scene by scene with that scene's narration: a 10-minute job holds
-            // one stereo buffer, not a second one for the voice. Each narration lies inside its scene's span, with
-            // more silence around it than the ducker looks ahead.
-            var audio: [Float] = []
-            swap(&audio, &bed)
-            // A clip's own sound joins the bed in its scene (so the voice ducks it too), at its clip_volume.
+            // The mix, scene by scene a second at a time, spooled to the work folder and measured as it goes; the
+            // encoder reads it back through the loudness gain and the limiter. A clip's own sound joins the bed in
+            // its scene (so the voice ducks it too), at its clip_volume.
             let bedGain = Float(manifest.music.volume)
-            for (i, scene) in manifest.scenes.enumerated() where scene.video != nil && scene.clipVolume > 0 {
-                let sound: [Float]
-                do { sound = try MediaReader.audioSamples(scene.video!, sampleRate: sampleRate, channels: 2) } catch { continue }
-                let frames = sound.count / 2
-                guard frames > 0 else { continue }
+            let mixScenes = manifest.scenes.indices.map { i -> SoundtrackMix.Scene in
+                let scene = manifest.scenes[i]
                 let from = Int(timeline.start(of: i) * Double(sampleRate))
-                let to = min(totalSamples, i + 1 < manifest.scenes.count ? Int(timeline.start(of: i + 1) * Double(sampleRate)) : totalSamples)
-                let first = min(frames - 1, Int(scene.start * Double(sampleRate)))
-                let gain = Float(scene.clipVolume) / max(bedGain, 0.05)
-                for k in 0..<max(0, to - from) {
-                    var s = first + k
-                    if s >= frames { if scene.fill == .loop { s = first + (s - first) % max(1, frames - first) } else { break } }
-                    audio[2 * (from + k)] += sound[2 * s] * gain
-                    audio[2 * (from + k) + 1] += sound[2 * s + 1] * gain
-                }
-            }
-            var ducker = AudioMix.Ducker(sampleRate: sampleRate, bedGain: bedGain)
-            for (i, n) in narrations.enumerated() {
-                let resampled: [Float]
-                do { resampled = try Resampler.resampleMono(n.samples, from: n.sampleRate, to: sampleRate) } catch { throw PipelineError(error, stage: "compose") }
-                let from = Int(timeline.start(of: i) * Double(sampleRate))
-                let to = i + 1 < narrations.count ? Int(timeline.start(of: i + 1) * Double(sampleRate)) : totalSamples
+                let to = i + 1 < manifest.scenes.count ? Int(timeline.start(of: i + 1) * Double(sampleRate)) : totalSamples
                 let start = Int((timeline.start(of: i) + timeline.scenes[i].narrationOffset) * Double(sampleRate))
-                ducker.mix(voice: resampled, at: start, into: &audio, frames: from..<to)
+                let clip = scene.video.flatMap { path in
+                    scene.clipVolume > 0 ? SoundtrackMix.Clip(path: path, first: scene.start, loops: scene.fill == .loop,
+                                                              gain: Float(scene.clipVolume) / max(bedGain, 0.05)) : nil
+                }
+                return SoundtrackMix.Scene(from: from, to: to, voiceStart: start, voice: spoken[i], clip: clip)
             }
-            if let effects { for i in 0..<min(audio.count, effects.count) { audio[i] += effects[i] } }
-            AudioMix.normalize(&audio, sampleRate: sampleRate)
+            let mix = SoundtrackMix(sampleRate: sampleRate, totalFrames: totalSamples, bed: bed, bedGain: bedGain, scenes: mixScenes, effects: effects)
+            let mixFile = work.appendingPathComponent("mix.f32")
+            let audio: AudioFeed
+            do {
+                let loudness = try mix.render(to: mixFile)
+                audio = AudioMix.normalized(try SampleFile.Reader(url: mixFile), loudness: loudness, sampleRate: sampleRate)
+            } catch { throw PipelineError(error, stage: "compose") }
 
             let last = manifest.scenes.count - 1
             // The poster: the middle of the first scene unless the manifest says when. The title card runs past it
@@ -422,7 +423,7 @@ final class JobRun {
                 let start = timeline.start(of: i), end = i + 1 < manifest.scenes.count ? timeline.start(of: i + 1) : timeline.duration
                 overlays.append(TextOverlay(text: heading, start: start + 0.3, end: max(start + 0.3, min(start + 4.5, end - 0.3)), kind: .lowerThird))
             }
-            let composition = Composition(
+            var composition = Composition(
                 outputPath: videoTemp.path, width: manifest.output.width, height: manifest.output.height, fps: manifest.output.fps,
                 frameCount: timeline.totalFrames,
                 scenes: pictures.enumerated().map { i, picture in
@@ -432,9 +433,10 @@ final class JobRun {
                 crossfadeFrames: timeline.transitionFrames,
                 burnedCaptions: manifest.captions.mode == .burn ? cues : [], overlays: overlays, textStyle: CaptionLook.style(for: manifest),
                 embeddedCaptions: manifest.captions.mode == .embed ? cues : [], captionLanguage: language.iso639_2,
-                audio: audio, quality: VideoQuality(rawValue: manifest.output.quality.rawValue) ?? .standard,
+                audio: [], quality: VideoQuality(rawValue: manifest.output.quality.rawValue) ?? .standard,
                 posterFrame: min(timeline.totalFrames - 1, max(0, Int((posterTime * Double(manifest.output.fps)).rounded()))),
                 posterPath: posterTemp.path)
+            composition.audioFeed = audio
             logger.debug("video graph", metadata: ["stage": "compose", "graph": "\(Composer.graphText(for: composition))"])
             let settings = composition.quality.encoder
             do {
@@ -477,12 +479,12 @@ final class JobRun {
     // MARK: narration cache
 
     /// Each scene's `sfx` from the musicgen engine (cached like the bed: engine, pack hash, effect, seed, length),
-    /// at its volume, placed `at` seconds into its scene; nil when no scene has one.
-    private func soundEffects(_ manifest: JobManifest, timeline: Timeline, sampleRate: Int, totalSamples: Int) throws(PipelineError) -> [Float]? {
-        guard manifest.scenes.contains(where: { $0.sfx != nil }) else { return nil }
+    /// at its volume, placed `at` seconds into its scene: their files, read when compose reaches them.
+    private func soundEffects(_ manifest: JobManifest, timeline: Timeline, sampleRate: Int, totalSamples: Int) throws(PipelineError) -> [SoundtrackMix.Effect] {
+        guard manifest.scenes.contains(where: { $0.sfx != nil }) else { return [] }
         let engine: any MusicEngine
         do { engine = try pipeline.engines.musicEngine(.musicgen) } catch { throw PipelineError(error, stage: "music") }
-        var track = [Float](repeating: 0, count: totalSamples * 2)
+        var effects: [SoundtrackMix.Effect] = []
         for (i, scene) in manifest.scenes.enumerated() {
             guard let sfx = scene.sfx else { continue }
             let start = Int((timeline.start(of: i) + sfx.at) * Double(sampleRate))
@@ -491,34 +493,56 @@ final class JobRun {
             let seed = (manifest.music.seed ?? manifest.seed) &+ UInt64(i + 1)
             let identity = engine.identity(for: sfx)
             let key = StageCache.key(["sfx", identity.description, identity.packHash ?? "", "\(sfx)", "\(seed)", "\(frames)"])
-            var samples: [Float]
-            if let cached = cache.readFloats(stage: "music", key: key) {
-                samples = cached
+            let file: URL
+            if let cached = cache.use(stage: "music", key: key) {
+                file = cached
             } else {
-                do { samples = try engine.effect(sfx, frames: frames, sampleRate: sampleRate, seed: seed) } catch {
-                    throw PipelineError(EngineError(code: error.code, message: "scenes[\(i)].sfx: \(error.message)",
-                                                    field: error.field.map { $0.replacingOccurrences(of: "scenes.", with: "scenes[\(i)].") }), stage: "music")
+                file = try spoolSamples(stage: "music", key: key) { (writer: SampleFile.Writer) throws(PipelineError) in
+                    do throws(EngineError) { writer.write(try engine.effect(sfx, frames: frames, sampleRate: sampleRate, seed: seed)) } catch {
+                        throw PipelineError(EngineError(code: error.code, message: "scenes[\(i)].sfx: \(error.message)",
+                                                        field: error.field.map { $0.replacingOccurrences(of: "scenes.", with: "scenes[\(i)].") }), stage: "music")
+                    }
                 }
-                cache.write(floats: samples, stage: "music", key: key)
             }
-            let gain = Float(sfx.volume)
-            for k in 0..<min(samples.count, (totalSamples - start) * 2) { track[2 * start + k] += samples[k] * gain }
+            effects.append(SoundtrackMix.Effect(start: start, file: file, gain: Float(sfx.volume)))
         }
-        return track
+        return effects
     }
 
-    private func loadNarration(_ key: String) -> Narration? {
+    /// Writes a sample file as a stream into the stage cache (`stage`/`key`), or into the work folder when the
+    /// cache cannot take it; returns where it is.
+    private func spoolSamples(stage: String, key: String, _ body: (SampleFile.Writer) throws(PipelineError) -> Void) throws(PipelineError) -> URL {
+        let local = work.appendingPathComponent("\(stage)-\(key).f32")
+        var writer: SampleFile.Writer
+        if let temp = cache.spool(stage: stage, key: key), let w = try? SampleFile.Writer(url: temp) { writer = w } else {
+            do { writer = try SampleFile.Writer(url: local) } catch { throw PipelineError(error, stage: stage) }
+        }
+        do throws(PipelineError) {
+            try body(writer)
+            do { try writer.close() } catch { throw PipelineError(error, stage: stage) }
+        } catch {
+            try? writer.close()
+            try? FileManager.default.removeItem(at: writer.url)
+            throw error
+        }
+        guard writer.url != local else { return local }
+        if let entry = cache.commit(writer.url, stage: stage, key: key) { return entry }
+        // The cache would not take it: keep the file for this job in the work folder.
+        if rename(writer.url.path, local.path) == 0 { return local }
+        scratch.append(writer.url)
+        return writer.url
+    }
+
+    /// Samples in a raw Float32 file.
+    static func sampleCount(_ file: URL) -> Int {
+        Int(((try? FileManager.default.attributesOfItem(atPath: file.path))?[.size] as? Int64) ?? 0) / 4
+    }
+
+    private func loadNarration(_ key: String) -> SpokenScene? {
         guard let meta = cache.read(stage: "speech", key: key, ext: "json"),
-              let samples = cache.readFloats(stage: "speech", key: key),
-              let header = try? JSONDecoder().decode(NarrationHeader.self, from: meta) else { return nil }
-        return Narration(sampleRate: header.sampleRate, samples: samples, words: header.words)
-    }
-
-    private func storeNarration(_ n: Narration, key: String) {
-        cache.write(floats: n.samples, stage: "speech", key: key)
-        if let meta = try? JSONEncoder().encode(NarrationHeader(sampleRate: n.sampleRate, words: n.words)) {
-            cache.write(meta, stage: "speech", key: key, ext: "json")
-        }
+              let header = try? JSONDecoder().decode(NarrationHeader.self, from: meta),
+              let file = cache.use(stage: "speech", key: key) else { return nil }
+        return SpokenScene(sampleRate: header.sampleRate, frames: Self.sampleCount(file), words: header.words, file: file)
     }
 
     struct NarrationHeader: Codable {

@@ -110,6 +110,32 @@ public struct StageCache: Sendable {
         return floats
     }
 
+    /// Where to write an entry as a stream: a hidden temp file in its stage's folder, for `commit`; nil when
+    /// the folder cannot be made.
+    func spool(stage: String, key: String, ext: String = "f32") -> URL? {
+        let target = url(stage: stage, key: key, ext: ext)
+        guard (try? FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)) != nil else { return nil }
+        return AtomicFile.temporaryURL(for: target)
+    }
+
+    /// Moves a finished `spool` file into place; returns the entry, or nil (the temp file is left as it is).
+    func commit(_ temp: URL, stage: String, key: String, ext: String = "f32") -> URL? {
+        let target = url(stage: stage, key: key, ext: ext)
+        guard rename(temp.path, target.path) == 0 else { return nil }
+        let bytes = ((try? FileManager.default.attributesOfItem(atPath: target.path))?[.size] as? Int64) ?? 0
+        observer?(.stored(name: "\(stage)/\(key).\(ext)", stage: stage, bytes: bytes))
+        return target
+    }
+
+    /// An entry's file, marked used, or nil when there is none.
+    func use(stage: String, key: String, ext: String = "f32") -> URL? {
+        let target = url(stage: stage, key: key, ext: ext)
+        guard FileManager.default.fileExists(atPath: target.path) else { return nil }
+        utimes(target.path, nil)
+        observer?(.used(name: "\(stage)/\(key).\(ext)"))
+        return target
+    }
+
     public func contains(stage: String, key: String, ext: String) -> Bool {
         FileManager.default.fileExists(atPath: url(stage: stage, key: key, ext: ext).path)
     }

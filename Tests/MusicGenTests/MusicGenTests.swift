@@ -83,6 +83,22 @@ import VideoDiffusion
         let again = try await offPool { try engine.bed(frames: n, sampleRate: rate, music: music, seed: 1) }
         #expect(again == bed)
 
+        // The bed streams out block by block as the codec decodes; it is the whole-buffer bed of before: all the
+        // codes decoded at once, resampled in one piece, doubled to stereo, then faded.
+        let (pack, _) = try engine.pack(named: MusicTestPack.name)
+        let tokenizer = try Tokenizer(settings: settings.text, packDirectory: pack.directory)
+        let ids = MusicGenEngine.textIDs(tokenizer, MusicGenEngine.prompt(for: music), pad: settings.text.padID)
+        let codes = try await engine.generate(pack: MusicTestPack.name, settings: settings, ids: ids,
+                                               frames: (n * settings.frameRate + rate - 1) / rate,
+                                               sampling: MusicGenEngine.sampling(for: music, settings: settings, jobSeed: 1))
+        let audio = try await engine.decodeAll(pack: MusicTestPack.name, settings: settings, codes: codes)
+        var resampler = StreamingResampler(from: settings.sampleRate, to: rate)
+        let mono = resampler.process(audio) + resampler.finish()
+        var whole = [Float](repeating: 0, count: n * 2)
+        for i in 0..<min(n, mono.count) { whole[2 * i] = mono[i]; whole[2 * i + 1] = mono[i] }
+        Fades.apply(&whole, sampleRate: rate, fadeIn: 0.5, fadeOut: 2)
+        #expect(bed == whole)
+
         // A bed exactly one window long is one window (MusicGen's 30 s is 1,500 frames: no second window for a frame).
         _ = try await offPool { try engine.bed(frames: window * rate / settings.frameRate, sampleRate: rate, music: music, seed: 1) }
         #expect(engine.report.windows == 1 && engine.report.frames == window)

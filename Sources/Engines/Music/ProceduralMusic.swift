@@ -27,7 +27,9 @@ public struct ProceduralMusic: MusicEngine {
         }
     }
 
-    public func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64) throws(EngineError) -> [Float] {
+    /// Emits bar by bar (a few seconds each): the synthesis state (phases, bar) carries over, so the stream is
+    /// the same samples as one buffer would be.
+    public func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64, emit: @escaping @Sendable ([Float]) -> Void) throws(EngineError) {
         var rng = SeededRandom(seed: SeededRandom.hash(music.mood.rawValue + (music.prompt ?? ""), seed: seed))
         let spec = Self.spec(music.mood)
         let scale = spec.minor ? [0, 2, 3, 5, 7, 8, 10] : [0, 2, 4, 5, 7, 9, 11]
@@ -49,7 +51,7 @@ public struct ProceduralMusic: MusicEngine {
         }
         func hz(_ midi: Int) -> Double { 440 * pow(2, Double(midi - 69) / 12) }
 
-        var out = [Float](repeating: 0, count: frames * 2)
+        let fades = Fades.Envelope(frames: frames, sampleRate: sampleRate, fadeIn: 1.5, fadeOut: 2.5)
         var phases = [Double](repeating: 0, count: 12)
         let bright = spec.brightness
         var bar = 0
@@ -59,6 +61,7 @@ public struct ProceduralMusic: MusicEngine {
             let end = min(frames, start + barFrames)
             let padFreqs = notes.prefix(3).map { hz($0 + 12) }
             let bassFreq = hz(notes[0] - 12)
+            var out = [Float](repeating: 0, count: (end - start) * 2)
             for i in start..<end {
                 let t = Double(i - start) / Double(barFrames)
                 // Pad swells in and out over each bar so chord changes are smooth.
@@ -82,14 +85,14 @@ public struct ProceduralMusic: MusicEngine {
                 phases[9] += hz(note) / sr
                 let pluck = spec.arpeggio * 0.09 * exp(-inStep * 7) * table.sine(phases[9])
                 let pan = 0.5 + 0.25 * sin(Double(step) * 1.3)
-                out[2 * i] = Float(left + bass + pluck * (1 - pan))
-                out[2 * i + 1] = Float(right + bass + pluck * pan)
+                out[2 * (i - start)] = Float(left + bass + pluck * (1 - pan))
+                out[2 * (i - start) + 1] = Float(right + bass + pluck * pan)
             }
+            fades.apply(&out, from: start)
+            emit(out)
             start = end
             bar += 1
         }
-        Fades.apply(&out, sampleRate: sampleRate, fadeIn: 1.5, fadeOut: 2.5)
-        return out
     }
 }
 

@@ -18,8 +18,16 @@ public struct Narration: Sendable, Equatable {
     public var sampleRate: Int
     public var samples: [Float]
     public var words: [Word]
+    /// The audio's length when its samples are kept elsewhere (spooled to disk while a long job runs; `samples`
+    /// is then empty): captions and the timeline need the words and the length, not the audio.
+    public var detachedFrames: Int?
     public init(sampleRate: Int, samples: [Float], words: [Word]) { self.sampleRate = sampleRate; self.samples = samples; self.words = words }
-    public var duration: Double { Double(samples.count) / Double(sampleRate) }
+    /// Words and length only, the samples held on disk.
+    public init(sampleRate: Int, frames: Int, words: [Word]) {
+        self.init(sampleRate: sampleRate, samples: [], words: words)
+        detachedFrames = frames
+    }
+    public var duration: Double { Double(detachedFrames ?? samples.count) / Double(sampleRate) }
 }
 
 public protocol SpeechEngine: Sendable {
@@ -31,9 +39,14 @@ public protocol SpeechEngine: Sendable {
     /// Whether this engine can speak `voice` here (its pack installed, its language the voice's): what
     /// `voice: {engine: auto}` asks before choosing a model voice. Defaults to true.
     func canSpeak(_ voice: JobManifest.Voice) -> Bool
+    /// Silence the engine puts between two sentences of one text: the pipeline speaks a long narration a few
+    /// sentences at a time and joins the parts with it, so the joined audio is what one call would give.
+    /// Defaults to none (the voice's own pauses end each part).
+    var sentenceJoinPause: Double { get }
 }
 
 extension SpeechEngine {
     public func identity(for voice: JobManifest.Voice) -> EngineIdentity { identity }
     public func canSpeak(_ voice: JobManifest.Voice) -> Bool { true }
+    public var sentenceJoinPause: Double { 0 }
 }
