@@ -72,7 +72,10 @@ def small_configs():
 def build_random(text, audio, dec, seed):
     from transformers import MusicgenConfig, MusicgenForConditionalGeneration
     torch.manual_seed(seed)
-    config = MusicgenConfig.from_sub_models_config(text, audio, dec)
+    if hasattr(MusicgenConfig, "from_sub_models_config"):
+        config = MusicgenConfig.from_sub_models_config(text, audio, dec)
+    else:  # transformers 5 (the GPU machine's): sub-configs as keyword dicts
+        config = MusicgenConfig(text_encoder=text.to_dict(), audio_encoder=audio.to_dict(), decoder=dec.to_dict())
     model = MusicgenForConditionalGeneration(config).eval()
     g = model.generation_config
     g.decoder_start_token_id = dec.vocab_size

@@ -4,6 +4,10 @@
     python Tools/export/export_wan.py --checkpoint DIR --out MODELS_DIR [--name wan2.1-t2v-1.3b]
         [--width 832 --height 480] [--window 8] [--device cpu|cuda] [--dtype float32|float16|bfloat16]
     python Tools/export/export_wan.py --tiny --out MODELS_DIR      # random tiny config, no weights needed
+    python Tools/export/export_wan.py --random 1.3b --out MODELS_DIR [--text-encoder xxl|stub] ...
+                                   # the real Wan2.1-T2V-1.3B configuration with random weights (GPU check kit,
+                                   # Benchmarks/wan-step-bench.sh); --text-encoder stub: a 1-layer UMT5 of the
+                                   # same width (4096) instead of the 5.7B UMT5-XXL, where only the denoiser matters
 
 DIR is a local copy of the diffusers repository Wan-AI/Wan2.1-T2V-1.3B-Diffusers (subfolders transformer/,
 vae/, text_encoder/, tokenizer/). Nothing is downloaded. Needs torch, diffusers, transformers, sentencepiece;
@@ -35,7 +39,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from packlib import param_bytes, sha256, write_pack  # noqa: E402
+from packlib import param_bytes, sha256, write_pack, write_unigram_vocab  # noqa: E402
 
 
 class TextEncoderWrap(nn.Module):
@@ -146,10 +150,54 @@ def tiny_checkpoint(path):
     return {"max_tokens": 32, "width": 64, "height": 64, "window": 2, "decode_chunk": 2, "steps": 4}
 
 
+# Wan2.1-T2V-1.3B as its diffusers config.json files give it (transformer/, vae/ = AutoencoderKLWan's defaults,
+# text_encoder/ = google/umt5-xxl's encoder).
+WAN_1_3B_TRANSFORMER = dict(patch_size=(1, 2, 2), num_attention_heads=12, attention_head_dim=128, in_channels=16,
+                            out_channels=16, text_dim=4096, freq_dim=256, ffn_dim=8960, num_layers=30, cross_attn_norm=True,
+                            qk_norm="rms_norm_across_heads", eps=1e-6, rope_max_seq_len=1024)
+UMT5_XXL = dict(vocab_size=256384, d_model=4096, d_kv=64, d_ff=10240, num_layers=24, num_heads=64,
+                relative_attention_num_buckets=32, relative_attention_max_distance=128, feed_forward_proj="gated-gelu")
+# Same output width as UMT5-XXL (what the denoiser's text projection reads), one small layer: ~9M parameters.
+UMT5_STUB = dict(vocab_size=512, d_model=4096, d_kv=64, d_ff=256, num_layers=1, num_heads=4,
+                 relative_attention_num_buckets=32, relative_attention_max_distance=128, feed_forward_proj="gated-gelu")
+RANDOM_WORDS = ("a the of and in on at to with over under red green blue orange white black dark bright sun sunset sky "
+                "cloud rain sea ocean wave river forest tree mountain snow city street night day morning star moon "
+                "cat dog bird horse person walking running flying slow fast camera pan zoom wide shot field flower "
+                "road car train boat house window light quiet calm warm cold").split()
+
+
+def random_models(text_encoder, dev, dtype):
+    """The real 1.3B configuration with random weights, made directly on `dev` (a 5.7B UMT5-XXL in seconds on a GPU)."""
+    from diffusers import AutoencoderKLWan, WanTransformer3DModel
+    from transformers import UMT5Config, UMT5EncoderModel
+    torch.manual_seed(0)
+    with torch.device(dev):
+        transformer = WanTransformer3DModel(**WAN_1_3B_TRANSFORMER).to(dtype).eval()
+        vae = AutoencoderKLWan().to(torch.float32).eval()
+        text = UMT5EncoderModel(UMT5Config(**(UMT5_XXL if text_encoder == "xxl" else UMT5_STUB))).to(dtype).eval()
+    return transformer, vae, text
+
+
+def denoiser_activation_bytes(transformer, batch, frames, h, w, text_tokens, element):
+    """Working memory of one denoiser forward beyond the weights: the largest per-layer live set (the FFN's hidden
+    activations and its GELU copy, the residual stream, q/k/v and attention output, the cross-attention's keys
+    and values over the text) times the tokens. Measured against peak RSS in Benchmarks/wan-step-bench.sh."""
+    cfg = transformer.config
+    p = cfg.patch_size
+    tokens = batch * frames * (h // p[1]) * (w // p[2])
+    dim = cfg.num_attention_heads * cfg.attention_head_dim
+    per_token = 2 * cfg.ffn_dim + 8 * dim
+    return tokens * per_token * element + batch * text_tokens * 4 * dim * element
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--checkpoint")
     ap.add_argument("--tiny", action="store_true", help="export a random tiny Wan2.1 config (proves the exporter)")
+    ap.add_argument("--random", choices=["1.3b"], help="the real configuration with random weights (no checkpoint)")
+    ap.add_argument("--text-encoder", choices=["xxl", "stub"], default="xxl",
+                    help="with --random: UMT5-XXL (5.7B, real size) or a 1-layer stub of the same width")
+    ap.add_argument("--no-check", action="store_true", help="skip the trace-vs-eager checks (each costs a forward)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--name")
     ap.add_argument("--width", type=int, default=832)
@@ -174,16 +222,23 @@ def main():
         a.max_tokens, a.width, a.height, a.window, a.decode_chunk, a.steps = (
             t["max_tokens"], t["width"], t["height"], t["window"], t["decode_chunk"], t["steps"])
         a.name = a.name or "tiny-wan"
-    if not ckpt:
-        ap.error("--checkpoint DIR or --tiny")
-    name = a.name or "wan2.1-t2v-1.3b"
+    if not ckpt and not a.random:
+        ap.error("--checkpoint DIR, --random 1.3b or --tiny")
+    name = a.name or ("wan2.1-t2v-1.3b" if not a.random else "wan2.1-t2v-1.3b-random")
     dtype = getattr(torch, a.dtype)
     dev = torch.device(a.device)
     torch.set_grad_enabled(False)
 
-    transformer = WanTransformer3DModel.from_pretrained(os.path.join(ckpt, "transformer")).to(dev, dtype).eval()
-    vae = AutoencoderKLWan.from_pretrained(os.path.join(ckpt, "vae")).to(dev, torch.float32).eval()
-    text = UMT5EncoderModel.from_pretrained(os.path.join(ckpt, "text_encoder")).to(dev, dtype).eval()
+    if a.random:
+        transformer, vae, text = random_models(a.text_encoder, dev, dtype)
+    else:
+        transformer = WanTransformer3DModel.from_pretrained(os.path.join(ckpt, "transformer")).to(dev, dtype).eval()
+        vae = AutoencoderKLWan.from_pretrained(os.path.join(ckpt, "vae")).to(dev, torch.float32).eval()
+        text = UMT5EncoderModel.from_pretrained(os.path.join(ckpt, "text_encoder")).to(dev, dtype).eval()
+    print(json.dumps({"built": name, "seconds": round(time.time() - started, 1),
+                      "parameters": {"denoiser": sum(p.numel() for p in transformer.parameters()),
+                                     "vae": sum(p.numel() for p in vae.parameters()),
+                                     "text_encoder": sum(p.numel() for p in text.parameters())}}), flush=True)
 
     tc = 2 ** sum(vae.config.temperal_downsample)
     sc = 2 ** len(vae.config.temperal_downsample)
@@ -199,7 +254,12 @@ def main():
     folder = os.path.join(a.out, name)
     os.makedirs(folder, exist_ok=True)
     vocab_path = os.path.join(folder, "tokenizer.vocab")
-    vocab_size = unigram_vocab(os.path.join(ckpt, "tokenizer"), vocab_path)
+    if a.random:
+        # No SentencePiece model without the checkpoint: whole words and letters in the same format (ids < 512).
+        write_unigram_vocab(vocab_path, RANDOM_WORDS)
+        vocab_size = sum(1 for _ in open(vocab_path, encoding="utf-8"))
+    else:
+        vocab_size = unigram_vocab(os.path.join(ckpt, "tokenizer"), vocab_path)
 
     gen = torch.Generator().manual_seed(0)
     ids = torch.zeros(2, a.max_tokens, dtype=torch.int64, device=dev)
@@ -223,27 +283,39 @@ def main():
 
     # The traces were taken on one input each: check them on fresh inputs against the eager wrappers.
     checks = {}
+    if a.no_check:
+        print(json.dumps({"trace_vs_eager_max_abs": "skipped (--no-check)"}))
     ids2 = torch.zeros_like(ids)
     ids2[:, :9] = torch.tensor([7, 3, 9, 4, 11, 5, 6, 8, 1])
-    checks["text_encoder"] = (text_t(ids2) - text_w(ids2)).abs().max().item()
+    if not a.no_check:
+        checks["text_encoder"] = (text_t(ids2) - text_w(ids2)).abs().max().item()
     args2 = list(den_args)
     args2[0] = torch.randn(lat.shape, generator=gen).to(dev, dtype)
     args2[1] = torch.full([2], 250.0, device=dev, dtype=dtype)
     args2[4] = torch.randn(args2[4].shape, generator=gen).to(dev, dtype)
     args2[6] = torch.tensor([[1.0, 1, 0, 1, 0]] * 2, device=dev, dtype=dtype)[:, :k]
-    checks["denoiser"] = (den_t(*args2) - den_w(*args2)).abs().max().item()
+    if not a.no_check:
+        checks["denoiser"] = (den_t(*args2) - den_w(*args2)).abs().max().item()
     z2 = torch.randn(1, c, decode_frames, h, w, generator=gen).to(dev)
-    checks["vae_decoder"] = (dec_t(z2) - dec_w(z2)).abs().max().item()
+    if not a.no_check:
+        checks["vae_decoder"] = (dec_t(z2) - dec_w(z2)).abs().max().item()
     img2 = torch.rand(1, 3, 1, a.height, a.width, generator=gen).to(dev) * 2 - 1
-    checks["vae_encoder"] = (enc_t(img2) - enc_w(img2)).abs().max().item()
-    print(json.dumps({"trace_vs_eager_max_abs": checks}))
+    if not a.no_check:
+        checks["vae_encoder"] = (enc_t(img2) - enc_w(img2)).abs().max().item()
+    if not a.no_check:
+        print(json.dumps({"trace_vs_eager_max_abs": checks}))
 
     shift = a.shift if a.shift is not None else (5.0 if a.height >= 720 or a.width >= 1280 else 3.0)
     act = 512 * 1024 * 1024 if not a.tiny else 32 * 1024 * 1024
+    # The denoiser's working memory grows with the tokens (window + context frames at this size, CFG batch):
+    # a fixed margin was 2 GiB whatever the size. Weights + activations + the runtime's own (libtorch's code and
+    # allocator pools, ~0.4 GiB resident on the CPU).
+    elem = torch.empty((), dtype=dtype).element_size()
+    den_act = denoiser_activation_bytes(transformer, 2, a.window + k, h, w, a.max_tokens, elem) + 384 * 1024 * 1024
     write_pack(a.out, name, "video", "wan2.1-t2v-framepack", {
         "text_encoder": {"module": text_w, "scripted": text_t, "memory_estimate_bytes": param_bytes(text) + act,
                          "description": "UMT5 encoder: ids (2,%d) int64 -> (2,%d,%d), zero past each prompt" % (a.max_tokens, a.max_tokens, text.config.d_model)},
-        "denoiser": {"module": den_w, "scripted": den_t, "memory_estimate_bytes": param_bytes(transformer) + act * 4,
+        "denoiser": {"module": den_w, "scripted": den_t, "memory_estimate_bytes": param_bytes(transformer) + den_act,
                      "description": "WanTransformer3DModel with the packed context as leading frames; fixed shapes (2,%d,%d,%d,%d)" % (c, a.window, h, w)},
         "vae_decoder": {"module": dec_w, "scripted": dec_t, "memory_estimate_bytes": param_bytes(vae) + act * 4,
                         "description": "AutoencoderKLWan decode, %d latent frames -> %d frames in [-1,1]" % (decode_frames, decode_frames * tc)},
@@ -261,9 +333,10 @@ def main():
         "vae": {"decode_chunk": a.decode_chunk, "decode_overlap": 1},
         "trace": {"batch": 2, "decode_frames": decode_frames},
         "exported_with": {"torch": torch.__version__, "device": a.device, "dtype": a.dtype},
-    }, licence="Apache-2.0 (Wan2.1)" if not a.tiny else "CC0-1.0 (random weights)",
-        source=("Wan-AI/Wan2.1-T2V-1.3B-Diffusers via Tools/export/export_wan.py" if not a.tiny
-                else "Tools/export/export_wan.py --tiny (random tiny Wan2.1 config)"),
+    }, licence="Apache-2.0 (Wan2.1)" if not (a.tiny or a.random) else "CC0-1.0 (random weights)",
+        source=("Wan-AI/Wan2.1-T2V-1.3B-Diffusers via Tools/export/export_wan.py" if not (a.tiny or a.random)
+                else "Tools/export/export_wan.py --random 1.3b --text-encoder %s (real configuration, random weights)" % a.text_encoder
+                if a.random else "Tools/export/export_wan.py --tiny (random tiny Wan2.1 config)"),
         dtype=a.dtype)
     print(json.dumps({"pack": folder, "seconds": round(time.time() - started, 1), "torch": torch.__version__}))
 

@@ -32,7 +32,6 @@ def write_pack(root: str, name: str, kind: str, architecture: str, components: D
     folder = os.path.join(root, name)
     os.makedirs(folder, exist_ok=True)
     entries = {}
-    weights = 0
     for cname, spec in components.items():
         module = spec["module"].eval()
         # A traced module (torch.jit.trace, for upstream models that do not script) is saved as it is.
@@ -41,7 +40,6 @@ def write_pack(root: str, name: str, kind: str, architecture: str, components: D
         path = os.path.join(folder, fname)
         scripted.save(path)
         pbytes = param_bytes(module)
-        weights = max(weights, pbytes)
         entries[cname] = {
             "file": fname,
             "sha256": sha256(path),
@@ -57,7 +55,8 @@ def write_pack(root: str, name: str, kind: str, architecture: str, components: D
         "kind": kind,
         "architecture": architecture,
         "dtype": dtype,
-        "memory_estimate_bytes": weights * 2 + 64 * 1024 * 1024,
+        # The largest component's estimate: one component is resident at a time (ModelManager).
+        "memory_estimate_bytes": max(e["memory_estimate_bytes"] for e in entries.values()),
         "licence": licence,
         "source": source,
         "components": entries,
