@@ -255,11 +255,11 @@ public final class Daemon: Sendable {
                     case .shutdown:
                         _ = try await journal.suspend(job.id)
                         await writeSidecar(journal, job.id, "queued")
-                        log.notice("job checkpointed for shutdown; it resumes on the next start")
+                        log.info("job checkpointed for shutdown; it resumes on the next start")
                     case .cancel:
                         _ = try await journal.cancel(job.id)
                         await writeSidecar(journal, job.id, nil)
-                        log.notice("job cancelled")
+                        log.info("job cancelled")
                     case .timeout(let stage):
                         let timeout = JobError(code: "stage_timeout",
                                                message: "stage \(stage) ran longer than \(config.stageTimeout) (limits.stage_timeout_s)")
