@@ -86,8 +86,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 isCancelled: { stop.load(ordering: .relaxed) })
             final = .done(sidecar: Self.json(sidecar))
         } catch {
-            final = .failed(code: error.code, message: error.message, field: error.field, stage: error.stage,
-                            invalidInput: error.isInvalidInput, retryable: error.code.hasPrefix("io."))
+            final = .failed(error)
         }
         // The cache shrinks back to cache.max_gb after each job, least recently used entries first.
         let removed = StageCache(root: URL(fileURLWithPath: spec.cache)).prune(maxBytes: spec.cacheMaxBytes)

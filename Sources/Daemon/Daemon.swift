@@ -1,4 +1,5 @@
 import Dispatch
+import Failures
 import Foundation
 import Intake
 import Journal
@@ -16,19 +17,26 @@ import Watcher
 ///
 /// Outputs are named after the job (`NAME.mp4`, `NAME.json`, ...). Same NAME rule: the most recent job of a NAME
 /// owns those files; a later job with the same NAME replaces them (each file atomically) when it runs, and
-/// the sidecar's `job_id` says which job a file belongs to. Older jobs stay in the journal (`jobs show ID`).
+/// the sidecar's `job_id` says which job a file belongs to. Older jobs stay in the journal (`jobs show ID`). A rejected
+/// job, which produced nothing, never takes `NAME.json` from a done job whose video is still there: its sidecar is
+/// `rejected/NAME.json` then (see `publishRejection`).
 public final class Daemon: Sendable {
     public let config: DaemonConfig
     let logger: Logger
     let notifier: SDNotifier
     let layout: StateLayout
     let control = Control()
+    /// The journal to use instead of opening `state/journal.sqlite3` (tests: `SQLiteJournal.inMemory()`).
+    let injectedStore: (any JobStore)?
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
-    public init(config: DaemonConfig, notifier: SDNotifier = .fromEnvironment(),
+    /// `store`: the journal, when not the file in the state folder (any `JobStore`; tests pass the SQLite journal in
+    /// memory to assert every row a cancel or a shutdown leaves). The start-up checks of the file (F12) then do not apply.
+    public init(config: DaemonConfig, store: (any JobStore)? = nil, notifier: SDNotifier = .fromEnvironment(),
                 logger: Logger = Logger(label: "prostudio.daemon")) {
         self.config = config
+        self.injectedStore = store
         self.notifier = notifier
         var logger = logger
         logger.logLevel = config.logLevel  // quiet by default (notice), also when no logging backend is bootstrapped
@@ -56,11 +64,15 @@ public final class Daemon: Sendable {
         defer { withExtendedLifetime(lock) {} }
         try layout.prepare()
         try FileManager.default.createDirectory(atPath: config.outbox, withIntermediateDirectories: true)
-        // F12: a lost journal next to job folders, or a damaged one, must stop the start, not be replaced silently.
-        try JournalGuard.checkPresent(layout)
-        let journal: SQLiteJournal
-        do { journal = try SQLiteJournal(path: layout.journal, maxAttempts: config.maxAttempts, logger: logger) } catch {
-            throw DaemonError.journalCorrupt(journal: layout.journal, detail: "\(error)")
+        let journal: any JobStore
+        if let injectedStore {
+            journal = injectedStore
+        } else {
+            // F12: a lost journal next to job folders, or a damaged one, must stop the start, not be replaced silently.
+            try JournalGuard.checkPresent(layout)
+            do { journal = try SQLiteJournal(path: layout.journal, maxAttempts: config.maxAttempts, logger: logger) } catch {
+                throw DaemonError.journalCorrupt(journal: layout.journal, detail: "\(error)")
+            }
         }
         try await JournalGuard.checkOpened(journal, layout)
         let pickUp = PickUp(store: journal, layout: layout, logger: logger) { [self] job in writeSidecar(job, state: "queued") }
@@ -69,7 +81,7 @@ public final class Daemon: Sendable {
         let report = try await journal.recover()
         for id in report.requeued { await writeSidecar(journal, id, "queued") }
         for id in report.failedByLoopGuard + report.cancelled { await writeSidecar(journal, id, nil) }
-        for outcome in try await pickUp.reconcile(report.claimed) { publish(outcome) }
+        for outcome in try await pickUp.reconcile(report.claimed) { await publish(outcome, journal) }
         if !(report.requeued.isEmpty && report.failedByLoopGuard.isEmpty && report.claimed.isEmpty) {
             logger.notice("recovered the journal", metadata: [
                 "requeued": "\(report.requeued.count)", "loop_guard": "\(report.failedByLoopGuard.count)",
@@ -89,7 +101,7 @@ public final class Daemon: Sendable {
         let control = self.control
         let intake = Task {
             await pickUp.consume(watcher.arrivals, onOutcome: { outcome in
-                self.publish(outcome)
+                await self.publish(outcome, journal)
                 self.wakeup.yield()
             }, shouldStop: { control.isShuttingDown })
             // The watcher only ends on its own when the inbox cannot be watched any more (removed and not
@@ -129,7 +141,7 @@ public final class Daemon: Sendable {
 
     // MARK: Jobs
 
-    private func runJobs(journal: SQLiteJournal, pickUp: PickUp, library: LibraryKeeper) async {
+    private func runJobs(journal: any JobStore, pickUp: PickUp, library: LibraryKeeper) async {
         var wakes = wakeups.makeAsyncIterator()
         while !control.isShuttingDown {
             do {
@@ -155,7 +167,7 @@ public final class Daemon: Sendable {
     }
 
     /// Keeps the journal's artifact index in step with the stage cache as the worker writes, reuses and prunes entries.
-    private static func artifactIndex(_ journal: SQLiteJournal, root: String) -> @Sendable (WorkerMessage) -> Void {
+    private static func artifactIndex(_ journal: any JobStore, root: String) -> @Sendable (WorkerMessage) -> Void {
         { message in
             Task {
                 switch message {
@@ -172,7 +184,7 @@ public final class Daemon: Sendable {
     }
 
     /// Leftover temp files and work folders (F1, F2); no job of this daemon runs while it does.
-    private func sweep(_ journal: SQLiteJournal) async {
+    private func sweep(_ journal: any JobStore) async {
         let report = await Sweeper.sweep(outbox: config.outbox, cache: layout.cache) { id in
             guard let job = try? await journal.job(JobID(id)) else { return nil }
             return job.state == .running
@@ -182,7 +194,7 @@ public final class Daemon: Sendable {
         }
     }
 
-    private func run(_ job: Job, journal: SQLiteJournal, pickUp: PickUp) async {
+    private func run(_ job: Job, journal: any JobStore, pickUp: PickUp) async {
         var log = logger
         log[metadataKey: "job"] = "\(job.id)"
         log[metadataKey: "name"] = "\(job.name)"
@@ -234,13 +246,20 @@ public final class Daemon: Sendable {
                     if let v = s.outputs?.captions { outputs["captions"] = v }
                     if let v = s.outputs?.poster { outputs["poster"] = v }
                     _ = try await journal.finish(job.id, outputs: outputs)
-                    // The `done` sidecar only once the journal says done too.
+                    // The `done` sidecar only once the journal says done too; a copy in the state folder, to put back
+                    // should a later job of the same NAME be rejected (`publishRejection`).
                     do { try SidecarFile.write(json: json, name: job.name, outbox: config.outbox) } catch {
                         log.warning("cannot write sidecar", metadata: ["error": "\(error)"])
                     }
+                    try? SidecarFile.writeAtomically(Data(json.utf8), to: URL(fileURLWithPath: layout.sidecars + "/\(job.id).json"))
                     log.notice("job done", metadata: ["video": "\(s.outputs?.video ?? "-")"])
                 case .failure(let error):
                     let jobError = JobError(code: error.code, message: error.message, field: error.field)
+                    // The failure's own words for the journal: its stage and what it means for the job.
+                    if stop == .none {
+                        try await journal.addEvent(job.id, kind: "failure", message: "\(error.disposition.rawValue) at \(error.stage ?? "plan"): "
+                                                       + "\(error.code): \(error.message)" + (error.field.map { " (field \($0))" } ?? ""))
+                    }
                     switch stop {
                     case .shutdown:
                         _ = try await journal.suspend(job.id)
@@ -254,15 +273,27 @@ public final class Daemon: Sendable {
                         let timeout = JobError(code: "stage_timeout",
                                                message: "stage \(stage) ran longer than \(config.stageTimeout) (limits.stage_timeout_s)")
                         _ = try await journal.fail(job.id, error: timeout, retryable: false)
-                        await writeSidecar(journal, job.id, nil)
+                        await writeSidecar(journal, job.id, nil, failure: JobFailure(code: timeout.code, message: timeout.message, stage: stage))
                         log.error("job failed: stage timeout", metadata: ["stage": "\(stage)"])
-                    case .none where error.isInvalidInput:
-                        try await pickUp.reject(job, error: jobError)
-                        log.notice("job rejected", metadata: ["code": "\(error.code)", "field": "\(error.field ?? "-")"])
                     case .none:
-                        let after = try await journal.fail(job.id, error: jobError, retryable: error.retryable)
-                        if after.state == .queued { await writeSidecar(journal, job.id, "queued") }
-                        log.error("job failed", metadata: ["code": "\(error.code)", "stage": "\(error.stage ?? "-")", "error": "\(error.message)"])
+                        switch error.disposition {
+                        case .invalidInput:
+                            let rejected = try await pickUp.reject(job, error: jobError)
+                            await publishRejection(rejected, failure: error, journal: journal)
+                            log.notice("job rejected", metadata: ["code": "\(error.code)", "field": "\(error.field ?? "-")"])
+                        case .retryable, .permanent, .cancelled:
+                            // `cancelled` without a stop asked of this daemon: the worker was stopped from outside (a
+                            // SIGTERM to the whole service); not the job's fault, so it runs again under the loop guard.
+                            let after = try await journal.fail(job.id, error: jobError, retryable: error.disposition != .permanent)
+                            if after.state == .queued {
+                                await writeSidecar(journal, job.id, "queued")
+                                log.warning("job failed; it runs again", metadata: ["code": "\(error.code)", "stage": "\(error.stage ?? "-")",
+                                                                                  "attempt": "\(after.attempts)", "error": "\(error.message)"])
+                            } else {
+                                await writeSidecar(journal, job.id, nil, failure: error)
+                                log.error("job failed", metadata: ["code": "\(error.code)", "stage": "\(error.stage ?? "-")", "error": "\(error.message)"])
+                            }
+                        }
                     }
                 }
                 recorded = true
@@ -279,7 +310,7 @@ public final class Daemon: Sendable {
     }
 
     /// Journals stage runs and progress as the worker reports them; starts each stage's timeout.
-    private func follow(_ events: AsyncStream<StageProgress>, job: Job, journal: SQLiteJournal) async -> [(String, Int64)] {
+    private func follow(_ events: AsyncStream<StageProgress>, job: Job, journal: any JobStore) async -> [(String, Int64)] {
         var runs: [(String, Int64)] = []
         var current: String?
         var journaled = -1.0
@@ -319,10 +350,10 @@ public final class Daemon: Sendable {
     /// (`progress`), the sidecar (written here: the supervisor is its only writer) and the artifact index. Cancel,
     /// stage timeout and shutdown terminate it (SIGTERM, SIGKILL after `worker_grace_s`); a worker that dies
     /// without its final report fails its stage with the signal named (`worker.crashed`, retried by the loop guard).
-    private func runInWorker(_ job: Job, journal: SQLiteJournal, progress: AsyncStream<StageProgress>.Continuation,
-                             log: Logger) async -> Result<(SidecarSummary, String), RunError> {
+    private func runInWorker(_ job: Job, journal: any JobStore, progress: AsyncStream<StageProgress>.Continuation,
+                             log: Logger) async -> Result<(SidecarSummary, String), JobFailure> {
         guard let executable = config.worker else {
-            return .failure(RunError(code: "worker.none", message: "no worker executable configured (DaemonConfig.worker)"))
+            return .failure(JobFailure(code: "worker.none", message: "no worker executable configured (DaemonConfig.worker)"))
         }
         let spec = WorkerSpec(jobID: job.id.rawValue, name: job.name, manifestPath: job.manifestPath ?? "", displayName: job.sourcePath,
                               outbox: config.outbox, cache: layout.cache, models: config.models, config: config.configFile,
@@ -358,31 +389,32 @@ public final class Daemon: Sendable {
                 }
             }
         } catch {
-            return .failure(RunError(code: "worker.spawn", message: "\(error)"))
+            // Retryable: a spawn fails for want of memory or processes far more often than for a missing file.
+            return .failure(JobFailure(code: "worker.spawn", message: "\(error)", disposition: .retryable))
         }
         _ = control.setStopAction(nil)
         let (final, stage) = run.outcome
         switch final {
         case .done(let json)?:
             guard let summary = try? JSONDecoder().decode(SidecarSummary.self, from: Data(json.utf8)) else {
-                return .failure(RunError(code: "worker.protocol", message: "the worker's final sidecar could not be read", stage: "publish"))
+                return .failure(JobFailure(code: "worker.protocol", message: "the worker's final sidecar could not be read", stage: "publish"))
             }
             return .success((summary, json))
-        case .failed(let code, let message, let field, let stage, let invalid, let retryable)?:
-            return .failure(RunError(code: code, message: message, field: field, stage: stage, isInvalidInput: invalid, retryable: retryable))
+        case .failed(let failure)?:
+            return .failure(failure)
         default:
             let message = "the worker (pid \(run.pid ?? 0)) \(exit.description) during stage \(stage ?? "plan")"
-            if control.shouldStop { return .failure(RunError(code: "job.cancelled", message: message, stage: stage)) }
+            if control.shouldStop { return .failure(JobFailure(code: JobFailure.cancelled.code, message: message, stage: stage, disposition: .cancelled)) }
             logger.error("worker crashed", metadata: ["exit": "\(exit.description)", "stage": "\(stage ?? "plan")"])
             try? await journal.addEvent(job.id, kind: "worker", message: message)
             // A crash (segfault, OOM kill) is retried under the loop guard, like an I/O failure.
-            return .failure(RunError(code: WorkerRun.crashed, message: message, stage: stage ?? "plan", retryable: true))
+            return .failure(JobFailure(code: WorkerRun.crashed, message: message, stage: stage ?? "plan", disposition: .retryable))
         }
     }
 
     // MARK: Requests and sidecars
 
-    func applyRequests(_ journal: SQLiteJournal) async {
+    func applyRequests(_ journal: any JobStore) async {
         let effects: [RequestEffect]
         do { effects = try await journal.applyPendingRequests() } catch {
             logger.error("journal: cannot apply requests", metadata: ["error": "\(error)"])
@@ -407,24 +439,51 @@ public final class Daemon: Sendable {
     }
 
     /// What pick-up did, in the outbox: a sidecar from pick-up on.
-    func publish(_ outcome: PickUpOutcome) {
+    func publish(_ outcome: PickUpOutcome, _ journal: any JobStore) async {
         switch outcome {
-        case .rejected(let job): writeSidecar(job, state: nil)
+        case .rejected(let job): await publishRejection(job, failure: nil, journal: journal)
         case .queued, .duplicate, .gone: break  // the queued sidecar was written before the job could start
         }
     }
 
-    private func writeSidecar(_ journal: SQLiteJournal, _ id: JobID, _ state: String?) async {
+    private func writeSidecar(_ journal: any JobStore, _ id: JobID, _ state: String?, failure: JobFailure? = nil) async {
         guard let job = try? await journal.job(id) else { return }
         // The runner may have started it since (a requeue on request): its worker's reports own the sidecar now.
         if let state, job.state.rawValue != state { return }
-        writeSidecar(job, state: state)
+        writeSidecar(job, state: state, failure: failure)
+    }
+
+    /// The sidecar of a rejected job. Same NAME rule, with one exception: a rejection produced nothing, so it never
+    /// takes `NAME.json` from the latest done job of that NAME whose video is still in the outbox (the sidecar is what
+    /// describes that video). That job's published sidecar is put back (pick-up and the worker wrote this job's
+    /// `queued` and `running` ones over it) and the rejection goes to `rejected/NAME.json` in the outbox instead.
+    func publishRejection(_ job: Job, failure: JobFailure?, journal: any JobStore) async {
+        guard let owner = try? await journal.jobs(JobFilter(states: [.done], limit: 1, name: job.name)).first,
+              owner.id != job.id, let video = owner.outputs["video"],
+              FileManager.default.fileExists(atPath: config.outbox + "/" + video) else {
+            writeSidecar(job, state: "rejected", failure: failure)
+            return
+        }
+        if SidecarFile.read(outbox: config.outbox, name: job.name)?.job_id != owner.id.rawValue {
+            do {
+                if let kept = FileManager.default.contents(atPath: layout.sidecars + "/\(owner.id).json") {
+                    try SidecarFile.writeAtomically(kept, to: SidecarFile.url(outbox: config.outbox, name: job.name))
+                } else {
+                    try SidecarFile.write(for: owner, state: "done", outbox: config.outbox)
+                }
+            } catch {
+                logger.warning("cannot put back the done job's sidecar", metadata: ["job": "\(owner.id)", "error": "\(error)"])
+            }
+        }
+        writeSidecar(job, state: "rejected", failure: failure, to: SidecarFile.rejectionURL(outbox: config.outbox, name: job.name))
+        logger.notice("rejection written beside a done job of the same name", metadata: [
+            "job": "\(job.id)", "done_job": "\(owner.id)", "sidecar": "rejected/\(job.name).json"])
     }
 
     /// The sidecar for a job that is not running: its journal state and error (a worker's reports write it while running).
-    private func writeSidecar(_ job: Job, state: String?) {
+    private func writeSidecar(_ job: Job, state: String?, failure: JobFailure? = nil, to url: URL? = nil) {
         let mapped = state ?? (job.state == .claimed ? "queued" : job.state.rawValue)
-        do { try SidecarFile.write(for: job, state: mapped, outbox: config.outbox) } catch {
+        do { try SidecarFile.write(for: job, state: mapped, outbox: config.outbox, failure: failure, to: url) } catch {
             logger.warning("cannot write sidecar", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
     }
@@ -450,18 +509,6 @@ struct StageProgress: Sendable {
     var stage: String
     var overall: Double
     var finished: Bool
-}
-
-/// Why a job's run did not finish, from the worker's report or from how the worker ended.
-struct RunError: Error, Sendable {
-    var code: String
-    var message: String
-    var field: String?
-    var stage: String?
-    /// The manifest or an asset is at fault: the job is rejected, not failed.
-    var isInvalidInput = false
-    /// Transient (I/O, a crashed worker): the loop guard may run it again.
-    var retryable = false
 }
 
 /// What one worker run reported, gathered on its reader thread.

@@ -22,7 +22,7 @@ public struct DaemonConfig: Sendable, Equatable {
     /// The stage cache is pruned, least recently used first, to this size after each job.
     public var cacheMaxBytes: Int64 = 50 << 30
     /// The `prostudio` executable whose `worker` command runs each job in a child process (the CLI sets its own
-    /// path). Nil runs jobs in-process (tests of this module, benchmarks).
+    /// path). Nil fails every job with `worker.none`: the supervisor never runs the pipeline itself.
     public var worker: String?
     /// RLIMIT_AS of each worker (`limits.worker_memory_mb`); nil for none.
     public var workerMemoryLimitBytes: Int64?

@@ -31,7 +31,7 @@ public enum JournalGuard {
     }
 
     /// After opening: integrity, and a journal with no job at all next to job folders (replaced by a fresh one).
-    public static func checkOpened(_ journal: SQLiteJournal, _ layout: StateLayout) async throws {
+    public static func checkOpened(_ journal: any JobStore, _ layout: StateLayout) async throws {
         let problems: [String]
         do { problems = try await journal.integrityCheck() } catch {
             throw DaemonError.journalCorrupt(journal: layout.journal, detail: "\(error)")
@@ -83,9 +83,11 @@ public enum JournalGuard {
 
         var sidecars: [String: SidecarSummary] = [:]
         let outbox = URL(fileURLWithPath: config.outbox)
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: config.outbox)) ?? []
-        where name.hasSuffix(".json") && !name.hasPrefix(".") {
-            if let s = SidecarFile.read(outbox.appendingPathComponent(name)) { sidecars[s.job_id] = s }
+        for folder in [outbox, outbox.appendingPathComponent("rejected")] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            where name.hasSuffix(".json") && !name.hasPrefix(".") {
+                if let s = SidecarFile.read(folder.appendingPathComponent(name)) { sidecars[s.job_id] = s }
+            }
         }
 
         let (jobs, rejected) = jobFolders(layout)

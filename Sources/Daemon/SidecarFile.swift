@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 import Journal
 
@@ -42,10 +43,17 @@ enum SidecarFile {
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
     }
 
+    /// Where a rejection goes when `NAME.json` stays with an earlier done job (see `Daemon.publishRejection`):
+    /// `rejected/NAME.json` in the outbox. No job's output can have that name: a NAME holds no `/`.
+    static func rejectionURL(outbox: String, name: String) -> URL {
+        URL(fileURLWithPath: outbox).appendingPathComponent("rejected").appendingPathComponent(name + ".json")
+    }
+
     /// The sidecar of a job that is not running: its journal state and error over what the last run wrote (for
-    /// the same job), or a fresh one.
-    static func write(for job: Job, state: String, outbox: String) throws {
-        let target = url(outbox: outbox, name: job.name)
+    /// the same job), or a fresh one. `failure`, when known, adds the failed stage; the disposition follows from
+    /// it or from the state.
+    static func write(for job: Job, state: String, outbox: String, failure: JobFailure? = nil, to url: URL? = nil) throws {
+        let target = url ?? Self.url(outbox: outbox, name: job.name)
         var object: [String: JSONValue] = [:]
         if let data = FileManager.default.contents(atPath: target.path),
            case .object(let old)? = try? JSONDecoder().decode(JSONValue.self, from: data), old["job_id"] == .string(job.id.rawValue) {
@@ -57,9 +65,23 @@ enum SidecarFile {
         object["state"] = .string(state)
         if state == "queued" {
             object["stage"] = nil; object["progress"] = .number(0); object["error"] = nil
+        } else if state == "done" {
+            // Rebuilt from the journal (the published sidecar was not kept): its outputs at least.
+            var outputs: [String: JSONValue] = [:]
+            for (key, value) in job.outputs where key != "sidecar" { outputs[key] = .string(value) }
+            object["outputs"] = .object(outputs); object["progress"] = .number(1); object["stage"] = nil; object["error"] = nil
         } else if let e = job.error {
             var error: [String: JSONValue] = ["code": .string(e.code), "message": .string(e.message)]
             if let field = e.field { error["field"] = .string(field) }
+            if let stage = failure?.stage { error["stage"] = .string(stage) }
+            let byState: JobFailure.Disposition? = switch state {
+            case "rejected": .invalidInput
+            case "cancelled": .cancelled
+            case "failed": .permanent
+            default: nil
+            }
+            let disposition = failure?.disposition ?? byState
+            if let disposition { error["disposition"] = .string(disposition.rawValue) }
             object["error"] = .object(error)
         }
         object["updated_at"] = .string(timestamp())
@@ -76,6 +98,7 @@ enum SidecarFile {
     /// Temp file (`.NAME.json.PID.tmp`, hidden: watchers and the sweep know the pattern) + fsync + rename.
     static func writeAtomically(_ data: Data, to url: URL) throws {
         let dir = url.deletingLastPathComponent().path
+        if mkdir(dir, 0o755) != 0 && errno != EEXIST { throw SidecarWriteError(path: dir, errno: errno) }
         let temp = dir + "/.\(url.lastPathComponent).\(getpid()).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SidecarWriteError(path: temp, errno: errno) }

@@ -42,6 +42,12 @@ public enum Sweeper {
                 }
             }
         }
+        // Rejections beside a done job of the same NAME are written in `rejected/` (see `Daemon.publishRejection`).
+        for name in (try? fm.contentsOfDirectory(atPath: outbox + "/rejected")) ?? [] {
+            if let pid = tempOwner(name), isOrphan(pid: pid), (try? fm.removeItem(atPath: outbox + "/rejected/" + name)) != nil {
+                report.tempFiles.append(outbox + "/rejected/" + name)
+            }
+        }
         if let walker = fm.enumerator(atPath: cache) {
             while let rel = walker.nextObject() as? String {
                 let name = (rel as NSString).lastPathComponent

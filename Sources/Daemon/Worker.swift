@@ -1,3 +1,4 @@
+import Failures
 import Foundation
 import Synchronization
 
@@ -38,9 +39,9 @@ public enum WorkerMessage: Codable, Sendable, Equatable {
     case cacheRemoved(names: [String])
     /// The final report: outputs published; the final sidecar.
     case done(sidecar: String)
-    /// The final report: the job stopped with this error. `invalidInput`: the manifest or an asset is at fault
-    /// (the job is rejected); `retryable`: a transient failure (I/O) that the loop guard may retry.
-    case failed(code: String, message: String, field: String?, stage: String?, invalidInput: Bool, retryable: Bool)
+    /// The final report: the job stopped with this failure; its `disposition` decides the job's end (rejected,
+    /// retried under the loop guard, failed, cancelled).
+    case failed(JobFailure)
 
     public func line() -> Data {
         var data = (try? JSONEncoder().encode(self)) ?? Data("{}".utf8)

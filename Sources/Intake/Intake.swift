@@ -16,12 +16,15 @@ public struct StateLayout: Sendable {
     public var jobs: String { state + "/jobs" }
     public var rejected: String { state + "/rejected" }
     public var cache: String { state + "/cache" }
+    /// The final sidecar of each done job, as published (`ID.json`): what the outbox's `NAME.json` is put back to when
+    /// a later job of the same NAME is rejected (see the daemon's `publishRejection`).
+    public var sidecars: String { state + "/sidecars" }
     public func jobFolder(_ id: JobID) -> String { jobs + "/" + id.rawValue }
     public func rejectedFolder(_ id: JobID) -> String { rejected + "/" + id.rawValue }
 
     /// Creates the state subfolders and checks the inbox shares the state folder's filesystem.
     public func prepare() throws {
-        for dir in [inbox, state, jobs, rejected, cache] {
+        for dir in [inbox, state, jobs, rejected, cache, sidecars] {
             do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
                 throw IntakeError.folder(dir, String(describing: error))
             }

@@ -44,6 +44,14 @@ public protocol JobStore: JobReader {
     /// running -> queued without counting the attempt: a graceful stop (SIGTERM) checkpointed it.
     func suspend(_ id: JobID) async throws -> Job
     func addEvent(_ id: JobID?, kind: String, message: String) async throws
+    /// The seed a job ran with (the worker resolves it at plan).
+    func setSeed(_ id: JobID, seed: UInt64) async throws
+
+    // Upkeep.
+    /// `["ok"]` for a sound store, else its problems (SQLite's `PRAGMA integrity_check`).
+    func integrityCheck() async throws -> [String]
+    /// Makes what was written durable in the main file (SQLite: a passive WAL checkpoint); called when idle.
+    func checkpoint() async throws
 
     // Restart.
     /// Requeues jobs left `running` (or fails them once they reach the loop guard) and lists `claimed` ones.

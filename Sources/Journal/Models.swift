@@ -177,7 +177,11 @@ public enum RequestEffect: Sendable, Hashable {
 public struct JobFilter: Sendable, Hashable {
     public var states: Set<JobState>?
     public var limit: Int?
-    public init(states: Set<JobState>? = nil, limit: Int? = nil) { self.states = states; self.limit = limit }
+    /// Only jobs of this NAME (the outputs' name).
+    public var name: String?
+    public init(states: Set<JobState>? = nil, limit: Int? = nil, name: String? = nil) {
+        self.states = states; self.limit = limit; self.name = name
+    }
 }
 
 /// What start-up recovery did.

@@ -67,11 +67,17 @@ enum Rows {
     static func jobs(_ db: Database, _ filter: JobFilter) throws -> [Job] {
         var sql = "SELECT * FROM jobs"
         var args = StatementArguments()
+        var conditions: [String] = []
         if let states = filter.states, !states.isEmpty {
             let list = states.map(\.rawValue).sorted()
-            sql += " WHERE state IN (\(Array(repeating: "?", count: list.count).joined(separator: ",")))"
+            conditions.append("state IN (\(Array(repeating: "?", count: list.count).joined(separator: ",")))")
             args += StatementArguments(list)
         }
+        if let name = filter.name {
+            conditions.append("name = ?")
+            args += [name]
+        }
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         sql += " ORDER BY created_at DESC, id DESC"
         if let limit = filter.limit { sql += " LIMIT \(max(0, limit))" }
         return try Row.fetchAll(db, sql: sql, arguments: args).map(job)

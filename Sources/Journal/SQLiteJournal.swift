@@ -5,17 +5,18 @@ import Synchronization
 
 /// The daemon's journal: one SQLite file in WAL mode (GRDB `DatabasePool`: one writer, concurrent readers).
 /// The daemon is the only writer of job state; the CLI goes through `JournalClient`, which can only read
-/// and insert into `requests`.
-public final class SQLiteJournal: JobStore {
+/// and insert into `requests`. `inMemory` is the same journal (same SQLite, schema and transitions) in memory,
+/// for tests that drive the daemon through `any JobStore` and inspect every row without a file.
+public final class SQLiteJournal: JobStore, JobRequester {
     public let path: String
     /// The loop guard: a job started this many times (crashes and retryable failures count) is not retried
     /// automatically again.
     public let maxAttempts: Int
-    let pool: DatabasePool
+    let pool: any DatabaseWriter
     let logger: Logger
     /// A second connection that only checkpoints: a passive checkpoint there copies WAL frames into the
     /// database file without holding the write lock, so pick-ups keep committing meanwhile.
-    let checkpointer: DatabaseQueue
+    let checkpointer: DatabaseQueue?
     private let checkpointState = Mutex((writes: 0, running: false))
     static let checkpointEvery = 500
 
@@ -40,6 +41,24 @@ public final class SQLiteJournal: JobStore {
         } catch {
             throw JournalError.database(operation: "open \(path)", underlying: String(describing: error))
         }
+    }
+
+    /// A journal in memory: a real SQLite database (one connection) with the journal's schema, gone when released.
+    public static func inMemory(maxAttempts: Int = 3, logger: Logger = Logger(label: "prostudio.journal")) throws -> SQLiteJournal {
+        try SQLiteJournal(memory: (), maxAttempts: maxAttempts, logger: logger)
+    }
+
+    private init(memory: Void, maxAttempts: Int, logger: Logger) throws {
+        self.path = ":memory:"
+        self.maxAttempts = max(1, maxAttempts)
+        self.logger = logger
+        do {
+            pool = try DatabaseQueue(configuration: .journal())
+            try Schema.migrator.migrate(pool)
+        } catch {
+            throw JournalError.database(operation: "open in memory", underlying: String(describing: error))
+        }
+        checkpointer = nil
     }
 
     /// Opens a journal migrated only up to `migration` (tests of the migration path).
@@ -80,7 +99,7 @@ public final class SQLiteJournal: JobStore {
     public func checkpoint() async throws {
         checkpointState.withLock { $0.writes = 0 }
         try await journaled("checkpoint") {
-            try await checkpointer.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
+            try await checkpointer?.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
         }
     }
 
@@ -268,6 +287,18 @@ public final class SQLiteJournal: JobStore {
 
     public func addEvent(_ id: JobID?, kind: String, message: String) async throws {
         try await write("event") { db in try Self.event(db, id, kind: kind, message: message) }
+    }
+
+    /// A request as `JournalClient.request` makes it (the daemon applies it at its next bell or job boundary):
+    /// for a process that holds the journal itself, as tests of an in-memory journal do.
+    @discardableResult
+    public func request(_ action: RequestAction, job: JobID, by requester: String) async throws -> Int64 {
+        try await write("request \(action.rawValue) \(job)") { db -> Int64 in
+            guard try Rows.job(db, job) != nil else { throw JournalError.notFound(job) }
+            try db.execute(sql: "INSERT INTO requests (job_id, action, requested_at, requested_by) VALUES (?, ?, ?, ?)",
+                           arguments: [job.rawValue, action.rawValue, Rows.seconds(Date()), requester])
+            return db.lastInsertedRowID
+        }
     }
 
     // MARK: Restart

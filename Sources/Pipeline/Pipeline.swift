@@ -1,4 +1,5 @@
 import Captions
+import Failures
 import Engines
 import Foundation
 import Logging
@@ -155,7 +156,7 @@ final class JobRun {
         do {
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         } catch {
-            return fail(PipelineError(code: "io.outbox", message: "cannot write to the output folder \(pipeline.options.outbox.path): \(error.localizedDescription)"))
+            return fail(.io("io.outbox", "cannot write to the output folder \(pipeline.options.outbox.path): \(error.localizedDescription)"))
         }
         do {
             let manifest = try stage(.plan) { () throws(PipelineError) -> JobManifest in
@@ -187,7 +188,11 @@ final class JobRun {
     private func fail(_ error: PipelineError) -> Result<Sidecar, PipelineError> {
         var e = error
         if e.stage == nil { e.stage = sidecar.stage }
-        sidecar.state = e.code == PipelineError.cancelled.code ? .cancelled : (e.isInvalidInput ? .rejected : .failed)
+        sidecar.state = switch e.disposition {
+        case .cancelled: .cancelled
+        case .invalidInput: .rejected
+        case .retryable, .permanent: .failed
+        }
         sidecar.error = e.sidecarError
         // A stop asked for (cancel, SIGTERM) is not a failure, and a bad manifest is the user's to fix: neither is an error.
         let level: Logger.Level = sidecar.state == .cancelled ? .info : (sidecar.state == .rejected ? .notice : .error)
@@ -451,7 +456,7 @@ final class JobRun {
                 try Data(SRT.document(cues: cues).utf8).write(to: srtTemp)
                 try Data(WebVTT.document(cues: cues, language: language.bcp47).utf8).write(to: vttTemp)
             } catch {
-                throw PipelineError(code: "io.work", message: "cannot write captions: \(error.localizedDescription)", stage: "compose")
+                throw PipelineError.io("io.work", "cannot write captions: \(error.localizedDescription)", stage: "compose")
             }
             record(.compose, engine: "libx264 \(settings.preset) crf \(settings.crf) + aac", cached: false)
         }
@@ -470,7 +475,7 @@ final class JobRun {
                 try AtomicFile.publish(videoTemp, as: outbox.appendingPathComponent(name + ".mp4"))
                 sidecar.outputs.video = name + ".mp4"
             } catch {
-                throw PipelineError(code: "io.publish", message: "cannot publish outputs to \(outbox.path): \(error.localizedDescription)", stage: "publish")
+                throw PipelineError.io("io.publish", "cannot publish outputs to \(outbox.path): \(error.localizedDescription)", stage: "publish")
             }
             record(.publish, engine: "rename", cached: false)
         }

@@ -48,7 +48,14 @@ public struct Sidecar: Codable, Sendable, Equatable {
         public var code: String
         public var message: String
         public var field: String?
-        public init(code: String, message: String, field: String?) { self.code = code; self.message = message; self.field = field }
+        /// The stage that failed, when one did.
+        public var stage: String?
+        /// `JobFailure.Disposition`: `invalid_input` (rejected), `retryable`, `permanent` or `cancelled`; absent in
+        /// sidecars written before it existed.
+        public var disposition: String?
+        public init(code: String, message: String, field: String?, stage: String? = nil, disposition: String? = nil) {
+            self.code = code; self.message = message; self.field = field; self.stage = stage; self.disposition = disposition
+        }
     }
 
     public var name: String

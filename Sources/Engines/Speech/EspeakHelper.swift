@@ -30,23 +30,12 @@ public enum EspeakHelper {
         guard let helper = path() else {
             throw EngineError(code: "speech.engine_unavailable", message: "the espeak-ng helper \(name) was not found beside prostudio or on PATH; rebuild with `swift build` or set PROSTUDIO_ESPEAK_HELPER")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: helper)
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        do {
-            try process.run()
-            // The helper reads all of its input before it writes anything, so this order cannot block.
-            try input.fileHandleForWriting.write(contentsOf: request)
-            try input.fileHandleForWriting.close()
-        } catch {
-            throw EngineError(code: "speech.engine_unavailable", message: "cannot start \(helper): \(error.localizedDescription)")
+        // All three pipes served at once (ChildProcess): a helper that fills stderr while we read its reply cannot block.
+        let output: ChildProcess.Output
+        do { output = try ChildProcess.run(helper, input: request) } catch {
+            throw EngineError(code: "speech.engine_unavailable", message: "cannot start \(helper): \(error)")
         }
-        let reply = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, reply, stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+        let stderr = String(decoding: output.stderr, as: UTF8.self)
+        return (output.status, output.stdout, stderr.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }
