@@ -169,9 +169,8 @@ extension Composer {
     public static func compose(_ c: Composition, progress: (Double) -> Void = { _ in },
                                shouldContinue: () -> Bool = { true }) throws(MediaError) -> CompositionReport {
         var assPath: String?
-        if !c.burnedCaptions.isEmpty || !c.overlays.isEmpty {
+        if let script = captionScript(for: c) {
             let path = c.outputPath + ".ass"
-            let script = ASSScript.document(cues: c.burnedCaptions, overlays: c.overlays, width: c.width, height: c.height, style: c.textStyle)
             do { try Data(script.utf8).write(to: URL(fileURLWithPath: path)) } catch {
                 throw MediaError("write captions", path: path, detail: error.localizedDescription)
             }
@@ -189,6 +188,13 @@ extension Composer {
 
     /// The libavfilter graph a composition becomes (for logs and for reproducing a render with the ffmpeg CLI).
     public static func graphText(for c: Composition) -> String { GraphWriter.graph(for: c, assPath: c.outputPath + ".ass").text }
+
+    /// The ASS script the graph's `ass` filter burns (captions, title card, lower thirds), or nil when nothing is burned:
+    /// logged beside the graph so the ffmpeg CLI can redo the same work.
+    public static func captionScript(for c: Composition) -> String? {
+        guard !c.burnedCaptions.isEmpty || !c.overlays.isEmpty else { return nil }
+        return ASSScript.document(cues: c.burnedCaptions, overlays: c.overlays, width: c.width, height: c.height, style: c.textStyle)
+    }
 }
 
 /// Writes libavfilter graphs: the only place in ProStudio that knows their syntax.
