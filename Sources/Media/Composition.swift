@@ -164,25 +164,18 @@ public struct Composition: Sendable {
 }
 
 extension Composer {
-    /// Composes a described video: writes its filter graph (and the captions' ASS file beside the output),
-    /// then draws, encodes and muxes it.
+    /// Composes a described video: writes its filter graph and caption script, then draws, encodes and muxes it.
     public static func compose(_ c: Composition, progress: (Double) -> Void = { _ in },
                                shouldContinue: () -> Bool = { true }) throws(MediaError) -> CompositionReport {
-        var assPath: String?
-        if let script = captionScript(for: c) {
-            let path = c.outputPath + ".ass"
-            do { try Data(script.utf8).write(to: URL(fileURLWithPath: path)) } catch {
-                throw MediaError("write captions", path: path, detail: error.localizedDescription)
-            }
-            assPath = path
-        }
-        defer { if let assPath { try? FileManager.default.removeItem(atPath: assPath) } }
-        let graph = GraphWriter.graph(for: c, assPath: assPath)
+        // The graph ends at the picture; captions are burned onto its frames by CaptionBurner (what the `ass`
+        // filter in graphText's version would draw, for less).
+        let graph = GraphWriter.graph(for: c, assPath: nil)
         var spec = CompositionSpec(outputPath: c.outputPath, width: c.width, height: c.height, fps: c.fps, frameCount: c.frameCount,
                                    videoGraph: graph.text, images: graph.images, audio: c.audio, encoder: c.quality.encoder,
                                    posterFrame: c.posterFrame, posterPath: c.posterPath, embeddedCaptions: c.embeddedCaptions,
                                    streams: graph.streams)
         spec.captionLanguage = c.captionLanguage
+        spec.captionScript = captionScript(for: c)
         return try compose(spec, progress: progress, shouldContinue: shouldContinue)
     }
 
