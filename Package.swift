@@ -52,6 +52,8 @@ let package = Package(
     targets: [
         // C shims: the only place C APIs are seen. Each is wrapped once, in the Swift module above it.
         .systemLibrary(name: "CFFmpeg", path: "CShims/CFFmpeg", pkgConfig: "libavformat"),
+        // libass (Debian's libass-dev), which renders burned captions; Media blends its bitmaps itself.
+        .systemLibrary(name: "CLibass", path: "CShims/CLibass", pkgConfig: "libass"),
         // espeak-ng runs in a fresh helper process per narration: see the comment in its main.c.
         .executableTarget(name: "prostudio-espeak", path: "CShims/EspeakHelper", linkerSettings: [.linkedLibrary("espeak-ng")]),
         // libtorch behind a plain C header (CTorchShim/include/ctorch.h). CTorchShim is only a loader: the
@@ -94,7 +96,7 @@ let package = Package(
         // What a user writes: manifest model, parsing, validation, precise errors.
         .target(name: "Manifest", dependencies: [.product(name: "Yams", package: "Yams")], path: "Sources/Manifest"),
         // libav* wrapped: encode, filter graphs, probe, images. No raw pointer leaves this module.
-        .target(name: "Media", dependencies: ["CFFmpeg"], path: "Sources/Media"),
+        .target(name: "Media", dependencies: ["CFFmpeg", "CLibass"], path: "Sources/Media"),
         // Stage engines: speech, visuals, music (embedded ones here; model engines build on TorchRuntime).
         .target(name: "Engines", dependencies: ["Manifest", "Media"], path: "Sources/Engines"),
         // Captions from the script's own words: voice times mapped onto them, laid out to broadcast rules.

@@ -3,13 +3,13 @@
 
 Prints wall time per stage and in total, the real-time factor and peak RSS of `prostudio render`, and
 sets its composition stage beside the bare ffmpeg CLI doing the same work in the same run, as a ratio:
-the same filter graph (read from the render's --verbose log: gradients, crossfade, captions burned by
-libass from the same cues) and the same H.264 (libx264 veryfast, crf 23) + AAC (160 kb/s, 48 kHz) encode
+the same filter graph (read from the render's --verbose log: gradients, crossfade, and the same ASS script
+burned by libass: captions, title card) and the same H.264 (libx264 veryfast, crf 23) + AAC (160 kb/s, 48 kHz) encode
 of the same length and the same mix. Each side runs RUNS times (default 3) alternately; medians are reported.
 
     python3 Benchmarks/render_bench.py [--runs N] [--manifest inbox.example/welcome.yaml] [--output "{height: 1080}"]
 """
-import argparse, json, os, re, statistics, subprocess, sys, tempfile, time
+import argparse, base64, json, os, re, statistics, subprocess, sys, tempfile, time
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -66,9 +66,13 @@ def main():
                 # Pictures drawn in Swift (Ken Burns moves, designed backgrounds, model frames) have no ffmpeg CLI
                 # equivalent: report this render alone.
                 continue
-            # The job's ASS file is gone with its work folder: burn the same cues from the SRT it published.
-            srt = os.path.join(out, name + ".srt")
-            graph = re.sub(r"ass=filename=.*?,format=yuv420p\[out\]", f"subtitles=filename='{srt}':force_style='FontName=DejaVu Sans',format=yuv420p[out]", graph)
+            # The job's ASS file is gone with its work folder: burn the same script (captions, title card, lower
+            # thirds), which the --verbose log carries, base64 on one line.
+            script = re.search(r"ass_base64=(\S+)", log)
+            if script:
+                ass = os.path.join(tmp, f"captions{run}.ass")
+                open(ass, "wb").write(base64.b64decode(script.group(1)))
+                graph = re.sub(r"ass=filename=.*?,format=yuv420p\[out\]", f"ass=filename={ass},format=yuv420p[out]", graph)
             # The same sound too: AAC's cost depends on what it encodes, so the reference encodes the render's own mix
             # (decoded to WAV outside the timing), not a test tone.
             wav = os.path.join(tmp, f"mix{run}.wav")

@@ -32,6 +32,8 @@ public struct CompositionSpec: Sendable {
     /// Filter on a thread of its own while the encoder works (the default); false takes turns on one thread,
     /// which the tests compare against.
     public var concurrent = true
+    /// An ASS script (captions, title card) burned onto the graph's output frames by `CaptionBurner`.
+    public var captionScript: String?
 
     public init(outputPath: String, width: Int, height: Int, fps: Int, frameCount: Int, videoGraph: String,
                 images: [String: String], audio: [Float], encoder: EncoderSettings, posterFrame: Int,
@@ -241,6 +243,8 @@ final class FilterGraph {
     /// Sources fed on demand: the graph tells which one it is waiting for.
     private var streams: [(ctx: UnsafeMutablePointer<AVFilterContext>, stream: FrameStream, iterator: any FrameIterator, index: Int64, done: Bool)] = []
     private var streamFrame: UnsafeMutablePointer<AVFrame>? = av_frame_alloc()
+    private let burner: CaptionBurner?
+    private let sinkTimeBase: Double
 
     init(spec: CompositionSpec) throws(MediaError) {
         graph = avfilter_graph_alloc()
@@ -250,6 +254,9 @@ final class FilterGraph {
         var sinkCtx: UnsafeMutablePointer<AVFilterContext>?
         do {
             try check(avfilter_graph_create_filter(&sinkCtx, avfilter_get_by_name("buffersink"), "out", nil, nil, graph), "create buffersink")
+            if let script = spec.captionScript {
+                burner = try CaptionBurner(script: script, width: spec.width, height: spec.height)
+            } else { burner = nil }
         } catch { avfilter_graph_free(&self.graph); throw error }
         sink = sinkCtx!
 
@@ -301,6 +308,8 @@ final class FilterGraph {
             avfilter_inout_free(&outputs)
             try check(parsed, "parse video filter graph")
             try check(avfilter_graph_config(graph, nil), "configure video filter graph")
+            let tb = av_buffersink_get_time_base(sink)
+            sinkTimeBase = Double(tb.num) / Double(tb.den)
             for s in sources {
                 s.frame.pointee.pts = 0
                 try check(av_buffersrc_add_frame(s.ctx, s.frame), "feed image", path: spec.images[s.label])
@@ -331,6 +340,8 @@ final class FilterGraph {
                 continue
             }
             try check(ret, "render video frame")
+            // The `ass` filter's clock: the frame's pts in the sink's time base, in whole milliseconds.
+            try burner?.burn(frame, milliseconds: Int64(Double(frame.pointee.pts) * sinkTimeBase * 1000))
             return true
         }
     }

@@ -166,32 +166,31 @@ public struct Composition: Sendable {
 }
 
 extension Composer {
-    /// Composes a described video: writes its filter graph (and the captions' ASS file beside the output),
-    /// then draws, encodes and muxes it.
+    /// Composes a described video: writes its filter graph and caption script, then draws, encodes and muxes it.
     public static func compose(_ c: Composition, progress: (Double) -> Void = { _ in },
                                shouldContinue: () -> Bool = { true }) throws(MediaError) -> CompositionReport {
-        var assPath: String?
-        if !c.burnedCaptions.isEmpty || !c.overlays.isEmpty {
-            let path = c.outputPath + ".ass"
-            let script = ASSScript.document(cues: c.burnedCaptions, overlays: c.overlays, width: c.width, height: c.height, style: c.textStyle)
-            do { try Data(script.utf8).write(to: URL(fileURLWithPath: path)) } catch {
-                throw MediaError("write captions", path: path, detail: error.localizedDescription)
-            }
-            assPath = path
-        }
-        defer { if let assPath { try? FileManager.default.removeItem(atPath: assPath) } }
-        let graph = GraphWriter.graph(for: c, assPath: assPath)
+        // The graph ends at the picture; captions are burned onto its frames by CaptionBurner (what the `ass`
+        // filter in graphText's version would draw, for less).
+        let graph = GraphWriter.graph(for: c, assPath: nil)
         var spec = CompositionSpec(outputPath: c.outputPath, width: c.width, height: c.height, fps: c.fps, frameCount: c.frameCount,
                                    videoGraph: graph.text, images: graph.images, audio: c.audio, encoder: c.quality.encoder,
                                    posterFrame: c.posterFrame, posterPath: c.posterPath, embeddedCaptions: c.embeddedCaptions,
                                    streams: graph.streams)
         spec.captionLanguage = c.captionLanguage
         spec.audioFeed = c.audioFeed
+        spec.captionScript = captionScript(for: c)
         return try compose(spec, progress: progress, shouldContinue: shouldContinue)
     }
 
     /// The libavfilter graph a composition becomes (for logs and for reproducing a render with the ffmpeg CLI).
     public static func graphText(for c: Composition) -> String { GraphWriter.graph(for: c, assPath: c.outputPath + ".ass").text }
+
+    /// The ASS script the graph's `ass` filter burns (captions, title card, lower thirds), or nil when nothing is burned:
+    /// logged beside the graph so the ffmpeg CLI can redo the same work.
+    public static func captionScript(for c: Composition) -> String? {
+        guard !c.burnedCaptions.isEmpty || !c.overlays.isEmpty else { return nil }
+        return ASSScript.document(cues: c.burnedCaptions, overlays: c.overlays, width: c.width, height: c.height, style: c.textStyle)
+    }
 }
 
 /// Writes libavfilter graphs: the only place in ProStudio that knows their syntax.

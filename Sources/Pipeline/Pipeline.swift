@@ -443,6 +443,10 @@ final class JobRun {
                 posterPath: posterTemp.path)
             composition.audioFeed = audio
             logger.debug("video graph", metadata: ["stage": "compose", "graph": "\(Composer.graphText(for: composition))"])
+            if let script = Composer.captionScript(for: composition) {
+                // Base64 keeps the script on one log line: Benchmarks/render_bench.py burns it with the ffmpeg CLI.
+                logger.debug("caption script", metadata: ["stage": "compose", "ass_base64": "\(Data(script.utf8).base64EncodedString())"])
+            }
             let settings = composition.quality.encoder
             do {
                 _ = try Composer.compose(composition, progress: { [self] f in

@@ -54,4 +54,38 @@ struct CaptionBurnTests {
         #expect(Self.difference(plain[0], plain[1]) < 0.05 && Self.difference(plain[1], plain[2]) < 0.05)
         #expect(Self.inked(plain[0]) > 200)
     }
+
+    /// CaptionBurner (libass called directly, blending only what is drawn) against libavfilter's `ass` filter, on a
+    /// busy picture: captions with an outline and shadow, a fading title card and a boxed lower third.
+    @Test func theBurnerDrawsWhatTheAssFilterDraws() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("burner-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cues = [Cue(start: 0.2, end: 1.6, text: "Captions, burned once"), Cue(start: 1.6, end: 3, text: "Второй: 東京 and more")]
+        let overlays = [TextOverlay(text: "A title card", start: 0, end: 1.5, kind: .title),
+                        TextOverlay(text: "A lower third", start: 1.5, end: 3, kind: .lowerThird)]
+        let script = ASSScript.document(cues: cues, overlays: overlays, width: 480, height: 270, style: CaptionStyle(size: 26, outline: 2, margin: 16))
+        let ass = dir.appendingPathComponent("c.ass")
+        try Data(script.utf8).write(to: ass)
+        let fps = 10
+        func render(_ name: String, graph: String, script: String?) throws -> String {
+            let out = dir.appendingPathComponent(name).path
+            var spec = CompositionSpec(outputPath: out, width: 480, height: 270, fps: fps, frameCount: 3 * fps, videoGraph: graph, images: [:],
+                                       audio: [Float](repeating: 0, count: 48_000 * 2 * 3), encoder: EncoderSettings(preset: "ultrafast", crf: 0),
+                                       posterFrame: 0, posterPath: nil)
+            spec.captionScript = script
+            _ = try Composer.compose(spec)
+            return out
+        }
+        let source = "testsrc2=s=480x270:r=\(fps)"
+        let filter = try render("filter.mp4", graph: "\(source),ass=filename='\(ass.path)',format=yuv420p[out]", script: nil)
+        let burner = try render("burner.mp4", graph: "\(source),format=yuv420p[out]", script: script)
+        let bare = try render("bare.mp4", graph: "\(source),format=yuv420p[out]", script: nil)
+        for index in [1, 4, 10, 15, 22, 29] {
+            let a = try MediaReader.lumaFrame(filter, index: index), b = try MediaReader.lumaFrame(burner, index: index)
+            let drawn = Self.difference(a, try MediaReader.lumaFrame(bare, index: index))
+            #expect(drawn > 0.3, "frame \(index): the filter drew almost nothing (\(drawn)), the comparison would prove nothing")
+            #expect(Self.difference(a, b) < 0.05, "frame \(index): burner and ass filter differ by \(Self.difference(a, b)) per pixel")
+        }
+    }
 }

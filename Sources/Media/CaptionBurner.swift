@@ -1,0 +1,101 @@
+import CFFmpeg
+import CLibass
+
+/// Burns an ASS script (captions, title card, lower thirds) into the graph's yuv420p frames with libass: the same
+/// renderer, fonts and colour maths as libavfilter's `ass` filter, whose per-pixel blend was the costliest filter in
+/// a captioned render (a third of the graph's CPU on the welcome example). Here a frame with nothing on screen is
+/// not touched, and only the pixels a glyph, outline or shadow bitmap covers are blended, in one integer pass each.
+///
+/// Used on one thread at a time (the filter thread that owns the graph); libass keeps its glyph caches between frames.
+final class CaptionBurner {
+    private var library: OpaquePointer?
+    private var renderer: OpaquePointer?
+    private var track: UnsafeMutablePointer<ASS_Track>?
+
+    init(script: String, width: Int, height: Int) throws(MediaError) {
+        library = ass_library_init()
+        guard let library else { throw MediaError("start libass", detail: "ass_library_init failed") }
+        // libass prints font-matching chatter to stderr by default; renders stay quiet (failures surface below).
+        ass_set_message_cb(library, { _, _, _, _ in }, nil)
+        ass_set_extract_fonts(library, 1)
+        renderer = ass_renderer_init(library)
+        guard let renderer else { throw MediaError("start libass", detail: "ass_renderer_init failed") }
+        ass_set_frame_size(renderer, Int32(width), Int32(height))
+        // As the `ass` filter sets it up: fontconfig, no default family, config cache updated.
+        ass_set_fonts(renderer, nil, nil, Int32(ASS_FONTPROVIDER_AUTODETECT.rawValue), nil, 1)
+        var bytes = Array(script.utf8CString)
+        track = bytes.withUnsafeMutableBufferPointer { ass_read_memory(library, $0.baseAddress, $0.count - 1, nil) }
+        guard track != nil else { throw MediaError("read captions", detail: "libass could not parse the ASS script") }
+    }
+
+    deinit {
+        if let track { ass_free_track(track) }
+        if let renderer { ass_renderer_done(renderer) }
+        if let library { ass_library_done(library) }
+    }
+
+    /// Draws what the script shows at `milliseconds` onto `frame` (yuv420p), making it writable first if it must.
+    func burn(_ frame: UnsafeMutablePointer<AVFrame>, milliseconds: Int64) throws(MediaError) {
+        var changed: Int32 = 0
+        var image = ass_render_frame(renderer, track, milliseconds, &changed)
+        guard image != nil else { return }
+        try check(av_frame_make_writable(frame), "make frame writable for captions")
+        let w = Int(frame.pointee.width), h = Int(frame.pointee.height)
+        let planes = (0..<3).map { (ps_frame_data(frame, Int32($0))!, Int(ps_frame_linesize(frame, Int32($0)))) }
+        while let img = image {
+            Self.blend(img.pointee, into: planes, width: w, height: h)
+            image = img.pointee.next
+        }
+    }
+
+    /// One libass bitmap (coverage 0...255 in one colour) over the Y, U and V planes, as libavfilter's
+    /// ff_blend_mask does it: coverage x opacity per luma pixel, the 2x2 average per chroma pixel; BT.601
+    /// limited-range colour (ff_draw_color's for yuv420p).
+    static func blend(_ img: ASS_Image, into planes: [(UnsafeMutablePointer<UInt8>, Int)], width: Int, height: Int) {
+        let opacity = Int(255 - (img.color & 0xFF))
+        guard opacity > 0, img.w > 0, img.h > 0, let bitmap = img.bitmap else { return }
+        let r = Double((img.color >> 24) & 0xFF), g = Double((img.color >> 16) & 0xFF), b = Double((img.color >> 8) & 0xFF)
+        let srcY = Int((16 + (0.299 * r + 0.587 * g + 0.114 * b) * 219 / 255).rounded())
+        let srcU = Int((128 + (-0.16874 * r - 0.33126 * g + 0.5 * b) * 224 / 255).rounded())
+        let srcV = Int((128 + (0.5 * r - 0.41869 * g - 0.08131 * b) * 224 / 255).rounded())
+        // Clip to the frame (libass already does; a bad script must not write outside it).
+        let x0 = max(0, Int(img.dst_x)), y0 = max(0, Int(img.dst_y))
+        let x1 = min(width, Int(img.dst_x) + Int(img.w)), y1 = min(height, Int(img.dst_y) + Int(img.h))
+        guard x0 < x1, y0 < y1 else { return }
+        let stride = Int(img.stride)
+        // Bitmap pixel of frame pixel (x, y).
+        let origin = bitmap - (Int(img.dst_y) * stride + Int(img.dst_x))
+
+        let full = 255 * 255
+        let (luma, lumaStride) = planes[0]
+        for y in y0..<y1 {
+            let mask = origin + y * stride
+            let row = luma + y * lumaStride
+            for x in x0..<x1 {
+                let m = Int(mask[x])
+                if m == 0 { continue }
+                let a = m * opacity
+                row[x] = UInt8(truncatingIfNeeded: (Int(row[x]) * (full - a) + srcY * a + full / 2) / full)
+            }
+        }
+        // Chroma: each sample covers a 2x2 block; bitmap pixels outside the image count as no coverage.
+        let full4 = 4 * full
+        let (u, uStride) = planes[1], (v, vStride) = planes[2]
+        for cy in (y0 / 2)...((y1 - 1) / 2) {
+            let ya = max(y0, 2 * cy), yb = min(y1, 2 * cy + 2)
+            let uRow = u + cy * uStride, vRow = v + cy * vStride
+            for cx in (x0 / 2)...((x1 - 1) / 2) {
+                let xa = max(x0, 2 * cx), xb = min(x1, 2 * cx + 2)
+                var sum = 0
+                for y in ya..<yb {
+                    let mask = origin + y * stride
+                    for x in xa..<xb { sum += Int(mask[x]) }
+                }
+                if sum == 0 { continue }
+                let a = sum * opacity
+                uRow[cx] = UInt8(truncatingIfNeeded: (Int(uRow[cx]) * (full4 - a) + srcU * a + full4 / 2) / full4)
+                vRow[cx] = UInt8(truncatingIfNeeded: (Int(vRow[cx]) * (full4 - a) + srcV * a + full4 / 2) / full4)
+            }
+        }
+    }
+}
