@@ -73,7 +73,7 @@ ct_status fail(ct_error **err, ct_status code, std::string message) {
 // method as a std::runtime_error carrying the original text. Both must read as out-of-memory so callers can
 // retry smaller.
 bool out_of_memory(const char *message) {
-  return message && (std::strstr(message, "CUDA out of memory") || std::strstr(message, "not enough memory") ||
+  return message && (std::strstr(message, "CUDA out of memory") || std::strstr(message, "not enough memory") || std::strstr(message, "can't allocate memory") ||
                      std::strstr(message, "OutOfMemoryError"));
 }
 
