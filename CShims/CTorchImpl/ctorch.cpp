@@ -353,6 +353,23 @@ ct_status ct_cuda_reset_peak_memory(int index, ct_error **err) {
   });
 }
 
+ct_status ct_cuda_set_memory_limit(int index, int64_t limit_bytes, ct_error **err) {
+  return guarded(err, CT_ERR_TORCH, [&] {
+#ifdef PROSTUDIO_TORCH_CUDA
+    require_device(index);
+    cudaDeviceProp prop;
+    auto rc = cudaGetDeviceProperties(&prop, index);
+    if (rc != cudaSuccess) throw ShimError{CT_ERR_TORCH, cudaGetErrorString(rc)};
+    double total = static_cast<double>(prop.totalGlobalMem);
+    double fraction = limit_bytes <= 0 ? 1.0 : std::min(1.0, static_cast<double>(limit_bytes) / total);
+    c10::cuda::CUDACachingAllocator::setMemoryFraction(fraction, static_cast<c10::DeviceIndex>(index));
+#else
+    (void)index; (void)limit_bytes;
+    throw ShimError{CT_ERR_UNSUPPORTED, "this build has no CUDA support (see Docs/torch-runtime.md)"};
+#endif
+  });
+}
+
 void ct_empty_cache(void) {
 #ifdef PROSTUDIO_TORCH_CUDA
   try {

@@ -67,6 +67,7 @@
   X(ct_cuda_memory_info, (int index, int64_t *free_bytes, int64_t *total_bytes, ct_error **err), (index, free_bytes, total_bytes, err)) \
   X(ct_cuda_memory_stats, (int index, ct_memory_stats *out, ct_error **err), (index, out, err)) \
   X(ct_cuda_reset_peak_memory, (int index, ct_error **err), (index, err)) \
+  X(ct_cuda_set_memory_limit, (int index, int64_t limit_bytes, ct_error **err), (index, limit_bytes, err)) \
   X(ct_tensor_from_data, (const void *data, size_t nbytes, const int64_t *shape, size_t ndim, ct_dtype dtype, ct_tensor **out, ct_error **err), \
     (data, nbytes, shape, ndim, dtype, out, err)) \
   X(ct_tensor_empty, (const int64_t *shape, size_t ndim, ct_dtype dtype, ct_tensor **out, ct_error **err), (shape, ndim, dtype, out, err)) \

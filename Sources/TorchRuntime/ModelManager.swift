@@ -68,6 +68,7 @@ public actor ModelManager {
 
     private var residents: [Key: Resident] = [:]
     private var tick: UInt64 = 0
+    private var capped = false
     private var busy = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private var packs: [String: ModelPack] = [:]
@@ -199,6 +200,13 @@ public actor ModelManager {
                                            freeBytes: freeMemory(device), limitBytes: memoryLimitBytes) {
             logger.warning("model refused before loading", metadata: ["model": "\(key)", "reason": "\(refusal)"])
             throw refusal
+        }
+        if case .cuda(let index) = device, let limit = memoryLimitBytes, !capped {
+            // Once per manager, before its first CUDA load (libtorch is open by now, on the way to this load).
+            do { try TorchRuntime.setCUDAMemoryLimit(index, bytes: limit) } catch {
+                logger.warning("could not cap GPU memory", metadata: ["error": "\(error)"])
+            }
+            capped = true
         }
         TorchRuntime.resetPeakMemory(on: device)
         let dtype = self.dtype ?? pack.dtype(on: device)

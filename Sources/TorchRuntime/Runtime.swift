@@ -46,6 +46,14 @@ public enum TorchRuntime {
         return (free, total)
     }
 
+    /// Caps the CUDA caching allocator on `index` at `bytes` (nil lifts it): past it allocations fail as out of
+    /// memory, so `device.memory_limit_gb` holds during a step too, not only in the estimate check before a load.
+    public static func setCUDAMemoryLimit(_ index: Int, bytes: Int64?) throws(TorchError) {
+        try check("capping cuda:\(index) at \(bytes.map { "\($0 >> 20) MiB" } ?? "no limit")") {
+            ct_cuda_set_memory_limit(Int32(index), bytes ?? 0, $0)
+        }
+    }
+
     /// What the machine has for models, in words, for `doctor`: the runtime library, its build, the devices.
     public static func describe() -> RuntimeReport {
         let (ok, reason) = runtimeAvailability

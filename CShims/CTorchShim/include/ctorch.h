@@ -81,6 +81,9 @@ typedef struct ct_memory_stats {
   int64_t peak_allocated_bytes;  // CUDA: since the last ct_reset_peak_memory
 } ct_memory_stats;
 ct_status ct_cuda_memory_stats(int index, ct_memory_stats *out, ct_error **err);
+// Caps what the caching allocator may hold on the device (setMemoryFraction of its total): an allocation past
+// it fails as CT_ERR_OUT_OF_MEMORY, as if the device were that small. limit_bytes <= 0 lifts the cap.
+ct_status ct_cuda_set_memory_limit(int index, int64_t limit_bytes, ct_error **err);
 ct_status ct_cuda_reset_peak_memory(int index, ct_error **err);
 void ct_empty_cache(void);  // returns cached CUDA blocks to the driver, and free heap pages (malloc_trim) to the OS
 
