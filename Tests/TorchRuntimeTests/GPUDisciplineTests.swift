@@ -68,6 +68,28 @@ extension TorchRuntimeTests {
             #expect(Device.cuda(0).defaultDType == .float16 && Device.cpu.defaultDType == .float32)
         }
 
+        @Test func aHalfPrecisionLoadRunsAndReadsBackAsFloat() async throws {
+            // What CUDA gets (weights cast at load, outputs in the same precision), on the CPU with bf16, which
+            // libtorch's CPU kernels cover: readers must convert, or they fail on a GPU.
+            let manager = ModelManager(store: try Fixtures.store(), device: .cpu, dtype: .bfloat16)
+            // (The text encoder: 1.13's CPU bf16 transposed convolution, in the vocoder, miscounts channels.)
+            let tokens = try Tensor(ids(5, modulo: 256), shape: [1, 5])
+            let (out, reference) = try await manager.withModel(pack: "tiny-video", component: "text_encoder") { module in
+                #expect(module.dtype == .bfloat16)
+                let out = try module.forward(tokens)[0]
+                let fp32 = try TorchModule(path: module.path, device: .cpu, dtype: .float32)
+                return (out, try fp32.forward(tokens)[0].scalars(as: Float.self))
+            }
+            #expect(out.dtype == .bfloat16 && out.count == reference.count)
+            #expect(throws: TorchError.self) { try out.scalars(as: Float.self) }
+            let values = try out.scalars(as: Float.self, convert: true)
+            // bf16 keeps 8 bits of mantissa: close to fp32, not equal.
+            let worst = zip(values, reference).map { abs($0 - $1) }.max() ?? .infinity
+            let scale = reference.map(abs).max() ?? 0
+            #expect(values.allSatisfy(\.isFinite) && scale > 0 && worst <= 0.05 * scale, "worst \(worst), scale \(scale)")
+            #expect(await manager.drainRecords().first?.dtype == .bfloat16)
+        }
+
         @Test func outOfMemoryRetriesSmallerThenFailsTyped() throws {
             #expect(OutOfMemoryRetry.sizes(from: 12) == [12, 6, 3, 1])
             #expect(OutOfMemoryRetry.sizes(from: 1) == [1])
