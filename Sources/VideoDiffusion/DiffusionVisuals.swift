@@ -359,7 +359,9 @@ public struct DiffusionVisuals: VisualsEngine {
             throw EngineFailure("pack", e.description)
         } catch let e as TorchError {
             if e.code == .outOfMemory {
-                throw EngineFailure("out_of_memory", "model pack '\(pack)': \(component) ran out of memory (\(e.message)); use a smaller output or a smaller pack")
+                var failure = EngineFailure("out_of_memory", "model pack '\(pack)': \(component) ran out of memory (\(e.message)); use a smaller output or a smaller pack")
+                failure.outOfMemoryInStep = true
+                throw failure
             }
             throw EngineFailure("model", "model pack '\(pack)': \(component) failed: \(e.description)")
         }
@@ -476,7 +478,7 @@ final class SceneFrames: FrameIterator {
         if plan.settings.trace?.decodeFrames != nil { return try decode(lo, hi) }
         do {
             return try OutOfMemoryRetry.run(from: hi - lo, what: "latent frames per vae_decoder call",
-                                            isOutOfMemory: { ($0 as? EngineFailure)?.code == "out_of_memory" }) { piece in
+                                            isOutOfMemory: { ($0 as? EngineFailure)?.outOfMemoryInStep == true }) { piece in
                 var frames: [[UInt8]] = []
                 for a in stride(from: lo, to: hi, by: piece) { frames += try decode(a, min(hi, a + piece)) }
                 return frames
