@@ -11,11 +11,13 @@ let torchEnv = ProcessInfo.processInfo.environment
 let torchRoot = torchEnv["PROSTUDIO_LIBTORCH"].flatMap { $0.isEmpty ? nil : $0 }
 let torchCUDA = torchRoot.map { FileManager.default.fileExists(atPath: "\($0)/lib/libtorch_cuda.so") } ?? false
 var torchCxx: [CXXSetting] = [.define("_GLIBCXX_USE_CXX11_ABI", to: "1")]
+// The package-wide standard comes after a target's own flags on the compiler's command line, so a `-std=` in
+// unsafeFlags loses to it: choose the package's standard from the same variable. CTorchImpl is the only C++ target.
+let torchStd = torchRoot == nil ? "c++17" : (torchEnv["PROSTUDIO_LIBTORCH_CXX"] ?? "c++17")
 var torchLink: [LinkerSetting] = [.linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10")]
 if let root = torchRoot {
-    let std = torchEnv["PROSTUDIO_LIBTORCH_CXX"] ?? "c++17"
     torchCxx.append(.unsafeFlags([
-        "-std=\(std)", "-isystem", "\(root)/include", "-isystem", "\(root)/include/torch/csrc/api/include",
+        "-isystem", "\(root)/include", "-isystem", "\(root)/include/torch/csrc/api/include",
     ]))
     // Link the libraries by path: a target that also links FFmpeg gets pkg-config's -L/usr/lib/<triple> ahead
     // of ours, and -ltorch would then pick Debian's libtorch (undefined 2.x symbols at link time).
@@ -146,5 +148,5 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Media", "Engines", "prostudio-espeak"], path: "Tests/PipelineTests"),
     ],
     swiftLanguageModes: [.v6],
-    cxxLanguageStandard: .cxx17
+    cxxLanguageStandard: CXXLanguageStandard(rawValue: torchStd) ?? .cxx17
 )

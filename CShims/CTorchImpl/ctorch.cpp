@@ -68,6 +68,15 @@ ct_status fail(ct_error **err, ct_status code, std::string message) {
   return code;
 }
 
+// Not every allocation failure arrives as c10::OutOfMemoryError: the CPU allocator raises a plain c10::Error
+// ("DefaultCPUAllocator: not enough memory") and the TorchScript interpreter re-raises a CUDA OOM from inside a
+// method as a std::runtime_error carrying the original text. Both must read as out-of-memory so callers can
+// retry smaller.
+bool out_of_memory(const char *message) {
+  return message && (std::strstr(message, "CUDA out of memory") || std::strstr(message, "not enough memory") || std::strstr(message, "can't allocate memory") ||
+                     std::strstr(message, "OutOfMemoryError"));
+}
+
 // Runs body; maps whatever it throws to a status. `fallback` is the status for a plain c10::Error
 // (a load reports LOAD_FAILED rather than TORCH, for example). `std_fallback` is the one for other
 // std::exceptions: the TorchScript interpreter rethrows op failures (bad shape, dtype) as std::runtime_error,
@@ -83,11 +92,11 @@ ct_status guarded(ct_error **err, ct_status fallback, F &&body, ct_status std_fa
   } catch (const c10::OutOfMemoryError &e) {
     return fail(err, CT_ERR_OUT_OF_MEMORY, e.what_without_backtrace());
   } catch (const c10::Error &e) {
-    return fail(err, fallback, e.what_without_backtrace());
+    return fail(err, out_of_memory(e.what_without_backtrace()) ? CT_ERR_OUT_OF_MEMORY : fallback, e.what_without_backtrace());
   } catch (const std::bad_alloc &e) {
     return fail(err, CT_ERR_OUT_OF_MEMORY, std::string("out of memory: ") + e.what());
   } catch (const std::exception &e) {
-    return fail(err, std_fallback, e.what());
+    return fail(err, out_of_memory(e.what()) ? CT_ERR_OUT_OF_MEMORY : std_fallback, e.what());
   } catch (...) {
     return fail(err, CT_ERR_UNKNOWN, "unknown C++ exception");
   }
@@ -245,9 +254,65 @@ int ct_cuda_device_count(void) {
   }
 }
 
+#ifdef PROSTUDIO_TORCH_CUDA
+// A CUDA build on a machine without a GPU (or without the driver) sees no devices: every per-device call
+// says so plainly instead of reaching the caching allocator, which asserts on a bad index.
+static void require_device(int index) {
+  int count = ct_cuda_device_count();
+  if (count == 0) {
+    throw ShimError{CT_ERR_UNSUPPORTED, "no CUDA device: this is a CUDA build, but the driver reports no GPU "
+                                        "(no NVIDIA driver, or no device visible to this process)"};
+  }
+  if (index < 0 || index >= count) {
+    throw ShimError{CT_ERR_UNSUPPORTED, "no CUDA device " + std::to_string(index) + " (" + std::to_string(count) +
+                                            " device(s): cuda:0 to cuda:" + std::to_string(count - 1) + ")"};
+  }
+}
+#endif
+
+int ct_cuda_driver_version(void) {
+#ifdef PROSTUDIO_TORCH_CUDA
+  int v = 0;
+  return cudaDriverGetVersion(&v) == cudaSuccess ? v : 0;
+#else
+  return 0;
+#endif
+}
+
+int ct_cuda_runtime_version(void) {
+#ifdef PROSTUDIO_TORCH_CUDA
+  int v = 0;
+  return cudaRuntimeGetVersion(&v) == cudaSuccess ? v : 0;
+#else
+  return 0;
+#endif
+}
+
+ct_status ct_cuda_memory_info(int index, int64_t *free_bytes, int64_t *total_bytes, ct_error **err) {
+  return guarded(err, CT_ERR_TORCH, [&] {
+    if (!free_bytes || !total_bytes) throw ShimError{CT_ERR_INVALID_ARGUMENT, "out is null"};
+#ifdef PROSTUDIO_TORCH_CUDA
+    require_device(index);
+    int previous = 0;
+    cudaGetDevice(&previous);
+    auto rc = cudaSetDevice(index);
+    size_t free = 0, total = 0;
+    if (rc == cudaSuccess) rc = cudaMemGetInfo(&free, &total);
+    cudaSetDevice(previous);
+    if (rc != cudaSuccess) throw ShimError{CT_ERR_TORCH, std::string("cudaMemGetInfo: ") + cudaGetErrorString(rc)};
+    *free_bytes = static_cast<int64_t>(free);
+    *total_bytes = static_cast<int64_t>(total);
+#else
+    (void)index;
+    throw ShimError{CT_ERR_UNSUPPORTED, "this build has no CUDA support (see Docs/torch-runtime.md)"};
+#endif
+  });
+}
+
 ct_status ct_cuda_device_name(int index, char *buf, size_t size, ct_error **err) {
   return guarded(err, CT_ERR_TORCH, [&] {
 #ifdef PROSTUDIO_TORCH_CUDA
+    require_device(index);
     cudaDeviceProp prop;
     auto rc = cudaGetDeviceProperties(&prop, index);
     if (rc != cudaSuccess) throw ShimError{CT_ERR_INVALID_ARGUMENT, cudaGetErrorString(rc)};
@@ -263,6 +328,7 @@ ct_status ct_cuda_memory_stats(int index, ct_memory_stats *out, ct_error **err) 
   return guarded(err, CT_ERR_TORCH, [&] {
     if (!out) throw ShimError{CT_ERR_INVALID_ARGUMENT, "out is null"};
 #ifdef PROSTUDIO_TORCH_CUDA
+    require_device(index);
     // `auto`: DeviceStats moved namespace across libtorch releases; index 0 is StatType::AGGREGATE in all.
     auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
     out->allocated_bytes = stats.allocated_bytes[0].current;
@@ -278,9 +344,27 @@ ct_status ct_cuda_memory_stats(int index, ct_memory_stats *out, ct_error **err) 
 ct_status ct_cuda_reset_peak_memory(int index, ct_error **err) {
   return guarded(err, CT_ERR_TORCH, [&] {
 #ifdef PROSTUDIO_TORCH_CUDA
+    require_device(index);
     c10::cuda::CUDACachingAllocator::resetPeakStats(index);
 #else
     (void)index;
+    throw ShimError{CT_ERR_UNSUPPORTED, "this build has no CUDA support (see Docs/torch-runtime.md)"};
+#endif
+  });
+}
+
+ct_status ct_cuda_set_memory_limit(int index, int64_t limit_bytes, ct_error **err) {
+  return guarded(err, CT_ERR_TORCH, [&] {
+#ifdef PROSTUDIO_TORCH_CUDA
+    require_device(index);
+    cudaDeviceProp prop;
+    auto rc = cudaGetDeviceProperties(&prop, index);
+    if (rc != cudaSuccess) throw ShimError{CT_ERR_TORCH, cudaGetErrorString(rc)};
+    double total = static_cast<double>(prop.totalGlobalMem);
+    double fraction = limit_bytes <= 0 ? 1.0 : std::min(1.0, static_cast<double>(limit_bytes) / total);
+    c10::cuda::CUDACachingAllocator::setMemoryFraction(fraction, static_cast<c10::DeviceIndex>(index));
+#else
+    (void)index; (void)limit_bytes;
     throw ShimError{CT_ERR_UNSUPPORTED, "this build has no CUDA support (see Docs/torch-runtime.md)"};
 #endif
   });

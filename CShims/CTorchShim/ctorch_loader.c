@@ -25,6 +25,8 @@
   X(bool, ct_built_with_cuda, (void), (), false) \
   X(bool, ct_cuda_is_available, (void), (), false) \
   X(int, ct_cuda_device_count, (void), (), 0) \
+  X(int, ct_cuda_driver_version, (void), (), 0) \
+  X(int, ct_cuda_runtime_version, (void), (), 0) \
   X(int64_t, ct_process_rss_bytes, (void), (), -1) \
   X(int64_t, ct_process_peak_rss_bytes, (void), (), -1) \
   X(bool, ct_process_reset_peak_rss, (void), (), false) \
@@ -62,8 +64,10 @@
 
 #define CT_STATUS_FUNCTIONS(X) \
   X(ct_cuda_device_name, (int index, char *buf, size_t size, ct_error **err), (index, buf, size, err)) \
+  X(ct_cuda_memory_info, (int index, int64_t *free_bytes, int64_t *total_bytes, ct_error **err), (index, free_bytes, total_bytes, err)) \
   X(ct_cuda_memory_stats, (int index, ct_memory_stats *out, ct_error **err), (index, out, err)) \
   X(ct_cuda_reset_peak_memory, (int index, ct_error **err), (index, err)) \
+  X(ct_cuda_set_memory_limit, (int index, int64_t limit_bytes, ct_error **err), (index, limit_bytes, err)) \
   X(ct_tensor_from_data, (const void *data, size_t nbytes, const int64_t *shape, size_t ndim, ct_dtype dtype, ct_tensor **out, ct_error **err), \
     (data, nbytes, shape, ndim, dtype, out, err)) \
   X(ct_tensor_empty, (const int64_t *shape, size_t ndim, ct_dtype dtype, ct_tensor **out, ct_error **err), (shape, ndim, dtype, out, err)) \
@@ -89,6 +93,37 @@ static char why[1024] = "the libtorch runtime was not opened";
 
 // The loader's own error object, for "the library could not be opened".
 static struct ct_error *const LOADER_ERROR = (struct ct_error *)&why;
+
+// How to build the library where it will be found. SwiftPM puts products in SCRATCH/TRIPLE/CONFIG/, so the
+// executable's folder names the configuration (and the scratch folder, when it is not .build): a plain
+// `swift build` fills .build/debug, which a release binary never looks in.
+static void build_hint(char *out, size_t size) {
+  char exe[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) {
+    snprintf(out, size, "build it with `swift build --product ProStudioTorch` beside the executable, or set PROSTUDIO_TORCH_LIB");
+    return;
+  }
+  exe[n] = 0;
+  char *slash = strrchr(exe, '/');
+  if (slash) *slash = 0;
+  const char *config = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+  if (strcmp(config, "release") != 0 && strcmp(config, "debug") != 0) {
+    snprintf(out, size, "copy libProStudioTorch.so (the ProStudioTorch product) into %s, or set PROSTUDIO_TORCH_LIB", exe);
+    return;
+  }
+  // SCRATCH is two folders up from CONFIG.
+  char scratch[PATH_MAX];
+  snprintf(scratch, sizeof scratch, "%s", exe);
+  for (int up = 0; up < 2; up++) {
+    char *s = strrchr(scratch, '/');
+    if (s) *s = 0;
+  }
+  const char *scratchName = strrchr(scratch, '/') ? strrchr(scratch, '/') + 1 : scratch;
+  bool plain = strcmp(scratchName, ".build") == 0;
+  snprintf(out, size, "build it into %s with `swift build%s --product ProStudioTorch%s%s`, or set PROSTUDIO_TORCH_LIB", exe,
+           strcmp(config, "release") == 0 ? " -c release" : "", plain ? "" : " --scratch-path ", plain ? "" : scratch);
+}
 
 static void *open_library(void) {
   const char *name = "libProStudioTorch.so";
@@ -120,7 +155,11 @@ static void *open_library(void) {
     }
   }
   void *h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-  if (!h) snprintf(why, sizeof why, "the libtorch runtime %s is not installed beside prostudio (build it with `swift build`): %s", name, dlerror());
+  if (!h) {
+    char hint[PATH_MAX * 2 + 128];
+    build_hint(hint, sizeof hint);
+    snprintf(why, sizeof why, "the libtorch runtime %s is not beside this executable: %s (%s)", name, hint, dlerror());
+  }
   return h;
 }
 

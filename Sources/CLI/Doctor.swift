@@ -3,6 +3,7 @@ import Daemon
 import Foundation
 import Intake
 import Journal
+import TorchRuntime
 
 struct Doctor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -109,10 +110,31 @@ struct Doctor: AsyncParsableCommand {
             }
         }
 
-        if FileManager.default.fileExists(atPath: "/dev/nvidiactl") || FileManager.default.fileExists(atPath: "/dev/nvidia0") {
-            ok("NVIDIA device nodes present")
+        // The model runtime is opened here (about a second): a daemon whose workers cannot open it fails every job
+        // that uses a model, so a missing or broken libProStudioTorch.so is a failure, not a note.
+        let gib = { (b: Int64) in String(format: "%.1f GiB", Double(b) / Double(1 << 30)) }
+        let runtime = TorchRuntime.describe()
+        let nodes = FileManager.default.fileExists(atPath: "/dev/nvidiactl") || FileManager.default.fileExists(atPath: "/dev/nvidia0")
+        if !runtime.available {
+            fail("model runtime: \(runtime.problem ?? "cannot be opened")")
+        } else if !runtime.cudaBuild {
+            let note = nodes ? "; this machine has an NVIDIA device: build the runtime against a CUDA libtorch (Docs/torch-runtime.md)" : ""
+            (nodes ? warn : ok)("model runtime: libtorch \(runtime.version ?? "?"), CPU build: model engines run on the CPU\(note)")
+        } else if runtime.devices.isEmpty {
+            warn("model runtime: libtorch \(runtime.version ?? "?"), CUDA \(runtime.cudaRuntime ?? "?") build: "
+                 + "\(runtime.problem ?? "no CUDA device"); model engines run on the CPU")
         } else {
-            warn("no NVIDIA device: model engines run on the CPU (the embedded engines need no GPU)")
+            ok("model runtime: libtorch \(runtime.version ?? "?"), CUDA \(runtime.cudaRuntime ?? "?") build, driver \(runtime.driver ?? "unknown")")
+            for gpu in runtime.devices {
+                let memory = gpu.freeBytes.flatMap { f in gpu.totalBytes.map { "\(gib(f)) free of \(gib($0))" } } ?? "free memory unknown"
+                ok("GPU cuda:\(gpu.index) \(gpu.name): \(memory)")
+            }
+            let index = config.device?.index ?? 0
+            if index >= runtime.devices.count {
+                fail("device.index \(index): no such GPU (cuda:0 to cuda:\(runtime.devices.count - 1)); models would run on the CPU")
+            } else if let limit = config.device?.memoryLimitBytes, let total = runtime.devices[index].totalBytes, limit > total {
+                warn("device.memory_limit_gb (\(gib(limit))) is more than cuda:\(index) has (\(gib(total)))")
+            }
         }
 
         if let notify = ProcessInfo.processInfo.environment["NOTIFY_SOCKET"] { ok("NOTIFY_SOCKET \(notify)") }

@@ -1,3 +1,4 @@
+import Daemon
 import Engines
 import Dispatch
 import Foundation
@@ -16,18 +17,22 @@ enum ModelEngines {
     /// manifest asking for it without its pack gets the install command); `diffusion` when a video pack is
     /// installed, `musicgen` when a music pack is.
     /// `cache`: where the library engine keeps its indexes (CACHE/library/); nil for its default.
-    static func engineSet(models: URL?, cache: URL? = nil) -> EngineSet {
+    /// `device`: the config's `device:` (a worker's spec); nil: cuda:0 when present, else the CPU, no limit.
+    static func engineSet(models: URL?, cache: URL? = nil, device settings: DeviceSettings? = nil) -> EngineSet {
         var set = EngineSet.embedded
         let store = ModelStore(root: models ?? ModelStore.defaultRoot)
-        let manager = ModelManager(store: store)
+        let device = Device.preferred(index: settings?.index ?? 0)
+        // The limit is GPU memory: on the CPU the engines keep their own check against the machine's available memory.
+        let limit = device.isCUDA ? settings?.memoryLimitBytes : nil
+        let manager = ModelManager(store: store, device: device, memoryLimitBytes: limit)
         set.speech[.piper] = PiperEngine(store: store, manager: manager)
         // Always there, like piper: a manifest asking for it without the pack gets the install command.
         set.visuals[.library] = LibraryVisuals(store: store, manager: manager, cacheRoot: cache ?? LibraryVisuals.defaultCacheRoot)
         if let packs = try? store.list(), packs.contains(where: { $0.kind == .video }) {
-            set.visuals[.diffusion] = DiffusionVisuals(store: store, manager: manager)
+            set.visuals[.diffusion] = DiffusionVisuals(store: store, manager: manager, device: device, memoryLimitBytes: limit)
         }
         if let packs = try? store.list(), packs.contains(where: { $0.kind == .music }) {
-            set.music[.musicgen] = MusicGenEngine(store: store, manager: manager)
+            set.music[.musicgen] = MusicGenEngine(store: store, manager: manager, device: device, memoryLimitBytes: limit)
         }
         set.drainModelUses = { drain(manager) }
         return set
@@ -53,9 +58,12 @@ enum ModelEngines {
                 uses[i].load_seconds += r.loadSeconds
                 uses[i].use_seconds += r.useSeconds
                 uses[i].peak_memory_bytes = max(uses[i].peak_memory_bytes, r.peakMemoryBytes)
+                uses[i].peak_rss_bytes = max(uses[i].peak_rss_bytes ?? -1, r.peakRSSBytes)
+                if let g = r.peakGPUBytes { uses[i].peak_gpu_bytes = max(uses[i].peak_gpu_bytes ?? 0, g) }
             } else {
                 uses.append(ModelUse(pack: r.pack, component: r.component, device: "\(r.device)", loads: r.loaded ? 1 : 0, uses: 1,
-                                     loadSeconds: r.loadSeconds, useSeconds: r.useSeconds, peakMemoryBytes: r.peakMemoryBytes))
+                                     loadSeconds: r.loadSeconds, useSeconds: r.useSeconds, peakMemoryBytes: r.peakMemoryBytes,
+                                     peakRSSBytes: r.peakRSSBytes, peakGPUBytes: r.peakGPUBytes))
             }
         }
         return uses

@@ -77,7 +77,7 @@ struct WorkerCommand: AsyncParsableCommand {
             },
             sidecarSink: { channel.send(.sidecar(json: Self.json($0))) })
         // The library engine keeps its indexes under the daemon's cache (state/cache/library/), beside the stage cache.
-        let pipeline = Pipeline(options: options, engines: ModelEngines.engineSet(models: models, cache: options.cache), logger: logger)
+        let pipeline = Pipeline(options: options, engines: ModelEngines.engineSet(models: models, cache: options.cache, device: spec.device), logger: logger)
         let final: WorkerMessage
         do {
             let sidecar = try await pipeline.run(

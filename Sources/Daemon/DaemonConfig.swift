@@ -35,6 +35,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var libraryFolders: [String] = []
     /// A library is re-indexed once it has been quiet this long after a change (`library.settle_s`).
     public var librarySettle: Duration = .seconds(2)
+    /// `device: {index, memory_limit_gb}`: the CUDA device the workers' models use and the most of its memory
+    /// they may take (a pack estimated above it is refused before loading). nil: cuda:0 when present, no limit.
+    public var device: DeviceSettings?
 
     public init() {}
 
@@ -50,6 +53,8 @@ public struct DaemonConfig: Sendable, Equatable {
         struct Limits: Decodable { var stage_timeout_s: Double?; var max_attempts: Int?; var worker_memory_mb: Int?; var worker_grace_s: Double? }
         struct Cache: Decodable { var max_gb: Double? }
         struct Library: Decodable { var folders: [String]?; var settle_s: Double? }
+        struct Device: Decodable { var index: Int?; var memory_limit_gb: Double? }
+        var device: Device?
         var folders: Folders?
         var pickup: Pickup?
         var limits: Limits?
@@ -127,6 +132,13 @@ public struct DaemonConfig: Sendable, Equatable {
             guard v >= 0 else { throw Failure(path: path, message: "library.settle_s must be >= 0") }
             c.librarySettle = .milliseconds(Int64(v * 1000))
         }
+        if let d = file.device {
+            if let i = d.index, i < 0 { throw Failure(path: path, message: "device.index must be >= 0 (a CUDA device number), got \(i)") }
+            if let gb = d.memory_limit_gb, !(gb > 0) {
+                throw Failure(path: path, message: "device.memory_limit_gb must be > 0 (GiB of GPU memory), got \(gb)")
+            }
+            c.device = DeviceSettings(index: d.index, memoryLimitBytes: d.memory_limit_gb.map { Int64($0 * Double(1 << 30)) })
+        }
         if let v = file.log_level {
             guard let level = Logger.Level(rawValue: v) else {
                 throw Failure(path: path, message: "log_level \"\(v)\" is not one of trace, debug, info, notice, warning, error, critical")
@@ -134,5 +146,23 @@ public struct DaemonConfig: Sendable, Equatable {
             c.logLevel = level
         }
         return c
+    }
+}
+
+/// The `device:` section, as the daemon hands it to each worker.
+public struct DeviceSettings: Codable, Sendable, Equatable {
+    /// CUDA device number (`cuda:N`); nil for 0. Without a usable GPU the worker runs models on the CPU.
+    public var index: Int?
+    /// The most GPU memory models may take, in bytes (`memory_limit_gb`); nil: whatever is free.
+    public var memoryLimitBytes: Int64?
+
+    public init(index: Int? = nil, memoryLimitBytes: Int64? = nil) {
+        self.index = index
+        self.memoryLimitBytes = memoryLimitBytes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case index
+        case memoryLimitBytes = "memory_limit_bytes"
     }
 }

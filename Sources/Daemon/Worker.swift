@@ -18,12 +18,16 @@ public struct WorkerSpec: Codable, Sendable, Equatable {
     /// After the job the worker prunes the stage cache to this size (least recently used first).
     public var cacheMaxBytes: Int64
     public var logLevel: String
+    /// Which GPU the worker's models use and how much of it (`device:` in the config); nil for the defaults.
+    public var device: DeviceSettings?
 
     public init(jobID: String, name: String, manifestPath: String, displayName: String?, outbox: String, cache: String,
-                models: String?, config: String?, memoryLimitBytes: Int64?, cacheMaxBytes: Int64, logLevel: String) {
+                models: String?, config: String?, memoryLimitBytes: Int64?, cacheMaxBytes: Int64, logLevel: String,
+                device: DeviceSettings? = nil) {
         self.jobID = jobID; self.name = name; self.manifestPath = manifestPath; self.displayName = displayName
         self.outbox = outbox; self.cache = cache; self.models = models; self.config = config
         self.memoryLimitBytes = memoryLimitBytes; self.cacheMaxBytes = cacheMaxBytes; self.logLevel = logLevel
+        self.device = device
     }
 }
 

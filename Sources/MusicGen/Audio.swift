@@ -25,7 +25,7 @@ public struct ChunkedCodec: Sendable {
             let end = min(total, start + chunkFrames)
             let n = end - start
             let codes = try Tensor(shape: [1, codebooks, n], of: Int64.self) { i in Int64(frames[i / n][start + i % n]) }
-            var audio = try module.forward([.tensor(codes)])[0].scalars(as: Float.self)
+            var audio = try module.forward([.tensor(codes)])[0].scalars(as: Float.self, convert: true)  // fp16 on CUDA
             let fade = min(pending.count, audio.count)
             for i in 0..<fade {
                 let x = (Double(i) + 0.5) / Double(fade)

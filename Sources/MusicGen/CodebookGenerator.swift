@@ -158,7 +158,7 @@ public struct CodebookGenerator {
             calls += 1
             let out = try decoder.forward([.tensor(ids), .int(start), .tensor(cache[0]), .tensor(cache[1]),
                                            .tensor(condition.crossK), .tensor(condition.crossV), .tensor(condition.crossBias)])
-            return try out[0].scalars(as: Float.self)
+            return try out[0].scalars(as: Float.self, convert: true)  // fp16 or bf16 logits on CUDA
         }
         let first = pattern.firstPredicted
         var logits = try run(from: 0, to: first)

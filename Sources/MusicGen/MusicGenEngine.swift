@@ -263,6 +263,7 @@ public final class MusicGenEngine: MusicEngine {
                 try await TorchExecutor.run { try body(module) }
             }
         } catch let e as ModelPackError {
+            if case .doesNotFit = e { throw MusicGenError("out_of_memory", e.description) }
             throw MusicGenError("pack_invalid", e.description)
         } catch let e as TorchError {
             throw MusicGenError(e.code == .outOfMemory ? "out_of_memory" : "model", "model pack '\(pack)': \(component) failed: \(e.description)")

@@ -24,9 +24,12 @@ public enum Device: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// The design's rule: `cuda` when present, else `cpu`. Without an NVIDIA driver node there is no CUDA to
     /// ask about, and asking would load libtorch (~1 s, ~170 MB) in processes that may never run a model.
-    public static var preferred: Device {
+    public static var preferred: Device { preferred(index: 0) }
+
+    /// `cuda:index` when that device exists (the config's `device.index`), else `cpu`.
+    public static func preferred(index: Int) -> Device {
         guard FileManager.default.fileExists(atPath: "/dev/nvidiactl") else { return .cpu }
-        return TorchRuntime.cudaAvailable ? .cuda(0) : .cpu
+        return TorchRuntime.cudaAvailable && index < TorchRuntime.cudaDeviceCount ? .cuda(index) : .cpu
     }
 
     /// fp16 on CUDA, fp32 on CPU (the design's default precision per device).

@@ -17,9 +17,15 @@ public struct ModelUseRecord: Sendable, Codable, Equatable {
     public var peakMemoryBytes: Int64
     public var memorySource: String
     public var startedAt: Date
+    /// Peak process RSS during load + use, on every device (-1 if unknown).
+    public var peakRSSBytes: Int64 = -1
+    /// The CUDA caching allocator's peak during load + use (reset before, read after); nil on the CPU.
+    public var peakGPUBytes: Int64? = nil
 
     enum CodingKeys: String, CodingKey {
         case pack, component, device, dtype, loaded
+        case peakRSSBytes = "peak_rss_bytes"
+        case peakGPUBytes = "peak_gpu_bytes"
         case packIdentity = "pack_identity"
         case loadSeconds = "load_seconds"
         case useSeconds = "use_seconds"
@@ -53,10 +59,16 @@ public actor ModelManager {
     public let dtype: DType?
     /// nil: one model at a time. Otherwise keep components resident while their estimates sum within it.
     public let memoryBudgetBytes: Int64?
+    /// The most device memory ProStudio may use (`device.memory_limit_gb`): a component whose estimate exceeds
+    /// it, or the device's free memory, is refused before loading. nil: only free memory counts.
+    public let memoryLimitBytes: Int64?
+    /// Free memory of the device now (default: the CUDA driver's figure; nil on the CPU, where no check is made).
+    private let freeMemory: @Sendable (Device) -> Int64?
     private let logger: Logger
 
     private var residents: [Key: Resident] = [:]
     private var tick: UInt64 = 0
+    private var capped = false
     private var busy = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private var packs: [String: ModelPack] = [:]
@@ -67,11 +79,14 @@ public actor ModelManager {
     public private(set) var maxResident = 0
 
     public init(store: ModelStore, device: Device = .preferred, dtype: DType? = nil, memoryBudgetBytes: Int64? = nil,
+                memoryLimitBytes: Int64? = nil, freeMemory: @escaping @Sendable (Device) -> Int64? = MemoryFit.deviceFreeBytes,
                 logger: Logger = Logger(label: "prostudio.torch")) {
         self.store = store
         self.device = device
         self.dtype = dtype
         self.memoryBudgetBytes = memoryBudgetBytes
+        self.memoryLimitBytes = memoryLimitBytes
+        self.freeMemory = freeMemory
         self.logger = logger
     }
 
@@ -180,6 +195,19 @@ public actor ModelManager {
         } else {
             evict(Array(residents.keys))
         }
+        // After the evictions (and the cache emptied): what is free now is what this load can have.
+        if let refusal = MemoryFit.refusal(pack: key.pack, component: key.component, device: device, needBytes: estimate,
+                                           freeBytes: freeMemory(device), limitBytes: memoryLimitBytes) {
+            logger.warning("model refused before loading", metadata: ["model": "\(key)", "reason": "\(refusal)"])
+            throw refusal
+        }
+        if case .cuda(let index) = device, let limit = memoryLimitBytes, !capped {
+            // Once per manager, before its first CUDA load (libtorch is open by now, on the way to this load).
+            do { try TorchRuntime.setCUDAMemoryLimit(index, bytes: limit) } catch {
+                logger.warning("could not cap GPU memory", metadata: ["error": "\(error)"])
+            }
+            capped = true
+        }
         TorchRuntime.resetPeakMemory(on: device)
         let dtype = self.dtype ?? pack.dtype(on: device)
         let device = self.device
@@ -213,7 +241,8 @@ public actor ModelManager {
             pack: lease.pack.name, packIdentity: lease.pack.identity, component: lease.key.component,
             device: device, dtype: lease.module.dtype, loaded: lease.loaded, loadSeconds: lease.loadSeconds,
             useSeconds: useSeconds, peakMemoryBytes: memory.peakBytes,
-            memorySource: device.isCUDA ? "cuda_peak_allocated" : "process_peak_rss", startedAt: lease.startedAt)
+            memorySource: device.isCUDA ? "cuda_peak_allocated" : "process_peak_rss", startedAt: lease.startedAt,
+            peakRSSBytes: TorchRuntime.processPeakRSSBytes, peakGPUBytes: memory.device.isCUDA ? memory.peakBytes : nil)
         records.append(record)
         logger.debug("model use", metadata: [
             "model": "\(lease.key)", "loaded": "\(lease.loaded)", "peak_bytes": "\(memory.peakBytes)",

@@ -106,6 +106,8 @@ public enum ModelPackError: Error, Sendable, CustomStringConvertible, Equatable 
     case fileMissing(pack: String, component: String, file: String)
     case hashMismatch(pack: String, component: String, file: String, expected: String, actual: String)
     case loadFailed(pack: String, component: String, file: String, error: TorchError)
+    /// Refused before loading: the component's estimate exceeds the device's free memory (or the configured limit).
+    case doesNotFit(pack: String, component: String, device: Device, needBytes: Int64, freeBytes: Int64?, limitBytes: Int64?)
 
     public var pack: String? {
         switch self {
@@ -113,7 +115,7 @@ public enum ModelPackError: Error, Sendable, CustomStringConvertible, Equatable 
         case .packNotFound(let name, _, _): name
         case .manifestMissing(let p, _), .manifestUnreadable(let p, _, _), .manifestInvalid(let p, _, _),
              .componentNotFound(let p, _, _), .fileMissing(let p, _, _), .hashMismatch(let p, _, _, _, _),
-             .loadFailed(let p, _, _, _): p
+             .loadFailed(let p, _, _, _), .doesNotFit(let p, _, _, _, _, _): p
         }
     }
 
@@ -145,6 +147,14 @@ public enum ModelPackError: Error, Sendable, CustomStringConvertible, Equatable 
         case .loadFailed(let pack, let component, let file, let error):
             return "model pack '\(pack)': component \(component): \(file) could not be loaded (\(error.message)); " +
                 (error.code == .loadFailed || error.code == .notFound ? Self.reinstall : "check the device and the pack's dtype")
+        case .doesNotFit(let pack, let component, let device, let need, let free, let limit):
+            let mib = { (b: Int64) in "\(b >> 20) MiB" }
+            var have: [String] = []
+            if let free { have.append("\(mib(free)) free on \(device)") }
+            if let limit { have.append("device.memory_limit_gb allows \(mib(limit))") }
+            return "model pack '\(pack)': component \(component) needs about \(mib(need)) (pack.json memory estimate) but only " +
+                "\(have.joined(separator: " and ")); not loaded. Free the device (another process may hold it), raise " +
+                "device.memory_limit_gb, or use a smaller pack"
         }
     }
 }

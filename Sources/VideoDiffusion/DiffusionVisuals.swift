@@ -355,10 +355,13 @@ public struct DiffusionVisuals: VisualsEngine {
             if case .loadFailed(_, _, _, let t) = e, t.code == .outOfMemory {
                 throw EngineFailure("out_of_memory", "\(e.description); free memory (another job or program may hold it) or use a smaller pack")
             }
+            if case .doesNotFit = e { throw EngineFailure("out_of_memory", e.description) }
             throw EngineFailure("pack", e.description)
         } catch let e as TorchError {
             if e.code == .outOfMemory {
-                throw EngineFailure("out_of_memory", "model pack '\(pack)': \(component) ran out of memory (\(e.message)); use a smaller output or a smaller pack")
+                var failure = EngineFailure("out_of_memory", "model pack '\(pack)': \(component) ran out of memory (\(e.message)); use a smaller output or a smaller pack")
+                failure.outOfMemoryInStep = true
+                throw failure
             }
             throw EngineFailure("model", "model pack '\(pack)': \(component) failed: \(e.description)")
         }
@@ -466,11 +469,30 @@ final class SceneFrames: FrameIterator {
         return chunks[chunk]![n - chunk * per * tc]
     }
 
-    /// Latent frames [chunk*per, (chunk+1)*per) with `decode_overlap` frames of context each side, decoded.
+    /// Latent frames [chunk*per, (chunk+1)*per), decoded. An out-of-memory decodes the same frames in smaller
+    /// pieces (halving, down to one latent frame per call) before the job fails; a traced decoder takes a fixed
+    /// number of frames, so it gets no smaller piece.
     private func decode(_ chunk: Int) throws -> [[UInt8]] {
-        let per = plan.settings.vae.decodeChunk, overlap = plan.settings.vae.decodeOverlap
-        let tc = plan.settings.latent.temporalCompression
+        let per = plan.settings.vae.decodeChunk
         let lo = chunk * per, hi = min(latents.frames.count, lo + per)
+        if plan.settings.trace?.decodeFrames != nil { return try decode(lo, hi) }
+        do {
+            return try OutOfMemoryRetry.run(from: hi - lo, what: "latent frames per vae_decoder call",
+                                            isOutOfMemory: { ($0 as? EngineFailure)?.outOfMemoryInStep == true }) { piece in
+                var frames: [[UInt8]] = []
+                for a in stride(from: lo, to: hi, by: piece) { frames += try decode(a, min(hi, a + piece)) }
+                return frames
+            }
+        } catch let e as OutOfMemoryAfterRetries {
+            throw EngineFailure("out_of_memory", "model pack '\(plan.pack.name)': vae_decoder \(e.description); free GPU memory "
+                                + "(another process may hold it) or render a smaller size")
+        }
+    }
+
+    /// Latent frames [lo, hi) with `decode_overlap` frames of context before them, decoded.
+    private func decode(_ lo: Int, _ hi: Int) throws -> [[UInt8]] {
+        let overlap = plan.settings.vae.decodeOverlap
+        let tc = plan.settings.latent.temporalCompression
         let from = max(0, lo - overlap), to = hi
         let c = latents.channels, hw = latents.height * latents.width
         var input: [[Float]?] = Array(latents.frames[from..<to])

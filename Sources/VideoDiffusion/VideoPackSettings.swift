@@ -142,6 +142,8 @@ public struct VideoPackSettings: Sendable, Codable, Equatable {
 public struct EngineFailure: Error, Sendable, CustomStringConvertible {
     public var code: String
     public var message: String
+    /// An out-of-memory while a loaded component ran (not a load refused or failed): smaller work may fit.
+    public var outOfMemoryInStep = false
     public init(_ code: String, _ message: String) { self.code = code; self.message = message }
     public var description: String { message }
 }

@@ -65,7 +65,15 @@ bool ct_built_with_cuda(void);     // this shim was compiled against a CUDA libt
 bool ct_cuda_is_available(void);
 int ct_cuda_device_count(void);
 // Writes the device's name into buf (NUL-terminated, truncated to size). Needs a CUDA build.
+// Every ct_cuda_* call that takes an index fails with CT_ERR_UNSUPPORTED and a message starting
+// "no CUDA device" when the index is not a device this process can see (a CUDA build on a machine without a GPU).
 ct_status ct_cuda_device_name(int index, char *buf, size_t size, ct_error **err);
+// The device's free and total memory as the driver reports them (cudaMemGetInfo): what a load can still get.
+ct_status ct_cuda_memory_info(int index, int64_t *free_bytes, int64_t *total_bytes, ct_error **err);
+// The CUDA driver's version (13000 for 13.0) and the runtime's this shim was built with; 0 when unknown or
+// not a CUDA build.
+int ct_cuda_driver_version(void);
+int ct_cuda_runtime_version(void);
 
 typedef struct ct_memory_stats {
   int64_t allocated_bytes;  // CUDA: caching allocator, current
@@ -73,6 +81,9 @@ typedef struct ct_memory_stats {
   int64_t peak_allocated_bytes;  // CUDA: since the last ct_reset_peak_memory
 } ct_memory_stats;
 ct_status ct_cuda_memory_stats(int index, ct_memory_stats *out, ct_error **err);
+// Caps what the caching allocator may hold on the device (setMemoryFraction of its total): an allocation past
+// it fails as CT_ERR_OUT_OF_MEMORY, as if the device were that small. limit_bytes <= 0 lifts the cap.
+ct_status ct_cuda_set_memory_limit(int index, int64_t limit_bytes, ct_error **err);
 ct_status ct_cuda_reset_peak_memory(int index, ct_error **err);
 void ct_empty_cache(void);  // returns cached CUDA blocks to the driver, and free heap pages (malloc_trim) to the OS
 
