@@ -77,7 +77,7 @@ let package = Package(
         // The supervisor: recovery, pick-up, one job at a time in a `prostudio worker` child process, requests,
         // SIGTERM, sd_notify. Deliberately without Pipeline, Media or TorchRuntime: it never maps libav or libtorch.
         .target(name: "Daemon", dependencies: [
-            "Journal", "Watcher", "Intake", "SystemdNotify", "Manifest",
+            "Journal", "Watcher", "Intake", "SystemdNotify", "Manifest", "Checksum",
             .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Sources/Daemon"),
@@ -130,7 +130,7 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], path: "Tests/JournalTests"),
         .testTarget(name: "WatcherTests", dependencies: ["Watcher", "Intake", "Journal"], path: "Tests/WatcherTests"),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Journal", "Pipeline", "Intake", "Watcher", "prostudio", "prostudio-daemon", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DaemonTests"),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Journal", "Pipeline", "Intake", "Watcher", "Checksum", "prostudio", "prostudio-daemon", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DaemonTests"),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], path: "Tests/SystemdNotifyTests"),
         .testTarget(name: "TorchRuntimeTests", dependencies: ["TorchRuntime", "Checksum"], path: "Tests/TorchRuntimeTests"),
         .testTarget(name: "NeuralVoiceTests", dependencies: ["NeuralVoice", "Captions", "Engines", "Manifest", "Pipeline", "Media", "TorchRuntime", "prostudio-espeak"], path: "Tests/NeuralVoiceTests"),

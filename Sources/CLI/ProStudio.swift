@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Foundation
 import Logging
 
@@ -7,7 +8,8 @@ struct ProStudio: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prostudio",
         abstract: "Turn written scripts into narrated videos.",
-        subcommands: [Render.self, Validate.self, Models.self, LibraryCommand.self, DaemonCommand.self, Jobs.self, Submit.self, Doctor.self, WorkerCommand.self]
+        version: ProStudioVersion.current,
+        subcommands: [Render.self, Validate.self, Models.self, LibraryCommand.self, DaemonCommand.self, Jobs.self, Submit.self, Doctor.self, WorkerCommand.self, NotifyCommand.self]
     )
 }
 

@@ -23,6 +23,7 @@ public final class Daemon: Sendable {
     let notifier: SDNotifier
     let layout: StateLayout
     let control = Control()
+    let webhooks: Webhooks
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
@@ -34,6 +35,7 @@ public final class Daemon: Sendable {
         logger.logLevel = config.logLevel  // quiet by default (notice), also when no logging backend is bootstrapped
         self.logger = logger
         self.layout = StateLayout(inbox: config.inbox, state: config.state)
+        self.webhooks = Webhooks(config: config, layout: layout, logger: logger)
         // Newest-1 buffering: a wake-up while a job runs is kept, several merge into one.
         (wakeups, wakeup) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
@@ -63,6 +65,10 @@ public final class Daemon: Sendable {
             throw DaemonError.journalCorrupt(journal: layout.journal, detail: "\(error)")
         }
         try await JournalGuard.checkOpened(journal, layout)
+        // Webhooks send from a loop of their own (messages an earlier run left pending first).
+        webhooks.attach(journal)
+        let hooks = Task { await webhooks.run(journal: journal) }
+        defer { webhooks.stop(); hooks.cancel() }
         let pickUp = PickUp(store: journal, layout: layout, logger: logger) { [self] job in writeSidecar(job, state: "queued") }
 
         // 1. Whatever the last run left behind.
@@ -224,11 +230,12 @@ public final class Daemon: Sendable {
                     if let v = s.outputs?.video { outputs["video"] = v }
                     if let v = s.outputs?.captions { outputs["captions"] = v }
                     if let v = s.outputs?.poster { outputs["poster"] = v }
-                    _ = try await journal.finish(job.id, outputs: outputs)
+                    let finished = try await journal.finish(job.id, outputs: outputs)
                     // The `done` sidecar only once the journal says done too.
                     do { try SidecarFile.write(json: json, name: job.name, outbox: config.outbox) } catch {
                         log.warning("cannot write sidecar", metadata: ["error": "\(error)"])
                     }
+                    webhooks.jobEnded(finished, event: "done", body: Data(json.utf8))
                     log.notice("job done", metadata: ["video": "\(s.outputs?.video ?? "-")"])
                 case .failure(let error):
                     let jobError = JobError(code: error.code, message: error.message, field: error.field)
@@ -248,11 +255,12 @@ public final class Daemon: Sendable {
                         await writeSidecar(journal, job.id, nil)
                         log.error("job failed: stage timeout", metadata: ["stage": "\(stage)"])
                     case .none where error.isInvalidInput:
-                        try await pickUp.reject(job, error: jobError)
+                        let rejected = try await pickUp.reject(job, error: jobError)
+                        notifyEnded(rejected)
                         log.notice("job rejected", metadata: ["code": "\(error.code)", "field": "\(error.field ?? "-")"])
                     case .none:
                         let after = try await journal.fail(job.id, error: jobError, retryable: error.retryable)
-                        if after.state == .queued { await writeSidecar(journal, job.id, "queued") }
+                        if after.state == .queued { await writeSidecar(journal, job.id, "queued") } else { notifyEnded(after) }
                         log.error("job failed", metadata: ["code": "\(error.code)", "stage": "\(error.stage ?? "-")", "error": "\(error.message)"])
                     }
                 }
@@ -418,6 +426,14 @@ public final class Daemon: Sendable {
         do { try SidecarFile.write(for: job, state: mapped, outbox: config.outbox) } catch {
             logger.warning("cannot write sidecar", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
+        if state == nil { notifyEnded(job) }
+    }
+
+    /// A job that ended failed or rejected: its webhook carries the sidecar as last written (by its worker or above).
+    private func notifyEnded(_ job: Job) {
+        guard job.state == .failed || job.state == .rejected,
+              let body = FileManager.default.contents(atPath: SidecarFile.url(outbox: config.outbox, name: job.name).path) else { return }
+        webhooks.jobEnded(job, event: job.state.rawValue, body: body)
     }
 
     // MARK: Signals

@@ -9,6 +9,9 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var field: String?
     public var stage: String?
+    /// Every problem of a refused manifest, each with its field and line (`message` joins them): what
+    /// `validate --json` prints.
+    public var problems: [ManifestError] = []
 
     public init(code: String, message: String, field: String? = nil, stage: String? = nil) {
         self.code = code; self.message = message; self.field = field; self.stage = stage
@@ -22,6 +25,7 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
 
     init(_ errors: ManifestErrors) {
         self.init(code: errors.first.code.rawValue, message: errors.description, field: errors.first.field, stage: "plan")
+        problems = errors.errors
     }
 
     /// Engine and media failures keep their own codes; anything else is named after its stage.
