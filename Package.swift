@@ -40,6 +40,7 @@ let package = Package(
         .executable(name: "prostudio-daemon", targets: ["prostudio-daemon"]),
         .executable(name: "DaemonBench", targets: ["DaemonBench"]),
         .executable(name: "prostudio-espeak", targets: ["prostudio-espeak"]),
+        .executable(name: "prostudio-notify", targets: ["prostudio-notify"]),
         .library(name: "ProStudioTorch", type: .dynamic, targets: ["CTorchImpl"]),
     ],
     dependencies: [
@@ -86,6 +87,8 @@ let package = Package(
             "Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Sources/Supervisor"),
+        // One webhook POST per run (URLSession): the daemon spawns it, so libcurl stays out of the supervisor and workers.
+        .executableTarget(name: "prostudio-notify", path: "Sources/NotifyHelper"),
         .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake"], path: "Benchmarks/DaemonBench"),
 
         // What a user writes: manifest model, parsing, validation, precise errors.
@@ -130,7 +133,7 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], path: "Tests/JournalTests"),
         .testTarget(name: "WatcherTests", dependencies: ["Watcher", "Intake", "Journal"], path: "Tests/WatcherTests"),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Journal", "Pipeline", "Intake", "Watcher", "Checksum", "prostudio", "prostudio-daemon", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DaemonTests"),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Journal", "Pipeline", "Intake", "Watcher", "Checksum", "prostudio", "prostudio-daemon", "prostudio-notify", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DaemonTests"),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], path: "Tests/SystemdNotifyTests"),
         .testTarget(name: "TorchRuntimeTests", dependencies: ["TorchRuntime", "Checksum"], path: "Tests/TorchRuntimeTests"),
         .testTarget(name: "NeuralVoiceTests", dependencies: ["NeuralVoice", "Captions", "Engines", "Manifest", "Pipeline", "Media", "TorchRuntime", "prostudio-espeak"], path: "Tests/NeuralVoiceTests"),

@@ -41,8 +41,8 @@ public struct NotifySettings: Sendable, Equatable {
 /// (no response, 5xx, 408, 429) is retried with doubling delays up to `notifyMaxAttempts`, and every attempt is
 /// journaled (`delivery_attempts`). Pending messages survive a restart: the next start sends them.
 ///
-/// Each attempt runs in a short-lived `prostudio notify` child: HTTP(S) needs URLSession, whose FoundationNetworking
-/// maps libcurl and its TLS stack (several MB resident) into the process that loads it, and the supervisor stays
+/// Each attempt runs in a short-lived `prostudio-notify` child (beside `prostudio`): HTTP(S) needs URLSession, whose
+/// FoundationNetworking maps libcurl and its TLS stack into the process that loads it, and the supervisor stays
 /// small. A child per attempt costs tens of milliseconds, nothing beside a job's minutes.
 final class Webhooks: Sendable {
     let config: DaemonConfig
@@ -117,10 +117,11 @@ final class Webhooks: Sendable {
     private func send(_ d: Delivery, journal: SQLiteJournal) async {
         let attempt = d.attempts + 1
         let started = Date()
-        guard let executable = config.worker else {
-            logger.error("webhook: no prostudio executable to send it with (DaemonConfig.worker)", metadata: ["job": "\(d.jobID)"])
+        guard let worker = config.worker else {
+            logger.error("webhook: no prostudio executable beside which to find prostudio-notify (DaemonConfig.worker)", metadata: ["job": "\(d.jobID)"])
             return
         }
+        let executable = (worker as NSString).deletingLastPathComponent + "/prostudio-notify"
         let (status, error) = await NotifyChild.post(executable: executable, delivery: d, attempt: attempt)
         let seconds = Date().timeIntervalSince(started)
         let delivered = status.map { (200..<300).contains($0) } ?? false
@@ -148,7 +149,7 @@ final class Webhooks: Sendable {
     }
 }
 
-/// One attempt in a `prostudio notify` child: the body on its stdin, one JSON line back on its stdout
+/// One attempt in a `prostudio-notify` child: the body on its stdin, one JSON line back on its stdout
 /// (`{"status": 200}` or `{"error": "..."}`). The child bounds its own time (10 s per request, 30 s in all).
 enum NotifyChild {
     struct Answer: Decodable { var status: Int?; var error: String? }
@@ -182,8 +183,8 @@ enum NotifyChild {
         sigemptyset(&empty)
         posix_spawnattr_setsigmask(&attr, &empty)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        let argv = [executable, "notify", "--url", d.url, "--signature", d.signature, "--event", d.event,
-                    "--delivery", "\(d.id)", "--attempt", "\(attempt)"]
+        let argv = [executable, "--url", d.url, "--signature", d.signature, "--event", d.event,
+                    "--delivery", "\(d.id)", "--attempt", "\(attempt)", "--agent", "prostudio/\(ProStudioVersion.current)"]
         var cArgs = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         var cEnv = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -193,7 +194,7 @@ enum NotifyChild {
         close(input[0]); close(output[1])
         guard rc == 0 else {
             close(input[1]); close(output[0])
-            return (nil, "cannot start \(executable) notify: \(String(cString: strerror(rc)))")
+            return (nil, "cannot start \(executable): \(String(cString: strerror(rc)))")
         }
         // The child reads all of its stdin before it writes anything, so writing it all first cannot deadlock.
         Array(d.body.utf8).withUnsafeBytes { raw in
