@@ -25,11 +25,12 @@ public struct NotifySettings: Sendable, Equatable {
     /// sender is told too. Nil when it has none or it cannot be read.
     static func fromManifest(path: String) -> NotifySettings? {
         let ext = (path as NSString).pathExtension.lowercased()
+        // compose, not load: the node tree only. Yams.load builds Foundation values (dates through ICU), several MB
+        // resident in the supervisor after the first job; most manifests have no notify at all.
         guard ["yaml", "yml", "json"].contains(ext),
-              let text = try? String(contentsOfFile: path, encoding: .utf8),
-              let top = (try? Yams.load(yaml: text)) as? [String: Any],
-              let notify = top["notify"] as? [String: Any],
-              let url = notify["url"] as? String, let secret = notify["secret"] as? String,
+              let text = try? String(contentsOfFile: path, encoding: .utf8), text.contains("notify"),
+              let top = try? Yams.compose(yaml: text), let notify = top["notify"],
+              let url = notify["url"]?.string, let secret = notify["secret"]?.string,
               !secret.isEmpty, problem(url: url) == nil else { return nil }
         return NotifySettings(url: url, secret: secret)
     }
