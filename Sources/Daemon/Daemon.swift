@@ -235,7 +235,7 @@ public final class Daemon: Sendable {
                     do { try SidecarFile.write(json: json, name: job.name, outbox: config.outbox) } catch {
                         log.warning("cannot write sidecar", metadata: ["error": "\(error)"])
                     }
-                    webhooks.jobEnded(finished, event: "done", body: Data(json.utf8))
+                    await webhooks.jobEnded(finished, event: "done", body: Data(json.utf8))
                     log.notice("job done", metadata: ["video": "\(s.outputs?.video ?? "-")"])
                 case .failure(let error):
                     let jobError = JobError(code: error.code, message: error.message, field: error.field)
@@ -256,11 +256,11 @@ public final class Daemon: Sendable {
                         log.error("job failed: stage timeout", metadata: ["stage": "\(stage)"])
                     case .none where error.isInvalidInput:
                         let rejected = try await pickUp.reject(job, error: jobError)
-                        notifyEnded(rejected)
+                        await notifyEnded(rejected)
                         log.notice("job rejected", metadata: ["code": "\(error.code)", "field": "\(error.field ?? "-")"])
                     case .none:
                         let after = try await journal.fail(job.id, error: jobError, retryable: error.retryable)
-                        if after.state == .queued { await writeSidecar(journal, job.id, "queued") } else { notifyEnded(after) }
+                        if after.state == .queued { await writeSidecar(journal, job.id, "queued") } else { await notifyEnded(after) }
                         log.error("job failed", metadata: ["code": "\(error.code)", "stage": "\(error.stage ?? "-")", "error": "\(error.message)"])
                     }
                 }
@@ -408,7 +408,9 @@ public final class Daemon: Sendable {
     /// What pick-up did, in the outbox: a sidecar from pick-up on.
     func publish(_ outcome: PickUpOutcome) {
         switch outcome {
-        case .rejected(let job): writeSidecar(job, state: nil)
+        case .rejected(let job):
+            writeSidecar(job, state: nil)
+            Task { await notifyEnded(job) }
         case .queued, .duplicate, .gone: break  // the queued sidecar was written before the job could start
         }
     }
@@ -418,6 +420,7 @@ public final class Daemon: Sendable {
         // The runner may have started it since (a requeue on request): its worker's reports own the sidecar now.
         if let state, job.state.rawValue != state { return }
         writeSidecar(job, state: state)
+        if state == nil { await notifyEnded(job) }
     }
 
     /// The sidecar for a job that is not running: its journal state and error (a worker's reports write it while running).
@@ -426,14 +429,13 @@ public final class Daemon: Sendable {
         do { try SidecarFile.write(for: job, state: mapped, outbox: config.outbox) } catch {
             logger.warning("cannot write sidecar", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
-        if state == nil { notifyEnded(job) }
     }
 
     /// A job that ended failed or rejected: its webhook carries the sidecar as last written (by its worker or above).
-    private func notifyEnded(_ job: Job) {
+    private func notifyEnded(_ job: Job) async {
         guard job.state == .failed || job.state == .rejected,
               let body = FileManager.default.contents(atPath: SidecarFile.url(outbox: config.outbox, name: job.name).path) else { return }
-        webhooks.jobEnded(job, event: job.state.rawValue, body: body)
+        await webhooks.jobEnded(job, event: job.state.rawValue, body: body)
     }
 
     // MARK: Signals

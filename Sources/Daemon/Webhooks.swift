@@ -58,19 +58,17 @@ final class Webhooks: Sendable {
         (wakeups, wakeup) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// The job ended (`event`: done, failed, rejected) and `body` is its sidecar as written: journal a message
-    /// for its receiver, if it has one. Returns at once; the journal write and the sending happen behind.
-    func jobEnded(_ job: Job, event: String, body: Data) {
+    /// The job ended (`event`: done, failed, rejected) and `body` is its sidecar as written: journal a message for
+    /// its receiver, if it has one (one insert: the job loop waits for that, never for the receiver).
+    func jobEnded(_ job: Job, event: String, body: Data) async {
         guard let target = target(for: job), let journal = journal.withLock({ $0 }) else { return }
         let signature = "sha256=" + HMACSHA256.hex(key: Data(target.secret.utf8), message: body)
-        let text = String(decoding: body, as: UTF8.self), attempts = config.notifyMaxAttempts
-        Task {
-            do {
-                try await journal.enqueueDelivery(job: job.id, event: event, url: target.url, body: text, signature: signature, maxAttempts: attempts)
-                wakeup.yield()
-            } catch {
-                logger.error("journal: cannot queue the webhook", metadata: ["job": "\(job.id)", "error": "\(error)"])
-            }
+        do {
+            try await journal.enqueueDelivery(job: job.id, event: event, url: target.url, body: String(decoding: body, as: UTF8.self),
+                                              signature: signature, maxAttempts: config.notifyMaxAttempts)
+            wakeup.yield()
+        } catch {
+            logger.error("journal: cannot queue the webhook", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
     }
 
