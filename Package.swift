@@ -42,6 +42,7 @@ let package = Package(
         .executable(name: "prostudio-daemon", targets: ["prostudio-daemon"]),
         .executable(name: "DaemonBench", targets: ["DaemonBench"]),
         .executable(name: "prostudio-espeak", targets: ["prostudio-espeak"]),
+        .executable(name: "prostudio-notify", targets: ["prostudio-notify"]),
         .library(name: "ProStudioTorch", type: .dynamic, targets: ["CTorchImpl"]),
     ],
     dependencies: [
@@ -84,7 +85,7 @@ let package = Package(
         // The supervisor: recovery, pick-up, one job at a time in a `prostudio worker` child process, requests,
         // SIGTERM, sd_notify. Deliberately without Pipeline, Media or TorchRuntime: it never maps libav or libtorch.
         .target(name: "Daemon", dependencies: [
-            "Journal", "Watcher", "Intake", "SystemdNotify", "Manifest", "Failures",
+            "Journal", "Watcher", "Intake", "SystemdNotify", "Manifest", "Failures", "Checksum",
             .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Sources/Daemon"),
@@ -93,6 +94,8 @@ let package = Package(
             "Daemon", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Sources/Supervisor"),
+        // One webhook POST per run (URLSession): the daemon spawns it, so libcurl stays out of the supervisor and workers.
+        .executableTarget(name: "prostudio-notify", path: "Sources/NotifyHelper"),
         .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake"], path: "Benchmarks/DaemonBench"),
 
         // What a user writes: manifest model, parsing, validation, precise errors.
@@ -137,7 +140,7 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], path: "Tests/JournalTests"),
         .testTarget(name: "WatcherTests", dependencies: ["Watcher", "Intake", "Journal"], path: "Tests/WatcherTests"),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Journal", "Pipeline", "Intake", "Watcher", "Failures", "prostudio", "prostudio-daemon", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DaemonTests"),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Journal", "Pipeline", "Intake", "Watcher", "Failures", "Checksum", "prostudio", "prostudio-daemon", "prostudio-notify", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DaemonTests"),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], path: "Tests/SystemdNotifyTests"),
         .testTarget(name: "TorchRuntimeTests", dependencies: ["TorchRuntime", "Checksum"], path: "Tests/TorchRuntimeTests"),
         .testTarget(name: "NeuralVoiceTests", dependencies: ["NeuralVoice", "Captions", "Engines", "Manifest", "Pipeline", "Media", "TorchRuntime", "prostudio-espeak"], path: "Tests/NeuralVoiceTests"),

@@ -101,10 +101,12 @@ struct JobsList: AsyncParsableCommand {
         if jobs.isEmpty { print("no jobs"); return }
         // The journal says running until the daemon's next start requeues the job: say when no daemon is there.
         let down = jobs.contains { $0.state == .running } && !state.daemonRunning
+        // Short ids: the shortest prefix no other job shares, which every `jobs` command accepts (as it does a NAME).
+        let short = ShortIDs.make((try? await state.client().allIDs()) ?? [])
         print("ID                STATE      STAGE     PROGRESS  UPDATED              NAME")
         for j in jobs {
             let pct = j.state == .running ? (down ? "stopped" : String(format: "%3.0f%%", j.progress * 100)) : ""
-            var line = j.id.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)
+            var line = (short[j.id.rawValue] ?? j.id.rawValue).padding(toLength: 18, withPad: " ", startingAt: 0)
                 + j.state.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
                 + (j.stage ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)
                 + pct.padding(toLength: 10, withPad: " ", startingAt: 0)
@@ -117,17 +119,33 @@ struct JobsList: AsyncParsableCommand {
     }
 }
 
-/// Resolves a full id or a unique prefix, or exits.
-func resolveJob(_ client: JournalClient, _ id: String) async -> Job {
-    do {
-        guard let job = try await client.resolve(id) else { exitWith("prostudio: no job \(id) (or the prefix is ambiguous)", code: 1) }
+/// Resolves what a person typed (a full id, a unique id prefix, or a NAME), or exits 1 saying why: no such job, or
+/// the candidates an ambiguous prefix matches, with their names. A NAME several jobs share picks the newest and
+/// says so on stderr.
+func resolveJob(_ client: JournalClient, _ text: String) async -> Job {
+    let found: JobLookup
+    do { found = try await client.lookup(text) } catch { exitWith("prostudio: \(error)", code: 1) }
+    switch found {
+    case .found(let job, let note):
+        if let note { FileHandle.standardError.write(Data("prostudio: \(note): \(job.id)\n".utf8)) }
         return job
-    } catch { exitWith("prostudio: \(error)", code: 1) }
+    case .ambiguous(let jobs):
+        let short = ShortIDs.make(((try? await client.allIDs()) ?? []))
+        var lines = ["prostudio: \(text) is the start of \(jobs.count > 20 ? "more than 20" : "\(jobs.count)") job ids; name one by a longer prefix:"]
+        for j in jobs.prefix(20) {
+            let id = short[j.id.rawValue] ?? j.id.rawValue
+            lines.append("  " + id.padding(toLength: 18, withPad: " ", startingAt: 0) + j.state.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)
+                         + Time.short(j.createdAt) + "  " + j.name)
+        }
+        exitWith(lines.joined(separator: "\n"), code: 1)
+    case .none:
+        exitWith("prostudio: no job \(text) (neither an id, an id prefix, nor a job NAME in \(client.path))", code: 1)
+    }
 }
 
 struct JobsShow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "One job: state, error, stage runs, events.")
-    @Argument(help: "Job id (or a unique prefix).") var id: String
+    @Argument(help: "Job id, a unique prefix of it, or the job's NAME (the newest job of that name).") var id: String
     @OptionGroup var state: StateFolder
     @Flag(help: "Print JSON.") var json = false
 
@@ -146,7 +164,10 @@ struct JobsShow: AsyncParsableCommand {
         }
         print("job       \(job.id)")
         print("name      \(job.name)  (from \(job.sourceName), \(job.sourceKind.rawValue))")
-        print("state     \(job.state.rawValue)\(job.stage.map { ", stage \($0)" } ?? "")\(job.state == .running ? String(format: ", %.0f%%", job.progress * 100) : "")")
+        // The journal says running until the next start requeues the job: with no daemon, nothing is running.
+        let down = job.state == .running && !state.daemonRunning
+        print("state     \(job.state.rawValue)\(job.stage.map { ", stage \($0)" } ?? "")\(job.state == .running ? String(format: ", %.0f%%", job.progress * 100) : "")"
+              + (down ? " (stopped: no daemon is running on \(state.folder); it resumes when one starts)" : ""))
         print("attempts  \(job.attempts)")
         print("manifest  \(job.manifestPath ?? "-")")
         print("created   \(Time.short(job.createdAt)); updated \(Time.short(job.updatedAt))")
@@ -157,7 +178,8 @@ struct JobsShow: AsyncParsableCommand {
             for r in runs {
                 let secs = r.seconds.map { String(format: "%.2f s", $0) } ?? "-"
                 let mem = r.peakMemoryBytes.map { String(format: "%.0f MB", Double($0) / 1e6) } ?? "-"
-                print("  \(r.stage.padding(toLength: 9, withPad: " ", startingAt: 0)) \(r.outcome.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)) \(secs.padding(toLength: 10, withPad: " ", startingAt: 0)) peak \(mem.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.cacheHit ? "cached " : "")\(r.engine ?? "")")
+                let outcome = r.outcome == .running && down ? "stopped" : r.outcome.rawValue
+                print("  \(r.stage.padding(toLength: 9, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 12, withPad: " ", startingAt: 0)) \(secs.padding(toLength: 10, withPad: " ", startingAt: 0)) peak \(mem.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.cacheHit ? "cached " : "")\(r.engine ?? "")")
             }
         }
         print("\nevents")
@@ -167,7 +189,7 @@ struct JobsShow: AsyncParsableCommand {
 
 struct JobsWatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "watch", abstract: "Follow job events as the daemon journals them; with an ID, until that job ends (exit 0 if done, else 1).")
-    @Argument(help: "Only this job (id or prefix).") var id: String?
+    @Argument(help: "Only this job (id, unique prefix, or NAME).") var id: String?
     @OptionGroup var state: StateFolder
 
     func run() async throws {
@@ -212,7 +234,7 @@ func fileRequest(_ action: RequestAction, _ id: String, _ state: StateFolder, wa
 
 struct JobsRetry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "retry", abstract: "Ask the daemon to run a failed or cancelled job again.")
-    @Argument(help: "Job id (or a unique prefix).") var id: String
+    @Argument(help: "Job id, a unique prefix of it, or the job's NAME (the newest job of that name).") var id: String
     @OptionGroup var state: StateFolder
     @Option(help: "Seconds to wait for the daemon's answer.") var wait: Double = 5
     func run() async throws { await fileRequest(.retry, id, state, wait: wait) }
@@ -220,7 +242,7 @@ struct JobsRetry: AsyncParsableCommand {
 
 struct JobsCancel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Ask the daemon to cancel a queued or running job.")
-    @Argument(help: "Job id (or a unique prefix).") var id: String
+    @Argument(help: "Job id, a unique prefix of it, or the job's NAME (the newest job of that name).") var id: String
     @OptionGroup var state: StateFolder
     @Option(help: "Seconds to wait for the daemon's answer.") var wait: Double = 5
     func run() async throws { await fileRequest(.cancel, id, state, wait: wait) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Foundation
 import Logging
 
@@ -7,6 +8,7 @@ struct ProStudio: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prostudio",
         abstract: "Turn written scripts into narrated videos.",
+        version: ProStudioVersion.current,
         subcommands: [Render.self, Validate.self, Models.self, LibraryCommand.self, DaemonCommand.self, Jobs.self, Submit.self, Doctor.self, WorkerCommand.self]
     )
 }

@@ -36,6 +36,21 @@ public struct SHA256 {
     }
 
     public mutating func finalize() -> String {
+        pad()
+        // By hand: String(format:) goes through CoreFoundation's formatter (and ICU), needless in the supervisor.
+        return h.map { word in
+            let hex = String(word, radix: 16)
+            return String(repeating: "0", count: 8 - hex.count) + hex
+        }.joined()
+    }
+
+    /// The 32-byte digest (what HMAC needs), instead of `finalize`'s hex.
+    public mutating func digest() -> [UInt8] {
+        pad()
+        return h.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - 8 * UInt32($0))) } }
+    }
+
+    private mutating func pad() {
         let bits = length &* 8
         var tail: [UInt8] = [0x80]
         while (pending.count + tail.count) % 64 != 56 { tail.append(0) }
@@ -43,11 +58,6 @@ public struct SHA256 {
         let saved = length
         update(tail)
         length = saved
-        // By hand: String(format:) goes through CoreFoundation's formatter (and ICU), needless in the supervisor.
-        return h.map { word in
-            let hex = String(word, radix: 16)
-            return String(repeating: "0", count: 8 - hex.count) + hex
-        }.joined()
     }
 
     private mutating func compress(_ block: UnsafeBufferPointer<UInt8>) {

@@ -28,6 +28,7 @@ public final class Daemon: Sendable {
     let control = Control()
     /// The journal to use instead of opening `state/journal.sqlite3` (tests: `SQLiteJournal.inMemory()`).
     let injectedStore: (any JobStore)?
+    let webhooks: Webhooks
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
@@ -42,6 +43,7 @@ public final class Daemon: Sendable {
         logger.logLevel = config.logLevel  // quiet by default (notice), also when no logging backend is bootstrapped
         self.logger = logger
         self.layout = StateLayout(inbox: config.inbox, state: config.state)
+        self.webhooks = Webhooks(config: config, layout: layout, logger: logger)
         // Newest-1 buffering: a wake-up while a job runs is kept, several merge into one.
         (wakeups, wakeup) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
@@ -75,6 +77,10 @@ public final class Daemon: Sendable {
             }
         }
         try await JournalGuard.checkOpened(journal, layout)
+        // Webhooks send from a loop of their own (messages an earlier run left pending first).
+        webhooks.attach(journal)
+        let hooks = Task { await webhooks.run(journal: journal) }
+        defer { webhooks.stop(); hooks.cancel() }
         let pickUp = PickUp(store: journal, layout: layout, logger: logger) { [self] job in writeSidecar(job, state: "queued") }
 
         // 1. Whatever the last run left behind.
@@ -245,13 +251,14 @@ public final class Daemon: Sendable {
                     if let v = s.outputs?.video { outputs["video"] = v }
                     if let v = s.outputs?.captions { outputs["captions"] = v }
                     if let v = s.outputs?.poster { outputs["poster"] = v }
-                    _ = try await journal.finish(job.id, outputs: outputs)
+                    let finished = try await journal.finish(job.id, outputs: outputs)
                     // The `done` sidecar only once the journal says done too; a copy in the state folder, to put back
                     // should a later job of the same NAME be rejected (`publishRejection`).
                     do { try SidecarFile.write(json: json, name: job.name, outbox: config.outbox) } catch {
                         log.warning("cannot write sidecar", metadata: ["error": "\(error)"])
                     }
                     try? SidecarFile.writeAtomically(Data(json.utf8), to: URL(fileURLWithPath: layout.sidecars + "/\(job.id).json"))
+                    await webhooks.jobEnded(finished, event: "done", body: Data(json.utf8))
                     log.notice("job done", metadata: ["video": "\(s.outputs?.video ?? "-")"])
                 case .failure(let error):
                     let jobError = JobError(code: error.code, message: error.message, field: error.field)
@@ -280,6 +287,7 @@ public final class Daemon: Sendable {
                         case .invalidInput:
                             let rejected = try await pickUp.reject(job, error: jobError)
                             await publishRejection(rejected, failure: error, journal: journal)
+                            await notifyEnded(rejected)
                             log.notice("job rejected", metadata: ["code": "\(error.code)", "field": "\(error.field ?? "-")"])
                         case .retryable, .permanent, .cancelled:
                             // `cancelled` without a stop asked of this daemon: the worker was stopped from outside (a
@@ -441,7 +449,9 @@ public final class Daemon: Sendable {
     /// What pick-up did, in the outbox: a sidecar from pick-up on.
     func publish(_ outcome: PickUpOutcome, _ journal: any JobStore) async {
         switch outcome {
-        case .rejected(let job): await publishRejection(job, failure: nil, journal: journal)
+        case .rejected(let job):
+            await publishRejection(job, failure: nil, journal: journal)
+            await notifyEnded(job)
         case .queued, .duplicate, .gone: break  // the queued sidecar was written before the job could start
         }
     }
@@ -451,6 +461,7 @@ public final class Daemon: Sendable {
         // The runner may have started it since (a requeue on request): its worker's reports own the sidecar now.
         if let state, job.state.rawValue != state { return }
         writeSidecar(job, state: state, failure: failure)
+        if state == nil { await notifyEnded(job) }
     }
 
     /// The sidecar of a rejected job. Same NAME rule, with one exception: a rejection produced nothing, so it never
@@ -486,6 +497,17 @@ public final class Daemon: Sendable {
         do { try SidecarFile.write(for: job, state: mapped, outbox: config.outbox, failure: failure, to: url) } catch {
             logger.warning("cannot write sidecar", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
+    }
+
+    /// A job that ended failed or rejected: its webhook carries the sidecar as last written (by its worker or above).
+    private func notifyEnded(_ job: Job) async {
+        guard job.state == .failed || job.state == .rejected else { return }
+        // This job's own sidecar: a rejection beside a done job of the same NAME is in rejected/NAME.json.
+        let candidates = [SidecarFile.url(outbox: config.outbox, name: job.name), SidecarFile.rejectionURL(outbox: config.outbox, name: job.name)]
+        guard let body = candidates.lazy.compactMap({ FileManager.default.contents(atPath: $0.path) }).first(where: { data in
+            (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["job_id"] as? String == job.id.rawValue
+        }) else { return }
+        await webhooks.jobEnded(job, event: job.state.rawValue, body: body)
     }
 
     // MARK: Signals

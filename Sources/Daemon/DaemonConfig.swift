@@ -38,6 +38,11 @@ public struct DaemonConfig: Sendable, Equatable {
     /// `device: {index, memory_limit_gb}`: the CUDA device the workers' models use and the most of its memory
     /// they may take (a pack estimated above it is refused before loading). nil: cuda:0 when present, no limit.
     public var device: DeviceSettings?
+    /// The site's webhook (`notify:`), for jobs whose manifest names none.
+    public var notify: NotifySettings?
+    /// Attempts per webhook message and the first retry's delay (doubling, at most 10 minutes).
+    public var notifyMaxAttempts = 8
+    public var notifyBackoff: Duration = .seconds(5)
 
     public init() {}
 
@@ -61,6 +66,8 @@ public struct DaemonConfig: Sendable, Equatable {
         var cache: Cache?
         var library: Library?
         var log_level: String?
+        struct Notify: Decodable { var url: String?; var secret: String?; var secret_file: String?; var max_attempts: Int?; var backoff_s: Double? }
+        var notify: Notify?
     }
 
     /// Defaults, then the config file (`config`, else /etc/prostudio/prostudio.yaml when it exists and no folder
@@ -138,6 +145,31 @@ public struct DaemonConfig: Sendable, Equatable {
                 throw Failure(path: path, message: "device.memory_limit_gb must be > 0 (GiB of GPU memory), got \(gb)")
             }
             c.device = DeviceSettings(index: d.index, memoryLimitBytes: d.memory_limit_gb.map { Int64($0 * Double(1 << 30)) })
+        }
+        if let n = file.notify {
+            if let v = n.max_attempts {
+                guard v >= 1 else { throw Failure(path: path, message: "notify.max_attempts must be >= 1") }
+                c.notifyMaxAttempts = v
+            }
+            if let v = n.backoff_s {
+                guard v > 0 else { throw Failure(path: path, message: "notify.backoff_s must be > 0") }
+                c.notifyBackoff = .milliseconds(Int64(v * 1000))
+            }
+            if let url = n.url {
+                var secret = n.secret
+                if let file = n.secret_file {
+                    do { secret = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) } catch {
+                        throw Failure(path: path, message: "notify.secret_file \(file): cannot read: \(error.localizedDescription)")
+                    }
+                }
+                guard let secret, !secret.isEmpty else {
+                    throw Failure(path: path, message: "notify.url needs notify.secret or notify.secret_file (the key that signs each POST)")
+                }
+                if let problem = NotifySettings.problem(url: url) { throw Failure(path: path, message: "notify.url \"\(url)\": \(problem)") }
+                c.notify = NotifySettings(url: url, secret: secret)
+            } else if n.secret != nil || n.secret_file != nil {
+                throw Failure(path: path, message: "notify: a secret without a url (add notify.url)")
+            }
         }
         if let v = file.log_level {
             guard let level = Logger.Level(rawValue: v) else {

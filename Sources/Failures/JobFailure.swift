@@ -24,6 +24,19 @@ public struct JobFailure: Error, Codable, Sendable, Equatable, CustomStringConve
     /// The stage that failed (`plan`, `speech`, ..., `publish`).
     public var stage: String?
     public var disposition: Disposition
+    /// Every problem of a refused manifest, each with its field and line (`message` joins them): what
+    /// `validate --json` and the HTTP API's 400 list.
+    public var problems: [Problem] = []
+
+    public struct Problem: Codable, Sendable, Equatable {
+        public var code: String
+        public var field: String?
+        public var line: Int?
+        public var message: String
+        public init(code: String, field: String?, line: Int?, message: String) {
+            self.code = code; self.field = field; self.line = line; self.message = message
+        }
+    }
 
     public init(code: String, message: String, field: String? = nil, stage: String? = nil, disposition: Disposition = .permanent) {
         self.code = code; self.message = message; self.field = field; self.stage = stage; self.disposition = disposition

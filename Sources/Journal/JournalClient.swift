@@ -103,11 +103,38 @@ public final class JournalClient: JobReader, JobRequester {
 
     /// Finds a job by its full id or a unique prefix of it (ids are long; people type the start).
     public func resolve(_ idOrPrefix: String) async throws -> Job? {
-        let matches = try await read("resolve") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
-                             arguments: [idOrPrefix, idOrPrefix + "\u{10FFFF}"]).map(Rows.job)
+        if case .found(let job, _) = try await lookup(idOrPrefix) { return job }
+        return nil
+    }
+
+    /// Finds a job the way a person names one: its full id, a unique id prefix (any case), or its NAME. Ids of jobs
+    /// made close together share their first ten characters (milliseconds), so an ambiguous prefix lists its
+    /// candidates; a NAME several jobs share picks the newest and says so.
+    public func lookup(_ text: String) async throws -> JobLookup {
+        let key = text.trimmingCharacters(in: .whitespaces)
+        guard !key.isEmpty else { return .none }
+        let prefix = key.lowercased()
+        let (byID, byName) = try await read("lookup") { db in
+            let ids = try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE id >= ? AND id < ? ORDER BY id DESC LIMIT 21",
+                                       arguments: [prefix, prefix + "\u{10FFFF}"]).map(Rows.job)
+            let names = try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE name = ? ORDER BY created_at DESC, id DESC LIMIT 21",
+                                         arguments: [key]).map(Rows.job)
+            return (ids, names)
         }
-        return matches.count == 1 ? matches[0] : matches.first { $0.id.rawValue == idOrPrefix }
+        if let exact = byID.first(where: { $0.id.rawValue == prefix }) { return .found(exact, note: nil) }
+        if byID.count == 1 { return .found(byID[0], note: nil) }
+        if let newest = byName.first {
+            let note = byName.count == 1 ? nil
+                : "\(byName.count > 20 ? "more than 20" : "\(byName.count)") jobs are named \(key); this is the newest (name an older one by its id)"
+            return .found(newest, note: note)
+        }
+        if byID.count > 1 { return .ambiguous(byID.sorted { $0.createdAt > $1.createdAt }) }
+        return .none
+    }
+
+    /// Every job's id, sorted: what `shortIDs` needs.
+    public func allIDs() async throws -> [String] {
+        try await read("ids") { db in try String.fetchAll(db, sql: "SELECT id FROM jobs ORDER BY id") }
     }
 
     @discardableResult
@@ -134,5 +161,29 @@ public final class JournalClient: JobReader, JobRequester {
         let bell = Self.bellPath(forJournal: path)
         let fd = open(bell, O_WRONLY | O_CREAT | O_CLOEXEC, 0o664)
         if fd >= 0 { close(fd) }
+    }
+}
+
+/// What a job name given by a person points at (see `JournalClient.lookup`).
+public enum JobLookup: Sendable {
+    /// `note` says why this one when the text named several (a NAME shared by several jobs).
+    case found(Job, note: String?)
+    /// An id prefix that several jobs share: newest first (at most 21; more are not listed).
+    case ambiguous([Job])
+    case none
+}
+
+/// The shortest prefix of each id that no other id shares (at least `minimum` characters), like git's short hashes.
+public enum ShortIDs {
+    public static func make(_ sortedIDs: [String], minimum: Int = 4) -> [String: String] {
+        func common(_ a: String, _ b: String) -> Int { zip(a, b).prefix { $0 == $1 }.count }
+        var out: [String: String] = [:]
+        for (i, id) in sortedIDs.enumerated() {
+            var need = minimum
+            if i > 0 { need = max(need, common(sortedIDs[i - 1], id) + 1) }
+            if i + 1 < sortedIDs.count { need = max(need, common(sortedIDs[i + 1], id) + 1) }
+            out[id] = String(id.prefix(need))
+        }
+        return out
     }
 }

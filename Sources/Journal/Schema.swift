@@ -5,7 +5,7 @@ import GRDB
 enum Schema {
     /// Every migration this build knows, in order. The CLI refuses a journal that lacks one (older daemon)
     /// or has one not listed here (newer daemon).
-    static let identifiers = ["v1-jobs", "v2-job-seed"]
+    static let identifiers = ["v1-jobs", "v2-job-seed", "v3-webhook-deliveries"]
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -84,6 +84,40 @@ enum Schema {
         // The sidecar reports the seed a job ran with; it belongs with the job, not only in the sidecar.
         m.registerMigration("v2-job-seed") { db in
             try db.execute(sql: "ALTER TABLE jobs ADD COLUMN seed INTEGER")
+        }
+        // Webhooks (`notify:`): one row per message to send (the body and its signature fixed when the job ended,
+        // so a retry sends the same bytes and no secret is stored), one row per attempt to send it.
+        m.registerMigration("v3-webhook-deliveries") { db in
+            try db.execute(sql: """
+                CREATE TABLE deliveries (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+                    event TEXT NOT NULL,
+                    url TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    signature TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('pending','delivered','failed')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    max_attempts INTEGER NOT NULL,
+                    next_at REAL NOT NULL,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL
+                );
+                CREATE INDEX deliveries_due ON deliveries(state, next_at);
+                CREATE INDEX deliveries_job ON deliveries(job_id, id);
+
+                CREATE TABLE delivery_attempts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    delivery_id INTEGER NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+                    attempt INTEGER NOT NULL,
+                    at REAL NOT NULL,
+                    seconds REAL NOT NULL,
+                    -- the HTTP status; NULL when no response came (refused, timed out, TLS)
+                    status INTEGER,
+                    error TEXT
+                );
+                CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id, id);
+                """)
         }
         return m
     }

@@ -48,7 +48,7 @@ enum DocumentParser {
         do {
             node = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw ManifestErrors(errors: [yamlSyntaxError(error, file: file)])
+            throw ManifestErrors(errors: [yamlSyntaxError(error, file: file, text: text)])
         } catch {
             throw ManifestErrors(errors: [ManifestError(.syntax, file: file, field: nil, found: "\(error)", expected: "valid YAML")])
         }
@@ -87,8 +87,12 @@ enum DocumentParser {
         var line: Int?
     }
 
-    private static func yamlSyntaxError(_ error: YamlError, file: String) -> ManifestError {
+    private static func yamlSyntaxError(_ error: YamlError, file: String, text: String) -> ManifestError {
         switch error {
+        case .scanner(_, let problem, let mark, _) where problem.contains("mapping values are not allowed"):
+            // `narration: Note: text`: an unquoted value holding ": " reads as a second key. Say to quote it.
+            return ManifestError(.syntax, file: file, field: nil, line: mark.line, found: problem,
+                                 expected: quoteHint(text: text, line: mark.line))
         case .parser(_, let problem, let mark, _) where problem.contains("nesting level"), .scanner(_, let problem, let mark, _) where problem.contains("nesting level"):
             // libyaml's own bound (1000 levels) on flow and block nesting.
             return ManifestError(.tooComplex, file: file, field: nil, line: mark.line, found: "values nested too deep (\(problem))",
@@ -101,6 +105,22 @@ enum DocumentParser {
         default:
             return ManifestError(.syntax, file: file, field: nil, found: "\(error)", expected: "valid YAML")
         }
+    }
+
+    /// The fix for a value with a colon in it, written out for the line libyaml stopped at: `key: "value"`.
+    static func quoteHint(text: String, line: Int) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let generic = "valid YAML; a value that contains \": \" must be quoted, e.g. narration: \"Note: text\""
+        guard line >= 1, line <= lines.count else { return generic }
+        let source = String(lines[line - 1]).trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+        let indent = source.prefix { $0 == " " || $0 == "-" }
+        let body = source.dropFirst(indent.count)
+        guard let colon = body.range(of: ": ") else { return generic }
+        let key = body[..<colon.lowerBound]
+        let value = body[colon.upperBound...].trimmingCharacters(in: .whitespaces)
+        guard !value.isEmpty, !key.isEmpty else { return generic }
+        let quoted = "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        return "valid YAML; the value on line \(line) contains \": \", so it must be quoted: \(key): \(quoted)"
     }
 
     /// Nil once the budget is spent (too many values or too deep); `budget` then says which, and where.

@@ -16,6 +16,13 @@ public struct JobManifest: Sendable, Equatable, Codable {
     /// The title in large type over the opening of the first scene (when there is a title).
     public var titleCard: Bool = true
     public var poster: Poster = Poster()
+    /// Where the daemon POSTs the sidecar when the job ends (done, failed, rejected), signed with `secret`.
+    public var notify: Notify? = nil
+
+    public struct Notify: Sendable, Equatable, Codable {
+        public var url: String
+        public var secret: String
+    }
 
     public struct Poster: Sendable, Equatable, Codable {
         /// Seconds into the video; nil: the middle of the first scene.
@@ -25,8 +32,21 @@ public struct JobManifest: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, title, seed, output, voice, visuals, music, captions, transitions, scenes, poster
+        case name, title, seed, output, voice, visuals, music, captions, transitions, scenes, poster, notify
         case titleCard = "title_card"
+    }
+
+    /// The job's asset files (absolute, inside the manifest's folder): what must travel with the manifest when it is
+    /// copied elsewhere (`prostudio submit` of a single file makes a job folder of them).
+    public var assetPaths: [String] {
+        var paths: [String] = []
+        if let f = music.file { paths.append(f) }
+        for scene in scenes {
+            if let p = scene.image { paths.append(p) }
+            if let p = scene.video { paths.append(p) }
+        }
+        var seen = Set<String>()
+        return paths.filter { seen.insert($0).inserted }
     }
 
     public struct Output: Sendable, Equatable, Codable {

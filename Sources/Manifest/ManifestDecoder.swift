@@ -31,6 +31,19 @@ struct ManifestDecoder {
             manifest.poster.time = reader.double(p["time"], "poster.time", range: 0...86_400, unit: " seconds")
             if let t = reader.bool(p["title"], "poster.title") { manifest.poster.title = t }
         }
+        if let node = top["notify"], let n = reader.mapping(node, "notify", allowed: ["url", "secret"]) {
+            let url = reader.string(n["url"], "notify.url")
+            let secret = reader.string(n["secret"], "notify.secret")
+            if n["url"] == nil { reader.fail(.missingField, "notify.url", node, found: "no url", expected: "the http:// or https:// address to POST to") }
+            if n["secret"] == nil { reader.fail(.missingField, "notify.secret", node, found: "no secret", expected: "the key that signs each POST (HMAC-SHA256)") }
+            if let url, let urlNode = n["url"] {
+                let parts = URL(string: url)
+                if !["http", "https"].contains(parts?.scheme?.lowercased() ?? "") || (parts?.host ?? "").isEmpty {
+                    reader.fail(.invalidValue, "notify.url", urlNode, expected: "an http:// or https:// URL with a host")
+                }
+            }
+            if let url, let secret { manifest.notify = .init(url: url, secret: secret) }
+        }
         return manifest
     }
 
@@ -385,7 +398,7 @@ struct ManifestDecoder {
 
 /// The fields each part of a manifest accepts. The JSON Schema in `schema/` is tested against these.
 public enum ManifestFields {
-    public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes", "title_card", "poster"]
+    public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes", "title_card", "poster", "notify"]
     public static let output = ["width", "height", "aspect", "fps", "quality"]
     public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume", "noise_scale", "noise_w"]
     public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed", "fit", "look", "motion", "folder", "min_score"]

@@ -37,6 +37,11 @@ public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible
         self.expected = expected
     }
 
+    /// What is wrong without the file and line: `found "x"; expected y`.
+    public var problem: String {
+        (found.map { "found \($0); " } ?? "") + "expected \(expected)"
+    }
+
     /// One line: `FILE:LINE: scenes[2].image: found "x", expected y`.
     public var description: String {
         var where_ = file

@@ -194,8 +194,9 @@ final class JobRun {
         case .retryable, .permanent: .failed
         }
         sidecar.error = e.sidecarError
-        // A stop asked for (cancel, SIGTERM) is not a failure, and a bad manifest is the user's to fix: neither is an error.
-        let level: Logger.Level = sidecar.state == .cancelled ? .info : (sidecar.state == .rejected ? .notice : .error)
+        // Logged for the record only (info): the caller reports the error itself, `render` on stderr, the daemon in the
+        // journal and its own log; at error level `render` printed every failure twice.
+        let level: Logger.Level = .info
         let what = sidecar.state == .cancelled ? "job stopped at a checkpoint" : (sidecar.state == .rejected ? "job rejected" : "job failed")
         logger.log(level: level, "\(what)", metadata: ["stage": "\(e.stage ?? "-")", "code": "\(e.code)", "error": "\(e.message)"])
         writeSidecar()

@@ -13,6 +13,7 @@ extension JobFailure {
     init(_ errors: ManifestErrors) {
         self.init(code: errors.first.code.rawValue, message: errors.description, field: errors.first.field, stage: "plan",
                   disposition: .invalidInput)
+        problems = errors.errors.map { Problem(code: $0.code.rawValue, field: $0.field, line: $0.line, message: $0.problem) }
     }
 
     /// Engine and media failures keep their own codes; anything else is named after its stage.

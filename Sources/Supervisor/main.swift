@@ -10,7 +10,8 @@ import ServiceLifecycle
 struct SupervisorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prostudio-daemon",
-        abstract: "The ProStudio supervisor (what `prostudio daemon` runs): watch the inbox, run each job in a worker process.")
+        abstract: "The ProStudio supervisor (what `prostudio daemon` runs): watch the inbox, run each job in a worker process.",
+        version: ProStudioVersion.current)
 
     @Option(help: "Config file (YAML; see systemd/prostudio.yaml). Flags override it.") var config: String?
     @Option(help: "Inbox folder.") var inbox: String?

@@ -14,6 +14,9 @@ struct BadManifestTests {
     }
 
     static let cases: [Case] = [
+        Case(label: "notify without secret", file: "a.yaml", text: "notify: {url: \"https://example.com/h\"}\nscenes: [hi]\n", code: .missingField, field: "notify.secret"),
+        Case(label: "notify not a URL", file: "a.yaml", text: "notify: {url: \"ftp://example.com/h\", secret: s}\nscenes: [hi]\n", code: .invalidValue, field: "notify.url"),
+        Case(label: "notify unknown field", file: "a.yaml", text: "notify: {url: \"https://example.com/h\", secret: s, retries: 3}\nscenes: [hi]\n", code: .unknownField, field: "notify.retries"),
         Case(label: "caption colour", file: "a.yaml", text: "captions: {color: purplish}\nscenes: [hi]\n", code: .invalidValue, field: "captions.color"),
         Case(label: "caption box", file: "a.yaml", text: "captions: {box: {opacity: 2}}\nscenes: [hi]\n", code: .outOfRange, field: "captions.box.opacity"),
         Case(label: "caption lines", file: "a.yaml", text: "captions: {max_lines: 5}\nscenes: [hi]\n", code: .outOfRange, field: "captions.max_lines"),

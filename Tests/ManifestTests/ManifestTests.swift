@@ -44,6 +44,15 @@ struct ManifestTests {
         #expect(m != plain)  // so the speech stage's cache key (which includes the voice) differs too
     }
 
+    /// A webhook per job; the look is the same with or without it (its words are not the script's).
+    @Test func notifyParsesAndLeavesTheContentSeedAlone() throws {
+        let dir = TempDir()
+        let m = try ManifestLoader.load(path: dir.write("w.yaml", "notify: {url: \"https://example.com/hook\", secret: k3y}\nscenes: [hi]\n"))
+        #expect(m.notify == JobManifest.Notify(url: "https://example.com/hook", secret: "k3y"))
+        let plain = try ManifestLoader.load(path: dir.write("p.yaml", "scenes: [hi]\n"))
+        #expect(plain.notify == nil && plain.seed == m.seed)
+    }
+
     @Test func defaultsAreFilledIn() throws {
         let dir = TempDir()
         let m = try ManifestLoader.load(path: dir.write("plain.yaml", "scenes: [Hello there.]\n"))

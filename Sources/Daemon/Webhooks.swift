@@ -1,0 +1,223 @@
+import Checksum
+import Foundation
+import Intake
+import Journal
+import Logging
+import Synchronization
+import Yams
+
+/// Where a job's webhook goes and the key that signs it: the manifest's `notify:`, else the config's.
+public struct NotifySettings: Sendable, Equatable {
+    public var url: String
+    public var secret: String
+    public init(url: String, secret: String) { self.url = url; self.secret = secret }
+
+    /// Why `url` cannot be a webhook address, or nil.
+    public static func problem(url: String) -> String? {
+        guard let u = URL(string: url), let scheme = u.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
+            return "expected an http:// or https:// URL"
+        }
+        guard let host = u.host, !host.isEmpty else { return "expected a URL with a host" }
+        return nil
+    }
+
+    /// The `notify:` of a manifest file (YAML or JSON), read without validating the rest: a rejected manifest's
+    /// sender is told too. Nil when it has none or it cannot be read.
+    static func fromManifest(path: String) -> NotifySettings? {
+        let ext = (path as NSString).pathExtension.lowercased()
+        // compose, not load: the node tree only. Yams.load builds Foundation values (dates through ICU), several MB
+        // resident in the supervisor after the first job; most manifests have no notify at all.
+        guard ["yaml", "yml", "json"].contains(ext),
+              let text = try? String(contentsOfFile: path, encoding: .utf8), text.contains("notify"),
+              let top = try? Yams.compose(yaml: text), let notify = top["notify"],
+              let url = notify["url"]?.string, let secret = notify["secret"]?.string,
+              !secret.isEmpty, problem(url: url) == nil else { return nil }
+        return NotifySettings(url: url, secret: secret)
+    }
+}
+
+/// Webhooks: when a job ends done, failed or rejected, its sidecar is POSTed to the job's `notify.url` (else the
+/// config's), signed `X-ProStudio-Signature: sha256=HMAC-SHA256(secret, body)`. Each message is journaled first
+/// (`deliveries`), then sent by a loop of its own, so the job loop never waits on a receiver; a failed attempt
+/// (no response, 5xx, 408, 429) is retried with doubling delays up to `notifyMaxAttempts`, and every attempt is
+/// journaled (`delivery_attempts`). Pending messages survive a restart: the next start sends them.
+///
+/// Each attempt runs in a short-lived `prostudio-notify` child (beside `prostudio`): HTTP(S) needs URLSession, whose
+/// FoundationNetworking maps libcurl and its TLS stack into the process that loads it, and the supervisor stays
+/// small. A child per attempt costs tens of milliseconds, nothing beside a job's minutes.
+final class Webhooks: Sendable {
+    let config: DaemonConfig
+    let layout: StateLayout
+    let logger: Logger
+    private let journal = Mutex<SQLiteJournal?>(nil)
+    private let wakeups: AsyncStream<Void>
+    private let wakeup: AsyncStream<Void>.Continuation
+
+    init(config: DaemonConfig, layout: StateLayout, logger: Logger) {
+        self.config = config; self.layout = layout; self.logger = logger
+        (wakeups, wakeup) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The job ended (`event`: done, failed, rejected) and `body` is its sidecar as written: journal a message for
+    /// its receiver, if it has one (one insert: the job loop waits for that, never for the receiver).
+    func jobEnded(_ job: Job, event: String, body: Data) async {
+        guard let target = target(for: job), let journal = journal.withLock({ $0 }) else { return }
+        let signature = "sha256=" + HMACSHA256.hex(key: Data(target.secret.utf8), message: body)
+        do {
+            try await journal.enqueueDelivery(job: job.id, event: event, url: target.url, body: String(decoding: body, as: UTF8.self),
+                                              signature: signature, maxAttempts: config.notifyMaxAttempts)
+            wakeup.yield()
+        } catch {
+            logger.error("journal: cannot queue the webhook", metadata: ["job": "\(job.id)", "error": "\(error)"])
+        }
+    }
+
+    private func target(for job: Job) -> NotifySettings? {
+        if let path = job.manifestPath {
+            // A rejected job's folder moved from state/jobs/ID to state/rejected/ID.
+            let jobs = layout.jobFolder(job.id), rejected = layout.rejectedFolder(job.id)
+            let moved = path.hasPrefix(jobs + "/") ? rejected + path.dropFirst(jobs.count) : path
+            for candidate in [path, moved] where FileManager.default.fileExists(atPath: candidate) {
+                if let own = NotifySettings.fromManifest(path: candidate) { return own }
+                break
+            }
+        }
+        return config.notify
+    }
+
+    /// The journal messages go to: set before the first job can end.
+    func attach(_ journal: SQLiteJournal) { self.journal.withLock { $0 = journal } }
+
+    /// Sends what is due until `stop()`: pending messages of an earlier run first.
+    func run(journal: SQLiteJournal) async {
+        var wakes = wakeups.makeAsyncIterator()
+        while !Task.isCancelled {
+            let due: [Delivery]
+            do { due = try await journal.dueDeliveries() } catch {
+                if Task.isCancelled { return }  // the daemon is stopping
+                logger.error("journal: cannot read webhooks", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(5))
+                continue
+            }
+            for delivery in due where !Task.isCancelled { await send(delivery, journal: journal) }
+            if !due.isEmpty { continue }
+            if let next = try? await journal.nextDeliveryDue() {
+                // Retries are waiting: sleep until the first is due, but look again every 2 s for new messages.
+                let wait = min(max(next.timeIntervalSinceNow, 0.01), 2)
+                try? await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
+            } else if await wakes.next() == nil {
+                return
+            }
+        }
+    }
+
+    func stop() { wakeup.finish() }
+
+    private func send(_ d: Delivery, journal: SQLiteJournal) async {
+        let attempt = d.attempts + 1
+        let started = Date()
+        guard let worker = config.worker else {
+            logger.error("webhook: no prostudio executable beside which to find prostudio-notify (DaemonConfig.worker)", metadata: ["job": "\(d.jobID)"])
+            return
+        }
+        let executable = (worker as NSString).deletingLastPathComponent + "/prostudio-notify"
+        let (status, error) = await NotifyChild.post(executable: executable, delivery: d, attempt: attempt)
+        let seconds = Date().timeIntervalSince(started)
+        let delivered = status.map { (200..<300).contains($0) } ?? false
+        // The receiver refused the message itself (400, 401, 404, ...): sending it again changes nothing.
+        let permanent = status.map { (400..<500).contains($0) && $0 != 408 && $0 != 429 } ?? false
+        let base = Double(config.notifyBackoff.components.seconds) + Double(config.notifyBackoff.components.attoseconds) / 1e18
+        let delay = min(base * pow(2, Double(attempt - 1)), 600)
+        let retryAt = delivered || permanent ? nil : Date().addingTimeInterval(delay)
+        let record = DeliveryAttempt(deliveryID: d.id, attempt: attempt, at: started, seconds: seconds, status: status, error: error)
+        var meta: Logger.Metadata = ["job": "\(d.jobID)", "event": "\(d.event)", "url": "\(d.url)", "attempt": "\(attempt)",
+                                     "status": "\(status.map(String.init) ?? "-")"]
+        if let error { meta["error"] = "\(error)" }
+        do {
+            // Detached: a stopping daemon cancels this loop, and the attempt that was made must still be recorded.
+            let after = try await Task.detached { try await journal.recordDeliveryAttempt(record, delivered: delivered, retryAt: retryAt) }.value
+            switch after.state {
+            case .delivered: logger.info("webhook delivered", metadata: meta)
+            case .pending: logger.notice("webhook attempt failed; retrying", metadata: meta.merging(["in_s": "\(delay)"]) { $1 })
+            case .failed: logger.warning("webhook given up", metadata: meta)
+            }
+        } catch {
+            logger.error("journal: cannot record a webhook attempt", metadata: meta.merging(["journal": "\(error)"]) { $1 })
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}
+
+/// One attempt in a `prostudio-notify` child: the body on its stdin, one JSON line back on its stdout
+/// (`{"status": 200}` or `{"error": "..."}`). The child bounds its own time (10 s per request, 30 s in all).
+enum NotifyChild {
+    struct Answer: Decodable { var status: Int?; var error: String? }
+
+    static func post(executable: String, delivery d: Delivery, attempt: Int) async -> (Int?, String?) {
+        await withCheckedContinuation { (continuation: CheckedContinuation<(Int?, String?), Never>) in
+            let thread = Thread { continuation.resume(returning: run(executable: executable, delivery: d, attempt: attempt)) }
+            thread.name = "prostudio.notify-\(d.id)"
+            thread.start()
+        }
+    }
+
+    private static func run(executable: String, delivery d: Delivery, attempt: Int) -> (Int?, String?) {
+        var input: [Int32] = [0, 0], output: [Int32] = [0, 0]
+        guard pipe(&input) == 0 else { return (nil, "pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&output) == 0 else { close(input[0]); close(input[1]); return (nil, "pipe: \(String(cString: strerror(errno)))") }
+        for fd in input + output { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGTERM); sigaddset(&defaults, SIGINT); sigaddset(&defaults, SIGPIPE); sigaddset(&defaults, SIGALRM)
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let argv = [executable, "--url", d.url, "--signature", d.signature, "--event", d.event,
+                    "--delivery", "\(d.id)", "--attempt", "\(attempt)", "--agent", "prostudio/\(ProStudioVersion.current)"]
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        var cEnv = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in cEnv { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, &attr, &cArgs, &cEnv)
+        close(input[0]); close(output[1])
+        guard rc == 0 else {
+            close(input[1]); close(output[0])
+            return (nil, "cannot start \(executable): \(String(cString: strerror(rc)))")
+        }
+        // The child reads all of its stdin before it writes anything, so writing it all first cannot deadlock.
+        Array(d.body.utf8).withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(input[1], raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 { if errno == EINTR { continue }; break }
+                offset += n
+            }
+        }
+        close(input[1])
+        var reply = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(output[0], $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            reply += buffer[0..<n]
+        }
+        close(output[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if let answer = try? JSONDecoder().decode(Answer.self, from: Data(reply)) { return (answer.status, answer.error) }
+        let signal = status & 0x7F
+        return (nil, signal != 0 ? "the notify process was killed by signal \(signal)" : "the notify process exited \((status >> 8) & 0xFF) without an answer")
+    }
+}
