@@ -49,7 +49,7 @@ final class Webhooks: Sendable {
     let config: DaemonConfig
     let layout: StateLayout
     let logger: Logger
-    private let journal = Mutex<SQLiteJournal?>(nil)
+    private let journal = Mutex<(any JobStore)?>(nil)
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
@@ -86,14 +86,14 @@ final class Webhooks: Sendable {
     }
 
     /// The journal messages go to: set before the first job can end.
-    func attach(_ journal: SQLiteJournal) { self.journal.withLock { $0 = journal } }
+    func attach(_ journal: any JobStore) { self.journal.withLock { $0 = journal } }
 
     /// Sends what is due until `stop()`: pending messages of an earlier run first.
-    func run(journal: SQLiteJournal) async {
+    func run(journal: any JobStore) async {
         var wakes = wakeups.makeAsyncIterator()
         while !Task.isCancelled {
             let due: [Delivery]
-            do { due = try await journal.dueDeliveries() } catch {
+            do { due = try await journal.dueDeliveries(now: Date(), limit: 16) } catch {
                 if Task.isCancelled { return }  // the daemon is stopping
                 logger.error("journal: cannot read webhooks", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(5))
@@ -113,7 +113,7 @@ final class Webhooks: Sendable {
 
     func stop() { wakeup.finish() }
 
-    private func send(_ d: Delivery, journal: SQLiteJournal) async {
+    private func send(_ d: Delivery, journal: any JobStore) async {
         let attempt = d.attempts + 1
         let started = Date()
         guard let worker = config.worker else {

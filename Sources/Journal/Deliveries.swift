@@ -60,6 +60,17 @@ enum DeliveryRows {
 
 /// Webhook deliveries in the daemon's journal: queued when a job ends, taken when due, each attempt recorded. Pending
 /// rows outlive a restart: the next daemon sends them.
+public protocol DeliveryStore: Sendable {
+    @discardableResult
+    func enqueueDelivery(job: JobID, event: String, url: String, body: String, signature: String, maxAttempts: Int) async throws -> Int64
+    func dueDeliveries(now: Date, limit: Int) async throws -> [Delivery]
+    func nextDeliveryDue() async throws -> Date?
+    @discardableResult
+    func recordDeliveryAttempt(_ attempt: DeliveryAttempt, delivered: Bool, retryAt: Date?) async throws -> Delivery
+}
+
+extension SQLiteJournal: DeliveryStore {}
+
 extension SQLiteJournal {
     @discardableResult
     public func enqueueDelivery(job: JobID, event: String, url: String, body: String, signature: String, maxAttempts: Int) async throws -> Int64 {
