@@ -231,6 +231,11 @@ public final class Daemon: Sendable {
 
         // F10: a journal that cannot be written (disk full) must not leave the job `running` until a restart: the
         // end is retried with backoff until it is recorded (or the daemon stops; the next start requeues it then).
+        // The failure's own words for the journal (best effort, once): its stage and what it means for the job.
+        if case .failure(let error) = result, stop == .none {
+            try? await journal.addEvent(job.id, kind: "failure", message: "\(error.disposition.rawValue) at \(error.stage ?? "plan"): "
+                                            + "\(error.code): \(error.message)" + (error.field.map { " (field \($0))" } ?? ""))
+        }
         var delay = Duration.milliseconds(500)
         var recorded = false
         while !recorded {
@@ -251,11 +256,6 @@ public final class Daemon: Sendable {
                     log.notice("job done", metadata: ["video": "\(s.outputs?.video ?? "-")"])
                 case .failure(let error):
                     let jobError = JobError(code: error.code, message: error.message, field: error.field)
-                    // The failure's own words for the journal: its stage and what it means for the job.
-                    if stop == .none {
-                        try await journal.addEvent(job.id, kind: "failure", message: "\(error.disposition.rawValue) at \(error.stage ?? "plan"): "
-                                                       + "\(error.code): \(error.message)" + (error.field.map { " (field \($0))" } ?? ""))
-                    }
                     switch stop {
                     case .shutdown:
                         _ = try await journal.suspend(job.id)
