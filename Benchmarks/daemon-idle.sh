@@ -20,6 +20,14 @@ echo "daemon idle 10 s: CPU $((after - before)) ticks (of $(getconf CLK_TCK)/s)"
 grep -E '^(Rss|Pss|Pss_Anon|Pss_File|Anonymous):' /proc/$pid/smaps_rollup | tr -s ' ' | sed 's/^/  /'
 grep Threads /proc/$pid/status | sed 's/^/  /'
 rss0=$(awk '/^Rss:/ {print $2}' /proc/$pid/smaps_rollup)
+# What the resident pages are: per mapping, biggest first (file-backed library pages are shared with every other
+# Swift process; Anonymous is the supervisor's own heap and stacks).
+top_mappings() {
+  awk '/^[0-9a-f]+-[0-9a-f]+ / { m = (NF >= 6 ? $6 : "[anon]") } /^Rss:/ { r[m] += $2 } /^Anonymous:/ { a[m] += $2 }
+       END { for (m in r) printf "%8d kB  anon %6d kB  %s\n", r[m], a[m], m }' /proc/$pid/smaps | sort -rn | head -${1:-8}
+}
+echo "  biggest mappings:"; top_mappings 8 | sed 's/^/  /'
+echo "  load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 for i in $(seq 1 "$jobs"); do
   cat > "$dir/.j$i.tmp" <<YAML
@@ -43,4 +51,5 @@ after=$(awk '{print $14 + $15}' /proc/$pid/stat)
 echo "after $jobs jobs ($(echo "$t1 - $t0" | bc) s): idle 10 s CPU $((after - before)) ticks"
 grep -E '^(Rss|Pss|Anonymous):' /proc/$pid/smaps_rollup | tr -s ' ' | sed 's/^/  /'
 rss1=$(awk '/^Rss:/ {print $2}' /proc/$pid/smaps_rollup)
-echo "RSS change after $jobs jobs: $((rss1 - rss0)) kB"
+echo "  biggest mappings:"; top_mappings 5 | sed 's/^/  /'
+echo "RSS change after $jobs jobs: $((rss1 - rss0)) kB (load average: $(cut -d' ' -f1-3 /proc/loadavg))"

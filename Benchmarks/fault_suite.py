@@ -200,7 +200,13 @@ def kill_worker(args, bin_dir, rnd):
 def kill_supervisor(args, bin_dir, rnd):
     row = Row("kill -9 supervisor")
     root = tempfile.mkdtemp(prefix="fault-ks-")
-    d = Daemon(root, bin_dir)
+    # Every kill may land while the same (oldest) job runs: with a slow build it always does, and the loop guard would
+    # then fail that job as designed (attempts_exhausted after max_attempts interruptions). This scenario is about
+    # losing and duplicating, so the guard is set above the number of kills.
+    config = os.path.join(root, "prostudio.yaml")
+    with open(config, "w") as f:
+        f.write(f"limits: {{max_attempts: {args.kills + 2}}}\n")
+    d = Daemon(root, bin_dir, extra=["--config", config])
     names = []
     for i in range(args.kills):
         d.start()

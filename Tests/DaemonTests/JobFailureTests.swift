@@ -52,6 +52,10 @@ import Testing
         f.drop("promo.yaml", "title: broken\nscenes: 3\n")
         let rejected = try #require(try await waitFor(f) { $0.name == "promo" && $0.id != done.id && $0.state.isFinal })
         #expect(rejected.state == .rejected)
+        // The journal has the failure's own words: what it means for the job and where it happened.
+        let events = try await JournalClient(path: f.journal).events(of: rejected.id)
+        #expect(events.contains { $0.kind == "failure" && $0.message.hasPrefix("invalid_input at plan: manifest.") && $0.message.contains("(field scenes)") },
+                "\(events.map(\.message))")
         let rejection = URL(fileURLWithPath: f.root + "/outbox/rejected/promo.json")
         #expect(try await eventually { (try? Sidecar.read(rejection))?.job_id == rejected.id.rawValue })
         let r = try Sidecar.read(rejection)
