@@ -81,14 +81,21 @@ public enum AudioMix {
 
         public mutating func add(_ samples: [Float]) {
             let n = samples.count / 2
-            for i in 0..<n {
-                for ch in 0..<2 {
-                    let y = filters[ch].1.process(filters[ch].0.process(Double(samples[2 * i + ch])))
-                    sum += y * y
+            // The filters and running sums in locals for the loop (stored properties cost per-sample access checks).
+            var (l1, l2) = filters[0], (r1, r2) = filters[1]
+            var sum = self.sum, inHop = self.inHop
+            samples.withUnsafeBufferPointer { x in
+                for i in 0..<n {
+                    let yl = l2.process(l1.process(Double(x[2 * i])))
+                    sum += yl * yl
+                    let yr = r2.process(r1.process(Double(x[2 * i + 1])))
+                    sum += yr * yr
+                    inHop += 1
+                    if inHop == hop { hops.append(sum); sum = 0; inHop = 0 }
                 }
-                inHop += 1
-                if inHop == hop { hops.append(sum); sum = 0; inHop = 0 }
             }
+            filters = [(l1, l2), (r1, r2)]
+            self.sum = sum; self.inHop = inHop
             frames += n
         }
 

@@ -176,9 +176,9 @@ struct SoundtrackMix {
                     }
                 }
                 ducker.mix(voice: voice, at: scene.voiceStart + voiceBase, into: &block, startingAt: a, frames: a..<b)
+                // Keep the voice from this window's end on (dropped in large steps: removing shifts what is left).
                 let drop = min(voice.count, max(0, b - scene.voiceStart - voiceBase))
-                voice.removeFirst(drop)
-                voiceBase += drop
+                if drop >= Self.window || voiceDone { voice.removeFirst(drop); voiceBase += drop }
                 // Effects go on after ducking, summed first as one track (the order the whole-buffer mix used).
                 var track: [Float]?
                 for (e, r) in effectReaders where e.start < b {

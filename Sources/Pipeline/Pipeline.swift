@@ -410,7 +410,10 @@ final class JobRun {
             let mixFile = work.appendingPathComponent("mix.f32")
             let audio: AudioFeed
             do {
+                let started = Date()
                 let loudness = try mix.render(to: mixFile)
+                logger.debug("soundtrack mixed", metadata: ["stage": "compose", "seconds": "\(String(format: "%.3f", Date().timeIntervalSince(started)))",
+                                                            "loudness": "\(String(format: "%.2f", loudness))"])
                 audio = AudioMix.normalized(try SampleFile.Reader(url: mixFile), loudness: loudness, sampleRate: sampleRate)
             } catch { throw PipelineError(error, stage: "compose") }
 
