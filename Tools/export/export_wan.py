@@ -311,10 +311,13 @@ def main():
     shift = a.shift if a.shift is not None else (5.0 if a.height >= 720 or a.width >= 1280 else 3.0)
     act = 512 * 1024 * 1024 if not a.tiny else 32 * 1024 * 1024
     # The denoiser's working memory grows with the tokens (window + context frames at this size, CFG batch):
-    # a fixed margin was 2 GiB whatever the size. Weights + activations + the runtime's own (libtorch's code and
-    # allocator pools, ~0.4 GiB resident on the CPU).
+    # a fixed margin was 2 GiB whatever the size. Measured (Benchmarks/wan-step-bench.sh, 1.3B fp32 on the CPU,
+    # 64x64): peak RSS = weights x ~1.3 (a TorchScript load keeps ~0.3x of the file's bytes in the heap after it;
+    # Python and Swift alike: 7306 and 7178 MiB for 5413 MiB of weights) + activations + ~0.25 GiB of runtime.
+    # The old estimate (weights + 2 GiB fixed, then weights + activations + 0.4 GiB) was 23% low there.
     elem = torch.empty((), dtype=dtype).element_size()
-    den_act = denoiser_activation_bytes(transformer, 2, a.window + k, h, w, a.max_tokens, elem) + 384 * 1024 * 1024
+    den_act = (param_bytes(transformer) * 3 // 10 + denoiser_activation_bytes(transformer, 2, a.window + k, h, w, a.max_tokens, elem)
+               + 256 * 1024 * 1024)
     write_pack(a.out, name, "video", "wan2.1-t2v-framepack", {
         "text_encoder": {"module": text_w, "scripted": text_t, "memory_estimate_bytes": param_bytes(text) + act,
                          "description": "UMT5 encoder: ids (2,%d) int64 -> (2,%d,%d), zero past each prompt" % (a.max_tokens, a.max_tokens, text.config.d_model)},
