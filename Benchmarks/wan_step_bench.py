@@ -58,7 +58,8 @@ def main():
         plan = json.loads(a.swift)
     dev = torch.device(a.device)
     dtype = getattr(torch, meta.get("dtype", "float32")) if dev.type == "cuda" else torch.float32
-    torch.set_num_threads(a.threads)
+    if a.threads > 0:  # 0: torch's default, as the render's runtime leaves it (scripts/gpu-check)
+        torch.set_num_threads(a.threads)
     torch._C._set_graph_executor_optimize(False)
     c, win, h, w = plan["latent_shape"]
     sec = meta["sections"]
