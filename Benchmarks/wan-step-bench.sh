@@ -32,11 +32,18 @@ if [ -z "${PROSTUDIO_BENCH_NO_BUILD:-}" ]; then
   swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product VideoBench >&2
 fi
 export PROSTUDIO_TORCH_LIB=$SHIM
+# The Swift binaries link Debian's FFmpeg, whose libavfilter pulls librubberband -> libblas.so.3 (reference
+# BLAS) into the process at start-up. A pip/official libtorch exports its own BLAS (MKL's sgemm_, ...) and calls
+# it through the PLT, so the symbols already in the global scope win: libtorch then multiplies with Debian's
+# reference BLAS (measured: 17.7x the CPU time of the same step in Python). Preloading libtorch_cpu puts its BLAS
+# first, as in the GPU kit, whose libblas is not carried. SWIFT_PRELOAD= (empty) shows the slow case.
+TORCH_CPU=$("$PY" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so"))')
+SWIFT_PRELOAD=${SWIFT_PRELOAD-$TORCH_CPU}
 DUMP=$(mktemp -d)
 LOG=$(mktemp)
 trap 'rm -rf "$DUMP" "$LOG"' EXIT
 for r in $(seq "$ROUNDS"); do
-  swift=$("$BENCH" step --models "$MODELS" --pack "$PACK" --width "$WIDTH" --height "$HEIGHT" --fps 16 --frames "$FRAMES" \
+  swift=$(LD_PRELOAD=$SWIFT_PRELOAD "$BENCH" step --models "$MODELS" --pack "$PACK" --width "$WIDTH" --height "$HEIGHT" --fps 16 --frames "$FRAMES" \
           --steps 1 --reps "$REPS" --threads "$THREADS" --device "$DEVICE" --dump "$DUMP")
   echo "swift $swift" >>"$LOG"
   echo "python $("$PY" Benchmarks/wan_step_bench.py --pack "$MODELS/$PACK" --swift "$swift" --dump "$DUMP" \

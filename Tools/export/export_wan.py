@@ -173,7 +173,9 @@ def random_models(text_encoder, dev, dtype):
     torch.manual_seed(0)
     with torch.device(dev):
         transformer = WanTransformer3DModel(**WAN_1_3B_TRANSFORMER).to(dtype).eval()
-        vae = AutoencoderKLWan().to(torch.float32).eval()
+        # In the pack's dtype: the manager casts every component to it at load, and a graph traced in fp32 can
+        # keep fp32 constants (padding, caches) that a bf16 input then meets.
+        vae = AutoencoderKLWan().to(dtype).eval()
         text = UMT5EncoderModel(UMT5Config(**(UMT5_XXL if text_encoder == "xxl" else UMT5_STUB))).to(dtype).eval()
     return transformer, vae, text
 
@@ -246,8 +248,9 @@ def main():
     if a.width % 16 or a.height % 16:
         ap.error("--width/--height must be multiples of 16 (VAE 8x and patch 2x)")
     h, w = a.height // sc, a.width // sc
-    mean = torch.tensor(vae.config.latents_mean, dtype=torch.float32, device=dev).view(1, c, 1, 1, 1)
-    std = torch.tensor(vae.config.latents_std, dtype=torch.float32, device=dev).view(1, c, 1, 1, 1)
+    vdt = next(vae.parameters()).dtype
+    mean = torch.tensor(vae.config.latents_mean, dtype=vdt, device=dev).view(1, c, 1, 1, 1)
+    std = torch.tensor(vae.config.latents_std, dtype=vdt, device=dev).view(1, c, 1, 1, 1)
     recent, old, group = 2, 2, 4
     k = 1 + recent + old
 
@@ -277,9 +280,9 @@ def main():
 
     decode_frames = a.decode_chunk + 1
     dec_w = VAEDecoderWrap(vae, mean, std, tc).eval()
-    dec_t = torch.jit.trace(dec_w, (torch.randn(1, c, decode_frames, h, w, generator=gen).to(dev),), check_trace=False)
+    dec_t = torch.jit.trace(dec_w, (torch.randn(1, c, decode_frames, h, w, generator=gen).to(dev, vdt),), check_trace=False)
     enc_w = VAEEncoderWrap(vae, mean, std).eval()
-    enc_t = torch.jit.trace(enc_w, (torch.rand(1, 3, 1, a.height, a.width, generator=gen).to(dev) * 2 - 1,), check_trace=False)
+    enc_t = torch.jit.trace(enc_w, (torch.rand(1, 3, 1, a.height, a.width, generator=gen).to(dev, vdt) * 2 - 1,), check_trace=False)
 
     # The traces were taken on one input each: check them on fresh inputs against the eager wrappers.
     checks = {}
@@ -296,10 +299,10 @@ def main():
     args2[6] = torch.tensor([[1.0, 1, 0, 1, 0]] * 2, device=dev, dtype=dtype)[:, :k]
     if not a.no_check:
         checks["denoiser"] = (den_t(*args2) - den_w(*args2)).abs().max().item()
-    z2 = torch.randn(1, c, decode_frames, h, w, generator=gen).to(dev)
+    z2 = torch.randn(1, c, decode_frames, h, w, generator=gen).to(dev, vdt)
     if not a.no_check:
         checks["vae_decoder"] = (dec_t(z2) - dec_w(z2)).abs().max().item()
-    img2 = torch.rand(1, 3, 1, a.height, a.width, generator=gen).to(dev) * 2 - 1
+    img2 = torch.rand(1, 3, 1, a.height, a.width, generator=gen).to(dev, vdt) * 2 - 1
     if not a.no_check:
         checks["vae_encoder"] = (enc_t(img2) - enc_w(img2)).abs().max().item()
     if not a.no_check:
@@ -308,10 +311,13 @@ def main():
     shift = a.shift if a.shift is not None else (5.0 if a.height >= 720 or a.width >= 1280 else 3.0)
     act = 512 * 1024 * 1024 if not a.tiny else 32 * 1024 * 1024
     # The denoiser's working memory grows with the tokens (window + context frames at this size, CFG batch):
-    # a fixed margin was 2 GiB whatever the size. Weights + activations + the runtime's own (libtorch's code and
-    # allocator pools, ~0.4 GiB resident on the CPU).
+    # a fixed margin was 2 GiB whatever the size. Measured (Benchmarks/wan-step-bench.sh, 1.3B fp32 on the CPU,
+    # 64x64): peak RSS = weights x ~1.3 (a TorchScript load keeps ~0.3x of the file's bytes in the heap after it;
+    # Python and Swift alike: 7306 and 7178 MiB for 5413 MiB of weights) + activations + ~0.25 GiB of runtime.
+    # The old estimate (weights + 2 GiB fixed, then weights + activations + 0.4 GiB) was 23% low there.
     elem = torch.empty((), dtype=dtype).element_size()
-    den_act = denoiser_activation_bytes(transformer, 2, a.window + k, h, w, a.max_tokens, elem) + 384 * 1024 * 1024
+    den_act = (param_bytes(transformer) * 3 // 10 + denoiser_activation_bytes(transformer, 2, a.window + k, h, w, a.max_tokens, elem)
+               + 256 * 1024 * 1024)
     write_pack(a.out, name, "video", "wan2.1-t2v-framepack", {
         "text_encoder": {"module": text_w, "scripted": text_t, "memory_estimate_bytes": param_bytes(text) + act,
                          "description": "UMT5 encoder: ids (2,%d) int64 -> (2,%d,%d), zero past each prompt" % (a.max_tokens, a.max_tokens, text.config.d_model)},
