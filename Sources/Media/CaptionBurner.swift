@@ -39,6 +39,9 @@ final class CaptionBurner {
         var changed: Int32 = 0
         var image = ass_render_frame(renderer, track, milliseconds, &changed)
         guard image != nil else { return }
+        guard frame.pointee.format == AV_PIX_FMT_YUV420P.rawValue else {
+            throw MediaError("burn captions", detail: "the graph's output is not yuv420p (format \(frame.pointee.format))")
+        }
         try check(av_frame_make_writable(frame), "make frame writable for captions")
         let w = Int(frame.pointee.width), h = Int(frame.pointee.height)
         let planes = (0..<3).map { (ps_frame_data(frame, Int32($0))!, Int(ps_frame_linesize(frame, Int32($0)))) }
