@@ -39,6 +39,9 @@ final class CaptionBurner {
         var changed: Int32 = 0
         var image = ass_render_frame(renderer, track, milliseconds, &changed)
         guard image != nil else { return }
+        guard frame.pointee.format == AV_PIX_FMT_YUV420P.rawValue else {
+            throw MediaError("burn captions", detail: "the graph's output is not yuv420p (format \(frame.pointee.format))")
+        }
         try check(av_frame_make_writable(frame), "make frame writable for captions")
         let w = Int(frame.pointee.width), h = Int(frame.pointee.height)
         let planes = (0..<3).map { (ps_frame_data(frame, Int32($0))!, Int(ps_frame_linesize(frame, Int32($0)))) }
@@ -83,13 +86,16 @@ final class CaptionBurner {
         let (u, uStride) = planes[1], (v, vStride) = planes[2]
         for cy in (y0 / 2)...((y1 - 1) / 2) {
             let ya = max(y0, 2 * cy), yb = min(y1, 2 * cy + 2)
+            let top = origin + ya * stride
+            let bottom = yb - ya == 2 ? top + stride : nil
             let uRow = u + cy * uStride, vRow = v + cy * vStride
             for cx in (x0 / 2)...((x1 - 1) / 2) {
-                let xa = max(x0, 2 * cx), xb = min(x1, 2 * cx + 2)
-                var sum = 0
-                for y in ya..<yb {
-                    let mask = origin + y * stride
-                    for x in xa..<xb { sum += Int(mask[x]) }
+                let xa = max(x0, 2 * cx), pair = min(x1, 2 * cx + 2) - xa == 2
+                var sum = Int(top[xa])
+                if pair { sum += Int(top[xa + 1]) }
+                if let bottom {
+                    sum += Int(bottom[xa])
+                    if pair { sum += Int(bottom[xa + 1]) }
                 }
                 if sum == 0 { continue }
                 let a = sum * opacity

@@ -209,7 +209,35 @@ enum GraphWriter {
         }
         var last = "s0"
         if c.scenes.count > 1 {
-            if c.crossfadeFrames > 0 {
+            let t = c.crossfadeFrames, n = c.scenes.count
+            let partsFit = c.scenes.indices.allSatisfy { c.scenes[$0].frames - ($0 > 0 ? t : 0) - ($0 < n - 1 ? t : 0) > 0 }
+            if t > 0 && partsFit {
+                // xfade (FFmpeg 5.1) has no yuv420p: chained over whole scenes, every frame of the video went through
+                // swscale to yuv444p and back (half the welcome example's filter CPU). Only the overlaps go through xfade here; each scene's own
+                // frames are cut out with trim and joined with concat, untouched.
+                let d = number(Double(t) / Double(c.fps))
+                var segments: [String] = []
+                for i in 0..<n {
+                    let f = c.scenes[i].frames
+                    var outs = ["h\(i)"]
+                    if i > 0 { outs.append("in\(i)") }
+                    if i < n - 1 { outs.append("out\(i)") }
+                    // yuv420p before the split: otherwise xfade's yuv444p is negotiated back up the whole chain.
+                    parts.append("[s\(i)]format=yuv420p,split=\(outs.count)" + outs.map { "[\($0)a]" }.joined())
+                    parts.append("[h\(i)a]trim=start_frame=\(i > 0 ? t : 0):end_frame=\(i < n - 1 ? f - t : f),setpts=PTS-STARTPTS[h\(i)]")
+                    if i > 0 { parts.append("[in\(i)a]trim=end_frame=\(t),setpts=PTS-STARTPTS[in\(i)]") }
+                    if i < n - 1 { parts.append("[out\(i)a]trim=start_frame=\(f - t):end_frame=\(f),setpts=PTS-STARTPTS[out\(i)]") }
+                }
+                for i in 0..<n {
+                    if i > 0 {
+                        parts.append("[out\(i - 1)][in\(i)]xfade=transition=fade:duration=\(d):offset=0,format=yuv420p[t\(i)]")
+                        segments.append("t\(i)")
+                    }
+                    segments.append("h\(i)")
+                }
+                parts.append(segments.map { "[\($0)]" }.joined() + "concat=n=\(segments.count):v=1:a=0[cat]")
+                last = "cat"
+            } else if c.crossfadeFrames > 0 {
                 let d = Double(c.crossfadeFrames) / Double(c.fps)
                 for i in 1..<c.scenes.count {
                     let label = "x\(i)"
