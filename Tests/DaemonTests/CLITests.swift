@@ -3,8 +3,20 @@ import Foundation
 import Journal
 import Testing
 
+/// Runs blocking work (a child process waited on) on a thread of its own: the test process shares a cooperative pool
+/// of one thread per core, and a test blocking it starves the others' daemons (seen on 2 cores: pick-up took minutes).
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
 /// Runs `prostudio ARGS` and returns its exit status, stdout and stderr.
-func runCLI(_ args: [String], environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String) {
+func runCLI(_ args: [String], environment: [String: String]? = nil) async throws -> (status: Int32, out: String, err: String) {
+    try await offPool { try runCLIBlocking(args, environment: environment) }
+}
+
+private func runCLIBlocking(_ args: [String], environment: [String: String]?) throws -> (status: Int32, out: String, err: String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: prostudioBinary)
     p.arguments = args
@@ -27,18 +39,18 @@ func runCLI(_ args: [String], environment: [String: String]? = nil) throws -> (s
 
 /// What a new user tripped on (issue 15, item 6), each through the real `prostudio` binary.
 @Suite(.serialized) struct CLITests {
-    @Test func versionIsPrinted() throws {
-        let r = try runCLI(["--version"])
+    @Test func versionIsPrinted() async throws {
+        let r = try await runCLI(["--version"])
         #expect(r.status == 0)
         #expect(r.out.trimmingCharacters(in: .whitespacesAndNewlines) == ProStudioVersion.current)
     }
 
     /// `validate --json` printed nothing on stdout for an invalid manifest.
-    @Test func validateJSONPrintsTheErrorsOfAnInvalidManifest() throws {
+    @Test func validateJSONPrintsTheErrorsOfAnInvalidManifest() async throws {
         let f = Folders()
         let path = f.root + "/bad.yaml"
         try "title: Bad\nscenes:\n  - narration: Hello.\n    pause: -3\n  - narration: Two.\n    colour: red\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let r = try runCLI(["validate", "--json", path])
+        let r = try await runCLI(["validate", "--json", path])
         #expect(r.status == 2)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any], "stdout: \(r.out)")
         #expect(object["valid"] as? Bool == false)
@@ -49,29 +61,29 @@ func runCLI(_ args: [String], environment: [String: String]? = nil) throws -> (s
         #expect(errors.contains { $0["code"] as? String == "manifest.unknown_field" && $0["field"] as? String == "scenes[1].colour" && $0["line"] as? Int == 6 })
         // A valid one still prints the resolved manifest.
         try "scenes:\n  - narration: Hello.\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let ok = try runCLI(["validate", "--json", path])
+        let ok = try await runCLI(["validate", "--json", path])
         #expect(ok.status == 0)
         #expect(ok.out.contains("\"scenes\""))
     }
 
     /// `narration: Note: text` failed with libyaml's words only; the hint names the line and the quoted fix.
-    @Test func aColonInAValueSaysToQuoteIt() throws {
+    @Test func aColonInAValueSaysToQuoteIt() async throws {
         let f = Folders()
         let path = f.root + "/colon.yaml"
         try "title: Colon\nscenes:\n  - narration: Note: the colon ends a key\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let r = try runCLI(["validate", path])
+        let r = try await runCLI(["validate", path])
         #expect(r.status == 2)
         #expect(r.err.contains("colon.yaml:3"), "\(r.err)")
         #expect(r.err.contains("narration: \"Note: the colon ends a key\""), "\(r.err)")
     }
 
     /// Every render error was printed twice (the pipeline's error log line and the CLI's message).
-    @Test func aRenderErrorIsPrintedOnce() throws {
+    @Test func aRenderErrorIsPrintedOnce() async throws {
         let f = Folders()
         try FileManager.default.createDirectory(atPath: f.root + "/models", withIntermediateDirectories: true)
         let path = f.root + "/piper.yaml"
         try "title: No pack\nvoice: {engine: piper}\nscenes:\n  - narration: Hello there.\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let r = try runCLI(["render", path, "-o", f.root + "/outbox", "--cache", f.root + "/cache", "--models", f.root + "/models"])
+        let r = try await runCLI(["render", path, "-o", f.root + "/outbox", "--cache", f.root + "/cache", "--models", f.root + "/models"])
         #expect(r.status == 1)
         #expect(r.err.components(separatedBy: "is not installed in").count - 1 == 1, "\(r.err)")
     }
@@ -87,7 +99,7 @@ func runCLI(_ args: [String], environment: [String: String]? = nil) throws -> (s
         let plan = try await journal.beginStage(job.id, stage: "plan", engine: nil)
         try await journal.endStage(run: plan, StageEnd(outcome: .ok))
         _ = try await journal.beginStage(job.id, stage: "speech", engine: nil)
-        let r = try runCLI(["jobs", "show", "halted", "--state", f.root + "/state"])
+        let r = try await runCLI(["jobs", "show", "halted", "--state", f.root + "/state"])
         #expect(r.status == 0)
         let stages = r.out.components(separatedBy: "\nstages\n").last?.components(separatedBy: "\nevents").first ?? ""
         #expect(stages.contains("plan      ok"))
@@ -117,36 +129,36 @@ func runCLI(_ args: [String], environment: [String: String]? = nil) throws -> (s
 
         // The shared prefix: exit 1, every candidate listed with its NAME and a unique short id.
         let shared = String(ids[0].rawValue.prefix(common))
-        let ambiguous = try runCLI(["jobs", "show", shared, "--state", state])
+        let ambiguous = try await runCLI(["jobs", "show", shared, "--state", state])
         #expect(ambiguous.status == 1)
         #expect(ambiguous.err.contains("story") && ambiguous.err.contains("promo"), "\(ambiguous.err)")
 
         // The list shows short ids; each one names its job.
-        let list = try runCLI(["jobs", "--state", state])
+        let list = try await runCLI(["jobs", "--state", state])
         #expect(list.status == 0)
         let shown = list.out.split(separator: "\n").dropFirst().map { String($0.split(separator: " ")[0]) }
         #expect(shown.count == 3 && shown.allSatisfy { $0.count < 16 }, "\(list.out)")
         for short in shown {
-            let one = try runCLI(["jobs", "show", short, "--state", state, "--json"])
+            let one = try await runCLI(["jobs", "show", short, "--state", state, "--json"])
             #expect(one.status == 0, "\(one.err)")
             #expect(ids.map(\.rawValue).contains { one.out.contains($0) })
         }
         // Upper case, as Crockford base32 may be read out.
-        #expect(try runCLI(["jobs", "show", shown[0].uppercased(), "--state", state]).status == 0)
+        #expect(try await runCLI(["jobs", "show", shown[0].uppercased(), "--state", state]).status == 0)
 
         // By NAME: the one promo; of the two story jobs the newest, saying so.
-        let promo = try runCLI(["jobs", "show", "promo", "--state", state])
+        let promo = try await runCLI(["jobs", "show", "promo", "--state", state])
         #expect(promo.status == 0 && promo.out.contains(ids[1].rawValue))
-        let story = try runCLI(["jobs", "show", "story", "--state", state])
+        let story = try await runCLI(["jobs", "show", "story", "--state", state])
         #expect(story.status == 0 && story.out.contains(ids[2].rawValue), "\(story.out)")
         #expect(story.err.contains("2 jobs are named story"), "\(story.err)")
 
-        let none = try runCLI(["jobs", "show", "nosuch", "--state", state])
+        let none = try await runCLI(["jobs", "show", "nosuch", "--state", state])
         #expect(none.status == 1 && none.err.contains("no job nosuch"))
     }
 
     /// `submit` of a lone manifest that names assets copied the manifest alone, which the daemon then rejected.
-    @Test func submitOfAManifestWithAssetsPlacesAJobFolder() throws {
+    @Test func submitOfAManifestWithAssetsPlacesAJobFolder() async throws {
         let f = Folders()
         let source = f.root + "/work/story"
         try FileManager.default.createDirectory(atPath: source + "/pics", withIntermediateDirectories: true)
@@ -155,7 +167,7 @@ func runCLI(_ args: [String], environment: [String: String]? = nil) throws -> (s
         try FileManager.default.copyItem(atPath: example, toPath: source + "/pics/stripes.png")
         try "title: Story\nscenes:\n  - narration: A picture.\n    image: pics/stripes.png\n  - narration: Without one.\n"
             .write(toFile: source + "/tale.yaml", atomically: true, encoding: .utf8)
-        let r = try runCLI(["submit", source + "/tale.yaml", "--inbox", f.root + "/inbox"])
+        let r = try await runCLI(["submit", source + "/tale.yaml", "--inbox", f.root + "/inbox"])
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.trimmingCharacters(in: .whitespacesAndNewlines) == f.root + "/inbox/tale")
         var isDir: ObjCBool = false
@@ -165,10 +177,10 @@ func runCLI(_ args: [String], environment: [String: String]? = nil) throws -> (s
         // Nothing else: no temporary entry left behind.
         #expect(try FileManager.default.contentsOfDirectory(atPath: f.root + "/inbox") == ["tale"])
         // The folder is a valid job as the daemon will read it.
-        #expect(try runCLI(["validate", f.root + "/inbox/tale"]).status == 0)
+        #expect(try await runCLI(["validate", f.root + "/inbox/tale"]).status == 0)
         // A manifest without assets still goes in as a file.
         try "scenes:\n  - narration: Plain.\n".write(toFile: source + "/plain.yaml", atomically: true, encoding: .utf8)
-        #expect(try runCLI(["submit", source + "/plain.yaml", "--inbox", f.root + "/inbox"]).status == 0)
+        #expect(try await runCLI(["submit", source + "/plain.yaml", "--inbox", f.root + "/inbox"]).status == 0)
         #expect(FileManager.default.fileExists(atPath: f.root + "/inbox/plain.yaml"))
     }
 }

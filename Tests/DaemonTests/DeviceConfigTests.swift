@@ -45,7 +45,11 @@ import Testing
     }
 
     /// Runs `prostudio doctor` from `binary` over fresh folders; (exit status, output).
-    func doctor(_ binary: String, in root: String) throws -> (Int32, String) {
+    func doctor(_ binary: String, in root: String) async throws -> (Int32, String) {
+        try await offPool { try doctorBlocking(binary, in: root) }
+    }
+
+    func doctorBlocking(_ binary: String, in root: String) throws -> (Int32, String) {
         for sub in ["inbox", "outbox", "state"] {
             try FileManager.default.createDirectory(atPath: root + "/" + sub, withIntermediateDirectories: true)
         }
@@ -64,20 +68,20 @@ import Testing
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    @Test func doctorFailsWithoutTheModelRuntimeAndSaysHowToBuildIt() throws {
+    @Test func doctorFailsWithoutTheModelRuntimeAndSaysHowToBuildIt() async throws {
         let root = try scratch("doctor")
         // The same binary in a release folder of another scratch path, with no libProStudioTorch.so beside it.
         let folder = root + "/.build-elsewhere/x86_64-unknown-linux-gnu/release"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let lonely = folder + "/prostudio"
         if link(prostudioBinary, lonely) != 0 { try FileManager.default.copyItem(atPath: prostudioBinary, toPath: lonely) }
-        let (status, output) = try doctor(lonely, in: root)
+        let (status, output) = try await doctor(lonely, in: root)
         #expect(status == 1, "\(output)")
         #expect(output.contains("FAIL  model runtime: the libtorch runtime libProStudioTorch.so is not beside this executable"), "\(output)")
         #expect(output.contains("swift build -c release --product ProStudioTorch --scratch-path \(root)/.build-elsewhere"), "\(output)")
 
         // Beside the library (the test build's own folder) the runtime opens and says what it is.
-        let (_, good) = try doctor(prostudioBinary, in: root)
+        let (_, good) = try await doctor(prostudioBinary, in: root)
         #expect(!good.contains("FAIL  model runtime") && good.contains("model runtime: libtorch "), "\(good)")
         #expect(good.contains("CPU build") || good.contains("CUDA"), "\(good)")
         try? FileManager.default.removeItem(atPath: root)

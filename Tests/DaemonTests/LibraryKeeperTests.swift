@@ -29,13 +29,13 @@ struct LibraryKeeperTests {
         return entries.compactMap { ($0["item"] as? [String: Any])?["path"] as? String }.sorted()
     }
 
-    func picture(_ path: String, says text: String) throws {
+    func picture(_ path: String, says text: String) async throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
         p.arguments = ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=blue:s=32x32", "-frames:v", "1", path]
-        try p.run(); p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        let status = try await offPool { try p.run(); p.waitUntilExit(); return p.terminationStatus }
+        #expect(status == 0)
         try Data(text.utf8).write(to: URL(fileURLWithPath: (path as NSString).deletingPathExtension + ".txt"))
     }
 
@@ -43,7 +43,7 @@ struct LibraryKeeperTests {
         #expect(EmbeddingPack.present, "no minilm-l6-v2 pack in \(EmbeddingPack.models): run Tools/export/install-minilm \(EmbeddingPack.models)")
         let f = Folders()
         let library = f.root + "/footage"
-        try picture(library + "/harbour/boats.png", says: "fishing boats in a harbour at dawn")
+        try await picture(library + "/harbour/boats.png", says: "fishing boats in a harbour at dawn")
         var c = f.config
         c.models = EmbeddingPack.models
         c.libraryFolders = [library]
@@ -53,7 +53,7 @@ struct LibraryKeeperTests {
 
         #expect(try await eventually(timeout: .seconds(60)) { indexed(f) == ["harbour/boats.png"] }, "\(indexed(f) ?? [])")
         // A new picture in a new sub-folder, and then a removal: each reaches the index without a job.
-        try picture(library + "/city/night.png", says: "city lights at night")
+        try await picture(library + "/city/night.png", says: "city lights at night")
         #expect(try await eventually(timeout: .seconds(60)) { indexed(f) == ["city/night.png", "harbour/boats.png"] }, "\(indexed(f) ?? [])")
         try FileManager.default.removeItem(atPath: library + "/harbour/boats.png")
         #expect(try await eventually(timeout: .seconds(60)) { indexed(f) == ["city/night.png"] }, "\(indexed(f) ?? [])")
@@ -70,7 +70,7 @@ struct LibraryKeeperTests {
         var c = f.config
         c.models = f.root + "/no-packs"  // no embedding pack: the index child fails and says why
         c.libraryFolders = [f.root + "/footage", f.root + "/missing"]
-        try picture(f.root + "/footage/a.png", says: "a blue square")
+        try await picture(f.root + "/footage/a.png", says: "a blue square")
         let daemon = Daemon(config: c)
         let running = Task { try await daemon.run(handleSignals: false) }
         f.drop("stillruns.yaml", tinyManifest)

@@ -37,7 +37,7 @@ final class Receiver: Sendable {
     let port: Int
     let log: String
 
-    init(root: String, failFirst: Int, secret: String, port: Int = 0) throws {
+    init(root: String, failFirst: Int, secret: String, port: Int = 0) async throws {
         let script = root + "/receiver.py", portFile = root + "/receiver.port"
         log = root + "/receiver.log"
         try Self.script.write(toFile: script, atomically: true, encoding: .utf8)
@@ -49,7 +49,7 @@ final class Receiver: Sendable {
         process.standardError = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: portFile) && Date() < deadline && process.isRunning { usleep(20_000) }
+        while !FileManager.default.fileExists(atPath: portFile) && Date() < deadline && process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         guard let text = try? String(contentsOfFile: portFile, encoding: .utf8), let p = Int(text) else {
             process.terminate()
             throw ReceiverError(message: "python3 http.server did not start (is python3 installed?)")
@@ -99,7 +99,7 @@ final class Receiver: Sendable {
     /// first answer (500) is retried; both attempts are in the journal; a job without `notify` uses the config's.
     @Test func aRejectedJobIsPostedSignedRetriedAfterA500AndJournaled() async throws {
         let f = Folders()
-        let receiver = try Receiver(root: f.root, failFirst: 1, secret: "job-secret")
+        let receiver = try await Receiver(root: f.root, failFirst: 1, secret: "job-secret")
         defer { receiver.stop() }
         var config = f.config
         config.notifyBackoff = .milliseconds(200)
@@ -166,7 +166,7 @@ final class Receiver: Sendable {
     @Test func aPendingDeliverySurvivesARestart() async throws {
         let f = Folders()
         // A port that nobody listens on yet: take a free one from a receiver, then stop it.
-        let probe = try Receiver(root: f.root, failFirst: 0, secret: "s")
+        let probe = try await Receiver(root: f.root, failFirst: 0, secret: "s")
         let port = probe.port
         probe.stop()
         var config = f.config
@@ -192,7 +192,7 @@ final class Receiver: Sendable {
         first.shutdown()
         try await running.value
 
-        let receiver = try Receiver(root: f.root, failFirst: 0, secret: "s", port: port)
+        let receiver = try await Receiver(root: f.root, failFirst: 0, secret: "s", port: port)
         defer { receiver.stop() }
         let second = Daemon(config: config)
         let again = Task { try await second.run(handleSignals: false) }

@@ -35,25 +35,27 @@ import Watcher
     @Test func aBurstOfChangesInANewSubfolderRingsOnceWhenQuiet() async throws {
         let dir = folder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let watcher = try TreeWatcher(folder: dir, settle: .milliseconds(300))
+        let watcher = try TreeWatcher(folder: dir, settle: .seconds(1))
         defer { watcher.stop() }
         let rings = Rings(watcher)
         let started = ContinuousClock.now
-        // A folder made after the watch started, then files written into it over 400 ms.
+        // A folder made after the watch started, then files written into it in a burst.
         try FileManager.default.createDirectory(atPath: dir + "/b-roll/harbour", withIntermediateDirectories: true)
         for i in 0..<4 {
             try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/b-roll/harbour/boat\(i).jpg"))
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: .milliseconds(50))
         }
-        #expect(await rings.after(0, within: .seconds(5)))
-        // Not before the burst ended and the tree stayed quiet for the settle time.
-        #expect(ContinuousClock.now - started >= .milliseconds(600))
-        // One ring for the burst, not one per file.
-        try await Task.sleep(for: .milliseconds(800))
-        #expect(rings.value == 1)
+        let burst = ContinuousClock.now - started
+        #expect(await rings.after(0, within: .seconds(10)))
+        // Not before the tree stayed quiet for the settle time.
+        #expect(ContinuousClock.now - started >= .seconds(1))
+        // One ring for the burst, not one per file (unless the machine stalled the burst past the settle time).
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(rings.value == 1 || burst > .seconds(1))
         // A change deep in the new folder is seen (it is watched), and so is a removal.
-        try FileManager.default.removeItem(atPath: dir + "/b-roll/harbour/boat0.jpg")
-        #expect(await rings.after(1, within: .seconds(5)))
+        let seen = rings.value
+        try FileManager.default.removeItem(atPath: dir + "/b-roll/harbour/boat1.jpg")
+        #expect(await rings.after(seen, within: .seconds(10)))
     }
 
     @Test func hiddenAndTempNamesDoNotRing() async throws {
