@@ -30,6 +30,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var workerGrace: Duration = .seconds(10)
     /// The config file these settings came from (workers read its `defaults:`).
     public var configFile: String?
+    /// The HTTP API (`api:`); off unless `api.listen` or `--api` is given.
+    public var api = APISettings()
 
     public init() {}
 
@@ -49,6 +51,7 @@ public struct DaemonConfig: Sendable, Equatable {
         var limits: Limits?
         var cache: Cache?
         var log_level: String?
+        var api: APISettings.File?
     }
 
     /// Defaults, then the config file (`config`, else /etc/prostudio/prostudio.yaml when it exists and no folder
@@ -110,6 +113,7 @@ public struct DaemonConfig: Sendable, Equatable {
             guard v > 0 else { throw Failure(path: path, message: "cache.max_gb must be > 0") }
             c.cacheMaxBytes = Int64(v * Double(1 << 30))
         }
+        if let v = file.api { try c.api.apply(v, path: path) }
         if let v = file.log_level {
             guard let level = Logger.Level(rawValue: v) else {
                 throw Failure(path: path, message: "log_level \"\(v)\" is not one of trace, debug, info, notice, warning, error, critical")
