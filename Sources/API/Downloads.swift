@@ -8,7 +8,6 @@ import Journal
 /// and single `Range` requests (what a video player seeks with).
 enum Downloads {
     static let roles = ["video", "captions", "webvtt", "poster", "sidecar"]
-    static let fileIO = FileIO()
 
     static func contentType(_ path: String) -> String {
         switch (path as NSString).pathExtension.lowercased() {
@@ -51,10 +50,15 @@ enum Downloads {
             }
             file = name
         }
+        // One open file for the answer: the stat (size, ETag) and the bytes sent are of the same file even when the
+        // daemon replaces it by rename meanwhile (a sidecar is rewritten at every state change).
         let path = outbox + "/" + file
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw APIError(.notFound, "no_output", "job \(id): \(file) is not in the outbox") }
+        let handle = OpenFile(fd: fd)
         var st = stat()
-        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            throw APIError(.notFound, "no_output", "job \(id): \(file) is not in the outbox")
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw APIError(.notFound, "no_output", "job \(id): \(file) is not a plain file")
         }
         let size = Int(st.st_size)
         let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
@@ -65,28 +69,44 @@ enum Downloads {
             return Response(status: .notModified, headers: headers)
         }
         var range: ClosedRange<Int>?
-        if let text = request.headers[.range] {
+        // The sidecar is small JSON: a part of it would not be JSON, so it is always sent whole (RFC 9110 lets a server ignore Range).
+        if role != "sidecar", let text = request.headers[.range] {
             // If-Range with another validator: the file changed, send it whole.
             let ifRange = request.headers[.ifRange]
             if ifRange == nil || ifRange == etag {
                 guard let r = parseRange(text, size: size) else {
-                    headers[.contentRange] = "bytes */\(size)"
-                    return Response(status: .rangeNotSatisfiable, headers: headers,
-                                    body: .init(byteBuffer: ByteBuffer(bytes: JSON.encode(["error": ["code": "bad_range", "message": "Range \(text) does not fit a file of \(size) bytes"]]))))
+                    var error = APIError(.rangeNotSatisfiable, "bad_range", "Range \"\(text)\" does not fit a file of \(size) bytes (one range: bytes=A-B, A- or -N)")
+                    error.headers = [.contentRange: "bytes */\(size)", .acceptRanges: "bytes", .eTag: etag]
+                    throw error
                 }
                 range = r
             }
         }
-        if request.method == .head { headers[.contentLength] = "\(size)"; return Response(status: .ok, headers: headers) }
+        let status: HTTPResponse.Status
         if let range {
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
-            headers[.contentLength] = "\(range.count)"
-            let body = try await fileIO.loadFile(path: path, range: range, context: context)
-            return Response(status: .partialContent, headers: headers, body: body)
+            status = .partialContent
+        } else {
+            status = .ok
         }
-        headers[.contentLength] = "\(size)"
-        let body = size == 0 ? ResponseBody() : try await fileIO.loadFile(path: path, context: context)
-        return Response(status: .ok, headers: headers, body: body)
+        let span = range ?? 0...(max(size, 1) - 1)
+        let length = size == 0 ? 0 : span.count
+        headers[.contentLength] = "\(length)"
+        if request.method == .head || length == 0 { return Response(status: status, headers: headers) }
+        return Response(status: status, headers: headers, body: ResponseBody(contentLength: length) { writer in
+            var offset = span.lowerBound
+            let end = span.upperBound + 1
+            var chunk = [UInt8](repeating: 0, count: 128 * 1024)
+            while offset < end {
+                let want = min(chunk.count, end - offset)
+                let n = chunk.withUnsafeMutableBytes { pread(handle.fd, $0.baseAddress!, want, off_t(offset)) }
+                guard n > 0 else { break }
+                try await writer.write(ByteBuffer(bytes: chunk[0..<n]))
+                offset += n
+            }
+            try await writer.finish(nil)
+            withExtendedLifetime(handle) {}
+        })
     }
 
     /// One range of `bytes=A-B`, `bytes=A-` or `bytes=-N`; nil when it does not fit (or asks for several).
@@ -104,4 +124,11 @@ enum Downloads {
         guard let end = Int(b), end >= start else { return nil }
         return start...min(end, size - 1)
     }
+}
+
+/// A file descriptor closed when the last reference (the response body) goes away.
+final class OpenFile: Sendable {
+    let fd: Int32
+    init(fd: Int32) { self.fd = fd }
+    deinit { close(fd) }
 }

@@ -18,8 +18,8 @@ security:
   - bearer: []
 # Shared by every file download below (a YAML anchor: OpenAPI has no $ref for a whole responses object).
 x-download-responses: &download
-  "200": {description: The file, headers: {ETag: {schema: {type: string}}, Accept-Ranges: {schema: {type: string}}}, content: {"*/*": {schema: {type: string, format: binary}}}}
-  "206": {description: The requested range, headers: {Content-Range: {schema: {type: string}}}, content: {"*/*": {schema: {type: string, format: binary}}}}
+  "200": {description: The file, headers: {ETag: {schema: {type: string}}, Accept-Ranges: {schema: {type: string}}}, content: {"*/*": {schema: {}}}}
+  "206": {description: The requested range, headers: {Content-Range: {schema: {type: string}}}, content: {"*/*": {schema: {}}}}
   "304": {description: Not modified (If-None-Match)}
   "401": {$ref: "#/components/responses/Unauthorized"}
   "404": {$ref: "#/components/responses/Error"}
@@ -45,7 +45,7 @@ paths:
       summary: This document.
       security: []
       responses:
-        "200": {description: The spec, content: {application/yaml: {schema: {type: string}}}}
+        "200": {description: The spec, content: {application/yaml: {schema: {}}}}
   /metrics:
     get:
       summary: Prometheus metrics.
