@@ -52,7 +52,7 @@ enum DashboardTemplates {
     <!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{name}} · ProStudio</title>{{> style}}</head>
     <body><header><a href="/">ProStudio</a><span>{{name}}</span></header><main id="job" data-id="{{id}}" data-state="{{state}}">
     <h1>{{name}}</h1>
-    <p>State: <span class="state {{state}}" id="state">{{state}}</span> · stage <span id="stage">{{stage}}</span> ·
+    <p>State: <span class="state {{state}}" id="state">{{state}}</span> · <span id="stage">{{stage}}</span> ·
     <span class="bar"><i id="bar" style="width:{{percent}}%"></i></span> <span id="pct">{{percent}}%</span></p>
     {{#cancellable}}<button data-action="cancel" data-id="{{id}}">Cancel</button>{{/cancellable}}
     {{#retryable}}<button data-action="retry" data-id="{{id}}">Retry</button>{{/retryable}}
@@ -129,7 +129,8 @@ enum DashboardTemplates {
         for (const f of document.getElementById("assets").files) fd.append("assets", f, f.name);
         const r = await fetch("/v1/jobs", {method: "POST", body: fd});
         const body = await r.json().catch(() => ({}));
-        if (r.status === 202) { form.reset(); errors.textContent = "Queued " + body.name + " (" + body.id + ")"; errors.dataset.job = body.id; return; }
+        if (r.status === 202) { form.reset(); errors.style.color = "#15803d"; errors.textContent = "Queued " + body.name + " (" + body.id + ")"; errors.dataset.job = body.id; return; }
+        errors.style.color = "";
         const lines = [(body.error && body.error.message) || r.statusText];
         for (const p of body.errors || []) lines.push((p.line ? "line " + p.line + ": " : "") + (p.field ? p.field + ": " : "") + p.message);
         errors.textContent = lines.join("\n");
