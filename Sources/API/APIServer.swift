@@ -80,7 +80,7 @@ public struct APIServer: Sendable {
         router.add(middleware: BearerAuth(token: token))
         Routes(server: self).register(router)
         let logger = self.logger
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: 1024),
                            onServerRunning: { channel in
                                let port = channel.localAddress?.port ?? 0
                                logger.notice("api listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
