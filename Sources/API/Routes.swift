@@ -17,7 +17,7 @@ struct Routes: Sendable {
             Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: OpenAPISpec.yaml)))
         }
-        router.get("/metrics") { _, _ in try await server.metrics.scrape(server.live()) }
+        router.get("/metrics") { _, _ in try await server.metrics.scrape(server.live(), outbox: server.daemon.config.outbox) }
 
         router.post("/v1/jobs") { request, context in try await submit(request, context) }
         router.get("/v1/jobs") { request, _ in try await list(request) }
