@@ -62,8 +62,17 @@ final class APIMetrics: Sendable {
     }
 
     func scrape(_ live: DaemonLive, outbox: String) async throws -> Response {
-        let (afterRun, afterEvent) = cursor.withLock { ($0.run, $0.event) }
-        let snapshot = try await live.journal.metricsSnapshot(afterRun: max(afterRun, 0), afterEvent: max(afterEvent, 0))
+        let (afterRun, afterEvent, afterJob) = cursor.withLock { ($0.run, $0.event, $0.job) }
+        let snapshot = try await live.journal.metricsSnapshot(afterRun: max(afterRun, 0), afterEvent: max(afterEvent, 0), jobsAfter: afterJob)
+        // Inbox files: the dedup key holds the file's mtime (see DedupKey), so claim time minus it is the pick-up latency.
+        // (Jobs posted over the API are timed as they are answered; folders carry no mtime in their key.)
+        if !afterJob.isEmpty {
+            for job in snapshot.newJobs where job.sourceKind == .file {
+                guard let last = job.dedupKey.split(separator: "/").last, let mtime = last.split(separator: ":").last.flatMap({ Int64($0) }) else { continue }
+                let latency = job.createdAt.timeIntervalSince1970 - Double(mtime) / 1e9
+                if latency >= 0 && latency < 86_400 { pickup.record(.milliseconds(Int64(latency * 1000))) }
+            }
+        }
         for state in JobState.allCases where state != .claimed {
             let n = snapshot.byState[state.rawValue, default: 0] + (state == .queued ? snapshot.byState["claimed", default: 0] : 0)
             registry.makeGauge(name: "prostudio_jobs", labels: [("state", state.rawValue)], help: "Jobs in the journal by state").set(Double(n))
@@ -97,6 +106,8 @@ final class APIMetrics: Sendable {
         cursor.withLock { c in
             c.run = max(c.run, lastRun, 0)
             c.event = max(c.event, snapshot.lastEvent)
+            // The first scrape only sets the job cursor: history before the start is not a latency sample.
+            c.job = max(c.job, snapshot.newJobs.last?.id.rawValue ?? (c.job.isEmpty ? "0" : c.job))
         }
         var buffer: [UInt8] = []
         buffer.reserveCapacity(8192)

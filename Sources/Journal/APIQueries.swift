@@ -68,7 +68,7 @@ extension SQLiteJournal {
     }
 
     /// Counts by state (deleted ones apart) and stage runs closed after `afterRun`: what `/metrics` reads.
-    public func metricsSnapshot(afterRun: Int64, afterEvent: Int64) async throws -> MetricsSnapshot {
+    public func metricsSnapshot(afterRun: Int64, afterEvent: Int64, jobsAfter: String = "") async throws -> MetricsSnapshot {
         try await journaled("metrics") {
             try await pool.read { db in
                 var s = MetricsSnapshot()
@@ -84,6 +84,8 @@ extension SQLiteJournal {
                 s.workerEvents = try Row.fetchAll(db, sql: "SELECT * FROM events WHERE id > ? AND kind = 'worker' ORDER BY id",
                                                   arguments: [afterEvent]).map(Rows.event)
                 s.lastEvent = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM events") ?? 0
+                // Jobs journaled since the last scrape (ids sort by creation), for the inbox's pick-up latency.
+                s.newJobs = try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE id > ? ORDER BY id LIMIT 10000", arguments: [jobsAfter]).map(Rows.job)
                 return s
             }
         }
@@ -131,4 +133,5 @@ public struct MetricsSnapshot: Sendable {
     public var stageRuns: [StageRun] = []
     public var workerEvents: [JobEvent] = []
     public var lastEvent: Int64 = 0
+    public var newJobs: [Job] = []
 }
