@@ -6,6 +6,7 @@ import Intake
 import Journal
 import Logging
 import Manifest
+import Metrics
 import Prometheus
 import ServiceLifecycle
 import Synchronization
@@ -60,6 +61,14 @@ public struct APIServer: Sendable {
         var logger = logger
         logger.logLevel = daemon.config.logLevel
         self.logger = logger
+    }
+
+    /// One registry for the process: swift-metrics (what libraries record through `Counter`, `Timer`, ...) is
+    /// bootstrapped onto it, and the API's own series are made on it directly. Call once, before anything records.
+    public static func bootstrapMetrics() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
     }
 
     static func parse(_ listen: String) -> (String, Int)? {

@@ -45,7 +45,9 @@ struct SupervisorCommand: AsyncParsableCommand {
         let daemon = Daemon(config: c)
         var services: [any Service] = [daemon]
         if c.api.listen != nil {
-            do { services.append(try APIServer(daemon: daemon).service()) } catch { Self.fail("prostudio daemon: \(error)") }
+            do { services.append(try APIServer(daemon: daemon, registry: APIServer.bootstrapMetrics()).service()) } catch {
+                Self.fail("prostudio daemon: \(error)")
+            }
         }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                  logger: Logger(label: "prostudio.services"))
