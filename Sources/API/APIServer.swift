@@ -89,12 +89,12 @@ public struct APIServer: Sendable {
         router.add(middleware: BearerAuth(token: token))
         Routes(server: self).register(router)
         let logger = self.logger
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil, backlog: 1024),
-                           onServerRunning: { channel in
-                               let port = channel.localAddress?.port ?? 0
-                               logger.notice("api listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
-                               await onRunning(port)
-                           }, logger: logger)
+        return ServerService(responder: router.buildResponder(), configuration: .init(address: .hostname(host, port: port), backlog: 1024),
+                             logger: logger, onRunning: { channel in
+                                 let port = channel.localAddress?.port ?? 0
+                                 logger.notice("api listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+                                 await onRunning(port)
+                             })
     }
 
     /// The daemon's journal and pick-up, or `503 not_ready` while it starts or stops.
