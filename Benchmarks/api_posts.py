@@ -131,7 +131,7 @@ def main():
     print(f"after restart: {len(second)}/{n} answered 202; ids changed for {len(mismatched)} first answers; "
           f"journal rows {len(rows)} (distinct keys {len(keys)}); states {states}")
     leftovers = os.listdir(f"{d.root}/state/api-uploads") if os.path.isdir(f"{d.root}/state/api-uploads") else []
-    exactly_once = len(second) == n and not mismatched and len(rows) == n and len(keys) == n and "claimed" not in states
+    exactly_once = len(second) == n and not mismatched and len(rows) == n and len(keys) == n and "claimed" not in states and not leftovers
     print(f"uploads left in state/api-uploads: {len(leftovers)}")
     print("RESULT: " + ("exactly once" if exactly_once else "FAILED") + (", clean run ok" if clean_ok else ", clean run FAILED"))
     shutil.rmtree(d.root, ignore_errors=True)

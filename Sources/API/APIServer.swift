@@ -120,6 +120,9 @@ final class UploadSweep: Sendable {
         var removed = 0
         for entry in entries {
             let path = folder + "/" + entry
+            // A claimed upload that the daemon's reconcile moved into state/jobs/ leaves its empty folder behind, with
+            // a fresh mtime: rmdir takes only an empty one.
+            if rmdir(path) == 0 { removed += 1; continue }
             guard let date = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date, date < started else { continue }
             if (try? FileManager.default.removeItem(atPath: path)) != nil { removed += 1 }
         }
