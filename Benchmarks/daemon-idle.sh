@@ -2,6 +2,7 @@
 # Idle cost of the real daemon: RSS, PSS, anonymous memory and CPU over 10 s with an empty inbox, then the same
 # after JOBS small jobs (each in a worker process), to see whether the supervisor gives its memory back.
 #   Benchmarks/daemon-idle.sh [BIN-DIR] [JOBS]   (default: .build/release, 20)
+# API=127.0.0.1:8470 turns the HTTP API on (Benchmarks/api-bench.sh compares the two interleaved).
 # `prostudio daemon` execs `prostudio-daemon` (the supervisor) from BIN-DIR; both must be built.
 set -euo pipefail
 bin=${1:-.build/release}
@@ -9,7 +10,7 @@ jobs=${2:-20}
 dir=$(mktemp -d)
 trap 'kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
 mkdir -p "$dir"/{inbox,outbox,state}
-"$bin/prostudio" daemon --inbox "$dir/inbox" --outbox "$dir/outbox" --state "$dir/state" 2>"$dir/log" &
+"$bin/prostudio" daemon --inbox "$dir/inbox" --outbox "$dir/outbox" --state "$dir/state" ${API:+--api "$API"} 2>"$dir/log" &
 pid=$!
 sleep 3
 echo "process: $(readlink /proc/$pid/exe)"

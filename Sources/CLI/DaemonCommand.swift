@@ -37,6 +37,9 @@ struct DaemonCommand: AsyncParsableCommand {
     @Flag(help: "Log every stage and inbox event (default: the config's log_level, notice).")
     var verbose = false
 
+    @Option(help: "Serve the HTTP API and dashboard on HOST:PORT (overrides api.listen; see Docs/api.md).")
+    var api: String?
+
     func run() async throws {
         // The supervisor proper is the small `prostudio-daemon` beside this executable (no libav, no libtorch: a
         // fraction of the memory at idle): exec it in place, so the PID systemd watches stays the same, and tell it
@@ -51,6 +54,7 @@ struct DaemonCommand: AsyncParsableCommand {
                 if let v = folders.state { args += ["--state", v] }
                 if let v = folders.models { args += ["--models", v] }
                 if verbose { args.append("--verbose") }
+                if let v = api { args += ["--api", v] }
                 args += ["--worker", exe]
                 let cArgs = args.map { strdup($0) } + [nil]
                 execv(supervisor, cArgs)
@@ -60,6 +64,9 @@ struct DaemonCommand: AsyncParsableCommand {
         var config: DaemonConfig
         do { config = try folders.resolve() } catch { exitWith("prostudio: \(error)", code: 1) }
         if verbose { config.logLevel = .debug }
+        if api != nil || config.api.listen != nil {
+            exitWith("prostudio daemon: the HTTP API is served by prostudio-daemon, which is not beside \(CommandLine.arguments[0])", code: 1)
+        }
         let level = config.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -16,6 +16,8 @@ struct Jobs: AsyncParsableCommand {
 struct StateFolder: ParsableArguments {
     @Option(name: .customLong("state"), help: "The daemon's state folder (holds journal.sqlite3).")
     var folder: String = "/var/lib/prostudio/state"
+    /// `--api URL` / `--token-file`: the same command over the daemon's HTTP API (APIClient.swift).
+    @OptionGroup var remote: RemoteOptions
 
     /// Whether a daemon runs on this state folder now (a `running` job is only running if one does).
     var daemonRunning: Bool { StateLock.liveHolder(state: folder) != nil }
@@ -84,6 +86,7 @@ struct JobsList: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
+        if let api = state.remote.client { return api.list(filter: filter, limit: limit, json: json) }
         var states: Set<JobState>?
         if let filter {
             var set = Set<JobState>()
@@ -150,6 +153,7 @@ struct JobsShow: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
+        if let api = state.remote.client { return api.show(id, json: json) }
         let client = state.client()
         let job = await resolveJob(client, id)
         let runs = (try? await client.stageRuns(of: job.id)) ?? []
@@ -193,6 +197,10 @@ struct JobsWatch: AsyncParsableCommand {
     @OptionGroup var state: StateFolder
 
     func run() async throws {
+        if let api = state.remote.client {
+            guard let id else { exitWith("prostudio: jobs watch --api needs a job id", code: 1) }
+            api.watch(id)
+        }
         let client = state.client()
         let only = id == nil ? nil : await resolveJob(client, id!).id
         // For one job, its whole history first; for all jobs, only what happens from now on.
@@ -215,6 +223,7 @@ struct JobsWatch: AsyncParsableCommand {
 
 /// Files a request and waits briefly to report what the daemon did with it.
 func fileRequest(_ action: RequestAction, _ id: String, _ state: StateFolder, wait: Double) async {
+    if let api = state.remote.client { api.request(action.rawValue, id) }
     let client = state.client()
     let job = await resolveJob(client, id)
     let who = ProcessInfo.processInfo.environment["USER"] ?? "uid \(getuid())"

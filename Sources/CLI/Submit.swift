@@ -25,7 +25,10 @@ struct Submit: AsyncParsableCommand {
     @Flag(help: "Skip validation.")
     var noValidate = false
 
+    @OptionGroup var remote: RemoteOptions
+
     func run() async throws {
+        if let api = remote.client { api.submit(path: (manifest as NSString).standardizingPath, name: name) }  // POST /v1/jobs
         let source = (manifest as NSString).standardizingPath
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDir) else {

@@ -29,6 +29,8 @@ public final class Daemon: Sendable {
     /// The journal to use instead of opening `state/journal.sqlite3` (tests: `SQLiteJournal.inMemory()`).
     let injectedStore: (any JobStore)?
     let webhooks: Webhooks
+    /// The journal and pick-up, for the HTTP API beside the daemon (nil until ready).
+    public let live = DaemonLiveBox()
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
 
@@ -129,6 +131,11 @@ public final class Daemon: Sendable {
                 try? await Task.sleep(for: interval)
             }
         }
+        live.set(DaemonLive(journal: journal, pickUp: pickUp, layout: layout, accepted: { outcome in
+            self.publish(outcome)
+            self.wakeup.yield()
+        }, applyRequests: { await self.applyRequests(journal) }))
+        defer { live.set(nil) }
         try? notifier.ready(status: "watching \(config.inbox)")
         logger.notice("daemon ready", metadata: ["inbox": "\(config.inbox)", "outbox": "\(config.outbox)", "state": "\(config.state)"])
 

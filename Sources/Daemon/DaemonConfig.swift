@@ -43,6 +43,8 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Attempts per webhook message and the first retry's delay (doubling, at most 10 minutes).
     public var notifyMaxAttempts = 8
     public var notifyBackoff: Duration = .seconds(5)
+    /// The HTTP API (`api:`); off unless `api.listen` or `--api` is given.
+    public var api = APISettings()
 
     public init() {}
 
@@ -68,6 +70,7 @@ public struct DaemonConfig: Sendable, Equatable {
         var log_level: String?
         struct Notify: Decodable { var url: String?; var secret: String?; var secret_file: String?; var max_attempts: Int?; var backoff_s: Double? }
         var notify: Notify?
+        var api: APISettings.File?
     }
 
     /// Defaults, then the config file (`config`, else /etc/prostudio/prostudio.yaml when it exists and no folder
@@ -171,6 +174,7 @@ public struct DaemonConfig: Sendable, Equatable {
                 throw Failure(path: path, message: "notify: a secret without a url (add notify.url)")
             }
         }
+        if let v = file.api { try c.api.apply(v, path: path) }
         if let v = file.log_level {
             guard let level = Logger.Level(rawValue: v) else {
                 throw Failure(path: path, message: "log_level \"\(v)\" is not one of trace, debug, info, notice, warning, error, critical")

@@ -85,9 +85,11 @@ public struct PickUp: Sendable {
         self.store = store; self.layout = layout; self.logger = logger; self.willQueue = willQueue
     }
 
-    /// Takes one arrival reported by the watcher.
-    public func take(_ arrival: Arrival) async throws -> PickUpOutcome {
-        guard let identity = DedupKey.make(path: arrival.path, name: arrival.name) else { return .gone(arrival.name) }
+    /// Takes one arrival reported by the watcher. `key` replaces the computed dedup key: the HTTP API passes its
+    /// `Idempotency-Key` so a retried POST finds the first job in the same UNIQUE column, atomically with the claim.
+    public func take(_ arrival: Arrival, key: String? = nil) async throws -> PickUpOutcome {
+        guard var identity = DedupKey.make(path: arrival.path, name: arrival.name) else { return .gone(arrival.name) }
+        if let key { identity.key = key }
         var name = identity.kind == .folder ? arrival.name : InboxRules.jobName(forFile: arrival.name)
         // A name too long for its outputs is journaled under a shortened one (so its `rejected` sidecar can be
         // written) and rejected below as `name_too_long`.

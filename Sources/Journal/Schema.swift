@@ -5,7 +5,7 @@ import GRDB
 enum Schema {
     /// Every migration this build knows, in order. The CLI refuses a journal that lacks one (older daemon)
     /// or has one not listed here (newer daemon).
-    static let identifiers = ["v1-jobs", "v2-job-seed", "v3-webhook-deliveries"]
+    static let identifiers = ["v1-jobs", "v2-job-seed", "v3-webhook-deliveries", "v4-job-deleted"]
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -118,6 +118,11 @@ enum Schema {
                 );
                 CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id, id);
                 """)
+        }
+        // `DELETE /v1/jobs/ID` removes a finished job's outputs and keeps its row, marked here (the API shows it as
+        // `deleted`); a column rather than a new state, so the state machine and its CHECK stay as they are.
+        m.registerMigration("v4-job-deleted") { db in
+            try db.execute(sql: "ALTER TABLE jobs ADD COLUMN deleted_at REAL")
         }
         return m
     }

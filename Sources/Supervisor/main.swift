@@ -1,3 +1,4 @@
+import API
 import ArgumentParser
 import Daemon
 import Foundation
@@ -20,6 +21,7 @@ struct SupervisorCommand: AsyncParsableCommand {
     @Option(help: "Folder of installed model packs (passed to workers).") var models: String?
     @Option(help: "The prostudio executable whose `worker` command runs each job (default: prostudio beside this one).")
     var worker: String?
+    @Option(help: "Serve the HTTP API and dashboard on HOST:PORT (overrides api.listen; e.g. 127.0.0.1:8470).") var api: String?
     @Flag(help: "Log every stage and inbox event.") var verbose = false
 
     func run() async throws {
@@ -28,6 +30,7 @@ struct SupervisorCommand: AsyncParsableCommand {
             Self.fail("prostudio: \(error)")
         }
         if verbose { c.logLevel = .debug }
+        if let api { c.api.listen = api }
         let self_ = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         c.worker = worker ?? ((self_ as NSString).deletingLastPathComponent + "/prostudio")
         guard FileManager.default.isExecutableFile(atPath: c.worker!) else { Self.fail("prostudio daemon: no worker executable at \(c.worker!)") }
@@ -39,7 +42,15 @@ struct SupervisorCommand: AsyncParsableCommand {
         }
         // One service for now (the daemon runs its watcher, intake, requests and watchdog tasks itself); the group owns
         // SIGTERM and SIGINT and turns them into a graceful shutdown.
-        let group = ServiceGroup(services: [Daemon(config: c)], gracefulShutdownSignals: [.sigterm, .sigint],
+        // The HTTP API, when configured, is a second service: it starts with the daemon and stops with it.
+        let daemon = Daemon(config: c)
+        var services: [any Service] = [daemon]
+        if c.api.listen != nil {
+            do { services.append(try APIServer(daemon: daemon, registry: APIServer.bootstrapMetrics()).service()) } catch {
+                Self.fail("prostudio daemon: \(error)")
+            }
+        }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                  logger: Logger(label: "prostudio.services"))
         do { try await group.run() } catch { Self.fail("prostudio daemon: \(error)") }
     }

@@ -1,0 +1,315 @@
+/// The API's OpenAPI 3.1 description, served at `/openapi.yaml`. `Docs/openapi.yaml` is the same text (a test
+/// checks the two match and rewrites the file when PROSTUDIO_WRITE_OPENAPI=1), and schemathesis checks the server
+/// against it (scripts/api-contract).
+public enum OpenAPISpec {
+    public static let yaml = #"""
+openapi: 3.1.0
+info:
+  title: ProStudio HTTP API
+  version: "1.0.0"
+  description: |
+    The daemon's HTTP API (off by default; `api: {listen: "127.0.0.1:8470"}` or `--api ADDR`). A job posted here
+    enters through the same pick-up as a file dropped in the inbox (journal first, exactly once). Every error is
+    JSON: `{"error": {"code", "message"}}`, plus `errors` (one entry per manifest problem) for `invalid_manifest`.
+    A bearer token (`api.token_file`) is required when one is configured; it must be when listening beyond loopback.
+servers:
+  - url: http://127.0.0.1:8470
+security:
+  - bearer: []
+# Shared by every file download below (a YAML anchor: OpenAPI has no $ref for a whole responses object).
+x-download-responses: &download
+  "200": {description: The file, headers: {ETag: {schema: {type: string}}, Accept-Ranges: {schema: {type: string}}}, content: {"*/*": {schema: {}}}}
+  "206": {description: The requested range, headers: {Content-Range: {schema: {type: string}}}, content: {"*/*": {schema: {}}}}
+  "304": {description: Not modified (If-None-Match)}
+  "401": {$ref: "#/components/responses/Unauthorized"}
+  "404": {$ref: "#/components/responses/Error"}
+  "410": {$ref: "#/components/responses/Error"}
+  "416": {$ref: "#/components/responses/Error"}
+  "503": {$ref: "#/components/responses/NotReady"}
+paths:
+  /healthz:
+    get:
+      summary: The process is alive.
+      security: []
+      responses:
+        "200": {description: Alive, content: {application/json: {schema: {$ref: "#/components/schemas/Health"}}}}
+  /readyz:
+    get:
+      summary: Journal open and writable, inbox watched, free disk above api.min_free_mb.
+      security: []
+      responses:
+        "200": {description: Ready, content: {application/json: {schema: {$ref: "#/components/schemas/Readiness"}}}}
+        "503": {description: Not ready, content: {application/json: {schema: {$ref: "#/components/schemas/Readiness"}}}}
+  /openapi.yaml:
+    get:
+      summary: This document.
+      security: []
+      responses:
+        "200": {description: The spec, content: {application/yaml: {schema: {}}}}
+  /metrics:
+    get:
+      summary: Prometheus metrics.
+      responses:
+        "200": {description: Text exposition format, content: {text/plain: {schema: {type: string}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "503": {$ref: "#/components/responses/NotReady"}
+  /v1/jobs:
+    post:
+      summary: Submit a job.
+      operationId: submitJob
+      parameters:
+        - {name: name, in: query, required: false, schema: {type: string, pattern: "^[A-Za-z0-9][A-Za-z0-9._ -]{0,199}$"}, description: The job's name (names its outputs).}
+        - {name: Idempotency-Key, in: header, required: false, schema: {type: string, minLength: 1, maxLength: 200}, description: A retried POST with the same key returns the first job.}
+      requestBody:
+        required: true
+        content:
+          application/json: {schema: {type: object}}
+          application/yaml: {schema: {type: string}}
+          text/plain: {schema: {type: string}}
+          multipart/form-data:
+            schema:
+              type: object
+              required: [manifest]
+              properties:
+                manifest: {type: string, format: binary}
+                name: {type: string}
+                assets: {type: array, items: {type: string, format: binary}}
+          application/x-tar: {schema: {type: string, format: binary}}
+          application/zip: {schema: {type: string, format: binary}}
+      responses:
+        "202": {$ref: "#/components/responses/Accepted"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "415": {$ref: "#/components/responses/Error"}
+        "503": {$ref: "#/components/responses/NotReady"}
+    get:
+      summary: List jobs, newest first.
+      operationId: listJobs
+      parameters:
+        - {name: state, in: query, required: false, schema: {type: string}, description: "Comma-separated: queued, running, done, failed, cancelled, rejected, or deleted alone."}
+        - {name: limit, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 500, default: 50}}
+        - {name: cursor, in: query, required: false, schema: {type: string}, description: next_cursor of the previous page.}
+      responses:
+        "200": {description: A page of jobs, content: {application/json: {schema: {$ref: "#/components/schemas/JobList"}}}}
+        "400": {$ref: "#/components/responses/Error"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "503": {$ref: "#/components/responses/NotReady"}
+  /v1/jobs/{id}:
+    parameters: [{$ref: "#/components/parameters/JobID"}]
+    get:
+      summary: The job's sidecar (its journal state, stage, progress, outputs, error), with links.
+      operationId: getJob
+      responses:
+        "200": {description: The sidecar, content: {application/json: {schema: {$ref: "#/components/schemas/Sidecar"}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {$ref: "#/components/responses/Error"}
+        "503": {$ref: "#/components/responses/NotReady"}
+    delete:
+      summary: Remove a finished job's outputs and job folder; the journal row stays, shown as deleted.
+      operationId: deleteJob
+      responses:
+        "200": {description: Deleted, content: {application/json: {schema: {$ref: "#/components/schemas/Job"}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {$ref: "#/components/responses/Error"}
+        "409": {$ref: "#/components/responses/Error"}
+        "503": {$ref: "#/components/responses/NotReady"}
+  /v1/jobs/{id}/cancel:
+    parameters: [{$ref: "#/components/parameters/JobID"}]
+    post:
+      summary: Cancel a queued or running job.
+      operationId: cancelJob
+      responses:
+        "202": {description: Requested, content: {application/json: {schema: {$ref: "#/components/schemas/Job"}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {$ref: "#/components/responses/Error"}
+        "409": {$ref: "#/components/responses/Error"}
+        "503": {$ref: "#/components/responses/NotReady"}
+  /v1/jobs/{id}/retry:
+    parameters: [{$ref: "#/components/parameters/JobID"}]
+    post:
+      summary: Queue a failed or cancelled job again.
+      operationId: retryJob
+      responses:
+        "202": {description: Requested, content: {application/json: {schema: {$ref: "#/components/schemas/Job"}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {$ref: "#/components/responses/Error"}
+        "409": {$ref: "#/components/responses/Error"}
+        "503": {$ref: "#/components/responses/NotReady"}
+  /v1/jobs/{id}/events:
+    parameters: [{$ref: "#/components/parameters/JobID"}]
+    get:
+      summary: "Server-sent events: `state` (state, stage, progress) on each change and `log` (journal events); ends when the job ends."
+      operationId: jobEvents
+      responses:
+        "200": {description: An event stream, content: {text/event-stream: {schema: {type: string}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {$ref: "#/components/responses/Error"}
+        "503": {$ref: "#/components/responses/NotReady"}
+  /v1/events:
+    get:
+      summary: "Server-sent `job` events for every job that changes (what the dashboard follows). Never ends."
+      operationId: allEvents
+      responses:
+        "200": {description: An event stream, content: {text/event-stream: {schema: {type: string}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "503": {$ref: "#/components/responses/NotReady"}
+  /v1/jobs/{id}/video:
+    parameters: [{$ref: "#/components/parameters/JobID"}, {$ref: "#/components/parameters/Range"}]
+    get: {summary: The MP4., operationId: getVideo, responses: *download}
+  /v1/jobs/{id}/captions:
+    parameters: [{$ref: "#/components/parameters/JobID"}, {$ref: "#/components/parameters/Range"}]
+    get: {summary: The SRT captions., operationId: getCaptions, responses: *download}
+  /v1/jobs/{id}/webvtt:
+    parameters: [{$ref: "#/components/parameters/JobID"}, {$ref: "#/components/parameters/Range"}]
+    get: {summary: The WebVTT captions., operationId: getWebVTT, responses: *download}
+  /v1/jobs/{id}/poster:
+    parameters: [{$ref: "#/components/parameters/JobID"}, {$ref: "#/components/parameters/Range"}]
+    get: {summary: The poster frame (JPEG)., operationId: getPoster, responses: *download}
+  /v1/jobs/{id}/sidecar:
+    parameters: [{$ref: "#/components/parameters/JobID"}, {$ref: "#/components/parameters/Range"}]
+    get: {summary: The sidecar file as written to the outbox., operationId: getSidecarFile, responses: *download}
+  /api/content/generate:
+    post:
+      summary: Alias of POST /v1/jobs.
+      operationId: generate
+      requestBody:
+        required: true
+        content:
+          application/json: {schema: {type: object}}
+          application/yaml: {schema: {type: string}}
+      responses:
+        "202": {$ref: "#/components/responses/Accepted"}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "413": {$ref: "#/components/responses/TooLarge"}
+        "415": {$ref: "#/components/responses/Error"}
+        "503": {$ref: "#/components/responses/NotReady"}
+  /api/content/status/{id}:
+    parameters: [{$ref: "#/components/parameters/JobID"}]
+    get:
+      summary: Alias of GET /v1/jobs/{id}.
+      operationId: contentStatus
+      responses:
+        "200": {description: The sidecar, content: {application/json: {schema: {$ref: "#/components/schemas/Sidecar"}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {$ref: "#/components/responses/Error"}
+        "503": {$ref: "#/components/responses/NotReady"}
+  /api/content/download/{id}:
+    parameters: [{$ref: "#/components/parameters/JobID"}, {$ref: "#/components/parameters/Range"}]
+    get: {summary: "Alias of GET /v1/jobs/{id}/video.", operationId: contentDownload, responses: *download}
+components:
+  securitySchemes:
+    bearer: {type: http, scheme: bearer}
+  parameters:
+    JobID: {name: id, in: path, required: true, schema: {type: string}}
+    Range: {name: Range, in: header, required: false, schema: {type: string}, description: "One range: bytes=A-B, bytes=A- or bytes=-N."}
+  responses:
+    Accepted:
+      description: Journaled and queued (or, with a repeated Idempotency-Key, the first job).
+      headers: {Location: {schema: {type: string}}}
+      content: {application/json: {schema: {$ref: "#/components/schemas/Accepted"}}}
+    BadRequest:
+      description: The upload or its manifest is not valid; every problem is listed.
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    TooLarge:
+      description: Over api.max_body_mb, api.max_assets or api.max_expanded_mb.
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    Unauthorized:
+      description: Missing or wrong bearer token.
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    NotReady:
+      description: The daemon is starting or stopping.
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+    Error:
+      description: A refusal, with a code.
+      content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
+  schemas:
+    Health:
+      type: object
+      required: [status]
+      properties: {status: {type: string}}
+    Readiness:
+      type: object
+      required: [status, checks]
+      properties:
+        status: {type: string, enum: [ready, not_ready]}
+        checks: {type: object, additionalProperties: {type: string}}
+    Links:
+      type: object
+      additionalProperties: {type: string}
+    Accepted:
+      type: object
+      required: [id, name, state, links]
+      properties:
+        id: {type: string}
+        name: {type: string}
+        state: {type: string}
+        links: {$ref: "#/components/schemas/Links"}
+    State:
+      type: string
+      enum: [queued, running, done, failed, cancelled, rejected, deleted]
+    JobError:
+      type: object
+      required: [code, message]
+      properties:
+        code: {type: string}
+        message: {type: string}
+        field: {type: string}
+    Job:
+      type: object
+      required: [id, name, state, progress, attempts, created_at, updated_at, outputs, links]
+      properties:
+        id: {type: string}
+        name: {type: string}
+        state: {$ref: "#/components/schemas/State"}
+        stage: {type: string}
+        progress: {type: number, minimum: 0, maximum: 1}
+        attempts: {type: integer}
+        created_at: {type: string}
+        updated_at: {type: string}
+        error: {$ref: "#/components/schemas/JobError"}
+        outputs: {type: object, additionalProperties: {type: string}}
+        links: {$ref: "#/components/schemas/Links"}
+    JobList:
+      type: object
+      required: [jobs]
+      properties:
+        jobs: {type: array, items: {$ref: "#/components/schemas/Job"}}
+        next_cursor: {type: string}
+    Sidecar:
+      type: object
+      required: [id, job_id, name, state, attempts, links]
+      additionalProperties: true
+      properties:
+        id: {type: string}
+        job_id: {type: string}
+        name: {type: string}
+        state: {$ref: "#/components/schemas/State"}
+        stage: {type: [string, "null"]}
+        progress: {type: number}
+        attempts: {type: integer}
+        error: {$ref: "#/components/schemas/JobError"}
+        links: {$ref: "#/components/schemas/Links"}
+    Problem:
+      type: object
+      required: [code, message]
+      properties:
+        code: {type: string}
+        field: {type: string}
+        line: {type: integer}
+        message: {type: string}
+    Error:
+      type: object
+      required: [error]
+      properties:
+        error:
+          type: object
+          required: [code, message]
+          properties:
+            code: {type: string}
+            message: {type: string}
+        errors: {type: array, items: {$ref: "#/components/schemas/Problem"}}
+
+"""#
+}

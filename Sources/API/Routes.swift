@@ -1,0 +1,260 @@
+import Daemon
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Intake
+import Journal
+import Manifest
+import Watcher
+
+struct Routes: Sendable {
+    let server: APIServer
+
+    func register(_ router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ in JSON.response(["status": "ok"]) }
+        router.get("/readyz") { _, _ in readiness() }
+        router.get("/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: OpenAPISpec.yaml)))
+        }
+        router.get("/metrics") { _, _ in try await server.metrics.scrape(server.live(), outbox: server.daemon.config.outbox) }
+
+        router.post("/v1/jobs") { request, context in try await submit(request, context) }
+        router.get("/v1/jobs") { request, _ in try await list(request) }
+        router.get("/v1/jobs/:id") { _, context in try await status(context.parameters.require("id")) }
+        router.delete("/v1/jobs/:id") { _, context in try await delete(context.parameters.require("id")) }
+        router.post("/v1/jobs/:id/cancel") { _, context in try await request(.cancel, context.parameters.require("id")) }
+        router.post("/v1/jobs/:id/retry") { _, context in try await request(.retry, context.parameters.require("id")) }
+        router.get("/v1/jobs/:id/events") { request, context in try await Events.job(server, context.parameters.require("id"), request: request) }
+        router.get("/v1/events") { _, _ in try Events.all(server) }
+        for role in Downloads.roles {
+            router.get("/v1/jobs/:id/\(role)") { request, context in
+                try await Downloads.serve(server, id: context.parameters.require("id"), role: role, request: request, context: context)
+            }
+        }
+        // The plan's names for the same three calls.
+        router.post("/api/content/generate") { request, context in try await submit(request, context) }
+        router.get("/api/content/status/:id") { _, context in try await status(context.parameters.require("id")) }
+        router.get("/api/content/download/:id") { request, context in
+            try await Downloads.serve(server, id: context.parameters.require("id"), role: "video", request: request, context: context)
+        }
+        Dashboard(server: server).register(router)
+    }
+
+    // MARK: Health
+
+    func readiness() -> Response {
+        var checks: [String: String] = [:]
+        var ready = true
+        if let live = server.daemon.live.current {
+            checks["inbox"] = "watched"
+            if access(live.journal.path, W_OK) == 0 && access((live.journal.path as NSString).deletingLastPathComponent, W_OK) == 0 {
+                checks["journal"] = "writable"
+            } else {
+                checks["journal"] = "not writable"; ready = false
+            }
+        } else {
+            checks["inbox"] = "not watched (starting or stopping)"; checks["journal"] = "not open"; ready = false
+        }
+        var fs = statvfs()
+        if statvfs(server.daemon.config.state, &fs) == 0 {
+            let free = Int64(fs.f_bavail) * Int64(fs.f_frsize)
+            let enough = free >= server.settings.minFreeBytes
+            checks["disk"] = "\(free >> 20) MiB free" + (enough ? "" : " (below api.min_free_mb, \(server.settings.minFreeBytes >> 20) MiB)")
+            if !enough { ready = false }
+        } else {
+            checks["disk"] = "cannot stat \(server.daemon.config.state)"; ready = false
+        }
+        struct Body: Encodable { var status: String; var checks: [String: String] }
+        return JSON.response(Body(status: ready ? "ready" : "not_ready", checks: checks), status: ready ? .ok : .serviceUnavailable)
+    }
+
+    // MARK: Jobs
+
+    func submit(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let started = ContinuousClock.now
+        let live = try server.live()
+        var request = request
+        let limits = Upload.Limits(maxBodyBytes: server.settings.maxBodyBytes, maxAssets: server.settings.maxAssets,
+                                   maxExpandedBytes: server.settings.maxExpandedBytes)
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limits.maxBodyBytes {
+            throw APIError(.contentTooLarge, "body_too_large", "the body is \(length) bytes; at most \(limits.maxBodyBytes) (api.max_body_mb)")
+        }
+        let buffer: ByteBuffer
+        do { buffer = try await request.collectBody(upTo: limits.maxBodyBytes) } catch {
+            throw APIError(.contentTooLarge, "body_too_large", "the body is larger than \(limits.maxBodyBytes) bytes (api.max_body_mb)")
+        }
+        guard buffer.readableBytes > 0 else { throw APIError(.badRequest, "empty_body", "the body is empty: send a manifest, a form or an archive") }
+        let key = request.headers[HTTPField.Name("Idempotency-Key")!]
+        if let key, key.isEmpty || key.utf8.count > 200 {
+            throw APIError(.badRequest, "bad_idempotency_key", "Idempotency-Key must be 1 to 200 characters")
+        }
+        let staging = live.layout.state + "/api-uploads"
+        let upload = Upload(limits: limits, staging: staging)
+        let name = request.uri.queryParameters.get("name")
+        let body = Array(buffer.readableBytesView)
+        let contentType = request.headers[.contentType]
+        let staged = try await offload { () throws(APIError) -> Upload.Staged in try upload.stage(body: body, contentType: contentType, name: name) }
+        var handedOver = false
+        defer { if !handedOver { staged.discard() } }
+
+        // The same validation `prostudio validate` does on the manifest (parse, schema, assets present); voice and
+        // media checks that need the pipeline run in the worker's plan stage and reject the job there.
+        let defaults = server.daemon.config.defaults
+        let folder = staged.folder, shown = staged.name
+        let problems: ManifestErrors? = await offload { () -> ManifestErrors? in
+            do throws(ManifestErrors) { _ = try ManifestLoader.load(path: folder, displayName: shown, defaults: defaults); return nil } catch { return error }
+        }
+        if let problems { throw APIError.invalidManifest(problems) }
+
+        // Pick-up, exactly as for a folder dropped in the inbox: journal (claim) first, then the rename into
+        // state/jobs/ID, then queued. A kill -9 after the claim is finished by the next start's reconcile.
+        let arrival = Arrival(kind: .folder, name: staged.name, path: staged.folder, trigger: .movedIn)
+        let outcome: PickUpOutcome
+        do { outcome = try await live.pickUp.take(arrival, key: key.map { "api-idempotency:" + $0 }) } catch {
+            throw APIError(.serviceUnavailable, "journal_unavailable", "the job could not be journaled: \(error)")
+        }
+        live.accepted(outcome)
+        switch outcome {
+        case .queued(let job):
+            handedOver = true
+            try? FileManager.default.removeItem(atPath: staged.root)  // now empty: its folder moved to state/jobs/ID
+            server.metrics.pickedUp(after: ContinuousClock.now - started)
+            return accepted(job, replayed: false)
+        case .duplicate(let job):
+            return accepted(job, replayed: true)
+        case .rejected(let job):
+            handedOver = true
+            try? FileManager.default.removeItem(atPath: staged.root)
+            throw APIError(.badRequest, job.error?.code ?? "rejected", job.error?.message ?? "the job was rejected")
+        case .gone(let what):
+            throw APIError(.internalServerError, "upload_vanished", "the upload \(what) vanished before pick-up")
+        }
+    }
+
+    private func accepted(_ job: Job, replayed: Bool) -> Response {
+        var headers: HTTPFields = [.location: "/v1/jobs/" + job.id.rawValue]
+        if replayed { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
+        let state = job.state == .claimed ? "queued" : job.state.rawValue
+        return JSON.response(Accepted(id: job.id.rawValue, name: job.name, state: state, links: JobView.links(job.id.rawValue)),
+                             status: .accepted, headers: headers)
+    }
+
+    func list(_ request: Request) async throws -> Response {
+        let live = try server.live()
+        let q = request.uri.queryParameters
+        var states: Set<JobState>?
+        var deleted = false
+        if let text = q.get("state"), !text.isEmpty {
+            var set = Set<JobState>()
+            for part in text.split(separator: ",") {
+                if part == "deleted" { deleted = true; continue }
+                guard let s = JobState(rawValue: String(part)), s != .claimed else {
+                    throw APIError(.badRequest, "bad_state", "state \(part): expected queued, running, done, failed, cancelled, rejected or deleted")
+                }
+                set.insert(s)
+                if s == .queued { set.insert(.claimed) }
+            }
+            if deleted && !set.isEmpty { throw APIError(.badRequest, "bad_state", "state=deleted cannot be combined with other states") }
+            states = set
+        }
+        var limit = 50
+        if let text = q.get("limit") {
+            guard let v = Int(text), (1...500).contains(v) else { throw APIError(.badRequest, "bad_limit", "limit \(text): expected 1 to 500") }
+            limit = v
+        }
+        let cursor = q.get("cursor").flatMap { $0.isEmpty ? nil : JobID($0) }
+        let rows = try await live.journal.listedJobs(states: states, deleted: deleted, before: cursor, limit: limit + 1)
+        let page = Array(rows.prefix(limit))
+        return JSON.response(JobList(jobs: page.map(JobView.init), next_cursor: rows.count > limit ? page.last?.job.id.rawValue : nil))
+    }
+
+    func job(_ id: String, _ live: DaemonLive) async throws -> ListedJob {
+        guard let job = try await live.journal.listedJob(JobID(id)) else { throw APIError(.notFound, "no_job", "no job \(id)") }
+        return job
+    }
+
+    /// The sidecar when the outbox's `NAME.json` is this job's; otherwise (an older job of the same name, a deleted
+    /// one) the same fields from the journal. `links` added either way.
+    func status(_ id: String) async throws -> Response {
+        let live = try server.live()
+        let listed = try await job(id, live)
+        let view = JobView(listed)
+        var object: [String: Any]
+        if listed.deletedAt == nil, let data = FileManager.default.contents(atPath: server.daemon.config.outbox + "/" + listed.job.name + ".json"),
+           let sidecar = try? JSONSerialization.jsonObject(with: data) as? [String: Any], sidecar["job_id"] as? String == id {
+            object = sidecar
+        } else {
+            object = ["job_id": view.id, "name": view.name, "progress": view.progress, "created_at": view.created_at,
+                      "updated_at": view.updated_at, "outputs": view.outputs]
+            if let stage = view.stage { object["stage"] = stage }
+            if let e = view.error { object["error"] = ["code": e.code, "message": e.message, "field": e.field as Any].compactMapValues { $0 is NSNull ? nil : $0 } }
+        }
+        // The journal is the truth for the state (a sidecar write may lag it by a moment).
+        object["state"] = view.state
+        object["id"] = view.id
+        object["attempts"] = view.attempts
+        object["links"] = view.links
+        return JSON.response(object: object)
+    }
+
+    func request(_ action: RequestAction, _ id: String) async throws -> Response {
+        let live = try server.live()
+        let listed = try await job(id, live)
+        let state = listed.job.state
+        if listed.deletedAt != nil { throw APIError(.conflict, "job_deleted", "job \(id) was deleted") }
+        switch action {
+        case .cancel where state.isFinal:
+            throw APIError(.conflict, "not_cancellable", "job \(id) is \(state.rawValue); only queued and running jobs can be cancelled")
+        case .retry where !(state == .failed || state == .cancelled):
+            throw APIError(.conflict, "not_retryable", "job \(id) is \(listed.apiState); only failed and cancelled jobs can be retried")
+        default: break
+        }
+        try await live.journal.request(action, job: JobID(id), by: "api")
+        await live.applyRequests()
+        let after = try await job(id, live)
+        return JSON.response(JobView(after), status: .accepted)
+    }
+
+    /// Removes a finished job's outputs (those still its own: a later job of the same name owns them otherwise) and
+    /// its job folder; the journal row stays, marked deleted.
+    func delete(_ id: String) async throws -> Response {
+        let live = try server.live()
+        let listed = try await job(id, live)
+        guard listed.job.state.isFinal else {
+            throw APIError(.conflict, "job_active", "job \(id) is \(listed.apiState); cancel it first")
+        }
+        let outbox = server.daemon.config.outbox
+        let sidecarPath = outbox + "/" + listed.job.name + ".json"
+        var owned = false
+        if let data = FileManager.default.contents(atPath: sidecarPath),
+           let sidecar = try? JSONSerialization.jsonObject(with: data) as? [String: Any], sidecar["job_id"] as? String == id {
+            owned = true
+        }
+        let marked = try await live.journal.markDeleted(JobID(id))
+        if owned {
+            for (_, file) in listed.job.outputs where !file.contains("/") { unlink(outbox + "/" + file) }
+            unlink(sidecarPath)
+        }
+        try? FileManager.default.removeItem(atPath: live.layout.jobFolder(JobID(id)))
+        try? FileManager.default.removeItem(atPath: live.layout.rejectedFolder(JobID(id)))
+        return JSON.response(JobView(marked))
+    }
+}
+
+/// Runs blocking file work (writing an upload, parsing a manifest) off the cooperative pool, which has as many
+/// threads as cores (2 here): a large upload must not stall every other request.
+func offload<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+    let result: Result<T, E> = await withCheckedContinuation { continuation in
+        DispatchQueue.global().async {
+            do throws(E) { continuation.resume(returning: .success(try body())) } catch { continuation.resume(returning: .failure(error)) }
+        }
+    }
+    return try result.get()
+}
+
+func offload<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(returning: body()) }
+    }
+}

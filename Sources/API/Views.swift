@@ -1,0 +1,55 @@
+import Daemon
+import Foundation
+import Journal
+
+/// A job as the API shows it in lists and in `202` answers.
+struct JobView: Codable, Sendable {
+    struct ErrorView: Codable, Sendable { var code: String; var message: String; var field: String? }
+    var id: String
+    var name: String
+    var state: String
+    var stage: String?
+    var progress: Double
+    var attempts: Int
+    var created_at: String
+    var updated_at: String
+    var error: ErrorView?
+    var outputs: [String: String]
+    var links: [String: String]
+
+    init(_ listed: ListedJob) {
+        let job = listed.job
+        id = job.id.rawValue
+        name = job.name
+        state = listed.apiState
+        stage = job.stage
+        progress = job.progress
+        attempts = job.attempts
+        created_at = SidecarTimestamp.format(job.createdAt)
+        updated_at = SidecarTimestamp.format(job.updatedAt)
+        error = job.error.map { ErrorView(code: $0.code, message: $0.message, field: $0.field) }
+        outputs = listed.deletedAt == nil ? job.outputs : [:]
+        links = Self.links(id)
+    }
+
+    static func links(_ id: String) -> [String: String] {
+        let base = "/v1/jobs/" + id
+        return ["self": base, "events": base + "/events", "video": base + "/video", "captions": base + "/captions",
+                "poster": base + "/poster", "sidecar": base + "/sidecar", "cancel": base + "/cancel", "retry": base + "/retry",
+                "page": "/jobs/" + id]
+    }
+}
+
+/// `202 Accepted` for a posted job.
+struct Accepted: Codable, Sendable {
+    var id: String
+    var name: String
+    var state: String
+    var links: [String: String]
+}
+
+struct JobList: Codable, Sendable {
+    var jobs: [JobView]
+    /// Pass as `cursor` for the next page; absent on the last page.
+    var next_cursor: String?
+}
