@@ -131,10 +131,15 @@ public final class Daemon: Sendable {
                 try? await Task.sleep(for: interval)
             }
         }
-        live.set(DaemonLive(journal: journal, pickUp: pickUp, layout: layout, accepted: { outcome in
-            self.publish(outcome)
-            self.wakeup.yield()
-        }, applyRequests: { await self.applyRequests(journal) }))
+        // The API queries the SQLite journal directly (the in-memory one of tests is one too).
+        if let sqlite = journal as? SQLiteJournal {
+            live.set(DaemonLive(journal: sqlite, pickUp: pickUp, layout: layout, accepted: { outcome in
+                Task {
+                    await self.publish(outcome, journal)
+                    self.wakeup.yield()
+                }
+            }, applyRequests: { await self.applyRequests(journal) }))
+        }
         defer { live.set(nil) }
         try? notifier.ready(status: "watching \(config.inbox)")
         logger.notice("daemon ready", metadata: ["inbox": "\(config.inbox)", "outbox": "\(config.outbox)", "state": "\(config.state)"])

@@ -91,17 +91,6 @@ extension SQLiteJournal {
         }
     }
 
-    /// Inserts a request (cancel, retry) as the CLI does; the caller then applies pending requests.
-    public func request(_ action: RequestAction, job: JobID, by requester: String) async throws {
-        try await journaled("request \(action.rawValue) \(job)") {
-            try await pool.write { db in
-                guard try Rows.job(db, job) != nil else { throw JournalError.notFound(job) }
-                try db.execute(sql: "INSERT INTO requests (job_id, action, requested_at, requested_by) VALUES (?, ?, ?, ?)",
-                               arguments: [job.rawValue, action.rawValue, Rows.seconds(Date()), requester])
-            }
-        }
-    }
-
     /// Marks a finished job deleted (its outputs are removed by the caller); the row and its history stay.
     /// Refused (`invalidTransition`) unless the job is in a final state.
     @discardableResult
