@@ -35,7 +35,11 @@ import ZIPFoundation
         let events = try await HTTP.request(port: p, "GET", "/v1/jobs/\(id)/events")
         #expect(events.status == 200 && events.headers["content-type"] == "text/event-stream")
         #expect(events.text.contains("event: state"))
-        #expect(events.text.contains("\"state\":\"running\"") || events.text.contains("\"state\":\"queued\""))
+        // Every state the stream reports is one the job went through, in order (a loaded machine may finish the job before
+        // the stream opens: then `done` alone).
+        let states = events.text.components(separatedBy: "\"state\":\"").dropFirst().compactMap { $0.split(separator: "\"").first.map(String.init) }
+        let order = ["claimed", "queued", "running", "done"]
+        #expect(states.allSatisfy(order.contains) && states == states.sorted { order.firstIndex(of: $0)! < order.firstIndex(of: $1)! }, "\(states)")
         #expect(events.text.contains("\"state\":\"done\""), "\(events.text.suffix(800)) \(d.log)")
 
         let status = try await HTTP.request(port: p, "GET", "/v1/jobs/\(id)")

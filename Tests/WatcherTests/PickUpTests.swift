@@ -29,7 +29,8 @@ import Watcher
                 }
             }
         }
-        let deadline = ContinuousClock.now + .seconds(30)
+        // Generous: the assertion is exactly-once, not speed (DaemonBench measures that); the full suite shares 2 cores.
+        let deadline = ContinuousClock.now + .seconds(180)
         while outcomes.all.count < 200 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         try await Task.sleep(for: .seconds(1))  // anything extra would show up now
 
