@@ -93,7 +93,7 @@ let package = Package(
         // The supervisor: recovery, pick-up, one job at a time in a `prostudio worker` child process, requests,
         // SIGTERM, sd_notify. Deliberately without Pipeline, Media or TorchRuntime: it never maps libav or libtorch.
         .target(name: "Daemon", dependencies: [
-            "Journal", "Watcher", "Intake", "SystemdNotify", "Manifest", "Failures", "Checksum",
+            "Journal", "Watcher", "Intake", "SystemdNotify", "Manifest", "Failures", "Checksum", "Spawn",
             .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Sources/Daemon"),
@@ -126,7 +126,10 @@ let package = Package(
         // libav* wrapped: encode, filter graphs, probe, images. No raw pointer leaves this module.
         .target(name: "Media", dependencies: ["CFFmpeg", "CLibass"], path: "Sources/Media"),
         // Stage engines: speech, visuals, music (embedded ones here; model engines build on TorchRuntime).
-        .target(name: "Engines", dependencies: ["Manifest", "Media"], path: "Sources/Engines"),
+        // Helper processes run to completion with stdin written and stdout/stderr collected in one poll loop (no
+        // full-pipe deadlock): the espeak helper and the webhook sender.
+        .target(name: "Spawn", path: "Sources/Spawn"),
+        .target(name: "Engines", dependencies: ["Manifest", "Media", "Spawn"], path: "Sources/Engines"),
         // Captions from the script's own words: voice times mapped onto them, laid out to broadcast rules.
         .target(name: "Captions", dependencies: ["Engines", "Media"], path: "Sources/Captions"),
         // plan -> speech -> visuals -> music -> compose -> publish, with the stage cache and the sidecar.
@@ -172,7 +175,7 @@ let package = Package(
         .testTarget(name: "MusicGenTests", dependencies: ["MusicGen", "TorchRuntime", "Engines", "Manifest", "VideoDiffusion", "Pipeline", "Media", "prostudio-espeak"], path: "Tests/MusicGenTests"),
         .testTarget(name: "CaptionsTests", dependencies: ["Captions", "Engines", "Media", "Manifest", "Pipeline", "prostudio-espeak"], path: "Tests/CaptionsTests", exclude: ["Fixtures"]),
         .testTarget(name: "LibraryTests", dependencies: ["Library", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak"], path: "Tests/LibraryTests"),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Media", "Engines", "prostudio-espeak"], path: "Tests/PipelineTests"),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Media", "Engines", "Spawn", "prostudio-espeak"], path: "Tests/PipelineTests"),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: CXXLanguageStandard(rawValue: torchStd) ?? .cxx17

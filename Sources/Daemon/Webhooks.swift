@@ -3,6 +3,7 @@ import Foundation
 import Intake
 import Journal
 import Logging
+import Spawn
 import Synchronization
 import Yams
 
@@ -162,62 +163,15 @@ enum NotifyChild {
     }
 
     private static func run(executable: String, delivery d: Delivery, attempt: Int) -> (Int?, String?) {
-        var input: [Int32] = [0, 0], output: [Int32] = [0, 0]
-        guard pipe(&input) == 0 else { return (nil, "pipe: \(String(cString: strerror(errno)))") }
-        guard pipe(&output) == 0 else { close(input[0]); close(input[1]); return (nil, "pipe: \(String(cString: strerror(errno)))") }
-        for fd in input + output { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, input[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGTERM); sigaddset(&defaults, SIGINT); sigaddset(&defaults, SIGPIPE); sigaddset(&defaults, SIGALRM)
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        let argv = [executable, "--url", d.url, "--signature", d.signature, "--event", d.event,
-                    "--delivery", "\(d.id)", "--attempt", "\(attempt)", "--agent", "prostudio/\(ProStudioVersion.current)"]
-        var cArgs = argv.map { strdup($0) } + [nil]
-        defer { for p in cArgs { free(p) } }
-        var cEnv = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for p in cEnv { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, &attr, &cArgs, &cEnv)
-        close(input[0]); close(output[1])
-        guard rc == 0 else {
-            close(input[1]); close(output[0])
-            return (nil, "cannot start \(executable): \(String(cString: strerror(rc)))")
+        let arguments = ["--url", d.url, "--signature", d.signature, "--event", d.event,
+                         "--delivery", "\(d.id)", "--attempt", "\(attempt)", "--agent", "prostudio/\(ProStudioVersion.current)"]
+        let output: ChildProcess.Output
+        do { output = try ChildProcess.run(executable, arguments: arguments, input: Data(d.body.utf8)) } catch {
+            return (nil, "\(error)")
         }
-        // The child reads all of its stdin before it writes anything, so writing it all first cannot deadlock.
-        Array(d.body.utf8).withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(input[1], raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 { if errno == EINTR { continue }; break }
-                offset += n
-            }
-        }
-        close(input[1])
-        var reply = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(output[0], $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            reply += buffer[0..<n]
-        }
-        close(output[0])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        if let answer = try? JSONDecoder().decode(Answer.self, from: Data(reply)) { return (answer.status, answer.error) }
-        let signal = status & 0x7F
-        return (nil, signal != 0 ? "the notify process was killed by signal \(signal)" : "the notify process exited \((status >> 8) & 0xFF) without an answer")
+        if let answer = try? JSONDecoder().decode(Answer.self, from: output.stdout) { return (answer.status, answer.error) }
+        let said = String(decoding: output.stderr, as: UTF8.self).split(separator: "\n").last.map { ": \($0)" } ?? ""
+        return (nil, output.status > 128 ? "the notify process was killed by signal \(output.status - 128)\(said)"
+                                         : "the notify process exited \(output.status) without an answer\(said)")
     }
 }

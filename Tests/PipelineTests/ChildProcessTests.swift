@@ -1,5 +1,5 @@
-import Engines
 import Foundation
+import Spawn
 import Testing
 
 /// The helper runner (the espeak helper goes through it): megabytes on stdout and stderr at once, interleaved, while

@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 
 /// The `prostudio-espeak` helper (CShims/EspeakHelper): one fresh process per request, because libespeak-ng
 /// keeps state between calls and cannot be re-initialised in a process.
