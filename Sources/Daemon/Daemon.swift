@@ -4,6 +4,7 @@ import Foundation
 import Intake
 import Journal
 import Logging
+import Manifest
 import ServiceLifecycle
 import Synchronization
 import SystemdNotify
@@ -83,7 +84,16 @@ public final class Daemon: Sendable {
         webhooks.attach(journal)
         let hooks = Task { await webhooks.run(journal: journal) }
         defer { webhooks.stop(); hooks.cancel() }
-        let pickUp = PickUp(store: journal, layout: layout, logger: logger) { [self] job in writeSidecar(job, state: "queued") }
+        let defaults = config.defaults
+        let pickUp = PickUp(store: journal, layout: layout, logger: logger, validate: { path, job in
+            // The manifest's own checks at pick-up (no libav here: pictures, music and clips are opened by the worker's plan).
+            do throws(ManifestErrors) {
+                _ = try ManifestLoader.load(path: path, displayName: job.sourcePath, defaults: defaults)
+                return nil
+            } catch {
+                return JobError(code: error.first.code.rawValue, message: error.description, field: error.first.field)
+            }
+        }) { [self] job in writeSidecar(job, state: "queued") }
 
         // 1. Whatever the last run left behind.
         let report = try await journal.recover()

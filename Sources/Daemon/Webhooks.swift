@@ -5,6 +5,7 @@ import Journal
 import Logging
 import Spawn
 import Synchronization
+import Watcher
 import Yams
 
 /// Where a job's webhook goes and the key that signs it: the manifest's `notify:`, else the config's.
@@ -74,6 +75,16 @@ final class Webhooks: Sendable {
     }
 
     private func target(for job: Job) -> NotifySettings? {
+        // A job rejected at pick-up was never queued, so it has no manifest path: its manifest is in state/rejected/ID.
+        let rejectedManifest: String? = job.manifestPath != nil ? nil : {
+            let folder = layout.rejectedFolder(job.id)
+            if job.sourceKind == .file { return folder + "/" + job.sourceName }
+            if case .found(let name) = InboxRules.manifest(inFolder: folder) { return folder + "/" + name }
+            return nil
+        }()
+        if let path = rejectedManifest, FileManager.default.fileExists(atPath: path) {
+            return NotifySettings.fromManifest(path: path) ?? config.notify
+        }
         if let path = job.manifestPath {
             // A rejected job's folder moved from state/jobs/ID to state/rejected/ID.
             let jobs = layout.jobFolder(job.id), rejected = layout.rejectedFolder(job.id)

@@ -67,7 +67,8 @@ public enum PickUpOutcome: Sendable, Equatable {
 ///
 /// 1. `claim`: the journal gets a `claimed` row with the inbox path and the dedup key (one transaction);
 /// 2. `rename` the file into `state/jobs/ID/` (or the folder to `state/jobs/ID`): atomic, same filesystem;
-/// 3. `markQueued` with the manifest path (or move to `state/rejected/ID` and mark `rejected`).
+/// 3. `markQueued` with the manifest path (or move to `state/rejected/ID` and mark `rejected`: not a job, or a
+///    manifest that does not validate, so a bad job goes from claimed to rejected without a worker).
 ///
 /// Killed after 1: the row is `claimed` and the entry still in the inbox: reconcile moves it (the start-up scan
 /// may report it too; its dedup key finds the same row). Killed after 2: the files are in `state/jobs/ID`:
@@ -79,10 +80,14 @@ public struct PickUp: Sendable {
     /// Called after the move and before the job is journaled `queued`, i.e. before any runner can start it:
     /// the daemon writes the job's first sidecar here, so it can never overwrite a `running` one.
     let willQueue: @Sendable (Job) -> Void
+    /// Checks a job's manifest (at its path in `state/jobs/ID/`) before it is queued; the error rejects it. The daemon
+    /// passes the manifest loader (the same checks as `prostudio validate`, without the media ones a worker makes).
+    let validate: @Sendable (_ manifestPath: String, _ job: Job) -> JobError?
 
     public init(store: any JobStore, layout: StateLayout, logger: Logger = Logger(label: "prostudio.intake"),
+                validate: @escaping @Sendable (_ manifestPath: String, _ job: Job) -> JobError? = { _, _ in nil },
                 willQueue: @escaping @Sendable (Job) -> Void = { _ in }) {
-        self.store = store; self.layout = layout; self.logger = logger; self.willQueue = willQueue
+        self.store = store; self.layout = layout; self.logger = logger; self.validate = validate; self.willQueue = willQueue
     }
 
     /// Takes one arrival reported by the watcher. `key` replaces the computed dedup key: the HTTP API passes its
@@ -130,7 +135,9 @@ public struct PickUp: Sendable {
         let rejected = layout.rejectedFolder(job.id)
 
         if exists(rejected) {
-            return .rejected(try await store.reject(job.id, error: rejection(of: job, at: rejected) ?? Self.unknownRejection))
+            let error = rejection(of: job, at: rejected)
+                ?? (try? manifestPath(of: job, in: rejected)).flatMap { validate($0, job) } ?? Self.unknownRejection
+            return .rejected(try await store.reject(job.id, error: error))
         }
         if !exists(moved) {
             guard exists(job.sourcePath) else {
@@ -150,6 +157,12 @@ public struct PickUp: Sendable {
             return .rejected(try await store.reject(job.id, error: error))
         }
         let manifest = try manifestPath(of: job, in: folder)
+        if let error = validate(manifest, job) {
+            try move(folder, rejected)
+            logger.notice("pick-up: rejected", metadata: ["job": "\(job.id)", "name": "\(job.sourceName)", "code": "\(error.code)",
+                                                          "field": "\(error.field ?? "-")"])
+            return .rejected(try await store.reject(job.id, error: error))
+        }
         willQueue(job)
         let queued = try await store.markQueued(job.id, manifestPath: manifest)
         logger.debug("pick-up: queued", metadata: ["job": "\(job.id)", "name": "\(job.name)"])
@@ -219,8 +232,14 @@ public struct PickUp: Sendable {
                         shouldStop: @escaping @Sendable () -> Bool = { false }) async {
         for await arrival in arrivals {
             var delay = retry
+            var retrying = false
             while true {
                 do {
+                    // First finish any pick-up a failure left half-way (`claimed`): when the move into state/jobs/ID
+                    // happened before the journal failed, the arrival is no longer in the inbox and `take` finds it gone.
+                    if retrying {
+                        for outcome in try await reconcile(try await store.jobs(JobFilter(states: [.claimed]))) { await onOutcome(outcome) }
+                    }
                     await onOutcome(try await take(arrival))
                     break
                 } catch {
@@ -231,10 +250,7 @@ public struct PickUp: Sendable {
                     logger.error("pick-up failed; retrying", metadata: ["name": "\(arrival.name)", "error": "\(error)", "in": "\(delay)"])
                     try? await Task.sleep(for: delay)
                     delay = min(delay * 2, .seconds(30))
-                    if let claimed = try? await store.jobs(JobFilter(states: [.claimed])), !claimed.isEmpty,
-                       let outcomes = try? await reconcile(claimed) {
-                        for outcome in outcomes { await onOutcome(outcome) }
-                    }
+                    retrying = true
                 }
             }
         }

@@ -523,27 +523,34 @@ final class JobRun {
     }
 
     /// Writes a sample file as a stream into the stage cache (`stage`/`key`), or into the work folder when the
-    /// cache cannot take it; returns where it is.
+    /// cache cannot take it (cannot open, or its disk fills while writing: then `body` runs again into the work
+    /// folder, so a full cache costs time, not the job); returns where it is.
     private func spoolSamples(stage: String, key: String, _ body: (SampleFile.Writer) throws(PipelineError) -> Void) throws(PipelineError) -> URL {
         let local = work.appendingPathComponent("\(stage)-\(key).f32")
-        var writer: SampleFile.Writer
-        if let temp = cache.spool(stage: stage, key: key), let w = try? SampleFile.Writer(url: temp) { writer = w } else {
-            do { writer = try SampleFile.Writer(url: local) } catch { throw PipelineError(error, stage: stage) }
+        /// Runs `body` into `writer`; the write error, if the file could not be written, else nil.
+        func fill(_ writer: SampleFile.Writer) throws(PipelineError) -> MediaError? {
+            do throws(PipelineError) { try body(writer) } catch {
+                try? writer.close()
+                try? FileManager.default.removeItem(at: writer.url)
+                throw error
+            }
+            do { try writer.close() } catch {
+                try? FileManager.default.removeItem(at: writer.url)
+                return error
+            }
+            return nil
         }
-        do throws(PipelineError) {
-            try body(writer)
-            do { try writer.close() } catch { throw PipelineError(error, stage: stage) }
-        } catch {
-            try? writer.close()
-            try? FileManager.default.removeItem(at: writer.url)
-            throw error
+        if let temp = cache.spool(stage: stage, key: key), let writer = try? SampleFile.Writer(url: temp), try fill(writer) == nil {
+            if let entry = cache.commit(writer.url, stage: stage, key: key) { return entry }
+            // The cache would not take it: keep the file for this job in the work folder.
+            if rename(writer.url.path, local.path) == 0 { return local }
+            scratch.append(writer.url)
+            return writer.url
         }
-        guard writer.url != local else { return local }
-        if let entry = cache.commit(writer.url, stage: stage, key: key) { return entry }
-        // The cache would not take it: keep the file for this job in the work folder.
-        if rename(writer.url.path, local.path) == 0 { return local }
-        scratch.append(writer.url)
-        return writer.url
+        let writer: SampleFile.Writer
+        do { writer = try SampleFile.Writer(url: local) } catch { throw PipelineError(error, stage: stage) }
+        if let error = try fill(writer) { throw PipelineError(error, stage: stage) }
+        return local
     }
 
     /// Samples in a raw Float32 file.

@@ -48,18 +48,15 @@ import Testing
         #expect(done.state == .done)
         let published = try await sidecarOnce(f, "promo", .done)
 
-        // 1. The same NAME, invalid: found by the worker's plan stage (after its queued and running sidecars).
+        // 1. The same NAME, invalid: found at pick-up by the manifest's own checks, so no worker ever runs it.
         f.drop("promo.yaml", "title: broken\nscenes: 3\n")
         let rejected = try #require(try await waitFor(f) { $0.name == "promo" && $0.id != done.id && $0.state.isFinal })
-        #expect(rejected.state == .rejected)
-        // The journal has the failure's own words: what it means for the job and where it happened.
-        let events = try await JournalClient(path: f.journal).events(of: rejected.id)
-        #expect(events.contains { $0.kind == "failure" && $0.message.hasPrefix("invalid_input at plan: manifest.") && $0.message.contains("(field scenes)") },
-                "\(events.map(\.message))")
+        #expect(rejected.state == .rejected && rejected.error?.field == "scenes" && rejected.error?.code.hasPrefix("manifest.") == true)
+        #expect(try await JournalClient(path: f.journal).stageRuns(of: rejected.id).isEmpty)
         let rejection = URL(fileURLWithPath: f.root + "/outbox/rejected/promo.json")
         #expect(try await eventually { (try? Sidecar.read(rejection))?.job_id == rejected.id.rawValue })
         let r = try Sidecar.read(rejection)
-        #expect(r.state == .rejected && r.error?.field == "scenes" && r.error?.disposition == "invalid_input" && r.error?.stage == "plan")
+        #expect(r.state == .rejected && r.error?.field == "scenes" && r.error?.disposition == "invalid_input")
         // The video's own sidecar is back, byte for byte what was published with it.
         let kept = try Sidecar.read(URL(fileURLWithPath: f.root + "/outbox/promo.json"))
         #expect(kept == published && kept.job_id == done.id.rawValue)
