@@ -22,9 +22,6 @@ struct WorkerCommand: AsyncParsableCommand {
         do { spec = try JSONDecoder().decode(WorkerSpec.self, from: Data(self.spec.utf8)) } catch {
             exitWith("prostudio worker: bad --spec: \(error)", code: 1)
         }
-        // A render takes every core it can; a little lower priority keeps the supervisor beside it (pick-up, the journal,
-        // the HTTP API and its /metrics) answering at once. Alone on the machine the worker still gets all of it.
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 5)
         // Messages keep the real stdout; fd 1 then points at stderr, so a stray print cannot corrupt the stream.
         let messageFD = dup(STDOUT_FILENO)
         let channel = MessageChannel(fd: messageFD)
