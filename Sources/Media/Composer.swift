@@ -32,6 +32,10 @@ public struct CompositionSpec: Sendable {
     /// Filter on a thread of its own while the encoder works (the default); false takes turns on one thread,
     /// which the tests compare against.
     public var concurrent = true
+    /// When set, the picture is drawn scene by scene, one small graph each (`videoGraph` is then only for logs), so a
+    /// long video holds one or two scenes' filters and buffers at a time, not all of them.
+    var scenes: [SceneGraph] = []
+    var crossfadeFrames = 0
     /// An ASS script (captions, title card) burned onto the graph's output frames by `CaptionBurner`.
     public var captionScript: String?
 
@@ -74,7 +78,7 @@ public enum Composer {
     /// and encoding keep both cores busy (`spec.concurrent`; off, they take turns on the calling thread).
     public static func compose(_ spec: CompositionSpec, progress: (Double) -> Void = { _ in },
                                shouldContinue: () -> Bool = { true }) throws(MediaError) -> CompositionReport {
-        let graph = try FilterGraph(spec: spec)
+        let graph: any FrameProducer = spec.scenes.isEmpty ? try FilterGraph(spec: spec) : try SceneSequence(spec: spec)
         let muxer = try Muxer(spec: spec)
         var poster: UnsafeMutablePointer<AVFrame>?
         defer { av_frame_free(&poster) }
@@ -120,6 +124,12 @@ func freeFrame(_ frame: UnsafeMutablePointer<AVFrame>) {
     av_frame_free(&f)
 }
 
+/// Fills frames one after another: one filter graph, or a sequence of scene graphs.
+protocol FrameProducer: AnyObject {
+    /// The next frame into `frame`, or false at the end.
+    func next(into frame: UnsafeMutablePointer<AVFrame>) throws(MediaError) -> Bool
+}
+
 /// Where the encoder takes its frames from. Each frame returned is the caller's to free.
 protocol FrameSource: AnyObject {
     /// The next frame, or nil when the graph has ended.
@@ -130,9 +140,9 @@ protocol FrameSource: AnyObject {
 
 /// The graph pulled on the encoder's own thread: filtering and encoding take turns.
 final class InlineFrames: FrameSource {
-    private let graph: FilterGraph
+    private let graph: any FrameProducer
     private(set) var produced = 0
-    init(graph: FilterGraph) { self.graph = graph }
+    init(graph: any FrameProducer) { self.graph = graph }
 
     func next() throws(MediaError) -> UnsafeMutablePointer<AVFrame>? {
         guard let frame = av_frame_alloc() else { throw MediaError("allocate frame", detail: "out of memory") }
@@ -160,12 +170,12 @@ final class ThreadedFrames: FrameSource, @unchecked Sendable {
         var exited = false
         var produced = 0
     }
-    private let graph: FilterGraph
+    private let graph: any FrameProducer
     private let depth: Int
     private var state = State()
     private let condition = NSCondition()
 
-    init(graph: FilterGraph, depth: Int) {
+    init(graph: any FrameProducer, depth: Int) {
         self.graph = graph
         self.depth = depth
         let thread = Thread { [self] in run() }
@@ -237,7 +247,7 @@ final class ThreadedFrames: FrameSource, @unchecked Sendable {
 }
 
 /// Owns a configured libavfilter graph: image sources in, `[out]` yuv420p frames out.
-final class FilterGraph {
+final class FilterGraph: FrameProducer {
     private var graph: UnsafeMutablePointer<AVFilterGraph>?
     private let sink: UnsafeMutablePointer<AVFilterContext>
     /// Sources fed on demand: the graph tells which one it is waiting for.
@@ -246,17 +256,22 @@ final class FilterGraph {
     private let burner: CaptionBurner?
     private let sinkTimeBase: Double
 
-    init(spec: CompositionSpec) throws(MediaError) {
+    /// The whole video's graph from a spec, with its captions.
+    convenience init(spec: CompositionSpec) throws(MediaError) {
+        let burner = try spec.captionScript.map { script throws(MediaError) in try CaptionBurner(script: script, width: spec.width, height: spec.height) }
+        try self.init(text: spec.videoGraph, images: spec.images, streams: spec.streams, fps: spec.fps, captions: burner)
+    }
+
+    /// `text` ends in `[out]`; `images` and `streams` feed its labelled inputs; `captions` are burned on what it outputs.
+    init(text: String, images: [String: String], streams specStreams: [String: FrameStream], fps: Int, captions: CaptionBurner?) throws(MediaError) {
         graph = avfilter_graph_alloc()
         guard let graph else { throw MediaError("allocate filter graph", detail: "out of memory") }
         graph.pointee.nb_threads = 0
+        burner = captions
 
         var sinkCtx: UnsafeMutablePointer<AVFilterContext>?
         do {
             try check(avfilter_graph_create_filter(&sinkCtx, avfilter_get_by_name("buffersink"), "out", nil, nil, graph), "create buffersink")
-            if let script = spec.captionScript {
-                burner = try CaptionBurner(script: script, width: spec.width, height: spec.height)
-            } else { burner = nil }
         } catch { avfilter_graph_free(&self.graph); throw error }
         sink = sinkCtx!
 
@@ -264,9 +279,9 @@ final class FilterGraph {
         var sources: [(label: String, ctx: UnsafeMutablePointer<AVFilterContext>, frame: UnsafeMutablePointer<AVFrame>)] = []
         defer { for s in sources { var f: UnsafeMutablePointer<AVFrame>? = s.frame; av_frame_free(&f) } }
         do throws(MediaError) {
-            for (label, path) in spec.images.sorted(by: { $0.key < $1.key }) {
+            for (label, path) in images.sorted(by: { $0.key < $1.key }) {
                 let image = try ImageDecoder.decode(path: path)
-                let args = "video_size=\(image.pointee.width)x\(image.pointee.height):pix_fmt=\(image.pointee.format):time_base=1/\(spec.fps):pixel_aspect=1/1"
+                let args = "video_size=\(image.pointee.width)x\(image.pointee.height):pix_fmt=\(image.pointee.format):time_base=1/\(fps):pixel_aspect=1/1"
                 var src: UnsafeMutablePointer<AVFilterContext>?
                 let ret = avfilter_graph_create_filter(&src, avfilter_get_by_name("buffer"), label, args, nil, graph)
                 if ret < 0 { var f: UnsafeMutablePointer<AVFrame>? = image; av_frame_free(&f); throw MediaError("create image source", path: path, code: ret) }
@@ -274,10 +289,10 @@ final class FilterGraph {
             }
 
             var streamSources: [(label: String, ctx: UnsafeMutablePointer<AVFilterContext>)] = []
-            for (label, stream) in spec.streams.sorted(by: { $0.key < $1.key }) {
+            for (label, stream) in specStreams.sorted(by: { $0.key < $1.key }) {
                 // frame_rate too: xfade and concat refuse inputs whose rates differ or are unknown.
                 let format = stream.pixelFormat == .rgb24 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_YUV420P
-                let args = "video_size=\(stream.width)x\(stream.height):pix_fmt=\(format.rawValue):time_base=1/\(spec.fps):frame_rate=\(spec.fps)/1:pixel_aspect=1/1"
+                let args = "video_size=\(stream.width)x\(stream.height):pix_fmt=\(format.rawValue):time_base=1/\(fps):frame_rate=\(fps)/1:pixel_aspect=1/1"
                 var src: UnsafeMutablePointer<AVFilterContext>?
                 try check(avfilter_graph_create_filter(&src, avfilter_get_by_name("buffer"), label, args, nil, graph), "create frame source \(label)")
                 let iterator: any FrameIterator
@@ -303,7 +318,7 @@ final class FilterGraph {
             inputs!.pointee.filter_ctx = sink
             inputs!.pointee.pad_idx = 0
             inputs!.pointee.next = nil
-            let parsed = avfilter_graph_parse_ptr(graph, spec.videoGraph, &inputs, &outputs, nil)
+            let parsed = avfilter_graph_parse_ptr(graph, text, &inputs, &outputs, nil)
             avfilter_inout_free(&inputs)
             avfilter_inout_free(&outputs)
             try check(parsed, "parse video filter graph")
@@ -312,7 +327,7 @@ final class FilterGraph {
             sinkTimeBase = Double(tb.num) / Double(tb.den)
             for s in sources {
                 s.frame.pointee.pts = 0
-                try check(av_buffersrc_add_frame(s.ctx, s.frame), "feed image", path: spec.images[s.label])
+                try check(av_buffersrc_add_frame(s.ctx, s.frame), "feed image", path: images[s.label])
                 try check(av_buffersrc_add_frame(s.ctx, nil), "close image source")
             }
         } catch {

@@ -153,6 +153,8 @@ public struct Composition: Sendable {
     public var quality: VideoQuality
     public var posterFrame: Int
     public var posterPath: String?
+    /// Drawn scene by scene (the default, flat memory); false: the whole video as one graph, which tests compare with.
+    var segmented = true
 
     public init(outputPath: String, width: Int, height: Int, fps: Int, frameCount: Int, scenes: [Scene], crossfadeFrames: Int,
                 burnedCaptions: [Cue] = [], overlays: [TextOverlay] = [], textStyle: CaptionStyle? = nil, embeddedCaptions: [Cue] = [],
@@ -179,6 +181,11 @@ extension Composer {
         spec.captionLanguage = c.captionLanguage
         spec.audioFeed = c.audioFeed
         spec.captionScript = captionScript(for: c)
+        let scenes = GraphWriter.sceneGraphs(for: c)
+        if c.segmented && SceneSequence.fits(scenes, crossfade: c.crossfadeFrames) {
+            spec.scenes = scenes
+            spec.crossfadeFrames = c.crossfadeFrames
+        }
         return try compose(spec, progress: progress, shouldContinue: shouldContinue)
     }
 
@@ -199,6 +206,15 @@ enum GraphWriter {
         var text: String
         var images: [String: String] = [:]
         var streams: [String: FrameStream] = [:]
+    }
+
+    /// Each scene's picture as a graph of its own, ending in `[out]`.
+    static func sceneGraphs(for c: Composition) -> [SceneGraph] {
+        c.scenes.enumerated().map { i, scene in
+            var g = Graph(text: "")
+            let chain = chain(scene, index: i, c: c, into: &g)
+            return SceneGraph(text: chain + ";[s\(i)]format=yuv420p[out]", images: g.images, streams: g.streams, start: scene.start, frames: scene.frames)
+        }
     }
 
     static func graph(for c: Composition, assPath: String?) -> Graph {
