@@ -98,8 +98,10 @@ public enum ASSScript {
         text += "\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
         for o in overlays where o.end > o.start {
             let name = o.kind == .title ? "Title" : "Lower"
-            let fade = o.kind == .title ? "{\\fad(400,600)}" : "{\\fad(300,300)}"
-            text += "Dialogue: 1,\(time(o.start)),\(time(o.end)),\(name),,0,0,0,,\(fade)\(escape(o.text))\n"
+            // The title wraps to the frame, lines evenly broken (`\q0`; captions come with their lines already
+            // broken, hence no wrapping in the script), in a size at which its longest word fits across.
+            let tags = o.kind == .title ? "{\\fad(400,600)\\q0\\fs\(titleSize(o.text, width: width, height: height))}" : "{\\fad(300,300)}"
+            text += "Dialogue: 1,\(time(o.start)),\(time(o.end)),\(name),,0,0,0,,\(tags)\(escape(o.text))\n"
         }
         for cue in cues {
             guard let highlight = style.highlight else {
@@ -179,8 +181,20 @@ public enum ASSScript {
         let titleSize = max(16, short / 9), lowerSize = max(12, short / 20)
         let side = width / 12
         let lowerMargin = style.margin + Int(Double(style.size) * 2.6) + lowerSize / 2
-        return "Style: Title,\(style.font),\(titleSize),&H00FFFFFF,&H00FFFFFF,&H00101010,&H80000000,1,0,0,0,100,100,0,0,1,\(max(2, titleSize / 14)),2,5,\(side),\(side),0,1\n"
+        // Captions in the middle would run across a centred title: it goes to the upper third then.
+        let (titleAlignment, titleMargin) = style.position == .middle ? (8, height / 6) : (5, 0)
+        return "Style: Title,\(style.font),\(titleSize),&H00FFFFFF,&H00FFFFFF,&H00101010,&H80000000,1,0,0,0,100,100,0,0,1,\(max(2, titleSize / 14)),2,\(titleAlignment),\(side),\(side),\(titleMargin),1\n"
             + "Style: Lower,\(style.font),\(lowerSize),&H00FFFFFF,&H00FFFFFF,&HFF000000,\(color(0x000000, alpha: 0.55)),1,0,0,0,100,100,0,0,4,\(max(4, lowerSize / 3)),0,1,\(side),\(side),\(lowerMargin),1\n"
+    }
+
+    /// The title's size: a ninth of the frame's short side, smaller when its longest word would not fit between the
+    /// side margins (bold sans-serif glyphs average about 0.62 of the size across, wide capitals more).
+    static func titleSize(_ title: String, width: Int, height: Int) -> Int {
+        let longest = title.split(whereSeparator: { $0.isWhitespace }).map { word in
+            word.reduce(0.0) { $0 + ($1.isUppercase || $1 == "W" || $1 == "M" ? 0.78 : 0.62) }
+        }.max() ?? 0
+        let room = Double(width - 2 * (width / 12))
+        return max(12, min(min(width, height) / 9, Int(room / max(1, longest))))
     }
 
     /// `&HAABBGGRR`, where AA is transparency (00 opaque).

@@ -89,3 +89,46 @@ struct CaptionBurnTests {
         }
     }
 }
+
+/// The title card on a tall frame: wrapped to the frame and clear of captions in the middle.
+struct TitleCardTests {
+    /// The luma at 1 s of a 360x640 render over black with `overlays` and `cues`.
+    func frame(overlays: [TextOverlay], cues: [Cue] = [], position: CaptionStyle.Position = .bottom) throws -> LumaImage {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("title-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("t.mp4").path
+        var style = CaptionStyle(size: 30, outline: 2, margin: 30)
+        style.position = position
+        var spec = CompositionSpec(outputPath: out, width: 360, height: 640, fps: 10, frameCount: 20,
+                                   videoGraph: "color=c=black:s=360x640:r=10,format=yuv420p[out]", images: [:],
+                                   audio: [Float](repeating: 0, count: 48_000 * 2 * 2), encoder: EncoderSettings(preset: "ultrafast", crf: 4),
+                                   posterFrame: 0, posterPath: nil)
+        spec.captionScript = ASSScript.document(cues: cues, overlays: overlays, width: 360, height: 640, style: style)
+        _ = try Composer.compose(spec)
+        return try MediaReader.lumaFrame(out, index: 10)
+    }
+
+    /// Rows holding ink (luma above 100).
+    static func inkedRows(_ f: LumaImage) -> [Int] {
+        (0..<f.height).filter { y in (0..<f.width).contains { f.pixels[y * f.width + $0] > 100 } }
+    }
+
+    @Test func aLongTitleWrapsInsideATallFrame() throws {
+        for title in ["Stripes, a short story", "Internationalization, explained"] {
+            let f = try frame(overlays: [TextOverlay(text: title, start: 0, end: 2, kind: .title)])
+            let edge = (0..<f.height).filter { y in [0, 1, 2, f.width - 3, f.width - 2, f.width - 1].contains { f.pixels[y * f.width + $0] > 60 } }
+            #expect(edge.isEmpty, "\(title): ink at the frame's edge on \(edge.count) rows (cut off)")
+            #expect(CaptionBurnTests.inked(f) > 800, "\(title): hardly drawn")
+        }
+    }
+
+    @Test func middleCaptionsDoNotRunAcrossTheTitle() throws {
+        let title = [TextOverlay(text: "Stripes, a short story", start: 0, end: 2, kind: .title)]
+        let cue = [Cue(start: 0, end: 2, text: "This picture drifts slowly")]
+        let titleRows = Set(Self.inkedRows(try frame(overlays: title, position: .middle)))
+        let captionRows = Set(Self.inkedRows(try frame(overlays: [], cues: cue, position: .middle)))
+        #expect(!titleRows.isEmpty && !captionRows.isEmpty)
+        #expect(titleRows.isDisjoint(with: captionRows), "title and caption share \(titleRows.intersection(captionRows).count) rows")
+    }
+}
