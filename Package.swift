@@ -121,8 +121,10 @@ let package = Package(
         .executableTarget(name: "prostudio-notify", path: "Sources/NotifyHelper"),
         .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake"], path: "Benchmarks/DaemonBench"),
 
-        // What a user writes: manifest model, parsing, validation, precise errors.
-        .target(name: "Manifest", dependencies: [.product(name: "Yams", package: "Yams")], path: "Sources/Manifest"),
+        // What a media file is, from its first bytes (pure Swift, no libav): the supervisor checks assets with it at pick-up.
+        .target(name: "MediaHeaders", path: "Sources/MediaHeaders"),
+        // What a user writes: manifest model, parsing, validation, precise errors (asset headers included).
+        .target(name: "Manifest", dependencies: ["MediaHeaders", .product(name: "Yams", package: "Yams")], path: "Sources/Manifest"),
         // libav* wrapped: encode, filter graphs, probe, images. No raw pointer leaves this module.
         .target(name: "Media", dependencies: ["CFFmpeg", "CLibass"], path: "Sources/Media"),
         // Stage engines: speech, visuals, music (embedded ones here; model engines build on TorchRuntime).
@@ -163,6 +165,7 @@ let package = Package(
         ], path: "Sources/CLI"),
 
         .testTarget(name: "ManifestTests", dependencies: ["Manifest"], path: "Tests/ManifestTests"),
+        .testTarget(name: "MediaHeadersTests", dependencies: ["MediaHeaders", "Manifest"], path: "Tests/MediaHeadersTests"),
         .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], path: "Tests/JournalTests"),
         .testTarget(name: "WatcherTests", dependencies: ["Watcher", "Intake", "Journal"], path: "Tests/WatcherTests"),
