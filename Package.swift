@@ -136,7 +136,7 @@ let package = Package(
         .target(name: "Captions", dependencies: ["Engines", "Media"], path: "Sources/Captions"),
         // plan -> speech -> visuals -> music -> compose -> publish, with the stage cache and the sidecar.
         .target(name: "Pipeline", dependencies: [
-            "Manifest", "Media", "Engines", "Captions", "Failures", .product(name: "Logging", package: "swift-log"),
+            "Manifest", "MediaHeaders", "Media", "Engines", "Captions", "Failures", .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/Pipeline"),
         // SHA-256, for model-pack checksums and the inbox's dedup keys.
         .target(name: "Checksum", path: "Sources/Checksum"),
@@ -178,7 +178,7 @@ let package = Package(
         .testTarget(name: "MusicGenTests", dependencies: ["MusicGen", "TorchRuntime", "Engines", "Manifest", "VideoDiffusion", "Pipeline", "Media", "prostudio-espeak"], path: "Tests/MusicGenTests"),
         .testTarget(name: "CaptionsTests", dependencies: ["Captions", "Engines", "Media", "Manifest", "Pipeline", "prostudio-espeak"], path: "Tests/CaptionsTests", exclude: ["Fixtures"]),
         .testTarget(name: "LibraryTests", dependencies: ["Library", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak"], path: "Tests/LibraryTests"),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Media", "Engines", "Spawn", "prostudio-espeak"], path: "Tests/PipelineTests"),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "MediaHeaders", "Media", "Engines", "Spawn", "prostudio-espeak"], path: "Tests/PipelineTests"),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: CXXLanguageStandard(rawValue: torchStd) ?? .cxx17
