@@ -85,7 +85,30 @@ public enum MediaHeaders {
             let sync = s.bytes(base + 188, 1) + s.bytes(base + 376, 1)
             if sync == [0x47, 0x47] { return MediaHeader(format: .mpegTS, kinds: [.video, .audio]) }
         }
+        // MP3s cut from streams may start with junk: two frames in a row, found near the start, are MPEG audio.
+        if chainedMP3Frame(s.bytes(base, 8192)) { return MediaHeader(format: .mp3, kinds: [.audio]) }
         throw .unknownFormat(seen: describe(b))
+    }
+
+    /// A layer III frame header followed by another exactly one frame later, within `b`.
+    static func chainedMP3Frame(_ b: [UInt8]) -> Bool {
+        let kbps = [[0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],   // MPEG-1
+                    [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160]]       // MPEG-2 and 2.5
+        let rates = [[44_100, 48_000, 32_000], [22_050, 24_000, 16_000], [11_025, 12_000, 8_000]]
+        func length(_ o: Int) -> Int? {
+            guard mpegAudioFrame(b, o) == .mp3, (b[o + 1] >> 1) & 3 == 1 else { return nil }
+            let version = (b[o + 1] >> 3) & 3, mpeg1 = version == 3
+            let bitrate = kbps[mpeg1 ? 0 : 1][Int(b[o + 2] >> 4)] * 1000
+            let rate = rates[mpeg1 ? 0 : version == 2 ? 1 : 2][Int((b[o + 2] >> 2) & 3)]
+            guard bitrate > 0 else { return nil }
+            return (mpeg1 ? 144 : 72) * bitrate / rate + Int((b[o + 2] >> 1) & 1)
+        }
+        var o = 0
+        while o + 4 <= b.count {
+            if let n = length(o), o + n + 4 <= b.count, length(o + n) != nil { return true }
+            o += 1
+        }
+        return false
     }
 
     // MARK: Pictures

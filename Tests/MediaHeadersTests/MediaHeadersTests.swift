@@ -28,6 +28,9 @@ import Testing
         // An MP3 with an ID3v2 tag in front (ffmpeg writes one when given a title).
         let tagged = try dir.ffmpeg("t.mp3", ["-f", "lavfi", "-i", "sine=d=0.5", "-metadata", "title=Song", "-id3v2_version", "3"])
         #expect(try MediaHeaders.read(path: tagged).format == .mp3)
+        // One cut from a stream, with junk before its first frame: found by two frames in a row.
+        let plain = [UInt8](try Data(contentsOf: URL(fileURLWithPath: try dir.ffmpeg("p.mp3", ["-f", "lavfi", "-i", "sine=d=0.5", "-write_xing", "0"]))))
+        #expect(try MediaHeaders.parse(Array("junk".utf8) + [0x12, 0x00, 0x07] + plain).format == .mp3)
     }
 
     @Test func clipsAreVideoWithTheirSize() throws {
