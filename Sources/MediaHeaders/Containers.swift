@@ -48,7 +48,7 @@ public enum JPEG {
         var orientation = 1
         var frame: (w: Int, h: Int)?
         var sawImageData = false
-        walk(s, base) { segment in
+        let stopped = walk(s, base) { segment in
             let marker = segment.marker
             if marker == 0xE1 && orientation == 1 && segment.payload.count > 14 {
                 let head = s.bytes(segment.payload.lowerBound, 6)
@@ -67,7 +67,8 @@ public enum JPEG {
         }
         guard let frame else {
             if sawImageData { throw .malformed(.jpeg, "image data before any frame header") }
-            throw .truncated(.jpeg)
+            if stopped >= s.size { throw .truncated(.jpeg) }
+            throw .malformed(.jpeg, "no frame header in its first segments")
         }
         let turned = orientation >= 5
         return MediaHeader(format: .jpeg, kinds: [.image], width: turned ? frame.h : frame.w, height: turned ? frame.w : frame.h,
@@ -76,22 +77,31 @@ public enum JPEG {
 
     /// Calls `body` for each segment until it returns false, the image data starts, or the bytes end.
     /// A segment whose payload runs past the end is still reported (its range clipped), so a cut file shows where.
-    static func walk(_ s: Source, _ base: Int, _ body: (Segment) -> Bool) {
+    /// Returns where it stopped: at or past the end of the bytes when they ran out.
+    @discardableResult
+    static func walk(_ s: Source, _ base: Int, _ body: (Segment) -> Bool) -> Int {
         var i = base + 2
         for _ in 0..<4096 {
-            let h = s.bytes(i, 4)
-            guard h.count >= 2, h[0] == 0xFF else { return }
+            var h = s.bytes(i, 4)
+            if h.count >= 1 && h[0] != 0xFF {
+                // Junk between segments: libav's decoder looks for the next marker, so do the same (a little way).
+                guard let skip = s.bytes(i, 4096).firstIndex(of: 0xFF) else { return i + 4096 < s.size ? i : s.size }
+                i += skip
+                h = s.bytes(i, 4)
+            }
+            guard h.count >= 2 else { return s.size }
             let marker = h[1]
             if marker == 0xFF { i += 1; continue }                              // fill byte
             if marker == 0x01 || (0xD0...0xD7).contains(marker) { i += 2; continue }  // no length
-            guard h.count == 4 else { return }
+            guard h.count == 4 else { return s.size }
             let length = be16(h, 2)
-            guard length >= 2 else { return }
+            guard length >= 2 else { return i }
             let start = i + 4, end = min(s.size, i + 2 + length)
-            guard start <= end, body(Segment(marker: marker, payload: start..<end)) else { return }
-            if marker == 0xDA || marker == 0xD9 { return }
+            guard start <= end, body(Segment(marker: marker, payload: start..<end)) else { return i }
+            if marker == 0xDA || marker == 0xD9 { return i }
             i += 2 + length
         }
+        return i
     }
 }
 

@@ -55,7 +55,8 @@ public enum MediaHeaders {
             if starts(ascii("WAVE"), at: 8) { return try wav(s, base) }
             if starts(ascii("AVI "), at: 8) { return MediaHeader(format: .avi, kinds: [.video, .audio]) }
         }
-        if starts(ascii("BM")) && b.count >= 6 && le32(b, 2) > 26 { return try bmp(b) }
+        // "BM" and a known DIB header size (the file-size field is often left 0).
+        if starts(ascii("BM")) && b.count >= 18 && [12, 16, 40, 52, 56, 64, 108, 124].contains(le32(b, 14)) { return try bmp(b) }
         if starts(ascii("fLaC")) {
             // The STREAMINFO block follows at once: 4 bytes of block header, 34 of data.
             guard s.size - base >= 42 else { throw .truncated(.flac) }
@@ -149,7 +150,7 @@ public enum MediaHeaders {
         guard b.count >= 26 else { throw .truncated(.bmp) }
         let dib = le32(b, 14)
         if dib == 12 { return MediaHeader(format: .bmp, kinds: [.image], width: le16(b, 18), height: le16(b, 20)) }
-        guard dib >= 40, b.count >= 26 else { throw .malformed(.bmp, "a DIB header of \(dib) bytes") }
+        guard dib >= 16 else { throw .malformed(.bmp, "a DIB header of \(dib) bytes") }
         // Signed 32-bit: a negative height means the rows run top-down.
         let w = Int(Int32(bitPattern: UInt32(le32(b, 18)))), h = Int(Int32(bitPattern: UInt32(le32(b, 22))))
         return MediaHeader(format: .bmp, kinds: [.image], width: abs(w), height: abs(h))

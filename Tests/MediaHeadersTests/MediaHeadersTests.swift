@@ -61,6 +61,9 @@ import Testing
         b.insert(contentsOf: [0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)] + payload, at: 2)
         let h = try MediaHeaders.parse(b)
         #expect(h.orientation == 6 && h.width == 32 && h.height == 64, "\(h)")
+        // Junk between segments is skipped to the next marker, as libav's decoder does.
+        b.insert(contentsOf: [0x00, 0x12, 0x34], at: 2 + 4 + payload.count)
+        #expect(try MediaHeaders.parse(b).height == 64)
     }
 
     @Test func refusalsAreTyped() throws {
