@@ -119,7 +119,7 @@ let package = Package(
         ], path: "Sources/Supervisor"),
         // One webhook POST per run (URLSession): the daemon spawns it, so libcurl stays out of the supervisor and workers.
         .executableTarget(name: "prostudio-notify", path: "Sources/NotifyHelper"),
-        .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake"], path: "Benchmarks/DaemonBench"),
+        .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake", "Manifest"], path: "Benchmarks/DaemonBench"),
 
         // What a media file is, from its first bytes (pure Swift, no libav): the supervisor checks assets with it at pick-up.
         .target(name: "MediaHeaders", path: "Sources/MediaHeaders"),
