@@ -97,6 +97,22 @@ struct AssetCheckTests {
         }
     }
 
+    /// What a header cannot show (a PNG whose pixel data is garbage) passes pick-up and is still refused at plan.
+    @Test func aGoodHeaderOverBadDataIsLeftToThePlansDecode() throws {
+        let dir = TempDir()
+        var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8)
+        png += [0, 0, 0, 64, 0, 0, 0, 48, 8, 6, 0, 0, 0, 0, 0, 0, 0] + [0, 0, 0, 16] + Array("IDAT".utf8) + Array(repeating: 0xAB, count: 20)
+        try Data(png).write(to: dir.url.appendingPathComponent("pic.png"))
+        let path = dir.write("a.yaml", "scenes:\n  - narration: Hi.\n    image: pic.png\n")
+        #expect(AssetHeaderCheck.problems(in: try ManifestLoader.load(path: path), file: path).isEmpty)
+        do {
+            _ = try Pipeline.validate(manifestPath: path)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.field == "scenes[0].image" && error.message.contains("libav"), "\(error.message)")
+        }
+    }
+
     @Test func aSmallPictureShownLargeIsAWarning() throws {
         let dir = TempDir()
         try FileManager.default.copyItem(atPath: Fixtures.image, toPath: dir.url.appendingPathComponent("pic.png").path)
