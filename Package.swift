@@ -119,10 +119,12 @@ let package = Package(
         ], path: "Sources/Supervisor"),
         // One webhook POST per run (URLSession): the daemon spawns it, so libcurl stays out of the supervisor and workers.
         .executableTarget(name: "prostudio-notify", path: "Sources/NotifyHelper"),
-        .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake"], path: "Benchmarks/DaemonBench"),
+        .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake", "Manifest"], path: "Benchmarks/DaemonBench"),
 
-        // What a user writes: manifest model, parsing, validation, precise errors.
-        .target(name: "Manifest", dependencies: [.product(name: "Yams", package: "Yams")], path: "Sources/Manifest"),
+        // What a media file is, from its first bytes (pure Swift, no libav): the supervisor checks assets with it at pick-up.
+        .target(name: "MediaHeaders", path: "Sources/MediaHeaders"),
+        // What a user writes: manifest model, parsing, validation, precise errors (asset headers included).
+        .target(name: "Manifest", dependencies: ["MediaHeaders", .product(name: "Yams", package: "Yams")], path: "Sources/Manifest"),
         // libav* wrapped: encode, filter graphs, probe, images. No raw pointer leaves this module.
         .target(name: "Media", dependencies: ["CFFmpeg", "CLibass"], path: "Sources/Media"),
         // Stage engines: speech, visuals, music (embedded ones here; model engines build on TorchRuntime).
@@ -134,7 +136,7 @@ let package = Package(
         .target(name: "Captions", dependencies: ["Engines", "Media"], path: "Sources/Captions"),
         // plan -> speech -> visuals -> music -> compose -> publish, with the stage cache and the sidecar.
         .target(name: "Pipeline", dependencies: [
-            "Manifest", "Media", "Engines", "Captions", "Failures", .product(name: "Logging", package: "swift-log"),
+            "Manifest", "MediaHeaders", "Media", "Engines", "Captions", "Failures", .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/Pipeline"),
         // SHA-256, for model-pack checksums and the inbox's dedup keys.
         .target(name: "Checksum", path: "Sources/Checksum"),
@@ -150,7 +152,7 @@ let package = Package(
         .target(name: "VideoDiffusion", dependencies: ["TorchRuntime", "Engines", "Media", "Manifest"], path: "Sources/VideoDiffusion"),
         .executableTarget(name: "VideoBench", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest", "Media"], path: "Benchmarks/VideoBench"),
         // The `library` visuals engine: the user's own pictures matched to scenes by a sentence encoder (MiniLM).
-        .target(name: "Library", dependencies: ["TorchRuntime", "Engines", "Manifest", "Media", "Checksum"], path: "Sources/Library"),
+        .target(name: "Library", dependencies: ["TorchRuntime", "Engines", "Manifest", "Media", "MediaHeaders", "Checksum"], path: "Sources/Library"),
         .executableTarget(name: "LibraryBench", dependencies: ["Library", "TorchRuntime"], path: "Benchmarks/LibraryBench"),
         // The `musicgen` music engine: T5 text encoder -> codebook decoder (delay pattern, KV cache, guidance) -> EnCodec.
         .target(name: "MusicGen", dependencies: ["TorchRuntime", "Engines", "Manifest", "VideoDiffusion"], path: "Sources/MusicGen"),
@@ -163,6 +165,7 @@ let package = Package(
         ], path: "Sources/CLI"),
 
         .testTarget(name: "ManifestTests", dependencies: ["Manifest"], path: "Tests/ManifestTests"),
+        .testTarget(name: "MediaHeadersTests", dependencies: ["MediaHeaders", "Manifest"], path: "Tests/MediaHeadersTests"),
         .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], path: "Tests/JournalTests"),
         .testTarget(name: "WatcherTests", dependencies: ["Watcher", "Intake", "Journal"], path: "Tests/WatcherTests"),
@@ -175,7 +178,7 @@ let package = Package(
         .testTarget(name: "MusicGenTests", dependencies: ["MusicGen", "TorchRuntime", "Engines", "Manifest", "VideoDiffusion", "Pipeline", "Media", "prostudio-espeak"], path: "Tests/MusicGenTests"),
         .testTarget(name: "CaptionsTests", dependencies: ["Captions", "Engines", "Media", "Manifest", "Pipeline", "prostudio-espeak"], path: "Tests/CaptionsTests", exclude: ["Fixtures"]),
         .testTarget(name: "LibraryTests", dependencies: ["Library", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak"], path: "Tests/LibraryTests"),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Media", "Engines", "Spawn", "prostudio-espeak"], path: "Tests/PipelineTests"),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "MediaHeaders", "Media", "Engines", "Spawn", "prostudio-espeak"], path: "Tests/PipelineTests"),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: CXXLanguageStandard(rawValue: torchStd) ?? .cxx17

@@ -16,10 +16,12 @@ import random
 import shutil
 import signal
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 TINY = """title: Fault
 seed: {seed}
@@ -341,7 +343,7 @@ def hostile_corpus(root_inbox_dir):
             for rel, body in files.items():
                 p = os.path.join(tmp, rel)
                 os.makedirs(os.path.dirname(p), exist_ok=True)
-                with open(p, "w") as f:
+                with open(p, "wb" if isinstance(body, bytes) else "w") as f:
                     f.write(body)
             for rel, target in links:
                 os.symlink(target, os.path.join(tmp, rel))
@@ -354,7 +356,55 @@ def hostile_corpus(root_inbox_dir):
     folder("emptyfolder", {})
     folder("nested", {"manifest.yaml": "scenes:\n  - narration: hi\n    image: a/b/c.png\n", "a/b/c.png": "not a png"})
     folder("badimage", {"manifest.yaml": "scenes:\n  - narration: hi\n    image: pic.png\n", "pic.png": "not a png at all"})
+    # F7: assets whose headers are wrong for their field; rejected at pick-up (no worker, no stage run).
+    scene = "scenes:\n  - narration: hi\n    image: pic.png\n"
+    folder("hugepng", {"manifest.yaml": scene, "pic.png": png_header(20000, 20000)})
+    folder("truncpng", {"manifest.yaml": scene, "pic.png": tiny_png()[:20]})
+    folder("zeropng", {"manifest.yaml": scene, "pic.png": png_header(0, 10)})
+    folder("textmusic", {"manifest.yaml": "music: {file: song.mp3}\nscenes: [hi]\n", "song.mp3": "lyrics, not audio\n"})
+    folder("picmusic", {"manifest.yaml": "music: {file: song.wav}\nscenes: [hi]\n", "song.wav": tiny_png()})
+    folder("textclip", {"manifest.yaml": "scenes:\n  - narration: hi\n    video: clip.mp4\n", "clip.mp4": "<html>not a clip</html>"})
+    folder("picclip", {"manifest.yaml": "scenes:\n  - narration: hi\n    video: clip.mp4\n", "clip.mp4": tiny_png()})
     return entries
+
+
+# Hostile entries the supervisor must reject at pick-up by the assets' headers, with the field named.
+PICKUP_REJECTS = {"badimage": "scenes[0].image", "nested": "scenes[0].image", "hugepng": "scenes[0].image",
+                  "truncpng": "scenes[0].image", "zeropng": "scenes[0].image", "textmusic": "music.file",
+                  "picmusic": "music.file", "textclip": "scenes[0].video", "picclip": "scenes[0].video"}
+
+
+def png_header(width, height):
+    """A PNG signature and IHDR only: what a picture nobody should decode looks like."""
+    ihdr = struct.pack(">II", width, height) + bytes([8, 6, 0, 0, 0])
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+
+
+def tiny_png():
+    """A real 1x1 PNG (decodes everywhere)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return png_header(1, 1) + chunk(b"IDAT", zlib.compress(b"\0\0\0\0\0")) + chunk(b"IEND", b"")
+
+
+def check_pickup_rejects(row, daemon, names):
+    """Each asset-header entry must end rejected with its field and never reach a worker (no running state, no stage run)."""
+    path = os.path.join(daemon.state, "journal.sqlite3")
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        for name in names:
+            field = PICKUP_REJECTS.get(name)
+            if field is None:
+                continue
+            job = con.execute("SELECT id, state, error_field FROM jobs WHERE source_name = ?", (name,)).fetchone()
+            runs = con.execute("SELECT count(*) FROM stage_runs WHERE job_id = ?", (job[0],)).fetchone()[0] if job else 0
+            ran = con.execute("SELECT count(*) FROM events WHERE job_id = ? AND kind = 'state' AND message LIKE '%running%'",
+                              (job[0],)).fetchone()[0] if job else 0
+            if not job or job[1] != "rejected" or job[2] != field or runs or ran:
+                row.passed = max(0, row.passed - 1)
+                row.notes += f"{name}: {job[1:] if job else 'no job'} runs={runs} running={ran} (want rejected at pick-up, {field}); "
+    finally:
+        con.close()
 
 
 def corpus(args, bin_dir, rnd):
@@ -375,6 +425,7 @@ def corpus(args, bin_dir, rnd):
             row.notes += f"{name}: {e}; "
     rows = d.wait_final(names, 120 + 5 * len(names))
     account(row, d, rows, names, expect_done=False)
+    check_pickup_rejects(row, d, names)
     left = os.listdir(d.inbox)
     if left:
         row.notes += f"left in inbox: {left[:3]}"

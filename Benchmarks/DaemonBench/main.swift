@@ -1,12 +1,14 @@
 // DaemonBench: pick-up latency and throughput of watcher + journal, and the idle cost of a watching daemon.
 //
 //   swift run -c release --scratch-path .build-daemon DaemonBench [--dir DIR] [--settle-ms 500] [--count 1000]
+//   DaemonBench --intake-check [--count 300]: the cost of the supervisor's manifest + asset header check per job
 //
 // Latency is "file in place (rename returned, or close returned) -> job journaled as queued" (claim committed,
 // file moved to state/jobs/ID, queued committed). Not a test: it prints figures and exits 0.
 import Foundation
 import Intake
 import Journal
+import Manifest
 import Synchronization
 import Watcher
 
@@ -17,6 +19,10 @@ struct DaemonBench {
         func value(_ flag: String, _ fallback: String) -> String {
             guard let i = args.firstIndex(of: flag), i + 1 < args.count else { return fallback }
             return args[i + 1]
+        }
+        if args.contains("--intake-check") {
+            try IntakeCheckBench.run(count: Int(value("--count", "300"))!)
+            return
         }
         let base = value("--dir", NSTemporaryDirectory())
         let settleMs = Int(value("--settle-ms", "500"))!
@@ -138,4 +144,49 @@ final class Times: Sendable {
     private let times = Mutex<[String: ContinuousClock.Instant]>([:])
     func set(_ name: String, _ t: ContinuousClock.Instant) { times.withLock { $0[name] = t } }
     func get(_ name: String) -> ContinuousClock.Instant? { times.withLock { $0[name] } }
+}
+
+
+/// `DaemonBench --intake-check [--count N]`: what the supervisor's validate closure costs per job, the manifest loader
+/// alone and with the asset header check, on a job folder of 10 photos (1920x1080 JPEG), a clip (MP4, index after
+/// the media data) and a music file (MP3), made once with the ffmpeg CLI. The files stay in the page cache, as
+/// they are just after a producer wrote them into the inbox.
+enum IntakeCheckBench {
+    static func run(count: Int) throws {
+        let dir = NSTemporaryDirectory() + "prostudio-intake-bench-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try ffmpeg(dir + "/photo0.jpg", ["-f", "lavfi", "-i", "testsrc2=s=1920x1080", "-frames:v", "1"])
+        for i in 1..<10 { try FileManager.default.copyItem(atPath: dir + "/photo0.jpg", toPath: dir + "/photo\(i).jpg") }
+        try ffmpeg(dir + "/clip.mp4", ["-f", "lavfi", "-i", "testsrc2=s=1280x720:d=5", "-f", "lavfi", "-i", "sine=d=5", "-pix_fmt", "yuv420p", "-shortest"])
+        try ffmpeg(dir + "/song.mp3", ["-f", "lavfi", "-i", "sine=d=30", "-metadata", "title=Bed"])
+        var yaml = "music: {file: song.mp3}\nscenes:\n"
+        for i in 0..<10 { yaml += "  - {narration: Scene \(i)., image: photo\(i).jpg}\n" }
+        yaml += "  - {narration: The clip., video: clip.mp4}\n"
+        try yaml.write(toFile: dir + "/manifest.yaml", atomically: true, encoding: .utf8)
+
+        var loadOnly: [Double] = [], withHeaders: [Double] = [], headersOnly: [Double] = []
+        for _ in 0..<count {
+            let t0 = ContinuousClock.now
+            let m = try ManifestLoader.load(path: dir)
+            let t1 = ContinuousClock.now
+            let problems = AssetHeaderCheck.problems(in: m, file: dir)
+            let t2 = ContinuousClock.now
+            precondition(problems.isEmpty, "\(problems)")
+            loadOnly.append(DaemonBench.seconds(t1 - t0)); headersOnly.append(DaemonBench.seconds(t2 - t1)); withHeaders.append(DaemonBench.seconds(t2 - t0))
+        }
+        print("intake check per job (10 JPEG + 1 MP4 + 1 MP3), \(ProcessInfo.processInfo.activeProcessorCount) cores:")
+        DaemonBench.report("  loader alone          ", loadOnly)
+        DaemonBench.report("  asset headers alone   ", headersOnly)
+        DaemonBench.report("  loader + headers      ", withHeaders)
+    }
+
+    static func ffmpeg(_ path: String, _ args: [String]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        p.arguments = ["-loglevel", "error", "-nostdin", "-y"] + args + [path]
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+    }
 }

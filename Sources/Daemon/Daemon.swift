@@ -86,9 +86,12 @@ public final class Daemon: Sendable {
         defer { webhooks.stop(); hooks.cancel() }
         let defaults = config.defaults
         let pickUp = PickUp(store: journal, layout: layout, logger: logger, validate: { path, job in
-            // The manifest's own checks at pick-up (no libav here: pictures, music and clips are opened by the worker's plan).
+            // The manifest's own checks at pick-up, then each asset's header against its field (no libav here: the
+            // worker's plan still decodes pictures, music and clips in full for what a header cannot show).
             do throws(ManifestErrors) {
-                _ = try ManifestLoader.load(path: path, displayName: job.sourcePath, defaults: defaults)
+                let manifest = try ManifestLoader.load(path: path, displayName: job.sourcePath, defaults: defaults)
+                let problems = AssetHeaderCheck.problems(in: manifest, file: job.sourcePath)
+                if !problems.isEmpty { throw ManifestErrors(errors: problems) }
                 return nil
             } catch {
                 return JobError(code: error.first.code.rawValue, message: error.description, field: error.first.field)

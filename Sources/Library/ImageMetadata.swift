@@ -1,4 +1,5 @@
 import Foundation
+import MediaHeaders
 
 /// Descriptions embedded in pictures, read from the file's header bytes only (no decoding): JPEG EXIF
 /// (ImageDescription, Windows XPTitle/XPComment/XPKeywords), XMP packets (dc:title, dc:description, dc:subject) in
@@ -37,44 +38,24 @@ enum ImageMetadata {
     // MARK: JPEG
 
     static func jpeg(_ b: [UInt8], into found: inout Found) {
-        var i = 2
-        while i + 4 <= b.count, b[i] == 0xFF {
-            let marker = b[i + 1]
-            if marker == 0xDA || marker == 0xD9 { break }  // image data or end: no more metadata segments
-            let length = Int(b[i + 2]) << 8 | Int(b[i + 3])
-            let start = i + 4, end = min(b.count, i + 2 + length)
-            guard length >= 2, start <= end else { break }
-            if marker == 0xE1 {
-                let payload = Array(b[start..<end])
-                if payload.starts(with: Array("Exif\0\0".utf8)) {
-                    exif(Array(payload.dropFirst(6)), into: &found)
-                } else if payload.starts(with: Array("http://ns.adobe.com/xap/1.0/\0".utf8)) {
-                    xmp(String(decoding: payload.dropFirst(29), as: UTF8.self), into: &found)
-                }
+        // The segment walk and the EXIF directory are MediaHeaders', which the supervisor's asset check uses too.
+        for segment in JPEG.segments(b) where segment.marker == 0xE1 {
+            let payload = Array(b[segment.payload])
+            if payload.starts(with: Array("Exif\0\0".utf8)) {
+                exif(Array(payload.dropFirst(6)), into: &found)
+            } else if payload.starts(with: Array("http://ns.adobe.com/xap/1.0/\0".utf8)) {
+                xmp(String(decoding: payload.dropFirst(29), as: UTF8.self), into: &found)
             }
-            i = i + 2 + length
         }
     }
 
     /// IFD0 of a TIFF block: 0x010E ImageDescription (ASCII); 0x9C9B/0x9C9C/0x9C9E XPTitle/XPComment/XPKeywords (UTF-16LE).
     static func exif(_ t: [UInt8], into found: inout Found) {
-        guard t.count >= 8 else { return }
-        let little = t[0] == 0x49
-        func u16(_ o: Int) -> Int { o + 2 <= t.count ? (little ? Int(t[o]) | Int(t[o + 1]) << 8 : Int(t[o]) << 8 | Int(t[o + 1])) : 0 }
-        func u32(_ o: Int) -> Int { o + 4 <= t.count ? (little ? u16(o) | u16(o + 2) << 16 : u16(o) << 16 | u16(o + 2)) : 0 }
-        let ifd = u32(4)
-        let count = u16(ifd)
-        guard ifd > 0, count < 1000 else { return }
-        for e in 0..<count {
-            let o = ifd + 2 + e * 12
-            guard o + 12 <= t.count else { return }
-            let tag = u16(o), n = u32(o + 4)
-            let at = n > 4 ? u32(o + 8) : o + 8
-            guard n > 0, at >= 0, at + n <= t.count else { continue }
-            let raw = Array(t[at..<(at + n)])
+        for (tag, raw) in JPEG.ifd0(t) {
             switch tag {
             case 0x010E: found.set(\.description, String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self))
             case 0x9C9B, 0x9C9C, 0x9C9E:
+                let raw = Array(raw)
                 var units: [UInt16] = []
                 for k in stride(from: 0, to: raw.count - 1, by: 2) { units.append(UInt16(raw[k]) | UInt16(raw[k + 1]) << 8) }
                 let text = String(decoding: units.prefix { $0 != 0 }, as: UTF16.self)

@@ -2,6 +2,7 @@ import Engines
 import Foundation
 import Manifest
 import Media
+import MediaHeaders
 
 /// Voices checked at plan: a voice espeak-ng does not know is an invalid manifest (exit 2, with a
 /// did-you-mean), not a failure when speech starts; a voice given a script it cannot read is a warning.
@@ -48,16 +49,25 @@ enum VoiceCheck {
     }
 }
 
-/// Scene images and the music file opened at plan: a file libav cannot read is an invalid manifest naming its
+/// Scene images, clips and the music file opened at plan: a file libav cannot read is an invalid manifest naming its
 /// field (not a failure at compose after speech and music ran); a picture enlarged more than twice is a warning.
+/// The supervisor's header check (`AssetHeaderCheck`, no libav) runs first with the same limits, so what it refuses
+/// at pick-up is refused here in the same words; the decode below catches what a header cannot show.
 enum AssetCheck {
-    /// Sides beyond this would take gigabytes to decode and scale.
-    static let maxSide = 16_384
+    static let maxSide = MediaLimits.maxPictureSide
 
     static func validate(_ m: JobManifest, file: String) throws(PipelineError) {
         var errors: [ManifestError] = []
+        // One problem per field: an asset its header already refuses is not decoded (a 20000x20000 PNG would take gigabytes).
+        var refused = Set<String>()
+        for asset in AssetHeaderCheck.assets(of: m) {
+            if let problem = AssetHeaderCheck.problem(path: asset.path, field: asset.field, expected: asset.expected, file: file) {
+                errors.append(problem)
+                refused.insert(asset.field)
+            }
+        }
         for (i, scene) in m.scenes.enumerated() {
-            guard let image = scene.image else { continue }
+            guard let image = scene.image, !refused.contains("scenes[\(i)].image") else { continue }
             let name = (image as NSString).lastPathComponent
             do {
                 let info = try MediaReader.imageInfo(image)
@@ -71,7 +81,7 @@ enum AssetCheck {
             }
         }
         for (i, scene) in m.scenes.enumerated() {
-            guard let video = scene.video else { continue }
+            guard let video = scene.video, !refused.contains("scenes[\(i)].video") else { continue }
             let info = try? MediaReader.probe(video)
             if let v = info?.first(.video), v.width > 0 {
                 if scene.start >= max(info?.duration ?? 0, v.duration) && max(info?.duration ?? 0, v.duration) > 0 {
@@ -83,7 +93,7 @@ enum AssetCheck {
                                             expected: "a video file (MP4, MOV, MKV, WebM, ...)"))
             }
         }
-        if let music = m.music.file, m.music.engine == .file {
+        if let music = m.music.file, m.music.engine == .file, !refused.contains("music.file") {
             let info = try? MediaReader.probe(music)
             if info?.first(.audio) == nil {
                 errors.append(ManifestError(.unreadableAsset, file: file, field: "music.file", found: "\((music as NSString).lastPathComponent), which holds no audio libav can read",

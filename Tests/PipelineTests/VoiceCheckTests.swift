@@ -1,6 +1,7 @@
 import Engines
 import Foundation
 import Manifest
+import MediaHeaders
 import Testing
 @testable import Pipeline
 
@@ -73,6 +74,42 @@ struct AssetCheckTests {
         } catch {
             #expect(error.exitCode == 2 && error.code == "manifest.unreadable_asset" && error.field == "scenes[0].image")
             #expect(error.message.contains("broken.png") && error.message.contains("music.file"), "\(error.message)")
+        }
+    }
+
+    /// The worker's plan runs the supervisor's header check first: what pick-up refuses, plan (and `validate`) refuses
+    /// in the same words, once per field, without decoding a picture whose header is already refused.
+    @Test func planAgreesWithThePickUpHeaderCheckAndReportsEachFieldOnce() throws {
+        let dir = TempDir()
+        var huge: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8)
+        huge += [0, 0, 0x4E, 0x20, 0, 0, 0x4E, 0x20, 8, 6, 0, 0, 0, 0, 0, 0, 0]  // 20000 x 20000
+        try Data(huge).write(to: dir.url.appendingPathComponent("huge.png"))
+        try FileManager.default.copyItem(atPath: Fixtures.image, toPath: dir.url.appendingPathComponent("song.wav").path)
+        let path = dir.write("a.yaml", "music: {file: song.wav}\nscenes:\n  - narration: Hi.\n    image: huge.png\n")
+        let atPickUp = AssetHeaderCheck.problems(in: try ManifestLoader.load(path: path), file: path)
+        do {
+            _ = try Pipeline.validate(manifestPath: path)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.problems.map(\.field) == ["scenes[0].image", "music.file"])
+            #expect(error.problems.map(\.message) == atPickUp.map(\.problem), "\(error.problems.map(\.message)) vs \(atPickUp.map(\.problem))")
+            #expect(error.code == "manifest.out_of_range" && error.message.contains("at most \(MediaLimits.maxPictureSide) pixels"))
+        }
+    }
+
+    /// What a header cannot show (a PNG whose pixel data is garbage) passes pick-up and is still refused at plan.
+    @Test func aGoodHeaderOverBadDataIsLeftToThePlansDecode() throws {
+        let dir = TempDir()
+        var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8)
+        png += [0, 0, 0, 64, 0, 0, 0, 48, 8, 6, 0, 0, 0, 0, 0, 0, 0] + [0, 0, 0, 16] + Array("IDAT".utf8) + Array(repeating: 0xAB, count: 20)
+        try Data(png).write(to: dir.url.appendingPathComponent("pic.png"))
+        let path = dir.write("a.yaml", "scenes:\n  - narration: Hi.\n    image: pic.png\n")
+        #expect(AssetHeaderCheck.problems(in: try ManifestLoader.load(path: path), file: path).isEmpty)
+        do {
+            _ = try Pipeline.validate(manifestPath: path)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.field == "scenes[0].image" && error.message.contains("libav"), "\(error.message)")
         }
     }
 
