@@ -95,7 +95,10 @@ public final class Daemon: Sendable {
             }
         }) { [self] job in writeSidecar(job, state: "queued") }
 
-        // 1. Whatever the last run left behind.
+        // 1. Whatever the last run left behind: first its workers, if a kill -9 left any still running (their job is
+        // about to be requeued, and the sweep below must not race their last writes).
+        let stale = await StaleWorkers.stop(cache: layout.cache)
+        if !stale.isEmpty { logger.notice("stopped workers the last run left", metadata: ["pids": "\(stale)"]) }
         let report = try await journal.recover()
         for id in report.requeued { await writeSidecar(journal, id, "queued") }
         for id in report.failedByLoopGuard + report.cancelled { await writeSidecar(journal, id, nil) }
