@@ -396,7 +396,7 @@ public final class Daemon: Sendable {
         let spec = WorkerSpec(jobID: job.id.rawValue, name: job.name, manifestPath: job.manifestPath ?? "", displayName: job.sourcePath,
                               outbox: config.outbox, cache: layout.cache, models: config.models, config: config.configFile,
                               memoryLimitBytes: config.workerMemoryLimitBytes, cacheMaxBytes: config.cacheMaxBytes,
-                              logLevel: config.logLevel.rawValue, device: config.device)
+                              logLevel: config.logLevel.rawValue, device: config.device, nice: config.workerNice)
         let run = WorkerRun()
         let index = Self.artifactIndex(journal, root: layout.cache)
         let outbox = config.outbox, name = job.name, grace = config.workerGrace, control = self.control, logger = log
