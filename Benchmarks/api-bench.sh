@@ -36,9 +36,10 @@ for _ in $(seq 50); do curl -sf "http://127.0.0.1:$p/readyz" >/dev/null && break
 tiny=$'scenes:\n  - narration: Latency probe.\nvisuals: {engine: procedural}\nmusic: {engine: none}\n'
 id=$(curl -sf -X POST -H 'Content-Type: application/yaml' --data-binary "$tiny" "http://127.0.0.1:$p/v1/jobs?name=probe" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 until curl -sf "http://127.0.0.1:$p/v1/jobs/$id" | grep -q '"state":"done"'; do sleep 0.3; done
-# A render for the whole measurement: many scenes of narration at 720p.
+# A render for the whole measurement: many scenes of narration at 720p (120: a release worker on a quiet machine
+# finished 40 during the second measurement).
 long="output: {height: 720, fps: 30, quality: standard}"$'\n'"scenes:"$'\n'
-for i in $(seq 40); do long+="  - narration: Scene $i keeps the encoder and the voice busy while the API is measured, sentence after sentence."$'\n'; done
+for i in $(seq 120); do long+="  - narration: Scene $i keeps the encoder and the voice busy while the API is measured, sentence after sentence."$'\n'; done
 curl -sf -X POST -H 'Content-Type: application/yaml' --data-binary "$long" "http://127.0.0.1:$p/v1/jobs?name=render" >/dev/null
 until curl -sf "http://127.0.0.1:$p/v1/jobs?state=running" | grep -q '"name":"render"'; do sleep 0.3; done
 cat > "$d/pace.lua" <<'LUA'
