@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fault injection against the real daemon (issue 12): real processes, real files, real SQLite.
 
-    python3 Benchmarks/fault_suite.py [--short] [--bin .build/release] [--seed N] [--keep]
+    python3 Benchmarks/fault_suite.py [--short] [--bin .build/release] [--seed N] [--keep] [--only ks] [--repeat N]
 
 Scenarios: kill -9 of the worker and of the supervisor at random points, two daemons on one state folder, a
 corpus of hostile inbox entries, a deleted inbox, many drops at once, a read-only outbox, and (when a tmpfs can
@@ -614,8 +614,13 @@ def full_outbox(args, bin_dir, rnd):
 
 
 def finish(row, d, args, root):
-    """Counts partial files, fails the row if the daemon died, stops it and removes the sandbox."""
-    row.partial = len(d.leftovers())
+    """Counts partial files (and names them: "partial 1" alone says nothing about which writer left it), fails the
+    row if the daemon died, stops it and removes the sandbox."""
+    left = d.leftovers()
+    row.partial = len(left)
+    if left:
+        row.notes = (row.notes + " left: " + ", ".join(os.path.relpath(p, root) if os.path.isabs(p) else "outbox/" + p
+                                                        for p in left[:3])).strip()
     if not d.alive():
         row.notes = (row.notes + " daemon died").strip()
         row.passed = 0
@@ -636,6 +641,7 @@ def main():
     ap.add_argument("--seed", type=int, default=int(time.time()))
     ap.add_argument("--keep", action="store_true", help="keep the temp folders")
     ap.add_argument("--only", help="comma-separated scenario names (kw,ks,2d,hc,di,md,ro,fs,fo)")
+    ap.add_argument("--repeat", type=int, default=1, help="run each chosen scenario N times (a rare race shows up)")
     args = ap.parse_args()
     args.kills = 3 if args.short else 20
     args.drops = 200 if args.short else 1000
@@ -649,7 +655,7 @@ def main():
     chosen = args.only.split(",") if args.only else list(scenarios)
     print(f"fault suite: seed {args.seed}, {'short' if args.short else 'full'}, binaries {bin_dir}", flush=True)
     rows = []
-    for key in chosen:
+    for key in [k for k in chosen for _ in range(args.repeat)]:
         t0 = time.time()
         row = scenarios[key](args, bin_dir, rnd)
         row.notes = (row.notes + f" ({time.time() - t0:.0f} s)").strip()

@@ -27,9 +27,15 @@ struct WorkerCommand: AsyncParsableCommand {
         let channel = MessageChannel(fd: messageFD)
         dup2(STDERR_FILENO, STDOUT_FILENO)
         // A worker never outlives its supervisor: when the supervisor dies (kill -9 included) the pipe's reading end
-        // closes, poll reports an error on ours, and the worker exits at once, so a restarted daemon never finds a
-        // stray worker still writing the same job's files.
+        // closes, poll reports an error on ours, and the worker exits as soon as this thread runs. (A restarting
+        // supervisor also stops any worker the last one left, before it sweeps: see `StaleWorkers`.)
+        let watchTID = Atomic<Int32>(0)
+        let watchStarted = DispatchSemaphore(value: 0)
         let orphanWatch = Thread {
+            // Its thread id ("PID/task/TID"; gettid is not imported).
+            let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self")) ?? ""
+            watchTID.store(Int32(me.split(separator: "/").last ?? "") ?? 0, ordering: .relaxed)
+            watchStarted.signal()
             var p = pollfd(fd: messageFD, events: 0, revents: 0)
             while true {
                 let rc = poll(&p, 1, -1)
@@ -39,6 +45,16 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         orphanWatch.name = "prostudio.worker-orphan-watch"
         orphanWatch.start()
+        watchStarted.wait()
+        // A render takes every core it can; a lower priority (`limits.worker_nice`) keeps the supervisor beside it
+        // (pick-up, the journal, the HTTP API and its /metrics) answering at once. Alone, the worker still gets every
+        // core. The orphan watch keeps its priority: on busy cores it still exits at once when the supervisor dies.
+        if let nice = spec.nice, nice > 0 {
+            // Relative to the supervisor's own (a unit's Nice= included); lowering is all an unprivileged process may do.
+            errno = 0
+            let base = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+            Self.renice(min(19, (errno == 0 ? base : 0) + nice), except: watchTID.load(ordering: .relaxed))
+        }
         if let limit = spec.memoryLimitBytes {
             var rl = rlimit(rlim_cur: rlim_t(limit), rlim_max: rlim_t(limit))
             if setrlimit(Int32(RLIMIT_AS.rawValue), &rl) != 0 { exitWith("prostudio worker: setrlimit: \(String(cString: strerror(errno)))", code: 1) }
@@ -92,6 +108,18 @@ struct WorkerCommand: AsyncParsableCommand {
         let removed = StageCache(root: URL(fileURLWithPath: spec.cache)).prune(maxBytes: spec.cacheMaxBytes)
         if !removed.isEmpty { channel.send(.cacheRemoved(names: removed)) }
         channel.send(final)
+    }
+
+    /// Lowers every thread of this process but `keep` to `nice`. Linux keeps the nice value per thread:
+    /// `setpriority(PRIO_PROCESS, 0, n)` lowers the calling thread alone, and a new thread takes its creator's, so
+    /// each one is set; threads started later inherit it. A second pass catches one started during the first.
+    static func renice(_ nice: Int32, except keep: Int32) {
+        for _ in 0..<2 {
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? [] {
+                guard let tid = Int32(entry), tid != keep else { continue }
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(tid), nice)
+            }
+        }
     }
 
     /// The sidecar as `Sidecar.write` would put it on disk.

@@ -98,7 +98,10 @@ public final class Daemon: Sendable {
             }
         }) { [self] job in writeSidecar(job, state: "queued") }
 
-        // 1. Whatever the last run left behind.
+        // 1. Whatever the last run left behind: first its workers, if a kill -9 left any still running (their job is
+        // about to be requeued, and the sweep below must not race their last writes).
+        let stale = await StaleWorkers.stop(cache: layout.cache)
+        if !stale.isEmpty { logger.notice("stopped workers the last run left", metadata: ["pids": "\(stale)"]) }
         let report = try await journal.recover()
         for id in report.requeued { await writeSidecar(journal, id, "queued") }
         for id in report.failedByLoopGuard + report.cancelled { await writeSidecar(journal, id, nil) }
@@ -396,7 +399,7 @@ public final class Daemon: Sendable {
         let spec = WorkerSpec(jobID: job.id.rawValue, name: job.name, manifestPath: job.manifestPath ?? "", displayName: job.sourcePath,
                               outbox: config.outbox, cache: layout.cache, models: config.models, config: config.configFile,
                               memoryLimitBytes: config.workerMemoryLimitBytes, cacheMaxBytes: config.cacheMaxBytes,
-                              logLevel: config.logLevel.rawValue, device: config.device)
+                              logLevel: config.logLevel.rawValue, device: config.device, nice: config.workerNice)
         let run = WorkerRun()
         let index = Self.artifactIndex(journal, root: layout.cache)
         let outbox = config.outbox, name = job.name, grace = config.workerGrace, control = self.control, logger = log

@@ -28,6 +28,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var workerMemoryLimitBytes: Int64?
     /// How long a worker asked to stop (cancel, timeout, shutdown) gets before SIGKILL (`limits.worker_grace_s`).
     public var workerGrace: Duration = .seconds(10)
+    /// How much nicer than the supervisor workers run (`limits.worker_nice`, 0...19): beside a render the supervisor
+    /// (pick-up, the journal, the HTTP API) answers at once; alone on the machine a worker still gets every core.
+    public var workerNice: Int32 = 5
     /// The config file these settings came from (workers read its `defaults:`).
     public var configFile: String?
     /// Footage libraries whose index the daemon keeps up to date between jobs (`library.folders`, plus the folder
@@ -57,7 +60,7 @@ public struct DaemonConfig: Sendable, Equatable {
     private struct File: Decodable {
         struct Folders: Decodable { var inbox, outbox, state, models: String? }
         struct Pickup: Decodable { var settle_ms: Int? }
-        struct Limits: Decodable { var stage_timeout_s: Double?; var max_attempts: Int?; var worker_memory_mb: Int?; var worker_grace_s: Double? }
+        struct Limits: Decodable { var stage_timeout_s: Double?; var max_attempts: Int?; var worker_memory_mb: Int?; var worker_grace_s: Double?; var worker_nice: Int? }
         struct Cache: Decodable { var max_gb: Double? }
         struct Library: Decodable { var folders: [String]?; var settle_s: Double? }
         struct Device: Decodable { var index: Int?; var memory_limit_gb: Double? }
@@ -127,6 +130,11 @@ public struct DaemonConfig: Sendable, Equatable {
         if let v = file.limits?.worker_grace_s {
             guard v >= 0 else { throw Failure(path: path, message: "limits.worker_grace_s must be >= 0") }
             c.workerGrace = .milliseconds(Int64(v * 1000))
+        }
+        if let v = file.limits?.worker_nice {
+            // Below 0 would need CAP_SYS_NICE, which the service does not have.
+            guard (0...19).contains(v) else { throw Failure(path: path, message: "limits.worker_nice must be 0...19, got \(v)") }
+            c.workerNice = Int32(v)
         }
         if let v = file.cache?.max_gb {
             guard v > 0 else { throw Failure(path: path, message: "cache.max_gb must be > 0") }

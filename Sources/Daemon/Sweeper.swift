@@ -20,9 +20,25 @@ public enum Sweeper {
     }
 
     /// Whether a temp file's writer is gone. This process's own temps are left alone: pick-up may be writing a
-    /// sidecar at this moment, and a write of ours that fails removes its own temp.
-    static func isOrphan(pid: Int32) -> Bool {
-        pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH
+    /// sidecar at this moment, and a write of ours that fails removes its own temp. A zombie is gone (it can write
+    /// nothing more): a worker orphaned by a kill -9 of its supervisor stays one until init reaps it, which some
+    /// hosts do only every second or two, and `kill(pid, 0)` succeeds on it; the sweeps in that window kept its
+    /// temp, and the last of them could be the last for a long while. A process started after the file was last
+    /// written is not its writer either (a reused PID).
+    static func isOrphan(pid: Int32, modified: Date? = nil) -> Bool {
+        guard pid != getpid() else { return false }
+        if kill(pid, 0) != 0 { return errno == ESRCH }
+        guard let process = ProcessStat(pid: pid) else { return true }  // gone since
+        if process.isZombie { return true }
+        if let modified, let started = process.started, started > modified.addingTimeInterval(2) { return true }
+        return false
+    }
+
+    /// `isOrphan` for the temp file at `path`.
+    static func isOrphan(pid: Int32, path: String) -> Bool {
+        var st = stat()
+        let modified = lstat(path, &st) == 0 ? Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec)) : nil
+        return isOrphan(pid: pid, modified: modified)
     }
 
     /// `isRunning(id)` says whether the journal has that job running (its work folder is in use).
@@ -31,7 +47,7 @@ public enum Sweeper {
         let fm = FileManager.default
         for name in (try? fm.contentsOfDirectory(atPath: outbox)) ?? [] {
             let path = outbox + "/" + name
-            if let pid = tempOwner(name), isOrphan(pid: pid) {
+            if let pid = tempOwner(name), isOrphan(pid: pid, path: path) {
                 if (try? fm.removeItem(atPath: path)) != nil { report.tempFiles.append(path) }
             } else if name.hasPrefix(".prostudio-work-") {
                 let id = String(name.dropFirst(".prostudio-work-".count))
@@ -44,14 +60,15 @@ public enum Sweeper {
         }
         // Rejections beside a done job of the same NAME are written in `rejected/` (see `Daemon.publishRejection`).
         for name in (try? fm.contentsOfDirectory(atPath: outbox + "/rejected")) ?? [] {
-            if let pid = tempOwner(name), isOrphan(pid: pid), (try? fm.removeItem(atPath: outbox + "/rejected/" + name)) != nil {
+            if let pid = tempOwner(name), isOrphan(pid: pid, path: outbox + "/rejected/" + name),
+               (try? fm.removeItem(atPath: outbox + "/rejected/" + name)) != nil {
                 report.tempFiles.append(outbox + "/rejected/" + name)
             }
         }
         if let walker = fm.enumerator(atPath: cache) {
             while let rel = walker.nextObject() as? String {
                 let name = (rel as NSString).lastPathComponent
-                if let pid = tempOwner(name), isOrphan(pid: pid), (try? fm.removeItem(atPath: cache + "/" + rel)) != nil {
+                if let pid = tempOwner(name), isOrphan(pid: pid, path: cache + "/" + rel), (try? fm.removeItem(atPath: cache + "/" + rel)) != nil {
                     report.tempFiles.append(cache + "/" + rel)
                 }
             }

@@ -20,14 +20,16 @@ public struct WorkerSpec: Codable, Sendable, Equatable {
     public var logLevel: String
     /// Which GPU the worker's models use and how much of it (`device:` in the config); nil for the defaults.
     public var device: DeviceSettings?
+    /// How much nicer than the supervisor the worker runs (`limits.worker_nice`); nil or 0: the same.
+    public var nice: Int32?
 
     public init(jobID: String, name: String, manifestPath: String, displayName: String?, outbox: String, cache: String,
                 models: String?, config: String?, memoryLimitBytes: Int64?, cacheMaxBytes: Int64, logLevel: String,
-                device: DeviceSettings? = nil) {
+                device: DeviceSettings? = nil, nice: Int32? = nil) {
         self.jobID = jobID; self.name = name; self.manifestPath = manifestPath; self.displayName = displayName
         self.outbox = outbox; self.cache = cache; self.models = models; self.config = config
         self.memoryLimitBytes = memoryLimitBytes; self.cacheMaxBytes = cacheMaxBytes; self.logLevel = logLevel
-        self.device = device
+        self.device = device; self.nice = nice
     }
 }
 

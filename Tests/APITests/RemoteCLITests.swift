@@ -4,7 +4,12 @@ import Testing
 
 /// `prostudio submit` and `prostudio jobs` with `--api URL --token-file FILE`: the real CLI against the real daemon.
 @Suite(.serialized) struct RemoteCLITests {
-    func run(_ args: [String]) throws -> (Int32, String) {
+    /// Runs `prostudio ARGS` to its end off the cooperative pool (the CLI waits on the daemon, which the pool serves).
+    func run(_ args: [String]) async throws -> (Int32, String) {
+        try await offPool { try Self.runBlocking(args) }
+    }
+
+    static func runBlocking(_ args: [String]) throws -> (Int32, String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: prostudioBinary)
         p.arguments = args
@@ -31,28 +36,28 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder + "/notes", withIntermediateDirectories: true)
         try tinyManifest.write(toFile: folder + "/manifest.yaml", atomically: true, encoding: .utf8)
         try "kept".write(toFile: folder + "/notes/a.txt", atomically: true, encoding: .utf8)
-        let (code, out) = try run(["submit", folder] + api)
+        let (code, out) = try await run(["submit", folder] + api)
         #expect(code == 0, "\(out)")
         let id = String(out.split(separator: " ").first ?? "")
         #expect(out.contains("remote queued"), "\(out)")
         #expect(FileManager.default.fileExists(atPath: d.root + "/state/jobs/\(id)/notes/a.txt"))
 
-        let (watchCode, watched) = try run(["jobs", "watch", id] + api)
+        let (watchCode, watched) = try await run(["jobs", "watch", id] + api)
         #expect(watchCode == 0 && watched.contains("state done") && watched.hasSuffix("\(id) done\n"), "\(watched)")
-        let (listCode, listed) = try run(["jobs", "list", "--filter", "done"] + api)
+        let (listCode, listed) = try await run(["jobs", "list", "--filter", "done"] + api)
         #expect(listCode == 0 && listed.contains(id) && listed.contains("remote"), "\(listed)")
-        let (showCode, shown) = try run(["jobs", "show", id, "--json"] + api)
+        let (showCode, shown) = try await run(["jobs", "show", id, "--json"] + api)
         #expect(showCode == 0 && shown.contains("\"state\" : \"done\""), "\(shown)")
-        let (cancelCode, cancelled) = try run(["jobs", "cancel", id] + api)
+        let (cancelCode, cancelled) = try await run(["jobs", "cancel", id] + api)
         #expect(cancelCode == 1 && cancelled.contains("not_cancellable"), "\(cancelled)")
 
         // An invalid manifest: exit 2 with every problem, as `validate` does.
         let bad = d.root + "/bad.yaml"
         try "scenes: 3\n".write(toFile: bad, atomically: true, encoding: .utf8)
-        let (badCode, badOut) = try run(["submit", bad] + api)
+        let (badCode, badOut) = try await run(["submit", bad] + api)
         #expect(badCode == 2 && badOut.contains("invalid_manifest") && badOut.contains("scenes"), "\(badOut)")
         // Without the token: refused with the reason.
-        let (noTokenCode, noToken) = try run(["jobs", "--api", "http://127.0.0.1:\(d.port)"])
+        let (noTokenCode, noToken) = try await run(["jobs", "--api", "http://127.0.0.1:\(d.port)"])
         #expect(noTokenCode == 1 && noToken.contains("token_required"), "\(noToken)")
     }
 

@@ -164,6 +164,12 @@ func waitFor(_ f: Folders, timeout: Duration = .seconds(120), _ predicate: @esca
 
         try "limits: {max_attempts: 0}\n".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: DaemonConfig.Failure.self) { try DaemonConfig.load(path: path) }
+        // Workers run nicer than the supervisor: 5 unless the config says otherwise; below 0 needs privileges.
+        #expect(c.workerNice == 5)
+        try "limits: {worker_nice: 0}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try DaemonConfig.load(path: path).workerNice == 0)
+        try "limits: {worker_nice: -1}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: DaemonConfig.Failure.self) { try DaemonConfig.load(path: path) }
         // The shipped example parses.
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("systemd/prostudio.yaml").path
