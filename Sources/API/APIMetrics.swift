@@ -119,8 +119,11 @@ final class APIMetrics: Sendable {
 /// Counts every request by its route pattern (not its path: ids would make a series per job) and status.
 struct RequestMetrics<Context: RequestContext>: RouterMiddleware {
     let metrics: APIMetrics
+    /// Called on each request (the daemon trims its memory once requests stop).
+    let activity: @Sendable () -> Void
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        activity()
         let start = ContinuousClock.now
         do {
             let response = try await next(request, context)

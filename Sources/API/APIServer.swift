@@ -85,7 +85,8 @@ public struct APIServer: Sendable {
     /// The service to add to the ServiceGroup. `onRunning` gets the bound port (tests listen on port 0).
     public func service(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some Service {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: RequestMetrics(metrics: metrics))
+        let daemon = self.daemon
+        router.add(middleware: RequestMetrics(metrics: metrics, activity: { daemon.settleAfterActivity() }))
         router.add(middleware: BearerAuth(token: token))
         Routes(server: self).register(router)
         let logger = self.logger

@@ -34,6 +34,7 @@ public final class Daemon: Sendable {
     public let live = DaemonLiveBox()
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
+    private let settling = Mutex((last: ContinuousClock.now, pending: false))
 
     /// `store`: the journal, when not the file in the state folder (any `JobStore`; tests pass the SQLite journal in
     /// memory to assert every row a cancel or a shutdown leaves). The start-up checks of the file (F12) then do not apply.
@@ -49,6 +50,32 @@ public final class Daemon: Sendable {
         self.webhooks = Webhooks(config: config, layout: layout, logger: logger)
         // Newest-1 buffering: a wake-up while a job runs is kept, several merge into one.
         (wakeups, wakeup) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Something beside the job loop ran (an HTTP request): once nothing has come for two seconds, hand back the heap's
+    /// free pages and the code it touched, as the loop does when it goes idle. The API's event loops, routes and
+    /// templates otherwise stayed resident (~15 MB) in an idle daemon after a few requests. No timer runs while
+    /// nothing happens.
+    public func settleAfterActivity() {
+        let start = settling.withLock { s -> Bool in
+            s.last = .now
+            defer { s.pending = true }
+            return !s.pending
+        }
+        guard start else { return }
+        Task.detached { [self] in
+            while true {
+                try? await Task.sleep(for: .seconds(2))
+                let quiet = settling.withLock { s -> Bool in
+                    guard ContinuousClock.now - s.last >= .seconds(2) else { return false }
+                    s.pending = false
+                    return true
+                }
+                if quiet { break }
+            }
+            Heap.trim()
+            Heap.dropIdleCode()
+        }
     }
 
     /// Begins a graceful stop: what SIGTERM and SIGINT do.
