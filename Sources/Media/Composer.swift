@@ -115,7 +115,7 @@ public enum Composer {
         }
         progress(1)
         let size = (try? FileManager.default.attributesOfItem(atPath: spec.outputPath)[.size] as? Int64) ?? 0
-        return CompositionReport(framesFromGraph: frames.produced, framesWritten: written, bytes: size ?? 0)
+        return CompositionReport(framesFromGraph: frames.produced, framesWritten: written, bytes: size)
     }
 }
 
