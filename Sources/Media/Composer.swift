@@ -32,7 +32,7 @@ public struct CompositionSpec: Sendable {
     /// Filter on a thread of its own while the encoder works (the default); false takes turns on one thread,
     /// which the tests compare against.
     public var concurrent = true
-    /// When set, the picture is drawn scene by scene, one small graph each (`videoGraph` is then only for logs), so a
+    /// When set, the picture is drawn scene by scene, one small graph each (`videoGraph` is then unused), so a
     /// long video holds one or two scenes' filters and buffers at a time, not all of them.
     var scenes: [SceneGraph] = []
     var crossfadeFrames = 0

@@ -171,9 +171,10 @@ extension Composer {
     /// Composes a described video: writes its filter graph and caption script, then draws, encodes and muxes it.
     public static func compose(_ c: Composition, progress: (Double) -> Void = { _ in },
                                shouldContinue: () -> Bool = { true }) throws(MediaError) -> CompositionReport {
-        // The graph ends at the picture; captions are burned onto its frames by CaptionBurner (what the `ass`
-        // filter in graphText's version would draw, for less).
-        let graph = GraphWriter.graph(for: c, assPath: nil)
+        // Scene by scene when the timeline allows it; else one graph. Either ends at the picture: captions are burned
+        // onto its frames by CaptionBurner (what the `ass` filter in graphText's version would draw, for less).
+        let segmented = c.segmented && SceneSequence.fits(c.scenes.map { ($0.start, $0.frames) }, crossfade: c.crossfadeFrames)
+        let graph = segmented ? GraphWriter.Graph(text: "") : GraphWriter.graph(for: c, assPath: nil)
         var spec = CompositionSpec(outputPath: c.outputPath, width: c.width, height: c.height, fps: c.fps, frameCount: c.frameCount,
                                    videoGraph: graph.text, images: graph.images, audio: c.audio, encoder: c.quality.encoder,
                                    posterFrame: c.posterFrame, posterPath: c.posterPath, embeddedCaptions: c.embeddedCaptions,
@@ -181,9 +182,8 @@ extension Composer {
         spec.captionLanguage = c.captionLanguage
         spec.audioFeed = c.audioFeed
         spec.captionScript = captionScript(for: c)
-        let scenes = GraphWriter.sceneGraphs(for: c)
-        if c.segmented && SceneSequence.fits(scenes, crossfade: c.crossfadeFrames) {
-            spec.scenes = scenes
+        if segmented {
+            spec.scenes = GraphWriter.sceneGraphs(for: c)
             spec.crossfadeFrames = c.crossfadeFrames
         }
         return try compose(spec, progress: progress, shouldContinue: shouldContinue)

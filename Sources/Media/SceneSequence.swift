@@ -49,7 +49,7 @@ final class SceneSequence: FrameProducer {
 
     /// Scenes that start where the one before ends, less the crossfade, and long enough that no frame is shared by
     /// three of them: what this sequence can draw (else the whole graph is used).
-    static func fits(_ scenes: [SceneGraph], crossfade t: Int) -> Bool {
+    static func fits(_ scenes: [(start: Int, frames: Int)], crossfade t: Int) -> Bool {
         guard let first = scenes.first, first.start == 0 else { return false }
         let n = scenes.count
         for i in scenes.indices {

@@ -166,7 +166,7 @@ struct SceneByScene {
                                 burnedCaptions: [Cue(start: 0.2, end: 3.5, text: "Scene by scene")],
                                 audio: [Float](repeating: 0, count: 48_000 * 2 * total / fps + 4_800), quality: .high, posterFrame: 0, posterPath: nil)
             c.segmented = segmented
-            #expect(SceneSequence.fits(GraphWriter.sceneGraphs(for: c), crossfade: t))
+            #expect(SceneSequence.fits(c.scenes.map { ($0.start, $0.frames) }, crossfade: t))
             let report = try Composer.compose(c)
             #expect(report.framesWritten == total)
             outputs.append(c.outputPath)
