@@ -24,6 +24,8 @@ public struct APISettings: Sendable, Equatable {
         var max_assets: Int?
         var max_expanded_mb: Double?
         var min_free_mb: Double?
+        /// The keys above, for the config's unknown-key check.
+        static let keys = ["listen", "token_file", "max_body_mb", "max_assets", "max_expanded_mb", "min_free_mb"]
     }
 
     mutating func apply(_ f: File, path: String) throws {

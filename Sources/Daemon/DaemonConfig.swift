@@ -76,6 +76,21 @@ public struct DaemonConfig: Sendable, Equatable {
         var api: APISettings.File?
     }
 
+    /// Every key the config may hold, for the unknown-key check: keep in step with `File` (a key missing here is
+    /// refused at start, which the shipped example's test notices).
+    static let sections: [KeyCheck.Section] = [
+        ("folders", ["inbox", "outbox", "state", "models"]),
+        ("pickup", ["settle_ms"]),
+        ("defaults", nil),  // checked field by field as a manifest by ManifestDefaults
+        ("limits", ["stage_timeout_s", "max_attempts", "worker_memory_mb", "worker_grace_s", "worker_nice"]),
+        ("cache", ["max_gb"]),
+        ("library", ["folders", "settle_s"]),
+        ("device", ["index", "memory_limit_gb"]),
+        ("notify", ["url", "secret", "secret_file", "max_attempts", "backoff_s"]),
+        ("api", APISettings.File.keys),
+        ("log_level", nil),
+    ]
+
     /// Defaults, then the config file (`config`, else /etc/prostudio/prostudio.yaml when it exists and no folder
     /// flag is given), then the flags: the one rule for `prostudio daemon`, `prostudio-daemon` and `doctor`.
     public static func resolve(config: String?, inbox: String?, outbox: String?, state: String?, models: String?) throws -> DaemonConfig {
@@ -97,6 +112,11 @@ public struct DaemonConfig: Sendable, Equatable {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw Failure(path: path, message: "cannot read: \(error.localizedDescription)")
+        }
+        do { try KeyCheck.check(yaml: text, file: path, sections: sections) } catch {
+            throw Failure(path: path, message: error.errors.map { e in
+                "line \(e.line.map(String.init) ?? "?"): \(e.field ?? "(top level)"): found \(e.found ?? "a bad value"); expected \(e.expected)"
+            }.joined(separator: "\n  "))
         }
         let file: File
         do { file = try YAMLDecoder().decode(File.self, from: text) } catch {
