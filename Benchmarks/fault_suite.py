@@ -4,9 +4,9 @@
     python3 Benchmarks/fault_suite.py [--short] [--bin .build/release] [--seed N] [--keep] [--only ks] [--repeat N]
 
 Scenarios: kill -9 of the worker and of the supervisor at random points, two daemons on one state folder, a
-corpus of hostile inbox entries, a deleted inbox, many drops at once, a read-only outbox, and (when a tmpfs can
-be mounted) a full outbox and a full state folder. Prints one table: tried, passed, lost, duplicated, partial
-files left. --short is the CI version (a few of each); the default is the full one (20+ kills each, 1,000 drops).
+corpus of hostile inbox entries, a deleted inbox, many drops at once, a read-only outbox, poison manifests (a
+crash, a 1 GB file, 190,000 unknown keys), and (when a tmpfs can be mounted) a full outbox and a full state
+folder. Prints one table: tried, passed, lost, duplicated, partial files left. --short is the CI version (a few of each); the default is the full one (20+ kills each, 1,000 drops).
 Exit status 0 when every scenario passed and the daemon stayed up.
 """
 import argparse
@@ -613,6 +613,75 @@ def full_outbox(args, bin_dir, rnd):
     return row
 
 
+def vm_hwm_kb(pid):
+    """Peak resident memory (VmHWM) of a live process, in KiB; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def poison_manifests(args, bin_dir, rnd):
+    """Issue 23: inputs that crashed the supervisor or blew up its memory. A number too big for an Int (the crash loop),
+    a 1 GB sparse manifest, 190,000 unknown keys (a 40 MB journal row): each must end rejected with a bounded error,
+    the supervisor must stay up (a restart counts against the row, as systemd would restart it) with its peak resident
+    memory under 100 MB, and a job queued behind them must still be done."""
+    row = Row("poison manifests")
+    root = tempfile.mkdtemp(prefix="fault-pm-")
+    d = Daemon(root, bin_dir)
+    d.start()
+    d.drop("poison.yaml", "voice: {rate: 9223372036854775807}\nscenes: [hi]\n")
+    tmp = os.path.join(d.inbox, ".big.yaml.tmp")
+    with open(tmp, "w") as f:
+        f.truncate(1 << 30)
+    os.rename(tmp, os.path.join(d.inbox, "big.yaml"))
+    d.drop("keys.json", json.dumps({"scenes": ["hi"], **{f"k{i}": i for i in range(190_000)}}))
+    d.drop("after.yaml", TINY.format(seed=rnd.randrange(1 << 30)))
+    names = ["poison.yaml", "big.yaml", "keys.json", "after.yaml"]
+    restarts, peak = 0, 0
+    final = {"done", "failed", "cancelled", "rejected"}
+    deadline = time.time() + 240
+    rows = []
+    while time.time() < deadline:
+        if not d.alive():
+            restarts += 1
+            if restarts > 5:
+                break
+            d.start()
+        peak = max(peak, vm_hwm_kb(d.proc.pid))
+        rows = [r for r in d.jobs() if r[2] in names]
+        if len({r[2] for r in rows}) == len(names) and all(r[3] in final for r in rows):
+            break
+        time.sleep(0.1)
+    peak = max(peak, vm_hwm_kb(d.proc.pid) if d.alive() else 0)
+    account(row, d, rows, names, expect_done=False)
+    by_name = {r[2]: r for r in rows}
+    want = {"poison.yaml": "rejected", "big.yaml": "rejected", "keys.json": "rejected", "after.yaml": "done"}
+    for name, state in want.items():
+        got = by_name.get(name)
+        if not got or got[3] != state:
+            row.passed = max(0, row.passed - 1)
+            row.notes += f"{name}: {got[3:] if got else 'no job'} (want {state}); "
+    con = sqlite3.connect(f"file:{os.path.join(d.state, 'journal.sqlite3')}?mode=ro", uri=True, timeout=10)
+    try:
+        longest = con.execute("SELECT max(length(error_message)) FROM jobs").fetchone()[0] or 0
+    finally:
+        con.close()
+    biggest = max([os.path.getsize(os.path.join(dp, n)) for dp, _, fs in os.walk(d.outbox) for n in fs if n.endswith(".json")] or [0])
+    if longest > 64 << 10 or biggest > 256 << 10:
+        row.passed = max(0, row.passed - 1)
+        row.notes += f"error message {longest} B, biggest sidecar {biggest} B (want bounded); "
+    if restarts or peak > 100 << 10:
+        row.passed = 0
+        row.notes += f"{restarts} supervisor restarts; "
+    row.notes += f"supervisor peak {peak / 1024:.0f} MB"
+    return finish(row, d, args, root)
+
+
 def finish(row, d, args, root):
     """Counts partial files (and names them: "partial 1" alone says nothing about which writer left it), fails the
     row if the daemon died, stops it and removes the sandbox."""
@@ -640,7 +709,7 @@ def main():
     ap.add_argument("--short", action="store_true", help="the CI version: a few of each")
     ap.add_argument("--seed", type=int, default=int(time.time()))
     ap.add_argument("--keep", action="store_true", help="keep the temp folders")
-    ap.add_argument("--only", help="comma-separated scenario names (kw,ks,2d,hc,di,md,ro,fs,fo)")
+    ap.add_argument("--only", help="comma-separated scenario names (kw,ks,2d,hc,di,md,ro,fs,fo,pm)")
     ap.add_argument("--repeat", type=int, default=1, help="run each chosen scenario N times (a rare race shows up)")
     args = ap.parse_args()
     args.kills = 3 if args.short else 20
@@ -651,7 +720,8 @@ def main():
         if not os.access(os.path.join(bin_dir, exe), os.X_OK):
             sys.exit(f"fault_suite: {bin_dir}/{exe} missing: swift build first (-c release for the default --bin)")
     scenarios = {"kw": kill_worker, "ks": kill_supervisor, "2d": two_daemons, "hc": corpus, "di": deleted_inbox,
-                 "md": many_drops, "ro": readonly_outbox, "fs": full_state, "fo": full_outbox}
+                 "md": many_drops, "ro": readonly_outbox, "fs": full_state, "fo": full_outbox,
+                 "pm": poison_manifests}
     chosen = args.only.split(",") if args.only else list(scenarios)
     print(f"fault suite: seed {args.seed}, {'short' if args.short else 'full'}, binaries {bin_dir}", flush=True)
     rows = []
