@@ -18,11 +18,9 @@ public enum ManifestLoader {
                 throw ManifestErrors(errors: [ManifestError(.unreadable, file: shown, field: nil, found: "a folder with no manifest",
                                                             expected: "a folder holding one manifest.yaml|.json|.txt|.md")])
             }
-            let name = URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent
-            return try load(file: inner, shown: shown + "/" + (inner as NSString).lastPathComponent, name: name, defaults: defaults)
+            return try load(file: inner, shown: shown + "/" + (inner as NSString).lastPathComponent, name: jobName(forPath: path), defaults: defaults)
         }
-        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        return try load(file: path, shown: shown, name: name, defaults: defaults)
+        return try load(file: path, shown: shown, name: jobName(forPath: path), defaults: defaults)
     }
 
     /// The manifest inside a job folder: `manifest.*`, else the only manifest-like file.

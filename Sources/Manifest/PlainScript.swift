@@ -28,7 +28,9 @@ enum PlainScript {
             scenes.append((pairs, startLine))
         }
 
-        for raw in text.components(separatedBy: .newlines) {
+        // CRLF is one line end: split as two (CR, then LF) it left an empty line after each, and every line of a
+        // Windows script became a scene of its own. A lone CR (old Mac) is a line end of .newlines already.
+        for raw in text.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: .newlines) {
             lineNumber += 1
             var line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { flush(); continue }

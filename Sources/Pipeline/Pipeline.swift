@@ -140,8 +140,7 @@ final class JobRun {
         self.jobID = jobID
         self.progress = progress
         self.isCancelled = isCancelled
-        let fallback = ((manifestPath as NSString).lastPathComponent as NSString).deletingPathExtension
-        sidecar = Sidecar(name: name ?? fallback, jobID: jobID, state: .running)
+        sidecar = Sidecar(name: name ?? ManifestLoader.jobName(forPath: manifestPath), jobID: jobID, state: .running)
         logger = pipeline.logger
         logger[metadataKey: "job_id"] = "\(jobID)"
         cache = StageCache(root: pipeline.options.cache, observer: pipeline.options.cacheObserver)
