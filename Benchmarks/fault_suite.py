@@ -121,6 +121,8 @@ class Daemon:
     def leftovers(self):
         """Hidden temp files and work folders in the outbox and cache, once no job runs."""
         left = [n for n in os.listdir(self.outbox) if n.startswith(".")]
+        work = os.path.join(self.state, "work")
+        left += [os.path.join(work, n) for n in (os.listdir(work) if os.path.isdir(work) else [])]
         cache = os.path.join(self.state, "cache")
         for dirpath, _, files in os.walk(cache):
             left += [os.path.join(dirpath, n) for n in files if n.startswith(".") and n.endswith(".tmp")]
@@ -579,7 +581,7 @@ def full_state(args, bin_dir, rnd):
 
 
 def full_outbox(args, bin_dir, rnd):
-    """A full outbox fails the job cleanly; `jobs retry` after freeing space finishes it."""
+    """A full outbox fails the job cleanly, as `retryable`; `jobs retry` after freeing space finishes it."""
     row = Row("full outbox (tmpfs), then retry")
     root = tempfile.mkdtemp(prefix="fault-fo-")
     d = Daemon(root, bin_dir)
@@ -591,8 +593,11 @@ def full_outbox(args, bin_dir, rnd):
         d.start()
         filler = fill(d.outbox)
         d.drop("fullout.yaml", TINY.format(seed=8))
-        rows = d.wait_final(["fullout.yaml"], 120)
-        failed = bool(rows) and rows[0][3] == "failed"
+        rows = d.wait_final(["fullout.yaml"], 180)
+        # A full disk is `retryable`: run again up to max_attempts (3), failing at publish each time (the work folder is
+        # in the state folder, so compose never fills the outbox), then `failed`.
+        failed = bool(rows) and rows[0][3] == "failed" and rows[0][4] == 3 and (rows[0][5] or "").startswith("io.")
+        first = rows[0] if rows else None
         os.remove(filler)
         if failed:
             subprocess.run([d.bin, "jobs", "retry", rows[0][0], "--state", d.state], capture_output=True, timeout=30)
@@ -605,7 +610,7 @@ def full_outbox(args, bin_dir, rnd):
         row.tried = 1
         row.passed = 1 if failed and rows and rows[0][3] == "done" and d.alive() else 0
         row.partial = len(d.leftovers())
-        row.notes = "failed cleanly, then done after retry" if row.passed else f"rows={rows}"
+        row.notes = "failed retryable (3 attempts, io.publish), then done after retry" if row.passed else f"first={first} rows={rows}"
         d.stop()
     finally:
         subprocess.run(["umount", "-l", d.outbox])
@@ -682,6 +687,94 @@ def poison_manifests(args, bin_dir, rnd):
     return finish(row, d, args, root)
 
 
+def signals(args, bin_dir, rnd):
+    """SIGHUP, SIGUSR1 and SIGUSR2 killed the supervisor silently and counted an attempt against the running job."""
+    row = Row("SIGHUP x3, USR1, USR2 during a job")
+    root = tempfile.mkdtemp(prefix="fault-sg-")
+    d = Daemon(root, bin_dir)
+    d.start()
+    d.drop("signalled.yaml", TINY.format(seed=24))
+    deadline = time.time() + 60
+    while time.time() < deadline and not d.workers():
+        time.sleep(0.05)
+    for sig in (signal.SIGHUP, signal.SIGHUP, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2):
+        if d.alive():
+            d.proc.send_signal(sig)
+        time.sleep(0.2)
+    alive = d.alive()
+    rows = d.wait_final(["signalled.yaml"], 120)
+    row.tried = 1
+    row.passed = 1 if alive and rows and rows[0][3] == "done" and rows[0][4] == 1 else 0
+    row.notes = f"alive after signals: {alive}, job {rows[0][3] + ' attempts ' + str(rows[0][4]) if rows else 'missing'}"
+    return finish(row, d, args, root)
+
+
+def state_deleted(args, bin_dir, rnd):
+    """`rm -rf state` under a running daemon let a second one start on the same folders; both took arrivals."""
+    row = Row("state deleted, second daemon")
+    root = tempfile.mkdtemp(prefix="fault-sd-")
+    first = Daemon(root, bin_dir)
+    first.start()
+    shutil.rmtree(first.state)
+    second = Daemon(root, bin_dir)
+    second.start(wait=False)
+    try:
+        first.proc.wait(30)
+    except subprocess.TimeoutExpired:
+        pass
+    time.sleep(1)
+    if not second.alive():  # refused while the first was still stopping: start it again, as systemd would
+        second.start()
+    names = [f"sd{n}.yaml" for n in range(4)]
+    for n in names:
+        second.drop(n, TINY.format(seed=rnd.randrange(1 << 30)))
+    rows = second.wait_final(names, 240)
+    row.tried = 1
+    both = first.alive() and second.alive()
+    row.passed = 1 if not both and second.alive() and first.proc.returncode == 1 and len(rows) == 4 \
+        and all(r[3] == "done" for r in rows) else 0
+    row.notes = f"first exit {first.proc.returncode}, jobs {[r[3] for r in rows]}"
+    first.kill9()
+    return finish(row, second, args, root)
+
+
+def pickup_no_fds(args, bin_dir, rnd):
+    """No file descriptor left in the supervisor (EMFILE) while an arrival comes: it was never taken, nothing logged.
+    Now logged once, retried, and taken once descriptors are back, without a restart."""
+    row = Row("pick-up with EMFILE, then fds back")
+    root = tempfile.mkdtemp(prefix="fault-em-")
+    d = Daemon(root, bin_dir)
+    d.start()
+    pid = d.proc.pid
+    used = {int(n) for n in os.listdir(f"/proc/{pid}/fd")}
+    lowest_free = next(n for n in range(len(used) + 1) if n not in used)
+    subprocess.run(["prlimit", f"--pid={pid}", f"--nofile={lowest_free}:"], check=True)
+    d.drop("starved.yaml", TINY.format(seed=25))
+    time.sleep(4)
+    taken_early = bool(d.wait_final(["starved.yaml"], 0.1))
+    subprocess.run(["prlimit", f"--pid={pid}", "--nofile=1024:"], check=True)
+    rows = d.wait_final(["starved.yaml"], 120)
+    ran_starved = ""
+    if rows and rows[0][3] == "failed":
+        # Taken while starved (the daemon gives back its reserve of descriptors at EMFILE), its worker could not start
+        # (`worker.spawn`, retryable, attempts spent): nothing lost; a retry with descriptors back finishes it.
+        ran_starved = f" (ran while starved: {rows[0][5]}, then jobs retry)"
+        subprocess.run([d.bin, "jobs", "retry", rows[0][0], "--state", d.state], capture_output=True, timeout=30)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            rows = [r for r in d.jobs() if r[2] == "starved.yaml"]
+            if rows and rows[0][3] == "done":
+                break
+            time.sleep(0.3)
+    with open(os.path.join(root, "daemon.log"), "rb") as f:
+        log = f.read().decode(errors="replace")
+    failing = log.count("pick-up failing")
+    row.tried = 1
+    row.passed = 1 if rows and rows[0][3] == "done" and failing == 1 and "pick-up works again" in log and d.alive() else 0
+    row.notes = f"failure lines {failing}, taken while starved {taken_early}, job {rows[0][3] if rows else 'missing'}{ran_starved}"
+    return finish(row, d, args, root)
+
+
 def finish(row, d, args, root):
     """Counts partial files (and names them: "partial 1" alone says nothing about which writer left it), fails the
     row if the daemon died, stops it and removes the sandbox."""
@@ -709,7 +802,7 @@ def main():
     ap.add_argument("--short", action="store_true", help="the CI version: a few of each")
     ap.add_argument("--seed", type=int, default=int(time.time()))
     ap.add_argument("--keep", action="store_true", help="keep the temp folders")
-    ap.add_argument("--only", help="comma-separated scenario names (kw,ks,2d,hc,di,md,ro,fs,fo,pm)")
+    ap.add_argument("--only", help="comma-separated scenario names (kw,ks,2d,hc,di,md,ro,fs,fo,pm,sg,sd,em)")
     ap.add_argument("--repeat", type=int, default=1, help="run each chosen scenario N times (a rare race shows up)")
     args = ap.parse_args()
     args.kills = 3 if args.short else 20
@@ -720,8 +813,8 @@ def main():
         if not os.access(os.path.join(bin_dir, exe), os.X_OK):
             sys.exit(f"fault_suite: {bin_dir}/{exe} missing: swift build first (-c release for the default --bin)")
     scenarios = {"kw": kill_worker, "ks": kill_supervisor, "2d": two_daemons, "hc": corpus, "di": deleted_inbox,
-                 "md": many_drops, "ro": readonly_outbox, "fs": full_state, "fo": full_outbox,
-                 "pm": poison_manifests}
+                 "md": many_drops, "ro": readonly_outbox, "fs": full_state, "fo": full_outbox, "pm": poison_manifests,
+                 "sg": signals, "sd": state_deleted, "em": pickup_no_fds}
     chosen = args.only.split(",") if args.only else list(scenarios)
     print(f"fault suite: seed {args.seed}, {'short' if args.short else 'full'}, binaries {bin_dir}", flush=True)
     rows = []

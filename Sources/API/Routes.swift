@@ -48,6 +48,7 @@ struct Routes: Sendable {
         var ready = true
         if let live = server.daemon.live.current {
             checks["inbox"] = "watched"
+            if let failing = live.pickUp.health.failing { checks["pickup"] = "failing: \(failing)"; ready = false }
             if access(live.journal.path, W_OK) == 0 && access((live.journal.path as NSString).deletingLastPathComponent, W_OK) == 0 {
                 checks["journal"] = "writable"
             } else {

@@ -68,11 +68,7 @@ struct DaemonCommand: AsyncParsableCommand {
             exitWith("prostudio daemon: the HTTP API is served by prostudio-daemon, which is not beside \(CommandLine.arguments[0])", code: 1)
         }
         let level = config.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in daemonLogHandler(label: label, level: level) }  // control characters escaped
         // Each job runs in a `prostudio worker` child of this very executable (a crash or an OOM kill takes the
         // worker, not the daemon).
         guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {

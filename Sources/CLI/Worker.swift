@@ -60,11 +60,7 @@ struct WorkerCommand: AsyncParsableCommand {
             if setrlimit(Int32(RLIMIT_AS.rawValue), &rl) != 0 { exitWith("prostudio worker: setrlimit: \(String(cString: strerror(errno)))", code: 1) }
         }
         let level = Logger.Level(rawValue: spec.logLevel) ?? .notice
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in daemonLogHandler(label: label, level: level) }  // control characters escaped
         var logger = Logger(label: "prostudio.worker")
         logger.logLevel = level
 
@@ -83,7 +79,7 @@ struct WorkerCommand: AsyncParsableCommand {
             defaults = try? ManifestDefaults.fromConfig(yaml: text, file: config)
         }
         let models = spec.models.map { URL(fileURLWithPath: $0) }
-        let options = PipelineOptions(
+        var options = PipelineOptions(
             outbox: URL(fileURLWithPath: spec.outbox), cache: URL(fileURLWithPath: spec.cache), models: models, defaults: defaults,
             cacheObserver: { event in
                 switch event {
@@ -92,6 +88,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 }
             },
             sidecarSink: { channel.send(.sidecar(json: Self.json($0))) })
+        options.work = spec.work.map { URL(fileURLWithPath: $0) }
         // The library engine keeps its indexes under the daemon's cache (state/cache/library/), beside the stage cache.
         let pipeline = Pipeline(options: options, engines: ModelEngines.engineSet(models: models, cache: options.cache, device: spec.device), logger: logger)
         let final: WorkerMessage

@@ -19,8 +19,8 @@ import Watcher
 /// Outputs are named after the job (`NAME.mp4`, `NAME.json`, ...). Same NAME rule: the most recent job of a NAME
 /// owns those files; a later job with the same NAME replaces them (each file atomically) when it runs, and
 /// the sidecar's `job_id` says which job a file belongs to. Older jobs stay in the journal (`jobs show ID`). A rejected
-/// job, which produced nothing, never takes `NAME.json` from a done job whose video is still there: its sidecar is
-/// `rejected/NAME.json` then (see `publishRejection`).
+/// job, which produced nothing, never takes `NAME.json` from a done job whose video is still there, nor does a failed or
+/// cancelled one: its sidecar is `rejected/NAME.json` (`failed/`, `cancelled/`) then (see `publishEnd`).
 public final class Daemon: Sendable {
     public let config: DaemonConfig
     let logger: Logger
@@ -88,6 +88,10 @@ public final class Daemon: Sendable {
     /// Runs until `shutdown()` (or SIGTERM/SIGINT when `handleSignals`). As a ServiceLifecycle `Service`, `run()`
     /// below: the service group's graceful shutdown (its SIGTERM and SIGINT) calls `shutdown()`.
     public func run(handleSignals: Bool) async throws {
+        // Before anything else: by default SIGHUP, SIGUSR1 and SIGUSR2 end the process, silently, and the running job
+        // is counted an attempt at the next start.
+        let ignored = ignoreOtherSignals()
+        defer { for s in ignored { s.cancel() } }
         // One daemon per state folder, before anything in it is touched (F9: two daemons ran every job twice).
         do { try FileManager.default.createDirectory(atPath: layout.state, withIntermediateDirectories: true) } catch {
             throw IntakeError.folder(layout.state, String(describing: error))
@@ -95,6 +99,8 @@ public final class Daemon: Sendable {
         let lock = try StateLock(state: layout.state)
         defer { withExtendedLifetime(lock) {} }
         try layout.prepare()
+        let inboxLock = try InboxLock(inbox: layout.inbox)
+        defer { withExtendedLifetime(inboxLock) {} }
         try FileManager.default.createDirectory(atPath: config.outbox, withIntermediateDirectories: true)
         let journal: any JobStore
         if let injectedStore {
@@ -111,19 +117,9 @@ public final class Daemon: Sendable {
         webhooks.attach(journal)
         let hooks = Task { await webhooks.run(journal: journal) }
         defer { webhooks.stop(); hooks.cancel() }
-        let defaults = config.defaults
-        let pickUp = PickUp(store: journal, layout: layout, logger: logger, validate: { path, job in
-            // The manifest's own checks at pick-up, then each asset's header against its field (no libav here: the
-            // worker's plan still decodes pictures, music and clips in full for what a header cannot show).
-            do throws(ManifestErrors) {
-                let manifest = try ManifestLoader.load(path: path, displayName: job.sourcePath, defaults: defaults)
-                let problems = AssetHeaderCheck.problems(in: manifest, file: job.sourcePath)
-                if !problems.isEmpty { throw ManifestErrors(errors: problems) }
-                return nil
-            } catch {
-                return JobError(code: error.first.code.rawValue, message: error.description, field: error.first.field)
-            }
-        }) { [self] job in writeSidecar(job, state: "queued") }
+        let pickUp = PickUp(store: journal, layout: layout, logger: logger, validate: PickUpChecks.validate(defaults: config.defaults)) {
+            [self] job in writeSidecar(job, state: "queued")
+        }
 
         // 1. Whatever the last run left behind: first its workers, if a kill -9 left any still running (their job is
         // about to be requeued, and the sweep below must not race their last writes).
@@ -143,7 +139,12 @@ public final class Daemon: Sendable {
 
         // 2. Watch first (the watcher scans the inbox after its watch is in place), then announce readiness.
         let watcher = try InboxWatcher(inbox: config.inbox, options: .init(settle: config.settle), logger: logger)
-        let bell = try FileBell(folder: layout.state, name: "requests.bell", logger: logger)
+        let bell = try FileBell(folder: layout.state, name: "requests.bell", guarding: ["journal.sqlite3", "daemon.lock"],
+                                onGone: { [self] what in
+            logger.critical("the state folder is the daemon's lock, and it went: stopping", metadata: ["what": "\(what)"])
+            self.control.stateLost(what)
+            shutdown()
+        }, logger: logger)
         control.onShutdown { watcher.stop(); bell.stop() }
         let signals = handleSignals ? installSignalHandlers() : []
         defer { for s in signals { s.cancel() } }
@@ -198,6 +199,7 @@ public final class Daemon: Sendable {
         for task in libraryWatches { await task.value }
         logger.notice("daemon stopped")
         if control.lostInbox { throw DaemonError.inboxLost(inbox: config.inbox) }
+        if let what = control.lostState { throw DaemonError.stateLost(state: layout.state, detail: what) }
     }
 
     // MARK: Jobs
@@ -251,7 +253,7 @@ public final class Daemon: Sendable {
 
     /// Leftover temp files and work folders (F1, F2); no job of this daemon runs while it does.
     private func sweep(_ journal: any JobStore) async {
-        let report = await Sweeper.sweep(outbox: config.outbox, cache: layout.cache) { id in
+        let report = await Sweeper.sweep(outbox: config.outbox, cache: layout.cache, work: layout.work) { id in
             guard let job = try? await journal.job(JobID(id)) else { return nil }
             return job.state == .running
         }
@@ -318,7 +320,7 @@ public final class Daemon: Sendable {
                     if let v = s.outputs?.poster { outputs["poster"] = v }
                     let finished = try await journal.finish(job.id, outputs: outputs)
                     // The `done` sidecar only once the journal says done too; a copy in the state folder, to put back
-                    // should a later job of the same NAME be rejected (`publishRejection`).
+                    // should a later job of the same NAME end without outputs (`publishEnd`).
                     do { try SidecarFile.write(json: json, name: job.name, outbox: config.outbox) } catch {
                         log.warning("cannot write sidecar", metadata: ["error": "\(error)"])
                     }
@@ -346,7 +348,7 @@ public final class Daemon: Sendable {
                         switch error.disposition {
                         case .invalidInput:
                             let rejected = try await pickUp.reject(job, error: jobError)
-                            await publishRejection(rejected, failure: error, journal: journal)
+                            await publishEnd(rejected, failure: error, journal: journal)
                             await notifyEnded(rejected)
                             log.notice("job rejected", metadata: ["code": "\(error.code)", "field": "\(error.field ?? "-")"])
                         case .retryable, .permanent, .cancelled:
@@ -426,7 +428,8 @@ public final class Daemon: Sendable {
         let spec = WorkerSpec(jobID: job.id.rawValue, name: job.name, manifestPath: job.manifestPath ?? "", displayName: job.sourcePath,
                               outbox: config.outbox, cache: layout.cache, models: config.models, config: config.configFile,
                               memoryLimitBytes: config.workerMemoryLimitBytes, cacheMaxBytes: config.cacheMaxBytes,
-                              logLevel: config.logLevel.rawValue, device: config.device, nice: config.workerNice)
+                              logLevel: config.logLevel.rawValue, device: config.device, nice: config.workerNice,
+                              work: layout.work)
         let run = WorkerRun()
         let index = Self.artifactIndex(journal, root: layout.cache)
         let outbox = config.outbox, name = job.name, grace = config.workerGrace, control = self.control, logger = log
@@ -510,7 +513,7 @@ public final class Daemon: Sendable {
     func publish(_ outcome: PickUpOutcome, _ journal: any JobStore) async {
         switch outcome {
         case .rejected(let job):
-            await publishRejection(job, failure: nil, journal: journal)
+            await publishEnd(job, failure: nil, journal: journal)
             await notifyEnded(job)
         case .queued, .duplicate, .gone: break  // the queued sidecar was written before the job could start
         }
@@ -520,19 +523,25 @@ public final class Daemon: Sendable {
         guard let job = try? await journal.job(id) else { return }
         // The runner may have started it since (a requeue on request): its worker's reports own the sidecar now.
         if let state, job.state.rawValue != state { return }
-        writeSidecar(job, state: state, failure: failure)
+        if state == nil && [.failed, .cancelled, .rejected].contains(job.state) {
+            await publishEnd(job, failure: failure, journal: journal)
+        } else {
+            writeSidecar(job, state: state, failure: failure)
+        }
         if state == nil { await notifyEnded(job) }
     }
 
-    /// The sidecar of a rejected job. Same NAME rule, with one exception: a rejection produced nothing, so it never
-    /// takes `NAME.json` from the latest done job of that NAME whose video is still in the outbox (the sidecar is what
-    /// describes that video). That job's published sidecar is put back (pick-up and the worker wrote this job's
-    /// `queued` and `running` ones over it) and the rejection goes to `rejected/NAME.json` in the outbox instead.
-    func publishRejection(_ job: Job, failure: JobFailure?, journal: any JobStore) async {
+    /// The sidecar of a job that ended without outputs (rejected, failed, cancelled). Same NAME rule, with one
+    /// exception: such a job produced nothing, so it never takes `NAME.json` from the latest done job of that NAME whose
+    /// video is still in the outbox (the sidecar is what describes that video). That job's published sidecar is put back
+    /// (pick-up and the worker wrote this job's `queued` and `running` ones over it) and this job's goes to
+    /// `STATE/NAME.json` in the outbox instead (`rejected/`, `failed/` or `cancelled/`).
+    func publishEnd(_ job: Job, failure: JobFailure?, journal: any JobStore) async {
+        let state = job.state.rawValue
         guard let owner = try? await journal.jobs(JobFilter(states: [.done], limit: 1, name: job.name)).first,
               owner.id != job.id, let video = owner.outputs["video"],
               FileManager.default.fileExists(atPath: config.outbox + "/" + video) else {
-            writeSidecar(job, state: "rejected", failure: failure)
+            writeSidecar(job, state: state, failure: failure)
             return
         }
         if SidecarFile.read(outbox: config.outbox, name: job.name)?.job_id != owner.id.rawValue {
@@ -546,9 +555,9 @@ public final class Daemon: Sendable {
                 logger.warning("cannot put back the done job's sidecar", metadata: ["job": "\(owner.id)", "error": "\(error)"])
             }
         }
-        writeSidecar(job, state: "rejected", failure: failure, to: SidecarFile.rejectionURL(outbox: config.outbox, name: job.name))
-        logger.notice("rejection written beside a done job of the same name", metadata: [
-            "job": "\(job.id)", "done_job": "\(owner.id)", "sidecar": "rejected/\(job.name).json"])
+        writeSidecar(job, state: state, failure: failure, to: SidecarFile.asideURL(outbox: config.outbox, name: job.name, state: state))
+        logger.notice("sidecar written beside a done job of the same name", metadata: [
+            "job": "\(job.id)", "done_job": "\(owner.id)", "sidecar": "\(state)/\(job.name).json"])
     }
 
     /// The sidecar for a job that is not running: its journal state and error (a worker's reports write it while running).
@@ -562,8 +571,9 @@ public final class Daemon: Sendable {
     /// A job that ended failed or rejected: its webhook carries the sidecar as last written (by its worker or above).
     private func notifyEnded(_ job: Job) async {
         guard job.state == .failed || job.state == .rejected else { return }
-        // This job's own sidecar: a rejection beside a done job of the same NAME is in rejected/NAME.json.
-        let candidates = [SidecarFile.url(outbox: config.outbox, name: job.name), SidecarFile.rejectionURL(outbox: config.outbox, name: job.name)]
+        // This job's own sidecar: beside a done job of the same NAME it is in rejected/ or failed/NAME.json.
+        let candidates = [SidecarFile.url(outbox: config.outbox, name: job.name),
+                          SidecarFile.asideURL(outbox: config.outbox, name: job.name, state: job.state.rawValue)]
         guard let body = candidates.lazy.compactMap({ FileManager.default.contents(atPath: $0.path) }).first(where: { data in
             (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["job_id"] as? String == job.id.rawValue
         }) else { return }
@@ -571,6 +581,22 @@ public final class Daemon: Sendable {
     }
 
     // MARK: Signals
+
+    /// SIGHUP, SIGUSR1 and SIGUSR2 are logged and otherwise ignored: the configuration is read at start only (a reload
+    /// is a restart: `systemctl restart`, which checkpoints the running job), and nothing else is bound to them.
+    private func ignoreOtherSignals() -> [any DispatchSourceSignal] {
+        [SIGHUP, SIGUSR1, SIGUSR2].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            let name = sig == SIGHUP ? "SIGHUP" : (sig == SIGUSR1 ? "SIGUSR1" : "SIGUSR2")
+            source.setEventHandler { [self] in
+                logger.notice("signal ignored: the configuration is read at start only; restart the service to apply a change",
+                              metadata: ["signal": "\(name)"])
+            }
+            source.resume()
+            return source
+        }
+    }
 
     private func installSignalHandlers() -> [any DispatchSourceSignal] {
         [SIGTERM, SIGINT].map { sig in
@@ -620,6 +646,8 @@ final class Control: Sendable {
         var reason: StopReason = .none
         var stoppers: [@Sendable () -> Void] = []
         var lostInbox = false
+        /// What of the state folder was removed or replaced under the daemon.
+        var lostState: String?
         /// Stops the running job now (terminates its worker); nil between jobs.
         var stopAction: (@Sendable () -> Void)?
     }
@@ -628,6 +656,8 @@ final class Control: Sendable {
     var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
     var lostInbox: Bool { state.withLock { $0.lostInbox } }
     func inboxLost() { state.withLock { $0.lostInbox = true } }
+    var lostState: String? { state.withLock { $0.lostState } }
+    func stateLost(_ what: String) { state.withLock { $0.lostState = $0.lostState ?? what } }
     /// Whether the running job was asked to stop (a worker ending without its report was stopped, not crashed).
     var shouldStop: Bool { state.withLock { $0.shuttingDown || $0.reason != .none } }
 

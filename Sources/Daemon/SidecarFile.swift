@@ -43,10 +43,11 @@ enum SidecarFile {
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(ms)Z"
     }
 
-    /// Where a rejection goes when `NAME.json` stays with an earlier done job (see `Daemon.publishRejection`):
-    /// `rejected/NAME.json` in the outbox. No job's output can have that name: a NAME holds no `/`.
-    static func rejectionURL(outbox: String, name: String) -> URL {
-        URL(fileURLWithPath: outbox).appendingPathComponent("rejected").appendingPathComponent(name + ".json")
+    /// Where the sidecar of a job that ended without outputs goes when `NAME.json` stays with an earlier done job
+    /// (see `Daemon.publishEnd`): `STATE/NAME.json` in the outbox (`rejected`, `failed`, `cancelled`). No job's output can
+    /// have that name: a NAME holds no `/`.
+    static func asideURL(outbox: String, name: String, state: String) -> URL {
+        URL(fileURLWithPath: outbox).appendingPathComponent(state).appendingPathComponent(name + ".json")
     }
 
     /// The sidecar of a job that is not running: its journal state and error over what the last run wrote (for

@@ -12,6 +12,10 @@ public enum DaemonError: Error, CustomStringConvertible, Sendable, Equatable {
     case journalCorrupt(journal: String, detail: String)
     /// The inbox was removed and could not be recreated and watched again.
     case inboxLost(inbox: String)
+    /// Another daemon (another state folder, or this one's state folder deleted under it) takes arrivals from this inbox.
+    case inboxInUse(inbox: String, pid: Int32?)
+    /// The state folder, its journal or its lock was removed or replaced under the running daemon.
+    case stateLost(state: String, detail: String)
 
     public var description: String {
         switch self {
@@ -23,6 +27,13 @@ public enum DaemonError: Error, CustomStringConvertible, Sendable, Equatable {
         case .journalMissing(let journal, let n):
             "the journal \(journal) is missing or empty but the state folder holds \(n) job folders; refusing to start "
                 + "(it would forget them). Run `prostudio doctor --repair` to rebuild the journal from state/jobs and the outbox sidecars"
+        case .inboxInUse(let inbox, let pid):
+            "another prostudio daemon (pid \(pid.map(String.init) ?? "unknown")) takes arrivals from \(inbox); one daemon per inbox: "
+                + "stop it first (if its state folder was deleted under it, it is stopping: start this one again once it has)"
+        case .stateLost(let state, let detail):
+            "\(detail) under the running daemon; stopped, so that no second daemon works on the same folders beside it. "
+                + "The state folder \(state) is the daemon's lock: restart the service (a new state folder starts empty; "
+                + "`prostudio doctor --repair` rebuilds the journal from the job folders and sidecars)"
         case .inboxLost(let inbox):
             "the inbox \(inbox) was removed and cannot be recreated or watched; stopped so that the service manager restarts the daemon"
         case .journalCorrupt(let journal, let detail):
@@ -68,9 +79,12 @@ public final class StateLock: Sendable {
 
     /// The PID of the process holding the lock now, from /proc/locks (no lock is taken, so asking can never make a
     /// starting daemon fail); nil when no daemon runs on `state`.
-    public static func liveHolder(state: String) -> Int32? {
+    public static func liveHolder(state: String) -> Int32? { flockHolder(path: state + "/daemon.lock") }
+
+    /// The PID holding an exclusive `flock` on `path`, from /proc/locks.
+    static func flockHolder(path: String) -> Int32? {
         var st = stat()
-        guard stat(state + "/daemon.lock", &st) == 0,
+        guard stat(path, &st) == 0,
               let text = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return nil }
         // "1: FLOCK  ADVISORY  WRITE 24113 fe:00:16220311 0 EOF": pid, then major:minor:inode (hex device numbers).
         let major = (st.st_dev >> 8) & 0xfff | ((st.st_dev >> 32) & ~0xfff)
@@ -91,6 +105,30 @@ public final class StateLock: Sendable {
         let n = pread(fd, &buffer, buffer.count, 0)
         guard n > 0 else { return nil }
         return Int32(String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    deinit {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}
+
+/// The daemon's second lock, on the inbox folder itself: the state folder's lock file can be deleted with the folder
+/// (`rm -rf state`), and a second daemon would then take the lock anew and take arrivals beside the first. Deleting the
+/// state folder cannot remove this one; and the first daemon notices its state folder went and stops (see `FileBell`).
+public final class InboxLock: Sendable {
+    private let fd: Int32
+
+    public init(inbox: String) throws(DaemonError) {
+        let fd = open(inbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .lock(lockFile: inbox, errno: errno) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let e = errno
+            close(fd)
+            if e == EWOULDBLOCK { throw .inboxInUse(inbox: inbox, pid: StateLock.flockHolder(path: inbox)) }
+            throw .lock(lockFile: inbox, errno: e)
+        }
+        self.fd = fd
     }
 
     deinit {

@@ -2,7 +2,7 @@ import Foundation
 import Journal
 
 /// Removes what interrupted work leaves behind (F1, F2): `.NAME.EXT.PID.tmp` files of atomic writes in the outbox
-/// and the stage cache, and `.prostudio-work-ID/` folders (a partial MP4) of jobs that are not running. Runs at
+/// and the stage cache, and `.prostudio-work-ID/` folders (a partial MP4; in `STATE/work`) of jobs that are not running. Runs at
 /// start (after the journal is recovered) and after every job, when no job of this daemon is running.
 public enum Sweeper {
     public struct Report: Sendable, Equatable {
@@ -42,11 +42,14 @@ public enum Sweeper {
     }
 
     /// `isRunning(id)` says whether the journal has that job running (its work folder is in use).
-    public static func sweep(outbox: String, cache: String, isRunning: (String) async -> Bool?) async -> Report {
+    /// `work`: the daemon's work folders' folder (`STATE/work`); work folders an older daemon left in the outbox go too.
+    public static func sweep(outbox: String, cache: String, work: String? = nil, isRunning: (String) async -> Bool?) async -> Report {
         var report = Report()
         let fm = FileManager.default
-        for name in (try? fm.contentsOfDirectory(atPath: outbox)) ?? [] {
-            let path = outbox + "/" + name
+        let entries = ((try? fm.contentsOfDirectory(atPath: outbox)) ?? []).map { (outbox, $0) }
+            + (work.map { w in ((try? fm.contentsOfDirectory(atPath: w)) ?? []).map { (w, $0) } } ?? [])
+        for (folder, name) in entries {
+            let path = folder + "/" + name
             if let pid = tempOwner(name), isOrphan(pid: pid, path: path) {
                 if (try? fm.removeItem(atPath: path)) != nil { report.tempFiles.append(path) }
             } else if name.hasPrefix(".prostudio-work-") {
@@ -58,11 +61,12 @@ public enum Sweeper {
                 }
             }
         }
-        // Rejections beside a done job of the same NAME are written in `rejected/` (see `Daemon.publishRejection`).
-        for name in (try? fm.contentsOfDirectory(atPath: outbox + "/rejected")) ?? [] {
-            if let pid = tempOwner(name), isOrphan(pid: pid, path: outbox + "/rejected/" + name),
-               (try? fm.removeItem(atPath: outbox + "/rejected/" + name)) != nil {
-                report.tempFiles.append(outbox + "/rejected/" + name)
+        // Ends beside a done job of the same NAME are written in `rejected/`, `failed/`, `cancelled/` (`Daemon.publishEnd`).
+        for aside in ["rejected", "failed", "cancelled"].map({ outbox + "/" + $0 + "/" }) {
+            for name in (try? fm.contentsOfDirectory(atPath: aside)) ?? [] {
+                if let pid = tempOwner(name), isOrphan(pid: pid, path: aside + name), (try? fm.removeItem(atPath: aside + name)) != nil {
+                    report.tempFiles.append(aside + name)
+                }
             }
         }
         if let walker = fm.enumerator(atPath: cache) {

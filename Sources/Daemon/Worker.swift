@@ -22,14 +22,17 @@ public struct WorkerSpec: Codable, Sendable, Equatable {
     public var device: DeviceSettings?
     /// How much nicer than the supervisor the worker runs (`limits.worker_nice`); nil or 0: the same.
     public var nice: Int32?
+    /// Where the job's work folder goes (the partial MP4 and the mix while compose writes them): `STATE/work`, so a
+    /// render never fills the outbox half-way; nil: the outbox (an older daemon's spec).
+    public var work: String?
 
     public init(jobID: String, name: String, manifestPath: String, displayName: String?, outbox: String, cache: String,
                 models: String?, config: String?, memoryLimitBytes: Int64?, cacheMaxBytes: Int64, logLevel: String,
-                device: DeviceSettings? = nil, nice: Int32? = nil) {
+                device: DeviceSettings? = nil, nice: Int32? = nil, work: String? = nil) {
         self.jobID = jobID; self.name = name; self.manifestPath = manifestPath; self.displayName = displayName
         self.outbox = outbox; self.cache = cache; self.models = models; self.config = config
         self.memoryLimitBytes = memoryLimitBytes; self.cacheMaxBytes = cacheMaxBytes; self.logLevel = logLevel
-        self.device = device; self.nice = nice
+        self.device = device; self.nice = nice; self.work = work
     }
 }
 
@@ -140,10 +143,11 @@ final class WorkerProcess: Sendable {
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
-        // The daemon ignores SIGTERM/SIGINT (dispatch sources handle them); the worker starts with the defaults.
+        // The daemon ignores SIGTERM/SIGINT/SIGHUP/SIGUSR1/SIGUSR2 (dispatch sources handle them); the worker starts
+        // with the defaults.
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        sigaddset(&defaults, SIGTERM); sigaddset(&defaults, SIGINT); sigaddset(&defaults, SIGPIPE)
+        for sig in [SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGUSR1, SIGUSR2] { sigaddset(&defaults, sig) }
         posix_spawnattr_setsigdefault(&attr, &defaults)
         var empty = sigset_t()
         sigemptyset(&empty)

@@ -2,6 +2,7 @@ import Checksum
 import Foundation
 import Journal
 import Logging
+import Synchronization
 import Watcher
 
 /// The daemon's folders. Inbox and state must be on one filesystem: pick-up moves by `rename(2)`.
@@ -16,15 +17,17 @@ public struct StateLayout: Sendable {
     public var jobs: String { state + "/jobs" }
     public var rejected: String { state + "/rejected" }
     public var cache: String { state + "/cache" }
+    /// Jobs' work folders (`.prostudio-work-ID/`: compose writes there, publish moves the files to the outbox).
+    public var work: String { state + "/work" }
     /// The final sidecar of each done job, as published (`ID.json`): what the outbox's `NAME.json` is put back to when
-    /// a later job of the same NAME is rejected (see the daemon's `publishRejection`).
+    /// a later job of the same NAME is rejected (see the daemon's `publishEnd`).
     public var sidecars: String { state + "/sidecars" }
     public func jobFolder(_ id: JobID) -> String { jobs + "/" + id.rawValue }
     public func rejectedFolder(_ id: JobID) -> String { rejected + "/" + id.rawValue }
 
     /// Creates the state subfolders and checks the inbox shares the state folder's filesystem.
     public func prepare() throws {
-        for dir in [inbox, state, jobs, rejected, cache, sidecars] {
+        for dir in [inbox, state, jobs, rejected, cache, sidecars, work] {
             do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
                 throw IntakeError.folder(dir, String(describing: error))
             }
@@ -80,12 +83,15 @@ public struct PickUp: Sendable {
     /// Called after the move and before the job is journaled `queued`, i.e. before any runner can start it:
     /// the daemon writes the job's first sidecar here, so it can never overwrite a `running` one.
     let willQueue: @Sendable (Job) -> Void
-    /// Checks a job's manifest (at its path in `state/jobs/ID/`) before it is queued; the error rejects it. The daemon
-    /// passes the manifest loader (the same checks as `prostudio validate`, without the media ones a worker makes).
-    let validate: @Sendable (_ manifestPath: String, _ job: Job) -> JobError?
+    /// Checks a job's manifest (at its path in `state/jobs/ID/`) before it is queued; the error returned rejects it. The
+    /// daemon passes the manifest loader (the same checks as `prostudio validate`, without the media ones a worker makes).
+    /// A thrown error is not the manifest's fault (no file descriptor left, say): the pick-up is retried.
+    let validate: @Sendable (_ manifestPath: String, _ job: Job) throws -> JobError?
+    /// Whether pick-up is failing now (and why): `/readyz` says not ready meanwhile.
+    public let health = PickUpHealth()
 
     public init(store: any JobStore, layout: StateLayout, logger: Logger = Logger(label: "prostudio.intake"),
-                validate: @escaping @Sendable (_ manifestPath: String, _ job: Job) -> JobError? = { _, _ in nil },
+                validate: @escaping @Sendable (_ manifestPath: String, _ job: Job) throws -> JobError? = { _, _ in nil },
                 willQueue: @escaping @Sendable (Job) -> Void = { _ in }) {
         self.store = store; self.layout = layout; self.logger = logger; self.validate = validate; self.willQueue = willQueue
     }
@@ -93,7 +99,7 @@ public struct PickUp: Sendable {
     /// Takes one arrival reported by the watcher. `key` replaces the computed dedup key: the HTTP API passes its
     /// `Idempotency-Key` so a retried POST finds the first job in the same UNIQUE column, atomically with the claim.
     public func take(_ arrival: Arrival, key: String? = nil) async throws -> PickUpOutcome {
-        guard var identity = DedupKey.make(path: arrival.path, name: arrival.name) else { return .gone(arrival.name) }
+        guard var identity = try DedupKey.make(path: arrival.path, name: arrival.name) else { return .gone(arrival.name) }
         if let key { identity.key = key }
         var name = identity.kind == .folder ? arrival.name : InboxRules.jobName(forFile: arrival.name)
         // A name too long for its outputs is journaled under a shortened one (so its `rejected` sidecar can be
@@ -109,10 +115,11 @@ public struct PickUp: Sendable {
     }
 
     /// Finishes pick-up of jobs a previous run left `claimed` (from `JobStore.recover()`).
-    public func reconcile(_ claimed: [Job]) async throws -> [PickUpOutcome] {
+    /// `level`: of the line logged per job (a retry of a failing pick-up logs at debug: its failure was logged once).
+    public func reconcile(_ claimed: [Job], level: Logger.Level = .notice) async throws -> [PickUpOutcome] {
         var outcomes: [PickUpOutcome] = []
         for job in claimed {
-            logger.notice("pick-up: finishing an interrupted pick-up", metadata: ["job": "\(job.id)", "name": "\(job.sourceName)"])
+            logger.log(level: level, "pick-up: finishing an interrupted pick-up", metadata: ["job": "\(job.id)", "name": "\(job.sourceName)"])
             outcomes.append(try await complete(job))
         }
         return outcomes
@@ -134,9 +141,12 @@ public struct PickUp: Sendable {
         let moved = job.sourceKind == .folder ? folder : folder + "/" + job.sourceName
         let rejected = layout.rejectedFolder(job.id)
 
+        // Reading this job's manifest was begun `crashLimit` times and never returned: it crashed the process each time
+        // (a kill -9 during a read is counted too, hence two). It is not read again.
+        let crashed = job.attempts >= Self.crashLimit ? Self.intakeCrash(job, quarantine: rejected) : nil
         if exists(rejected) {
-            let error = rejection(of: job, at: rejected)
-                ?? (try? manifestPath(of: job, in: rejected)).flatMap { validate($0, job) } ?? Self.unknownRejection
+            let error = try crashed ?? rejection(of: job, at: rejected)
+                ?? (try? manifestPath(of: job, in: rejected)).flatMap { try validate($0, job) } ?? Self.unknownRejection
             return .rejected(try await store.reject(job.id, error: error))
         }
         if !exists(moved) {
@@ -157,12 +167,28 @@ public struct PickUp: Sendable {
             return .rejected(try await store.reject(job.id, error: error))
         }
         let manifest = try manifestPath(of: job, in: folder)
-        if let error = validate(manifest, job) {
+        if let crashed {
+            try move(folder, rejected)
+            logger.error("pick-up: quarantined an arrival that crashed the daemon while it was read", metadata: [
+                "job": "\(job.id)", "name": "\(job.sourceName)", "code": "\(crashed.code)", "quarantine": "\(rejected)"])
+            return .rejected(try await store.reject(job.id, error: crashed))
+        }
+        // Counted before the manifest is read and uncounted once the read returned (a thrown error included): should
+        // reading it crash the process, the next start finds the count.
+        _ = try await store.countPickUp(job.id, by: 1)
+        let verdict = Result { try validate(manifest, job) }
+        _ = try await store.countPickUp(job.id, by: -1)
+        if let error = try verdict.get() {
             try move(folder, rejected)
             logger.notice("pick-up: rejected", metadata: ["job": "\(job.id)", "name": "\(job.sourceName)", "code": "\(error.code)",
                                                           "field": "\(error.field ?? "-")"])
             return .rejected(try await store.reject(job.id, error: error))
         }
+        // On disk before the job is acknowledged (its `queued` commit, synced too): a power cut after it must not leave
+        // a journaled job whose manifest is 0 bytes or whose move is lost.
+        try sync(manifest)
+        if job.sourceKind == .file { try sync(folder) }
+        try sync(layout.jobs)
         willQueue(job)
         let queued = try await store.markQueued(job.id, manifestPath: manifest)
         logger.debug("pick-up: queued", metadata: ["job": "\(job.id)", "name": "\(job.name)"])
@@ -170,6 +196,16 @@ public struct PickUp: Sendable {
     }
 
     private static let unknownRejection = JobError(code: "not_a_job", message: "the arrival was not a manifest or a job folder")
+
+    /// Reads of a manifest that never returned (crashes) before the arrival is quarantined instead of read once more.
+    public static let crashLimit = 2
+
+    static func intakeCrash(_ job: Job, quarantine: String) -> JobError {
+        JobError(code: "intake_crash",
+                 message: "\(job.sourceName): the daemon crashed \(job.attempts) times while reading this arrival at pick-up, so it "
+                    + "was not read again; it is kept, unchanged, in \(quarantine). Check it with `prostudio validate`, fix it and drop "
+                    + "it in the inbox again (and please report it: no input should crash the daemon)")
+    }
 
     /// Why the arrival (now at `base`) is not a job, or nil when it is one.
     private func rejection(of job: Job, at base: String) -> JobError? {
@@ -209,6 +245,14 @@ public struct PickUp: Sendable {
         }
     }
 
+    /// fsync of a file or folder (a folder: its entries, i.e. a rename into it).
+    private func sync(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw IntakeError.syscall("open", path: path, errno: errno) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw IntakeError.syscall("fsync", path: path, errno: errno) }
+    }
+
     private func exists(_ path: String) -> Bool {
         var st = stat()
         return lstat(path, &st) == 0
@@ -227,7 +271,10 @@ public struct PickUp: Sendable {
     /// journal or the disk is full, F10) is retried with backoff, after finishing any pick-up left half-way
     /// (`claimed`), so that freeing the space is enough: no restart needed. Only `shouldStop` ends the retries
     /// (the entry then stays in the inbox, or `claimed`, and the next start reconciles it).
-    public func consume(_ arrivals: AsyncStream<Arrival>, retry: Duration = .milliseconds(500),
+    /// Logged once when it starts failing (error) and once when it works again (notice), whatever the number of retries
+    /// between: with no file descriptor left (EMFILE) or an unreadable inbox (EACCES) it used to log nothing and drop
+    /// the arrival until a restart.
+    public func consume(_ arrivals: AsyncStream<Arrival>, retry: Duration = .milliseconds(500), maxRetry: Duration = .seconds(10),
                         onOutcome: @Sendable (PickUpOutcome) async -> Void = { _ in },
                         shouldStop: @escaping @Sendable () -> Bool = { false }) async {
         for await arrival in arrivals {
@@ -238,22 +285,65 @@ public struct PickUp: Sendable {
                     // First finish any pick-up a failure left half-way (`claimed`): when the move into state/jobs/ID
                     // happened before the journal failed, the arrival is no longer in the inbox and `take` finds it gone.
                     if retrying {
-                        for outcome in try await reconcile(try await store.jobs(JobFilter(states: [.claimed]))) { await onOutcome(outcome) }
+                        for outcome in try await reconcile(try await store.jobs(JobFilter(states: [.claimed])), level: .debug) {
+                            await onOutcome(outcome)
+                        }
                     }
                     await onOutcome(try await take(arrival))
+                    if let was = health.recovered() {
+                        logger.notice("pick-up works again", metadata: ["name": "\(arrival.name)", "was": "\(was)"])
+                    }
                     break
                 } catch {
                     if shouldStop() {
                         logger.error("pick-up failed; the next start takes it", metadata: ["name": "\(arrival.name)", "error": "\(error)"])
                         break
                     }
-                    logger.error("pick-up failed; retrying", metadata: ["name": "\(arrival.name)", "error": "\(error)", "in": "\(delay)"])
+                    if case IntakeError.syscall(_, _, let e) = error, e == EMFILE || e == ENFILE { health.releaseReserve() }
+                    if health.failed("\(error)") {
+                        logger.error("pick-up failing; retrying with backoff until it works (logged once)",
+                                     metadata: ["name": "\(arrival.name)", "error": "\(error)"])
+                    } else {
+                        logger.debug("pick-up still failing", metadata: ["name": "\(arrival.name)", "error": "\(error)", "in": "\(delay)"])
+                    }
                     try? await Task.sleep(for: delay)
-                    delay = min(delay * 2, .seconds(30))
+                    delay = min(delay * 2, maxRetry)
                     retrying = true
                 }
             }
         }
+    }
+}
+
+/// Whether pick-up is failing, and why (the first error of the run of failures). Also holds a few file descriptors in
+/// reserve, given back when pick-up meets EMFILE/ENFILE: libdispatch traps (SIGILL in `_dispatch_workq_monitor_pools`)
+/// when it cannot open /proc while the process has none left, and the retry needs a few too. Taken again on recovery.
+public final class PickUpHealth: Sendable {
+    private let state = Mutex<String?>(nil)
+    private let reserve = Mutex<[Int32]>([])
+    public init() { takeReserve() }
+    deinit { releaseReserve() }
+
+    func releaseReserve() { for fd in reserve.withLock({ r in defer { r = [] }; return r }) { close(fd) } }
+
+    private func takeReserve() {
+        reserve.withLock { r in
+            while r.count < 8 {
+                let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
+                if fd < 0 { break }
+                r.append(fd)
+            }
+        }
+    }
+    /// Nil while pick-up works.
+    public var failing: String? { state.withLock { $0 } }
+    /// Records a failure; true for the first of a run (the one to log).
+    func failed(_ reason: String) -> Bool { state.withLock { s in defer { s = s ?? reason }; return s == nil } }
+    /// Clears the failure; returns it when there was one (to log the recovery).
+    func recovered() -> String? {
+        let was = state.withLock { s in defer { s = nil }; return s }
+        if was != nil { takeReserve() }
+        return was
     }
 }
 
@@ -270,20 +360,23 @@ public enum DedupKey {
         public var kind: SourceKind
     }
 
-    /// Nil when nothing is at `path` any more.
-    public static func make(path: String, name: String) -> Identity? {
+    /// Nil when nothing is at `path` any more. Throws when it cannot be read for another reason (no file descriptor
+    /// left, no permission): the arrival is still there, and pick-up retries it.
+    public static func make(path: String, name: String) throws -> Identity? {
         var st = stat()
-        guard lstat(path, &st) == 0 else { return nil }
+        guard lstat(path, &st) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw IntakeError.syscall("lstat", path: path, errno: errno)
+        }
         let fileID = "\(st.st_dev):\(st.st_ino)"
         let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
         switch st.st_mode & S_IFMT {
         case S_IFREG:
-            guard let data = FileManager.default.contents(atPath: path) else { return nil }
+            guard let data = try contents(path) else { return nil }
             return Identity(key: "sha256:\(SHA256.hex(of: data))/\(name)/\(fileID):\(mtime)", kind: .file)
         case S_IFDIR:
             var hasher = SHA256()
-            if case .found(let manifest) = InboxRules.manifest(inFolder: path),
-               let data = FileManager.default.contents(atPath: path + "/" + manifest) {
+            if case .found(let manifest) = InboxRules.manifest(inFolder: path), let data = try contents(path + "/" + manifest) {
                 hasher.update(data)
             }
             for line in listing(path) { hasher.update(Array(line.utf8)) }
@@ -291,6 +384,25 @@ public enum DedupKey {
         default:
             // A symlink or device: journaled as a file and rejected (never followed).
             return Identity(key: "special/\(name)/\(fileID):\(mtime)", kind: .file)
+        }
+    }
+
+    /// The file's bytes; nil when it is gone.
+    private static func contents(_ path: String) throws -> Data? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else {
+            if errno == ENOENT || errno == ENOTDIR || errno == ELOOP { return nil }
+            throw IntakeError.syscall("open", path: path, errno: errno)
+        }
+        defer { close(fd) }
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw IntakeError.syscall("read", path: path, errno: errno) }
+            if n == 0 { return data }
+            data.append(contentsOf: chunk[0..<n])
         }
     }
 

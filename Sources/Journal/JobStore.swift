@@ -24,6 +24,10 @@ public protocol JobStore: JobReader, DeliveryStore {
     // Pick-up.
     /// Journals an arrival as `claimed`, or returns the job already journaled under the same dedup key.
     func claim(_ arrival: NewArrival) async throws -> (job: Job, isNew: Bool)
+    /// Counts the reads of a claimed job's manifest under way: +1 committed before pick-up reads it, -1 once the read
+    /// returned, so a count left at the next start is a read that crashed the process. The claimed row's `attempts` holds
+    /// it (reset to 0 when the job leaves `claimed`). Returns the job as counted.
+    func countPickUp(_ id: JobID, by delta: Int) async throws -> Job
     /// claimed -> queued, once the arrival sits in `state/jobs/ID/`.
     func markQueued(_ id: JobID, manifestPath: String) async throws -> Job
     /// claimed | queued | running -> rejected (an invalid manifest, a folder without one).

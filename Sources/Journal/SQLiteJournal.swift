@@ -28,10 +28,9 @@ public final class SQLiteJournal: JobStore, JobRequester {
         do {
             var config = Configuration.journal()
             // WAL + NORMAL: a commit survives a killed process (kill -9); a power cut may lose the last
-            // commits but never corrupts the file (an fsync per claim, tried, cost ~4 ms each here and put pick-up
-            // p99 at 330 ms; `prostudio doctor` lists job folders a power cut left without a row). Automatic checkpoints are off on this connection: their fsync
-            // would land inside a pick-up (tens of ms); `checkpoint()` runs when the daemon is idle instead, and
-            // every `checkpointEvery` writes regardless, so the WAL stays bounded.
+            // commits but never corrupts the file. The commits that acknowledge a job are synced (`write(durable:)`).
+            // Automatic checkpoints are off on this connection: their fsync would land inside a pick-up (tens of ms);
+            // `checkpoint()` runs when the daemon is idle instead, and every `checkpointEvery` writes regardless, so the WAL stays bounded.
             config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0") }
             pool = try DatabasePool(path: path, configuration: config)
             try Schema.migrator.migrate(pool)
@@ -76,8 +75,24 @@ public final class SQLiteJournal: JobStore, JobRequester {
         try await journaled("read migrations") { try await pool.read { db in try Schema.migrator.appliedMigrations(db) } }
     }
 
-    private func write<T: Sendable>(_ op: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        let value = try await journaled(op) { try await pool.write(body) }
+    /// `durable`: on disk when it returns, for the commits that acknowledge a job (queued, rejected). The connection
+    /// runs `synchronous = NORMAL` (a WAL commit survives a killed process, not a power cut): most writes are progress
+    /// and stage rows, and a lost tail of those costs nothing. A durable one runs under `synchronous = FULL` (the WAL is
+    /// synced at its commit, which makes every commit before it durable too: the claim). Cost: one WAL fsync per pick-up.
+    private func write<T: Sendable>(_ op: String, durable: Bool = false, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let value = try await journaled(op) {
+            guard durable else { return try await pool.write(body) }
+            return try await pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = NORMAL") }
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        }
         let due = checkpointState.withLock { s in
             s.writes += 1
             guard s.writes >= Self.checkpointEvery, !s.running else { return false }
@@ -193,15 +208,30 @@ public final class SQLiteJournal: JobStore, JobRequester {
         }
     }
 
+    public func countPickUp(_ id: JobID, by delta: Int) async throws -> Job {
+        try await write("count pick-up \(id)") { db in
+            try db.execute(sql: "UPDATE jobs SET attempts = MAX(attempts + ?, 0), updated_at = ? WHERE id = ? AND state = 'claimed'",
+                           arguments: [delta, Rows.seconds(Date()), id.rawValue])
+            guard let job = try Rows.job(db, id) else { throw JournalError.notFound(id) }
+            guard job.state == .claimed else { throw JournalError.invalidTransition(id, from: job.state, to: .claimed) }
+            return job
+        }
+    }
+
+    /// Leaving `claimed` resets `attempts` (there it counts crashed pick-ups; see `countPickUp`). SET expressions read the
+    /// row as it was, so `state` below is the state being left.
+    private static let resetPickUpCount = "attempts = CASE WHEN state = 'claimed' THEN 0 ELSE attempts END"
+
     public func markQueued(_ id: JobID, manifestPath: String) async throws -> Job {
-        try await write("queue \(id)") { db in
-            try Self.move(db, id, to: .queued, set: "manifest_path = ?", [manifestPath], note: manifestPath)
+        try await write("queue \(id)", durable: true) { db in
+            try Self.move(db, id, to: .queued, set: "manifest_path = ?, " + Self.resetPickUpCount, [manifestPath], note: manifestPath)
         }
     }
 
     public func reject(_ id: JobID, error: JobError) async throws -> Job {
-        try await write("reject \(id)") { db in
-            try Self.move(db, id, to: .rejected, set: Self.setError, Self.errorArgs(error), note: "\(error.code): \(error.message)")
+        try await write("reject \(id)", durable: true) { db in
+            try Self.move(db, id, to: .rejected, set: Self.setError + ", " + Self.resetPickUpCount, Self.errorArgs(error),
+                          note: "\(error.code): \(error.message)")
         }
     }
 

@@ -66,6 +66,9 @@ public struct PipelineOptions: Sendable {
     /// When set, the sidecar is handed here instead of written to the outbox: a daemon worker process sends it
     /// to its supervisor, the only writer of sidecars.
     public var sidecarSink: (@Sendable (Sidecar) -> Void)?
+    /// The folder that holds the job's work folder; nil: the outbox (`prostudio render`). The daemon's is in its state
+    /// folder, so a full outbox is found at publish (retryable) and a render never fills the outbox half-way.
+    public var work: URL?
     public init(outbox: URL, cache: URL, models: URL? = nil, defaults: ManifestDefaults? = nil,
                 cacheObserver: (@Sendable (StageCache.Event) -> Void)? = nil, sidecarSink: (@Sendable (Sidecar) -> Void)? = nil) {
         self.outbox = outbox; self.cache = cache; self.models = models; self.defaults = defaults
@@ -144,7 +147,7 @@ final class JobRun {
         logger = pipeline.logger
         logger[metadataKey: "job_id"] = "\(jobID)"
         cache = StageCache(root: pipeline.options.cache, observer: pipeline.options.cacheObserver)
-        work = pipeline.options.outbox.appendingPathComponent(".prostudio-work-\(jobID)")
+        work = (pipeline.options.work ?? pipeline.options.outbox).appendingPathComponent(".prostudio-work-\(jobID)")
     }
 
     func run() -> Result<Sidecar, PipelineError> {

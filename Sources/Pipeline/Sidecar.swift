@@ -139,14 +139,53 @@ public enum AtomicFile {
         url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
     }
 
-    /// Renames a finished temp file over `url`, then syncs the folder so the rename survives a crash.
+    /// Renames a finished temp file over `url`, then syncs the folder so the rename survives a crash. From another
+    /// filesystem (the daemon's work folder is in its state folder) the file is first copied, synced, beside `url`.
     public static func publish(_ temp: URL, as url: URL) throws {
         if rename(temp.path, url.path) != 0 {
             let err = errno
+            if err == EXDEV {
+                let beside = temporaryURL(for: url)
+                do { try copySynced(temp, to: beside) } catch {
+                    try? FileManager.default.removeItem(at: beside)
+                    throw error
+                }
+                try? FileManager.default.removeItem(at: temp)
+                return try publish(beside, as: url)
+            }
             try? FileManager.default.removeItem(at: temp)
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path, NSLocalizedDescriptionKey: "rename failed: \(String(cString: strerror(err)))"])
         }
         let dir = open(url.deletingLastPathComponent().path, O_RDONLY)
         if dir >= 0 { fsync(dir); close(dir) }
+    }
+
+    /// Copies `from` to a new file `to` and syncs it. The error names the file and the cause (ENOSPC: a full disk).
+    static func copySynced(_ from: URL, to: URL) throws {
+        func failure(_ path: String, _ e: Int32) -> CocoaError {
+            CocoaError(e == ENOSPC || e == EDQUOT ? .fileWriteOutOfSpace : .fileWriteUnknown,
+                       userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: "cannot write \(path): \(String(cString: strerror(e)))"])
+        }
+        let src = open(from.path, O_RDONLY | O_CLOEXEC)
+        guard src >= 0 else { throw failure(from.path, errno) }
+        defer { close(src) }
+        let dst = open(to.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard dst >= 0 else { throw failure(to.path, errno) }
+        defer { close(dst) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(src, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw failure(from.path, errno) }
+            if n == 0 { break }
+            var offset = 0
+            while offset < n {
+                let w = buffer.withUnsafeBytes { Glibc.write(dst, $0.baseAddress! + offset, n - offset) }
+                if w < 0 && errno == EINTR { continue }
+                if w < 0 { throw failure(to.path, errno) }
+                offset += w
+            }
+        }
+        if fsync(dst) != 0 { throw failure(to.path, errno) }
     }
 }

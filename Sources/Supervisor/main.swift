@@ -35,11 +35,7 @@ struct SupervisorCommand: AsyncParsableCommand {
         c.worker = worker ?? ((self_ as NSString).deletingLastPathComponent + "/prostudio")
         guard FileManager.default.isExecutableFile(atPath: c.worker!) else { Self.fail("prostudio daemon: no worker executable at \(c.worker!)") }
         let level = c.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in daemonLogHandler(label: label, level: level) }  // control characters escaped
         // One service for now (the daemon runs its watcher, intake, requests and watchdog tasks itself); the group owns
         // SIGTERM and SIGINT and turns them into a graceful shutdown.
         // The HTTP API, when configured, is a second service: it starts with the daemon and stops with it.
