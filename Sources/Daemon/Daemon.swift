@@ -111,12 +111,12 @@ public final class Daemon: Sendable {
         webhooks.attach(journal)
         let hooks = Task { await webhooks.run(journal: journal) }
         defer { webhooks.stop(); hooks.cancel() }
-        let defaults = config.defaults
+        let defaults = config.defaults, access = config.inboxFolderAccess
         let pickUp = PickUp(store: journal, layout: layout, logger: logger, validate: { path, job in
             // The manifest's own checks at pick-up, then each asset's header against its field (no libav here: the
             // worker's plan still decodes pictures, music and clips in full for what a header cannot show).
             do throws(ManifestErrors) {
-                let manifest = try ManifestLoader.load(path: path, displayName: job.sourcePath, defaults: defaults)
+                let manifest = try ManifestLoader.load(path: path, displayName: job.sourcePath, defaults: defaults, access: access)
                 let problems = AssetHeaderCheck.problems(in: manifest, file: job.sourcePath)
                 if !problems.isEmpty { throw ManifestErrors(errors: problems) }
                 return nil

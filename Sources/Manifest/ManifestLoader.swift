@@ -6,8 +6,9 @@ public enum ManifestLoader {
     public static let manifestExtensions = ["yaml", "yml", "json", "txt", "md"]
 
     /// Loads `path`, a manifest file or a job folder holding one. `displayName` is how errors name the
-    /// file (defaults to `path` as given).
-    public static func load(path: String, displayName: String? = nil, defaults: ManifestDefaults? = nil) throws(ManifestErrors) -> JobManifest {
+    /// file (defaults to `path` as given). `access`: the folders a library folder may name (nil: any).
+    public static func load(path: String, displayName: String? = nil, defaults: ManifestDefaults? = nil,
+                            access: FolderAccess? = nil) throws(ManifestErrors) -> JobManifest {
         let shown = displayName ?? path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
@@ -19,10 +20,10 @@ public enum ManifestLoader {
                                                             expected: "a folder holding one manifest.yaml|.json|.txt|.md")])
             }
             let name = URL(fileURLWithPath: path).standardizedFileURL.lastPathComponent
-            return try load(file: inner, shown: shown + "/" + (inner as NSString).lastPathComponent, name: name, defaults: defaults)
+            return try load(file: inner, shown: shown + "/" + (inner as NSString).lastPathComponent, name: name, defaults: defaults, access: access)
         }
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        return try load(file: path, shown: shown, name: name, defaults: defaults)
+        return try load(file: path, shown: shown, name: name, defaults: defaults, access: access)
     }
 
     /// The manifest inside a job folder: `manifest.*`, else the only manifest-like file.
@@ -36,7 +37,7 @@ public enum ManifestLoader {
         return nil
     }
 
-    static func load(file: String, shown: String, name: String, defaults: ManifestDefaults?) throws(ManifestErrors) -> JobManifest {
+    static func load(file: String, shown: String, name: String, defaults: ManifestDefaults?, access: FolderAccess? = nil) throws(ManifestErrors) -> JobManifest {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: file))
@@ -63,6 +64,7 @@ public enum ManifestLoader {
         }
         if let defaults { doc = defaults.apply(to: doc) }
         var decoder = ManifestDecoder(reader: Reader(file: shown), base: base.isEmpty ? "." : base)
+        decoder.access = access
         let manifest = decoder.decode(doc, name: name)
         if let manifest, decoder.reader.errors.isEmpty { return manifest }
         throw ManifestErrors(errors: decoder.reader.errors)
