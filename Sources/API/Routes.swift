@@ -74,36 +74,39 @@ struct Routes: Sendable {
     func submit(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let started = ContinuousClock.now
         let live = try server.live()
-        var request = request
         let limits = Upload.Limits(maxBodyBytes: server.settings.maxBodyBytes, maxAssets: server.settings.maxAssets,
-                                   maxExpandedBytes: server.settings.maxExpandedBytes)
+                                   maxExpandedBytes: server.settings.maxExpandedBytes, maxExpansionRatio: server.settings.maxExpansionRatio)
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limits.maxBodyBytes {
             throw APIError(.contentTooLarge, "body_too_large", "the body is \(length) bytes; at most \(limits.maxBodyBytes) (api.max_body_mb)")
         }
-        let buffer: ByteBuffer
-        do { buffer = try await request.collectBody(upTo: limits.maxBodyBytes) } catch {
-            throw APIError(.contentTooLarge, "body_too_large", "the body is larger than \(limits.maxBodyBytes) bytes (api.max_body_mb)")
-        }
-        guard buffer.readableBytes > 0 else { throw APIError(.badRequest, "empty_body", "the body is empty: send a manifest, a form or an archive") }
         let key = request.headers[HTTPField.Name("Idempotency-Key")!]
         if let key, key.isEmpty || key.utf8.count > 200 {
             throw APIError(.badRequest, "bad_idempotency_key", "Idempotency-Key must be 1 to 200 characters")
         }
-        let staging = live.layout.state + "/api-uploads"
-        let upload = Upload(limits: limits, staging: staging)
-        let name = request.uri.queryParameters.get("name")
-        let body = Array(buffer.readableBytesView)
-        let contentType = request.headers[.contentType]
-        let staged = try await offload { () throws(APIError) -> Upload.Staged in try upload.stage(body: body, contentType: contentType, name: name) }
+        // The body goes to disk as it arrives (the limit checked chunk by chunk, chunked bodies too), and the job
+        // folder is made from that file: memory holds a chunk, not the upload.
+        let upload = Upload(limits: limits, staging: live.layout.state + "/api-uploads")
+        let root = try upload.makeRoot()
         var handedOver = false
-        defer { if !handedOver { staged.discard() } }
+        defer { if !handedOver { try? FileManager.default.removeItem(atPath: root) } }
+        let length: Int
+        do { length = try await Upload.receive(request.body, to: root + "/.body", limit: limits.maxBodyBytes) } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError(.badRequest, "body_unreadable", "the body could not be read: \(error)")
+        }
+        guard length > 0 else { throw APIError(.badRequest, "empty_body", "the body is empty: send a manifest, a form or an archive") }
+        let name = request.uri.queryParameters.get("name")
+        let contentType = request.headers[.contentType]
+        let staged = try await offload { () throws(APIError) -> Upload.Staged in try upload.stage(root: root, length: length, contentType: contentType, name: name) }
 
         // The same validation `prostudio validate` does on the manifest (parse, schema, assets present); voice and
         // media checks that need the pipeline run in the worker's plan stage and reject the job there.
-        let defaults = server.daemon.config.defaults
+        // A caller reads only what it sent and the operator's library.folders, whatever the inbox allows.
+        let defaults = server.daemon.config.defaults, access = server.daemon.config.apiFolderAccess
         let folder = staged.folder, shown = staged.name
         let problems: ManifestErrors? = await offload { () -> ManifestErrors? in
-            do throws(ManifestErrors) { _ = try ManifestLoader.load(path: folder, displayName: shown, defaults: defaults); return nil } catch { return error }
+            do throws(ManifestErrors) { _ = try ManifestLoader.load(path: folder, displayName: shown, defaults: defaults, access: access); return nil } catch { return error }
         }
         if let problems { throw APIError.invalidManifest(problems) }
 
