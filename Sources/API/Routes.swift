@@ -44,6 +44,12 @@ struct Routes: Sendable {
     // MARK: Health
 
     func readiness() -> Response {
+        let (ready, checks) = readinessChecks()
+        struct Body: Encodable { var status: String; var checks: [String: String] }
+        return JSON.response(Body(status: ready ? "ready" : "not_ready", checks: checks), status: ready ? .ok : .serviceUnavailable)
+    }
+
+    func readinessChecks() -> (ready: Bool, checks: [String: String]) {
         var checks: [String: String] = [:]
         var ready = true
         if let live = server.daemon.live.current {
@@ -56,6 +62,10 @@ struct Routes: Sendable {
         } else {
             checks["inbox"] = "not watched (starting or stopping)"; checks["journal"] = "not open"; ready = false
         }
+        // Whatever the daemon reports failing (pick-up that cannot read the inbox, ...), until it clears it.
+        for (check, reason) in server.daemon.readiness.problems {
+            checks[check] = reason; ready = false
+        }
         var fs = statvfs()
         if statvfs(server.daemon.config.state, &fs) == 0 {
             let free = Int64(fs.f_bavail) * Int64(fs.f_frsize)
@@ -65,8 +75,7 @@ struct Routes: Sendable {
         } else {
             checks["disk"] = "cannot stat \(server.daemon.config.state)"; ready = false
         }
-        struct Body: Encodable { var status: String; var checks: [String: String] }
-        return JSON.response(Body(status: ready ? "ready" : "not_ready", checks: checks), status: ready ? .ok : .serviceUnavailable)
+        return (ready, checks)
     }
 
     // MARK: Jobs

@@ -32,6 +32,9 @@ public final class Daemon: Sendable {
     let webhooks: Webhooks
     /// The journal and pick-up, for the HTTP API beside the daemon (nil until ready).
     public let live = DaemonLiveBox()
+    /// What makes the daemon not ready while it lasts (`/readyz` answers 503 with each reason): set it where a part
+    /// fails (`readiness.fail("pickup", "...")`), clear it when that part works again.
+    public let readiness = Readiness()
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
     private let settling = Mutex((last: ContinuousClock.now, pending: false))

@@ -299,3 +299,20 @@ import ZIPFoundation
         return false
     }
 }
+
+/// `/readyz` reports what the daemon marks failing, until it is cleared.
+@Suite struct ReadinessHookTests {
+    @Test func aFailingCheckMakesTheDaemonNotReady() throws {
+        var config = DaemonConfig()
+        config.state = NSTemporaryDirectory()
+        let daemon = Daemon(config: config)
+        let routes = Routes(server: try APIServer(daemon: daemon))
+        #expect(routes.readinessChecks().checks["pickup"] == nil)
+        daemon.readiness.fail("pickup", "the inbox cannot be read: too many open files")
+        let (ready, checks) = routes.readinessChecks()
+        #expect(!ready && checks["pickup"] == "the inbox cannot be read: too many open files")
+        #expect(routes.readiness().status == .serviceUnavailable)
+        daemon.readiness.clear("pickup")
+        #expect(routes.readinessChecks().checks["pickup"] == nil)
+    }
+}
