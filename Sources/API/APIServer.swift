@@ -39,12 +39,15 @@ public struct APIServer: Sendable {
     let metrics: APIMetrics
     let logger: Logger
     let sweep = UploadSweep()
+    /// The daemon's folders as answers name them (see ServerPaths).
+    let paths: ServerPaths
 
     /// Checks the settings (address, token) without binding anything.
     public init(daemon: Daemon, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                 logger: Logger = Logger(label: "prostudio.api")) throws {
         self.daemon = daemon
         self.settings = daemon.config.api
+        self.paths = ServerPaths(config: daemon.config)
         let listen = settings.listen ?? "127.0.0.1:8470"
         guard let (host, port) = Self.parse(listen) else { throw APIStartError.badAddress(listen) }
         self.host = host; self.port = port

@@ -115,7 +115,12 @@ struct Routes: Sendable {
         let defaults = server.daemon.config.defaults, access = server.daemon.config.apiFolderAccess
         let folder = staged.folder, shown = staged.name
         let problems: ManifestErrors? = await offload { () -> ManifestErrors? in
-            do throws(ManifestErrors) { _ = try ManifestLoader.load(path: folder, displayName: shown, defaults: defaults, access: access); return nil } catch { return error }
+            do throws(ManifestErrors) {
+                let manifest = try ManifestLoader.load(path: folder, displayName: shown, defaults: defaults, access: access)
+                // The pick-up's header checks too, here where files are named as the caller sent them.
+                let problems = AssetHeaderCheck.problems(in: manifest, file: shown)
+                return problems.isEmpty ? nil : ManifestErrors(errors: problems)
+            } catch { return error }
         }
         if let problems { throw APIError.invalidManifest(problems) }
 
@@ -138,7 +143,7 @@ struct Routes: Sendable {
         case .rejected(let job):
             handedOver = true
             try? FileManager.default.removeItem(atPath: staged.root)
-            throw APIError(.badRequest, job.error?.code ?? "rejected", job.error?.message ?? "the job was rejected")
+            throw APIError(.badRequest, job.error?.code ?? "rejected", server.paths.scrub(job.error?.message ?? "the job was rejected"))
         case .gone(let what):
             throw APIError(.internalServerError, "upload_vanished", "the upload \(what) vanished before pick-up")
         }
@@ -178,7 +183,7 @@ struct Routes: Sendable {
         let cursor = q.get("cursor").flatMap { $0.isEmpty ? nil : JobID($0) }
         let rows = try await live.journal.listedJobs(states: states, deleted: deleted, before: cursor, limit: limit + 1)
         let page = Array(rows.prefix(limit))
-        return JSON.response(JobList(jobs: page.map(JobView.init), next_cursor: rows.count > limit ? page.last?.job.id.rawValue : nil))
+        return JSON.response(JobList(jobs: page.map { JobView($0, paths: server.paths) }, next_cursor: rows.count > limit ? page.last?.job.id.rawValue : nil))
     }
 
     func job(_ id: String, _ live: DaemonLive) async throws -> ListedJob {
@@ -191,11 +196,11 @@ struct Routes: Sendable {
     func status(_ id: String) async throws -> Response {
         let live = try server.live()
         let listed = try await job(id, live)
-        let view = JobView(listed)
+        let view = JobView(listed, paths: server.paths)
         var object: [String: Any]
         if listed.deletedAt == nil, let data = FileManager.default.contents(atPath: server.daemon.config.outbox + "/" + listed.job.name + ".json"),
            let sidecar = try? JSONSerialization.jsonObject(with: data) as? [String: Any], sidecar["job_id"] as? String == id {
-            object = sidecar
+            object = server.paths.scrub(sidecar: sidecar)
         } else {
             object = ["job_id": view.id, "name": view.name, "progress": view.progress, "created_at": view.created_at,
                       "updated_at": view.updated_at, "outputs": view.outputs]
@@ -225,7 +230,7 @@ struct Routes: Sendable {
         try await live.journal.request(action, job: JobID(id), by: "api")
         await live.applyRequests()
         let after = try await job(id, live)
-        return JSON.response(JobView(after), status: .accepted)
+        return JSON.response(JobView(after, paths: server.paths), status: .accepted)
     }
 
     /// Removes a finished job's outputs (those still its own: a later job of the same name owns them otherwise) and
@@ -250,7 +255,7 @@ struct Routes: Sendable {
         }
         try? FileManager.default.removeItem(atPath: live.layout.jobFolder(JobID(id)))
         try? FileManager.default.removeItem(atPath: live.layout.rejectedFolder(JobID(id)))
-        return JSON.response(JobView(marked))
+        return JSON.response(JobView(marked, paths: server.paths))
     }
 }
 

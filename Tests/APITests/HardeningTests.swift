@@ -192,6 +192,12 @@ import ZIPFoundation
                                              body: Array("music: {engine: file, file: song.mp3}\nscenes: [Hi.]\n".utf8))
         #expect(missing.status == 400 && !missing.text.contains(d.root), "\(missing.text)")
 
+        // A header check that fails names the file as sent, not where the upload is kept.
+        let (type, form) = HTTP.multipart([("manifest", "m.yaml", Array("scenes:\n  - narration: Hi.\n    image: a.png\n".utf8)),
+                                           ("assets", "a.png", Array("not a picture".utf8))])
+        let fake = try await HTTP.request(port: d.port, "POST", "/v1/jobs", headers: ["Content-Type": type], body: form)
+        #expect(fake.status == 400 && fake.text.contains("a.png") && !fake.text.contains("api-uploads") && !fake.text.contains(d.root), "\(fake.text)")
+
         // The inbox, by default, the same: `folder: /` is rejected with the same code.
         try "visuals: {engine: library, folder: /}\nscenes: [Hi.]\n".write(toFile: d.root + "/inbox/root.yaml", atomically: true, encoding: .utf8)
         let rejected = try await eventually(timeout: .seconds(30)) {
@@ -220,6 +226,18 @@ import ZIPFoundation
         let open = try DaemonConfig.load(path: root + "/c.yaml")
         #expect(open.inboxFolderAccess == nil && open.apiFolderAccess.allowed == [root + "/lib"])
         #expect(DaemonConfig().inboxFolderAccess == FolderAccess(allowed: []))
+    }
+
+    @Test func answersNameTheServersFoldersAsTheCallerKnowsThem() {
+        var config = DaemonConfig()
+        config.state = "/srv/ps/state"; config.inbox = "/srv/ps/inbox"; config.outbox = "/srv/ps/outbox"; config.models = "/srv/models"
+        config.libraryFolders = ["/srv/footage"]
+        let paths = ServerPaths(config: config)
+        #expect(paths.scrub("cannot decode /srv/ps/state/jobs/06h4b1xdpzbqtfz7/pics/a.png: bad") == "cannot decode pics/a.png: bad")
+        #expect(paths.scrub("state/x /srv/ps/state/api-uploads/b87b59fa/m/manifest.yaml: scenes[0]") == "state/x m/manifest.yaml: scenes[0]")
+        #expect(paths.scrub("/srv/footage/harbour/a.jpg, /srv/ps/state/cache/x and /srv/models/p") == "<library>/harbour/a.jpg, <state>/cache/x and <models>/p")
+        let sidecar = paths.scrub(sidecar: ["error": ["code": "x", "message": "in /srv/ps/inbox/a.yaml"], "warnings": ["/srv/ps/outbox/n.mp4"]])
+        #expect((sidecar["error"] as? [String: Any])?["message"] as? String == "in <inbox>/a.yaml" && sidecar["warnings"] as? [String] == ["<outbox>/n.mp4"])
     }
 
     // MARK: Connections
