@@ -17,7 +17,8 @@ public struct APISettings: Sendable, Equatable {
     /// A connection that has not sent a whole request header this long after it opened, or after its last
     /// answer, is closed (`api.header_timeout_s`): slow-header clients cannot hold connections.
     public var headerTimeout: Duration = .seconds(10)
-    /// A connection with no request in flight and nothing read this long is closed (`api.idle_timeout_s`).
+    /// A connection whose request body stops arriving this long is closed (`api.idle_timeout_s`); between requests
+    /// the header time-out applies, so an idle keep-alive connection lasts `headerTimeout`.
     public var idleTimeout: Duration = .seconds(60)
     /// Most open API connections (`api.max_connections`); nil: the process's open-file limit less a reserve for
     /// the daemon's own files. Never more than that either way.
