@@ -71,10 +71,11 @@ enum Multipart {
             while buf.count - start < 2 { guard try refill() else { throw bad("truncated") } }
             // "--" after the delimiter closes the body.
             if buf[start] == UInt8(ascii: "-") && buf[start + 1] == UInt8(ascii: "-") { return }
-            let lineEnd = try next([13, 10], limit: 1024, what: "truncated")
-            start = lineEnd
+            start = try next([13, 10], limit: 1024, what: "truncated")
+            // Indices other than `start` do not survive a read (it drops what precedes `start`): `start` stays on the
+            // delimiter line's CR LF, which may also begin the blank line of a part without headers.
             let headerEnd = try next([13, 10, 13, 10], limit: 16 << 10, what: "a part without headers (or headers over 16 KiB)")
-            let headerText = headerEnd > lineEnd + 2 ? String(decoding: buf[(lineEnd + 2)..<headerEnd], as: UTF8.self) : ""
+            let headerText = headerEnd > start + 2 ? String(decoding: buf[(start + 2)..<headerEnd], as: UTF8.self) : ""
             start = headerEnd + 4
             var part = Part(body: [])
             for line in headerText.components(separatedBy: "\r\n") {

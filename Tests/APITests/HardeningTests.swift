@@ -159,6 +159,26 @@ import ZIPFoundation
         return (Int(line.split(separator: " ")[1]) ?? 0, sent)
     }
 
+    /// Parts come out whole whatever the read sizes: a boundary split across reads, CR LF inside a part.
+    @Test func multipartStreamsAcrossReads() throws {
+        var rng = SystemRandomNumberGenerator()
+        let payload = (0..<200_000).map { i in i % 997 == 0 ? UInt8(13) : i % 991 == 0 ? 10 : UInt8.random(in: 0...255, using: &rng) }
+        let (type, body) = HTTP.multipart([("manifest", "m.yaml", Array("scenes: [hi]\n".utf8)), ("f", "big.bin", payload), ("name", nil, Array("n".utf8))])
+        let boundary = try #require(Multipart.boundary(type))
+        for _ in 0..<20 {
+            var at = 0
+            var parts: [(Multipart.Part, [UInt8])] = []
+            try Multipart.stream(boundary: boundary, read: { out in
+                let n = min(out.count, body.count - at, Int.random(in: 1...300, using: &rng))
+                body.withUnsafeBytes { out.baseAddress!.copyMemory(from: $0.baseAddress! + at, byteCount: n) }
+                at += n
+                return n
+            }, begin: { parts.append(($0, [])) }, data: { parts[parts.count - 1].1 += $0 }, end: {})
+            #expect(parts.map { $0.0.name } == ["manifest", "f", "name"])
+            #expect(parts[1].1 == payload && parts[0].1 == Array("scenes: [hi]\n".utf8) && parts[2].1 == Array("n".utf8))
+        }
+    }
+
     // MARK: What a caller may read
 
     @Test func aLibraryFolderOutsideTheAllowedOnesIsRefused() async throws {
