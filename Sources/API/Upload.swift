@@ -24,6 +24,9 @@ struct Upload {
     let limits: Limits
     let staging: String
 
+    /// The manifest loader's own limit: a larger manifest is refused by size here, before anything reads it whole.
+    static let maxManifestBytes = 4 << 20
+
     /// A job name: it names the outputs (`NAME.mp4`), so only plain characters, no path.
     static func checkName(_ name: String) throws(APIError) -> String {
         let ok = !name.isEmpty && name.utf8.count <= 200 && !name.hasPrefix(".") && !name.hasPrefix("-")
@@ -115,6 +118,13 @@ struct Upload {
         let folder = root + "/" + jobName
         guard rename(content, folder) == 0 else { throw FileSet.writeFailed(jobName, errno) }
         try? FileManager.default.removeItem(atPath: files.root)
+        if let manifest = ManifestLoader.manifestInFolder(folder) {
+            var st = stat()
+            if stat(manifest, &st) == 0, Int(st.st_size) > Self.maxManifestBytes {
+                throw APIError(.contentTooLarge, "manifest_too_large",
+                               "the manifest is \(st.st_size) bytes; at most \(Self.maxManifestBytes) (4 MiB)")
+            }
+        }
         return Staged(root: root, folder: folder, name: jobName)
     }
 

@@ -121,12 +121,16 @@ import ZIPFoundation
         honest.replaceSubrange((record + 24)..<(record + 28), with: withUnsafeBytes(of: UInt32(50 << 20).littleEndian, Array.init))
         let r2 = try await HTTP.request(port: d.port, "POST", "/v1/jobs", headers: ["Content-Type": "application/zip"], body: honest)
         #expect(r2.status == 413 && r2.text.contains("zeros.bin"), "\(r2.text)")
+        // A 50 MB manifest (under api.max_body_mb): refused by its size, never read whole.
+        let huge = try await HTTP.request(port: d.port, "POST", "/v1/jobs", headers: ["Content-Type": "application/yaml"],
+                                          body: Array("scenes: [hi]\n".utf8) + [UInt8](repeating: UInt8(ascii: "#"), count: 50 << 20))
+        #expect(huge.status == 413 && code(huge) == "manifest_too_large", "\(huge.text)")
         let afterZip = Self.peakRSS(d.process.processIdentifier)
 
         let (status, sent) = try await offPool { try Self.chunkedUpload(port: d.port, total: 1 << 30) }
         #expect(status == 413 || sent < 1 << 30, "the whole 1 GB was read")
         let afterChunked = Self.peakRSS(d.process.processIdentifier)
-        print("supervisor VmHWM: after the 1,000 MB zips \(afterZip >> 20) MiB, after the 1 GB chunked upload \(afterChunked >> 20) MiB (sent \(sent >> 20) MiB, status \(status))")
+        print("supervisor VmHWM: after the 1,000 MB zips and a 50 MB manifest \(afterZip >> 20) MiB, after the 1 GB chunked upload \(afterChunked >> 20) MiB (sent \(sent >> 20) MiB, status \(status))")
         #expect(afterZip < 100 << 20 && afterChunked < 100 << 20)
         #expect(d.process.isRunning)
         #expect(try await HTTP.request(port: d.port, "GET", "/healthz").status == 200)
