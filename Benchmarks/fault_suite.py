@@ -5,8 +5,11 @@
 
 Scenarios: kill -9 of the worker and of the supervisor at random points, two daemons on one state folder, a
 corpus of hostile inbox entries, a deleted inbox, many drops at once, a read-only outbox, poison manifests (a
-crash, a 1 GB file, 190,000 unknown keys), and (when a tmpfs can be mounted) a full outbox and a full state
-folder. Prints one table: tried, passed, lost, duplicated, partial files left. --short is the CI version (a few of each); the default is the full one (20+ kills each, 1,000 drops).
+crash, a 1 GB file, 190,000 unknown keys), signals, a deleted state folder, pick-up without file descriptors, (when a
+tmpfs can be mounted) a full outbox and a full state folder, and hostile API uploads (ZIP64 sizes, a 1,000 MB zip
+bomb, a 1 GB chunked body: the supervisor's peak memory must stay under 100 MB). Prints one table: tried, passed,
+lost, duplicated, partial files left. --short is the CI version (a few of each); the default is the full one (20+
+kills each, 1,000 drops).
 Exit status 0 when every scenario passed and the daemon stayed up.
 """
 import argparse
@@ -775,6 +778,109 @@ def pickup_no_fds(args, bin_dir, rnd):
     return finish(row, d, args, root)
 
 
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(port, method, path, body=b"", headers=None, timeout=120):
+    """(status, body) over a fresh connection; (0, error) when no answer came."""
+    import http.client
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        return r.status, r.read()
+    except OSError as e:
+        return 0, str(e).encode()
+
+
+def zip64_bomb():
+    """Two entries whose ZIP64 sizes say 2^63 bytes (the sum trapped the daemon): under 300 bytes."""
+    extra = struct.pack("<HHQQ", 1, 16, 1 << 63, 1)
+    out, directory = b"", b""
+    for name in (b"big-one", b"big-two"):
+        offset = len(out)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034b50, 45, 0, 8, 0, 0, 0, 0xFFFFFFFF, 0xFFFFFFFF, len(name), len(extra)) + name + extra
+        directory += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 0x031e, 45, 0, 8, 0, 0, 0, 0xFFFFFFFF, 0xFFFFFFFF,
+                                 len(name), len(extra), 0, 0, 0, 0o100644 << 16, offset) + name + extra
+    start = len(out)
+    return out + directory + struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, 2, 2, len(directory), start, 0)
+
+
+def deflate_bomb(path, megabytes):
+    """A zip of a job folder whose zeros.bin expands to `megabytes` MB (about 1 MB on disk), written in chunks."""
+    import zipfile
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("job/manifest.yaml", "scenes: [hi]\n")
+        with z.open("job/zeros.bin", "w") as f:
+            chunk = bytes(1 << 20)
+            for _ in range(megabytes):
+                f.write(chunk)
+
+
+def chunked_upload(port, total):
+    """Sends a chunked YAML body of `total` bytes until the server answers or closes: (status, bytes sent)."""
+    import select
+    import socket
+    try:
+        s = socket.create_connection(("127.0.0.1", port))
+    except OSError:
+        return 0, 0
+    chunk = b"10000\r\n" + b"#" * 65536 + b"\r\n"
+    sent = 0
+    try:
+        s.sendall(b"POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/yaml\r\nTransfer-Encoding: chunked\r\n\r\n")
+        while sent < total:
+            if select.select([s], [], [], 0)[0]:
+                break
+            s.sendall(chunk)
+            sent += 65536
+        if sent >= total:
+            s.sendall(b"0\r\n\r\n")
+        s.settimeout(30)
+        head = s.recv(4096)
+    except OSError:
+        head = b""
+    s.close()
+    parts = head.split(b" ")
+    return (int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0), sent
+
+
+def api_hostile(args, bin_dir, rnd):
+    """Issue 23 over the HTTP API: the ZIP64 zip (refused naming the entry, the daemon up, a job behind it done), a
+    1,000 MB zip bomb and a 1 GB chunked body (refused): the supervisor's peak (VmHWM) under 100 MB."""
+    row = Row("api: zip64, bomb, 1 GB body")
+    root = tempfile.mkdtemp(prefix="fault-api-")
+    port = free_port()
+    d = Daemon(root, bin_dir, extra=["--api", f"127.0.0.1:{port}"])
+    d.start()
+    deadline = time.time() + 30
+    while time.time() < deadline and http(port, "GET", "/readyz", timeout=5)[0] != 200:
+        time.sleep(0.1)
+    checks = []
+    status, body = http(port, "POST", "/v1/jobs", zip64_bomb(), {"Content-Type": "application/zip"})
+    checks.append(("zip64", status in (400, 413) and b"big-one" in body and d.alive()))
+    bomb = os.path.join(root, "bomb.zip")
+    deflate_bomb(bomb, 1000)
+    with open(bomb, "rb") as f:
+        status, body = http(port, "POST", "/v1/jobs", f.read(), {"Content-Type": "application/zip"})
+    checks.append(("1000 MB zip", status == 413 and b"zeros.bin" in body))
+    status, sent = chunked_upload(port, 1 << 30)
+    checks.append(("1 GB chunked", status == 413 and sent < 1 << 30))
+    peak = vm_hwm_kb(d.proc.pid) * 1024 if d.alive() else 0
+    d.drop("after.yaml", TINY.format(seed=7))
+    rows = d.wait_final(["after.yaml"], 120)
+    checks.append(("job after", any(r[3] == "done" for r in rows)))
+    row.tried = len(checks) + 1
+    row.passed = sum(1 for _, ok in checks if ok) + (1 if 0 < peak < 100 << 20 else 0)
+    failed = [name for name, ok in checks if not ok]
+    row.notes = f"supervisor peak {peak / (1 << 20):.0f} MiB" + (f"; failed: {', '.join(failed)}" if failed else "")
+    return finish(row, d, args, root)
+
+
 def finish(row, d, args, root):
     """Counts partial files (and names them: "partial 1" alone says nothing about which writer left it), fails the
     row if the daemon died, stops it and removes the sandbox."""
@@ -802,7 +908,7 @@ def main():
     ap.add_argument("--short", action="store_true", help="the CI version: a few of each")
     ap.add_argument("--seed", type=int, default=int(time.time()))
     ap.add_argument("--keep", action="store_true", help="keep the temp folders")
-    ap.add_argument("--only", help="comma-separated scenario names (kw,ks,2d,hc,di,md,ro,fs,fo,pm,sg,sd,em)")
+    ap.add_argument("--only", help="comma-separated scenario names (kw,ks,2d,hc,di,md,ro,fs,fo,pm,sg,sd,em,ah)")
     ap.add_argument("--repeat", type=int, default=1, help="run each chosen scenario N times (a rare race shows up)")
     args = ap.parse_args()
     args.kills = 3 if args.short else 20
@@ -814,7 +920,8 @@ def main():
             sys.exit(f"fault_suite: {bin_dir}/{exe} missing: swift build first (-c release for the default --bin)")
     scenarios = {"kw": kill_worker, "ks": kill_supervisor, "2d": two_daemons, "hc": corpus, "di": deleted_inbox,
                  "md": many_drops, "ro": readonly_outbox, "fs": full_state, "fo": full_outbox, "pm": poison_manifests,
-                 "sg": signals, "sd": state_deleted, "em": pickup_no_fds}
+                 "sg": signals, "sd": state_deleted, "em": pickup_no_fds,
+                 "ah": api_hostile}
     chosen = args.only.split(",") if args.only else list(scenarios)
     print(f"fault suite: seed {args.seed}, {'short' if args.short else 'full'}, binaries {bin_dir}", flush=True)
     rows = []

@@ -39,12 +39,15 @@ public struct APIServer: Sendable {
     let metrics: APIMetrics
     let logger: Logger
     let sweep = UploadSweep()
+    /// The daemon's folders as answers name them (see ServerPaths).
+    let paths: ServerPaths
 
     /// Checks the settings (address, token) without binding anything.
     public init(daemon: Daemon, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                 logger: Logger = Logger(label: "prostudio.api")) throws {
         self.daemon = daemon
         self.settings = daemon.config.api
+        self.paths = ServerPaths(config: daemon.config)
         let listen = settings.listen ?? "127.0.0.1:8470"
         guard let (host, port) = Self.parse(listen) else { throw APIStartError.badAddress(listen) }
         self.host = host; self.port = port
@@ -90,12 +93,18 @@ public struct APIServer: Sendable {
         router.add(middleware: BearerAuth(token: token))
         Routes(server: self).register(router)
         let logger = self.logger
+        let maxConnections = GuardedHTTP1Channel.limit(configured: settings.maxConnections)
+        if let asked = settings.maxConnections, asked > maxConnections {
+            logger.warning("api.max_connections is above the open-file limit less the daemon's reserve; using the lower figure",
+                           metadata: ["asked": "\(asked)", "using": "\(maxConnections)"])
+        }
         return ServerService(responder: router.buildResponder(), configuration: .init(address: .hostname(host, port: port), backlog: 1024),
                              logger: logger, onRunning: { channel in
                                  let port = channel.localAddress?.port ?? 0
-                                 logger.notice("api listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")"])
+                                 logger.notice("api listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")",
+                                                                          "max_connections": "\(maxConnections)"])
                                  await onRunning(port)
-                             })
+                             }, headerTimeout: settings.headerTimeout, idleTimeout: settings.idleTimeout, maxConnections: maxConnections)
     }
 
     /// The daemon's journal and pick-up, or `503 not_ready` while it starts or stops.

@@ -78,7 +78,7 @@ struct Dashboard: Sendable {
                     "seconds": seconds.map { String(format: "%.2f", $0) } ?? "", "cached": run.cacheHit,
                     "memory": run.peakMemoryBytes.map { "\($0 >> 20) MB" } ?? ""]
         }
-        if let e = listed.job.error { context["error"] = ["code": e.code, "message": e.message, "field": e.field ?? ""] }
+        if let e = listed.job.error { context["error"] = ["code": e.code, "message": server.paths.scrub(e.message), "field": e.field ?? ""] }
         context["hasCaptions"] = listed.job.outputs["captions"] != nil
         return Self.html(Self.library.render(context, withTemplate: "job") ?? "")
     }

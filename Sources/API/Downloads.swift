@@ -42,7 +42,8 @@ enum Downloads {
         }
         let file: String
         if role == "sidecar" {
-            file = job.name + ".json"
+            // The sidecar as read above, with the server's folders in its messages named as the caller knows them.
+            return JSON.response(object: server.paths.scrub(sidecar: sidecar))
         } else {
             let outputs = sidecar["outputs"] as? [String: Any]
             guard job.state == .done, let name = (job.outputs[role] ?? outputs?[role] as? String), !name.contains("/") else {

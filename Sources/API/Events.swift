@@ -37,7 +37,7 @@ enum Events {
             while !Task.isCancelled {
                 guard let listed = try await journal.listedJob(JobID(id)) else { break }
                 for e in try await journal.events(after: lastLog, job: JobID(id)) {
-                    try await writer.write(frame("log", LogEvent(id: e.id, at: SidecarTimestamp.format(e.at), kind: e.kind, message: e.message), id: "\(e.id)"))
+                    try await writer.write(frame("log", LogEvent(id: e.id, at: SidecarTimestamp.format(e.at), kind: e.kind, message: server.paths.scrub(e.message)), id: "\(e.id)"))
                     lastLog = e.id
                 }
                 let job = listed.job
@@ -46,7 +46,7 @@ enum Events {
                     lastState = now
                     idle = 0
                     try await writer.write(frame("state", StateEvent(id: id, name: job.name, state: now.0, stage: job.stage, progress: job.progress,
-                                                                     error: job.error.map { .init(code: $0.code, message: $0.message, field: $0.field) })))
+                                                                     error: job.error.map { .init(code: $0.code, message: server.paths.scrub($0.message), field: $0.field) })))
                 }
                 if job.state.isFinal || listed.deletedAt != nil { break }
                 idle += 1
@@ -71,7 +71,7 @@ enum Events {
                 let rows = try await journal.jobsChanged(since: since.addingTimeInterval(-1))
                 for row in rows where seen[row.job.id.rawValue] != row.job.updatedAt {
                     seen[row.job.id.rawValue] = row.job.updatedAt
-                    try await writer.write(frame("job", JobView(row)))
+                    try await writer.write(frame("job", JobView(row, paths: server.paths)))
                     since = max(since, row.job.updatedAt)
                 }
                 if seen.count > 5000 { seen = seen.filter { $0.value > since.addingTimeInterval(-2) } }

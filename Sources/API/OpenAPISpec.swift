@@ -213,7 +213,7 @@ components:
       description: The upload or its manifest is not valid; every problem is listed.
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     TooLarge:
-      description: Over api.max_body_mb, api.max_assets or api.max_expanded_mb.
+      description: Over api.max_body_mb, api.max_assets, api.max_expanded_mb or api.max_expansion_ratio, or a manifest over 4 MiB.
       content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}
     Unauthorized:
       description: Missing or wrong bearer token.

@@ -44,6 +44,12 @@ struct Routes: Sendable {
     // MARK: Health
 
     func readiness() -> Response {
+        let (ready, checks) = readinessChecks()
+        struct Body: Encodable { var status: String; var checks: [String: String] }
+        return JSON.response(Body(status: ready ? "ready" : "not_ready", checks: checks), status: ready ? .ok : .serviceUnavailable)
+    }
+
+    func readinessChecks() -> (ready: Bool, checks: [String: String]) {
         var checks: [String: String] = [:]
         var ready = true
         if let live = server.daemon.live.current {
@@ -66,8 +72,7 @@ struct Routes: Sendable {
         } else {
             checks["disk"] = "cannot stat \(server.daemon.config.state)"; ready = false
         }
-        struct Body: Encodable { var status: String; var checks: [String: String] }
-        return JSON.response(Body(status: ready ? "ready" : "not_ready", checks: checks), status: ready ? .ok : .serviceUnavailable)
+        return (ready, checks)
     }
 
     // MARK: Jobs
@@ -75,36 +80,44 @@ struct Routes: Sendable {
     func submit(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         let started = ContinuousClock.now
         let live = try server.live()
-        var request = request
         let limits = Upload.Limits(maxBodyBytes: server.settings.maxBodyBytes, maxAssets: server.settings.maxAssets,
-                                   maxExpandedBytes: server.settings.maxExpandedBytes)
+                                   maxExpandedBytes: server.settings.maxExpandedBytes, maxExpansionRatio: server.settings.maxExpansionRatio)
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limits.maxBodyBytes {
             throw APIError(.contentTooLarge, "body_too_large", "the body is \(length) bytes; at most \(limits.maxBodyBytes) (api.max_body_mb)")
         }
-        let buffer: ByteBuffer
-        do { buffer = try await request.collectBody(upTo: limits.maxBodyBytes) } catch {
-            throw APIError(.contentTooLarge, "body_too_large", "the body is larger than \(limits.maxBodyBytes) bytes (api.max_body_mb)")
-        }
-        guard buffer.readableBytes > 0 else { throw APIError(.badRequest, "empty_body", "the body is empty: send a manifest, a form or an archive") }
         let key = request.headers[HTTPField.Name("Idempotency-Key")!]
         if let key, key.isEmpty || key.utf8.count > 200 {
             throw APIError(.badRequest, "bad_idempotency_key", "Idempotency-Key must be 1 to 200 characters")
         }
-        let staging = live.layout.state + "/api-uploads"
-        let upload = Upload(limits: limits, staging: staging)
-        let name = request.uri.queryParameters.get("name")
-        let body = Array(buffer.readableBytesView)
-        let contentType = request.headers[.contentType]
-        let staged = try await offload { () throws(APIError) -> Upload.Staged in try upload.stage(body: body, contentType: contentType, name: name) }
+        // The body goes to disk as it arrives (the limit checked chunk by chunk, chunked bodies too), and the job
+        // folder is made from that file: memory holds a chunk, not the upload.
+        let upload = Upload(limits: limits, staging: live.layout.state + "/api-uploads")
+        let root = try upload.makeRoot()
         var handedOver = false
-        defer { if !handedOver { staged.discard() } }
+        defer { if !handedOver { try? FileManager.default.removeItem(atPath: root) } }
+        let length: Int
+        do { length = try await Upload.receive(request.body, to: root + "/.body", limit: limits.maxBodyBytes) } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError(.badRequest, "body_unreadable", "the body could not be read: \(error)")
+        }
+        guard length > 0 else { throw APIError(.badRequest, "empty_body", "the body is empty: send a manifest, a form or an archive") }
+        let name = request.uri.queryParameters.get("name")
+        let contentType = request.headers[.contentType]
+        let staged = try await offload { () throws(APIError) -> Upload.Staged in try upload.stage(root: root, length: length, contentType: contentType, name: name) }
 
         // The same validation `prostudio validate` does on the manifest (parse, schema, assets present); voice and
         // media checks that need the pipeline run in the worker's plan stage and reject the job there.
-        let defaults = server.daemon.config.defaults
+        // A caller reads only what it sent and the operator's library.folders, whatever the inbox allows.
+        let defaults = server.daemon.config.defaults, access = server.daemon.config.apiFolderAccess
         let folder = staged.folder, shown = staged.name
         let problems: ManifestErrors? = await offload { () -> ManifestErrors? in
-            do throws(ManifestErrors) { _ = try ManifestLoader.load(path: folder, displayName: shown, defaults: defaults); return nil } catch { return error }
+            do throws(ManifestErrors) {
+                let manifest = try ManifestLoader.load(path: folder, displayName: shown, defaults: defaults, access: access)
+                // The pick-up's header checks too, here where files are named as the caller sent them.
+                let problems = AssetHeaderCheck.problems(in: manifest, file: shown)
+                return problems.isEmpty ? nil : ManifestErrors(errors: problems)
+            } catch { return error }
         }
         if let problems { throw APIError.invalidManifest(problems) }
 
@@ -127,7 +140,7 @@ struct Routes: Sendable {
         case .rejected(let job):
             handedOver = true
             try? FileManager.default.removeItem(atPath: staged.root)
-            throw APIError(.badRequest, job.error?.code ?? "rejected", job.error?.message ?? "the job was rejected")
+            throw APIError(.badRequest, job.error?.code ?? "rejected", server.paths.scrub(job.error?.message ?? "the job was rejected"))
         case .gone(let what):
             throw APIError(.internalServerError, "upload_vanished", "the upload \(what) vanished before pick-up")
         }
@@ -167,7 +180,7 @@ struct Routes: Sendable {
         let cursor = q.get("cursor").flatMap { $0.isEmpty ? nil : JobID($0) }
         let rows = try await live.journal.listedJobs(states: states, deleted: deleted, before: cursor, limit: limit + 1)
         let page = Array(rows.prefix(limit))
-        return JSON.response(JobList(jobs: page.map(JobView.init), next_cursor: rows.count > limit ? page.last?.job.id.rawValue : nil))
+        return JSON.response(JobList(jobs: page.map { JobView($0, paths: server.paths) }, next_cursor: rows.count > limit ? page.last?.job.id.rawValue : nil))
     }
 
     func job(_ id: String, _ live: DaemonLive) async throws -> ListedJob {
@@ -180,11 +193,11 @@ struct Routes: Sendable {
     func status(_ id: String) async throws -> Response {
         let live = try server.live()
         let listed = try await job(id, live)
-        let view = JobView(listed)
+        let view = JobView(listed, paths: server.paths)
         var object: [String: Any]
         if listed.deletedAt == nil, let data = FileManager.default.contents(atPath: server.daemon.config.outbox + "/" + listed.job.name + ".json"),
            let sidecar = try? JSONSerialization.jsonObject(with: data) as? [String: Any], sidecar["job_id"] as? String == id {
-            object = sidecar
+            object = server.paths.scrub(sidecar: sidecar)
         } else {
             object = ["job_id": view.id, "name": view.name, "progress": view.progress, "created_at": view.created_at,
                       "updated_at": view.updated_at, "outputs": view.outputs]
@@ -214,7 +227,7 @@ struct Routes: Sendable {
         try await live.journal.request(action, job: JobID(id), by: "api")
         await live.applyRequests()
         let after = try await job(id, live)
-        return JSON.response(JobView(after), status: .accepted)
+        return JSON.response(JobView(after, paths: server.paths), status: .accepted)
     }
 
     /// Removes a finished job's outputs (those still its own: a later job of the same name owns them otherwise) and
@@ -239,7 +252,7 @@ struct Routes: Sendable {
         }
         try? FileManager.default.removeItem(atPath: live.layout.jobFolder(JobID(id)))
         try? FileManager.default.removeItem(atPath: live.layout.rejectedFolder(JobID(id)))
-        return JSON.response(JobView(marked))
+        return JSON.response(JobView(marked, paths: server.paths))
     }
 }
 

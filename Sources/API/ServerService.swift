@@ -18,11 +18,22 @@ struct ServerService: Service {
     let configuration: ServerConfiguration
     let logger: Logger
     let onRunning: @Sendable (any Channel) async -> Void
+    /// Header and idle time-outs, the connection limit (see GuardedHTTP1Channel).
+    let headerTimeout: Duration
+    let idleTimeout: Duration
+    let maxConnections: Int
+    let connections = ConnectionCount()
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     func run() async throws {
         let responder = self.responder, logger = self.logger
-        let server = try HTTPServerBuilder.http1().buildServer(
+        let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [HeaderTimeout(timeout: .init(headerTimeout))],
+                                               idleTimeout: .init(idleTimeout))
+        let limit = maxConnections, connections = self.connections
+        let builder = HTTPServerBuilder { responder in
+            GuardedHTTP1Channel(inner: HTTP1Channel(responder: responder, configuration: http1), limit: limit, state: connections)
+        }
+        let server = try builder.buildServer(
             configuration: configuration, eventLoopGroup: Self.group, logger: logger,
             responder: { request, responseWriter, channel in
                 let context = BasicRequestContext(source: .init(channel: channel, logger: logger))

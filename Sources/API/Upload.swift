@@ -10,6 +10,7 @@ struct Upload {
         var maxBodyBytes: Int
         var maxAssets: Int
         var maxExpandedBytes: Int
+        var maxExpansionRatio: Int
     }
 
     /// A job folder ready for pick-up: `root` is this upload's private folder, `folder` = `root/NAME`.
@@ -22,6 +23,9 @@ struct Upload {
 
     let limits: Limits
     let staging: String
+
+    /// The manifest loader's own limit: a larger manifest is refused by size here, before anything reads it whole.
+    static let maxManifestBytes = 4 << 20
 
     /// A job name: it names the outputs (`NAME.mp4`), so only plain characters, no path.
     static func checkName(_ name: String) throws(APIError) -> String {
@@ -54,136 +58,151 @@ struct Upload {
         (contentType ?? "").split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
     }
 
-    func stage(body: [UInt8], contentType: String?, name requested: String?) throws(APIError) -> Staged {
+    /// This upload's private folder under the staging folder: the body is written to `root/.body` as it arrives,
+    /// the job folder's files to `root/.files/` as they are read from it.
+    func makeRoot() throws(APIError) -> String {
+        let root = staging + "/" + UUID().uuidString.lowercased()
+        do { try FileManager.default.createDirectory(atPath: root + "/.files", withIntermediateDirectories: true) } catch {
+            throw APIError(.init(code: 507, reasonPhrase: "Insufficient Storage"), "write_failed", "cannot store the upload: \(error.localizedDescription)")
+        }
+        return root
+    }
+
+    /// Turns the body in `root/.body` (`length` bytes, already within `api.max_body_mb`) into the job folder
+    /// `root/NAME`, file by file, never holding more than a chunk of it in memory.
+    func stage(root: String, length: Int, contentType: String?, name requested: String?) throws(APIError) -> Staged {
         let type = Self.mediaType(contentType)
-        var files = FileSet(limits: limits)
+        let body = root + "/.body"
+        let files = FileSet(root: root + "/.files", limits: limits)
         var name = requested
         var stripTop = false
+        func adopt(_ path: String) throws(APIError) {
+            try files.reserve(length)
+            let fd = try files.create(path, isManifest: true)
+            close(fd)
+            guard rename(body, files.root + "/" + path) == 0 else { throw FileSet.writeFailed(path, errno) }
+        }
         switch type {
-        case "application/json": try files.add("manifest.json", body)
-        case "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml": try files.add("manifest.yaml", body)
-        case "text/plain": try files.add("manifest.txt", body)
-        case "text/markdown": try files.add("manifest.md", body)
+        case "application/json": try adopt("manifest.json")
+        case "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml": try adopt("manifest.yaml")
+        case "text/plain": try adopt("manifest.txt")
+        case "text/markdown": try adopt("manifest.md")
         case "":
             // No type given: a JSON object or YAML, as a person typing curl would send.
-            let first = body.first { !($0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09) }
-            try files.add(first == UInt8(ascii: "{") ? "manifest.json" : "manifest.yaml", body)
+            try adopt(Self.firstNonSpace(path: body, length: length) == UInt8(ascii: "{") ? "manifest.json" : "manifest.yaml")
         case "multipart/form-data":
             guard let boundary = Multipart.boundary(contentType ?? "") else {
                 throw APIError(.badRequest, "bad_multipart", "multipart/form-data without a boundary parameter")
             }
-            let parts = try Multipart.parse(body, boundary: boundary)
-            var manifest = false
-            for part in parts {
-                if part.name == "name" && part.filename == nil {
-                    let v = String(decoding: part.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                    if !v.isEmpty && name == nil { name = v }
-                } else if part.name == "manifest" {
-                    guard !manifest else { throw APIError(.badRequest, "bad_multipart", "more than one 'manifest' part") }
-                    manifest = true
-                    let ext = part.filename.map { ($0 as NSString).pathExtension.lowercased() } ?? ""
-                    let fileExt: String
-                    if ManifestLoader.manifestExtensions.contains(ext) { fileExt = ext }
-                    else if Self.mediaType(part.contentType) == "application/json" { fileExt = "json" }
-                    else if part.body.first(where: { $0 > 0x20 }) == UInt8(ascii: "{") { fileExt = "json" }
-                    else { fileExt = "yaml" }
-                    if name == nil, let fn = part.filename {
-                        let stem = ((fn as NSString).lastPathComponent as NSString).deletingPathExtension
-                        if stem != "manifest" && !stem.isEmpty { name = stem }
-                    }
-                    try files.add("manifest." + fileExt, part.body, isManifest: true)
-                } else if let filename = part.filename, !filename.isEmpty {
-                    let path = try Self.safeRelativePath(filename, what: "file")
-                    if ManifestLoader.manifestExtensions.contains((path as NSString).pathExtension.lowercased()) && !path.contains("/") {
-                        // A second manifest-like file at the top would make the folder ambiguous.
-                        throw APIError(.badRequest, "bad_multipart", "file \"\(path)\" looks like a second manifest; send the manifest as the 'manifest' part and assets under other names")
-                    }
-                    try files.add(path, part.body)
-                }
-            }
-            guard manifest else { throw APIError(.badRequest, "no_manifest", "the form has no 'manifest' part") }
+            name = try Self.form(body, boundary: boundary, into: files, name: name)
         case "application/x-tar", "application/tar":
-            try Archive.untar(body, into: &files)
+            let fd = open(body, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw FileSet.writeFailed("the body", errno) }
+            defer { close(fd) }
+            try Archive.untar(fd: fd, length: length, into: files)
             stripTop = true
         case "application/zip", "application/x-zip-compressed":
-            try Archive.unzip(body, into: &files)
+            try Archive.unzip(path: body, length: length, into: files)
             stripTop = true
         default:
             throw APIError(.unsupportedMediaType, "unsupported_media_type",
                            "Content-Type \(type): expected application/json, application/yaml, text/plain, multipart/form-data, application/x-tar or application/zip")
         }
+        unlink(body)
+        var content = files.root
         if stripTop, let top = files.singleTopFolder() {
-            files.strip(top)
+            content += "/" + top
             if name == nil { name = top }
         }
         let jobName = try Self.checkName(name ?? "job")
-        return try write(files, name: jobName)
+        let folder = root + "/" + jobName
+        guard rename(content, folder) == 0 else { throw FileSet.writeFailed(jobName, errno) }
+        try? FileManager.default.removeItem(atPath: files.root)
+        if let manifest = ManifestLoader.manifestInFolder(folder) {
+            var st = stat()
+            if stat(manifest, &st) == 0, Int(st.st_size) > Self.maxManifestBytes {
+                throw APIError(.contentTooLarge, "manifest_too_large",
+                               "the manifest is \(st.st_size) bytes; at most \(Self.maxManifestBytes) (4 MiB)")
+            }
+        }
+        return Staged(root: root, folder: folder, name: jobName)
     }
 
-    private func write(_ files: FileSet, name: String) throws(APIError) -> Staged {
-        let root = staging + "/" + UUID().uuidString.lowercased()
-        let folder = root + "/" + name
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            for (path, data) in files.files {
-                let target = folder + "/" + path
-                try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                guard FileManager.default.createFile(atPath: target, contents: Data(data)) else {
-                    throw APIError(.init(code: 507, reasonPhrase: "Insufficient Storage"), "write_failed", "cannot write \(path) of the upload")
+    /// The first byte that is not white space, in the first 64 KiB.
+    static func firstNonSpace(path: String, length: Int) -> UInt8? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return Archive.read(fd, at: 0, min(65_536, length))?.first { !($0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09) }
+    }
+
+    /// A form's parts to files as they are read: `manifest` (one), `name`, and files under their own names.
+    /// Returns the job name the form gives, if any.
+    private static func form(_ body: String, boundary: String, into files: FileSet, name requested: String?) throws(APIError) -> String? {
+        let fd = open(body, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileSet.writeFailed("the body", errno) }
+        defer { close(fd) }
+        enum Current { case none, name([UInt8]), file(Int32, String), manifest(Int32, ext: String?, first: UInt8?) }
+        var current = Current.none
+        var name = requested, manifest = false
+        defer {
+            switch current {
+            case .file(let out, _), .manifest(let out, _, _): close(out)
+            default: break
+            }
+        }
+        let pending = ".manifest-part"
+        try Multipart.stream(boundary: boundary, read: { out in Glibc.read(fd, out.baseAddress, out.count) }, begin: { (part) throws(APIError) in
+            if part.name == "name" && part.filename == nil {
+                current = .name([])
+            } else if part.name == "manifest" {
+                guard !manifest else { throw APIError(.badRequest, "bad_multipart", "more than one 'manifest' part") }
+                manifest = true
+                let ext = part.filename.map { ($0 as NSString).pathExtension.lowercased() } ?? ""
+                var fileExt: String?
+                if ManifestLoader.manifestExtensions.contains(ext) { fileExt = ext }
+                else if mediaType(part.contentType) == "application/json" { fileExt = "json" }
+                if name == nil, let fn = part.filename {
+                    let stem = ((fn as NSString).lastPathComponent as NSString).deletingPathExtension
+                    if stem != "manifest" && !stem.isEmpty { name = stem }
                 }
+                current = .manifest(try files.create(pending, isManifest: true), ext: fileExt, first: nil)
+            } else if let filename = part.filename, !filename.isEmpty {
+                let path = try safeRelativePath(filename, what: "file")
+                if ManifestLoader.manifestExtensions.contains((path as NSString).pathExtension.lowercased()) && !path.contains("/") {
+                    // A second manifest-like file at the top would make the folder ambiguous.
+                    throw APIError(.badRequest, "bad_multipart", "file \"\(path)\" looks like a second manifest; send the manifest as the 'manifest' part and assets under other names")
+                }
+                current = .file(try files.create(path), path)
+            } else {
+                current = .none
             }
-        } catch let e as APIError {
-            try? FileManager.default.removeItem(atPath: root)
-            throw e
-        } catch {
-            try? FileManager.default.removeItem(atPath: root)
-            throw APIError(.init(code: 507, reasonPhrase: "Insufficient Storage"), "write_failed", "cannot store the upload: \(error.localizedDescription)")
-        }
-        return Staged(root: root, folder: folder, name: name)
-    }
-}
-
-/// The files of one upload, in memory (bounded by the body and expansion limits), checked as they are added.
-struct FileSet {
-    let limits: Upload.Limits
-    private(set) var files: [(String, [UInt8])] = []
-    private var names = Set<String>()
-    private var expanded = 0
-    private var assets = 0
-
-    init(limits: Upload.Limits) { self.limits = limits }
-
-    /// Bytes added so far: archive readers stop at `maxExpandedBytes`.
-    var expandedBytes: Int { expanded }
-
-    mutating func add(_ path: String, _ data: [UInt8], isManifest: Bool = false) throws(APIError) {
-        guard names.insert(path).inserted else { throw APIError(.badRequest, "duplicate_file", "\(path) is in the upload twice") }
-        let isTopManifest = isManifest || (!path.contains("/") && path.hasPrefix("manifest."))
-        if !isTopManifest {
-            assets += 1
-            guard assets <= limits.maxAssets else {
-                throw APIError(.contentTooLarge, "too_many_assets", "more than \(limits.maxAssets) files in one job (api.max_assets)")
+        }, data: { (bytes) throws(APIError) in
+            switch current {
+            case .none: break
+            case .name(let v):
+                guard v.count + bytes.count <= 1024 else { throw APIError(.badRequest, "invalid_name", "the 'name' field is over 1024 bytes") }
+                current = .name(v + bytes)
+            case .file(let out, let path): try files.write(out, bytes, path: path)
+            case .manifest(let out, let ext, let first):
+                let seen = first ?? bytes.first { $0 > 0x20 }
+                current = .manifest(out, ext: ext, first: seen)
+                try files.write(out, bytes, path: "the manifest")
             }
-        }
-        try reserve(data.count)
-        files.append((path, data))
-    }
-
-    mutating func reserve(_ bytes: Int) throws(APIError) {
-        expanded += bytes
-        guard expanded <= limits.maxExpandedBytes else {
-            throw APIError(.contentTooLarge, "expansion_too_large", "the upload expands past \(limits.maxExpandedBytes) bytes (api.max_expanded_mb)")
-        }
-    }
-
-    /// The one folder every file sits in, when there is one (an archive of `promo/...`).
-    func singleTopFolder() -> String? {
-        let tops = Set(files.map { $0.0.split(separator: "/", maxSplits: 1).first.map(String.init) ?? "" })
-        guard tops.count == 1, let top = tops.first, files.allSatisfy({ $0.0.contains("/") }) else { return nil }
-        return top
-    }
-
-    mutating func strip(_ top: String) {
-        files = files.map { (String($0.0.dropFirst(top.count + 1)), $0.1) }
+        }, end: { () throws(APIError) in
+            switch current {
+            case .none: break
+            case .name(let v):
+                let text = String(decoding: v, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                if !text.isEmpty && name == nil { name = text }
+            case .file(let out, _): close(out)
+            case .manifest(let out, let ext, let first):
+                close(out)
+                try files.rename(pending, to: "manifest." + (ext ?? (first == UInt8(ascii: "{") ? "json" : "yaml")))
+            }
+            current = .none
+        })
+        guard manifest else { throw APIError(.badRequest, "no_manifest", "the form has no 'manifest' part") }
+        return name
     }
 }

@@ -17,7 +17,8 @@ struct JobView: Codable, Sendable {
     var outputs: [String: String]
     var links: [String: String]
 
-    init(_ listed: ListedJob) {
+    /// `paths`: how the server's folders are named in the error message.
+    init(_ listed: ListedJob, paths: ServerPaths) {
         let job = listed.job
         id = job.id.rawValue
         name = job.name
@@ -27,7 +28,7 @@ struct JobView: Codable, Sendable {
         attempts = job.attempts
         created_at = SidecarTimestamp.format(job.createdAt)
         updated_at = SidecarTimestamp.format(job.updatedAt)
-        error = job.error.map { ErrorView(code: $0.code, message: $0.message, field: $0.field) }
+        error = job.error.map { ErrorView(code: $0.code, message: paths.scrub($0.message), field: $0.field) }
         outputs = listed.deletedAt == nil ? job.outputs : [:]
         links = Self.links(id)
     }

@@ -12,6 +12,17 @@ public struct APISettings: Sendable, Equatable {
     public var maxAssets = 200
     /// Most bytes an archive may expand to (`api.max_expanded_mb`): the zip-bomb guard.
     public var maxExpandedBytes = 1 << 30
+    /// Most times an archive entry may expand its compressed bytes (`api.max_expansion_ratio`), past 1 MiB.
+    public var maxExpansionRatio = 100
+    /// A connection that has not sent a whole request header this long after it opened, or after its last
+    /// answer, is closed (`api.header_timeout_s`): slow-header clients cannot hold connections.
+    public var headerTimeout: Duration = .seconds(10)
+    /// A connection whose request body stops arriving this long is closed (`api.idle_timeout_s`); between requests
+    /// the header time-out applies, so an idle keep-alive connection lasts `headerTimeout`.
+    public var idleTimeout: Duration = .seconds(60)
+    /// Most open API connections (`api.max_connections`); nil: the process's open-file limit less a reserve for
+    /// the daemon's own files. Never more than that either way.
+    public var maxConnections: Int?
     /// `/readyz` fails when the state folder's filesystem has less free space than this (`api.min_free_mb`).
     public var minFreeBytes: Int64 = 512 << 20
 
@@ -24,8 +35,13 @@ public struct APISettings: Sendable, Equatable {
         var max_assets: Int?
         var max_expanded_mb: Double?
         var min_free_mb: Double?
+        var max_expansion_ratio: Int?
+        var header_timeout_s: Double?
+        var idle_timeout_s: Double?
+        var max_connections: Int?
         /// The keys above, for the config's unknown-key check.
-        static let keys = ["listen", "token_file", "max_body_mb", "max_assets", "max_expanded_mb", "min_free_mb"]
+        static let keys = ["listen", "token_file", "max_body_mb", "max_assets", "max_expanded_mb", "min_free_mb",
+                           "max_expansion_ratio", "header_timeout_s", "idle_timeout_s", "max_connections"]
     }
 
     mutating func apply(_ f: File, path: String) throws {
@@ -41,6 +57,20 @@ public struct APISettings: Sendable, Equatable {
             maxAssets = v
         }
         if let v = f.max_expanded_mb { maxExpandedBytes = try mb(v, "max_expanded_mb") }
+        if let v = f.max_expansion_ratio {
+            guard v >= 1 else { throw DaemonConfig.Failure(path: path, message: "api.max_expansion_ratio must be >= 1") }
+            maxExpansionRatio = v
+        }
+        func seconds(_ v: Double, _ key: String) throws -> Duration {
+            guard v > 0, v <= 86_400 else { throw DaemonConfig.Failure(path: path, message: "api.\(key) must be > 0 and at most 86400 seconds") }
+            return .milliseconds(Int64(v * 1000))
+        }
+        if let v = f.header_timeout_s { headerTimeout = try seconds(v, "header_timeout_s") }
+        if let v = f.idle_timeout_s { idleTimeout = try seconds(v, "idle_timeout_s") }
+        if let v = f.max_connections {
+            guard v >= 1 else { throw DaemonConfig.Failure(path: path, message: "api.max_connections must be >= 1") }
+            maxConnections = v
+        }
         if let v = f.min_free_mb {
             guard v >= 0 else { throw DaemonConfig.Failure(path: path, message: "api.min_free_mb must be >= 0") }
             minFreeBytes = Int64(v * 1_048_576)

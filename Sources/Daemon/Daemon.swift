@@ -117,7 +117,8 @@ public final class Daemon: Sendable {
         webhooks.attach(journal)
         let hooks = Task { await webhooks.run(journal: journal) }
         defer { webhooks.stop(); hooks.cancel() }
-        let pickUp = PickUp(store: journal, layout: layout, logger: logger, validate: PickUpChecks.validate(defaults: config.defaults)) {
+        let pickUp = PickUp(store: journal, layout: layout, logger: logger,
+                            validate: PickUpChecks.validate(defaults: config.defaults, access: config.inboxFolderAccess)) {
             [self] job in writeSidecar(job, state: "queued")
         }
 

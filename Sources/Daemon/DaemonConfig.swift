@@ -36,6 +36,9 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Footage libraries whose index the daemon keeps up to date between jobs (`library.folders`, plus the folder
     /// of a `library` visuals default), so a job's scenes are matched without embedding the folder first.
     public var libraryFolders: [String] = []
+    /// Inbox manifests may name any folder the service can read as a library (`library.inbox_any_folder`); by
+    /// default they are held to their own job folder and `libraryFolders`, as API manifests always are.
+    public var libraryInboxAnyFolder = false
     /// A library is re-indexed once it has been quiet this long after a change (`library.settle_s`).
     public var librarySettle: Duration = .seconds(2)
     /// `device: {index, memory_limit_gb}`: the CUDA device the workers' models use and the most of its memory
@@ -62,7 +65,7 @@ public struct DaemonConfig: Sendable, Equatable {
         struct Pickup: Decodable { var settle_ms: Int? }
         struct Limits: Decodable { var stage_timeout_s: Double?; var max_attempts: Int?; var worker_memory_mb: Int?; var worker_grace_s: Double?; var worker_nice: Int? }
         struct Cache: Decodable { var max_gb: Double? }
-        struct Library: Decodable { var folders: [String]?; var settle_s: Double? }
+        struct Library: Decodable { var folders: [String]?; var settle_s: Double?; var inbox_any_folder: Bool? }
         struct Device: Decodable { var index: Int?; var memory_limit_gb: Double? }
         var device: Device?
         var folders: Folders?
@@ -84,7 +87,7 @@ public struct DaemonConfig: Sendable, Equatable {
         ("defaults", nil),  // checked field by field as a manifest by ManifestDefaults
         ("limits", ["stage_timeout_s", "max_attempts", "worker_memory_mb", "worker_grace_s", "worker_nice"]),
         ("cache", ["max_gb"]),
-        ("library", ["folders", "settle_s"]),
+        ("library", ["folders", "settle_s", "inbox_any_folder"]),
         ("device", ["index", "memory_limit_gb"]),
         ("notify", ["url", "secret", "secret_file", "max_attempts", "backoff_s"]),
         ("api", APISettings.File.keys),
@@ -166,6 +169,7 @@ public struct DaemonConfig: Sendable, Equatable {
             c.libraryFolders.append(URL(fileURLWithPath: full).standardizedFileURL.path)
         }
         if let v = c.defaults?.libraryFolder, !c.libraryFolders.contains(v) { c.libraryFolders.append(v) }
+        if let v = file.library?.inbox_any_folder { c.libraryInboxAnyFolder = v }
         if let v = file.library?.settle_s {
             guard v >= 0 else { throw Failure(path: path, message: "library.settle_s must be >= 0") }
             c.librarySettle = .milliseconds(Int64(v * 1000))

@@ -164,7 +164,10 @@ public final class LibraryVisuals: VisualsEngine {
         case .item(let item, let url, let score):
             let clip = item.kind == .video
             let note: String? = clip ? (playable(url) ? "clip, looped or cut to the scene" : "clip shown as a still (libav cannot play it)") : nil
-            return SceneMedia(engine: "library", file: url.path, description: item.description, score: Double(score), note: note)
+            // The file as a path inside the library folder, and no text read from a file (a `.txt` beside it, its
+            // metadata): the sidecar and the API show what was chosen, not the server's paths or files' contents.
+            return SceneMedia(engine: "library", file: item.path, description: item.source == .name ? item.description : nil,
+                              score: Double(score), note: note)
         case .fallback(let best, let minScore):
             return SceneMedia(engine: "library", file: nil, description: nil, score: best.map(Double.init),
                               note: "no library item scored min_score \(minScore); procedural background")

@@ -6,6 +6,8 @@ struct ManifestDecoder {
     let base: String
     /// music.pack when music is engine musicgen: the default pack of scenes' sound effects.
     var sfxPack: String? = nil
+    /// The folders a library folder may be in (API and inbox manifests); nil: any.
+    var access: FolderAccess? = nil
 
 
     mutating func decode(_ doc: DocNode, name: String) -> JobManifest? {
@@ -355,9 +357,14 @@ struct ManifestDecoder {
             full = (base as NSString).appendingPathComponent(text)
         }
         full = URL(fileURLWithPath: full).standardizedFileURL.path
+        if let access, !access.permits(full, base: base) {
+            reader.fail(.pathEscape, path, node, found: "\"\(text)\"", expected: FolderAccess.expectation)
+            return nil
+        }
         var isDir: ObjCBool = false
+        // Errors name the folder as written: the server's own paths are not the sender's business.
         guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir), isDir.boolValue else {
-            reader.fail(.missingAsset, path, node, found: "no folder at \(full)",
+            reader.fail(.missingAsset, path, node, found: "no folder \"\(text)\"",
                         expected: "an existing folder of pictures and clips")
             return nil
         }
@@ -382,14 +389,14 @@ struct ManifestDecoder {
         }
         let full = (base as NSString).appendingPathComponent(rel)
         guard FileManager.default.fileExists(atPath: full) else {
-            reader.fail(.missingAsset, path, node, found: "no file at \(full)", expected: "the file next to the manifest")
+            reader.fail(.missingAsset, path, node, found: "no file \"\(rel)\"", expected: "the file next to the manifest")
             return nil
         }
         // Symlinks are followed only while they stay inside the folder.
         let realBase = URL(fileURLWithPath: base).resolvingSymlinksInPath().standardizedFileURL.path
         let realFull = URL(fileURLWithPath: full).resolvingSymlinksInPath().standardizedFileURL.path
         guard realFull.hasPrefix(realBase.hasSuffix("/") ? realBase : realBase + "/") else {
-            reader.fail(.pathEscape, path, node, found: "\"\(rel)\" (a link to \(realFull))", expected: "a file inside the manifest's folder")
+            reader.fail(.pathEscape, path, node, found: "\"\(rel)\" (a link leading out of the folder)", expected: "a file inside the manifest's folder")
             return nil
         }
         return realFull

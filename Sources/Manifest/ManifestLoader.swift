@@ -6,8 +6,9 @@ public enum ManifestLoader {
     public static let manifestExtensions = ["yaml", "yml", "json", "txt", "md"]
 
     /// Loads `path`, a manifest file or a job folder holding one. `displayName` is how errors name the
-    /// file (defaults to `path` as given).
-    public static func load(path: String, displayName: String? = nil, defaults: ManifestDefaults? = nil) throws(ManifestErrors) -> JobManifest {
+    /// file (defaults to `path` as given). `access`: the folders a library folder may name (nil: any).
+    public static func load(path: String, displayName: String? = nil, defaults: ManifestDefaults? = nil,
+                            access: FolderAccess? = nil) throws(ManifestErrors) -> JobManifest {
         let shown = displayName ?? path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
@@ -18,9 +19,9 @@ public enum ManifestLoader {
                 throw ManifestErrors(errors: [ManifestError(.unreadable, file: shown, field: nil, found: "a folder with no manifest",
                                                             expected: "a folder holding one manifest.yaml|.json|.txt|.md")])
             }
-            return try load(file: inner, shown: shown + "/" + (inner as NSString).lastPathComponent, name: jobName(forPath: path), defaults: defaults)
+            return try load(file: inner, shown: shown + "/" + (inner as NSString).lastPathComponent, name: jobName(forPath: path), defaults: defaults, access: access)
         }
-        return try load(file: path, shown: shown, name: jobName(forPath: path), defaults: defaults)
+        return try load(file: path, shown: shown, name: jobName(forPath: path), defaults: defaults, access: access)
     }
 
     /// The manifest inside a job folder: `manifest.*`, else the only manifest-like file.
@@ -34,7 +35,7 @@ public enum ManifestLoader {
         return nil
     }
 
-    static func load(file: String, shown: String, name: String, defaults: ManifestDefaults?) throws(ManifestErrors) -> JobManifest {
+    static func load(file: String, shown: String, name: String, defaults: ManifestDefaults?, access: FolderAccess? = nil) throws(ManifestErrors) -> JobManifest {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: file))
@@ -61,6 +62,7 @@ public enum ManifestLoader {
         }
         if let defaults { doc = defaults.apply(to: doc) }
         var decoder = ManifestDecoder(reader: Reader(file: shown), base: base.isEmpty ? "." : base)
+        decoder.access = access
         let manifest = decoder.decode(doc, name: name)
         if let manifest, decoder.reader.errors.isEmpty { return manifest }
         throw ManifestErrors(errors: decoder.reader.errors)

@@ -299,9 +299,10 @@ struct LibraryEngineTests {
         #expect(sidecar.state == .done)
         #expect(sidecar.engines["visuals"]?.hasPrefix("library 1 pack:") == true, "\(sidecar.engines)")
         let media = try #require(sidecar.scenes).map(\.media)
-        #expect(media[0]?.file == lib.appendingPathComponent("harbour/boats_at_dawn.jpg").path)
+        // Relative to the library folder: the sidecar shows no server path.
+        #expect(media[0]?.file == "harbour/boats_at_dawn.jpg")
         #expect(media[0]?.description == "harbour boats at dawn" && (media[0]?.score ?? 0) >= Double(SceneMatcher.defaultMinScore))
-        #expect(media[1]?.file == lib.appendingPathComponent(clipName).path)
+        #expect(media[1]?.file == clipName)
         #expect(media[1]?.note?.hasPrefix("clip, looped") == true, "\(String(describing: media[1]))")
         #expect(media[2]?.file == nil && media[2]?.note?.contains("procedural") == true)
         let info = try MediaReader.probe(out.appendingPathComponent("job.mp4").path)
@@ -317,5 +318,7 @@ struct LibraryEngineTests {
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("job.json"))) as? [String: Any]
         let scenes = try #require(json?["scenes"] as? [[String: Any]])
         #expect((scenes[0]["media"] as? [String: Any])?["file"] as? String == media[0]?.file)
+        let text = try String(contentsOf: out.appendingPathComponent("job.json"), encoding: .utf8)
+        #expect(!text.contains(lib.path) && !text.contains(dir.url.path), "the sidecar shows a server path: \(text)")
     }
 }
