@@ -44,9 +44,9 @@ public struct NotifySettings: Sendable, Equatable {
 /// (no response, 5xx, 408, 429) is retried with doubling delays up to `notifyMaxAttempts`, and every attempt is
 /// journaled (`delivery_attempts`). Pending messages survive a restart: the next start sends them.
 ///
-/// Each attempt runs in a short-lived `prostudio-notify` child (beside `prostudio`): HTTP(S) needs URLSession, whose
-/// FoundationNetworking maps libcurl and its TLS stack into the process that loads it, and the supervisor stays
-/// small. A child per attempt costs tens of milliseconds, nothing beside a job's minutes.
+/// Each attempt runs in a short-lived `prostudio-notify` child (beside `prostudio`), which drives libcurl: the HTTP
+/// client and its TLS stack stay out of the supervisor. A child per attempt costs milliseconds, nothing beside a job's
+/// minutes. Attempts run side by side, bounded (`maxInFlight`, one per receiver); see Docs/webhooks.md.
 final class Webhooks: Sendable {
     let config: DaemonConfig
     let layout: StateLayout

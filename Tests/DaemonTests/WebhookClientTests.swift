@@ -231,6 +231,22 @@ func runNotifier(_ arguments: [String], body: Data) throws -> (answer: String, p
     }
 }
 
+extension WebhookClientTests {
+    /// notify.allow_private and notify.timeout_s are read; a time-out out of range names the field.
+    @Test func theConfigReadsAllowPrivateAndTheTimeout() throws {
+        let dir = NSTemporaryDirectory() + "notify-config-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/prostudio.yaml"
+        try "notify: {allow_private: true, timeout_s: 3}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let c = try DaemonConfig.load(path: path)
+        #expect(c.notifyAllowPrivate && c.notifyTimeout == .seconds(3))
+        #expect(DaemonConfig().notifyAllowPrivate == false && DaemonConfig().notifyTimeout == .seconds(10))
+        try "notify: {timeout_s: 0}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect { try DaemonConfig.load(path: path) } throws: { "\($0)".contains("notify.timeout_s") }
+    }
+}
+
 extension ProcessTests {
     /// kill -9 of the daemon while a webhook attempt hangs: its `prostudio-notify` child goes with it.
     @Test func aNotifierDiesWithItsDaemon() async throws {
