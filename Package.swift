@@ -117,8 +117,10 @@ let package = Package(
             "Daemon", "API", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Sources/Supervisor"),
-        // One webhook POST per run (URLSession): the daemon spawns it, so libcurl stays out of the supervisor and workers.
-        .executableTarget(name: "prostudio-notify", path: "Sources/NotifyHelper"),
+        // One webhook POST per run (libcurl, opened at run time by CNotify): the daemon spawns it, so libcurl stays out
+        // of the supervisor and workers.
+        .target(name: "CNotify", path: "CShims/CNotify", linkerSettings: [.linkedLibrary("dl")]),
+        .executableTarget(name: "prostudio-notify", dependencies: ["CNotify"], path: "Sources/NotifyHelper"),
         .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake", "Manifest"], path: "Benchmarks/DaemonBench"),
 
         // What a media file is, from its first bytes (pure Swift, no libav): the supervisor checks assets with it at pick-up.

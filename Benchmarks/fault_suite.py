@@ -881,6 +881,70 @@ def api_hostile(args, bin_dir, rnd):
     return finish(row, d, args, root)
 
 
+def webhook_big_body(args, bin_dir, rnd):
+    """Issue 23, item 4: a webhook receiver answering with a 1 GiB body (streamed, never held). The notifier must
+    read a little of it and leave; its VmHWM is read after every 1 MiB the receiver sends, until it is gone."""
+    import http.server
+    import threading
+    row = Row("webhook 1 GiB answer")
+    root = tempfile.mkdtemp(prefix="fault-wb-")
+    peaks = {}
+
+    class Big(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            children = [p for p in d.workers()
+                        if os.path.basename(os.readlink(f"/proc/{p}/exe")).startswith("prostudio-notify")]
+            self.send_response(200)
+            self.send_header("Content-Length", str(1 << 30))
+            self.end_headers()
+            chunk = b"x" * (1 << 20)
+            try:
+                for _ in range(1 << 10):
+                    self.wfile.write(chunk)
+                    for p in children:
+                        peaks[p] = max(peaks.get(p, 0), vm_hwm_kb(p))
+            except OSError:
+                pass
+            for p in children:
+                peaks[p] = max(peaks.get(p, 0), vm_hwm_kb(p))
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Big)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    config = os.path.join(root, "prostudio.yaml")
+    with open(config, "w") as f:
+        f.write(f'notify: {{url: "http://127.0.0.1:{server.server_address[1]}/big", secret: s, max_attempts: 1}}\n')
+    d = Daemon(root, bin_dir, extra=["--config", config])
+    d.start()
+    row.tried = 1
+    d.drop("hooked.yaml", "title: Hooked\nscenes: 3\n")
+    d.wait_final(["hooked.yaml"], 60)
+    state = None
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        con = sqlite3.connect(f"file:{os.path.join(d.state, 'journal.sqlite3')}?mode=ro", uri=True, timeout=10)
+        try:
+            got = con.execute("SELECT state FROM deliveries").fetchone()
+        finally:
+            con.close()
+        state = got[0] if got else None
+        if state not in (None, "pending"):
+            break
+        time.sleep(0.2)
+    peak = max(peaks.values(), default=0)
+    supervisor = vm_hwm_kb(d.proc.pid)
+    if state == "delivered" and peaks and 0 < peak < 100 * 1024 and supervisor < 100 * 1024:
+        row.passed = 1
+    row.notes = f"delivery {state}, notifier VmHWM {peak / 1024:.1f} MB, supervisor {supervisor / 1024:.1f} MB"
+    server.shutdown()
+    return finish(row, d, args, root)
+
+
 def finish(row, d, args, root):
     """Counts partial files (and names them: "partial 1" alone says nothing about which writer left it), fails the
     row if the daemon died, stops it and removes the sandbox."""
@@ -908,7 +972,7 @@ def main():
     ap.add_argument("--short", action="store_true", help="the CI version: a few of each")
     ap.add_argument("--seed", type=int, default=int(time.time()))
     ap.add_argument("--keep", action="store_true", help="keep the temp folders")
-    ap.add_argument("--only", help="comma-separated scenario names (kw,ks,2d,hc,di,md,ro,fs,fo,pm,sg,sd,em,ah)")
+    ap.add_argument("--only", help="comma-separated scenario names (kw,ks,2d,hc,di,md,ro,fs,fo,pm,sg,sd,em,ah,wb)")
     ap.add_argument("--repeat", type=int, default=1, help="run each chosen scenario N times (a rare race shows up)")
     args = ap.parse_args()
     args.kills = 3 if args.short else 20
@@ -921,7 +985,7 @@ def main():
     scenarios = {"kw": kill_worker, "ks": kill_supervisor, "2d": two_daemons, "hc": corpus, "di": deleted_inbox,
                  "md": many_drops, "ro": readonly_outbox, "fs": full_state, "fo": full_outbox, "pm": poison_manifests,
                  "sg": signals, "sd": state_deleted, "em": pickup_no_fds,
-                 "ah": api_hostile}
+                 "ah": api_hostile, "wb": webhook_big_body}
     chosen = args.only.split(",") if args.only else list(scenarios)
     print(f"fault suite: seed {args.seed}, {'short' if args.short else 'full'}, binaries {bin_dir}", flush=True)
     rows = []

@@ -49,6 +49,11 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Attempts per webhook message and the first retry's delay (doubling, at most 10 minutes).
     public var notifyMaxAttempts = 8
     public var notifyBackoff: Duration = .seconds(5)
+    /// One webhook attempt, all of it: connect, send, the answer (`notify.timeout_s`).
+    public var notifyTimeout: Duration = .seconds(10)
+    /// May a URL a job brings (its manifest's `notify:`) reach loopback, link-local and private addresses
+    /// (`notify.allow_private`)? The config's own `notify.url` always may.
+    public var notifyAllowPrivate = false
     /// The HTTP API (`api:`); off unless `api.listen` or `--api` is given.
     public var api = APISettings()
 
@@ -74,7 +79,8 @@ public struct DaemonConfig: Sendable, Equatable {
         var cache: Cache?
         var library: Library?
         var log_level: String?
-        struct Notify: Decodable { var url: String?; var secret: String?; var secret_file: String?; var max_attempts: Int?; var backoff_s: Double? }
+        struct Notify: Decodable { var url: String?; var secret: String?; var secret_file: String?; var max_attempts: Int?; var backoff_s: Double?
+                           var timeout_s: Double?; var allow_private: Bool? }
         var notify: Notify?
         var api: APISettings.File?
     }
@@ -89,7 +95,7 @@ public struct DaemonConfig: Sendable, Equatable {
         ("cache", ["max_gb"]),
         ("library", ["folders", "settle_s", "inbox_any_folder"]),
         ("device", ["index", "memory_limit_gb"]),
-        ("notify", ["url", "secret", "secret_file", "max_attempts", "backoff_s"]),
+        ("notify", ["url", "secret", "secret_file", "max_attempts", "backoff_s", "allow_private", "timeout_s"]),
         ("api", APISettings.File.keys),
         ("log_level", nil),
     ]
@@ -190,6 +196,11 @@ public struct DaemonConfig: Sendable, Equatable {
                 guard v > 0 else { throw Failure(path: path, message: "notify.backoff_s must be > 0") }
                 c.notifyBackoff = .milliseconds(Int64(v * 1000))
             }
+            if let v = n.timeout_s {
+                guard v > 0 && v <= 600 else { throw Failure(path: path, message: "notify.timeout_s must be > 0 and <= 600, got \(v)") }
+                c.notifyTimeout = .milliseconds(Int64(v * 1000))
+            }
+            if let v = n.allow_private { c.notifyAllowPrivate = v }
             if let url = n.url {
                 var secret = n.secret
                 if let file = n.secret_file {

@@ -44,9 +44,9 @@ public struct NotifySettings: Sendable, Equatable {
 /// (no response, 5xx, 408, 429) is retried with doubling delays up to `notifyMaxAttempts`, and every attempt is
 /// journaled (`delivery_attempts`). Pending messages survive a restart: the next start sends them.
 ///
-/// Each attempt runs in a short-lived `prostudio-notify` child (beside `prostudio`): HTTP(S) needs URLSession, whose
-/// FoundationNetworking maps libcurl and its TLS stack into the process that loads it, and the supervisor stays
-/// small. A child per attempt costs tens of milliseconds, nothing beside a job's minutes.
+/// Each attempt runs in a short-lived `prostudio-notify` child (beside `prostudio`), which drives libcurl: the HTTP
+/// client and its TLS stack stay out of the supervisor. A child per attempt costs milliseconds, nothing beside a job's
+/// minutes. Attempts run side by side, bounded (`maxInFlight`, one per receiver); see Docs/webhooks.md.
 final class Webhooks: Sendable {
     let config: DaemonConfig
     let layout: StateLayout
@@ -100,44 +100,91 @@ final class Webhooks: Sendable {
     /// The journal messages go to: set before the first job can end.
     func attach(_ journal: any JobStore) { self.journal.withLock { $0 = journal } }
 
+    /// At most this many attempts at once, and one per receiver (scheme, host and port): a receiver that is slow or
+    /// hangs holds its own messages back, not anyone else's, and no receiver gets more than one connection from us.
+    static let maxInFlight = 4
+    /// Delivery id -> receiver, for attempts under way.
+    private let inFlight = Mutex<[Int64: String]>([:])
+
     /// Sends what is due until `stop()`: pending messages of an earlier run first.
     func run(journal: any JobStore) async {
         var wakes = wakeups.makeAsyncIterator()
-        while !Task.isCancelled {
-            let due: [Delivery]
-            do { due = try await journal.dueDeliveries(now: Date(), limit: 16) } catch {
-                if Task.isCancelled { return }  // the daemon is stopping
-                logger.error("journal: cannot read webhooks", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: .seconds(5))
-                continue
-            }
-            for delivery in due where !Task.isCancelled { await send(delivery, journal: journal) }
-            if !due.isEmpty { continue }
-            if let next = try? await journal.nextDeliveryDue() {
-                // Retries are waiting: sleep until the first is due, but look again every 2 s for new messages.
-                let wait = min(max(next.timeIntervalSinceNow, 0.01), 2)
-                try? await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
-            } else if await wakes.next() == nil {
-                return
+        // Discarding: a daemon sends messages for weeks; finished attempts must not pile up in the group.
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                let pending: [DeliveryHead]
+                do { pending = try await journal.pendingDeliveries(limit: 1000) } catch {
+                    if Task.isCancelled { return }  // the daemon is stopping
+                    logger.error("journal: cannot read webhooks", metadata: ["error": "\(error)"])
+                    try? await Task.sleep(for: .seconds(5))
+                    continue
+                }
+                let now = Date()
+                var busy = inFlight.withLock { $0 }
+                var nextDue: Date?
+                for head in pending where busy[head.id] == nil {
+                    if head.nextAt > now { nextDue = nextDue.map { min($0, head.nextAt) } ?? head.nextAt; break }
+                    let receiver = Self.receiver(head.url)
+                    // Full, or its receiver has an attempt under way: the end of an attempt wakes this loop.
+                    guard busy.count < Self.maxInFlight, !busy.values.contains(receiver) else { continue }
+                    busy[head.id] = receiver
+                    inFlight.withLock { $0[head.id] = receiver }
+                    group.addTask {
+                        await self.send(head.id, journal: journal)
+                        self.inFlight.withLock { $0[head.id] = nil }
+                        self.wakeup.yield()
+                    }
+                }
+                // Asleep until a message is queued, an attempt ends, or the next retry is due.
+                let timer = nextDue.map { due in
+                    Task { [wakeup] in
+                        try? await Task.sleep(for: .milliseconds(Int64(max(due.timeIntervalSinceNow, 0.01) * 1000)))
+                        if !Task.isCancelled { wakeup.yield() }
+                    }
+                }
+                let stopped = await wakes.next() == nil
+                timer?.cancel()
+                if stopped { return }
             }
         }
     }
 
     func stop() { wakeup.finish() }
 
-    private func send(_ d: Delivery, journal: any JobStore) async {
+    /// The receiver a URL names, for the one-attempt-per-receiver rule: scheme, host and port.
+    static func receiver(_ url: String) -> String {
+        guard let u = URLComponents(string: url) else { return url }
+        let scheme = u.scheme?.lowercased() ?? ""
+        return "\(scheme)://\(u.host?.lowercased() ?? ""):\(u.port ?? (scheme == "https" ? 443 : 80))"
+    }
+
+    private func send(_ id: Int64, journal: any JobStore) async {
+        let d: Delivery
+        do {
+            guard let found = try await journal.delivery(id: id), found.state == .pending else { return }
+            d = found
+        } catch {
+            logger.error("journal: cannot read a webhook", metadata: ["delivery": "\(id)", "error": "\(error)"])
+            try? await Task.sleep(for: .seconds(1))  // not at once again: the loop would spin on it
+            return
+        }
         let attempt = d.attempts + 1
         let started = Date()
         guard let worker = config.worker else {
             logger.error("webhook: no prostudio executable beside which to find prostudio-notify (DaemonConfig.worker)", metadata: ["job": "\(d.jobID)"])
+            try? await Task.sleep(for: .seconds(5))
             return
         }
         let executable = (worker as NSString).deletingLastPathComponent + "/prostudio-notify"
-        let (status, error) = await NotifyChild.post(executable: executable, delivery: d, attempt: attempt)
+        // A URL the job brought may reach public addresses only; the operator's own (notify.url) may be private.
+        let publicOnly = !config.notifyAllowPrivate && d.url != config.notify?.url
+        let answer = await NotifyChild.post(executable: executable, delivery: d, attempt: attempt, timeout: config.notifyTimeout, publicOnly: publicOnly)
+        let status = answer.status, error = answer.error
         let seconds = Date().timeIntervalSince(started)
         let delivered = status.map { (200..<300).contains($0) } ?? false
-        // The receiver refused the message itself (400, 401, 404, ...): sending it again changes nothing.
-        let permanent = status.map { (400..<500).contains($0) && $0 != 408 && $0 != 429 } ?? false
+        // Sending it again changes nothing: the address is refused, the receiver redirects (3xx: not followed), or
+        // it refused the message itself (400, 401, 404, ...).
+        let permanent = answer.refused == true || status.map { (300..<500).contains($0) && $0 != 408 && $0 != 429 } ?? false
         let base = Double(config.notifyBackoff.components.seconds) + Double(config.notifyBackoff.components.attoseconds) / 1e18
         let delay = min(base * pow(2, Double(attempt - 1)), 600)
         let retryAt = delivered || permanent ? nil : Date().addingTimeInterval(delay)
@@ -161,28 +208,36 @@ final class Webhooks: Sendable {
 }
 
 /// One attempt in a `prostudio-notify` child: the body on its stdin, one JSON line back on its stdout
-/// (`{"status": 200}` or `{"error": "..."}`). The child bounds its own time (10 s per request, 30 s in all).
+/// (`{"status": 200}` or `{"error": "...", "refused": true}`). The child bounds the attempt (`timeout`, the whole of it)
+/// and dies with the daemon (PR_SET_PDEATHSIG); a child still running 5 s past `timeout` is killed here.
 enum NotifyChild {
-    struct Answer: Decodable { var status: Int?; var error: String? }
+    struct Answer: Decodable { var status: Int?; var error: String?; var refused: Bool? }
 
-    static func post(executable: String, delivery d: Delivery, attempt: Int) async -> (Int?, String?) {
-        await withCheckedContinuation { (continuation: CheckedContinuation<(Int?, String?), Never>) in
-            let thread = Thread { continuation.resume(returning: run(executable: executable, delivery: d, attempt: attempt)) }
+    static func post(executable: String, delivery d: Delivery, attempt: Int, timeout: Duration, publicOnly: Bool) async -> Answer {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Answer, Never>) in
+            // Its own thread, blocked in poll and waitpid for the attempt: the child's PR_SET_PDEATHSIG follows this
+            // thread, which outlives the child.
+            let thread = Thread {
+                continuation.resume(returning: run(executable: executable, delivery: d, attempt: attempt, timeout: timeout, publicOnly: publicOnly))
+            }
             thread.name = "prostudio.notify-\(d.id)"
             thread.start()
         }
     }
 
-    private static func run(executable: String, delivery d: Delivery, attempt: Int) -> (Int?, String?) {
+    private static func run(executable: String, delivery d: Delivery, attempt: Int, timeout: Duration, publicOnly: Bool) -> Answer {
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         let arguments = ["--url", d.url, "--signature", d.signature, "--event", d.event,
-                         "--delivery", "\(d.id)", "--attempt", "\(attempt)", "--agent", "prostudio/\(ProStudioVersion.current)"]
+                         "--delivery", "\(d.id)", "--attempt", "\(attempt)", "--agent", "prostudio/\(ProStudioVersion.current)",
+                         "--timeout", "\(seconds)", "--parent", "\(getpid())"] + (publicOnly ? ["--public-only"] : [])
         let output: ChildProcess.Output
-        do { output = try ChildProcess.run(executable, arguments: arguments, input: Data(d.body.utf8)) } catch {
-            return (nil, "\(error)")
+        do { output = try ChildProcess.run(executable, arguments: arguments, input: Data(d.body.utf8), timeout: timeout + .seconds(5)) } catch {
+            return Answer(error: "\(error)")
         }
-        if let answer = try? JSONDecoder().decode(Answer.self, from: output.stdout) { return (answer.status, answer.error) }
+        if output.timedOut { return Answer(error: "the notify process ran past \(seconds) s and was killed") }
+        if let answer = try? JSONDecoder().decode(Answer.self, from: output.stdout) { return answer }
         let said = String(decoding: output.stderr, as: UTF8.self).split(separator: "\n").last.map { ": \($0)" } ?? ""
-        return (nil, output.status > 128 ? "the notify process was killed by signal \(output.status - 128)\(said)"
-                                         : "the notify process exited \(output.status) without an answer\(said)")
+        return Answer(error: output.status > 128 ? "the notify process was killed by signal \(output.status - 128)\(said)"
+                                                 : "the notify process exited \(output.status) without an answer\(said)")
     }
 }

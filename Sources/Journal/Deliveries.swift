@@ -58,13 +58,21 @@ enum DeliveryRows {
     }
 }
 
+/// A pending delivery without its body: enough to choose what to send next.
+public struct DeliveryHead: Sendable, Hashable {
+    public var id: Int64
+    public var url: String
+    public var nextAt: Date
+}
+
 /// Webhook deliveries in the daemon's journal: queued when a job ends, taken when due, each attempt recorded. Pending
 /// rows outlive a restart: the next daemon sends them.
 public protocol DeliveryStore: Sendable {
     @discardableResult
     func enqueueDelivery(job: JobID, event: String, url: String, body: String, signature: String, maxAttempts: Int) async throws -> Int64
-    func dueDeliveries(now: Date, limit: Int) async throws -> [Delivery]
-    func nextDeliveryDue() async throws -> Date?
+    /// Pending deliveries, soonest due first (bodies left out: a receiver that is down can hold many).
+    func pendingDeliveries(limit: Int) async throws -> [DeliveryHead]
+    func delivery(id: Int64) async throws -> Delivery?
     @discardableResult
     func recordDeliveryAttempt(_ attempt: DeliveryAttempt, delivered: Bool, retryAt: Date?) async throws -> Delivery
 }
@@ -86,21 +94,19 @@ extension SQLiteJournal {
         }
     }
 
-    /// Pending deliveries due by `now`, oldest first.
-    public func dueDeliveries(now: Date = Date(), limit: Int = 16) async throws -> [Delivery] {
-        try await journaled("webhooks due") {
+    public func pendingDeliveries(limit: Int = 1000) async throws -> [DeliveryHead] {
+        try await journaled("webhooks pending") {
             try await pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT * FROM deliveries WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?",
-                                 arguments: [Rows.seconds(now), limit]).map(DeliveryRows.delivery)
+                try Row.fetchAll(db, sql: "SELECT id, url, next_at FROM deliveries WHERE state = 'pending' ORDER BY next_at, id LIMIT ?",
+                                 arguments: [limit]).map { DeliveryHead(id: $0["id"], url: $0["url"], nextAt: Rows.date($0["next_at"])) }
             }
         }
     }
 
-    /// When the next pending delivery is due (nil: none pending).
-    public func nextDeliveryDue() async throws -> Date? {
-        try await journaled("webhooks next") {
+    public func delivery(id: Int64) async throws -> Delivery? {
+        try await journaled("webhook \(id)") {
             try await pool.read { db in
-                try Double.fetchOne(db, sql: "SELECT MIN(next_at) FROM deliveries WHERE state = 'pending'").map(Rows.date)
+                try Row.fetchOne(db, sql: "SELECT * FROM deliveries WHERE id = ?", arguments: [id]).map(DeliveryRows.delivery)
             }
         }
     }

@@ -11,6 +11,8 @@ public enum ChildProcess {
         public var status: Int32
         public var stdout: Data
         public var stderr: Data
+        /// The child outlived `timeout` and was killed (SIGKILL).
+        public var timedOut = false
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -20,7 +22,8 @@ public enum ChildProcess {
         public var description: String { "cannot run \(executable): \(call): \(String(cString: strerror(errno)))" }
     }
 
-    public static func run(_ executable: String, arguments: [String] = [], input: Data = Data()) throws(Failure) -> Output {
+    /// `timeout`: past it the child is killed (SIGKILL) and what it wrote so far is returned, with `timedOut` set.
+    public static func run(_ executable: String, arguments: [String] = [], input: Data = Data(), timeout: Duration? = nil) throws(Failure) -> Output {
         func fail(_ call: String, _ e: Int32 = errno) -> Failure { Failure(executable: executable, call: call, errno: e) }
         // Socket pairs, created close-on-exec in one call: a helper spawned meanwhile by another thread cannot inherit
         // an end (it would hold our EOF back until it exits).
@@ -64,11 +67,24 @@ public enum ChildProcess {
         var open: [Int32: Bool] = [outPipe[0]: true, errPipe[0]: true]
         if toWrite.isEmpty { shutdown(stdinFD, Int32(SHUT_WR)); close(stdinFD); stdinFD = -1 }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        var timedOut = false
         while open.values.contains(true) || stdinFD >= 0 {
+            var wait: Int32 = -1
+            if let deadline, !timedOut {
+                let left = ContinuousClock.now.duration(to: deadline)
+                if left <= .zero {
+                    // Killed, its pipes close and the loop drains them to EOF.
+                    kill(pid, SIGKILL); timedOut = true
+                    if stdinFD >= 0 { close(stdinFD); stdinFD = -1 }
+                    continue
+                }
+                wait = Int32(min(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1, 60_000))
+            }
             var fds: [pollfd] = []
             if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
             for fd in [outPipe[0], errPipe[0]] where open[fd] == true { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
-            let n = poll(&fds, nfds_t(fds.count), -1)
+            let n = poll(&fds, nfds_t(fds.count), wait)
             if n < 0 { if errno == EINTR { continue }; break }
             for p in fds where p.revents != 0 {
                 if p.fd == stdinFD {
@@ -95,7 +111,7 @@ public enum ChildProcess {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         // WIFSIGNALED / WEXITSTATUS by hand (the macros are not imported).
         let signal = status & 0x7F
-        return Output(status: signal != 0 ? 128 + signal : (status >> 8) & 0xFF, stdout: out, stderr: err)
+        return Output(status: signal != 0 ? 128 + signal : (status >> 8) & 0xFF, stdout: out, stderr: err, timedOut: timedOut)
     }
 
     private static func closeAll(_ fds: [Int32]) { for fd in fds where fd >= 0 { close(fd) } }
