@@ -122,6 +122,9 @@ let package = Package(
         .target(name: "CNotify", path: "CShims/CNotify", linkerSettings: [.linkedLibrary("dl")]),
         .executableTarget(name: "prostudio-notify", dependencies: ["CNotify"], path: "Sources/NotifyHelper"),
         .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake", "Manifest"], path: "Benchmarks/DaemonBench"),
+        // The parsers of what users send (manifests, media headers, tar, zip, multipart) under seeded mutation, each in a
+        // child process; corpus in Tests/Fuzz/corpus, a bounded run in scripts/test (issue 23).
+        .executableTarget(name: "prostudio-fuzz", dependencies: ["Manifest", "MediaHeaders", "API"], path: "Benchmarks/Fuzz"),
 
         // What a media file is, from its first bytes (pure Swift, no libav): the supervisor checks assets with it at pick-up.
         .target(name: "MediaHeaders", path: "Sources/MediaHeaders"),

@@ -3,6 +3,7 @@ import Foundation
 import Intake
 import Journal
 import Logging
+import Manifest
 import Spawn
 import Synchronization
 import Watcher
@@ -29,7 +30,10 @@ public struct NotifySettings: Sendable, Equatable {
         let ext = (path as NSString).pathExtension.lowercased()
         // compose, not load: the node tree only. Yams.load builds Foundation values (dates through ICU), several MB
         // resident in the supervisor after the first job; most manifests have no notify at all.
-        guard ["yaml", "yml", "json"].contains(ext),
+        // Sized first: a manifest past the loader's limit is rejected unread, and must not be read whole here (a 1 GB
+        // sparse big.yaml took the supervisor to 2 GB through this read, issue 23).
+        var st = stat()
+        guard ["yaml", "yml", "json"].contains(ext), stat(path, &st) == 0, Int(st.st_size) <= ManifestLimits.fileBytes,
               let text = try? String(contentsOfFile: path, encoding: .utf8), text.contains("notify"),
               let top = try? Yams.compose(yaml: text), let notify = top["notify"],
               let url = notify["url"]?.string, let secret = notify["secret"]?.string,

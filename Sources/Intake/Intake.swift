@@ -360,6 +360,9 @@ public enum DedupKey {
         public var kind: SourceKind
     }
 
+    /// Files up to this size are keyed by their content's hash (a manifest is at most 4 MiB).
+    public static let hashedBytes = 16 << 20
+
     /// Nil when nothing is at `path` any more. Throws when it cannot be read for another reason (no file descriptor
     /// left, no permission): the arrival is still there, and pick-up retries it.
     public static func make(path: String, name: String) throws -> Identity? {
@@ -372,12 +375,22 @@ public enum DedupKey {
         let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
         switch st.st_mode & S_IFMT {
         case S_IFREG:
+            // Past `hashedBytes` the size stands for the content, unread (issue 23: a 1 GB sparse `big.yaml` was read
+            // whole into memory here); with the inode and mtime the key stays unique, and the loader refuses such a
+            // manifest from its size.
+            guard Int(st.st_size) <= hashedBytes else { return Identity(key: "size:\(st.st_size)/\(name)/\(fileID):\(mtime)", kind: .file) }
             guard let data = try contents(path) else { return nil }
             return Identity(key: "sha256:\(SHA256.hex(of: data))/\(name)/\(fileID):\(mtime)", kind: .file)
         case S_IFDIR:
             var hasher = SHA256()
-            if case .found(let manifest) = InboxRules.manifest(inFolder: path), let data = try contents(path + "/" + manifest) {
-                hasher.update(data)
+            var inner = stat()
+            if case .found(let manifest) = InboxRules.manifest(inFolder: path) {
+                let file = path + "/" + manifest
+                if stat(file, &inner) == 0 && Int(inner.st_size) > hashedBytes {
+                    hasher.update(Array("size:\(inner.st_size)".utf8))
+                } else if let data = try contents(file) {
+                    hasher.update(data)
+                }
             }
             for line in listing(path) { hasher.update(Array(line.utf8)) }
             return Identity(key: "sha256:\(hasher.finalize())/\(name)/\(fileID)", kind: .folder)

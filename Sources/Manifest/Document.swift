@@ -27,13 +27,20 @@ struct DocNode: Sendable {
         }
     }
 
+    /// A number as a person wrote it: `12` rather than `12.0`. Never `Int(v)` on a value outside Int's range (a trap):
+    /// a whole number that large is shown as the Double it became.
+    static func render(_ v: Double, isInteger: Bool) -> String {
+        if isInteger, let whole = Int(exactly: v) { return String(whole) }
+        return String(v)
+    }
+
     /// A short rendering of the value for "found ..." in errors.
     var shortDescription: String {
         switch value {
         case .scalar(let text, _):
             let clipped = text.count > 40 ? String(text.prefix(37)) + "..." : text
             return "\"\(clipped)\""
-        case .number(let v, let isInt): return isInt ? String(Int(v)) : String(v)
+        case .number(let v, let isInt): return Self.render(v, isInteger: isInt)
         case .bool(let b): return String(b)
         case .null: return "null"
         case .list(let items): return "a list of \(items.count)"
@@ -141,8 +148,17 @@ enum DocumentParser {
                 if let b = node.bool, ["true", "false", "True", "False", "TRUE", "FALSE"].contains(scalar.string) {
                     return DocNode(value: .bool(b), line: line)
                 }
-                if let i = node.int { return DocNode(value: .number(Double(i), isInteger: true), line: line) }
-                if let d = node.float, d.isFinite { return DocNode(value: .number(d, isInteger: false), line: line) }
+                if scalar.string.contains(":") {
+                    // `1:30` is base 60 in YAML 1.1. Yams reads it in Int arithmetic that traps on overflow
+                    // (`1:1:1:1:1:1:1:1:1:1:1:1`, or one huge part), so read it only as a Double.
+                    if let d = node.float, d.isFinite {
+                        let whole = !scalar.string.contains(".") && d.rounded() == d && d.magnitude < 0x1p53
+                        return DocNode(value: .number(d, isInteger: whole), line: line)
+                    }
+                } else {
+                    if let i = node.int { return DocNode(value: .number(Double(i), isInteger: true), line: line) }
+                    if let d = node.float, d.isFinite { return DocNode(value: .number(d, isInteger: false), line: line) }
+                }
             }
             return DocNode(value: .scalar(text: scalar.string, plain: plain), line: line)
         case .mapping(let mapping):
@@ -173,7 +189,10 @@ enum DocumentParser {
             _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
             let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-            throw ManifestErrors(errors: [ManifestError(.syntax, file: file, field: nil, found: detail, expected: "valid JSON")])
+            // `1e999` is valid JSON that Foundation cannot hold: the YAML reading below refuses it naming its field.
+            if !detail.contains("not representable") {
+                throw ManifestErrors(errors: [ManifestError(.syntax, file: file, field: nil, found: detail, expected: "valid JSON")])
+            }
         }
         return try parseYAML(String(decoding: data, as: UTF8.self), file: file)
     }

@@ -260,4 +260,47 @@ public enum ManifestLimits {
     public static let steps = 1...200
     public static let guidance = 0.0...30.0
     public static let noise = 0.0...2.0
+    public static let version = 1...1
+    /// 2^53 - 1: every seed survives a trip through a JSON number (a double) unchanged.
+    public static let seed = 0...9_007_199_254_740_991
+    public static let minScore = -1.0...1.0
+    public static let focus = 0.0...1.0
+    public static let clipStart = 0.0...86_400.0
+    public static let clipVolume = 0.0...1.0
+    public static let posterTime = 0.0...86_400.0
+
+    /// A manifest file larger than this is refused from its size, before a byte is read (a 1 GB sparse `big.yaml`
+    /// once took the supervisor to 2.15 GB). 500 scenes of 5,000 characters are about 2.5 MB.
+    public static let fileBytes = 4 << 20
+    /// At most this many problems are listed; the rest are counted in one summary entry (190,000 unknown keys once
+    /// made a 40 MB job error, journal row and sidecar).
+    public static let listedProblems = 50
+
+    /// A numeric field and its range, as errors name it (`scenes[].` for a scene's own field; a scene's `voice` and
+    /// `visuals` are checked as the job's). The schema and the README's table are tested against this list.
+    public struct Numeric: Sendable {
+        public let field: String
+        public let lower: Double
+        public let upper: Double
+        public let integer: Bool
+        static func int(_ field: String, _ r: ClosedRange<Int>) -> Numeric { Numeric(field: field, lower: Double(r.lowerBound), upper: Double(r.upperBound), integer: true) }
+        static func number(_ field: String, _ r: ClosedRange<Double>) -> Numeric { Numeric(field: field, lower: r.lowerBound, upper: r.upperBound, integer: false) }
+    }
+
+    public static let numeric: [Numeric] = [
+        .int("version", version), .int("seed", seed),
+        .int("output.width", dimension), .int("output.height", dimension), .int("output.fps", fps),
+        .number("voice.rate", rate), .number("voice.pitch", pitch), .number("voice.volume", voiceVolume),
+        .number("voice.noise_scale", noise), .number("voice.noise_w", noise),
+        .int("visuals.steps", steps), .number("visuals.guidance", guidance), .int("visuals.seed", seed), .number("visuals.min_score", minScore),
+        .number("music.volume", musicVolume), .int("music.seed", seed), .number("music.guidance", musicGuidance),
+        .number("music.temperature", musicTemperature),
+        .int("captions.size", captionSize), .number("captions.outline", captionOutline), .int("captions.max_lines", captionLines),
+        .number("captions.box.opacity", opacity),
+        .number("transitions.duration", transition),
+        .number("poster.time", posterTime),
+        .number("scenes[].pause", pause), .number("scenes[].focus[]", focus), .number("scenes[].start", clipStart),
+        .number("scenes[].clip_volume", clipVolume),
+        .number("scenes[].sfx.at", sfxAt), .number("scenes[].sfx.duration", sfxDuration), .number("scenes[].sfx.volume", sfxVolume),
+    ]
 }

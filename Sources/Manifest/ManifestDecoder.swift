@@ -12,7 +12,7 @@ struct ManifestDecoder {
 
     mutating func decode(_ doc: DocNode, name: String) -> JobManifest? {
         guard let top = reader.mapping(doc, "", allowed: ManifestFields.top) else { return nil }
-        if let v = top["version"] { _ = reader.int(v, "version", range: 1...1) }
+        if let v = top["version"] { _ = reader.int(v, "version", range: ManifestLimits.version) }
         let title = reader.string(top["title"], "title")
         // Without a seed, the job's own words choose its look: different scripts look different, the same script
         // looks the same every time.
@@ -30,7 +30,7 @@ struct ManifestDecoder {
                                    captions: captions, transitions: transitions, scenes: scenes)
         if let card = reader.bool(top["title_card"], "title_card") { manifest.titleCard = card }
         if let node = top["poster"], let p = reader.mapping(node, "poster", allowed: ["time", "title"]) {
-            manifest.poster.time = reader.double(p["time"], "poster.time", range: 0...86_400, unit: " seconds")
+            manifest.poster.time = reader.double(p["time"], "poster.time", range: ManifestLimits.posterTime, unit: " seconds")
             if let t = reader.bool(p["title"], "poster.title") { manifest.poster.title = t }
         }
         if let node = top["notify"], let n = reader.mapping(node, "notify", allowed: ["url", "secret"]) {
@@ -90,7 +90,11 @@ struct ManifestDecoder {
         return out
     }
 
-    static func even(_ v: Double) -> Int { Int((v / 2).rounded()) * 2 }
+    /// The nearest even whole number; 0 (refused as a side) for anything that is not a sane pixel count, never a trap.
+    static func even(_ v: Double) -> Int {
+        let half = (v / 2).rounded()
+        return half.isFinite && half.magnitude < 1e9 ? Int(half) * 2 : 0
+    }
 
     /// FNV-1a over the title and every scene's narration and prompt, as written.
     static func contentSeed(_ doc: DocNode) -> UInt64 {
@@ -143,7 +147,7 @@ struct ManifestDecoder {
         if let look = reader.choice(m["look"], path + ".look", JobManifest.Look.self) { visuals.look = look }
         if let motion = reader.choice(m["motion"], path + ".motion", JobManifest.Motion.self) { visuals.motion = motion }
         if let fnode = m["folder"], let f = reader.string(fnode, path + ".folder") { visuals.folder = resolveFolder(f, path + ".folder", fnode) }
-        if let s = reader.double(m["min_score"], path + ".min_score", range: -1...1) { visuals.minScore = s }
+        if let s = reader.double(m["min_score"], path + ".min_score", range: ManifestLimits.minScore) { visuals.minScore = s }
         if visuals.engine == .library && visuals.folder == nil && m["folder"] == nil {
             reader.fail(.missingField, path + ".folder", node, found: "engine library without a folder", expected: "the folder of your pictures and clips")
         }
@@ -287,7 +291,7 @@ struct ManifestDecoder {
             var focus: [Double]?
             if let node = m["focus"] {
                 if case .list(let items) = node.value, items.count == 2 {
-                    let values = items.enumerated().compactMap { reader.double($1, path + ".focus[\($0)]", range: 0...1) }
+                    let values = items.enumerated().compactMap { reader.double($1, path + ".focus[\($0)]", range: ManifestLimits.focus) }
                     if values.count == 2 { focus = values }
                 } else {
                     reader.fail(.wrongType, path + ".focus", node, found: node.typeName, expected: "[x, y], each from 0 (left, top) to 1 (right, bottom)")
@@ -301,9 +305,9 @@ struct ManifestDecoder {
                 video = resolveAsset(rel, path + ".video", videoNode, kinds: ["mp4", "mov", "m4v", "mkv", "webm", "avi", "mpg", "mpeg", "gif"])
                 if image != nil { reader.fail(.invalidValue, path + ".video", videoNode, expected: "either image or video in a scene, not both") }
             }
-            let start = reader.double(m["start"], path + ".start", range: 0...86_400, unit: " seconds") ?? 0
+            let start = reader.double(m["start"], path + ".start", range: ManifestLimits.clipStart, unit: " seconds") ?? 0
             let fill = reader.choice(m["fill"], path + ".fill", JobManifest.Scene.Fill.self) ?? .loop
-            let clipVolume = reader.double(m["clip_volume"], path + ".clip_volume", range: 0...1) ?? 0
+            let clipVolume = reader.double(m["clip_volume"], path + ".clip_volume", range: ManifestLimits.clipVolume) ?? 0
             if video == nil, let node = m["start"] ?? m["fill"] ?? m["clip_volume"] {
                 reader.fail(.invalidValue, path, node, found: "start, fill or clip_volume without a video", expected: "video: CLIP in the same scene")
             }

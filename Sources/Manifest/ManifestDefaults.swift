@@ -20,7 +20,7 @@ public struct ManifestDefaults: Sendable, Equatable {
         guard case .map(let pairs) = doc.value, let section = pairs.first(where: { $0.key == "defaults" })?.node else { return nil }
         var reader = Reader(file: file)
         _ = reader.mapping(section, "defaults", allowed: sections)
-        if !reader.errors.isEmpty { throw ManifestErrors(errors: reader.errors) }
+        if !reader.errors.isEmpty { throw reader.problems }
         // Decode the defaults over a one-scene manifest: every value is checked exactly as in a manifest.
         let probe = DocNode(value: .map([(key: "scenes", node: DocNode(value: .list([DocNode(value: .scalar(text: "x", plain: false))])))]))
         var decoder = ManifestDecoder(reader: Reader(file: file), base: (file as NSString).deletingLastPathComponent)
@@ -28,7 +28,7 @@ public struct ManifestDefaults: Sendable, Equatable {
         if !decoder.reader.errors.isEmpty {
             throw ManifestErrors(errors: decoder.reader.errors.map {
                 ManifestError($0.code, file: $0.file, field: "defaults." + ($0.field ?? ""), line: $0.line, found: $0.found, expected: $0.expected)
-            })
+            }, omitted: decoder.reader.omitted)
         }
         var defaults = ManifestDefaults(node: section, source: file + "\n" + yaml)
         if let v = decoded?.visuals, v.engine == .library { defaults.libraryFolder = v.folder }

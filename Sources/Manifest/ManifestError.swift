@@ -17,6 +17,10 @@ public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible
         case tooComplex = "manifest.too_complex"
         /// NUL or another control character in the text (only tab, newline and carriage return are allowed).
         case controlCharacter = "manifest.control_character"
+        /// A manifest file over `ManifestLimits.fileBytes`, refused from its size before it is read.
+        case tooLarge = "manifest.too_large"
+        /// The summary after the first `ManifestLimits.listedProblems` problems: how many more were found.
+        case moreProblems = "manifest.more_problems"
     }
 
     public let code: Code
@@ -31,10 +35,15 @@ public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible
     public init(_ code: Code, file: String, field: String?, line: Int? = nil, found: String?, expected: String) {
         self.code = code
         self.file = file
-        self.field = field
+        self.field = field.map { Self.clip($0, 200) }
         self.line = line
-        self.found = found
-        self.expected = expected
+        // Both can quote the user's text (an unknown key, a YAML line): clipped, so no one problem is megabytes.
+        self.found = found.map { Self.clip($0, 300) }
+        self.expected = Self.clip(expected, 1000)
+    }
+
+    static func clip(_ text: String, _ limit: Int) -> String {
+        text.count <= limit ? text : String(text.prefix(limit - 3)) + "..."
     }
 
     /// What is wrong without the file and line: `found "x"; expected y`.
@@ -54,10 +63,37 @@ public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible
     }
 }
 
-/// All the problems found in one manifest, first one first. Thrown by `ManifestLoader`.
+/// All the problems found in one manifest, first one first, at most `ManifestLimits.listedProblems` of them and then
+/// one `manifest.more_problems` entry counting the rest: every consumer (job error, journal row, sidecar, API answer)
+/// is bounded because the list is. Thrown by `ManifestLoader`.
 public struct ManifestErrors: Error, Sendable, CustomStringConvertible {
     public let errors: [ManifestError]
-    public init(errors: [ManifestError]) { self.errors = errors }
+    /// Problems found but not listed (beyond the cap).
+    public let omitted: Int
+
+    /// `errors` must not be empty. `omitted` counts problems already left out (a `Reader` keeps only the first ones).
+    public init(errors: [ManifestError], omitted: Int = 0) {
+        let limit = ManifestLimits.listedProblems
+        // A list that already ends in a summary is re-capped from its own entries (the count it held is kept by
+        // whoever passes `omitted`: `Reader.problems` and the defaults' re-labelled list do).
+        let listed = errors.filter { $0.code != .moreProblems }
+        var kept = Array(listed.prefix(limit))
+        let more = omitted + max(0, listed.count - limit)
+        self.omitted = more
+        if more > 0, let first = kept.first {
+            kept.append(ManifestError(.moreProblems, file: first.file, field: nil,
+                                      found: "\(Self.grouped(more)) more problem\(more == 1 ? "" : "s") (only the first \(limit) are listed)",
+                                      expected: "the problems above fixed; validate again for the rest"))
+        }
+        self.errors = kept
+    }
+
+    /// 189950 -> "189,950".
+    static func grouped(_ n: Int) -> String {
+        var digits = Array(String(n)), out = ""
+        while digits.count > 3 { out = "," + String(digits.suffix(3)) + out; digits.removeLast(3) }
+        return String(digits) + out
+    }
     public var first: ManifestError { errors[0] }
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }

@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Reads a manifest file (YAML, JSON, or a plain `.txt`/`.md` script), validates it, resolves defaults
 /// and assets, and returns a `JobManifest` or every problem found.
@@ -36,15 +41,7 @@ public enum ManifestLoader {
     }
 
     static func load(file: String, shown: String, name: String, defaults: ManifestDefaults?, access: FolderAccess? = nil) throws(ManifestErrors) -> JobManifest {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: file))
-        } catch {
-            throw ManifestErrors(errors: [ManifestError(.unreadable, file: shown, field: nil, found: "\(error.localizedDescription)", expected: "a readable manifest file")])
-        }
-        guard data.count <= 4 << 20 else {
-            throw ManifestErrors(errors: [ManifestError(.unreadable, file: shown, field: nil, found: "\(data.count) bytes", expected: "a manifest under 4 MiB")])
-        }
+        let data = try readBounded(file, shown: shown)
         try TextCheck.check(data, file: shown)
         guard let text = String(data: data, encoding: .utf8) else {
             throw ManifestErrors(errors: [ManifestError(.unreadable, file: shown, field: nil, found: "bytes that are not UTF-8", expected: "UTF-8 text")])
@@ -65,6 +62,36 @@ public enum ManifestLoader {
         decoder.access = access
         let manifest = decoder.decode(doc, name: name)
         if let manifest, decoder.reader.errors.isEmpty { return manifest }
-        throw ManifestErrors(errors: decoder.reader.errors)
+        throw decoder.reader.problems
+    }
+
+    /// The file's bytes, its size checked first (fstat on the open descriptor, so the size is the file read): one
+    /// over `ManifestLimits.fileBytes` is refused without a byte read, and the read stops there too, should the file
+    /// grow in between. Only a regular file: a FIFO named `job.yaml` must not block the caller (O_NONBLOCK).
+    static func readBounded(_ file: String, shown: String) throws(ManifestErrors) -> Data {
+        func refuse(_ code: ManifestError.Code, _ found: String, _ expected: String) -> ManifestErrors {
+            ManifestErrors(errors: [ManifestError(code, file: shown, field: nil, found: found, expected: expected)])
+        }
+        let limit = ManifestLimits.fileBytes
+        let tooLarge = "a manifest of at most \(ManifestErrors.grouped(limit)) bytes (\(limit >> 20) MiB)"
+        let fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw refuse(.unreadable, String(cString: strerror(errno)), "a readable manifest file") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw refuse(.unreadable, String(cString: strerror(errno)), "a readable manifest file") }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw refuse(.unreadable, "not a regular file", "a manifest file") }
+        guard st.st_size <= limit else { throw refuse(.tooLarge, "a file of \(ManifestErrors.grouped(Int(st.st_size))) bytes", tooLarge) }
+        var data = Data(count: limit + 1)
+        var total = 0
+        while total <= limit {
+            let n = data.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, limit + 1 - total) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw refuse(.unreadable, String(cString: strerror(errno)), "a readable manifest file") }
+            if n == 0 { break }
+            total += n
+        }
+        guard total <= limit else { throw refuse(.tooLarge, "a file that grew past \(ManifestErrors.grouped(limit)) bytes while read", tooLarge) }
+        data.count = total
+        return data
     }
 }

@@ -2,13 +2,23 @@
 /// at the first one, so a user sees every problem in one go.
 struct Reader {
     let file: String
+    /// The first `ManifestLimits.listedProblems` problems; later ones are only counted in `omitted`, so a manifest
+    /// of 190,000 unknown keys costs 50 errors of memory, not 190,000.
     private(set) var errors: [ManifestError] = []
+    private(set) var omitted = 0
 
     init(file: String) { self.file = file }
 
+    /// Everything found, capped: what a loader throws.
+    var problems: ManifestErrors { ManifestErrors(errors: errors, omitted: omitted) }
+
+    mutating func record(_ error: ManifestError) {
+        if errors.count < ManifestLimits.listedProblems { errors.append(error) } else { omitted += 1 }
+    }
+
     mutating func fail(_ code: ManifestError.Code, _ path: String, _ node: DocNode?, found: String? = nil, expected: String) {
-        errors.append(ManifestError(code, file: file, field: path.isEmpty ? nil : path, line: node?.line,
-                                    found: found ?? node?.shortDescription, expected: expected))
+        record(ManifestError(code, file: file, field: path.isEmpty ? nil : path, line: node?.line,
+                             found: found ?? node?.shortDescription, expected: expected))
     }
 
     static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
@@ -26,8 +36,8 @@ struct Reader {
             } else {
                 var expected = "one of \(allowed.joined(separator: ", "))"
                 if let guess = Self.closest(to: key, in: allowed) { expected += " (did you mean \"\(guess)\"?)" }
-                errors.append(ManifestError(.unknownField, file: file, field: Self.join(path, key), line: value.line,
-                                            found: "unknown field \"\(key)\"", expected: expected))
+                record(ManifestError(.unknownField, file: file, field: Self.join(path, key), line: value.line,
+                                     found: "unknown field \"\(key)\"", expected: expected))
             }
         }
         return result
@@ -39,7 +49,7 @@ struct Reader {
         switch node.value {
         case .scalar(let t, _): text = t
         // A bare number where text is expected (a title like 1984) is what the user meant.
-        case .number(let v, let isInt): text = isInt ? String(Int(v)) : String(v)
+        case .number(let v, let isInt): text = DocNode.render(v, isInteger: isInt)
         default:
             fail(.wrongType, path, node, found: node.typeName, expected: "a string")
             return nil
@@ -64,17 +74,20 @@ struct Reader {
         return v
     }
 
+    /// A whole number in `range`. The value is compared as a Double before any conversion: `Int(v)` of a value past
+    /// Int's range traps, and one YAML line (`rate: 9223372036854775807`) must never take the process down.
     mutating func int(_ node: DocNode?, _ path: String, range: ClosedRange<Int>) -> Int? {
         guard let node else { return nil }
-        guard case .number(let v, let isInt) = node.value, isInt, v.magnitude < 9e15 else {
-            fail(.wrongType, path, node, found: node.typeName, expected: "a whole number from \(range.lowerBound) to \(range.upperBound)")
+        let expected = "a whole number from \(range.lowerBound) to \(range.upperBound)"
+        guard case .number(let v, let isInt) = node.value, isInt else {
+            fail(.wrongType, path, node, found: node.typeName, expected: expected)
             return nil
         }
-        guard range.contains(Int(v)) else {
-            fail(.outOfRange, path, node, expected: "a whole number from \(range.lowerBound) to \(range.upperBound)")
+        guard v >= Double(range.lowerBound), v <= Double(range.upperBound), let whole = Int(exactly: v), range.contains(whole) else {
+            fail(.outOfRange, path, node, expected: expected)
             return nil
         }
-        return Int(v)
+        return whole
     }
 
     mutating func bool(_ node: DocNode?, _ path: String) -> Bool? {
@@ -85,12 +98,7 @@ struct Reader {
     }
 
     mutating func seed(_ node: DocNode?, _ path: String) -> UInt64? {
-        guard let node else { return nil }
-        guard case .number(let v, let isInt) = node.value, isInt, v >= 0, v < 9.007e15 else {
-            fail(.wrongType, path, node, found: node.typeName, expected: "a whole number from 0 to 9007199254740991")
-            return nil
-        }
-        return UInt64(v)
+        int(node, path, range: ManifestLimits.seed).map { UInt64($0) }
     }
 
     mutating func choice<E: RawRepresentable & CaseIterable>(_ node: DocNode?, _ path: String, _: E.Type) -> E? where E.RawValue == String {

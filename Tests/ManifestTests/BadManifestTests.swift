@@ -59,7 +59,7 @@ struct BadManifestTests {
         Case(label: "image not an image", file: "a.yaml", text: "scenes:\n  - narration: hi\n    image: notes.txt\n", code: .invalidValue, field: "scenes[0].image"),
         Case(label: "pause negative", file: "a.yaml", text: "scenes:\n  - narration: hi\n    pause: -1\n", code: .outOfRange, field: "scenes[0].pause"),
         Case(label: "second scene bad override", file: "a.yaml", text: "scenes:\n  - hi\n  - narration: there\n    visuals: {style: neon}\n", code: .invalidValue, field: "scenes[1].visuals.style"),
-        Case(label: "seed negative", file: "a.yaml", text: "seed: -3\nscenes: [hi]\n", code: .wrongType, field: "seed"),
+        Case(label: "seed negative", file: "a.yaml", text: "seed: -3\nscenes: [hi]\n", code: .outOfRange, field: "seed"),
         Case(label: "JSON unknown field", file: "a.json", text: "{\"scenes\": [\"hi\"], \"ouput\": {}}", code: .unknownField, field: "ouput"),
         Case(label: "JSON width as string", file: "a.json", text: "{\"output\": {\"width\": \"640\"}, \"scenes\": [\"hi\"]}", code: .wrongType, field: "output.width"),
         Case(label: "empty text script", file: "a.txt", text: "\n\n   \n", code: .emptyScenes, field: "scenes"),

@@ -56,6 +56,44 @@ struct SchemaTests {
         #expect(enumValues(object(props["transitions"]), "type") == Set(JobManifest.Transitions.Kind.allCases.map(\.rawValue)))
     }
 
+    /// Every numeric property in the schema, by the name the decoder's table gives it, with its bounds.
+    func numericProperties(_ node: Any, _ name: String, into out: inout [String: (lower: Double?, upper: Double?, integer: Bool)]) {
+        if let list = node as? [Any] { for item in list { numericProperties(item, name, into: &out) } }
+        guard let object = node as? [String: Any] else { return }
+        if let type = object["type"] as? String, type == "integer" || type == "number" {
+            // A scene's voice and visuals are checked as the job's: the table names them once.
+            let key = name.replacingOccurrences(of: "scenes[].voice.", with: "voice.").replacingOccurrences(of: "scenes[].visuals.", with: "visuals.")
+            let const = (object["const"] as? NSNumber)?.doubleValue
+            out[key] = ((object["minimum"] as? NSNumber)?.doubleValue ?? const, (object["maximum"] as? NSNumber)?.doubleValue ?? const, type == "integer")
+        }
+        for (key, value) in (object["properties"] as? [String: Any]) ?? [:] { numericProperties(value, name.isEmpty ? key : name + "." + key, into: &out) }
+        if let items = object["items"] { numericProperties(items, name + "[]", into: &out) }
+        if let alternatives = object["oneOf"] { numericProperties(alternatives, name, into: &out) }
+    }
+
+    /// Issue 23: every number has a documented range, the same in the decoder, the schema and the README.
+    @Test func numericRangesAgreeWithTheDecoder() throws {
+        var found: [String: (lower: Double?, upper: Double?, integer: Bool)] = [:]
+        numericProperties(try schema(), "", into: &found)
+        #expect(Set(found.keys) == Set(ManifestLimits.numeric.map(\.field)))
+        for field in ManifestLimits.numeric {
+            guard let s = found[field.field] else { continue }
+            #expect(s.lower == field.lower && s.upper == field.upper && s.integer == field.integer,
+                    "\(field.field): schema \(String(describing: s.lower))...\(String(describing: s.upper)), decoder \(field.lower)...\(field.upper)")
+        }
+    }
+
+    /// The README's table of ranges, one row per field: `| `voice.rate` | 0.5 to 2 | number |`.
+    @Test func theReadmeListsEveryRange() throws {
+        let readme = try String(contentsOf: Self.schemaURL.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md"), encoding: .utf8)
+        func show(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e16 ? String(Int(v)) : String(v) }
+        for field in ManifestLimits.numeric {
+            let row = "| `\(field.field)` | \(show(field.lower)) to \(show(field.upper)) | \(field.integer ? "whole number" : "number") |"
+            #expect(readme.contains(row), "README.md lacks the row \(row)")
+        }
+        #expect(readme.contains("\(ManifestLimits.fileBytes >> 20) MiB"))
+    }
+
     @Test func examplesValidate() throws {
         let examples = Self.schemaURL.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("inbox.example")
         let files = try FileManager.default.contentsOfDirectory(atPath: examples.path).filter { !$0.hasPrefix(".") }

@@ -167,3 +167,23 @@ final class Folder: Sendable {
         return path
     }
 }
+
+/// Every file in the fuzz corpus (`Tests/Fuzz/corpus/media`, the fuzzer's finds `crash-*` included) is sniffed
+/// without a trap; the tiny files ffmpeg made are recognised.
+struct MediaFuzzCorpusTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fuzz/corpus/media").path
+
+    @Test func everyCorpusFileIsSniffedWithoutATrap() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.folder).filter { !$0.hasPrefix(".") }.sorted()
+        #expect(names.count >= 20)
+        for name in names {
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.folder + "/" + name)))
+            let header = try? MediaHeaders.parse(bytes)
+            for segment in JPEG.segments(bytes) where segment.marker == 0xE1 && segment.payload.count > 6 {
+                _ = JPEG.ifd0(Array(bytes[segment.payload].dropFirst(6)))
+            }
+            if name.hasPrefix("tiny.") { #expect(header != nil, "\(name)") }
+        }
+    }
+}
