@@ -111,10 +111,21 @@ func runNotifier(_ arguments: [String], body: Data) throws -> (answer: String, p
     defer { for p in cArgs { free(p) } }
     var pid: pid_t = 0
     guard posix_spawn(&pid, executable, &actions, nil, &cArgs, environ) == 0 else { throw Receiver.ReceiverError(message: "cannot spawn \(executable)") }
+    // The notifier's own peak (VmHWM), sampled while it runs: wait4's ru_maxrss would count this test process's memory
+    // too, since posix_spawn's child shares it until exec and exec keeps that high-water mark.
     var status: Int32 = 0
-    var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-    return (try String(contentsOfFile: dir + "/out", encoding: .utf8), usage.ru_maxrss)
+    var peak = 0
+    while true {
+        let done = waitpid(pid, &status, WNOHANG)
+        if done == pid || (done < 0 && errno != EINTR) { break }
+        if let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
+            peak = max(peak, kib)
+        }
+        usleep(1_000)
+    }
+    return (try String(contentsOfFile: dir + "/out", encoding: .utf8), peak)
 }
 
 @Suite(.serialized) struct WebhookClientTests {
