@@ -8,7 +8,7 @@ enum PickUpChecks {
     /// The manifest's own checks, then each asset's header against its field (no libav here: the worker's plan still
     /// decodes pictures, music and clips in full for what a header cannot show). A manifest that cannot be opened for a
     /// reason that is not its own (no file descriptor left, no memory) throws: pick-up retries it, it is not rejected.
-    static func validate(defaults: ManifestDefaults?, access: FolderAccess) -> @Sendable (String, Job) throws -> JobError? {
+    static func validate(defaults: ManifestDefaults?, access: FolderAccess?) -> @Sendable (String, Job) throws -> JobError? {
         { path, job in
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             if fd < 0 {
