@@ -141,10 +141,12 @@ let package = Package(
         .target(name: "Captions", dependencies: ["Engines", "Media"], path: "Sources/Captions"),
         // plan -> speech -> visuals -> music -> compose -> publish, with the stage cache and the sidecar.
         .target(name: "Pipeline", dependencies: [
-            "Manifest", "MediaHeaders", "Media", "Engines", "Captions", "Failures", .product(name: "Logging", package: "swift-log"),
+            "Manifest", "MediaHeaders", "Media", "Engines", "Captions", "Failures", "Normaliser", .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/Pipeline"),
         // SHA-256, for model-pack checksums and the inbox's dedup keys.
         .target(name: "Checksum", path: "Sources/Checksum"),
+        // Text normalisation in front of every voice (numbers, money, dates, abbreviations; en, fr, de, es).
+        .target(name: "Normaliser", path: "Sources/Normaliser"),
         // libtorch wrapped: Tensor, TorchModule, model packs, the one-model-at-a-time manager.
         .target(name: "TorchRuntime", dependencies: [
             "CTorchShim", "Checksum", .product(name: "Logging", package: "swift-log"),
@@ -164,11 +166,12 @@ let package = Package(
         .executableTarget(name: "MusicBench", dependencies: ["MusicGen", "TorchRuntime", "Manifest"], path: "Benchmarks/MusicBench"),
         .executableTarget(name: "prostudio", dependencies: [
             "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice", "VideoDiffusion", "Library", "MusicGen",
-            "Daemon", "Journal", "Intake", "Watcher",
+            "Daemon", "Journal", "Intake", "Watcher", "Normaliser",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/CLI"),
 
+        .testTarget(name: "NormaliserTests", dependencies: ["Normaliser"], path: "Tests/NormaliserTests", exclude: ["corpus.tsv"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest"], path: "Tests/ManifestTests"),
         .testTarget(name: "MediaHeadersTests", dependencies: ["MediaHeaders", "Manifest"], path: "Tests/MediaHeadersTests"),
         .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
@@ -181,7 +184,7 @@ let package = Package(
         .testTarget(name: "NeuralVoiceTests", dependencies: ["NeuralVoice", "Captions", "Engines", "Manifest", "Pipeline", "Media", "TorchRuntime", "prostudio-espeak"], path: "Tests/NeuralVoiceTests"),
         .testTarget(name: "VideoDiffusionTests", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak", "VideoBench"], path: "Tests/VideoDiffusionTests"),
         .testTarget(name: "MusicGenTests", dependencies: ["MusicGen", "TorchRuntime", "Engines", "Manifest", "VideoDiffusion", "Pipeline", "Media", "prostudio-espeak"], path: "Tests/MusicGenTests"),
-        .testTarget(name: "CaptionsTests", dependencies: ["Captions", "Engines", "Media", "Manifest", "Pipeline", "prostudio-espeak"], path: "Tests/CaptionsTests", exclude: ["Fixtures"]),
+        .testTarget(name: "CaptionsTests", dependencies: ["Captions", "Engines", "Media", "Manifest", "Pipeline", "Normaliser", "prostudio-espeak"], path: "Tests/CaptionsTests", exclude: ["Fixtures"]),
         .testTarget(name: "LibraryTests", dependencies: ["Library", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak"], path: "Tests/LibraryTests"),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "MediaHeaders", "Media", "Engines", "Spawn", "prostudio-espeak"], path: "Tests/PipelineTests"),
     ],

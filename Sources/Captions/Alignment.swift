@@ -56,8 +56,9 @@ public enum CaptionAligner {
         return timed
     }
 
-    /// Where `text`'s first run of letters or digits next appears in the script, from `cursor` on.
-    static func locate(_ text: String, in scalars: [Unicode.Scalar], from cursor: Int) -> Int? {
+    /// Where `text`'s first run of letters or digits next appears in the script, from `cursor` on (also how the
+    /// pipeline finds a voice's word in the normalised text it was given).
+    public static func locate(_ text: String, in scalars: [Unicode.Scalar], from cursor: Int) -> Int? {
         let letters = Array(text.unicodeScalars.drop { !isWordScalar($0) }.prefix { isWordScalar($0) })
         guard !letters.isEmpty, letters.count <= scalars.count else { return nil }
         var i = max(0, cursor)

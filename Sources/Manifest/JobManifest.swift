@@ -78,6 +78,11 @@ public struct JobManifest: Sendable, Equatable, Codable {
         public var noiseScale: Double? = nil
         public var noiseW: Double? = nil
 
+        /// A manifest's default voice: `auto` (Piper's joe-medium when installed, else espeak-ng `en-us`).
+        public init(engine: Engine = .auto, voice: String = "en-us", pack: String? = "joe-medium", rate: Double = 1, pitch: Double = 1, volume: Double = 1) {
+            self.engine = engine; self.voice = voice; self.pack = pack; self.rate = rate; self.pitch = pitch; self.volume = volume
+        }
+
         enum CodingKeys: String, CodingKey {
             case engine, voice, pack, rate, pitch, volume, noiseScale = "noise_scale", noiseW = "noise_w"
         }

@@ -129,6 +129,42 @@ enum Language: String, CaseIterable, Sendable {
         }
     }
 
+    /// A noun's gender, guessed from its ending (German, Spanish) or a list of common feminine nouns (French): enough
+    /// for the one word that agrees with it, "eine Minute", "una hora", "vingt et une heures". English has none.
+    func gender(ofNoun word: Substring) -> NumberWords.Gender {
+        let w = word.lowercased()
+        switch self {
+        case .en: return .masculine
+        case .de:
+            guard word.first?.isUppercase == true else { return .masculine }
+            let feminine = ["e", "ung", "heit", "keit", "schaft", "ion", "tät", "ei", "ik"]
+            let masculineE = ["käse", "name", "gedanke", "glaube", "wille", "friede", "funke", "buchstabe", "junge", "kunde", "löwe", "affe", "ende", "auge", "interesse"]
+            if masculineE.contains(w) { return .masculine }
+            return feminine.contains { w.hasSuffix($0) } ? .feminine : .masculine
+        case .es:
+            let masculineA = ["día", "días", "mapa", "mapas", "problema", "problemas", "programa", "programas", "sistema", "sistemas", "tema", "temas", "idioma", "idiomas", "planeta", "planetas", "clima"]
+            if masculineA.contains(w) { return .masculine }
+            let feminine = ["a", "as", "ción", "ciones", "dad", "dades", "tud", "tudes", "sión", "siones"]
+            return feminine.contains { w.hasSuffix($0) } ? .feminine : .masculine
+        case .fr:
+            let stem = w.hasSuffix("s") ? String(w.dropLast()) : w
+            let feminine: Set<String> = ["heure", "minute", "seconde", "fois", "personne", "semaine", "année", "journée", "page", "étape",
+                                         "vidéo", "image", "scène", "idée", "chose", "femme", "ville", "maison", "voiture", "livre",
+                                         "photo", "question", "réponse", "histoire", "minute", "nuit", "tonne", "place", "partie", "saison"]
+            return feminine.contains(stem) || feminine.contains(w) ? .feminine : .masculine
+        }
+    }
+
+    /// Words after a number that are not its noun (`1 de mayo`, `3 et 4`).
+    var functionWords: Set<String> {
+        switch self {
+        case .en: []
+        case .fr: ["de", "du", "des", "à", "au", "aux", "et", "ou", "en", "par", "pour", "sur", "sous", "avec", "sans", "le", "la", "les", "un", "une"]
+        case .de: ["und", "oder", "bis", "von", "zu", "mit", "nach", "in", "im", "am", "an", "auf", "der", "die", "das", "den", "dem", "des"]
+        case .es: ["de", "del", "a", "al", "y", "o", "en", "por", "para", "con", "sin", "el", "la", "los", "las", "un", "una"]
+        }
+    }
+
     var months: [String] {
         switch self {
         case .en: ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]

@@ -51,6 +51,8 @@ struct Reading {
     var spoken: String
     var through: Int
     var keepsTrail = false
+    /// The chunk's leading punctuation is read too (the apostrophe of `'90s`).
+    var takesLead = false
 }
 
 struct Rewriter {
@@ -92,9 +94,10 @@ struct Rewriter {
             copy(at, c.start)
             if let r = read(i) {
                 let last = chunks[r.through]
-                copy(c.start, c.coreStart)
+                let from = r.takesLead ? c.start : c.coreStart
+                copy(c.start, from)
                 let end = r.keepsTrail ? last.end : last.coreEnd
-                out.replace(c.coreStart..<end, with: r.spoken)
+                out.replace(from..<end, with: r.spoken)
                 copy(end, last.end)
                 at = last.end
                 i = r.through + 1
@@ -110,13 +113,20 @@ struct Rewriter {
 
     func chunk(_ i: Int) -> Chunk? { i >= 0 && i < chunks.count ? chunks[i] : nil }
 
+    /// In order: the more particular reading first (`$5` is money before it is a number).
+    var numberRules: [(Int) -> Reading?] {
+        [money, percent, clock, date, decade, range, phone, ordinal, roman, measure, symbolAlone, plainNumber]
+    }
+
     /// The first rule that reads chunk `i` (and maybe those after it), or nil to speak it as written.
     func read(_ i: Int) -> Reading? {
         let c = chunks[i]
-        guard !c.core.isEmpty else { return symbolAlone(i) }
-        if let r = abbreviation(i) { return r }
-        guard c.core.contains(where: { $0.isNumber || "@#&+=$€£¥".contains($0) }) || c.core.hasPrefix("www.") || romanCandidate(c.core) else { return nil }
-        return email(i) ?? url(i) ?? hashtag(i) ?? money(i) ?? percent(i) ?? clock(i) ?? date(i) ?? decade(i) ?? range(i)
-            ?? phone(i) ?? ordinal(i) ?? roman(i) ?? measure(i) ?? symbolAlone(i) ?? plainNumber(i)
+        guard !c.core.isEmpty else { return nil }
+        if let r = abbreviation(i) ?? email(i) ?? url(i) ?? hashtag(i) { return r }
+        guard c.core.contains(where: { $0.isNumber || "&+=%$€£¥".contains($0) }) || romanCandidate(c.core) else { return nil }
+        for rule in numberRules {
+            if let r = rule(i) { return r }
+        }
+        return nil
     }
 }

@@ -53,8 +53,11 @@ extension Rewriter {
         } else if let s = core.last, symbols.contains(s) {
             symbol = s
             amountText = core.dropLast()
-        } else if let next = chunk(i + 1), c.trail.isEmpty, next.lead.isEmpty, next.core.count == 1, let s = next.core.first, symbols.contains(s) {
-            symbol = s; amountText = core; through = i + 1
+        } else if !negative, let (_, last) = number(at: i), chunks[last].trail.isEmpty, let next = chunk(last + 1), next.lead.isEmpty,
+                  next.core.count == 1, let s = next.core.first, symbols.contains(s) {
+            // `5 €`, `2 000 €`: the amount may span chunks (French groups), the symbol is the chunk after it.
+            symbol = s; through = last + 1
+            amountText = Substring(chunks[i...last].map { String($0.core) }.joined(separator: lang == .fr ? "\u{00A0}" : ""))
         } else {
             return nil
         }
@@ -176,6 +179,13 @@ extension Rewriter {
             let (d, m) = lang == .en ? (b, a) : (a, b)
             return sayDate(day: d, month: m, year: y).map { Reading(spoken: $0, through: i) }
         }
+        // German `24.12.2024`: day and month as ordinals, the ending after the word before (am vierundzwanzigsten zwölften).
+        let dotted = c.core.split(separator: ".", omittingEmptySubsequences: false)
+        if lang == .de, dotted.count == 3, (1...2).contains(dotted[0].count), (1...2).contains(dotted[1].count), dotted[2].count == 4,
+           let d = Int(dotted[0]), let m = Int(dotted[1]), let y = Int(dotted[2]), (1...31).contains(d), (1...12).contains(m) {
+            let ending = germanEnding(before: i)
+            return Reading(spoken: German.ordinal(UInt64(d), ending: ending) + " " + German.ordinal(UInt64(m), ending: ending) + " " + German.year(y), through: i)
+        }
         // German `3. Mai`: an ordinal whose ending follows the word before it (am dritten Mai, der dritte Mai).
         if lang == .de, c.trail.hasPrefix("."), let d = Int(c.core), (1...31).contains(d), let n = chunk(i + 1), lang.isMonth(n.core) {
             return Reading(spoken: German.ordinal(UInt64(d), ending: germanEnding(before: i)), through: i, keepsTrail: c.trail == ".")
@@ -189,7 +199,7 @@ extension Rewriter {
         switch lang {
         case .en: return name + " " + English.ordinal(UInt64(day)) + ", " + English.year(year)
         case .fr: return (day == 1 ? "premier" : French.cardinal(UInt64(day))) + " " + name + " " + French.cardinal(UInt64(year))
-        case .de: return German.ordinal(UInt64(day), ending: "r") + " " + name + " " + German.year(year)
+        case .de: return German.ordinal(UInt64(day), ending: "er") + " " + name + " " + German.year(year)
         case .es: return Spanish.cardinal(UInt64(day)) + " de " + name + " de " + Spanish.cardinal(UInt64(year))
         }
     }
@@ -208,13 +218,18 @@ extension Rewriter {
         guard lang == .en else { return nil }
         let core = chunks[i].core
         var words: String
-        if core.hasPrefix("'") || core.hasPrefix("’"), core.count == 4, core.hasSuffix("0s"), let t = Int(core.dropFirst().dropLast()) {
+        let c = chunks[i]
+        var takesLead = false
+        if core.count == 3, core.hasSuffix("0s"), let t = Int(core.dropLast()), t >= 10,
+           c.lead.hasSuffix("'") || c.lead.hasSuffix("’") || chunk(i - 1)?.core.lowercased() == "the" {
+            // `the '90s`, `the 90s`.
             words = English.under100(t)
+            takesLead = c.lead.hasSuffix("'") || c.lead.hasSuffix("’")
         } else if core.count == 5, core.hasSuffix("0s"), let y = Int(core.dropLast()), (1000...2090).contains(y) {
             words = English.year(y)
         } else { return nil }
         words = words.hasSuffix("y") ? words.dropLast() + "ies" : words + "s"
-        return Reading(spoken: words, through: i)
+        return Reading(spoken: words, through: i, takesLead: takesLead)
     }
 
     func range(_ i: Int) -> Reading? {
@@ -248,7 +263,20 @@ extension Rewriter {
         var core = chunks[i].core
         var prefix = ""
         if core.first == "+" { prefix = lang.words.plus + ", "; core = core.dropFirst() }
-        let groups = core.split(whereSeparator: { $0 == "-" || $0 == "." }, omittingEmptySubsequences: false)
+        // `+44 20 7946 0958`: an international number written in spaced groups, read digit by digit.
+        if !prefix.isEmpty, chunks[i].trail.isEmpty, core.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            var groups = [core], last = i
+            while chunks[last].trail.isEmpty, let n = chunk(last + 1), n.lead.isEmpty, !n.core.isEmpty,
+                  n.core.count <= 4, n.core.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                groups.append(n.core); last += 1
+            }
+            if last > i, groups.reduce(0, { $0 + $1.count }) >= 7 {
+                return Reading(spoken: prefix + groups.map { NumberWords.digits($0, lang) }.joined(separator: " "), through: last)
+            }
+        }
+        // `1.000.000` in German or Spanish is a number, not a phone.
+        if Amount(core, lang)?.grouped == true { return nil }
+        let groups = core.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "-" || $0 == "." })
         guard groups.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }) else { return nil }
         let digits = groups.reduce(0) { $0 + $1.count }
         guard digits >= 7, groups.count >= 2 || !prefix.isEmpty else { return nil }
@@ -304,6 +332,19 @@ extension Rewriter {
             if let n = chunk(last + 1), chunks[last].trail.isEmpty, lang.isMonth(n.core) {
                 return Reading(spoken: "the " + English.ordinal(v) + " of", through: last)
             }
+        }
+        // Before a noun a number agrees with it: "eine Minute", "una hora", "vingt et une heures", "ein Euro".
+        if lang != .en, a.fraction == nil, !a.negative, chunks[last].trail.isEmpty, let n = chunk(last + 1), n.lead.isEmpty,
+           !n.core.isEmpty, n.core.allSatisfy({ $0.isLetter }), !lang.functionWords.contains(n.core.lowercased()) {
+            let gender = lang.gender(ofNoun: n.core)
+            if lang == .de {
+                // Only "one" agrees in German: ein Jahr, eine Minute; after a dative preposition einem, einer.
+                guard a.value == 1 else { return Reading(spoken: a.words(lang), through: last) }
+                let dative = ["nach", "mit", "von", "seit", "aus", "bei", "zu", "vor", "in"].contains(chunk(i - 1)?.core.lowercased() ?? "")
+                let word = dative ? (gender == .feminine ? "einer" : "einem") : (gender == .feminine ? "eine" : "ein")
+                return Reading(spoken: word, through: last)
+            }
+            return Reading(spoken: a.words(lang, gender: gender, beforeNoun: true), through: last)
         }
         return Reading(spoken: a.words(lang), through: last)
     }

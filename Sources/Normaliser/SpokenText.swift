@@ -35,22 +35,6 @@ public struct SpokenText: Sendable, Equatable {
         guard offset >= p.spoken.lowerBound else { return p.script.lowerBound }
         return p.copied ? min(p.script.lowerBound + (offset - p.spoken.lowerBound), p.script.upperBound) : p.script.lowerBound
     }
-
-    /// Where the spoken word `word` (its first run of letters or digits) next appears in the spoken text, from
-    /// `cursor` on: for a voice that reports its words' text but not their place.
-    public func locate(_ word: String, from cursor: Int) -> Int? {
-        let letters = Array(word.unicodeScalars.drop { !Self.isWordScalar($0) }.prefix { Self.isWordScalar($0) })
-        let scalars = Array(text.unicodeScalars)
-        guard !letters.isEmpty, letters.count <= scalars.count else { return nil }
-        var i = max(0, cursor)
-        while i + letters.count <= scalars.count {
-            if scalars[i] == letters[0] && Array(scalars[i..<(i + letters.count)]) == letters { return i }
-            i += 1
-        }
-        return nil
-    }
-
-    static func isWordScalar(_ s: Unicode.Scalar) -> Bool { s.properties.isAlphabetic || s.properties.numericType != nil }
 }
 
 /// Builds a `SpokenText` stretch by stretch.

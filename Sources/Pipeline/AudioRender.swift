@@ -1,7 +1,9 @@
+import Captions
 import Engines
 import Foundation
 import Manifest
 import Media
+import Normaliser
 
 /// A scene's narration with its samples on disk (the stage cache, or the job's work folder): what the
 /// timeline and captions need (length, words) in memory, the audio read back a block at a time when the scene
@@ -90,6 +92,21 @@ enum NarrationParts {
             frames += n.samples.count
         }
         return (rate, frames, words)
+    }
+
+    /// The words of a narration spoken from `text` (the normalised script), placed in the script itself: "fifty"
+    /// of "two dollars and fifty cents" starts where `$2.50` does, so the caption shows `$2.50` for its time.
+    static func inScript(_ words: [Narration.Word], _ text: SpokenText) -> [Narration.Word] {
+        var cursor = 0
+        let scalars = Array(text.text.unicodeScalars)
+        return words.map { w in
+            var w = w
+            if let place = w.source ?? CaptionAligner.locate(w.text, in: scalars, from: cursor) {
+                cursor = place + 1
+                w.source = text.scriptOffset(ofSpoken: place)
+            }
+            return w
+        }
     }
 }
 
