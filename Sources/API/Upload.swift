@@ -71,8 +71,13 @@ struct Upload {
     /// Turns the body in `root/.body` (`length` bytes, already within `api.max_body_mb`) into the job folder
     /// `root/NAME`, file by file, never holding more than a chunk of it in memory.
     func stage(root: String, length: Int, contentType: String?, name requested: String?) throws(APIError) -> Staged {
-        let type = Self.mediaType(contentType)
         let body = root + "/.body"
+        var type = Self.mediaType(contentType)
+        // No type, or one that says nothing of the content (curl --data-binary sends form-urlencoded by default):
+        // told apart by the first bytes.
+        if ["", "application/x-www-form-urlencoded", "application/octet-stream"].contains(type) {
+            type = Self.sniffedType(path: body, length: length)
+        }
         let files = FileSet(root: root + "/.files", limits: limits)
         var name = requested
         var stripTop = false
@@ -87,9 +92,6 @@ struct Upload {
         case "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml": try adopt("manifest.yaml")
         case "text/plain": try adopt("manifest.txt")
         case "text/markdown": try adopt("manifest.md")
-        case "":
-            // No type given: a JSON object or YAML, as a person typing curl would send.
-            try adopt(Self.firstNonSpace(path: body, length: length) == UInt8(ascii: "{") ? "manifest.json" : "manifest.yaml")
         case "multipart/form-data":
             guard let boundary = Multipart.boundary(contentType ?? "") else {
                 throw APIError(.badRequest, "bad_multipart", "multipart/form-data without a boundary parameter")
@@ -129,11 +131,15 @@ struct Upload {
     }
 
     /// The first byte that is not white space, in the first 64 KiB.
-    static func firstNonSpace(path: String, length: Int) -> UInt8? {
+    /// What a body without a telling Content-Type is, from its first bytes: a zip, a tar, a JSON object, else YAML.
+    static func sniffedType(path: String, length: Int) -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        return Archive.read(fd, at: 0, min(65_536, length))?.first { !($0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09) }
+        guard fd >= 0, let head = Archive.read(fd, at: 0, min(65_536, length)) else { return "application/yaml" }
+        close(fd)
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return "application/zip" }
+        if head.count >= 262, Array(head[257..<262]) == Array("ustar".utf8) { return "application/x-tar" }
+        let first = head.first { !($0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09) }
+        return first == UInt8(ascii: "{") ? "application/json" : "application/yaml"
     }
 
     /// A form's parts to files as they are read: `manifest` (one), `name`, and files under their own names.

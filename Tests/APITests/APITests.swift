@@ -126,6 +126,24 @@ import ZIPFoundation
         #expect(try unknown.status == 404 && (try unknown.json()["error"] as? [String: Any])?["code"] as? String == "no_job")
     }
 
+    /// `curl --data-binary @job.yaml` sends `application/x-www-form-urlencoded`: the body is told by its first bytes
+    /// (issue 27), as with no type at all or `application/octet-stream`; a zip is a zip.
+    @Test func aBodyWithoutATellingTypeIsSniffed() async throws {
+        let d = try LiveDaemon()
+        defer { d.stop() }
+        try await d.ready()
+        let yaml = try await HTTP.request(port: d.port, "POST", "/v1/jobs?name=curl", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                                          body: Array("title: Curl\nscenes: [Hello.]\n".utf8))
+        #expect(yaml.status == 202, "\(yaml.text)")
+        let json = try await HTTP.request(port: d.port, "POST", "/v1/jobs?name=octets", headers: ["Content-Type": "application/octet-stream"],
+                                          body: Array(" {\"title\": \"Octets\", \"scenes\": [\"Hello.\"]}".utf8))
+        #expect(json.status == 202, "\(json.text)")
+        // A bad one is read as what it looks like: a JSON syntax error, not a YAML one.
+        let broken = try await HTTP.request(port: d.port, "POST", "/v1/jobs", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                                            body: Array("{\"scenes\": [".utf8))
+        #expect(broken.status == 400 && broken.text.contains("valid JSON"), "\(broken.text)")
+    }
+
     /// Cancel a running job, then retry it; cancel of a finished one is a 409.
     @Test func cancelAndRetryGoThroughTheJournal() async throws {
         let d = try LiveDaemon()
