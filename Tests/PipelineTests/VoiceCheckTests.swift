@@ -22,6 +22,13 @@ struct VoiceCheckTests {
         // A scene's own voice is checked too, and named by its scene.
         let scene = dir.write("b.yaml", "scenes:\n  - Hello.\n  - narration: Bonjour.\n    voice: {voice: frnech}\n")
         #expect { try Pipeline.validate(manifestPath: scene) } throws: { ($0 as? PipelineError)?.field == "scenes[1].voice.voice" }
+        // Regions people write that espeak-ng names otherwise (issue 27: en-UK was offered en-us).
+        for (written, meant) in [("en-UK", "en-gb"), ("jp", "ja")] {
+            let f = dir.write("\(written).yaml", "voice: {voice: \(written)}\nscenes: [Hi.]\n")
+            #expect { try Pipeline.validate(manifestPath: f) } throws: {
+                (($0 as? PipelineError)?.message ?? "").contains("did you mean \"\(meant)\"")
+            }
+        }
         // Languages, voice names and voice files all pass.
         for v in ["en-us", "EN-GB", "fr", "cmn", "ja", "English_(America)"] {
             _ = try Pipeline.validate(manifestPath: dir.write("\(v).yaml", "voice: {voice: \"\(v)\"}\nscenes: [Hi.]\n"))

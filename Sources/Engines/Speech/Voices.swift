@@ -35,8 +35,20 @@ public enum EspeakVoices {
         return expected
     }
 
-    /// A voice whose name starts with what was written ("english" -> "en"), else the closest language code.
+    /// Codes people write for a region or language that espeak-ng names otherwise: the UK is `gb`, Latin American
+    /// Spanish is `es-419`, Mandarin is `cmn`. Edit distance alone sent `en-uk` to `en-us`.
+    static let aliases: [String: String] = [
+        "en-uk": "en-gb", "en-en": "en-gb", "en-ie": "en-gb", "en-au": "en-gb", "en-nz": "en-gb", "en-ca": "en-us",
+        "es-mx": "es-419", "es-us": "es-419", "es-ar": "es-419", "es-co": "es-419", "es-cl": "es-419", "es-es": "es",
+        "pt-pt": "pt", "fr-fr": "fr", "fr-ca": "fr", "de-de": "de", "de-at": "de", "de-ch": "de", "it-it": "it",
+        "zh": "cmn", "zh-cn": "cmn", "zh-tw": "cmn", "zh-hk": "yue", "jp": "ja", "ja-jp": "ja", "kr": "ko", "gr": "el",
+        "cz": "cs", "dk": "da", "se": "sv", "ua": "uk",
+    ]
+
+    /// A known alias ("en-uk" -> "en-gb"), else a voice whose name starts with what was written ("english" -> "en"),
+    /// else the closest language code.
     static func suggestion(for v: String, in all: [Entry]) -> String? {
+        if let alias = aliases[v], all.contains(where: { $0.language.lowercased() == alias }) { return alias }
         let byName = all.filter { $0.name.lowercased().hasPrefix(v) }.map(\.language)
         if let shortest = byName.min(by: { ($0.count, $0) < ($1.count, $1) }) { return shortest }
         let scored = Set(all.map { $0.language.lowercased() }).map { ($0, distance($0, v)) }.filter { $0.1 <= 2 }
