@@ -5,10 +5,42 @@ import Foundation
 /// an image on its own line (`![alt](file)`) belongs to the paragraph after it (or, at the end, the one before);
 /// each list item is a sentence of its own; inline formatting is dropped.
 enum PlainScript {
+    /// What a script's front matter may set: the job's own fields, never its scenes (those are the text).
+    static let frontMatterKeys = ["title", "name", "seed", "voice", "output", "visuals", "music", "captions", "transitions", "poster"]
+
+    /// A script that starts with a `---` line holds YAML up to the next `---` (or `...`) line: the manifest's
+    /// fields for the whole job (`voice: {voice: fr}`). Returns them, and the text after them with the number of
+    /// lines they took, so later lines keep their numbers.
+    static func frontMatter(_ text: String, file: String) throws(ManifestErrors) -> (pairs: [(key: String, node: DocNode)], body: String, lines: Int) {
+        let lines = text.components(separatedBy: "\n")
+        guard lines.first?.trimmingCharacters(in: .whitespaces) == "---",
+              let end = lines.dropFirst().firstIndex(where: { ["---", "..."].contains($0.trimmingCharacters(in: .whitespaces)) }) else {
+            return ([], text, 0)
+        }
+        // A blank first line keeps the YAML's line numbers those of the file.
+        let yaml = "\n" + lines[1..<end].joined(separator: "\n")
+        let body = lines[(end + 1)...].joined(separator: "\n")
+        guard !lines[1..<end].allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) else { return ([], body, end + 1) }
+        let doc = try DocumentParser.parseYAML(yaml, file: file)
+        guard case .map(let pairs) = doc.value else {
+            throw ManifestErrors(errors: [ManifestError(.wrongType, file: file, field: nil, line: 2, found: "front matter that is not a mapping",
+                                                        expected: "`key: value` lines between the two `---` lines")])
+        }
+        let refused = pairs.filter { !frontMatterKeys.contains($0.key) }.map { pair in
+            ManifestError(.unknownField, file: file, field: pair.key, line: pair.node.line,
+                          found: "`\(pair.key)` in a script's front matter",
+                          expected: "one of \(frontMatterKeys.joined(separator: ", ")) (the scenes are the script's paragraphs)")
+        }
+        if !refused.isEmpty { throw ManifestErrors(errors: refused) }
+        return (pairs, body, end + 1)
+    }
+
     static func document(_ text: String, markdown: Bool, file: String) throws(ManifestErrors) -> DocNode {
+        let (front, body, frontLines) = try frontMatter(text.replacingOccurrences(of: "\r\n", with: "\n"), file: file)
+        let frontTitle = front.contains { $0.key == "title" }
         var title: String?
         var scenes: [(pairs: [(key: String, node: DocNode)], line: Int)] = []
-        var lineNumber = 0
+        var lineNumber = frontLines
         var paragraph: [String] = []
         var pendingImage: (path: String, line: Int)?
         var pendingHeading: (text: String, line: Int)?
@@ -30,7 +62,7 @@ enum PlainScript {
 
         // CRLF is one line end: split as two (CR, then LF) it left an empty line after each, and every line of a
         // Windows script became a scene of its own. A lone CR (old Mac) is a line end of .newlines already.
-        for raw in text.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: .newlines) {
+        for raw in body.components(separatedBy: .newlines) {
             lineNumber += 1
             var line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { flush(); continue }
@@ -38,7 +70,7 @@ enum PlainScript {
                 if line.hasPrefix("#") {
                     flush()
                     let heading = stripInline(line.drop(while: { $0 == "#" }).trimmingCharacters(in: .whitespaces))
-                    if title == nil && scenes.isEmpty && line.hasPrefix("# ") {
+                    if title == nil && !frontTitle && scenes.isEmpty && line.hasPrefix("# ") {
                         title = heading
                     } else if !heading.isEmpty {
                         pendingHeading = (heading, lineNumber)
@@ -65,7 +97,7 @@ enum PlainScript {
         if let image = pendingImage, !scenes.isEmpty, !scenes[scenes.count - 1].pairs.contains(where: { $0.key == "image" }) {
             scenes[scenes.count - 1].pairs.append((key: "image", node: scalar(image.path, image.line)))
         }
-        var top: [(key: String, node: DocNode)] = []
+        var top = front
         if let title { top.append((key: "title", node: scalar(title, 1))) }
         top.append((key: "scenes", node: DocNode(value: .list(scenes.map { DocNode(value: .map($0.pairs), line: $0.line) }), line: 1)))
         return DocNode(value: .map(top), line: 1)
