@@ -28,7 +28,7 @@ struct Validate: ParsableCommand {
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                 print(String(decoding: try encoder.encode(m), as: UTF8.self))
             } else {
-                print("\(manifest): valid (\(m.scenes.count) scene\(m.scenes.count == 1 ? "" : "s"), \(m.output.width)x\(m.output.height) at \(m.output.fps) fps)")
+                print("\(manifest): valid (\(m.scenes.count) scene\(m.scenes.count == 1 ? "" : "s"), \(m.output.width)x\(m.output.height) at \(m.output.fps) fps\(m.voiceChoice.map { "; " + $0 } ?? ""))")
             }
         } catch {
             exitWith("prostudio: \(error)", code: 1)

@@ -18,6 +18,9 @@ public struct JobManifest: Sendable, Equatable, Codable {
     public var poster: Poster = Poster()
     /// Where the daemon POSTs the sidecar when the job ends (done, failed, rejected), signed with `secret`.
     public var notify: Notify? = nil
+    /// Why a plain script's voice is what it is, when the loader chose it from the script's language
+    /// ("the script reads as French"); not part of the manifest's fields.
+    public var voiceChoice: String? = nil
 
     public struct Notify: Sendable, Equatable, Codable {
         public var url: String

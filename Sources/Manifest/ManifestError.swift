@@ -19,6 +19,8 @@ public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible
         case controlCharacter = "manifest.control_character"
         /// A manifest file over `ManifestLimits.fileBytes`, refused from its size before it is read.
         case tooLarge = "manifest.too_large"
+        /// A scene in a language its voice cannot read aloud (Japanese with kanji under espeak-ng's ja, Chinese under en-us).
+        case noVoice = "manifest.no_voice"
         /// The summary after the first `ManifestLimits.listedProblems` problems: how many more were found.
         case moreProblems = "manifest.more_problems"
     }

@@ -57,12 +57,16 @@ public enum ManifestLoader {
             throw ManifestErrors(errors: [ManifestError(.unsupportedFormat, file: shown, field: nil, found: ext.isEmpty ? "no extension" : ".\(ext)",
                                                         expected: "one of .yaml, .yml, .json, .txt, .md")])
         }
+        var guess: ScriptLanguage.Guess?
+        if ext == "txt" || ext == "md" { (doc, guess) = ScriptLanguage.choosingVoice(doc, script: text, defaults: defaults) }
         if let defaults { doc = defaults.apply(to: doc) }
         var decoder = ManifestDecoder(reader: Reader(file: shown), base: base.isEmpty ? "." : base)
         decoder.access = access
-        let manifest = decoder.decode(doc, name: name)
-        if let manifest, decoder.reader.errors.isEmpty { return manifest }
-        throw decoder.reader.problems
+        guard var manifest = decoder.decode(doc, name: name), decoder.reader.errors.isEmpty else { throw decoder.reader.problems }
+        if let guess { manifest.voiceChoice = "voice \(guess.voice): the script reads as \(guess.name)" }
+        let unspeakable = ScriptFit.problems(in: manifest, file: shown)
+        if !unspeakable.isEmpty { throw ManifestErrors(errors: unspeakable) }
+        return manifest
     }
 
     /// The file's bytes, its size checked first (fstat on the open descriptor, so the size is the file read): one
