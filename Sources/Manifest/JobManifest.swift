@@ -21,6 +21,8 @@ public struct JobManifest: Sendable, Equatable, Codable {
     /// Why a plain script's voice is what it is, when the loader chose it from the script's language
     /// ("the script reads as French"); not part of the manifest's fields.
     public var voiceChoice: String? = nil
+    /// How the voice says words of the script (`lexicon:`, over the site's defaults): the captions keep the words.
+    public var lexicon: [String: String] = [:]
 
     public struct Notify: Sendable, Equatable, Codable {
         public var url: String
@@ -35,7 +37,7 @@ public struct JobManifest: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, title, seed, output, voice, visuals, music, captions, transitions, scenes, poster, notify
+        case name, title, seed, output, voice, visuals, music, captions, transitions, scenes, poster, notify, lexicon
         case titleCard = "title_card"
     }
 
@@ -220,11 +222,19 @@ public struct JobManifest: Sendable, Equatable, Codable {
         public var clipVolume: Double = 0
         /// A sound effect made by a model engine, mixed under the narration.
         public var sfx: SoundEffect? = nil
+        /// Where the voice stops and for how long: `[pause 0.8s]` marks (blanked in `narration`) and paragraph ends.
+        public var pauses: [Pause] = []
+
+        public struct Pause: Sendable, Equatable, Codable {
+            /// Unicode scalars into `narration`.
+            public var offset: Int
+            public var seconds: Double
+        }
 
         public enum Fill: String, Sendable, Codable, CaseIterable { case loop, hold }
 
         enum CodingKeys: String, CodingKey {
-            case narration, prompt, image, pause, visuals, voice, focus, heading, video, start, fill, sfx
+            case narration, prompt, image, pause, visuals, voice, focus, heading, video, start, fill, sfx, pauses
             case clipVolume = "clip_volume"
         }
     }

@@ -29,6 +29,7 @@ struct ManifestDecoder {
         var manifest = JobManifest(name: name, title: title, seed: seed, output: output, voice: voice, visuals: visuals, music: music,
                                    captions: captions, transitions: transitions, scenes: scenes)
         if let card = reader.bool(top["title_card"], "title_card") { manifest.titleCard = card }
+        if let node = top["lexicon"] { manifest.lexicon = decodeLexicon(node) }
         if let node = top["poster"], let p = reader.mapping(node, "poster", allowed: ["time", "title"]) {
             manifest.poster.time = reader.double(p["time"], "poster.time", range: ManifestLimits.posterTime, unit: " seconds")
             if let t = reader.bool(p["title"], "poster.title") { manifest.poster.title = t }
@@ -47,6 +48,24 @@ struct ManifestDecoder {
             if let url, let secret { manifest.notify = .init(url: url, secret: secret) }
         }
         return manifest
+    }
+
+    /// `lexicon: {ProStudio: pro studio, SQL: sequel}`: how the voice says a word of the script (the captions keep it).
+    private mutating func decodeLexicon(_ node: DocNode) -> [String: String] {
+        guard case .map(let pairs) = node.value else {
+            reader.fail(.wrongType, "lexicon", node, found: node.typeName, expected: "a mapping of words to how they are said (SQL: sequel)")
+            return [:]
+        }
+        var lexicon: [String: String] = [:]
+        for (word, value) in pairs {
+            let path = "lexicon." + word
+            guard !word.isEmpty, !word.contains(where: \.isWhitespace) else {
+                reader.fail(.invalidValue, path, value, found: "\"\(word)\"", expected: "a single word of the script (no spaces) as the key")
+                continue
+            }
+            if let said = reader.string(value, path) { lexicon[word] = said }
+        }
+        return lexicon
     }
 
     private mutating func decodeOutput(_ node: DocNode?) -> JobManifest.Output {
@@ -268,8 +287,9 @@ struct ManifestDecoder {
             let path = "scenes[\(i)]"
             // A bare string is a scene with only narration.
             if case .scalar = item.value {
-                if let text = narration(item, path) {
-                    scenes.append(JobManifest.Scene(narration: text, prompt: nil, image: nil, pause: 0, visuals: visuals, voice: voice))
+                if let text = narration(item, path),
+                   let s = withPauses(JobManifest.Scene(narration: text, prompt: nil, image: nil, pause: 0, visuals: visuals, voice: voice), path, item) {
+                    scenes.append(s)
                 }
                 continue
             }
@@ -316,7 +336,7 @@ struct ManifestDecoder {
                                           focus: focus, heading: heading)
                 s.video = video; s.start = start; s.fill = fill; s.clipVolume = clipVolume
                 s.sfx = sfx
-                scenes.append(s)
+                if let s = withPauses(s, path + ".narration", textNode) { scenes.append(s) }
             }
         }
         return scenes
@@ -349,6 +369,21 @@ struct ManifestDecoder {
             return nil
         }
         return trimmed
+    }
+
+    /// The narration's pause marks read into `scene.pauses` (blanked in its text); each unreadable mark named.
+    private mutating func withPauses(_ scene: JobManifest.Scene, _ path: String, _ node: DocNode) -> JobManifest.Scene? {
+        let (text, pauses, problems) = Pauses.parse(scene.narration)
+        for p in problems { reader.fail(.invalidValue, path, node, found: p.found, expected: p.expected) }
+        guard problems.isEmpty else { return nil }
+        guard pauses.isEmpty || text.contains(where: { $0.isLetter || $0.isNumber }) else {
+            reader.fail(.invalidValue, path, node, found: "only pause marks", expected: "words to speak besides the pauses")
+            return nil
+        }
+        var s = scene
+        s.narration = text
+        s.pauses = pauses
+        return s
     }
 
     /// A footage library (engine `library`) is the user's own folder, not a job asset: absolute, `~/`, or relative
@@ -409,7 +444,7 @@ struct ManifestDecoder {
 
 /// The fields each part of a manifest accepts. The JSON Schema in `schema/` is tested against these.
 public enum ManifestFields {
-    public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes", "title_card", "poster", "notify"]
+    public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes", "title_card", "poster", "notify", "lexicon"]
     public static let output = ["width", "height", "aspect", "fps", "quality"]
     public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume", "noise_scale", "noise_w"]
     public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed", "fit", "look", "motion", "folder", "min_score"]

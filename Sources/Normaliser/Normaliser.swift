@@ -7,10 +7,12 @@ public enum Normaliser {
     /// Part of the speech stage's cache key: a change to the readings must re-speak cached narrations.
     public static let version = "1"
 
-    /// The words `voice` (a voice name such as `en-us`, `fr`, `de`, `es-419`) is given for `script`.
-    public static func normalise(_ script: String, voice: String) -> SpokenText {
-        guard let lang = Language(voice: voice) else { return SpokenText(unchanged: script) }
-        return Rewriter(script: script, lang: lang).run()
+    /// The words `voice` (a voice name such as `en-us`, `fr`, `de`, `es-419`) is given for `script`. A word of
+    /// `lexicon` (`SQL: sequel`) is said as it says, in any language, before any other rule.
+    public static func normalise(_ script: String, voice: String, lexicon: [String: String] = [:]) -> SpokenText {
+        let lang = Language(voice: voice)
+        guard lang != nil || !lexicon.isEmpty else { return SpokenText(unchanged: script) }
+        return Rewriter(script: script, lang: lang ?? .en, rules: lang != nil, lexicon: lexicon).run()
     }
 
     /// Whether the voice's language has rules (others are spoken as written).
@@ -58,11 +60,16 @@ struct Reading {
 struct Rewriter {
     let script: String
     let lang: Language
+    /// False for a language without rules: only the lexicon is read.
+    var rules = true
+    var lexicon: [String: String] = [:]
     var chunks: [Chunk] = []
 
-    init(script: String, lang: Language) {
+    init(script: String, lang: Language, rules: Bool = true, lexicon: [String: String] = [:]) {
         self.script = script
         self.lang = lang
+        self.rules = rules
+        self.lexicon = lexicon
         var offset = 0
         var start: String.Index?
         var startOffset = 0
@@ -122,6 +129,8 @@ struct Rewriter {
     func read(_ i: Int) -> Reading? {
         let c = chunks[i]
         guard !c.core.isEmpty else { return nil }
+        if let said = lexicon[String(c.core)] { return Reading(spoken: said, through: i) }
+        guard rules else { return nil }
         if let r = abbreviation(i) ?? email(i) ?? url(i) ?? hashtag(i) { return r }
         guard c.core.contains(where: { $0.isNumber || "&+=%$€£¥".contains($0) }) || romanCandidate(c.core) else { return nil }
         for rule in numberRules {

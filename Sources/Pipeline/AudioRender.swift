@@ -94,6 +94,40 @@ enum NarrationParts {
         return (rate, frames, words)
     }
 
+    /// A scene's narration as the voice says it: cut at its pauses (silence written between the parts), each part
+    /// normalised for the voice's language and its lexicon, spoken, and its words placed back in the narration.
+    static func speak(scene: JobManifest.Scene, voice: JobManifest.Voice, lexicon: [String: String], engine: any SpeechEngine,
+                      into writer: SampleFile.Writer) throws(EngineError) -> (sampleRate: Int, frames: Int, words: [Narration.Word]) {
+        var rate = 0, frames = 0
+        var words: [Narration.Word] = []
+        for part in Pauses.split(scene.narration, scene.pauses) {
+            let text = Normaliser.normalise(part.text, voice: voice.voice, lexicon: lexicon)
+            if text.text.contains(where: { $0.isLetter || $0.isNumber }) {
+                let n = try speak(text.text, voice: voice, engine: engine, into: writer)
+                if rate == 0 { rate = n.sampleRate }
+                guard n.sampleRate == rate else {
+                    throw EngineError(code: "speech.failed", message: "the voice changed its sample rate within one narration (\(rate) then \(n.sampleRate) Hz)")
+                }
+                let at = Double(frames) / Double(rate)
+                for var w in inScript(n.words, text) {
+                    w.start += at; w.end += at
+                    w.source = w.source.map { $0 + part.offset }
+                    words.append(w)
+                }
+                frames += n.frames
+            }
+            // A pause before the first word has no rate to be written at; the scene's lead-in stands for it.
+            if part.pauseAfter > 0, rate > 0 {
+                let pause = Int(part.pauseAfter * Double(rate))
+                writer.write([Float](repeating: 0, count: pause))
+                frames += pause
+            }
+        }
+        // Nothing a voice reads as words (a scene of "---"): given to the voice as it is, as it always was.
+        if rate == 0 { return try speak(scene.narration, voice: voice, engine: engine, into: writer) }
+        return (rate, frames, words)
+    }
+
     /// The words of a narration spoken from `text` (the normalised script), placed in the script itself: "fifty"
     /// of "two dollars and fifty cents" starts where `$2.50` does, so the caption shows `$2.50` for its time.
     static func inScript(_ words: [Narration.Word], _ text: SpokenText) -> [Narration.Word] {

@@ -265,18 +265,17 @@ final class JobRun {
                 do { speech = try pipeline.engines.speechEngine(voice.engine, field: field) } catch { throw PipelineError(error, stage: "speech") }
                 let identity = speech.identity(for: voice)
                 if !voiceNames.contains(identity.description) { voiceNames.append(identity.description) }
-                // The voice is given the script's numbers, money, dates and abbreviations as words of its language;
-                // its words are mapped back to the script's, so captions show what was written.
-                let text = Normaliser.normalise(scene.narration, voice: voice.voice)
-                let key = StageCache.key(["speech-v3", Normaliser.version, identity.description, scene.narration, "\(voice)"])
+                let lexicon = manifest.lexicon.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\u{1F}")
+                let key = StageCache.key(["speech-v3", Normaliser.version, identity.description, scene.narration, "\(voice)",
+                                          lexicon, "\(scene.pauses.map { "\($0.offset):\($0.seconds)" })"])
                 if let cached = loadNarration(key) {
                     result.append(cached); hits += 1
                 } else {
                     var header = NarrationHeader(sampleRate: 0, words: [])
                     let file = try spoolSamples(stage: "speech", key: key) { (writer: SampleFile.Writer) throws(PipelineError) in
                         do {
-                            let n = try NarrationParts.speak(text.text, voice: voice, engine: speech, into: writer)
-                            header = NarrationHeader(sampleRate: n.sampleRate, words: NarrationParts.inScript(n.words, text))
+                            let n = try NarrationParts.speak(scene: scene, voice: voice, lexicon: manifest.lexicon, engine: speech, into: writer)
+                            header = NarrationHeader(sampleRate: n.sampleRate, words: n.words)
                         } catch { throw PipelineError(error, stage: "speech") }
                     }
                     if let meta = try? JSONEncoder().encode(header) { cache.write(meta, stage: "speech", key: key, ext: "json") }
