@@ -283,12 +283,22 @@ public struct ModelStore: Sendable {
 
     public init(root: URL) { self.root = root }
 
-    /// $PROSTUDIO_MODELS, else /var/lib/prostudio/models (beside the daemon's state, owned by its user).
+    /// $PROSTUDIO_MODELS, else the user's own folder ($XDG_DATA_HOME/prostudio/models, by default
+    /// ~/.local/share/prostudio/models, where `scripts/demo` installs the Piper voice) when it exists, else
+    /// /var/lib/prostudio/models (the service's, beside its state, owned by its user).
     public static var defaultRoot: URL {
-        if let env = ProcessInfo.processInfo.environment["PROSTUDIO_MODELS"], !env.isEmpty {
-            return URL(fileURLWithPath: env)
-        }
+        let env = ProcessInfo.processInfo.environment
+        if let dir = env["PROSTUDIO_MODELS"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
+        let user = userRoot(env)
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: user.path, isDirectory: &isDir), isDir.boolValue { return user }
         return URL(fileURLWithPath: "/var/lib/prostudio/models")
+    }
+
+    /// $XDG_DATA_HOME/prostudio/models, else ~/.local/share/prostudio/models.
+    public static func userRoot(_ env: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let data = env["XDG_DATA_HOME"], data.hasPrefix("/") { return URL(fileURLWithPath: data + "/prostudio/models") }
+        return URL(fileURLWithPath: (env["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()) + "/.local/share/prostudio/models")
     }
 
     /// Every pack folder, read. Broken packs come back as errors beside the good ones, so one bad pack
