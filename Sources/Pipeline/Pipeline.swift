@@ -552,9 +552,14 @@ final class JobRun {
             scratch.append(writer.url)
             return writer.url
         }
+        // The job's own work file (under the state folder) not written: its disk full or read-only, which freeing
+        // space mends: retryable, not the stage's failure (the fault suite's full state disk failed a job for good).
+        func workIO(_ error: MediaError) -> PipelineError {
+            .io("io.work", "\(stage): cannot write the work file \(local.lastPathComponent): \(error.detail)", stage: stage)
+        }
         let writer: SampleFile.Writer
-        do { writer = try SampleFile.Writer(url: local) } catch { throw PipelineError(error, stage: stage) }
-        if let error = try fill(writer) { throw PipelineError(error, stage: stage) }
+        do { writer = try SampleFile.Writer(url: local) } catch { throw workIO(error) }
+        if let error = try fill(writer) { throw workIO(error) }
         return local
     }
 

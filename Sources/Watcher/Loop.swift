@@ -38,6 +38,10 @@ final class Loop {
     let fd: Int32
     /// The inbox's own watch; replaced when the inbox is removed and recreated.
     var rootWD: Int32
+    /// The watch on the inbox's parent folder, for the inbox's own removal: the inbox's IN_DELETE_SELF comes only
+    /// once nothing holds it open, and the daemon holds it open (its inbox lock), so `rm -rf inbox` said nothing.
+    var parentWD: Int32 = -1
+    lazy var inboxName = (inbox as NSString).lastPathComponent
     let wakeFD: Int32
     let settle: UInt64
     let continuation: AsyncStream<Arrival>.Continuation
@@ -63,6 +67,8 @@ final class Loop {
     }
 
     func run() {
+        // Best effort: without it (an unreadable parent) the inbox's own watch still notices most removals.
+        parentWD = inotify_add_watch(fd, (inbox as NSString).deletingLastPathComponent, UInt32(IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR))
         scan(trigger: .scanned)
         fireDue()
         // 64 KiB holds ~1,000 events with short names; read until EAGAIN anyway.
@@ -119,6 +125,14 @@ final class Loop {
         if has(mask, IN_Q_OVERFLOW) {
             logger.warning("inbox watcher: inotify queue overflowed; rescanning the inbox", metadata: ["inbox": "\(inbox)"])
             scan(trigger: .scanned)
+            return
+        }
+        if wd == parentWD {
+            if name == inboxName, has(mask, IN_ISDIR), has(mask, IN_DELETE) || has(mask, IN_MOVED_FROM) {
+                logger.error("inbox watcher: the inbox itself was removed or moved; recreating and watching it again",
+                             metadata: ["inbox": "\(inbox)"])
+                if !rewatchInbox() { failed = true }
+            }
             return
         }
         if wd == rootWD {
