@@ -61,7 +61,7 @@ enum DocumentParser {
     private static func tooManyValues(_ found: String, file: String) -> ManifestErrors {
         ManifestErrors(errors: [ManifestError(.tooComplex, file: file, field: nil,
                                               found: "\(found) keys and values, counted before parsing",
-                                              expected: "a manifest of at most \(ManifestErrors.grouped(StructureCount.limit)) keys and values (500 scenes with every field set hold about 42,000)")])
+                                              expected: "a manifest of at most \(ManifestErrors.grouped(StructureCount.limit)) keys and values (500 scenes of 15 fields hold about 15,000)")])
     }
 
     private static func compose(_ text: String, file: String) throws(ManifestErrors) -> DocNode {

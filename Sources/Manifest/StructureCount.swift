@@ -5,11 +5,13 @@ import Foundation
 /// mapping of 190,000 keys took the supervisor from 36 MB to 144 MB for a 2.5 MB file it then refused. Counting
 /// first bounds that memory by the limit, not by the file.
 ///
-/// The limit: a 500-scene manifest (the most scenes allowed) with every field of every scene set, and its visuals,
-/// voice and sfx sections spelled out, holds about 42,000 keys and values; a typical one about 15,000. 100,000 is
-/// more than twice the fullest, and what it lets Yams build stays far under the supervisor's 100 MB.
+/// The limit: a 500-scene manifest (the most scenes allowed) with 15 fields a scene holds about 15,000 keys and
+/// values; with every field of every scene and its visuals, voice and sfx sections set, about 42,000 (none is
+/// written like that). 100,000 was too many: what a document just under the limit makes Yams build, measured in
+/// the supervisor (36 MB idle), is at worst 80 MB for 50,000 bare keys of a flow mapping (`{k0, k1, ...}`, keys
+/// long enough to fill the 4 MiB cap), 64 MB for 25,000 such keys in JSON; twice as many kept it over 100 MB.
 enum StructureCount {
-    static let limit = 100_000
+    static let limit = 50_000
 
     /// Exact for JSON: every string (key or value), number, literal and container is one.
     static func json<C: Collection>(_ bytes: C) -> Int where C.Element == UInt8 {
@@ -42,8 +44,8 @@ enum StructureCount {
     /// but what cannot hold structure: whole-line comments, the body of a block scalar (`|`, `>`; lines indented
     /// past the key that opened it), and a line that is one key and one single-line quoted value. Each `: ` counts
     /// a key and its value, each `- ` an item, each `[`/`{` a collection and its first item, each `,` an item, so a
-    /// comma in unquoted prose counts too (about one per 80 characters of narration: 31,000 for 500 narrations of
-    /// 5,000 characters, well within the limit).
+    /// comma in unquoted prose counts too (500 narrations of 5,000 characters with a comma every 60 count 33,500
+    /// in all; quoted or as block scalars, 11,500).
     static func yaml<C: Collection>(_ bytes: C) -> Int where C.Element == UInt8 {
         var count = 1
         var blockParent: Int?        // the column a block scalar's lines must be indented past
