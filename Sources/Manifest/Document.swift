@@ -51,6 +51,20 @@ struct DocNode: Sendable {
 
 enum DocumentParser {
     static func parseYAML(_ text: String, file: String) throws(ManifestErrors) -> DocNode {
+        var text = text
+        let estimate = text.withUTF8 { StructureCount.yaml($0) }
+        if estimate > StructureCount.limit { throw tooManyValues("about \(ManifestErrors.grouped(estimate))", file: file) }
+        return try compose(text, file: file)
+    }
+
+    /// Refused before any tree is built: `found` is the count (exact for JSON, an upper estimate for YAML).
+    private static func tooManyValues(_ found: String, file: String) -> ManifestErrors {
+        ManifestErrors(errors: [ManifestError(.tooComplex, file: file, field: nil,
+                                              found: "\(found) keys and values, counted before parsing",
+                                              expected: "a manifest of at most \(ManifestErrors.grouped(StructureCount.limit)) keys and values (500 scenes of 15 fields hold about 15,000)")])
+    }
+
+    private static func compose(_ text: String, file: String) throws(ManifestErrors) -> DocNode {
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
@@ -185,6 +199,8 @@ enum DocumentParser {
     /// JSON is checked by a JSON parser (so its errors read as JSON errors), then composed by the YAML
     /// parser, which accepts JSON and keeps line numbers for later messages.
     static func parseJSON(_ data: Data, file: String) throws(ManifestErrors) -> DocNode {
+        let count = data.withUnsafeBytes { StructureCount.json($0) }
+        if count > StructureCount.limit { throw tooManyValues(ManifestErrors.grouped(count), file: file) }
         do {
             _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
@@ -194,7 +210,8 @@ enum DocumentParser {
                 throw ManifestErrors(errors: [ManifestError(.syntax, file: file, field: nil, found: detail, expected: "valid JSON")])
             }
         }
-        return try parseYAML(String(decoding: data, as: UTF8.self), file: file)
+        // Counted exactly above: the YAML estimate (which counts the commas too) is not asked again.
+        return try compose(String(decoding: data, as: UTF8.self), file: file)
     }
 }
 
