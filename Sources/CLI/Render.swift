@@ -4,6 +4,7 @@ import Foundation
 import Synchronization
 import Engines
 import Logging
+import Manifest
 import NeuralVoice
 import Pipeline
 
@@ -34,7 +35,7 @@ struct Render: AsyncParsableCommand {
             exitWith("prostudio: cannot create output folder \(output): \(error.localizedDescription)", code: 1)
         }
         let options = PipelineOptions(outbox: outbox, cache: URL(fileURLWithPath: cache ?? Self.defaultCache()),
-                                      models: models.map { URL(fileURLWithPath: $0) })
+                                      models: URL(fileURLWithPath: models ?? PackCheck.defaultModels))
         let pipeline = Pipeline(options: options, engines: ModelEngines.engineSet(models: options.models, cache: options.cache))
         let display = ProgressDisplay(tty: isatty(STDERR_FILENO) == 1)
         let jobID = Self.newJobID()

@@ -118,7 +118,8 @@ public final class Daemon: Sendable {
         let hooks = Task { await webhooks.run(journal: journal) }
         defer { webhooks.stop(); hooks.cancel() }
         let pickUp = PickUp(store: journal, layout: layout, logger: logger,
-                            validate: PickUpChecks.validate(defaults: config.defaults, access: config.inboxFolderAccess)) {
+                            validate: PickUpChecks.validate(defaults: config.defaults, access: config.inboxFolderAccess,
+                                                                  models: config.models ?? PackCheck.defaultModels)) {
             [self] job in writeSidecar(job, state: "queued")
         }
 

@@ -21,6 +21,8 @@ public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible
         case tooLarge = "manifest.too_large"
         /// The summary after the first `ManifestLimits.listedProblems` problems: how many more were found.
         case moreProblems = "manifest.more_problems"
+        /// A model pack the manifest names (voice.pack, visuals.pack, music.pack, sfx.pack) is not installed (`PackCheck`).
+        case packMissing = "manifest.pack_missing"
     }
 
     public let code: Code
