@@ -37,6 +37,8 @@ struct JobJSON: Encodable {
     var manifest_path: String?
     var created_at, updated_at: String
     var error: JobError?
+    /// The last run's warnings (journaled `warning` events), for a job that ended done with some.
+    var warnings: [String]?
     var outputs: [String: String]
     var stages: [StageJSON]?
     var events: [EventJSON]?
@@ -163,6 +165,8 @@ struct JobsShow: AsyncParsableCommand {
             out.stages = runs.map { .init(stage: $0.stage, outcome: $0.outcome.rawValue, attempt: $0.attempt, engine: $0.engine,
                                           seconds: $0.seconds, peak_memory_bytes: $0.peakMemoryBytes, cached: $0.cacheHit) }
             out.events = events.map { .init(at: Time.iso($0.at), kind: $0.kind, message: $0.message) }
+            let warnings = Self.warnings(events)
+            out.warnings = warnings.isEmpty ? nil : warnings
             printJSON(out)
             return
         }
@@ -176,6 +180,7 @@ struct JobsShow: AsyncParsableCommand {
         print("manifest  \(job.manifestPath ?? "-")")
         print("created   \(Time.short(job.createdAt)); updated \(Time.short(job.updatedAt))")
         if let e = job.error { print("error     \(e.code)\(e.field.map { " at \($0)" } ?? ""): \(e.message)") }
+        for w in Self.warnings(events) { print("warning   \(w)") }
         for (k, v) in job.outputs.sorted(by: { $0.key < $1.key }) { print("output    \(k): \(v)") }
         if !runs.isEmpty {
             print("\nstages")
@@ -187,7 +192,13 @@ struct JobsShow: AsyncParsableCommand {
             }
         }
         print("\nevents")
-        for e in events { print("  \(Time.short(e.at))  \(e.message)") }
+        for e in events { print("  \(Time.short(e.at))  \(e.kind == "warning" ? "warning: " : "")\(e.message)") }
+    }
+
+    /// Each warning once (a retried job journals them at each run that ends done), first first.
+    static func warnings(_ events: [JobEvent]) -> [String] {
+        var seen = Set<String>()
+        return events.filter { $0.kind == "warning" && seen.insert($0.message).inserted }.map(\.message)
     }
 }
 

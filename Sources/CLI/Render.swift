@@ -62,7 +62,11 @@ struct Render: AsyncParsableCommand {
                                                  isCancelled: { stop.load(ordering: .relaxed) })
             display.finish()
             let video = outbox.appendingPathComponent(sidecar.outputs.video ?? "").path
-            print("\(video)  (\(String(format: "%.2f", sidecar.duration_s ?? 0)) s, \(sidecar.width ?? 0)x\(sidecar.height ?? 0))")
+            // The warnings end the run (the log showed them at plan, before the progress): last, where they are seen.
+            let warnings = sidecar.warnings ?? []
+            let counted = warnings.isEmpty ? "" : ", \(warnings.count) warning\(warnings.count == 1 ? "" : "s")"
+            print("\(video)  (\(String(format: "%.2f", sidecar.duration_s ?? 0)) s, \(sidecar.width ?? 0)x\(sidecar.height ?? 0)\(counted))")
+            for w in warnings { FileHandle.standardError.write(Data("prostudio: warning: \(w)\n".utf8)) }
         } catch {
             display.finish()
             exitWith("prostudio: \(error.message)", code: error.exitCode)
