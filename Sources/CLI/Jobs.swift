@@ -206,6 +206,8 @@ struct JobsWatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "watch", abstract: "Follow job events as the daemon journals them; with an ID, until that job ends (exit 0 if done, else 1).")
     @Argument(help: "Only this job (id, unique prefix, or NAME).") var id: String?
     @OptionGroup var state: StateFolder
+    @Option(help: "Seconds to wait for a job not in the journal yet (just submitted, not picked up); then exit 1.")
+    var timeout: Double = 60
 
     func run() async throws {
         if let api = state.remote.client {
@@ -213,7 +215,7 @@ struct JobsWatch: AsyncParsableCommand {
             api.watch(id)
         }
         let client = state.client()
-        let only = id == nil ? nil : await resolveJob(client, id!).id
+        let only = id == nil ? nil : await awaitJob(client, id!, timeout: timeout, state: state.folder).id
         // For one job, its whole history first; for all jobs, only what happens from now on.
         let start: Int64 = only == nil ? ((try? await client.lastEventID()) ?? 0) : 0
         // Reading the journal twice a second is cheap for a person watching; the daemon is not involved.
@@ -229,6 +231,27 @@ struct JobsWatch: AsyncParsableCommand {
             print("\(end.id) \(end.state.rawValue)\(end.error.map { ": \($0.code)" } ?? "")")
             if end.state != .done { throw ExitCode(1) }
         }
+    }
+}
+
+/// The job `text` names, waiting up to `timeout` seconds for it to appear: right after `submit` the daemon may not have
+/// picked the file up yet, and `jobs watch NAME` failed at once there (issue 27).
+func awaitJob(_ client: JournalClient, _ text: String, timeout: Double, state: String) async -> Job {
+    let deadline = Date().addingTimeInterval(max(0, timeout))
+    var told = false
+    while true {
+        let found: JobLookup
+        do { found = try await client.lookup(text) } catch { exitWith("prostudio: \(error)", code: 1) }
+        if case .none = found {} else { return await resolveJob(client, text) }
+        let seconds = timeout == timeout.rounded() ? "\(Int(timeout))" : "\(timeout)"
+        if Date() >= deadline {
+            exitWith("prostudio: no job \(text) appeared within \(seconds) s (is it in the inbox, and is a daemon running on \(state)?)", code: 1)
+        }
+        if !told {
+            FileHandle.standardError.write(Data("prostudio: no job \(text) yet: waiting up to \(seconds) s for the daemon to pick it up\n".utf8))
+            told = true
+        }
+        try? await Task.sleep(for: .milliseconds(250))
     }
 }
 
