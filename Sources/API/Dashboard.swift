@@ -48,6 +48,11 @@ struct Dashboard: Sendable {
         return "\(s / 86400)d"
     }
 
+    func row(_ listed: ListedJob) -> [String: Any] {
+        let facts = DashboardFacts(listed, state: server.daemon.config.state, paths: server.paths)
+        return Self.row(listed).merging(facts.context(listed, paths: server.paths)) { $1 }
+    }
+
     static func row(_ listed: ListedJob) -> [String: Any] {
         let job = listed.job
         let state = listed.apiState
@@ -61,7 +66,7 @@ struct Dashboard: Sendable {
     func index() async throws -> Response {
         let live = try server.live()
         let jobs = try await live.journal.listedJobs(states: nil, deleted: false, before: nil, limit: 100)
-        let context: [String: Any] = ["jobs": jobs.map(Self.row), "empty": jobs.isEmpty]
+        let context: [String: Any] = ["jobs": jobs.map(row), "empty": jobs.isEmpty]
         return Self.html(Self.library.render(context, withTemplate: "index") ?? "")
     }
 
@@ -70,7 +75,7 @@ struct Dashboard: Sendable {
         guard let listed = try await live.journal.listedJob(JobID(id)) else {
             return Self.html("<!doctype html><title>No job</title><p>No job \(id). <a href=\"/\">All jobs</a></p>", status: .notFound)
         }
-        var context = Self.row(listed)
+        var context = row(listed)
         let runs = try await live.journal.stageRuns(of: JobID(id))
         context["stages"] = runs.map { run -> [String: Any] in
             let seconds = run.seconds ?? run.endedAt.map { $0.timeIntervalSince(run.startedAt) }

@@ -17,6 +17,8 @@ enum DashboardTemplates {
     form.submit{background:#fff;padding:12px;margin-bottom:16px;border:1px solid #e5e7eb}
     textarea{width:100%;height:120px;font-family:monospace}
     .errors{color:#b91c1c;white-space:pre-wrap}
+    .reason{display:inline-block;max-width:36em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;vertical-align:bottom}
+    .warn{color:#b45309}
     video{max-width:100%;background:#000}
     </style>
     """#
@@ -24,10 +26,10 @@ enum DashboardTemplates {
     static let row = #"""
     <tr data-id="{{id}}" data-created="{{created}}" data-updated="{{updated}}">
     <td>{{#done}}<img class="thumb" src="/v1/jobs/{{id}}/poster" alt="" loading="lazy">{{/done}}</td>
-    <td><a href="/jobs/{{id}}">{{name}}</a><br><small>{{id}}</small></td>
+    <td><a href="/jobs/{{id}}">{{name}}</a><br><small>{{id}}</small>{{#reason}}<br><small class="errors reason" title="{{message}}">{{code}}: {{message}}</small>{{/reason}}{{#warningCount}}<br><small class="warn">{{warningCount}}</small>{{/warningCount}}</td>
     <td class="state {{state}}">{{state}}</td><td class="stage">{{stage}}</td>
     <td><span class="bar"><i style="width:{{percent}}%"></i></span> <span class="pct">{{percent}}%</span></td>
-    <td class="duration"></td><td class="age">{{age}}</td>
+    <td class="duration">{{length}}</td><td class="age">{{age}}</td>
     <td>{{#cancellable}}<button data-action="cancel">Cancel</button>{{/cancellable}}{{#retryable}}<button data-action="retry">Retry</button>{{/retryable}}</td>
     </tr>
     """#
@@ -42,7 +44,7 @@ enum DashboardTemplates {
     <label>Assets <input type="file" name="assets" id="assets" multiple></label>
     <button type="submit" id="submit-button">Submit</button>
     <div class="errors" id="errors"></div></form>
-    <table id="jobs"><thead><tr><th></th><th>Name</th><th>State</th><th>Stage</th><th>Progress</th><th>Duration</th><th>Age</th><th></th></tr></thead>
+    <table id="jobs"><thead><tr><th></th><th>Name</th><th>State</th><th>Stage</th><th>Progress</th><th title="The video's length">Duration</th><th>Age</th><th></th></tr></thead>
     <tbody>{{#jobs}}{{> row}}{{/jobs}}</tbody></table>
     {{#empty}}<p id="empty">No jobs yet.</p>{{/empty}}
     </main><script src="/dashboard.js"></script></body></html>
@@ -56,6 +58,8 @@ enum DashboardTemplates {
     <span class="bar"><i id="bar" style="width:{{percent}}%"></i></span> <span id="pct">{{percent}}%</span></p>
     {{#cancellable}}<button data-action="cancel" data-id="{{id}}">Cancel</button>{{/cancellable}}
     {{#retryable}}<button data-action="retry" data-id="{{id}}">Retry</button>{{/retryable}}
+    {{#length}}<p>Length: <span id="length">{{length}}</span></p>{{/length}}
+    {{#warningCount}}<ul class="warn" id="warnings">{{#warnings}}<li>warning: {{text}}</li>{{/warnings}}</ul>{{/warningCount}}
     {{#error}}<p class="errors" id="error"><strong>{{code}}</strong>{{#field}} ({{field}}){{/field}}: {{message}}</p>{{/error}}
     {{#done}}<video id="player" controls preload="metadata" src="/v1/jobs/{{id}}/video" poster="/v1/jobs/{{id}}/poster">
     {{#hasCaptions}}<track kind="captions" src="/v1/jobs/{{id}}/webvtt" default>{{/hasCaptions}}</video>
@@ -78,22 +82,25 @@ enum DashboardTemplates {
     static let script = #"""
     "use strict";
     function esc(s) { return String(s == null ? "" : s).replace(/[&<>"']/g, c => ({"&":"&amp;","<":"&lt;",">":"&gt;","\"":"&quot;","'":"&#39;"}[c])); }
-    function dur(a, b) { const s = Math.max(0, Math.round((b - a) / 1000)); return s < 60 ? s + "s" : Math.floor(s / 60) + "m" + String(s % 60).padStart(2, "0") + "s"; }
     function rowHTML(j) {
       const pct = Math.round(j.progress * 100), done = j.state === "done";
       const cancel = (j.state === "queued" || j.state === "running") ? '<button data-action="cancel">Cancel</button>' : "";
       const retry = (j.state === "failed" || j.state === "cancelled") ? '<button data-action="retry">Retry</button>' : "";
+      const reason = (!done && j.error) ? '<br><small class="errors reason" title="' + esc(j.error.message) + '">' + esc(j.error.code) + ': ' + esc(j.error.message) + '</small>' : "";
       return '<td>' + (done ? '<img class="thumb" src="/v1/jobs/' + esc(j.id) + '/poster" alt="">' : "") + '</td>' +
-        '<td><a href="/jobs/' + esc(j.id) + '">' + esc(j.name) + '</a><br><small>' + esc(j.id) + '</small></td>' +
+        '<td><a href="/jobs/' + esc(j.id) + '">' + esc(j.name) + '</a><br><small>' + esc(j.id) + '</small>' + reason + '</td>' +
         '<td class="state ' + esc(j.state) + '">' + esc(j.state) + '</td><td class="stage">' + esc(j.stage || "") + '</td>' +
         '<td><span class="bar"><i style="width:' + pct + '%"></i></span> <span class="pct">' + pct + '%</span></td>' +
         '<td class="duration"></td><td class="age">now</td><td>' + cancel + retry + '</td>';
     }
-    function updateDurations() {
-      document.querySelectorAll("tr[data-id]").forEach(tr => {
-        const a = Date.parse(tr.dataset.created), b = Date.parse(tr.dataset.updated);
-        if (!isNaN(a) && !isNaN(b)) tr.querySelector(".duration").textContent = dur(a, b);
-      });
+    // A job that just ended done: its video's length and warnings are in its sidecar (GET /v1/jobs/ID).
+    function fillFacts(tr, id) {
+      fetch("/v1/jobs/" + encodeURIComponent(id)).then(r => r.ok ? r.json() : null).then(s => {
+        if (!s) return;
+        if (typeof s.duration_s === "number") tr.querySelector(".duration").textContent = s.duration_s.toFixed(1) + " s";
+        const n = (s.warnings || []).length;
+        if (n) { const w = document.createElement("small"); w.className = "warn"; w.textContent = n + (n === 1 ? " warning" : " warnings"); tr.children[1].append(document.createElement("br"), w); }
+      }).catch(() => {});
     }
     async function act(id, action) {
       const r = await fetch("/v1/jobs/" + encodeURIComponent(id) + "/" + action, {method: "POST"});
@@ -106,7 +113,6 @@ enum DashboardTemplates {
     });
     const table = document.querySelector("#jobs tbody");
     if (table) {
-      updateDurations();
       const es = new EventSource("/v1/events");
       es.addEventListener("job", ev => {
         const j = JSON.parse(ev.data);
@@ -114,7 +120,7 @@ enum DashboardTemplates {
         if (j.state === "deleted") { if (tr) tr.remove(); return; }
         if (!tr) { tr = document.createElement("tr"); tr.dataset.id = j.id; table.prepend(tr); const e = document.getElementById("empty"); if (e) e.remove(); }
         tr.innerHTML = rowHTML(j); tr.dataset.state = j.state; tr.dataset.created = j.created_at; tr.dataset.updated = j.updated_at;
-        updateDurations();
+        if (j.state === "done") fillFacts(tr, j.id);
       });
       const form = document.getElementById("submit");
       form.addEventListener("submit", async ev => {

@@ -143,14 +143,15 @@ struct Upload {
     }
 
     /// A form's parts to files as they are read: `manifest` (one), `name`, and files under their own names.
-    /// Returns the job name the form gives, if any.
+    /// Returns the job name: `requested` (the query's), else the `name` field wherever it comes in the form, else the
+    /// manifest part's file name (issue 27: a `name` field after the manifest part was ignored for the file name).
     private static func form(_ body: String, boundary: String, into files: FileSet, name requested: String?) throws(APIError) -> String? {
         let fd = open(body, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileSet.writeFailed("the body", errno) }
         defer { close(fd) }
         enum Current { case none, name([UInt8]), file(Int32, String), manifest(Int32, ext: String?, first: UInt8?) }
         var current = Current.none
-        var name = requested, manifest = false
+        var field: String?, stem: String?, manifest = false
         defer {
             switch current {
             case .file(let out, _), .manifest(let out, _, _): close(out)
@@ -168,9 +169,9 @@ struct Upload {
                 var fileExt: String?
                 if ManifestLoader.manifestExtensions.contains(ext) { fileExt = ext }
                 else if mediaType(part.contentType) == "application/json" { fileExt = "json" }
-                if name == nil, let fn = part.filename {
-                    let stem = ((fn as NSString).lastPathComponent as NSString).deletingPathExtension
-                    if stem != "manifest" && !stem.isEmpty { name = stem }
+                if let fn = part.filename {
+                    let s = ((fn as NSString).lastPathComponent as NSString).deletingPathExtension
+                    if s != "manifest" && !s.isEmpty { stem = s }
                 }
                 current = .manifest(try files.create(pending, isManifest: true), ext: fileExt, first: nil)
             } else if let filename = part.filename, !filename.isEmpty {
@@ -200,7 +201,7 @@ struct Upload {
             case .none: break
             case .name(let v):
                 let text = String(decoding: v, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                if !text.isEmpty && name == nil { name = text }
+                if !text.isEmpty && field == nil { field = text }
             case .file(let out, _): close(out)
             case .manifest(let out, let ext, let first):
                 close(out)
@@ -209,6 +210,6 @@ struct Upload {
             current = .none
         })
         guard manifest else { throw APIError(.badRequest, "no_manifest", "the form has no 'manifest' part") }
-        return name
+        return requested ?? field ?? stem
     }
 }

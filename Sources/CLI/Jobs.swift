@@ -37,6 +37,8 @@ struct JobJSON: Encodable {
     var manifest_path: String?
     var created_at, updated_at: String
     var error: JobError?
+    /// The last run's warnings (journaled `warning` events), for a job that ended done with some.
+    var warnings: [String]?
     var outputs: [String: String]
     var stages: [StageJSON]?
     var events: [EventJSON]?
@@ -163,6 +165,8 @@ struct JobsShow: AsyncParsableCommand {
             out.stages = runs.map { .init(stage: $0.stage, outcome: $0.outcome.rawValue, attempt: $0.attempt, engine: $0.engine,
                                           seconds: $0.seconds, peak_memory_bytes: $0.peakMemoryBytes, cached: $0.cacheHit) }
             out.events = events.map { .init(at: Time.iso($0.at), kind: $0.kind, message: $0.message) }
+            let warnings = Self.warnings(events)
+            out.warnings = warnings.isEmpty ? nil : warnings
             printJSON(out)
             return
         }
@@ -176,6 +180,7 @@ struct JobsShow: AsyncParsableCommand {
         print("manifest  \(job.manifestPath ?? "-")")
         print("created   \(Time.short(job.createdAt)); updated \(Time.short(job.updatedAt))")
         if let e = job.error { print("error     \(e.code)\(e.field.map { " at \($0)" } ?? ""): \(e.message)") }
+        for w in Self.warnings(events) { print("warning   \(w)") }
         for (k, v) in job.outputs.sorted(by: { $0.key < $1.key }) { print("output    \(k): \(v)") }
         if !runs.isEmpty {
             print("\nstages")
@@ -187,7 +192,13 @@ struct JobsShow: AsyncParsableCommand {
             }
         }
         print("\nevents")
-        for e in events { print("  \(Time.short(e.at))  \(e.message)") }
+        for e in events { print("  \(Time.short(e.at))  \(e.kind == "warning" ? "warning: " : "")\(e.message)") }
+    }
+
+    /// Each warning once (a retried job journals them at each run that ends done), first first.
+    static func warnings(_ events: [JobEvent]) -> [String] {
+        var seen = Set<String>()
+        return events.filter { $0.kind == "warning" && seen.insert($0.message).inserted }.map(\.message)
     }
 }
 
@@ -195,6 +206,8 @@ struct JobsWatch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "watch", abstract: "Follow job events as the daemon journals them; with an ID, until that job ends (exit 0 if done, else 1).")
     @Argument(help: "Only this job (id, unique prefix, or NAME).") var id: String?
     @OptionGroup var state: StateFolder
+    @Option(help: "Seconds to wait for a job not in the journal yet (just submitted, not picked up); then exit 1.")
+    var timeout: Double = 60
 
     func run() async throws {
         if let api = state.remote.client {
@@ -202,7 +215,7 @@ struct JobsWatch: AsyncParsableCommand {
             api.watch(id)
         }
         let client = state.client()
-        let only = id == nil ? nil : await resolveJob(client, id!).id
+        let only = id == nil ? nil : await awaitJob(client, id!, timeout: timeout, state: state.folder).id
         // For one job, its whole history first; for all jobs, only what happens from now on.
         let start: Int64 = only == nil ? ((try? await client.lastEventID()) ?? 0) : 0
         // Reading the journal twice a second is cheap for a person watching; the daemon is not involved.
@@ -218,6 +231,27 @@ struct JobsWatch: AsyncParsableCommand {
             print("\(end.id) \(end.state.rawValue)\(end.error.map { ": \($0.code)" } ?? "")")
             if end.state != .done { throw ExitCode(1) }
         }
+    }
+}
+
+/// The job `text` names, waiting up to `timeout` seconds for it to appear: right after `submit` the daemon may not have
+/// picked the file up yet, and `jobs watch NAME` failed at once there (issue 27).
+func awaitJob(_ client: JournalClient, _ text: String, timeout: Double, state: String) async -> Job {
+    let deadline = Date().addingTimeInterval(max(0, timeout))
+    var told = false
+    while true {
+        let found: JobLookup
+        do { found = try await client.lookup(text) } catch { exitWith("prostudio: \(error)", code: 1) }
+        if case .none = found {} else { return await resolveJob(client, text) }
+        let seconds = timeout == timeout.rounded() ? "\(Int(timeout))" : "\(timeout)"
+        if Date() >= deadline {
+            exitWith("prostudio: no job \(text) appeared within \(seconds) s (is it in the inbox, and is a daemon running on \(state)?)", code: 1)
+        }
+        if !told {
+            FileHandle.standardError.write(Data("prostudio: no job \(text) yet: waiting up to \(seconds) s for the daemon to pick it up\n".utf8))
+            told = true
+        }
+        try? await Task.sleep(for: .milliseconds(250))
     }
 }
 

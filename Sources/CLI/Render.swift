@@ -4,6 +4,7 @@ import Foundation
 import Synchronization
 import Engines
 import Logging
+import Manifest
 import NeuralVoice
 import Pipeline
 
@@ -34,7 +35,7 @@ struct Render: AsyncParsableCommand {
             exitWith("prostudio: cannot create output folder \(output): \(error.localizedDescription)", code: 1)
         }
         let options = PipelineOptions(outbox: outbox, cache: URL(fileURLWithPath: cache ?? Self.defaultCache()),
-                                      models: models.map { URL(fileURLWithPath: $0) })
+                                      models: URL(fileURLWithPath: models ?? PackCheck.defaultModels))
         let pipeline = Pipeline(options: options, engines: ModelEngines.engineSet(models: options.models, cache: options.cache))
         let display = ProgressDisplay(tty: isatty(STDERR_FILENO) == 1)
         let jobID = Self.newJobID()
@@ -61,7 +62,11 @@ struct Render: AsyncParsableCommand {
                                                  isCancelled: { stop.load(ordering: .relaxed) })
             display.finish()
             let video = outbox.appendingPathComponent(sidecar.outputs.video ?? "").path
-            print("\(video)  (\(String(format: "%.2f", sidecar.duration_s ?? 0)) s, \(sidecar.width ?? 0)x\(sidecar.height ?? 0))")
+            // The warnings end the run (the log showed them at plan, before the progress): last, where they are seen.
+            let warnings = sidecar.warnings ?? []
+            let counted = warnings.isEmpty ? "" : ", \(warnings.count) warning\(warnings.count == 1 ? "" : "s")"
+            print("\(video)  (\(String(format: "%.2f", sidecar.duration_s ?? 0)) s, \(sidecar.width ?? 0)x\(sidecar.height ?? 0)\(counted))")
+            for w in warnings { FileHandle.standardError.write(Data("prostudio: warning: \(w)\n".utf8)) }
         } catch {
             display.finish()
             exitWith("prostudio: \(error.message)", code: error.exitCode)

