@@ -11,6 +11,7 @@ public enum AssetHeaderCheck {
         for (i, scene) in m.scenes.enumerated() {
             if let image = scene.image { out.append(("scenes[\(i)].image", image, .image)) }
             if let video = scene.video { out.append(("scenes[\(i)].video", video, .video)) }
+            if let audio = scene.narrationAudio { out.append(("scenes[\(i)].narration_audio", audio, .audio)) }
         }
         if let music = m.music.file, m.music.engine == .file { out.append(("music.file", music, .audio)) }
         return out

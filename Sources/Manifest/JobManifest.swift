@@ -49,6 +49,7 @@ public struct JobManifest: Sendable, Equatable, Codable {
         for scene in scenes {
             if let p = scene.image { paths.append(p) }
             if let p = scene.video { paths.append(p) }
+            if let p = scene.narrationAudio { paths.append(p) }
         }
         var seen = Set<String>()
         return paths.filter { seen.insert($0).inserted }
@@ -224,6 +225,9 @@ public struct JobManifest: Sendable, Equatable, Codable {
         public var sfx: SoundEffect? = nil
         /// Where the voice stops and for how long: `[pause 0.8s]` marks (blanked in `narration`) and paragraph ends.
         public var pauses: [Pause] = []
+        /// The producer's own recording of `narration` (absolute path, inside the manifest's folder): spoken instead
+        /// of a voice, its words placed by aligning it with the voice's rendering of the same text.
+        public var narrationAudio: String? = nil
 
         public struct Pause: Sendable, Equatable, Codable {
             /// Unicode scalars into `narration`.
@@ -235,7 +239,7 @@ public struct JobManifest: Sendable, Equatable, Codable {
 
         enum CodingKeys: String, CodingKey {
             case narration, prompt, image, pause, visuals, voice, focus, heading, video, start, fill, sfx, pauses
-            case clipVolume = "clip_volume"
+            case clipVolume = "clip_volume", narrationAudio = "narration_audio"
         }
     }
 

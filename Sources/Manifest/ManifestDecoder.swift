@@ -25,7 +25,21 @@ struct ManifestDecoder {
         let captions = decodeCaptions(top["captions"], output: output)
         let transitions = decodeTransitions(top["transitions"])
         sfxPack = music.engine == .musicgen ? music.pack : nil
-        let scenes = decodeScenes(top["scenes"], visuals: visuals, voice: voice, root: doc)
+        var scenes = decodeScenes(top["scenes"], visuals: visuals, voice: voice, root: doc)
+        // A job-level recording is the narration of a one-scene job: cutting one take across scenes would need
+        // scene boundaries the producer never marked, so more than one scene gives each its own file.
+        if let node = top["narration_audio"], let rel = reader.string(node, "narration_audio"),
+           let file = resolveAsset(rel, "narration_audio", node, kinds: ManifestFields.narrationAudioKinds) {
+            if scenes.count > 1 {
+                reader.fail(.invalidValue, "narration_audio", node, found: "one recording for \(scenes.count) scenes",
+                            expected: "a job-level recording only with one scene (give each scene its own narration_audio)")
+            } else if !scenes.isEmpty {
+                if scenes[0].narrationAudio != nil {
+                    reader.fail(.invalidValue, "narration_audio", node, expected: "a recording for the job or for its scene, not both")
+                }
+                scenes[0].narrationAudio = file
+            }
+        }
         var manifest = JobManifest(name: name, title: title, seed: seed, output: output, voice: voice, visuals: visuals, music: music,
                                    captions: captions, transitions: transitions, scenes: scenes)
         if let card = reader.bool(top["title_card"], "title_card") { manifest.titleCard = card }
@@ -325,6 +339,10 @@ struct ManifestDecoder {
                 video = resolveAsset(rel, path + ".video", videoNode, kinds: ["mp4", "mov", "m4v", "mkv", "webm", "avi", "mpg", "mpeg", "gif"])
                 if image != nil { reader.fail(.invalidValue, path + ".video", videoNode, expected: "either image or video in a scene, not both") }
             }
+            var narrationAudio: String?
+            if let node = m["narration_audio"], let rel = reader.string(node, path + ".narration_audio") {
+                narrationAudio = resolveAsset(rel, path + ".narration_audio", node, kinds: ManifestFields.narrationAudioKinds)
+            }
             let start = reader.double(m["start"], path + ".start", range: ManifestLimits.clipStart, unit: " seconds") ?? 0
             let fill = reader.choice(m["fill"], path + ".fill", JobManifest.Scene.Fill.self) ?? .loop
             let clipVolume = reader.double(m["clip_volume"], path + ".clip_volume", range: ManifestLimits.clipVolume) ?? 0
@@ -336,6 +354,7 @@ struct ManifestDecoder {
                                           focus: focus, heading: heading)
                 s.video = video; s.start = start; s.fill = fill; s.clipVolume = clipVolume
                 s.sfx = sfx
+                s.narrationAudio = narrationAudio
                 if let s = withPauses(s, path + ".narration", textNode) { scenes.append(s) }
             }
         }
@@ -444,14 +463,16 @@ struct ManifestDecoder {
 
 /// The fields each part of a manifest accepts. The JSON Schema in `schema/` is tested against these.
 public enum ManifestFields {
-    public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes", "title_card", "poster", "notify", "lexicon"]
+    public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes", "title_card", "poster", "notify", "lexicon", "narration_audio"]
     public static let output = ["width", "height", "aspect", "fps", "quality"]
     public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume", "noise_scale", "noise_w"]
     public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed", "fit", "look", "motion", "folder", "min_score"]
     public static let music = ["engine", "mood", "prompt", "volume", "file", "pack", "seed", "guidance", "temperature"]
     public static let captions = ["mode", "size", "position", "font", "color", "outline", "box", "max_lines", "highlight", "highlight_color"]
     public static let transitions = ["type", "duration"]
-    public static let scene = ["narration", "prompt", "image", "pause", "visuals", "voice", "fit", "focus", "heading", "video", "start", "fill", "clip_volume", "sfx", "motion"]
+    public static let scene = ["narration", "prompt", "image", "pause", "visuals", "voice", "fit", "focus", "heading", "video", "start", "fill", "clip_volume", "sfx", "motion", "narration_audio"]
+    /// What `narration_audio` may be: the formats a producer's recording usually comes in.
+    public static let narrationAudioKinds = ["wav", "flac", "mp3", "m4a"]
     public static let sfx = ["prompt", "at", "duration", "pack", "volume"]
     public static let colorNames = ["white": "#FFFFFF", "black": "#000000", "yellow": "#FFD400", "red": "#E53935", "green": "#43A047",
                                     "blue": "#1E88E5", "cyan": "#00BCD4", "magenta": "#D81B60", "orange": "#FB8C00", "gray": "#9E9E9E", "grey": "#9E9E9E"]

@@ -271,15 +271,26 @@ final class JobRun {
                 let field = scene.voice == manifest.voice ? "voice.engine" : "scenes[\(i)].voice.engine"
                 do { speech = try pipeline.engines.speechEngine(voice.engine, field: field) } catch { throw PipelineError(error, stage: "speech") }
                 let identity = speech.identity(for: voice)
-                if !voiceNames.contains(identity.description) { voiceNames.append(identity.description) }
+                // A recorded scene is heard in the producer's voice; the engine only times its words.
+                let name = scene.narrationAudio == nil ? identity.description : "narration_audio (aligned with \(identity.description))"
+                if !voiceNames.contains(name) { voiceNames.append(name) }
                 let lexicon = manifest.lexicon.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\u{1F}")
-                let key = StageCache.key(["speech-v3", Normaliser.version, identity.description, scene.narration, "\(voice)",
-                                          lexicon, "\(scene.pauses.map { "\($0.offset):\($0.seconds)" })"])
+                var parts = ["speech-v3", Normaliser.version, identity.description, scene.narration, "\(voice)",
+                             lexicon, "\(scene.pauses.map { "\($0.offset):\($0.seconds)" })"]
+                if let file = scene.narrationAudio { parts += ["voiceover-v1", file, Self.fileStamp(file)] }
+                let key = StageCache.key(parts)
                 if let cached = loadNarration(key) {
                     result.append(cached); hits += 1
                 } else {
                     var header = NarrationHeader(sampleRate: 0, words: [])
                     let file = try spoolSamples(stage: "speech", key: key) { (writer: SampleFile.Writer) throws(PipelineError) in
+                        if let file = scene.narrationAudio {
+                            let n = try Voiceover.speak(scene: scene, recording: file, field: "scenes[\(i)].narration_audio", voice: voice,
+                                                        lexicon: manifest.lexicon, engine: speech,
+                                                        scratch: work.appendingPathComponent("voiceover-\(key).f32"), into: writer)
+                            header = NarrationHeader(sampleRate: n.sampleRate, words: n.words)
+                            return
+                        }
                         do {
                             let n = try NarrationParts.speak(scene: scene, voice: voice, lexicon: manifest.lexicon, engine: speech, into: writer)
                             header = NarrationHeader(sampleRate: n.sampleRate, words: n.words)
@@ -571,6 +582,12 @@ final class JobRun {
     }
 
     /// Samples in a raw Float32 file.
+    /// Size and modification time: a re-recorded take under the same name is not served from the cache.
+    static func fileStamp(_ path: String) -> String {
+        let a = try? FileManager.default.attributesOfItem(atPath: path)
+        return "\((a?[.size] as? Int64) ?? -1):\((a?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+    }
+
     static func sampleCount(_ file: URL) -> Int {
         Int(((try? FileManager.default.attributesOfItem(atPath: file.path))?[.size] as? Int64) ?? 0) / 4
     }
