@@ -155,6 +155,7 @@ let package = Package(
         // Model voices: Piper VITS through TorchRuntime, phonemized by espeak-ng (Engines' helper).
         .target(name: "NeuralVoice", dependencies: ["Engines", "Manifest", "TorchRuntime"], path: "Sources/NeuralVoice"),
         .executableTarget(name: "PiperBench", dependencies: ["NeuralVoice", "TorchRuntime", "Manifest"], path: "Benchmarks/PiperBench"),
+        .executableTarget(name: "VoiceoverBench", dependencies: ["Pipeline", "Engines", "NeuralVoice", "Manifest", "Media"], path: "Benchmarks/VoiceoverBench"),
         // The `diffusion` visuals engine: flow-matching latent video diffusion on TorchRuntime's model manager.
         .target(name: "VideoDiffusion", dependencies: ["TorchRuntime", "Engines", "Media", "Manifest"], path: "Sources/VideoDiffusion"),
         .executableTarget(name: "VideoBench", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest", "Media"], path: "Benchmarks/VideoBench"),

@@ -6,7 +6,7 @@ import Media
 /// A scene narrated by the producer's own recording (`narration_audio`): the voice speaks the same text only to
 /// learn where its words fall, the two renderings are aligned (`DTW`), and each word's times are carried over to
 /// the recording. The recording is what is heard, at the synthetic voice's loudness; the captions follow it.
-enum Voiceover {
+public enum Voiceover {
     /// Writes the scene's recording into `writer` (mono, at the voice's sample rate, level-matched to the voice)
     /// and returns its rate, length and words timed on the recording. `scratch` holds the voice's rendering.
     static func speak(scene: JobManifest.Scene, recording path: String, field: String, voice: JobManifest.Voice, lexicon: [String: String],
@@ -46,7 +46,7 @@ enum Voiceover {
     }
 
     /// The voice's words moved onto the recording through the warp between the two renderings.
-    static func align(_ words: [Narration.Word], synthetic: [Float], recording: [Float], sampleRate: Int) -> [Narration.Word] {
+    public static func align(_ words: [Narration.Word], synthetic: [Float], recording: [Float], sampleRate: Int) -> [Narration.Word] {
         let path = DTW.warp(DTW.features(synthetic, sampleRate: sampleRate), DTW.features(recording, sampleRate: sampleRate))
         let length = Double(recording.count) / Double(sampleRate)
         var floor = 0.0
