@@ -5,7 +5,8 @@
 //
 //   swift run VoiceoverBench [MODELS_DIR]      (default: $PROSTUDIO_TEST_MODELS, else /tmp/prostudio-test-models)
 //
-// Prints the recording voice, the word count, and the median, p95 and max word-onset error in milliseconds.
+// Prints the recording voice, the word count, the median, p95 and max word-onset error in milliseconds, and the
+// median signed error (a lead or lag common to most words: the two voices place a word's start differently).
 import Engines
 import Foundation
 import Manifest
@@ -43,6 +44,7 @@ if FileManager.default.fileExists(atPath: models.appendingPathComponent(PiperEng
 
 var errors: [Double] = []
 var skipped = 0
+var signed: [Double] = []
 var audioSeconds = 0.0, alignSeconds = 0.0
 for text in passages {
     let truth = try recorder.synthesize(text, voice: recorderVoice)
@@ -64,7 +66,7 @@ for text in passages {
     for word in truth.words {
         guard let first = word.text.split(whereSeparator: \.isWhitespace).first,
               let k = aligned[cursor...].prefix(3).firstIndex(where: { key($0.text[...]) == key(first) }) else { unpaired += 1; continue }
-        errors.append(abs(aligned[k].start - word.start))
+        errors.append(abs(aligned[k].start - word.start)); signed.append(aligned[k].start - word.start)
         cursor = k + 1
     }
     skipped += unpaired
@@ -76,3 +78,5 @@ print("recording voice: \(label); aligned against espeak-ng en-us")
 print("words: \(errors.count) (\(skipped) not paired) in \(passages.count) passages, \(String(format: "%.1f", audioSeconds)) s of speech, aligned in \(String(format: "%.2f", alignSeconds)) s")
 print(String(format: "word-onset error: median %.0f ms, p95 %.0f ms, max %.0f ms; within 80 ms: %.0f%%", percentile(0.5), percentile(0.95), errors.last.map { $0 * 1000 } ?? .nan,
              100 * Double(errors.filter { $0 < 0.08 }.count) / Double(max(1, errors.count))))
+let bias = signed.sorted()
+if !bias.isEmpty { print(String(format: "signed error (aligned minus true): median %+.0f ms", bias[bias.count / 2] * 1000)) }

@@ -6,6 +6,8 @@ import Foundation
 enum DTW {
     /// Feature frames per second (10 ms hop).
     static let framesPerSecond = 100
+    /// The weight of c0 (level) among the cepstra.
+    static let energyWeight: Float = 0.5
 
     /// One feature vector per 10 ms of `samples` (mono).
     static func features(_ samples: [Float], sampleRate: Int) -> [[Float]] {
@@ -29,11 +31,12 @@ enum DTW {
             fft(&re, &im)
             let power = (0...(size / 2)).map { re[$0] * re[$0] + im[$0] * im[$0] }
             let logs = bank.map { band in log(band.reduce(Float(1e-8)) { $0 + $1.weight * power[$1.bin] }) }
-            // A DCT-II of the log energies; c0 (overall level) is left out.
-            frames.append((1...cepstra).map { c in
+            // A DCT-II of the log energies; c0 (the frame's level) at half weight: it marks pauses and onsets,
+            // but loudness differs between takes more than spectra do.
+            frames.append((0..<cepstra).map { c in
                 var s: Float = 0
                 for (m, v) in logs.enumerated() { s += v * Float(cos(Double.pi * Double(c) * (Double(m) + 0.5) / Double(logs.count))) }
-                return s
+                return c == 0 ? s * energyWeight : s
             })
         }
         // Cepstral mean normalisation: a different voice or room shifts every frame alike.
@@ -41,7 +44,12 @@ enum DTW {
         var mean = [Float](repeating: 0, count: cepstra)
         for v in frames { for c in 0..<cepstra { mean[c] += v[c] } }
         for c in 0..<cepstra { mean[c] /= Float(frames.count) }
-        return frames.map { v in (0..<cepstra).map { v[$0] - mean[$0] } }
+        let normalised = frames.map { v in (0..<cepstra).map { v[$0] - mean[$0] } }
+        // With each coefficient's change over ±20 ms: where a sound begins matters more than what it is.
+        return normalised.indices.map { t in
+            let a = normalised[max(0, t - 2)], b = normalised[min(normalised.count - 1, t + 2)]
+            return normalised[t] + (0..<cepstra).map { (b[$0] - a[$0]) / 2 }
+        }
     }
 
     /// For each frame of `a`, the frame of `b` the warp path matches it to (the middle of its run), from a DTW
