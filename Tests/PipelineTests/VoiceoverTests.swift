@@ -11,7 +11,7 @@ import Testing
 struct VoiceoverTests {
     static let text = "Every morning the baker opens the shop at six. Fresh bread fills the window, and the street slowly wakes up around it."
 
-    static func recording(to path: String) throws -> Narration {
+    static func recording(to path: String, level: Float = 1) throws -> Narration {
         var voice = JobManifest.Voice(engine: .espeak)
         voice.rate = 0.75; voice.pitch = 0.7
         let n = try EspeakEngine().synthesize(text, voice: voice)
@@ -22,7 +22,7 @@ struct VoiceoverTests {
         data.append(contentsOf: Array("WAVEfmt ".utf8)); le(UInt32(16)); le(UInt16(1)); le(UInt16(1))
         le(UInt32(n.sampleRate)); le(UInt32(n.sampleRate * 2)); le(UInt16(2)); le(UInt16(16))
         data.append(contentsOf: Array("data".utf8)); le(UInt32(count * 2))
-        for s in n.samples { le(Int16(max(-1, min(1, s)) * 32_000)) }
+        for s in n.samples { le(Int16(max(-1, min(1, s * level)) * 32_000)) }
         try data.write(to: URL(fileURLWithPath: path))
         return n
     }
@@ -36,6 +36,25 @@ struct VoiceoverTests {
         let errors = zip(aligned, truth.words).map { abs($0.start - $1.start) }
         // Unaligned (the voice's own times) most words are off by far more than this.
         #expect(errors.max() ?? 1 < 0.15, "onset errors \(errors.map { Int($0 * 1000) }) ms")
+    }
+
+    /// A take recorded 26 dB too quietly is heard at the voice's loudness, like a synthetic voice.
+    @Test func quietTakeIsBroughtToTheVoicesLoudness() throws {
+        let dir = TempDir()
+        let take = dir.url.appendingPathComponent("quiet.wav").path
+        _ = try Self.recording(to: take, level: 0.05)
+        let manifest = try ManifestLoader.load(path: dir.write("q.yaml", "voice: {engine: espeak}\nscenes:\n  - narration: \(Self.text)\n    narration_audio: quiet.wav\n"))
+        let scene = manifest.scenes[0], voice = scene.voice
+        let out = dir.url.appendingPathComponent("out.f32")
+        let writer = try SampleFile.Writer(url: out)
+        let n = try Voiceover.speak(scene: scene, recording: try #require(scene.narrationAudio), field: "scenes[0].narration_audio", voice: voice, lexicon: [:],
+                                    engine: EspeakEngine(), scratch: dir.url.appendingPathComponent("scratch.f32"), into: writer)
+        try writer.close()
+        let heard = try SampleFile.Reader(url: out).read(0..<n.frames)
+        let spoken = try EspeakEngine().synthesize(Self.text, voice: voice)
+        func lufs(_ mono: [Float]) -> Double { AudioMix.integratedLoudness(mono.flatMap { [$0, $0] }, sampleRate: n.sampleRate) }
+        #expect(abs(lufs(heard) - lufs(spoken.samples)) < 1, "take \(lufs(heard)) LUFS, voice \(lufs(spoken.samples)) LUFS")
+        #expect(!FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("scratch.f32").path))
     }
 
     @Test func recordedSceneRendersWithCaptionsOnTheRecording() async throws {
