@@ -1,3 +1,4 @@
+import Contract
 import Foundation
 import GRDB
 import Logging
@@ -186,8 +187,8 @@ public final class SQLiteJournal: JobStore, JobRequester {
                        arguments: [id?.rawValue, Rows.seconds(Date()), kind, message])
     }
 
-    private static func errorArgs(_ e: JobError?) -> StatementArguments { [e?.code, e?.message, e?.field] }
-    private static let setError = "error_code = ?, error_message = ?, error_field = ?"
+    private static func errorArgs(_ e: JobError?) -> StatementArguments { [e?.code, e?.message, e?.field, e?.stage, e?.disposition] }
+    private static let setError = "error_code = ?, error_message = ?, error_field = ?, error_stage = ?, error_disposition = ?"
 
     // MARK: Pick-up
 
@@ -241,13 +242,13 @@ public final class SQLiteJournal: JobStore, JobRequester {
         try await write("start next") { db in
             guard let id = try String.fetchOne(db, sql: "SELECT id FROM jobs WHERE state = 'queued' ORDER BY created_at, id LIMIT 1")
             else { return nil }
-            return try Self.move(db, JobID(id), to: .running, set: "attempts = attempts + 1, stage = NULL, progress = 0")
+            return try Self.move(db, JobID(id), to: .running, set: "attempts = attempts + 1, stage = NULL, progress = 0, report = NULL")
         }
     }
 
     public func start(_ id: JobID) async throws -> Job {
         try await write("start \(id)") { db in
-            try Self.move(db, id, to: .running, set: "attempts = attempts + 1, stage = NULL, progress = 0")
+            try Self.move(db, id, to: .running, set: "attempts = attempts + 1, stage = NULL, progress = 0, report = NULL")
         }
     }
 
@@ -307,6 +308,22 @@ public final class SQLiteJournal: JobStore, JobRequester {
 
     public func cancel(_ id: JobID) async throws -> Job {
         try await write("cancel \(id)") { db in try Self.move(db, id, to: .cancelled) }
+    }
+
+    public func cancel(_ id: JobID, error: JobError) async throws -> Job {
+        try await write("cancel \(id)") { db in try Self.move(db, id, to: .cancelled, set: Self.setError, Self.errorArgs(error)) }
+    }
+
+    /// The job's report as its worker's messages built it. Only a running job's (a late write after its end is dropped);
+    /// `updated_at` moves, so the sidecar projected after it says when.
+    public func setReport(_ id: JobID, _ report: JobReport) async throws -> Job {
+        let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+        return try await write("report \(id)") { db in
+            try db.execute(sql: "UPDATE jobs SET report = ?, updated_at = ? WHERE id = ? AND state = 'running'",
+                           arguments: [json, Rows.seconds(Date()), id.rawValue])
+            guard let job = try Rows.job(db, id) else { throw JournalError.notFound(id) }
+            return job
+        }
     }
 
     public func suspend(_ id: JobID) async throws -> Job {

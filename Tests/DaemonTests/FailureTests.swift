@@ -1,3 +1,4 @@
+import Contract
 import Daemon
 import Intake
 import Watcher
@@ -219,11 +220,13 @@ enum JournalGuardProbe {
     }
 }
 
-/// The supervisor formats sidecar timestamps by hand (no ICU): the same text the pipeline's formatter gives.
-@Test func sidecarTimestampsMatchThePipelines() {
+/// The contract's one timestamp is formatted by hand (no ICU): the same text as ISO 8601 with milliseconds.
+@Test func theContractTimestampIsISO8601WithMilliseconds() {
+    let iso = ISO8601DateFormatter()
+    iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     for t in [0.0, 1_790_000_000.917, 1_790_000_000.005, 1_790_000_059.999, 951_782_400.5] {
         let d = Date(timeIntervalSince1970: t)
-        #expect(SidecarTimestamp.format(d) == Sidecar.timestamp(d))
+        #expect(Timestamp.format(d) == iso.string(from: d))
     }
 }
 
