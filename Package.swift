@@ -181,7 +181,7 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], path: "Tests/JournalTests"),
         .testTarget(name: "WatcherTests", dependencies: ["Watcher", "Contract", "Intake", "Journal"], path: "Tests/WatcherTests"),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Contract", "Journal", "Pipeline", "Intake", "Watcher", "Failures", "Checksum", "prostudio", "prostudio-daemon", "prostudio-notify", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DaemonTests"),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Contract", "Manifest", "Journal", "Pipeline", "Intake", "Watcher", "Failures", "Checksum", "prostudio", "prostudio-daemon", "prostudio-notify", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DaemonTests"),
         .testTarget(name: "APITests", dependencies: ["API", "Contract", "Daemon", "Journal", "prostudio", "prostudio-daemon", .product(name: "Logging", package: "swift-log"), .product(name: "ZIPFoundation", package: "ZIPFoundation")], path: "Tests/APITests"),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], path: "Tests/SystemdNotifyTests"),
         .testTarget(name: "TorchRuntimeTests", dependencies: ["TorchRuntime", "Checksum"], path: "Tests/TorchRuntimeTests"),

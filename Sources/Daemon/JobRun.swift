@@ -124,8 +124,15 @@ extension Daemon {
                 writeSidecar(after)
                 log.info("job checkpointed for shutdown; it resumes on the next start")
             case .cancel:
-                let after = try await journal.cancel(job.id, error: JobError(code: JobFailure.cancelled.code, message: JobFailure.cancelled.message,
-                                                                             stage: error.stage, disposition: JobFailure.Disposition.cancelled.rawValue))
+                // The worker's own words when it stopped at a checkpoint; a worker killed before it could say anything
+                // leaves no error (nothing failed).
+                let after: Job
+                if case .failed(let said)? = ledger.final {
+                    after = try await journal.cancel(job.id, error: JobError(code: said.code, message: said.message, field: said.field,
+                                                                             stage: said.stage, disposition: said.disposition.rawValue))
+                } else {
+                    after = try await journal.cancel(job.id)
+                }
                 await publishSidecar(after, journal: journal)
                 log.info("job cancelled")
             case .timeout(let stage):
