@@ -80,7 +80,7 @@ public final class SQLiteJournal: JobStore, JobRequester {
     /// runs `synchronous = NORMAL` (a WAL commit survives a killed process, not a power cut): most writes are progress
     /// and stage rows, and a lost tail of those costs nothing. A durable one runs under `synchronous = FULL` (the WAL is
     /// synced at its commit, which makes every commit before it durable too: the claim). Cost: one WAL fsync per pick-up.
-    private func write<T: Sendable>(_ op: String, durable: Bool = false, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ op: String, durable: Bool = false, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let value = try await journaled(op) {
             guard durable else { return try await pool.write(body) }
             return try await pool.writeWithoutTransaction { db in
@@ -168,7 +168,7 @@ public final class SQLiteJournal: JobStore, JobRequester {
 
     /// Moves a job to `next` if the state machine allows it, applies `set` (extra `col = ?` assignments),
     /// and journals an event; all inside the caller's transaction.
-    private static func move(
+    static func move(
         _ db: Database, _ id: JobID, to next: JobState, set: String = "", _ args: StatementArguments = [],
         note: String? = nil
     ) throws -> Job {
@@ -187,8 +187,8 @@ public final class SQLiteJournal: JobStore, JobRequester {
                        arguments: [id?.rawValue, Rows.seconds(Date()), kind, message])
     }
 
-    private static func errorArgs(_ e: JobError?) -> StatementArguments { [e?.code, e?.message, e?.field, e?.stage, e?.disposition] }
-    private static let setError = "error_code = ?, error_message = ?, error_field = ?, error_stage = ?, error_disposition = ?"
+    static func errorArgs(_ e: JobError?) -> StatementArguments { [e?.code, e?.message, e?.field, e?.stage, e?.disposition] }
+    static let setError = "error_code = ?, error_message = ?, error_field = ?, error_stage = ?, error_disposition = ?"
 
     // MARK: Pick-up
 
@@ -308,22 +308,6 @@ public final class SQLiteJournal: JobStore, JobRequester {
 
     public func cancel(_ id: JobID) async throws -> Job {
         try await write("cancel \(id)") { db in try Self.move(db, id, to: .cancelled) }
-    }
-
-    public func cancel(_ id: JobID, error: JobError) async throws -> Job {
-        try await write("cancel \(id)") { db in try Self.move(db, id, to: .cancelled, set: Self.setError, Self.errorArgs(error)) }
-    }
-
-    /// The job's report as its worker's messages built it. Only a running job's (a late write after its end is dropped);
-    /// `updated_at` moves, so the sidecar projected after it says when.
-    public func setReport(_ id: JobID, _ report: JobReport) async throws -> Job {
-        let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
-        return try await write("report \(id)") { db in
-            try db.execute(sql: "UPDATE jobs SET report = ?, updated_at = ? WHERE id = ? AND state = 'running'",
-                           arguments: [json, Rows.seconds(Date()), id.rawValue])
-            guard let job = try Rows.job(db, id) else { throw JournalError.notFound(id) }
-            return job
-        }
     }
 
     public func suspend(_ id: JobID) async throws -> Job {
