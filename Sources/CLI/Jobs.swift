@@ -180,6 +180,9 @@ struct JobsShow: AsyncParsableCommand {
               + (down ? " (stopped: no daemon is running on \(state.folder); it resumes when one starts)" : ""))
         print("attempts  \(job.attempts)")
         print("manifest  \(job.manifestPath ?? "-")")
+        if let voice = job.report.details.voice_choice {
+            print("voice     \(voice)" + (job.report.details.engines["speech"].map { "; spoken by \($0)" } ?? ""))
+        }
         print("created   \(Time.short(job.createdAt)); updated \(Time.short(job.updatedAt))")
         if let e = job.error { print("error     \(e.code)\(e.field.map { " at \($0)" } ?? ""): \(e.message)") }
         for w in Self.warnings(events) { print("warning   \(w)") }

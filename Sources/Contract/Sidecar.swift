@@ -90,6 +90,8 @@ public struct Sidecar: Codable, Sendable, Hashable {
     /// Engine name -> identity (version, pack hash) for every engine the job used.
     public var engines: [String: String]
     public var captions: CaptionStats?
+    /// Which voice the job's narration was given and why (`voice fr: the script reads as French`).
+    public var voice_choice: String?
     /// Problems that did not stop the job but will show (a voice that cannot read a scene's script).
     public var warnings: [String]?
     public var error: ErrorInfo?

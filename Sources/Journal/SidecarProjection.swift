@@ -21,6 +21,7 @@ extension Job {
         s.scenes = details.scenes
         s.engines = details.engines
         s.captions = details.captions
+        s.voice_choice = details.voice_choice
         s.stages = report.stages
         s.warnings = report.warnings
         s.outputs = Sidecar.Outputs(video: outputs["video"], captions: outputs["captions"], poster: outputs["poster"], webvtt: outputs["webvtt"])

@@ -185,6 +185,10 @@ final class JobRun {
             sidecar.width = manifest.output.width
             sidecar.height = manifest.output.height
             sidecar.fps = manifest.output.fps
+            // Which voice and why: the language detection's words for a plain script, else the manifest's (and the
+            // site defaults') own setting. The engines that spoke are in `engines.speech`.
+            sidecar.voice_choice = manifest.voiceChoice
+                ?? "voice \(manifest.voice.voice) (engine \(manifest.voice.engine.rawValue)): as the manifest and the defaults set it"
             report(.seed(manifest.seed))
             if let warnings = sidecar.warnings { report(.warnings(warnings)) }
             weights = StageWeights(for: manifest, engines: pipeline.engines)
