@@ -112,8 +112,10 @@ extension Daemon {
             // Journaled before `done`, so whoever sees done sees them too (`jobs show`, the API, the dashboard).
             for w in ledger.report.warnings ?? [] { try await journal.addEvent(job.id, kind: "warning", message: w) }
             let finished = try await journal.finish(job.id, outputs: outputs)
-            let body = await publishSidecar(finished, journal: journal)
-            if let body { await webhooks.jobEnded(finished, event: "done", body: body) }
+            // The webhook carries the bytes written (projected again should the write have failed).
+            if let body = await publishSidecar(finished, journal: journal) ?? (try? finished.sidecar.encoded()) {
+                await webhooks.jobEnded(finished, event: "done", body: body)
+            }
             log.notice("job done", metadata: ["video": "\(o.video ?? "-")"])
         case .failure(let error):
             let jobError = JobError(code: error.code, message: error.message, field: error.field, stage: error.stage,

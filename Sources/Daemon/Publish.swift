@@ -5,7 +5,7 @@ import Journal
 
 /// Sidecars, from one place: every one the supervisor writes is `Job.sidecar`, the projection of the job's journal
 /// row, written after the row changed (Docs/contract.md, "Publish order"). Nothing here reads a sidecar to learn what
-/// happened; `SidecarFile.owner` only asks whose `NAME.json` is there now.
+/// happened; `Sidecar.owner` and `SidecarFile.mark` only ask whose `NAME.json` is there now and in which state.
 extension Daemon {
     /// What pick-up did, in the outbox: a sidecar from pick-up on.
     func publish(_ outcome: PickUpOutcome, _ journal: any JobStore) async {
@@ -39,7 +39,7 @@ extension Daemon {
               FileManager.default.fileExists(atPath: config.outbox + "/" + video) else {
             return writeSidecar(job)
         }
-        if SidecarFile.owner(SidecarFile.url(outbox: config.outbox, name: job.name)) != owner.id.rawValue {
+        if Sidecar.owner(SidecarFile.url(outbox: config.outbox, name: job.name)) != owner.id.rawValue {
             writeSidecar(owner)
         }
         let state = job.state.rawValue

@@ -22,9 +22,6 @@ enum SidecarFile {
         return data
     }
 
-    /// The job id of the sidecar at `url`, if one is there (which job owns a NAME's files now).
-    static func owner(_ url: URL) -> String? { mark(url)?.job_id }
-
     /// Whose sidecar is at `url` and which state it shows; nil when none is readable.
     static func mark(_ url: URL) -> Mark? {
         guard let data = FileManager.default.contents(atPath: url.path) else { return nil }

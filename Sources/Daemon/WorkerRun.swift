@@ -16,9 +16,11 @@ extension Daemon {
         var ledger = RunLedger()
         var journaled = -1.0
         var timeout: Task<Void, Never>?
+        var lastWrite = ContinuousClock.now - .seconds(1)
         let root = layout.cache
         for await message in messages {
             var changed: Job?
+            var throttled = false
             do {
                 switch message {
                 case .stageStarted(let stage):
@@ -40,6 +42,8 @@ extension Daemon {
                         try await journal.setProgress(job.id, stage: stage, progress: overall)
                         journaled = overall
                         changed = try await journal.job(job.id)
+                        // Progress alone rewrites the sidecar at most twice a second (each write is two fsyncs).
+                        throttled = !finished && ContinuousClock.now - lastWrite < .milliseconds(500)
                     }
                 case .stageEnded(let stage, let record):
                     // F8: a stage's run is closed when the stage ends, not when the job does.
@@ -75,7 +79,10 @@ extension Daemon {
             } catch {
                 logger.warning("journal: cannot record the worker's report", metadata: ["job": "\(job.id)", "error": "\(error)"])
             }
-            if let changed, changed.state == .running { writeSidecar(changed) }
+            if let changed, changed.state == .running, !throttled {
+                writeSidecar(changed)
+                lastWrite = .now
+            }
         }
         timeout?.cancel()
         return ledger
