@@ -17,6 +17,7 @@ extension Daemon {
         var journaled = -1.0
         var timeout: Task<Void, Never>?
         var lastWrite = ContinuousClock.now - .seconds(1)
+        var unwritten: Job?
         let root = layout.cache
         for await message in messages {
             var changed: Job?
@@ -79,11 +80,15 @@ extension Daemon {
             } catch {
                 logger.warning("journal: cannot record the worker's report", metadata: ["job": "\(job.id)", "error": "\(error)"])
             }
-            if let changed, changed.state == .running, !throttled {
+            if let changed, changed.state == .running {
+                if throttled { unwritten = changed; continue }
                 writeSidecar(changed)
                 lastWrite = .now
+                unwritten = nil
             }
         }
+        // The last progress held back by the throttle, so the sidecar ends the run as the row does.
+        if let unwritten { writeSidecar(unwritten) }
         timeout?.cancel()
         return ledger
     }
