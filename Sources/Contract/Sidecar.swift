@@ -143,13 +143,6 @@ public struct Sidecar: Codable, Sendable, Hashable {
         guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
         return (try? JSONDecoder().decode(Owner.self, from: data))?.job_id
     }
-
-    /// The sidecar at `url` when it is readable and belongs to job `id` (a later job of the same NAME replaces it).
-    public static func read(_ url: URL, ofJob id: String) -> Sidecar? {
-        guard let data = FileManager.default.contents(atPath: url.path),
-              let sidecar = try? JSONDecoder().decode(Sidecar.self, from: data), sidecar.job_id == id else { return nil }
-        return sidecar
-    }
 }
 
 /// A model component's uses within one stage, summed: how often it was loaded and called, the time that

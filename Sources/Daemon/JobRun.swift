@@ -75,11 +75,12 @@ extension Daemon {
     }
 
     /// How the run ended, from the worker's final message, or from how the process ended when it sent none.
-    private func outcome(_ exit: Result<WorkerExit, JobFailure>, _ ledger: RunLedger, stop: StopReason, log: Logger) -> Result<Sidecar.Outputs, JobFailure> {
-        let processExit: WorkerExit
+    private func outcome(_ exit: Result<(exit: WorkerExit, pid: pid_t), JobFailure>, _ ledger: RunLedger, stop: StopReason,
+                         log: Logger) -> Result<Sidecar.Outputs, JobFailure> {
+        let processExit: WorkerExit, pid: pid_t
         switch exit {
         case .failure(let failure): return .failure(failure)
-        case .success(let e): processExit = e
+        case .success(let e): (processExit, pid) = e
         }
         switch ledger.final {
         case .done?:
@@ -91,7 +92,7 @@ extension Daemon {
             return .failure(failure)
         default:
             let stage = ledger.stage ?? "plan"
-            let message = "the worker \(processExit.description) during stage \(stage)"
+            let message = "the worker (pid \(pid)) \(processExit.description) during stage \(stage)"
             if stop != .none { return .failure(JobFailure(code: JobFailure.cancelled.code, message: message, stage: stage, disposition: .cancelled)) }
             log.error("worker crashed", metadata: ["exit": "\(processExit.description)", "stage": "\(stage)"])
             // A crash (segfault, OOM kill) is retried under the loop guard, like an I/O failure.

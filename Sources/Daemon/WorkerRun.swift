@@ -3,6 +3,7 @@ import Failures
 import Foundation
 import Journal
 import Logging
+import Synchronization
 
 enum WorkerRun {
     static let crashed = "worker.crashed"
@@ -95,7 +96,7 @@ extension Daemon {
 
     /// Runs the job in a `prostudio worker` child process, its messages into `messages`. Cancel, stage timeout and
     /// shutdown terminate it (SIGTERM, SIGKILL after `worker_grace_s`). Returns how the process ended.
-    func runWorker(_ job: Job, messages: AsyncStream<WorkerMessage>.Continuation, log: Logger) async -> Result<WorkerExit, JobFailure> {
+    func runWorker(_ job: Job, messages: AsyncStream<WorkerMessage>.Continuation, log: Logger) async -> Result<(exit: WorkerExit, pid: pid_t), JobFailure> {
         guard let executable = config.worker else {
             return .failure(JobFailure(code: "worker.none", message: "no worker executable configured (DaemonConfig.worker)"))
         }
@@ -105,11 +106,13 @@ extension Daemon {
                               logLevel: config.logLevel.rawValue, device: config.device, nice: config.workerNice,
                               work: layout.work)
         let grace = config.workerGrace, control = self.control, logger = log
+        let pid = Mutex<pid_t>(0)
         do {
             let exit = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WorkerExit, any Error>) in
                 do {
                     let process = try WorkerProcess(executable: executable, spec: spec, onMessage: { messages.yield($0) },
                                                     onExit: { continuation.resume(returning: $0) })
+                    pid.withLock { $0 = process.pid }
                     logger.debug("worker started", metadata: ["pid": "\(process.pid)"])
                     if control.setStopAction({ process.terminate(grace: grace) }) { process.terminate(grace: grace) }
                 } catch {
@@ -117,7 +120,7 @@ extension Daemon {
                 }
             }
             _ = control.setStopAction(nil)
-            return .success(exit)
+            return .success((exit, pid.withLock { $0 }))
         } catch {
             // Retryable: a spawn fails for want of memory or processes far more often than for a missing file.
             return .failure(JobFailure(code: "worker.spawn", message: "\(error)", disposition: .retryable))
