@@ -130,10 +130,11 @@ public enum JournalGuard {
             }
             var st = stat()
             let created = stat(folder, &st) == 0 ? Date(timeIntervalSince1970: TimeInterval(st.st_mtim.tv_sec)) : Date()
-            let job = RestoredJob(id: JobID(id), name: name, state: state,
+            var job = RestoredJob(id: JobID(id), name: name, state: state,
                                   manifestPath: manifest.map { folder + "/" + $0 }, sourceName: sourceName,
                                   sourcePath: layout.inbox + "/" + sourceName, sourceKind: kind, createdAt: created,
                                   error: error, outputs: outputs, seed: sidecar?.seed)
+            if let s = sidecar { job.report = JobReport(details: JobDetails(of: s), stages: s.stages, warnings: s.warnings) }
             if try await journal.restore(job) { report.restored.append((job.id, state)) } else { report.kept += 1 }
         }
         return report

@@ -217,6 +217,8 @@ public struct RestoredJob: Sendable {
     public var error: JobError?
     public var outputs: [String: String]
     public var seed: UInt64?
+    /// What its sidecar reported (stage records, details, warnings), so the sidecar projected from the rebuilt row keeps it.
+    public var report = JobReport()
     public init(id: JobID, name: String, state: JobState, manifestPath: String?, sourceName: String, sourcePath: String,
                 sourceKind: SourceKind, createdAt: Date, error: JobError? = nil, outputs: [String: String] = [:], seed: UInt64? = nil) {
         self.id = id; self.name = name; self.state = state; self.manifestPath = manifestPath; self.sourceName = sourceName

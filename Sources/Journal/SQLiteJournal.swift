@@ -144,12 +144,14 @@ public final class SQLiteJournal: JobStore, JobRequester {
             let now = Rows.seconds(Date())
             try db.execute(sql: """
                 INSERT INTO jobs (id, name, state, progress, manifest_path, source_name, source_path, source_kind, dedup_key,
-                                  created_at, updated_at, error_code, error_message, error_field, outputs, seed)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  created_at, updated_at, error_code, error_message, error_field, outputs, seed,
+                                  error_stage, error_disposition, report)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [job.id.rawValue, job.name, job.state.rawValue, job.state == .done ? 1.0 : 0.0, job.manifestPath,
                                  job.sourceName, job.sourcePath, job.sourceKind.rawValue, "restored/\(job.id)",
                                  Rows.seconds(job.createdAt), now, job.error?.code, job.error?.message, job.error?.field,
-                                 outputs, job.seed.map { Int64(bitPattern: $0) }])
+                                 outputs, job.seed.map { Int64(bitPattern: $0) }, job.error?.stage, job.error?.disposition,
+                                 String(decoding: try JSONEncoder().encode(job.report), as: UTF8.self)])
             try Self.event(db, job.id, kind: "state", message: "restored as \(job.state.rawValue) by doctor --repair")
             return true
         }
