@@ -80,12 +80,15 @@ let package = Package(
         // Why a job did not finish, typed (JobFailure: code, message, field, stage, disposition): what the worker
         // reports, the supervisor journals and the sidecar shows. No dependencies: both sides of the pipe use it.
         .target(name: "Failures", path: "Sources/Failures"),
+        // The job contract (Docs/contract.md): the typed sidecar and its one writer, encoder and timestamp, the worker's
+        // messages, and the one rule for a folder's manifest. Foundation and Failures only: every process links it.
+        .target(name: "Contract", dependencies: ["Failures"], path: "Sources/Contract"),
         // The SQLite journal (GRDB, WAL): jobs, stage runs, events, the artifact index, CLI requests.
         .target(name: "Journal", dependencies: [
-            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            "Contract", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/Journal"),
         // The inbox watcher over raw inotify: emits complete manifests and job folders, never polls.
-        .target(name: "Watcher", dependencies: ["CInotify", .product(name: "Logging", package: "swift-log")], path: "Sources/Watcher"),
+        .target(name: "Watcher", dependencies: ["CInotify", "Contract", .product(name: "Logging", package: "swift-log")], path: "Sources/Watcher"),
         // Pick-up: journal first, then move the arrival out of the inbox; restart reconciliation.
         .target(name: "Intake", dependencies: ["Journal", "Watcher", "Checksum", .product(name: "Logging", package: "swift-log")], path: "Sources/Intake"),
         // sd_notify by hand: READY, STATUS, WATCHDOG, STOPPING over $NOTIFY_SOCKET.
@@ -93,14 +96,14 @@ let package = Package(
         // The supervisor: recovery, pick-up, one job at a time in a `prostudio worker` child process, requests,
         // SIGTERM, sd_notify. Deliberately without Pipeline, Media or TorchRuntime: it never maps libav or libtorch.
         .target(name: "Daemon", dependencies: [
-            "Journal", "Watcher", "Intake", "SystemdNotify", "Manifest", "Failures", "Checksum", "Spawn",
+            "Journal", "Watcher", "Intake", "SystemdNotify", "Manifest", "Failures", "Checksum", "Spawn", "Contract",
             .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "Sources/Daemon"),
         // The HTTP API and dashboard (off by default): jobs enter through the inbox's own intake, requests go through
         // the journal like the CLI's. Like the daemon it never maps libav or libtorch.
         .target(name: "API", dependencies: [
-            "Daemon", "Journal", "Intake", "Manifest",
+            "Daemon", "Journal", "Intake", "Manifest", "Contract",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -129,19 +132,19 @@ let package = Package(
         // What a media file is, from its first bytes (pure Swift, no libav): the supervisor checks assets with it at pick-up.
         .target(name: "MediaHeaders", path: "Sources/MediaHeaders"),
         // What a user writes: manifest model, parsing, validation, precise errors (asset headers included).
-        .target(name: "Manifest", dependencies: ["MediaHeaders", .product(name: "Yams", package: "Yams")], path: "Sources/Manifest"),
+        .target(name: "Manifest", dependencies: ["MediaHeaders", "Contract", .product(name: "Yams", package: "Yams")], path: "Sources/Manifest"),
         // libav* wrapped: encode, filter graphs, probe, images. No raw pointer leaves this module.
         .target(name: "Media", dependencies: ["CFFmpeg", "CLibass"], path: "Sources/Media"),
         // Stage engines: speech, visuals, music (embedded ones here; model engines build on TorchRuntime).
         // Helper processes run to completion with stdin written and stdout/stderr collected in one poll loop (no
         // full-pipe deadlock): the espeak helper and the webhook sender.
         .target(name: "Spawn", path: "Sources/Spawn"),
-        .target(name: "Engines", dependencies: ["Manifest", "Media", "Spawn"], path: "Sources/Engines"),
+        .target(name: "Engines", dependencies: ["Manifest", "Media", "Spawn", "Contract"], path: "Sources/Engines"),
         // Captions from the script's own words: voice times mapped onto them, laid out to broadcast rules.
         .target(name: "Captions", dependencies: ["Engines", "Media"], path: "Sources/Captions"),
         // plan -> speech -> visuals -> music -> compose -> publish, with the stage cache and the sidecar.
         .target(name: "Pipeline", dependencies: [
-            "Manifest", "MediaHeaders", "Media", "Engines", "Captions", "Failures", "Normaliser", .product(name: "Logging", package: "swift-log"),
+            "Manifest", "MediaHeaders", "Media", "Engines", "Captions", "Failures", "Normaliser", "Contract", .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/Pipeline"),
         // SHA-256, for model-pack checksums and the inbox's dedup keys.
         .target(name: "Checksum", path: "Sources/Checksum"),
@@ -167,7 +170,7 @@ let package = Package(
         .executableTarget(name: "MusicBench", dependencies: ["MusicGen", "TorchRuntime", "Manifest"], path: "Benchmarks/MusicBench"),
         .executableTarget(name: "prostudio", dependencies: [
             "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice", "VideoDiffusion", "Library", "MusicGen",
-            "Daemon", "Journal", "Intake", "Watcher", "Normaliser",
+            "Daemon", "Journal", "Intake", "Watcher", "Normaliser", "Contract",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/CLI"),
@@ -177,9 +180,9 @@ let package = Package(
         .testTarget(name: "MediaHeadersTests", dependencies: ["MediaHeaders", "Manifest"], path: "Tests/MediaHeadersTests"),
         .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
         .testTarget(name: "JournalTests", dependencies: ["Journal"], path: "Tests/JournalTests"),
-        .testTarget(name: "WatcherTests", dependencies: ["Watcher", "Intake", "Journal"], path: "Tests/WatcherTests"),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Journal", "Pipeline", "Intake", "Watcher", "Failures", "Checksum", "prostudio", "prostudio-daemon", "prostudio-notify", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DaemonTests"),
-        .testTarget(name: "APITests", dependencies: ["API", "Daemon", "Journal", "prostudio", "prostudio-daemon", .product(name: "Logging", package: "swift-log"), .product(name: "ZIPFoundation", package: "ZIPFoundation")], path: "Tests/APITests"),
+        .testTarget(name: "WatcherTests", dependencies: ["Watcher", "Contract", "Intake", "Journal"], path: "Tests/WatcherTests"),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Contract", "Manifest", "Journal", "Pipeline", "Intake", "Watcher", "Failures", "Checksum", "prostudio", "prostudio-daemon", "prostudio-notify", .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/DaemonTests"),
+        .testTarget(name: "APITests", dependencies: ["API", "Contract", "Daemon", "Journal", "prostudio", "prostudio-daemon", .product(name: "Logging", package: "swift-log"), .product(name: "ZIPFoundation", package: "ZIPFoundation")], path: "Tests/APITests"),
         .testTarget(name: "SystemdNotifyTests", dependencies: ["SystemdNotify"], path: "Tests/SystemdNotifyTests"),
         .testTarget(name: "TorchRuntimeTests", dependencies: ["TorchRuntime", "Checksum"], path: "Tests/TorchRuntimeTests"),
         .testTarget(name: "NeuralVoiceTests", dependencies: ["NeuralVoice", "Captions", "Engines", "Manifest", "Pipeline", "Media", "TorchRuntime", "prostudio-espeak"], path: "Tests/NeuralVoiceTests"),

@@ -107,7 +107,7 @@ class Daemon:
             return []
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
         try:
-            return con.execute("SELECT id, name, source_name, state, attempts, error_code FROM jobs").fetchall()
+            return con.execute("SELECT id, name, source_name, state, attempts, error_code, seed, outputs FROM jobs").fetchall()
         finally:
             con.close()
 
@@ -170,6 +170,9 @@ def account(row, daemon, rows, names, expect_done=True):
             good = s.get("job_id") == job[0] and s.get("state") == job[3]
             if job[3] == "done":
                 good = good and os.path.exists(os.path.join(daemon.outbox, job[1] + ".mp4"))
+                # The sidecar is the journal row's projection (Docs/contract.md): its seed and outputs are the row's.
+                outputs = json.loads(job[7] or "{}")
+                good = good and s.get("seed") == job[6] and s.get("outputs", {}).get("video") == outputs.get("video")
         else:
             good = False
         row.passed += 1 if good else 0

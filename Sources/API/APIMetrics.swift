@@ -1,3 +1,4 @@
+import Contract
 import Daemon
 import Foundation
 import HTTPTypes
@@ -38,25 +39,18 @@ final class APIMetrics: Sendable {
                                        buckets: Self.requestBuckets, help: "HTTP API request durations").record(duration)
     }
 
-    private func recordModels(outbox: String, name: String, id: String) {
-        guard let data = FileManager.default.contents(atPath: outbox + "/" + name + ".json"),
-              let sidecar = try? JSONSerialization.jsonObject(with: data) as? [String: Any], sidecar["job_id"] as? String == id,
-              let stages = sidecar["stages"] as? [String: Any] else { return }
-        for case let (stage, record as [String: Any]) in stages {
-            for case let model as [String: Any] in (record["models"] as? [Any]) ?? [] {
-                let labels = [("stage", stage), ("pack", model["pack"] as? String ?? "?"), ("component", model["component"] as? String ?? "?"),
-                              ("device", model["device"] as? String ?? "cpu")]
-                if let loads = model["loads"] as? Int, loads > 0 {
-                    registry.makeCounter(name: "prostudio_model_loads_total", labels: labels, help: "Model component loads").increment(by: Int64(loads))
+    /// From the journal's report of the job (the typed stage records), not from its sidecar.
+    private func recordModels(_ job: Job) {
+        for (stage, record) in job.report.stages {
+            for model in record.models ?? [] {
+                let labels = [("stage", stage), ("pack", model.pack), ("component", model.component), ("device", model.device)]
+                if model.loads > 0 {
+                    registry.makeCounter(name: "prostudio_model_loads_total", labels: labels, help: "Model component loads").increment(by: Int64(model.loads))
                 }
-                if let seconds = model["load_seconds"] as? Double {
-                    registry.makeDurationHistogram(name: "prostudio_model_load_seconds", labels: labels, buckets: Self.stageBuckets,
-                                                   help: "Time to load a model component (per job)").record(.milliseconds(Int64(seconds * 1000)))
-                }
-                if let peak = model["peak_memory_bytes"] as? Int64 ?? (model["peak_memory_bytes"] as? Int).map(Int64.init) {
-                    registry.makeGauge(name: "prostudio_model_peak_memory_bytes", labels: labels,
-                                       help: "Peak memory of a model component in its last run (device memory on a GPU)").set(Double(peak))
-                }
+                registry.makeDurationHistogram(name: "prostudio_model_load_seconds", labels: labels, buckets: Self.stageBuckets,
+                                               help: "Time to load a model component (per job)").record(.milliseconds(Int64(model.load_seconds * 1000)))
+                registry.makeGauge(name: "prostudio_model_peak_memory_bytes", labels: labels,
+                                   help: "Peak memory of a model component in its last run (device memory on a GPU)").set(Double(model.peak_memory_bytes))
             }
         }
     }
@@ -95,12 +89,12 @@ final class APIMetrics: Sendable {
             }
         }
         // Model loads, load seconds and peak memory per model component (GPU memory where the device is one), from
-        // the sidecar of each job whose publish stage closed since the last scrape.
+        // the journal's report of each job whose publish stage closed since the last scrape.
         for run in snapshot.stageRuns where run.stage == "publish" && run.outcome == .ok {
             guard let listed = try? await live.journal.listedJob(run.jobID) else { continue }
-            recordModels(outbox: outbox, name: listed.job.name, id: run.jobID.rawValue)
+            recordModels(listed.job)
         }
-        // The daemon journals a `worker` event for each worker that died without its report (Daemon.runInWorker).
+        // The daemon journals a `worker` event for each worker that died without its report (Daemon.run, JobRun.swift).
         let crashes = snapshot.workerEvents.count
         if crashes > 0 { restarts.increment(by: Int64(crashes)) }
         cursor.withLock { c in

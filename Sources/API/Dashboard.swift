@@ -1,3 +1,4 @@
+import Contract
 import Daemon
 import Foundation
 import HTTPTypes
@@ -57,8 +58,8 @@ struct Dashboard: Sendable {
         let job = listed.job
         let state = listed.apiState
         return ["id": job.id.rawValue, "name": job.name, "state": state, "stage": job.stage ?? "",
-                "percent": Int((job.progress * 100).rounded()), "created": SidecarTimestamp.format(job.createdAt),
-                "updated": SidecarTimestamp.format(job.updatedAt), "age": age(job.createdAt),
+                "percent": Int((job.progress * 100).rounded()), "created": Timestamp.format(job.createdAt),
+                "updated": Timestamp.format(job.updatedAt), "age": age(job.createdAt),
                 "done": state == "done", "cancellable": state == "queued" || state == "running",
                 "retryable": state == "failed" || state == "cancelled"]
     }

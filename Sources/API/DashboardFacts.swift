@@ -1,8 +1,9 @@
+import Contract
 import Foundation
 import Journal
 
 /// What the dashboard shows of a job beyond the journal's row: the video's length and the warnings of a job that ended
-/// done (read from the daemon's copy of its sidecar, state/sidecars/ID.json, which the journal does not hold), and why
+/// done (the journal's report of it), and why
 /// a job was rejected or failed. Issue 27: the Duration column was the job's elapsed time, and rejections and
 /// warnings were shown nowhere in the list.
 struct DashboardFacts {
@@ -10,11 +11,9 @@ struct DashboardFacts {
     var warnings: [String] = []
 
     init(_ listed: ListedJob, state: String, paths: ServerPaths) {
-        guard listed.job.state == .done,
-              let data = FileManager.default.contents(atPath: state + "/sidecars/" + listed.job.id.rawValue + ".json"),
-              let sidecar = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return }
-        length = sidecar["duration_s"] as? Double
-        warnings = ((sidecar["warnings"] as? [String]) ?? []).map(paths.scrub)
+        guard listed.job.state == .done else { return }
+        length = listed.job.report.details.duration_s
+        warnings = (listed.job.report.warnings ?? []).map(paths.scrub)
     }
 
     /// The row's extra keys for the templates.

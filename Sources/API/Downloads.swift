@@ -1,3 +1,4 @@
+import Contract
 import Daemon
 import Foundation
 import HTTPTypes
@@ -33,20 +34,19 @@ enum Downloads {
         let job = listed.job
         let sidecarPath = outbox + "/" + job.name + ".json"
         // Outputs are named after the job: a later job of the same name replaces them. The sidecar says whose they are.
-        let sidecar = FileManager.default.contents(atPath: sidecarPath).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
-        guard let sidecar, sidecar["job_id"] as? String == id else {
-            if sidecar != nil && job.state == .done {
+        let owner = Sidecar.owner(URL(fileURLWithPath: sidecarPath))
+        guard owner == id else {
+            if owner != nil && job.state == .done {
                 throw APIError(.gone, "superseded", "the outputs named \(job.name) now belong to a later job of the same name")
             }
             throw APIError(.notFound, "no_output", "job \(id) has no \(role) (it is \(listed.apiState))")
         }
         let file: String
         if role == "sidecar" {
-            // The sidecar as read above, with the server's folders in its messages named as the caller knows them.
-            return JSON.response(object: server.paths.scrub(sidecar: sidecar))
+            // The journal's projection (what the daemon wrote there), with the server's folders named as the caller knows them.
+            return JSON.response(server.paths.scrub(sidecar: job.sidecar))
         } else {
-            let outputs = sidecar["outputs"] as? [String: Any]
-            guard job.state == .done, let name = (job.outputs[role] ?? outputs?[role] as? String), !name.contains("/") else {
+            guard job.state == .done, let name = job.outputs[role], !name.contains("/") else {
                 throw APIError(.notFound, "no_output", "job \(id) has no \(role) (it is \(listed.apiState))")
             }
             file = name

@@ -1,3 +1,4 @@
+import Contract
 import Daemon
 import Foundation
 import HTTPTypes
@@ -37,7 +38,7 @@ enum Events {
             while !Task.isCancelled {
                 guard let listed = try await journal.listedJob(JobID(id)) else { break }
                 for e in try await journal.events(after: lastLog, job: JobID(id)) {
-                    try await writer.write(frame("log", LogEvent(id: e.id, at: SidecarTimestamp.format(e.at), kind: e.kind, message: server.paths.scrub(e.message)), id: "\(e.id)"))
+                    try await writer.write(frame("log", LogEvent(id: e.id, at: Timestamp.format(e.at), kind: e.kind, message: server.paths.scrub(e.message)), id: "\(e.id)"))
                     lastLog = e.id
                 }
                 let job = listed.job

@@ -256,6 +256,8 @@ components:
         code: {type: string}
         message: {type: string}
         field: {type: string}
+        stage: {type: string}
+        disposition: {type: string, enum: [invalid_input, retryable, permanent, cancelled]}
     Job:
       type: object
       required: [id, name, state, progress, attempts, created_at, updated_at, outputs, links]
@@ -278,8 +280,9 @@ components:
         jobs: {type: array, items: {$ref: "#/components/schemas/Job"}}
         next_cursor: {type: string}
     Sidecar:
+      description: The job's sidecar as its journal row projects it (Docs/contract.md), with id, attempts and links.
       type: object
-      required: [id, job_id, name, state, attempts, links]
+      required: [id, job_id, name, state, progress, outputs, stages, engines, created_at, updated_at, attempts, links]
       additionalProperties: true
       properties:
         id: {type: string}
@@ -288,6 +291,19 @@ components:
         state: {$ref: "#/components/schemas/State"}
         stage: {type: [string, "null"]}
         progress: {type: number}
+        title: {type: string}
+        duration_s: {type: number}
+        seed: {type: integer}
+        width: {type: integer}
+        height: {type: integer}
+        fps: {type: integer}
+        outputs: {type: object, additionalProperties: {type: string}}
+        stages: {type: object, additionalProperties: {type: object, required: [engine, seconds, peak_memory_bytes, cached]}}
+        engines: {type: object, additionalProperties: {type: string}}
+        voice_choice: {type: string}
+        warnings: {type: array, items: {type: string}}
+        created_at: {type: string}
+        updated_at: {type: string}
         attempts: {type: integer}
         error: {$ref: "#/components/schemas/JobError"}
         links: {$ref: "#/components/schemas/Links"}

@@ -1,3 +1,4 @@
+import Contract
 import Daemon
 import Foundation
 import HTTPTypes
@@ -188,28 +189,14 @@ struct Routes: Sendable {
         return job
     }
 
-    /// The sidecar when the outbox's `NAME.json` is this job's; otherwise (an older job of the same name, a deleted
-    /// one) the same fields from the journal. `links` added either way.
+    /// The job's sidecar as the journal row projects it (the same bytes the daemon writes to the outbox, folders named
+    /// as the caller knows them), with `id`, `attempts` and `links`; `state` says `deleted` for a deleted job.
     func status(_ id: String) async throws -> Response {
         let live = try server.live()
         let listed = try await job(id, live)
-        let view = JobView(listed, paths: server.paths)
-        var object: [String: Any]
-        if listed.deletedAt == nil, let data = FileManager.default.contents(atPath: server.daemon.config.outbox + "/" + listed.job.name + ".json"),
-           let sidecar = try? JSONSerialization.jsonObject(with: data) as? [String: Any], sidecar["job_id"] as? String == id {
-            object = server.paths.scrub(sidecar: sidecar)
-        } else {
-            object = ["job_id": view.id, "name": view.name, "progress": view.progress, "created_at": view.created_at,
-                      "updated_at": view.updated_at, "outputs": view.outputs]
-            if let stage = view.stage { object["stage"] = stage }
-            if let e = view.error { object["error"] = ["code": e.code, "message": e.message, "field": e.field as Any].compactMapValues { $0 is NSNull ? nil : $0 } }
-        }
-        // The journal is the truth for the state (a sidecar write may lag it by a moment).
-        object["state"] = view.state
-        object["id"] = view.id
-        object["attempts"] = view.attempts
-        object["links"] = view.links
-        return JSON.response(object: object)
+        var sidecar = server.paths.scrub(sidecar: listed.job.sidecar)
+        if listed.deletedAt != nil { sidecar.outputs = Sidecar.Outputs() }
+        return JSON.response(JobStatus(sidecar: sidecar, apiState: listed.apiState, attempts: listed.job.attempts, links: JobView.links(id)))
     }
 
     func request(_ action: RequestAction, _ id: String) async throws -> Response {
@@ -240,11 +227,7 @@ struct Routes: Sendable {
         }
         let outbox = server.daemon.config.outbox
         let sidecarPath = outbox + "/" + listed.job.name + ".json"
-        var owned = false
-        if let data = FileManager.default.contents(atPath: sidecarPath),
-           let sidecar = try? JSONSerialization.jsonObject(with: data) as? [String: Any], sidecar["job_id"] as? String == id {
-            owned = true
-        }
+        let owned = Sidecar.owner(URL(fileURLWithPath: sidecarPath)) == id
         let marked = try await live.journal.markDeleted(JobID(id))
         if owned {
             for (_, file) in listed.job.outputs where !file.contains("/") { unlink(outbox + "/" + file) }

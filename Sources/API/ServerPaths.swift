@@ -1,3 +1,4 @@
+import Contract
 import Daemon
 import Foundation
 
@@ -36,10 +37,10 @@ struct ServerPaths: Sendable {
     }
 
     /// A sidecar's strings (error message, warnings) scrubbed.
-    func scrub(sidecar object: [String: Any]) -> [String: Any] {
-        var o = object
-        if var e = o["error"] as? [String: Any], let m = e["message"] as? String { e["message"] = scrub(m); o["error"] = e }
-        if let w = o["warnings"] as? [String] { o["warnings"] = w.map(scrub) }
-        return o
+    func scrub(sidecar: Sidecar) -> Sidecar {
+        var s = sidecar
+        if let m = s.error?.message { s.error?.message = scrub(m) }
+        s.warnings = s.warnings?.map(scrub)
+        return s
     }
 }

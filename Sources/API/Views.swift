@@ -1,3 +1,4 @@
+import Contract
 import Daemon
 import Foundation
 import Journal
@@ -26,8 +27,8 @@ struct JobView: Codable, Sendable {
         stage = job.stage
         progress = job.progress
         attempts = job.attempts
-        created_at = SidecarTimestamp.format(job.createdAt)
-        updated_at = SidecarTimestamp.format(job.updatedAt)
+        created_at = Timestamp.format(job.createdAt)
+        updated_at = Timestamp.format(job.updatedAt)
         error = job.error.map { ErrorView(code: $0.code, message: paths.scrub($0.message), field: $0.field) }
         outputs = listed.deletedAt == nil ? job.outputs : [:]
         links = Self.links(id)
@@ -53,4 +54,24 @@ struct JobList: Codable, Sendable {
     var jobs: [JobView]
     /// Pass as `cursor` for the next page; absent on the last page.
     var next_cursor: String?
+}
+
+/// `GET /v1/jobs/ID`: the job's sidecar (Docs/contract.md), then `state` as the API names it (`deleted` too), `id`,
+/// `attempts` and `links` in the same object.
+struct JobStatus: Encodable, Sendable {
+    var sidecar: Sidecar
+    var apiState: String
+    var attempts: Int
+    var links: [String: String]
+
+    private enum Keys: String, CodingKey { case state, id, attempts, links }
+
+    func encode(to encoder: any Encoder) throws {
+        try sidecar.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(apiState, forKey: .state)
+        try c.encode(sidecar.job_id, forKey: .id)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encode(links, forKey: .links)
+    }
 }

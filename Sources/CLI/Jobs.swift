@@ -1,4 +1,5 @@
 import ArgumentParser
+import Contract
 import Daemon
 import Foundation
 import Journal
@@ -42,6 +43,9 @@ struct JobJSON: Encodable {
     var outputs: [String: String]
     var stages: [StageJSON]?
     var events: [EventJSON]?
+    /// `jobs show`: the job's sidecar as the journal projects it, the same object the daemon writes to the outbox and
+    /// `GET /v1/jobs/ID` serves (Docs/contract.md).
+    var sidecar: Sidecar?
 
     struct StageJSON: Encodable {
         var stage: String, outcome: String, attempt: Int
@@ -57,11 +61,8 @@ struct JobJSON: Encodable {
 }
 
 enum Time {
-    static func iso(_ d: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: d)
-    }
+    /// The contract's one timestamp.
+    static func iso(_ d: Date) -> String { Timestamp.format(d) }
     static func short(_ d: Date) -> String {
         let f = DateFormatter()
         f.dateFormat = "yyyy-MM-dd HH:mm:ss"
@@ -167,6 +168,7 @@ struct JobsShow: AsyncParsableCommand {
             out.events = events.map { .init(at: Time.iso($0.at), kind: $0.kind, message: $0.message) }
             let warnings = Self.warnings(events)
             out.warnings = warnings.isEmpty ? nil : warnings
+            out.sidecar = job.sidecar
             printJSON(out)
             return
         }
@@ -178,6 +180,9 @@ struct JobsShow: AsyncParsableCommand {
               + (down ? " (stopped: no daemon is running on \(state.folder); it resumes when one starts)" : ""))
         print("attempts  \(job.attempts)")
         print("manifest  \(job.manifestPath ?? "-")")
+        if let voice = job.report.details.voice_choice {
+            print("voice     \(voice)" + (job.report.details.engines["speech"].map { "; spoken by \($0)" } ?? ""))
+        }
         print("created   \(Time.short(job.createdAt)); updated \(Time.short(job.updatedAt))")
         if let e = job.error { print("error     \(e.code)\(e.field.map { " at \($0)" } ?? ""): \(e.message)") }
         for w in Self.warnings(events) { print("warning   \(w)") }

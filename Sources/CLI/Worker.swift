@@ -8,8 +8,9 @@ import Pipeline
 import Synchronization
 
 /// `prostudio worker --spec JSON`: runs one job for the daemon in a child process and reports typed messages
-/// (`WorkerMessage`, one JSON line each) on stdout; everything else it prints goes to stderr. It writes no
-/// sidecar and no journal: the supervisor does, from these messages. SIGTERM stops it at the next checkpoint.
+/// (`WorkerMessage`, one JSON line each, Docs/contract.md) on stdout; everything else it prints goes to stderr. It
+/// writes no sidecar and no journal: the supervisor journals these messages and writes the sidecar from the journal.
+/// SIGTERM stops it at the next checkpoint.
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker", abstract: "Run one job for the daemon (internal: the daemon starts it).", shouldDisplay: false)
@@ -87,17 +88,17 @@ struct WorkerCommand: AsyncParsableCommand {
                 case .used(let name): channel.send(.cacheUsed(name: name))
                 }
             },
-            sidecarSink: { channel.send(.sidecar(json: Self.json($0))) })
+            reporter: { channel.send($0) })
         options.work = spec.work.map { URL(fileURLWithPath: $0) }
         // The library engine keeps its indexes under the daemon's cache (state/cache/library/), beside the stage cache.
         let pipeline = Pipeline(options: options, engines: ModelEngines.engineSet(models: models, cache: options.cache, device: spec.device), logger: logger)
         let final: WorkerMessage
         do {
-            let sidecar = try await pipeline.run(
+            _ = try await pipeline.run(
                 manifestPath: spec.manifestPath, jobID: spec.jobID, name: spec.name, displayName: spec.displayName,
                 progress: { channel.send(.progress(stage: $0.stage.rawValue, fraction: $0.fraction, overall: $0.overall, finished: $0.finished)) },
                 isCancelled: { stop.load(ordering: .relaxed) })
-            final = .done(sidecar: Self.json(sidecar))
+            final = .done
         } catch {
             final = .failed(error)
         }
@@ -117,15 +118,6 @@ struct WorkerCommand: AsyncParsableCommand {
                 _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(tid), nice)
             }
         }
-    }
-
-    /// The sidecar as `Sidecar.write` would put it on disk.
-    static func json(_ sidecar: Sidecar) -> String {
-        var copy = sidecar
-        copy.updated_at = Sidecar.timestamp()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(copy)) ?? Data("{}".utf8), as: UTF8.self)
     }
 }
 

@@ -1,3 +1,4 @@
+import Contract
 import Foundation
 import Intake
 import Journal
@@ -81,12 +82,13 @@ public enum JournalGuard {
         }
         let journal = try SQLiteJournal(path: layout.journal, maxAttempts: config.maxAttempts)
 
-        var sidecars: [String: SidecarSummary] = [:]
+        // Rebuilding a lost journal is the one time the outbox's sidecars are read to learn what happened.
+        var sidecars: [String: Sidecar] = [:]
         let outbox = URL(fileURLWithPath: config.outbox)
         for folder in [outbox, outbox.appendingPathComponent("rejected")] {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
             where name.hasSuffix(".json") && !name.hasPrefix(".") {
-                if let s = SidecarFile.read(folder.appendingPathComponent(name)) { sidecars[s.job_id] = s }
+                if let s = try? Sidecar.read(folder.appendingPathComponent(name)) { sidecars[s.job_id] = s }
             }
         }
 
@@ -106,31 +108,33 @@ public enum JournalGuard {
             var outputs: [String: String] = [:]
             if isRejected {
                 state = .rejected
-                error = sidecar?.error.map { JobError(code: $0.code, message: $0.message, field: $0.field) }
+                error = sidecar?.error.map { JobError(code: $0.code, message: $0.message, field: $0.field, stage: $0.stage, disposition: $0.disposition) }
                     ?? JobError(code: "restored", message: "rejected before the journal was rebuilt; the reason was not kept")
             } else if manifest == nil {
                 state = .failed
                 error = JobError(code: "restored_without_manifest", message: "\(folder) holds no manifest")
             } else if let s = sidecar {
                 switch s.state {
-                case "done":
+                case .done:
                     state = .done
                     outputs["sidecar"] = s.name + ".json"
-                    if let v = s.outputs?.video { outputs["video"] = v }
-                    if let v = s.outputs?.captions { outputs["captions"] = v }
-                    if let v = s.outputs?.poster { outputs["poster"] = v }
-                case "failed", "cancelled":
-                    state = s.state == "failed" ? .failed : .cancelled
-                    error = s.error.map { JobError(code: $0.code, message: $0.message, field: $0.field) }
+                    if let v = s.outputs.video { outputs["video"] = v }
+                    if let v = s.outputs.captions { outputs["captions"] = v }
+                    if let v = s.outputs.webvtt { outputs["webvtt"] = v }
+                    if let v = s.outputs.poster { outputs["poster"] = v }
+                case .failed, .cancelled:
+                    state = s.state == .failed ? .failed : .cancelled
+                    error = s.error.map { JobError(code: $0.code, message: $0.message, field: $0.field, stage: $0.stage, disposition: $0.disposition) }
                 default: state = .queued
                 }
             }
             var st = stat()
             let created = stat(folder, &st) == 0 ? Date(timeIntervalSince1970: TimeInterval(st.st_mtim.tv_sec)) : Date()
-            let job = RestoredJob(id: JobID(id), name: name, state: state,
+            var job = RestoredJob(id: JobID(id), name: name, state: state,
                                   manifestPath: manifest.map { folder + "/" + $0 }, sourceName: sourceName,
                                   sourcePath: layout.inbox + "/" + sourceName, sourceKind: kind, createdAt: created,
                                   error: error, outputs: outputs, seed: sidecar?.seed)
+            if let s = sidecar { job.report = JobReport(details: JobDetails(of: s), stages: s.stages, warnings: s.warnings) }
             if try await journal.restore(job) { report.restored.append((job.id, state)) } else { report.kept += 1 }
         }
         return report

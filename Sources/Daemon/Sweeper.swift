@@ -61,7 +61,7 @@ public enum Sweeper {
                 }
             }
         }
-        // Ends beside a done job of the same NAME are written in `rejected/`, `failed/`, `cancelled/` (`Daemon.publishEnd`).
+        // Ends beside a done job of the same NAME are written in `rejected/`, `failed/`, `cancelled/` (`Daemon.publishSidecar`).
         for aside in ["rejected", "failed", "cancelled"].map({ outbox + "/" + $0 + "/" }) {
             for name in (try? fm.contentsOfDirectory(atPath: aside)) ?? [] {
                 if let pid = tempOwner(name), isOrphan(pid: pid, path: aside + name), (try? fm.removeItem(atPath: aside + name)) != nil {

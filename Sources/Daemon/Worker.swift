@@ -1,3 +1,4 @@
+import Contract
 import Failures
 import Foundation
 import Synchronization
@@ -33,29 +34,6 @@ public struct WorkerSpec: Codable, Sendable, Equatable {
         self.outbox = outbox; self.cache = cache; self.models = models; self.config = config
         self.memoryLimitBytes = memoryLimitBytes; self.cacheMaxBytes = cacheMaxBytes; self.logLevel = logLevel
         self.device = device; self.nice = nice; self.work = work
-    }
-}
-
-/// Worker to supervisor: one JSON object per line on the worker's standard output (its logs go to stderr).
-/// The supervisor writes the sidecar and the journal from these; the worker writes neither.
-public enum WorkerMessage: Codable, Sendable, Equatable {
-    case progress(stage: String, fraction: Double, overall: Double, finished: Bool)
-    /// The sidecar as the job moves, as JSON text (the supervisor writes it to the outbox as it is).
-    case sidecar(json: String)
-    case cacheStored(name: String, stage: String, bytes: Int64)
-    case cacheUsed(name: String)
-    /// Entries the worker pruned from the stage cache after the job.
-    case cacheRemoved(names: [String])
-    /// The final report: outputs published; the final sidecar.
-    case done(sidecar: String)
-    /// The final report: the job stopped with this failure; its `disposition` decides the job's end (rejected,
-    /// retried under the loop guard, failed, cancelled).
-    case failed(JobFailure)
-
-    public func line() -> Data {
-        var data = (try? JSONEncoder().encode(self)) ?? Data("{}".utf8)
-        data.append(0x0A)
-        return data
     }
 }
 
@@ -170,7 +148,6 @@ final class WorkerProcess: Sendable {
         let thread = Thread {
             var pending = Data()
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-            let decoder = JSONDecoder()
             while true {
                 let n = buffer.withUnsafeMutableBytes { read(readFD, $0.baseAddress, $0.count) }
                 if n < 0 && errno == EINTR { continue }
@@ -179,7 +156,7 @@ final class WorkerProcess: Sendable {
                 while let newline = pending.firstIndex(of: 0x0A) {
                     let line = pending[pending.startIndex..<newline]
                     pending = Data(pending[(newline + 1)...])
-                    if let message = try? decoder.decode(WorkerMessage.self, from: line) { onMessage(message) }
+                    if let message = try? WorkerMessage.decode(line: line) { onMessage(message) }
                 }
             }
             close(readFD)

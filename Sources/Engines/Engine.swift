@@ -1,3 +1,5 @@
+// Re-exported: the sidecar's records (ModelUse, SceneMedia) are what engines report, and every engine's user sees them.
+@_exported import Contract
 import Foundation
 import Manifest
 

@@ -48,26 +48,3 @@ public struct EngineSet: Sendable {
         return engine
     }
 }
-
-/// A model component's uses within one stage, summed: how often it was loaded and called, the time that
-/// took and the highest memory seen. The sidecar lists one per component.
-public struct ModelUse: Sendable, Codable, Equatable {
-    public var pack: String
-    public var component: String
-    public var device: String
-    public var loads: Int
-    public var uses: Int
-    public var load_seconds: Double
-    public var use_seconds: Double
-    public var peak_memory_bytes: Int64
-    /// Peak process RSS while the component was loaded and used (every device).
-    public var peak_rss_bytes: Int64?
-    /// Peak of the CUDA caching allocator while the component was loaded and used (CUDA only).
-    public var peak_gpu_bytes: Int64?
-    public init(pack: String, component: String, device: String, loads: Int, uses: Int, loadSeconds: Double, useSeconds: Double,
-                peakMemoryBytes: Int64, peakRSSBytes: Int64? = nil, peakGPUBytes: Int64? = nil) {
-        self.pack = pack; self.component = component; self.device = device; self.loads = loads; self.uses = uses
-        load_seconds = loadSeconds; use_seconds = useSeconds; peak_memory_bytes = peakMemoryBytes
-        peak_rss_bytes = peakRSSBytes; peak_gpu_bytes = peakGPUBytes
-    }
-}

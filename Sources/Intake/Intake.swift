@@ -19,8 +19,8 @@ public struct StateLayout: Sendable {
     public var cache: String { state + "/cache" }
     /// Jobs' work folders (`.prostudio-work-ID/`: compose writes there, publish moves the files to the outbox).
     public var work: String { state + "/work" }
-    /// The final sidecar of each done job, as published (`ID.json`): what the outbox's `NAME.json` is put back to when
-    /// a later job of the same NAME is rejected (see the daemon's `publishEnd`).
+    /// Where older daemons kept a copy of each done job's sidecar. No longer written: a sidecar is put back by projecting
+    /// the job's journal row (Docs/contract.md); the folder stays so state folders of older versions look the same.
     public var sidecars: String { state + "/sidecars" }
     public func jobFolder(_ id: JobID) -> String { jobs + "/" + id.rawValue }
     public func rejectedFolder(_ id: JobID) -> String { rejected + "/" + id.rawValue }

@@ -1,3 +1,4 @@
+import Contract
 import Foundation
 
 /// Reading the journal: what the CLI and the daemon both do.
@@ -45,6 +46,11 @@ public protocol JobStore: JobReader, DeliveryStore {
     /// running -> failed; or back to queued when `retryable` and attempts remain under the loop guard.
     func fail(_ id: JobID, error: JobError, retryable: Bool) async throws -> Job
     func cancel(_ id: JobID) async throws -> Job
+    /// running -> cancelled, with the worker's words for how it stopped (the sidecar's `error`).
+    func cancel(_ id: JobID, error: JobError) async throws -> Job
+    /// What the running job's worker reported so far (stage records, details, warnings): the journal keeps it, and every
+    /// sidecar is projected from the row (`Job.sidecar`).
+    func setReport(_ id: JobID, _ report: JobReport) async throws -> Job
     /// running -> queued without counting the attempt: a graceful stop (SIGTERM) checkpointed it.
     func suspend(_ id: JobID) async throws -> Job
     func addEvent(_ id: JobID?, kind: String, message: String) async throws

@@ -1,3 +1,4 @@
+import Contract
 import Foundation
 
 /// A job's identity: 16 lowercase Crockford base32 characters, 48 bits of milliseconds then 32 random bits,
@@ -54,8 +55,12 @@ public struct JobError: Sendable, Hashable, Codable, Error {
     public var code: String
     public var message: String
     public var field: String?
-    public init(code: String, message: String, field: String? = nil) {
-        self.code = code; self.message = message; self.field = field
+    /// The stage that failed, when one did.
+    public var stage: String?
+    /// `JobFailure.Disposition`'s raw value (`invalid_input`, `retryable`, `permanent`, `cancelled`), when known.
+    public var disposition: String?
+    public init(code: String, message: String, field: String? = nil, stage: String? = nil, disposition: String? = nil) {
+        self.code = code; self.message = message; self.field = field; self.stage = stage; self.disposition = disposition
     }
 }
 
@@ -80,8 +85,10 @@ public struct Job: Sendable, Hashable, Codable {
     public var createdAt: Date
     public var updatedAt: Date
     public var error: JobError?
-    /// Output paths relative to the outbox, by role (`video`, `captions`, `poster`, `sidecar`).
+    /// Output paths relative to the outbox, by role (`video`, `captions`, `webvtt`, `poster`, `sidecar`).
     public var outputs: [String: String]
+    /// What the job's last run reported (stage records, details, warnings): the sidecar's other fields.
+    public var report: JobReport = JobReport()
 }
 
 /// What pick-up knows about an arrival when it claims it.
@@ -210,6 +217,8 @@ public struct RestoredJob: Sendable {
     public var error: JobError?
     public var outputs: [String: String]
     public var seed: UInt64?
+    /// What its sidecar reported (stage records, details, warnings), so the sidecar projected from the rebuilt row keeps it.
+    public var report = JobReport()
     public init(id: JobID, name: String, state: JobState, manifestPath: String?, sourceName: String, sourcePath: String,
                 sourceKind: SourceKind, createdAt: Date, error: JobError? = nil, outputs: [String: String] = [:], seed: UInt64? = nil) {
         self.id = id; self.name = name; self.state = state; self.manifestPath = manifestPath; self.sourceName = sourceName

@@ -1,3 +1,4 @@
+import Contract
 import Foundation
 import GRDB
 
@@ -10,6 +11,10 @@ enum Rows {
         let code: String? = row["error_code"]
         let outputsText: String = row["outputs"] ?? "{}"
         let outputs = (try? JSONDecoder().decode([String: String].self, from: Data(outputsText.utf8))) ?? [:]
+        let reportText: String? = row.hasColumn("report") ? row["report"] : nil
+        let report = reportText.flatMap { try? JSONDecoder().decode(JobReport.self, from: Data($0.utf8)) } ?? JobReport()
+        let stage: String? = row.hasColumn("error_stage") ? row["error_stage"] : nil
+        let disposition: String? = row.hasColumn("error_disposition") ? row["error_disposition"] : nil
         return Job(
             id: JobID(row["id"] as String),
             name: row["name"],
@@ -26,8 +31,9 @@ enum Rows {
             seed: row["seed"],
             createdAt: date(row["created_at"]),
             updatedAt: date(row["updated_at"]),
-            error: code.map { JobError(code: $0, message: row["error_message"] ?? "", field: row["error_field"]) },
-            outputs: outputs)
+            error: code.map { JobError(code: $0, message: row["error_message"] ?? "", field: row["error_field"], stage: stage, disposition: disposition) },
+            outputs: outputs,
+            report: report)
     }
 
     static func stageRun(_ row: Row) -> StageRun {

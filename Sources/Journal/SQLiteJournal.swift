@@ -1,3 +1,4 @@
+import Contract
 import Foundation
 import GRDB
 import Logging
@@ -79,7 +80,7 @@ public final class SQLiteJournal: JobStore, JobRequester {
     /// runs `synchronous = NORMAL` (a WAL commit survives a killed process, not a power cut): most writes are progress
     /// and stage rows, and a lost tail of those costs nothing. A durable one runs under `synchronous = FULL` (the WAL is
     /// synced at its commit, which makes every commit before it durable too: the claim). Cost: one WAL fsync per pick-up.
-    private func write<T: Sendable>(_ op: String, durable: Bool = false, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ op: String, durable: Bool = false, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let value = try await journaled(op) {
             guard durable else { return try await pool.write(body) }
             return try await pool.writeWithoutTransaction { db in
@@ -143,12 +144,14 @@ public final class SQLiteJournal: JobStore, JobRequester {
             let now = Rows.seconds(Date())
             try db.execute(sql: """
                 INSERT INTO jobs (id, name, state, progress, manifest_path, source_name, source_path, source_kind, dedup_key,
-                                  created_at, updated_at, error_code, error_message, error_field, outputs, seed)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  created_at, updated_at, error_code, error_message, error_field, outputs, seed,
+                                  error_stage, error_disposition, report)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [job.id.rawValue, job.name, job.state.rawValue, job.state == .done ? 1.0 : 0.0, job.manifestPath,
                                  job.sourceName, job.sourcePath, job.sourceKind.rawValue, "restored/\(job.id)",
                                  Rows.seconds(job.createdAt), now, job.error?.code, job.error?.message, job.error?.field,
-                                 outputs, job.seed.map { Int64(bitPattern: $0) }])
+                                 outputs, job.seed.map { Int64(bitPattern: $0) }, job.error?.stage, job.error?.disposition,
+                                 String(decoding: try JSONEncoder().encode(job.report), as: UTF8.self)])
             try Self.event(db, job.id, kind: "state", message: "restored as \(job.state.rawValue) by doctor --repair")
             return true
         }
@@ -167,7 +170,7 @@ public final class SQLiteJournal: JobStore, JobRequester {
 
     /// Moves a job to `next` if the state machine allows it, applies `set` (extra `col = ?` assignments),
     /// and journals an event; all inside the caller's transaction.
-    private static func move(
+    static func move(
         _ db: Database, _ id: JobID, to next: JobState, set: String = "", _ args: StatementArguments = [],
         note: String? = nil
     ) throws -> Job {
@@ -186,8 +189,8 @@ public final class SQLiteJournal: JobStore, JobRequester {
                        arguments: [id?.rawValue, Rows.seconds(Date()), kind, message])
     }
 
-    private static func errorArgs(_ e: JobError?) -> StatementArguments { [e?.code, e?.message, e?.field] }
-    private static let setError = "error_code = ?, error_message = ?, error_field = ?"
+    static func errorArgs(_ e: JobError?) -> StatementArguments { [e?.code, e?.message, e?.field, e?.stage, e?.disposition] }
+    static let setError = "error_code = ?, error_message = ?, error_field = ?, error_stage = ?, error_disposition = ?"
 
     // MARK: Pick-up
 
@@ -241,13 +244,13 @@ public final class SQLiteJournal: JobStore, JobRequester {
         try await write("start next") { db in
             guard let id = try String.fetchOne(db, sql: "SELECT id FROM jobs WHERE state = 'queued' ORDER BY created_at, id LIMIT 1")
             else { return nil }
-            return try Self.move(db, JobID(id), to: .running, set: "attempts = attempts + 1, stage = NULL, progress = 0")
+            return try Self.move(db, JobID(id), to: .running, set: "attempts = attempts + 1, stage = NULL, progress = 0, report = NULL")
         }
     }
 
     public func start(_ id: JobID) async throws -> Job {
         try await write("start \(id)") { db in
-            try Self.move(db, id, to: .running, set: "attempts = attempts + 1, stage = NULL, progress = 0")
+            try Self.move(db, id, to: .running, set: "attempts = attempts + 1, stage = NULL, progress = 0, report = NULL")
         }
     }
 

@@ -5,7 +5,7 @@ import GRDB
 enum Schema {
     /// Every migration this build knows, in order. The CLI refuses a journal that lacks one (older daemon)
     /// or has one not listed here (newer daemon).
-    static let identifiers = ["v1-jobs", "v2-job-seed", "v3-webhook-deliveries", "v4-job-deleted"]
+    static let identifiers = ["v1-jobs", "v2-job-seed", "v3-webhook-deliveries", "v4-job-deleted", "v5-job-report"]
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -123,6 +123,15 @@ enum Schema {
         // `deleted`); a column rather than a new state, so the state machine and its CHECK stay as they are.
         m.registerMigration("v4-job-deleted") { db in
             try db.execute(sql: "ALTER TABLE jobs ADD COLUMN deleted_at REAL")
+        }
+        // The journal is the only truth of a job (issue 24): what its worker reported (stage records, details, warnings;
+        // `Contract.JobReport` as JSON) and where and how it failed, so every sidecar is a projection of the row.
+        m.registerMigration("v5-job-report") { db in
+            try db.execute(sql: """
+                ALTER TABLE jobs ADD COLUMN report TEXT;
+                ALTER TABLE jobs ADD COLUMN error_stage TEXT;
+                ALTER TABLE jobs ADD COLUMN error_disposition TEXT;
+                """)
         }
         return m
     }

@@ -1,3 +1,4 @@
+import Contract
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -8,7 +9,7 @@ import Darwin
 /// Reads a manifest file (YAML, JSON, or a plain `.txt`/`.md` script), validates it, resolves defaults
 /// and assets, and returns a `JobManifest` or every problem found.
 public enum ManifestLoader {
-    public static let manifestExtensions = ["yaml", "yml", "json", "txt", "md"]
+    public static let manifestExtensions = ManifestFolder.manifestExtensions.sorted()
 
     /// Loads `path`, a manifest file or a job folder holding one. `displayName` is how errors name the
     /// file (defaults to `path` as given). `access`: the folders a library folder may name (nil: any).
@@ -20,34 +21,26 @@ public enum ManifestLoader {
             throw ManifestErrors(errors: [ManifestError(.unreadable, file: shown, field: nil, found: "no such file", expected: "a readable manifest file")])
         }
         if isDir.boolValue {
-            guard let inner = manifestInFolder(path) else {
+            let inner: String
+            switch ManifestFolder.find(in: path) {
+            case .found(let name): inner = path + "/" + name
+            case .none:
                 throw ManifestErrors(errors: [ManifestError(.unreadable, file: shown, field: nil, found: "a folder with no manifest",
                                                             expected: "a folder holding one manifest.yaml|.json|.txt|.md")])
+            case .ambiguous(let names):
+                throw ManifestErrors(errors: [ManifestError(.unreadable, file: shown, field: nil, found: "several manifests: " + names.joined(separator: ", "),
+                                                            expected: "one manifest: name it manifest.EXT (or after the folder)")])
             }
             return try load(file: inner, shown: shown + "/" + (inner as NSString).lastPathComponent, name: jobName(forPath: path), defaults: defaults, access: access)
         }
         return try load(file: path, shown: shown, name: jobName(forPath: path), defaults: defaults, access: access)
     }
 
-    /// The manifest inside a job folder: `manifest.*`, else the only manifest-like file.
+    /// The manifest inside a job folder, by the contract's one rule (`ManifestFolder.find`, Docs/contract.md): the same
+    /// answer pick-up, the API, `validate`, `render` and `submit` get. A sidecar is never one.
     public static func manifestInFolder(_ folder: String) -> String? {
-        let entries = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
-        let candidates = entries.filter { !$0.hasPrefix(".") && manifestExtensions.contains(($0 as NSString).pathExtension.lowercased())
-            && !isSidecar(folder + "/" + $0) }
-        if let m = candidates.first(where: { ($0 as NSString).deletingPathExtension == "manifest" }) { return folder + "/" + m }
-        let structured = candidates.filter { ["yaml", "yml", "json"].contains(($0 as NSString).pathExtension.lowercased()) }
-        if structured.count == 1 { return folder + "/" + structured[0] }
-        if candidates.count == 1 { return folder + "/" + candidates[0] }
+        if case .found(let name) = ManifestFolder.find(in: folder) { return folder + "/" + name }
         return nil
-    }
-
-    /// A job's status sidecar (`NAME.json` with `job_id` and `state`), which `render -o .` leaves beside the script: not
-    /// a manifest (issue 27). The same test as the watcher's InboxRules.isSidecar (Manifest does not link the watcher).
-    static func isSidecar(_ path: String) -> Bool {
-        guard path.lowercased().hasSuffix(".json"), let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
-              size <= 16 << 20, let data = FileManager.default.contents(atPath: path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
-        return object["job_id"] is String && object["state"] is String
     }
 
     static func load(file: String, shown: String, name: String, defaults: ManifestDefaults?, access: FolderAccess? = nil) throws(ManifestErrors) -> JobManifest {

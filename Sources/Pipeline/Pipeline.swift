@@ -1,3 +1,5 @@
+// Re-exported: `Sidecar` and the worker's messages are what a pipeline run produces, for every caller.
+@_exported import Contract
 import Captions
 import Failures
 import Engines
@@ -64,16 +66,17 @@ public struct PipelineOptions: Sendable {
     public var defaults: ManifestDefaults?
     /// Told of every stage-cache entry written or reused.
     public var cacheObserver: (@Sendable (StageCache.Event) -> Void)?
-    /// When set, the sidecar is handed here instead of written to the outbox: a daemon worker process sends it
-    /// to its supervisor, the only writer of sidecars.
-    public var sidecarSink: (@Sendable (Sidecar) -> Void)?
+    /// When set, the job reports what happens here, as the worker's typed messages (stage started and ended with its
+    /// record, seed, warnings, details, outputs), instead of writing a sidecar: a daemon worker sends them to its
+    /// supervisor, which journals them and writes the sidecar from the journal (Docs/contract.md).
+    public var reporter: (@Sendable (WorkerMessage) -> Void)?
     /// The folder that holds the job's work folder; nil: the outbox (`prostudio render`). The daemon's is in its state
     /// folder, so a full outbox is found at publish (retryable) and a render never fills the outbox half-way.
     public var work: URL?
     public init(outbox: URL, cache: URL, models: URL? = nil, defaults: ManifestDefaults? = nil,
-                cacheObserver: (@Sendable (StageCache.Event) -> Void)? = nil, sidecarSink: (@Sendable (Sidecar) -> Void)? = nil) {
+                cacheObserver: (@Sendable (StageCache.Event) -> Void)? = nil, reporter: (@Sendable (WorkerMessage) -> Void)? = nil) {
         self.outbox = outbox; self.cache = cache; self.models = models; self.defaults = defaults
-        self.cacheObserver = cacheObserver; self.sidecarSink = sidecarSink
+        self.cacheObserver = cacheObserver; self.reporter = reporter
     }
 }
 
@@ -182,6 +185,12 @@ final class JobRun {
             sidecar.width = manifest.output.width
             sidecar.height = manifest.output.height
             sidecar.fps = manifest.output.fps
+            // Which voice and why: the language detection's words for a plain script, else the manifest's (and the
+            // site defaults') own setting. The engines that spoke are in `engines.speech`.
+            sidecar.voice_choice = manifest.voiceChoice
+                ?? "voice \(manifest.voice.voice) (engine \(manifest.voice.engine.rawValue)): as the manifest and the defaults set it"
+            report(.seed(manifest.seed))
+            if let warnings = sidecar.warnings { report(.warnings(warnings)) }
             weights = StageWeights(for: manifest, engines: pipeline.engines)
             record(.plan, engine: "manifest-v1", cached: false)
             try render(manifest)
@@ -189,6 +198,7 @@ final class JobRun {
             sidecar.stage = nil
             sidecar.progress = 1
             writeSidecar()
+            report(.outputs(sidecar.outputs))
             return .success(sidecar)
         } catch {
             return fail(error)
@@ -216,6 +226,9 @@ final class JobRun {
     // MARK: stages
 
     private var weights = StageWeights.embedded
+    private var reportedDetails = JobDetails()
+
+    func report(_ message: WorkerMessage) { pipeline.options.reporter?(message) }
     private var stageStarted = Date()
     private var stageCPU = 0.0
     private var stageEngine: [Stage: String] = [:]
@@ -225,6 +238,7 @@ final class JobRun {
         sidecar.stage = s.rawValue
         sidecar.progress = overall(s, 0)
         writeSidecar()
+        report(.stageStarted(stage: s.rawValue))
         progress(ProgressEvent(stage: s, fraction: 0, overall: overall(s, 0), finished: false))
         logger.debug("stage started", metadata: ["stage": "\(s.rawValue)"])
         ResourceUsage.resetPeak()
@@ -238,16 +252,27 @@ final class JobRun {
         let seconds = Date().timeIntervalSince(stageStarted)
         let cpu = ResourceUsage.cpuSeconds() - stageCPU
         let models = pipeline.engines.drainModelUses?() ?? []
-        sidecar.stages[s.rawValue] = .init(engine: engine, seconds: (seconds * 1000).rounded() / 1000, cpu_seconds: (cpu * 1000).rounded() / 1000,
-                                           peak_memory_bytes: ResourceUsage.peakBytes(), cached: cached, models: models.isEmpty ? nil : models)
+        let stageRecord = Sidecar.StageRecord(engine: engine, seconds: (seconds * 1000).rounded() / 1000, cpu_seconds: (cpu * 1000).rounded() / 1000,
+                                              peak_memory_bytes: ResourceUsage.peakBytes(), cached: cached, models: models.isEmpty ? nil : models)
+        sidecar.stages[s.rawValue] = stageRecord
+        report(.stageEnded(stage: s.rawValue, record: stageRecord))
         progress(ProgressEvent(stage: s, fraction: 1, overall: overall(s, 1), finished: true))
         logger.info("stage done", metadata: ["stage": "\(s.rawValue)", "seconds": "\(String(format: "%.3f", seconds))", "cached": "\(cached)"])
     }
 
     private func overall(_ s: Stage, _ fraction: Double) -> Double { weights.overall(s, fraction) }
 
+    /// The sidecar as it stands: written to the outbox (`render`), or, for a daemon's worker, the details that changed
+    /// since the last report (stage, progress and records go as their own messages).
     func writeSidecar() {
-        if let sink = pipeline.options.sidecarSink { sink(sidecar); return }
+        if pipeline.options.reporter != nil {
+            let details = JobDetails(of: sidecar)
+            if details != reportedDetails {
+                reportedDetails = details
+                report(.details(details))
+            }
+            return
+        }
         do { try sidecar.write(to: pipeline.options.outbox) } catch {
             logger.warning("cannot write sidecar", metadata: ["error": "\(error)"])
         }

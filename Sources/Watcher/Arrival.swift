@@ -1,3 +1,4 @@
+import Contract
 import Foundation
 
 /// Something complete that appeared in the inbox: a manifest file, or a job folder (manifest + assets).
@@ -32,21 +33,16 @@ public struct Arrival: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(kind.rawValue) \(name) (\(trigger.rawValue))" }
 }
 
-/// Which inbox names count: the rules the watcher and pick-up share.
+/// Which inbox names count: the rules the watcher and pick-up share, which are the contract's folder rule
+/// (`ManifestFolder`, Docs/contract.md) plus the job-name limits.
 public enum InboxRules {
-    public static let manifestExtensions: Set<String> = ["yaml", "yml", "json", "txt", "md"]
-    static let ignoredSuffixes = [".tmp", ".part", "~", ".swp", ".crdownload"]
+    public static let manifestExtensions = ManifestFolder.manifestExtensions
 
     /// Hidden files and temp names are never taken: writers use them on the way to the real name.
-    public static func isIgnored(_ name: String) -> Bool {
-        name.isEmpty || name.hasPrefix(".") || ignoredSuffixes.contains { name.hasSuffix($0) }
-    }
+    public static func isIgnored(_ name: String) -> Bool { ManifestFolder.isIgnored(name) }
 
     /// `NAME.yaml|yml|json|txt|md`, not hidden, not temp.
-    public static func isManifestName(_ name: String) -> Bool {
-        guard !isIgnored(name), let dot = name.lastIndex(of: "."), dot != name.startIndex else { return false }
-        return manifestExtensions.contains(name[name.index(after: dot)...].lowercased())
-    }
+    public static func isManifestName(_ name: String) -> Bool { ManifestFolder.isManifestName(name) }
 
     /// The longest job NAME, in bytes. Outputs are `NAME.mp4`, `NAME.json`, ... and each is written through a temp
     /// `.NAME.json.PID.tmp` (NAME + 18 bytes with a 7-digit PID): 200 leaves room under the usual 255-byte limit
@@ -65,34 +61,13 @@ public enum InboxRules {
     }
 
     /// The job name a manifest file gives: its name without the extension.
-    public static func jobName(forFile name: String) -> String {
-        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
-        return String(name[..<dot])
-    }
+    public static func jobName(forFile name: String) -> String { ManifestFolder.jobName(forFile: name) }
 
-    public enum FolderManifest: Sendable, Equatable {
-        case found(String)
-        case none
-        case ambiguous([String])
-    }
+    public typealias FolderManifest = ManifestFolder.Found
 
-    /// The manifest of a job folder, by rank: `manifest.EXT`, then `FOLDER.EXT`, then the only top-level
-    /// manifest-named file. Two candidates of the same rank are ambiguous (the folder is rejected, not guessed).
-    /// A status sidecar left by `render` is not a candidate (`isSidecar`).
-    public static func manifest(inFolder path: String) -> FolderManifest {
-        let folder = (path as NSString).lastPathComponent
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: path) else { return .none }
-        let files = entries.filter { entry in
-            guard isManifestName(entry) else { return false }
-            var st = stat()
-            return lstat(path + "/" + entry, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && !isSidecar(path + "/" + entry)
-        }.sorted()
-        for rank in [{ (n: String) in jobName(forFile: n) == "manifest" }, { (n: String) in jobName(forFile: n) == folder }] {
-            let hits = files.filter(rank)
-            if hits.count == 1 { return .found(hits[0]) }
-            if hits.count > 1 { return .ambiguous(hits) }
-        }
-        if files.count == 1 { return .found(files[0]) }
-        return files.isEmpty ? .none : .ambiguous(files)
-    }
+    /// The manifest of a job folder: the contract's one rule (`ManifestFolder.find`).
+    public static func manifest(inFolder path: String) -> FolderManifest { ManifestFolder.find(in: path) }
+
+    /// A ProStudio sidecar, never a manifest (`ManifestFolder.isSidecar`).
+    public static func isSidecar(_ path: String) -> Bool { ManifestFolder.isSidecar(path) }
 }

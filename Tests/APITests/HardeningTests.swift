@@ -1,3 +1,4 @@
+import Contract
 import Foundation
 import Journal
 import Testing
@@ -260,8 +261,11 @@ import ZIPFoundation
         #expect(paths.scrub("cannot decode /srv/ps/state/jobs/06h4b1xdpzbqtfz7/pics/a.png: bad") == "cannot decode pics/a.png: bad")
         #expect(paths.scrub("state/x /srv/ps/state/api-uploads/b87b59fa/m/manifest.yaml: scenes[0]") == "state/x m/manifest.yaml: scenes[0]")
         #expect(paths.scrub("/srv/footage/harbour/a.jpg, /srv/ps/state/cache/x and /srv/models/p") == "<library>/harbour/a.jpg, <state>/cache/x and <models>/p")
-        let sidecar = paths.scrub(sidecar: ["error": ["code": "x", "message": "in /srv/ps/inbox/a.yaml"], "warnings": ["/srv/ps/outbox/n.mp4"]])
-        #expect((sidecar["error"] as? [String: Any])?["message"] as? String == "in <inbox>/a.yaml" && sidecar["warnings"] as? [String] == ["<outbox>/n.mp4"])
+        var raw = Sidecar(name: "a", jobID: "j", state: .failed)
+        raw.error = .init(code: "x", message: "in /srv/ps/inbox/a.yaml", field: nil)
+        raw.warnings = ["/srv/ps/outbox/n.mp4"]
+        let sidecar = paths.scrub(sidecar: raw)
+        #expect(sidecar.error?.message == "in <inbox>/a.yaml" && sidecar.warnings == ["<outbox>/n.mp4"])
     }
 
     // MARK: Connections

@@ -96,7 +96,9 @@ extension CrashAndSignalTests {
         let first = try start(f, stderr: log)
         defer { if first.isRunning { kill(first.processIdentifier, SIGKILL); first.waitUntilExit() } }
         #expect(try await eventually { StateLock.liveHolder(state: f.root + "/state") == first.processIdentifier })
-        #expect(try await eventually { FileManager.default.fileExists(atPath: f.journal) })
+        // Started: the inbox watcher and the state folder's bell are both in place (two inotify descriptors). Removing
+        // the folder while the journal is still being opened is another failure, said as one: it cannot be opened.
+        #expect(try await eventually { Self.inotifyDescriptors(first.processIdentifier) >= 2 })
         try FileManager.default.removeItem(atPath: f.root + "/state")
         let secondLog = Pipe()
         var second = try start(f, stderr: secondLog)
@@ -137,5 +139,15 @@ extension CrashAndSignalTests {
         let lines = text.split(separator: "\n")
         #expect(!lines.contains { $0.hasPrefix("line") })
         #expect(lines.filter { $0.contains("pick-up: rejected") && $0.contains(#"new\nline\u{1B}[31mred.yaml"#) }.count == 1)
+    }
+}
+
+extension CrashAndSignalTests {
+    /// How many inotify descriptors process `pid` holds (its /proc fdinfo entries with watches).
+    static func inotifyDescriptors(_ pid: Int32) -> Int {
+        let dir = "/proc/\(pid)/fdinfo"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { fd in
+            (try? String(contentsOfFile: dir + "/" + fd, encoding: .utf8))?.contains("inotify wd:") == true
+        }.count
     }
 }

@@ -1,3 +1,4 @@
+import Contract
 import Daemon
 import Intake
 import Watcher
@@ -93,8 +94,17 @@ func eventually(timeout: Duration = .seconds(30), _ condition: () throws -> Bool
         let running = Task { try await daemon.run(handleSignals: false) }
         let done = try #require(try await waitFor(f) { $0.id == id && $0.state.isFinal })
         #expect(done.state == .done)
+        let published = try await sidecarOnce(f, "kept", .done)
         daemon.shutdown()
         try await running.value
+
+        // Lost again after it ran: the rebuilt row keeps what the done sidecar reported, so the sidecar projected from
+        // it (when a later job of the NAME puts it back) still has its stages, engines, seed and outputs.
+        remove(f.journal)
+        #expect(try await JournalGuard.repair(config: f.config).restored.map(\.1) == [.done])
+        let again = try #require(try await JournalClient(path: f.journal).job(id)).sidecar
+        #expect(again.state == .done && again.stages == published.stages && again.engines == published.engines)
+        #expect(again.seed == published.seed && again.outputs == published.outputs && again.title == published.title)
     }
 
     @Test func aJournalReplacedByAnEmptyOneIsRefusedToo() async throws {
@@ -219,11 +229,13 @@ enum JournalGuardProbe {
     }
 }
 
-/// The supervisor formats sidecar timestamps by hand (no ICU): the same text the pipeline's formatter gives.
-@Test func sidecarTimestampsMatchThePipelines() {
+/// The contract's one timestamp is formatted by hand (no ICU): the same text as ISO 8601 with milliseconds.
+@Test func theContractTimestampIsISO8601WithMilliseconds() {
+    let iso = ISO8601DateFormatter()
+    iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     for t in [0.0, 1_790_000_000.917, 1_790_000_000.005, 1_790_000_059.999, 951_782_400.5] {
         let d = Date(timeIntervalSince1970: t)
-        #expect(SidecarTimestamp.format(d) == Sidecar.timestamp(d))
+        #expect(Timestamp.format(d) == iso.string(from: d))
     }
 }
 

@@ -37,19 +37,6 @@ public struct SceneCanvas: Sendable {
     }
 }
 
-/// What a scene shows when an engine picked it from the user's media: the file, the description it was matched
-/// by and its score; `file` nil when the scene fell back (then `score` is the best there was).
-public struct SceneMedia: Sendable, Codable, Equatable {
-    public var engine: String
-    public var file: String?
-    public var description: String?
-    public var score: Double?
-    public var note: String?
-    public init(engine: String, file: String?, description: String?, score: Double?, note: String? = nil) {
-        self.engine = engine; self.file = file; self.description = description; self.score = score; self.note = note
-    }
-}
-
 public protocol VisualsEngine: Sendable {
     var identity: EngineIdentity { get }
     /// Called in the visuals stage, scene by scene: what the scene shows, described for Media to draw. Heavy work

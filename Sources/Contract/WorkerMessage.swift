@@ -1,0 +1,76 @@
+import Failures
+import Foundation
+
+/// What a job found out as it ran, apart from its stage records, seed, outputs and warnings: the facts the sidecar
+/// shows. The worker sends it whenever it changes (`WorkerMessage.details`); the supervisor journals it.
+public struct JobDetails: Codable, Sendable, Hashable {
+    public var title: String?
+    public var duration_s: Double?
+    public var width: Int?
+    public var height: Int?
+    public var fps: Int?
+    public var scenes: [Sidecar.SceneTiming]?
+    /// Engine kind (`speech`, `visuals`, `music`) -> identity (version, pack hash).
+    public var engines: [String: String]
+    public var captions: Sidecar.CaptionStats?
+    /// Which voice and why (`Sidecar.voice_choice`).
+    public var voice_choice: String?
+    public init(title: String? = nil, duration_s: Double? = nil, width: Int? = nil, height: Int? = nil, fps: Int? = nil,
+                scenes: [Sidecar.SceneTiming]? = nil, engines: [String: String] = [:], captions: Sidecar.CaptionStats? = nil,
+                voice_choice: String? = nil) {
+        self.title = title; self.duration_s = duration_s; self.width = width; self.height = height; self.fps = fps
+        self.scenes = scenes; self.engines = engines; self.captions = captions; self.voice_choice = voice_choice
+    }
+
+    public init(of sidecar: Sidecar) {
+        self.init(title: sidecar.title, duration_s: sidecar.duration_s, width: sidecar.width, height: sidecar.height, fps: sidecar.fps,
+                  scenes: sidecar.scenes, engines: sidecar.engines, captions: sidecar.captions, voice_choice: sidecar.voice_choice)
+    }
+}
+
+/// Everything a job's runs reported that the journal keeps beside its state: the part of the sidecar that is not
+/// the job row's own columns (Docs/contract.md, "The journal row"). Journaled as one JSON value per job.
+public struct JobReport: Codable, Sendable, Hashable {
+    public var details: JobDetails
+    public var stages: [String: Sidecar.StageRecord]
+    public var warnings: [String]?
+    public init(details: JobDetails = JobDetails(), stages: [String: Sidecar.StageRecord] = [:], warnings: [String]? = nil) {
+        self.details = details; self.stages = stages; self.warnings = warnings
+    }
+}
+
+/// Worker to supervisor: one JSON object per line on the worker's standard output (its logs go to stderr), in the
+/// order things happened. The supervisor journals each one as it arrives, in that order, and writes the sidecar from
+/// the journal; the worker writes neither (Docs/contract.md, "Worker messages").
+public enum WorkerMessage: Codable, Sendable, Equatable {
+    case stageStarted(stage: String)
+    case progress(stage: String, fraction: Double, overall: Double, finished: Bool)
+    /// The stage finished, with what it measured.
+    case stageEnded(stage: String, record: Sidecar.StageRecord)
+    /// The seed the plan resolved.
+    case seed(UInt64)
+    /// Problems found at plan that did not stop the job.
+    case warnings([String])
+    case details(JobDetails)
+    /// The outputs, renamed into the outbox: sent once they all are, before `done`.
+    case outputs(Sidecar.Outputs)
+    case cacheStored(name: String, stage: String, bytes: Int64)
+    case cacheUsed(name: String)
+    /// Entries the worker pruned from the stage cache after the job.
+    case cacheRemoved(names: [String])
+    /// The final report: every output is published.
+    case done
+    /// The final report: the job stopped with this failure; its `disposition` decides the job's end (rejected,
+    /// retried under the loop guard, failed, cancelled).
+    case failed(JobFailure)
+
+    public func line() -> Data {
+        var data = (try? JSONEncoder().encode(self)) ?? Data("{}".utf8)
+        data.append(0x0A)
+        return data
+    }
+
+    public static func decode(line: Data) throws -> WorkerMessage {
+        try JSONDecoder().decode(WorkerMessage.self, from: line)
+    }
+}
