@@ -10,6 +10,16 @@ public struct ListedJob: Sendable, Hashable {
     public var apiState: String { deletedAt != nil ? "deleted" : (job.state == .claimed ? "queued" : job.state.rawValue) }
 }
 
+/// What the HTTP API lists, page by page, and its deletion marks: every store the API may run on provides them.
+public protocol JobListing: Sendable {
+    func listedJob(_ id: JobID) async throws -> ListedJob?
+    /// Newest first, at most `limit` jobs with ids below the `before` cursor; only deleted ones when `deleted`, else none of them.
+    func listedJobs(states: Set<JobState>?, deleted: Bool, before: JobID?, limit: Int) async throws -> [ListedJob]
+    /// Marks a job in a final state deleted (once: a second mark keeps the first time); refused for any other state.
+    @discardableResult
+    func markDeleted(_ id: JobID) async throws -> ListedJob
+}
+
 /// The HTTP API's reads and its few writes (requests, deletion marks), on the daemon's own journal: the API runs
 /// inside the daemon process, so it reads through the pool's concurrent readers and never blocks the writer.
 extension SQLiteJournal {

@@ -75,6 +75,10 @@ public protocol DeliveryStore: Sendable {
     func delivery(id: Int64) async throws -> Delivery?
     @discardableResult
     func recordDeliveryAttempt(_ attempt: DeliveryAttempt, delivered: Bool, retryAt: Date?) async throws -> Delivery
+    /// A job's deliveries, oldest first, whatever their state.
+    func deliveries(of job: JobID) async throws -> [Delivery]
+    /// A delivery's attempts, in the order they were made.
+    func deliveryAttempts(of delivery: Int64) async throws -> [DeliveryAttempt]
 }
 
 extension SQLiteJournal: DeliveryStore {}

@@ -20,8 +20,9 @@ public protocol JobRequester: Sendable {
 
 /// The daemon's journal. All job state changes go through here, each in one transaction, and each
 /// transition is checked against `JobState.canMove(to:)`. A second implementation (PostgreSQL, for
-/// a fleet) implements the same protocol; `nextQueued` then becomes a `FOR UPDATE SKIP LOCKED` claim.
-public protocol JobStore: JobReader, DeliveryStore {
+/// a fleet) implements the same protocol; `nextQueued` then becomes a `FOR UPDATE SKIP LOCKED` claim. Every store
+/// passes the one conformance suite (Tests/JournalTests/Conformance): add its factory there.
+public protocol JobStore: JobReader, JobRequester, DeliveryStore, JobListing {
     // Pick-up.
     /// Journals an arrival as `claimed`, or returns the job already journaled under the same dedup key.
     func claim(_ arrival: NewArrival) async throws -> (job: Job, isNew: Bool)

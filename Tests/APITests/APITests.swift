@@ -1,6 +1,7 @@
 import Foundation
 import Journal
 import Testing
+import TestSupport
 import ZIPFoundation
 @testable import API
 

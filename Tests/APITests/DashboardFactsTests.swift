@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Issue 27: the dashboard's Duration column was the job's elapsed time (37 s), not the video's length (14.5 s); a
 /// rejected job showed no reason in the list; a job done with warnings showed them nowhere but in its sidecar.

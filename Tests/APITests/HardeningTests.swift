@@ -2,6 +2,7 @@ import Contract
 import Foundation
 import Journal
 import Testing
+import TestSupport
 import Daemon
 import Manifest
 import ZIPFoundation

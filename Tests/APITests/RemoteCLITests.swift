@@ -1,6 +1,7 @@
 import Daemon
 import Foundation
 import Testing
+import TestSupport
 
 /// `prostudio submit` and `prostudio jobs` with `--api URL --token-file FILE`: the real CLI against the real daemon.
 @Suite(.serialized) struct RemoteCLITests {

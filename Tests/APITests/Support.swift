@@ -24,15 +24,6 @@ let slowManifest = tinyManifest + (0..<8).map { n in """
       - narration: Scene \(n + 2) repeats itself at some length, so that speech and compose both have seconds of work to interrupt.
     """ }.joined()
 
-/// Runs blocking work (a child process waited on) on a thread of its own, as DaemonTests' `offPool` does: the test
-/// process's cooperative pool has one thread per core (two here), and a test blocking one starves the daemons and
-/// HTTP clients of the other suites.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
-
 /// A free loopback port (bound, read, closed: the daemon binds it a moment later).
 func freePort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -236,14 +227,4 @@ func tar(_ entries: [(String, [UInt8], Character)]) -> [UInt8] {
         out += [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
     }
     return out + [UInt8](repeating: 0, count: 1024)
-}
-
-/// Polls `probe` until true.
-func eventually(timeout: Duration = .seconds(30), _ probe: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await probe() { return true }
-        try await Task.sleep(for: .milliseconds(100))
-    }
-    return false
 }

@@ -2,14 +2,7 @@ import Daemon
 import Foundation
 import Journal
 import Testing
-
-/// Runs blocking work (a child process waited on) on a thread of its own: the test process shares a cooperative pool
-/// of one thread per core, and a test blocking it starves the others' daemons (seen on 2 cores: pick-up took minutes).
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
+import TestSupport
 
 /// Runs `prostudio ARGS` and returns its exit status, stdout and stderr.
 func runCLI(_ args: [String], environment: [String: String]? = nil) async throws -> (status: Int32, out: String, err: String) {

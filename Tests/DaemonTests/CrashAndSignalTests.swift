@@ -2,6 +2,7 @@ import Daemon
 import Foundation
 import Journal
 import Testing
+import TestSupport
 
 /// The supervisor as a real process, against inputs and signals that used to take it down.
 @Suite(.serialized) struct CrashAndSignalTests {

@@ -1,6 +1,7 @@
 import Daemon
 import Foundation
 import Testing
+import TestSupport
 
 /// `device:` in the config, its way to the worker, and `doctor` on the model runtime.
 @Suite struct DeviceConfigTests {

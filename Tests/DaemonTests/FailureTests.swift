@@ -6,16 +6,7 @@ import Foundation
 import Journal
 import Pipeline
 import Testing
-
-/// Waits until `condition` holds (polling), or fails after `timeout`.
-func eventually(timeout: Duration = .seconds(30), _ condition: () throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try condition() { return true }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-    return false
-}
+import TestSupport
 
 /// The failures found by the fault-injection run of issue 12, each reproduced.
 @Suite(.serialized) struct FailureTests {

@@ -4,6 +4,7 @@ import Foundation
 import Journal
 import Pipeline
 import Testing
+import TestSupport
 
 /// The daemon driven through `any JobStore`: the real SQLite journal (same schema, same transitions), opened in
 /// memory, so a test reads every row a cancel or a shutdown leaves without a file or a second connection.

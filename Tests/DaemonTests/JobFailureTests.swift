@@ -5,6 +5,7 @@ import Journal
 import Pipeline
 import Synchronization
 import Testing
+import TestSupport
 
 /// One typed failure, from the pipeline through the worker's pipe to the journal and the sidecar: its disposition,
 /// not a code prefix, decides rejected / retried / failed / cancelled.

@@ -1,18 +1,19 @@
 import Daemon
 import Foundation
 import Testing
+import TestSupport
 
-/// The minilm-l6-v2 pack that scripts/test installs into $PROSTUDIO_TEST_MODELS; nil (with why) when absent.
-/// With CI=true the suite runs anyway and fails on the reason, never skips.
+/// The minilm-l6-v2 pack that scripts/test installs into $PROSTUDIO_TEST_MODELS. Outside CI the suite is skipped,
+/// with the reason, when it is absent; with CI=true the suite runs anyway and fails on the reason, never skips.
 enum EmbeddingPack {
-    static let models: String = ProcessInfo.processInfo.environment["PROSTUDIO_TEST_MODELS"]
-        ?? NSTemporaryDirectory() + "prostudio-test-models"
-    static var present: Bool { FileManager.default.fileExists(atPath: models + "/minilm-l6-v2/pack.json") }
-    static var enabled: Bool {
-        if ProcessInfo.processInfo.environment["CI"] == "true" { return true }
-        if !present { FileHandle.standardError.write(Data("LibraryKeeperTests: skipped: no minilm-l6-v2 pack in \(models) (Tools/export/install-minilm)\n".utf8)) }
-        return present
+    static let pack = TestDependency("the minilm-l6-v2 pack") {
+        let models = testModelsFolder().path
+        guard FileManager.default.fileExists(atPath: models + "/minilm-l6-v2/pack.json") else {
+            throw Unavailable("no minilm-l6-v2 pack in \(models): run Tools/export/install-minilm \(models)")
+        }
+        return models
     }
+    static var enabled: Bool { pack.enabled }
 }
 
 /// The daemon keeps its footage libraries' indexes up to date between jobs: at start, and after changes it hears
@@ -40,12 +41,12 @@ struct LibraryKeeperTests {
     }
 
     @Test func librariesAreIndexedAtStartAndAgainAfterChanges() async throws {
-        #expect(EmbeddingPack.present, "no minilm-l6-v2 pack in \(EmbeddingPack.models): run Tools/export/install-minilm \(EmbeddingPack.models)")
+        let models = try EmbeddingPack.pack.get()
         let f = Folders()
         let library = f.root + "/footage"
         try await picture(library + "/harbour/boats.png", says: "fishing boats in a harbour at dawn")
         var c = f.config
-        c.models = EmbeddingPack.models
+        c.models = models
         c.libraryFolders = [library]
         c.librarySettle = .milliseconds(300)
         let daemon = Daemon(config: c)

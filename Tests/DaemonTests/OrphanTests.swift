@@ -1,6 +1,7 @@
 @testable import Daemon
 import Foundation
 import Testing
+import TestSupport
 
 /// After a kill -9 of the supervisor (fault suite: "kill -9 supervisor: partial 1"): a temp file whose writer is a
 /// zombie or a reused PID is swept, and a restarted supervisor stops the workers the killed one left running.

@@ -2,6 +2,7 @@ import Daemon
 import Foundation
 import Journal
 import Testing
+import TestSupport
 
 /// `prostudio daemon` as systemd runs it: a real process.
 @Suite(.serialized) struct ProcessTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `cd job && prostudio render .` wrote `..mp4`, `..json` and `..srt` (hidden files): the job is named after the folder.
 @Suite struct RenderNameTests {

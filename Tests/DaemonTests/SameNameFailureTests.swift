@@ -3,6 +3,7 @@ import Foundation
 import Journal
 import Pipeline
 import Testing
+import TestSupport
 
 /// Issue 23 (8): a failed job of an existing NAME replaced `NAME.json` while the done job's video stayed, and the work
 /// folder (the partial MP4) lived in the outbox.

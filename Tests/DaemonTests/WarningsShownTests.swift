@@ -2,6 +2,7 @@ import Daemon
 import Foundation
 import Journal
 import Testing
+import TestSupport
 
 /// Issue 27: a job that ends `done` with warnings (a caption font not installed) showed them only inside the sidecar.
 /// They are journaled as `warning` events, so `jobs show` (text and JSON) and the API's events list them, and the

@@ -2,6 +2,7 @@ import Daemon
 import Foundation
 import Journal
 import Testing
+import TestSupport
 
 /// Issue 27: `prostudio submit x.yaml && prostudio jobs watch x` failed at once ("no job") when the daemon had not
 /// picked the file up yet. `jobs watch NAME` waits for the name to appear, up to `--timeout`.

@@ -2,6 +2,7 @@ import Daemon
 import Foundation
 import Journal
 import Testing
+import TestSupport
 
 /// A real HTTP receiver with misbehaviours, by path: `/hang` reads the request and never answers, `/redirect?to=URL`
 /// answers 302 to URL, `/big` answers 200 with a 1 GiB body streamed 1 MiB at a time (never held), anything else
@@ -47,27 +48,13 @@ final class HookServer: Sendable {
     server.serve_forever()
     """#
 
-    let process: Process
-    let port: Int
+    let server: PythonServer
     let log: String
+    var port: Int { server.port }
 
     init(root: String, name: String) async throws {
-        let script = root + "/\(name).py", portFile = root + "/\(name).port"
         log = root + "/\(name).log"
-        try Self.script.write(toFile: script, atomically: true, encoding: .utf8)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script, portFile, log]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: portFile) && Date() < deadline && process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        guard let text = try? String(contentsOfFile: portFile, encoding: .utf8), let p = Int(text) else {
-            process.terminate()
-            throw Receiver.ReceiverError(message: "python3 http.server did not start")
-        }
-        port = p
+        server = try await PythonServer(script: Self.script, in: root, name: name, arguments: [log])
     }
 
     func url(_ path: String, host: String = "127.0.0.1") -> String { "http://\(host):\(port)\(path)" }
@@ -78,7 +65,7 @@ final class HookServer: Sendable {
         }
     }
 
-    func stop() { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    func stop() { server.stop() }
 }
 
 /// The job's one delivery once it is no longer pending (or whatever it is at the deadline).

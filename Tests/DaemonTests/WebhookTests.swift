@@ -3,6 +3,7 @@ import Daemon
 import Foundation
 import Journal
 import Testing
+import TestSupport
 
 /// A real HTTP receiver: Python's http.server on a free loopback port. It answers 500 to the first `failFirst`
 /// requests, then 200, and logs each request (path, headers, body, and whether Python's own hmac module finds the
@@ -33,28 +34,14 @@ final class Receiver: Sendable {
     server.serve_forever()
     """#
 
-    let process: Process
-    let port: Int
+    let server: PythonServer
     let log: String
+    var port: Int { server.port }
 
     init(root: String, failFirst: Int, secret: String, port: Int = 0) async throws {
-        let script = root + "/receiver.py", portFile = root + "/receiver.port"
         log = root + "/receiver.log"
-        try Self.script.write(toFile: script, atomically: true, encoding: .utf8)
-        try? FileManager.default.removeItem(atPath: portFile)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, portFile, log, "\(failFirst)", secret] + (port > 0 ? ["\(port)"] : [])
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while !FileManager.default.fileExists(atPath: portFile) && Date() < deadline && process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        guard let text = try? String(contentsOfFile: portFile, encoding: .utf8), let p = Int(text) else {
-            process.terminate()
-            throw ReceiverError(message: "python3 http.server did not start (is python3 installed?)")
-        }
-        self.port = p
+        server = try await PythonServer(script: Self.script, in: root, name: "receiver",
+                                        arguments: [log, "\(failFirst)", secret] + (port > 0 ? ["\(port)"] : []))
     }
 
     struct ReceiverError: Error { var message: String }
@@ -67,8 +54,7 @@ final class Receiver: Sendable {
         }
     }
 
-    // SIGKILL: the test process may hand its children a mask that blocks SIGTERM.
-    func stop() { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    func stop() { server.stop() }
 
     /// A request's headers with lower-case names (HTTP names are case-insensitive; libcurl sends X-Prostudio-...).
     static func headers(_ request: [String: Any]) -> [String: String] {

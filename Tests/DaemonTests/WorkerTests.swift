@@ -3,6 +3,7 @@ import Foundation
 import Journal
 import Pipeline
 import Testing
+import TestSupport
 
 /// The `prostudio` executable built beside this test bundle (the daemon's workers are `prostudio worker`).
 let prostudioBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Library
 import TorchRuntime
 
 /// The Swift side of the model against sentence-transformers (fixtures written by Tools/export/minilm_reference.py).
-@Suite(.serialized, .enabled(if: MiniLMTestPack.enabled, "needs the minilm-l6-v2 pack (Tools/export/install-minilm)"))
+@Suite(.serialized, .enabled(if: MiniLMTestPack.enabled, MiniLMTestPack.needs))
 struct EncoderTests {
     struct Tokens: Decodable { var tokenizer: String; var strings: [String]; var ids: [[Int32]] }
     struct Embeddings: Decodable { var max_seq_length: Int; var sentences: [String]; var embeddings: [[Float]] }

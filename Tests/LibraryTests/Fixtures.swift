@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// The labelled test library: 42 items (pictures and short clips that ffmpeg makes), each with the scene text
 /// written for it in other words. Items with a `sidecar` are described by NAME.txt (their file names say nothing);
@@ -68,8 +69,8 @@ enum LabelledLibrary {
             let video = url.pathExtension == "mp4"
             var args = ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=\(color):s=64x36" + (video ? ":d=0.5:r=10" : "")]
             args += video ? ["-pix_fmt", "yuv420p", "-c:v", "libx264", url.path] : ["-frames:v", "1", url.path]
-            let (status, output) = MiniLMTestPack.run("/usr/bin/ffmpeg", args)
-            guard status == 0 else { throw MiniLMTestPack.InstallError(message: "ffmpeg failed for \(e.path): \(output)") }
+            let (status, output) = runTool("/usr/bin/ffmpeg", args)
+            guard status == 0 else { throw Unavailable("ffmpeg failed for \(e.path): \(output)") }
             if let text = e.sidecar {
                 try Data((text + "\n").utf8).write(to: url.deletingPathExtension().appendingPathExtension("txt"))
             }

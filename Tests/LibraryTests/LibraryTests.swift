@@ -4,6 +4,7 @@ import Manifest
 import Media
 import Pipeline
 import Testing
+import TestSupport
 @testable import Library
 import TorchRuntime
 
@@ -32,10 +33,10 @@ struct ScannerTests {
     @Test func unreadableFilesAreSkippedWithAWarning() throws {
         let dir = TempDir()
         try Data("a red kite".utf8).write(to: dir.url.appendingPathComponent("kite.txt"))
-        let (status, out) = MiniLMTestPack.run("/usr/bin/ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "color=c=red:s=32x32", "-frames:v", "1",
+        let (status, out) = runTool("/usr/bin/ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "color=c=red:s=32x32", "-frames:v", "1",
                                                                    dir.url.appendingPathComponent("kite.jpg").path])
         #expect(status == 0, "\(out)")
-        let (s2, out2) = MiniLMTestPack.run("/usr/bin/ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "color=c=red:s=32x32:d=0.2", "-pix_fmt", "yuv420p",
+        let (s2, out2) = runTool("/usr/bin/ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "color=c=red:s=32x32:d=0.2", "-pix_fmt", "yuv420p",
                                                                  "-metadata", "title=Regatta", "-metadata", "description=A red sailboat racing past the lighthouse",
                                                                  dir.url.appendingPathComponent("clip_0007.mp4").path])
         #expect(s2 == 0, "\(out2)")
@@ -54,7 +55,7 @@ struct ScannerTests {
         let dir = TempDir()
         func picture(_ name: String) throws -> [UInt8] {
             let url = dir.url.appendingPathComponent(name)
-            let (s, o) = MiniLMTestPack.run("/usr/bin/ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "color=c=red:s=16x16", "-frames:v", "1", url.path])
+            let (s, o) = runTool("/usr/bin/ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "color=c=red:s=16x16", "-frames:v", "1", url.path])
             #expect(s == 0, "\(o)")
             return [UInt8](try Data(contentsOf: url))
         }
@@ -149,7 +150,7 @@ extension ScannerTests {
 }
 
 /// The engine with the real model: the labelled library, the index cache, a missing pack, a render.
-@Suite(.serialized, .enabled(if: MiniLMTestPack.enabled, "needs the minilm-l6-v2 pack (Tools/export/install-minilm)"))
+@Suite(.serialized, .enabled(if: MiniLMTestPack.enabled, MiniLMTestPack.needs))
 struct LibraryEngineTests {
     static func engine(cache: URL) throws -> LibraryVisuals {
         let store = ModelStore(root: try MiniLMTestPack.models())
@@ -272,7 +273,7 @@ struct LibraryEngineTests {
         try FileManager.default.createDirectory(at: lib.appendingPathComponent("pets, mine"), withIntermediateDirectories: true)
         for (name, input) in [("harbour/boats_at_dawn.jpg", "color=c=blue:s=96x54"), (clipName, "color=c=white:s=120x90:d=4:r=25,fade=in:st=0:d=4")] {
             let video = name.hasSuffix(".mp4")
-            let (s, o) = MiniLMTestPack.run("/usr/bin/ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", input]
+            let (s, o) = runTool("/usr/bin/ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", input]
                                            + (video ? ["-pix_fmt", "yuv420p", "-c:v", "libx264"] : ["-frames:v", "1"]) + [lib.appendingPathComponent(name).path])
             #expect(s == 0, "\(o)")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Manifest
 
 /// Each bad manifest must be refused with the exact code and field path a user would need to fix it.

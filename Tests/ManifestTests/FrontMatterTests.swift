@@ -1,6 +1,7 @@
 import Foundation
 @testable import Manifest
 import Testing
+import TestSupport
 
 /// A `.txt` or `.md` script may start with YAML front matter naming its voice and the job's other fields (issue
 /// 33): it became a spoken scene before.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Manifest
 
 /// Every manifest in the fuzz corpus (`Tests/Fuzz/corpus/manifest-*`), crashes the fuzzer found included

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Manifest
 
 /// Manifests built to hurt the parser (issue 12, F5 and F14): refused quickly, with a precise error.

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Manifest
 import Testing
+import TestSupport
 
 /// Issue 27's first traps: a Windows script became one scene per line, and `render .` named the job ".".
 @Suite struct LineEndingAndNameTests {

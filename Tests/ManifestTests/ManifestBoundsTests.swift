@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Manifest
 
 /// Issue 23, item 4 (manifest side): what a manifest may cost is bounded before it is parsed, and so is the error

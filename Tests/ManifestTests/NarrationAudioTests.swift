@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Manifest
 
 /// `narration_audio:` the producer's own recording of a scene's narration (or of a one-scene job's).

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Manifest
 
 /// Issue 23, item 1: no number in a manifest can trap the process. `voice: {rate: 9223372036854775807}` crashed the

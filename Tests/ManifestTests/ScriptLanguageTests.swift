@@ -1,6 +1,7 @@
 import Foundation
 @testable import Manifest
 import Testing
+import TestSupport
 
 /// A plain script is read in its own language (issue 33: a French `.txt` was read by the English voice, silently).
 @Suite struct ScriptLanguageTests {

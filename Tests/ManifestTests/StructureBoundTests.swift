@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Manifest
 
 /// Issue 23 items 4 and 9: a 2.5 MB manifest of 190,000 unknown keys took the supervisor from 36 MB to 144 MB

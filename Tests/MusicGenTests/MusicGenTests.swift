@@ -3,15 +3,16 @@ import Foundation
 import Manifest
 @testable import MusicGen
 import Testing
+import TestSupport
 import TorchRuntime
 import VideoDiffusion
 
 /// The Swift engine against transformers' MusicGen on the same tiny pack (same weights, same ids).
-@Suite(.serialized) struct MusicGenReferenceTests {
+@Suite(.serialized, .enabled(if: MusicTestPack.pack.enabled, MusicTestPack.needs)) struct MusicGenReferenceTests {
     static let ids: [Int64] = [7, 12, 1]  // "calm piano" would tokenize to a few ids; fixed here so the test reads plainly
 
-    func setup() throws -> (MusicGenEngine, MusicGenSettings)? {
-        guard try MusicTestPack.models() != nil, let engine = MusicTestPack.engine else { return nil }
+    func setup() throws -> (MusicGenEngine, MusicGenSettings) {
+        let engine = try MusicTestPack.engine()
         let (_, settings) = try engine.pack(named: MusicTestPack.name)
         return (engine, settings)
     }
@@ -19,7 +20,7 @@ import VideoDiffusion
     /// Greedy tokens equal transformers' generate, token for token; the codec's audio within 1e-4. Without and
     /// with classifier-free guidance (conditional and unconditional rows in one batch).
     @Test(arguments: [1.0, 3.0]) func greedyMatchesTransformers(guidance: Double) async throws {
-        guard let (engine, settings) = try setup() else { return }
+        let (engine, settings) = try setup()
         let frames = 20  // under the tiny pack's 40-frame window: one window
         let codes = try await engine.generate(pack: MusicTestPack.name, settings: settings, ids: Self.ids, frames: frames,
                                               sampling: .greedy(guidance: guidance))
@@ -35,7 +36,7 @@ import VideoDiffusion
 
     /// Guidance changes the tokens (the unconditional half is really used).
     @Test func guidanceChangesTheTokens() async throws {
-        guard let (engine, settings) = try setup() else { return }
+        let (engine, settings) = try setup()
         let plain = try await engine.generate(pack: MusicTestPack.name, settings: settings, ids: Self.ids, frames: 16, sampling: .greedy(guidance: 1))
         let guided = try await engine.generate(pack: MusicTestPack.name, settings: settings, ids: Self.ids, frames: 16, sampling: .greedy(guidance: 3))
         #expect(plain != guided)
@@ -44,7 +45,7 @@ import VideoDiffusion
     /// A window that continues an audio prompt (as every window after the first does) equals transformers'
     /// generate given the same codes as decoder_input_ids.
     @Test func continuationMatchesTransformers() async throws {
-        guard let (engine, settings) = try setup() else { return }
+        let (engine, settings) = try setup()
         let first = try await engine.generate(pack: MusicTestPack.name, settings: settings, ids: Self.ids, frames: 20, sampling: .greedy(guidance: 3))
         let prompt = first.map { Array($0.suffix(settings.musicgen.promptFrames)) }
         let next = 12
@@ -59,7 +60,7 @@ import VideoDiffusion
     /// Longer than a window: several windows, each continuing the last; the first window's frames are exactly
     /// a one-window run's (same seed), and the bed is exactly the asked length at 48 kHz, stereo, not silent.
     @Test func windowsContinueAndTheBedHasTheExactLength() async throws {
-        guard let (engine, settings) = try setup() else { return }
+        let (engine, settings) = try setup()
         let window = settings.musicgen.windowFrames
         let frames = window * 2 + 7
         let sampling = MusicSampling(guidance: 3, temperature: 1, topK: 20, topP: 0, seed: 42)
@@ -104,9 +105,33 @@ import VideoDiffusion
         #expect(engine.report.windows == 1 && engine.report.frames == window)
     }
 
+    /// The bed, as the pipeline gets it, follows the job's seed: the same seed gives the same samples, another seed
+    /// other music (the pack's codec codebooks are random, so other codes are other audio: with EnCodec's all-zero
+    /// codebooks seeds 1 and 2 gave byte-identical beds).
+    @Test func bedsFollowTheSeed() async throws {
+        let (engine, settings) = try setup()
+        let rate = 48000
+        let n = 3 * rate  // several windows: the continuations too
+        let music = try JSONDecoder().decode(JobManifest.Music.self, from: Data(
+            #"{"engine":"musicgen","mood":"calm","volume":0.25,"pack":"tiny-musicgen","guidance":3,"temperature":1}"#.utf8))
+        let one = try await offPool { try engine.bed(frames: n, sampleRate: rate, music: music, seed: 1) }
+        let again = try await offPool { try engine.bed(frames: n, sampleRate: rate, music: music, seed: 1) }
+        let two = try await offPool { try engine.bed(frames: n, sampleRate: rate, music: music, seed: 2) }
+        #expect(one.count == n * 2 && two.count == n * 2)
+        #expect(again == one)
+        #expect(n * settings.frameRate / rate > 2 * settings.musicgen.windowFrames)
+        // Not a rounding apart: the difference's RMS is over a tenth of the bed's (0.145 with the test pack; 0 with
+        // all-zero codebooks). Left channel; both beds have the same fades.
+        let body = stride(from: 0, to: n * 2, by: 2)
+        let power = body.reduce(0.0) { $0 + Double(one[$1]) * Double(one[$1]) }
+        let apart = body.reduce(0.0) { $0 + Double(one[$1] - two[$1]) * Double(one[$1] - two[$1]) }
+        #expect(power > 0)
+        #expect(apart > 0.01 * power, "seed 2's bed differs from seed 1's by \((apart / max(power, 1e-30)).squareRoot()) of its RMS")
+    }
+
     /// Sampling follows the seed: same seed, same tokens; another seed, other tokens.
     @Test func samplingFollowsTheSeed() async throws {
-        guard let (engine, settings) = try setup() else { return }
+        let (engine, settings) = try setup()
         func run(_ seed: UInt64) async throws -> [[Int32]] {
             try await engine.generate(pack: MusicTestPack.name, settings: settings, ids: Self.ids, frames: 16,
                                       sampling: MusicSampling(guidance: 3, temperature: 1.2, topK: 30, topP: 0.9, seed: seed))
@@ -138,8 +163,8 @@ import VideoDiffusion
         }
     }
 
-    @Test func aPackTooBigForTheMemoryIsRefusedBeforeLoading() throws {
-        guard let models = try MusicTestPack.models() else { return }
+    @Test(.enabled(if: MusicTestPack.pack.enabled, MusicTestPack.needs)) func aPackTooBigForTheMemoryIsRefusedBeforeLoading() throws {
+        let models = try MusicTestPack.models()
         let engine = MusicGenEngine(models: models, memoryLimitBytes: 1 << 20)
         #expect {
             _ = try engine.bed(frames: 4800, sampleRate: 48000, music: music(pack: MusicTestPack.name), seed: 1)
@@ -149,8 +174,8 @@ import VideoDiffusion
         }
     }
 
-    @Test func wrongKindOfPackIsRefused() throws {
-        guard let models = try MusicTestPack.models() else { return }
+    @Test(.enabled(if: MusicTestPack.pack.enabled, MusicTestPack.needs)) func wrongKindOfPackIsRefused() throws {
+        let models = try MusicTestPack.models()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("musicgen-wrong-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let copy = dir.appendingPathComponent("not-music")
@@ -230,15 +255,15 @@ import VideoDiffusion
 
 /// The pack's text ids: the Swift unigram segmentation (VideoDiffusion's Tokenizer) against HF tokenizers'
 /// Unigram model on the same vocabulary and scores.
-@Suite struct MusicGenTokenizerTests {
+@Suite(.enabled(if: MusicTestPack.pack.enabled, MusicTestPack.needs)) struct MusicGenTokenizerTests {
     @Test func swiftSegmentationEqualsHFUnigram() throws {
-        guard let models = try MusicTestPack.models(), let engine = MusicTestPack.engine else { return }
+        let models = try MusicTestPack.models(), engine = try MusicTestPack.engine()
         let (pack, settings) = try engine.pack(named: MusicTestPack.name)
         let tokenizer = try Tokenizer(settings: settings.text, packDirectory: pack.directory)
         let texts = ["Calm piano music", "a warm, gentle synth bed", "xylophone 42", "upbeat lofi jazz with soft drums",
                      "dark cinematic strings"]
         let vocab = models.appendingPathComponent("\(MusicTestPack.name)/tokenizer.vocab").path
-        let (status, output) = MusicTestPack.run("/bin/bash", [Repo.path("Tools/export/export-musicgen"), "--tokenize", vocab] + texts)
+        let (status, output) = runTool("/bin/bash", [Repo.path("Tools/export/export-musicgen"), "--tokenize", vocab] + texts)
         try #require(status == 0, "musicgen_tokenize.py failed: \(output)")
         let json = try #require(output.split(separator: "\n").last.map { Data($0.utf8) })
         let expected = try JSONDecoder().decode([[Int64]].self, from: json)

@@ -5,6 +5,7 @@ import Media
 @testable import MusicGen
 import Pipeline
 import Testing
+import TestSupport
 
 /// Per-scene `sfx: {prompt, at, duration, pack, volume}`: the manifest fields, the engine's effect, and the mix.
 @Suite(.serialized) struct SoundEffectTests {
@@ -49,8 +50,8 @@ import Testing
     }
 
     /// The engine's effect: exactly the asked length, stereo, not silent, repeatable for a seed.
-    @Test func theEngineMakesAnEffect() async throws {
-        guard try MusicTestPack.models() != nil, let engine = MusicTestPack.engine else { return }
+    @Test(.enabled(if: MusicTestPack.pack.enabled, MusicTestPack.needs)) func theEngineMakesAnEffect() async throws {
+        let engine = try MusicTestPack.engine()
         let sfx = JobManifest.SoundEffect(prompt: "waves on a beach", at: 0, duration: 0.5, pack: MusicTestPack.name, volume: 1)
         let a = try await offPool { try engine.effect(sfx, frames: 24_000, sampleRate: 48_000, seed: 4) }
         #expect(a.count == 48_000)
@@ -62,8 +63,8 @@ import Testing
 
     /// Through the pipeline: a scene's effect is rendered (and cached like the bed); with the music bed silenced
     /// (volume 0), the effect's window is louder than the same span of a render without it.
-    @Test func aSceneEffectIsMixedIn() async throws {
-        guard let models = try MusicTestPack.models(), let engine = MusicTestPack.engine else { return }
+    @Test(.enabled(if: MusicTestPack.pack.enabled, MusicTestPack.needs)) func aSceneEffectIsMixedIn() async throws {
+        let models = try MusicTestPack.models(), engine = try MusicTestPack.engine()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sfx-render-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -3,11 +3,12 @@ import Foundation
 import Manifest
 import Media
 import Testing
+import TestSupport
 @testable import NeuralVoice
 import Pipeline
 
 /// A manifest rendered with `voice: {engine: piper}` through the real pipeline.
-@Suite(.serialized, .enabled(if: PiperTestPack.available, "needs the joe-medium pack (Tools/export/install-piper-voice)"))
+@Suite(.serialized, .enabled(if: PiperTestPack.pack.enabled, PiperTestPack.needs))
 struct NeuralRenderTests {
     static let scenes = [
         "This voice is a neural network. It runs through libtorch.",
@@ -28,7 +29,7 @@ struct NeuralRenderTests {
     """
 
     @Test func manifestWithTheNeuralVoiceRenders() async throws {
-        let engine = try #require(PiperTestPack.engine)
+        let engine = try PiperTestPack.engine()
         let dir = TempDir()
         let path = dir.url.appendingPathComponent("neural.yaml")
         try Data(Self.manifest.utf8).write(to: path)
@@ -36,7 +37,7 @@ struct NeuralRenderTests {
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         var engines = EngineSet.embedded
         engines.speech[.piper] = engine  // the suite's engine: its model is already loaded
-        let pipeline = Pipeline(options: PipelineOptions(outbox: out, cache: dir.url.appendingPathComponent("cache"), models: PiperTestPack.models),
+        let pipeline = Pipeline(options: PipelineOptions(outbox: out, cache: dir.url.appendingPathComponent("cache"), models: try PiperTestPack.models()),
                                 engines: engines)
         let sidecar = try await pipeline.run(manifestPath: path.path, jobID: "neural")
         #expect(sidecar.state == .done)

@@ -1,6 +1,7 @@
 import Engines
 import Foundation
 import Testing
+import TestSupport
 @testable import NeuralVoice
 
 /// Text → phonemes → ids, against the reference phonemizer's fixture (Tools/export/piper_phonemize.py).
@@ -47,9 +48,9 @@ struct PhonemizerTests {
         }
     }
 
-    @Test(.enabled(if: PiperTestPack.available, "needs the joe-medium pack (Tools/export/install-piper-voice)"))
+    @Test(.enabled(if: PiperTestPack.pack.enabled, PiperTestPack.needs))
     func idsMatchTheFixture() throws {
-        let engine = try #require(PiperTestPack.engine)
+        let engine = try PiperTestPack.engine()
         let config = try PiperTestPack.config()
         for c in Self.fixture.cases {
             let sentences = try engine.sentences(c.text, config: config)

@@ -3,11 +3,12 @@ import Engines
 import Foundation
 import Media
 import Testing
+import TestSupport
 @testable import NeuralVoice
 
 /// The caption corpus's English sentences spoken by the Piper voice: its words come back by text only, so
 /// this holds the forward reading of the script (CaptionAligner) to the same audit as espeak's offsets.
-@Suite(.serialized)
+@Suite(.serialized, .enabled(if: PiperTestPack.pack.enabled, PiperTestPack.needs))
 struct PiperCaptionTests {
     static let sentences: [String] = {
         let url = Repo.root.appendingPathComponent("Tests/CaptionsTests/Fixtures/corpus.txt")
@@ -19,7 +20,7 @@ struct PiperCaptionTests {
     }()
 
     @Test func englishCorpusCaptionsCarryTheScriptExactly() async throws {
-        let engine = try #require(PiperTestPack.engine)
+        let engine = try PiperTestPack.engine()
         #expect(Self.sentences.count >= 40)
         let rules = CaptionRules(maxCharacters: 42)
         var voicedWords = 0, words = 0

@@ -2,11 +2,12 @@ import Engines
 import Foundation
 import Manifest
 import Testing
+import TestSupport
 @testable import NeuralVoice
 
 /// The voice through the Swift libtorch runtime against Python: the same TorchScript file in Python torch, and
 /// the upstream ONNX voice in onnxruntime.
-@Suite(.serialized, .enabled(if: PiperTestPack.available, "needs the joe-medium pack (Tools/export/install-piper-voice)"))
+@Suite(.serialized, .enabled(if: PiperTestPack.pack.enabled, PiperTestPack.needs))
 struct PiperEngineTests {
     static let noiseOff = PiperScales(noiseScale: 0, lengthScale: 1, noiseW: 0)
     static let paragraph = "Hello, world. The quick brown fox jumps over the lazy dog. Wait; there's more: 3.5 percent of 1,200 people said no."
@@ -17,7 +18,7 @@ struct PiperEngineTests {
     static let onnxTolerance: Float = 1e-4
 
     @Test func swiftRuntimeEqualsPythonTorchAndOnnxruntime() async throws {
-        let engine = try #require(PiperTestPack.engine)
+        let engine = try PiperTestPack.engine()
         let ids = try engine.sentences(Self.paragraph, config: PiperTestPack.config()).map(\.ids)
         #expect(ids.count == 3)
         let swift = try await PiperTestPack.forward(ids, scales: Self.noiseOff)
@@ -36,7 +37,7 @@ struct PiperEngineTests {
     /// The manifest's `noise_scale` / `noise_w` reach the model: both at 0 give the noise-off narration sample
     /// for sample; the pack's defaults (0.667 / 0.8) do not.
     @Test func manifestNoiseSettingsReachTheModel() async throws {
-        let engine = try #require(PiperTestPack.engine)
+        let engine = try PiperTestPack.engine()
         let config = try PiperTestPack.config()
         var still = PiperEngine.voice()
         still.noiseScale = 0
@@ -53,7 +54,7 @@ struct PiperEngineTests {
 
     /// The whole narration (phonemize, sentences, join) against onnxruntime's sentences joined the same way.
     @Test func narrationLengthAndEnvelopeMatchOnnxruntime() async throws {
-        let engine = try #require(PiperTestPack.engine)
+        let engine = try PiperTestPack.engine()
         let config = try PiperTestPack.config()
         let voice = PiperEngine.voice()
         let sentences = try engine.sentences(Self.paragraph, config: config)
@@ -87,7 +88,7 @@ struct PiperEngineTests {
     }
 
     @Test func sameTextGivesTheSameSamples() async throws {
-        let engine = try #require(PiperTestPack.engine)
+        let engine = try PiperTestPack.engine()
         let a = try await engine.narrate(Self.paragraph, voice: PiperEngine.voice())
         let b = try await engine.narrate(Self.paragraph, voice: PiperEngine.voice())
         #expect(a == b)
@@ -99,7 +100,7 @@ struct PiperEngineTests {
     }
 
     @Test func wordTimingsFollowTheDurations() async throws {
-        let engine = try #require(PiperTestPack.engine)
+        let engine = try PiperTestPack.engine()
         let n = try await engine.narrate(Self.paragraph, voice: PiperEngine.voice())
         #expect(n.sampleRate == 22_050)
         #expect(n.words.map(\.text).joined(separator: " ") == Self.paragraph)
@@ -115,7 +116,7 @@ struct PiperEngineTests {
     }
 
     @Test func rateShortensTheNarration() async throws {
-        let engine = try #require(PiperTestPack.engine)
+        let engine = try PiperTestPack.engine()
         let normal = try await engine.narrate(Self.paragraph, voice: PiperEngine.voice(rate: 1))
         let fast = try await engine.narrate(Self.paragraph, voice: PiperEngine.voice(rate: 2))
         let ratio = fast.duration / normal.duration

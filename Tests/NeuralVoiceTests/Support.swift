@@ -1,47 +1,41 @@
 import Engines
 import Foundation
+import Testing
+import TestSupport
 import Manifest
 @testable import NeuralVoice
 import TorchRuntime
 
-enum Repo {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
-    static let python = "/usr/bin/python3"
-}
-
 /// The joe-medium pack, made the way the docs say: `Tools/export/install-piper-voice DIR`, once per test process,
 /// into a folder kept between runs ($PROSTUDIO_TEST_MODELS, else TMPDIR/prostudio-test-models): ~30 s the first
-/// time (export + check against onnxruntime), ~7 s when it is up to date. nil, with the reason on stderr, when
-/// it cannot be installed (no torch for /usr/bin/python3, no PyPI, ...); the tests that need it are then skipped.
+/// time (export + check against onnxruntime), ~7 s when it is up to date. Outside CI, when it cannot be installed
+/// (no torch for /usr/bin/python3, no PyPI, ...), the suites that need it are skipped with the reason; under CI=true
+/// they run and fail with it.
 enum PiperTestPack {
-    static let models: URL? = {
-        let env = ProcessInfo.processInfo.environment["PROSTUDIO_TEST_MODELS"]
-        let dir = env.map { URL(fileURLWithPath: $0) }
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent("prostudio-test-models")
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let (status, output) = run("/bin/bash", [Repo.path("Tools/export/install-piper-voice"), dir.path])
-        guard status == 0, FileManager.default.fileExists(atPath: dir.appendingPathComponent("joe-medium/pack.json").path) else {
-            FileHandle.standardError.write(Data("NeuralVoiceTests: skipping the tests that need the joe-medium pack: `Tools/export/install-piper-voice \(dir.path)` failed (exit \(status)):\n\(output.suffix(2000))\n".utf8))
-            return nil
-        }
-        return dir
-    }()
+    static let needs: Comment = "needs the joe-medium pack (Tools/export/install-piper-voice)"
+    static let pack = TestDependency("the joe-medium Piper pack") {
+        let dir = testModelsFolder()
+        return try makePack(script: "Tools/export/install-piper-voice", [dir.path], in: dir, marker: "joe-medium/pack.json")
+    }
 
-    static var available: Bool { models != nil }
+    static func models() throws -> URL { try pack.get() }
 
     /// One engine (one model manager, one loaded module) for the whole suite: loading costs seconds.
-    static let engine: PiperEngine? = models.map { PiperEngine(models: $0) }
+    private static let shared: PiperEngine? = (try? pack.get()).map { PiperEngine(models: $0) }
+    static func engine() throws -> PiperEngine {
+        _ = try models()
+        return shared!
+    }
 
-    static var packDir: URL { models!.appendingPathComponent("joe-medium") }
+    static var packDir: URL { try! models().appendingPathComponent("joe-medium") }
 
     static func config() throws -> PiperPackConfig {
-        try engine!.pack(named: "joe-medium").1
+        try engine().pack(named: "joe-medium").1
     }
 
     /// A forward of `ids` through the Swift runtime with the given scales and noise seed.
     static func forward(_ ids: [[Int]], scales: PiperScales) async throws -> [PiperEngine.SentenceAudio] {
-        let engine = engine!
+        let engine = try engine()
         return try await engine.manager.withModel(pack: "joe-medium", component: PiperEngine.component) { module in
             try await TorchExecutor.run {
                 try engine.warmUp(module)
@@ -70,7 +64,7 @@ struct PythonReference {
                     "--out", dir.path, "--noise-scale", "\(scales.noiseScale)", "--length-scale", "\(scales.lengthScale)",
                     "--noise-w", "\(scales.noiseW)"]
         if !torch { args.append("--no-torch") }
-        let (status, output) = PiperTestPack.run(Repo.python, args)
+        let (status, output) = runTool(Repo.python, args)
         guard status == 0 else { throw ReferenceError(message: "piper_reference.py failed (exit \(status)): \(output.suffix(2000))") }
         func read(_ name: String) -> [Float] {
             guard let data = try? Data(contentsOf: dir.appendingPathComponent(name)) else { return [] }
@@ -83,22 +77,6 @@ struct PythonReference {
 }
 
 struct ReferenceError: Error, CustomStringConvertible { var message: String; var description: String { message } }
-
-extension PiperTestPack {
-    static func run(_ exe: String, _ args: [String]) -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        p.currentDirectoryURL = Repo.root
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        do { try p.run() } catch { return (-1, "\(error)") }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-}
 
 enum Signal {
     static func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
@@ -126,14 +104,4 @@ enum Signal {
         for i in 0..<n { sab += (a[i] - ma) * (b[i] - mb); saa += (a[i] - ma) * (a[i] - ma); sbb += (b[i] - mb) * (b[i] - mb) }
         return sab / max((saa * sbb).squareRoot(), 1e-12)
     }
-}
-
-/// A fresh folder per test, removed at the end.
-final class TempDir {
-    let url: URL
-    init() {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("prostudio-voice-test-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(at: url) }
 }

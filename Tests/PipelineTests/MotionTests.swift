@@ -2,6 +2,7 @@ import Engines
 import Foundation
 import Manifest
 import Testing
+import TestSupport
 @testable import Media
 
 /// `motion:` chooses the move over a scene image.

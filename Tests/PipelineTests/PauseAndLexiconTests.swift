@@ -3,6 +3,7 @@ import Foundation
 import Manifest
 import Media
 import Testing
+import TestSupport
 @testable import Pipeline
 
 /// Pronunciation control (issue 33 item 4): pauses written in the script, and a lexicon of how words are said.

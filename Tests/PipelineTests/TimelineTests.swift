@@ -1,6 +1,7 @@
 import Engines
 import Foundation
 import Testing
+import TestSupport
 import Manifest
 @testable import Pipeline
 

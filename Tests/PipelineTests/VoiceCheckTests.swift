@@ -3,6 +3,7 @@ import Foundation
 import Manifest
 import MediaHeaders
 import Testing
+import TestSupport
 @testable import Pipeline
 
 /// Voices are checked when the manifest is: a misspelt voice is an invalid manifest, a script the voice

@@ -3,6 +3,7 @@ import Foundation
 import Manifest
 import Media
 import Testing
+import TestSupport
 @testable import Pipeline
 
 /// `narration_audio`: the producer's recording is heard, sets the scene's length, and the captions follow it.

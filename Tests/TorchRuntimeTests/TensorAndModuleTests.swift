@@ -10,7 +10,9 @@ extension TorchRuntimeTests {
     @Suite struct Runtime {
         @Test func facts() {
             #expect(TorchRuntime.version.hasPrefix("1.") || TorchRuntime.version.hasPrefix("2."))
-            #expect(TorchRuntime.cudaDeviceCount >= 0)
+            // libtorch's own rule: CUDA is available exactly when it sees a device; a CPU build sees none.
+            #expect(TorchRuntime.cudaAvailable == (TorchRuntime.cudaDeviceCount > 0))
+            if !TorchRuntime.builtWithCUDA { #expect(TorchRuntime.cudaDeviceCount == 0) }
             #expect(TorchRuntime.cudaDeviceNames().count == TorchRuntime.cudaDeviceCount)
             #expect(TorchRuntime.processRSSBytes > 0)
             let mem = TorchRuntime.memory(on: .cpu)
@@ -79,8 +81,9 @@ extension TorchRuntimeTests {
             let t = try Tensor([Float](repeating: 0, count: 4))
             let e3 = #expect(throws: TorchError.self) { try t.scalars(as: Int64.self) }
             #expect(e3?.code == .dtypeMismatch)
-            let e4 = #expect(throws: TorchError.self) { try t.to(.cuda(7)) }
-            #expect(e4?.code == .unsupported || e4?.code == .invalidArgument)
+            // One past the last device: a device that does not exist where CUDA is, CUDA itself refused where it is not.
+            let e4 = #expect(throws: TorchError.self) { try t.to(.cuda(TorchRuntime.cudaDeviceCount)) }
+            #expect(e4?.code == (TorchRuntime.cudaAvailable ? .invalidArgument : .unsupported), "\(e4?.message ?? "")")
         }
 
         @Test func crossesTasks() async throws {

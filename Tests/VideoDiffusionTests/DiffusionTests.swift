@@ -4,6 +4,7 @@ import Manifest
 import Media
 import Pipeline
 import Testing
+import TestSupport
 import TorchRuntime
 @testable import VideoDiffusion
 
@@ -279,20 +280,6 @@ final class Fractions: @unchecked Sendable {
     private var set = Set<Double>()
     func add(_ f: Double) { lock.lock(); set.insert(f); lock.unlock() }
     var values: Set<Double> { lock.lock(); defer { lock.unlock() }; return set }
-}
-
-final class TempDir {
-    let url: URL
-    init() {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("prostudio-vd-test-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(at: url) }
-    func write(_ name: String, _ text: String) -> String {
-        let path = url.appendingPathComponent(name).path
-        try! text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
 }
 
 /// A smooth test picture (a colour gradient), written once with the ffmpeg CLI.

@@ -3,6 +3,7 @@ import Intake
 import Journal
 import Synchronization
 import Testing
+import TestSupport
 import Watcher
 
 /// Issue 23: pick-ups that fail (the process has no file descriptor left) or crash the process reading a manifest.
@@ -73,13 +74,4 @@ import Watcher
         guard case .queued(let queued)? = again.first else { Issue.record("not queued: \(again)"); return }
         #expect(queued.attempts == 0)
     }
-}
-
-func eventually(timeout: Duration = .seconds(20), _ condition: () throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try condition() { return true }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    return false
 }

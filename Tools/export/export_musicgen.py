@@ -77,6 +77,7 @@ def build_random(text, audio, dec, seed):
     else:  # transformers 5 (the GPU machine's): sub-configs as keyword dicts
         config = MusicgenConfig(text_encoder=text.to_dict(), audio_encoder=audio.to_dict(), decoder=dec.to_dict())
     model = MusicgenForConditionalGeneration(config).eval()
+    seed_codebooks(model, seed)
     g = model.generation_config
     g.decoder_start_token_id = dec.vocab_size
     g.pad_token_id = dec.vocab_size
@@ -86,6 +87,21 @@ def build_random(text, audio, dec, seed):
     g.top_k = 250
     g.max_length = 1500
     return model
+
+
+def seed_codebooks(model, seed):
+    """transformers initialises EnCodec's quantizer codebooks to zeros (training fills them), so a random model
+    decodes every code to the same audio and nothing downstream can tell one code from another. Draw them at random
+    instead, with a generator of their own so the other weights stay what this seed always gave. At N(0, 1) the
+    random decoder's biases still drown them (two random code sequences decoded to audio correlated 0.996 in the
+    tiny pack); at 20 times that the codes carry the sound."""
+    g = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for layer in model.audio_encoder.quantizer.layers:
+            book = layer.codebook
+            book.embed.copy_(torch.randn(book.embed.shape, generator=g) * 20.0)
+            book.embed_avg.copy_(book.embed)
+            book.cluster_size.fill_(1.0)
 
 
 def unigram_from_tokenizer_json(path, out):
