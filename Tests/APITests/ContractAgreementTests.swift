@@ -2,6 +2,7 @@ import Contract
 import Foundation
 import Journal
 import Testing
+import TestSupport
 
 /// Issue 24's bar: for the same job, the sidecar in the outbox, the journal row, `prostudio jobs show --json` and
 /// `GET /v1/jobs/ID` say the same thing, field by field, whatever way the job ended, and also after a kill -9 of the

@@ -3,6 +3,7 @@ import Contract
 import Foundation
 import Journal
 import Testing
+import TestSupport
 
 /// Issue 24: the supervisor journals a worker's messages one at a time, in the order they came, and writes the sidecar
 /// from the journal row. Cache events once each started a task of their own, so a `removed` could land before its

@@ -2,6 +2,7 @@ import Contract
 import Foundation
 import Manifest
 import Testing
+import TestSupport
 import Watcher
 
 /// Issue 27: after `prostudio render job/fortunes.txt` (default `-o .` puts fortunes.json beside the script),

@@ -3,6 +3,7 @@ import Daemon
 import Foundation
 import Journal
 import Testing
+import TestSupport
 
 /// Issue 24 (item 5): the sidecar and `jobs show` say which voice read the script and why.
 @Suite(.serialized) struct VoiceChoiceTests {
