@@ -76,6 +76,8 @@ let package = Package(
                 linkerSettings: torchLink + [.unsafeFlags(["-Xlinker", "-Bsymbolic"])]),
         // Raw inotify and eventfd (Glibc lacks eventfd and the event's name field).
         .systemLibrary(name: "CInotify", path: "CShims/CInotify"),
+        // MeCab (Debian's libmecab-dev), for Japanese readings; JapaneseText wraps it.
+        .systemLibrary(name: "CMeCab", path: "CShims/CMeCab"),
 
         // Why a job did not finish, typed (JobFailure: code, message, field, stage, disposition): what the worker
         // reports, the supervisor journals and the sidecar shows. No dependencies: both sides of the pipe use it.
@@ -138,13 +140,16 @@ let package = Package(
         .target(name: "Spawn", path: "Sources/Spawn"),
         .target(name: "Engines", dependencies: ["Manifest", "Media", "Spawn"], path: "Sources/Engines"),
         // Captions from the script's own words: voice times mapped onto them, laid out to broadcast rules.
-        .target(name: "Captions", dependencies: ["Engines", "Media"], path: "Sources/Captions"),
+        .target(name: "Captions", dependencies: ["Engines", "Media", "JapaneseText"], path: "Sources/Captions"),
         // plan -> speech -> visuals -> music -> compose -> publish, with the stage cache and the sidecar.
         .target(name: "Pipeline", dependencies: [
             "Manifest", "MediaHeaders", "Media", "Engines", "Captions", "Failures", "Normaliser", .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/Pipeline"),
         // SHA-256, for model-pack checksums and the inbox's dedup keys.
         .target(name: "Checksum", path: "Sources/Checksum"),
+        // Japanese text to Kokoro phonemes without Python (MeCab + Open JTalk's dictionary, misaki's romanizer
+        // ported), and the word boundaries captions break at.
+        .target(name: "JapaneseText", dependencies: ["CMeCab"], path: "Sources/JapaneseText", resources: [.copy("Resources/ja_words.txt")]),
         // Text normalisation in front of every voice (numbers, money, dates, abbreviations; en, fr, de, es).
         .target(name: "Normaliser", path: "Sources/Normaliser"),
         // libtorch wrapped: Tensor, TorchModule, model packs, the one-model-at-a-time manager.
@@ -167,12 +172,13 @@ let package = Package(
         .executableTarget(name: "MusicBench", dependencies: ["MusicGen", "TorchRuntime", "Manifest"], path: "Benchmarks/MusicBench"),
         .executableTarget(name: "prostudio", dependencies: [
             "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice", "VideoDiffusion", "Library", "MusicGen",
-            "Daemon", "Journal", "Intake", "Watcher", "Normaliser",
+            "Daemon", "Journal", "Intake", "Watcher", "Normaliser", "JapaneseText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/CLI"),
 
         .testTarget(name: "NormaliserTests", dependencies: ["Normaliser"], path: "Tests/NormaliserTests", exclude: ["corpus.tsv"]),
+        .testTarget(name: "JapaneseTextTests", dependencies: ["JapaneseText"], path: "Tests/JapaneseTextTests", exclude: ["corpus.tsv", "sentences.txt"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest"], path: "Tests/ManifestTests"),
         .testTarget(name: "MediaHeadersTests", dependencies: ["MediaHeaders", "Manifest"], path: "Tests/MediaHeadersTests"),
         .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
