@@ -17,8 +17,9 @@ enum JapaneseLexicon {
         return .success(words)
     }
 
-    /// The resource bundle SwiftPM puts next to the executable (an installed binary carries it along), then
-    /// the source tree this was built from. Bundle.module is not used: it stops the process when it is missing.
+    /// $PROSTUDIO_JA_WORDS, the resource bundle SwiftPM puts next to the executable, ../share/prostudio beside an
+    /// installed binary (/usr/bin -> /usr/share/prostudio, systemd/README.md), then the source tree it was built
+    /// from. Bundle.module is not used: it stops the process when the bundle is missing.
     private static func locate() -> URL? {
         let fm = FileManager.default
         var candidates: [URL] = []
@@ -27,6 +28,7 @@ enum JapaneseLexicon {
             for dir in [exe, exe.deletingLastPathComponent()] {
                 candidates.append(dir.appendingPathComponent("ProStudio_JapaneseText.resources/ja_words.txt"))
             }
+            candidates.append(exe.deletingLastPathComponent().appendingPathComponent("share/prostudio/ja_words.txt"))
         }
         candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources/ja_words.txt"))
         return candidates.first { fm.fileExists(atPath: $0.path) }
