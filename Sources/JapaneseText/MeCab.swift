@@ -40,7 +40,6 @@ final class MeCab: @unchecked Sendable {
     // @unchecked: `tagger` is only touched under `lock` (and in deinit, when no one else can hold a reference).
     private let tagger: OpaquePointer
     private let lock = NSLock()
-    private let scratch: URL
 
     static let debianDictionary = "/var/lib/mecab/dic/open-jtalk/naist-jdic"
 
@@ -52,7 +51,7 @@ final class MeCab: @unchecked Sendable {
         // MeCab does not read one), and the folder belongs to the package: give libmecab a private folder of
         // links to the dictionary's files next to a dicrc of ours.
         let fm = FileManager.default
-        scratch = fm.temporaryDirectory.appendingPathComponent("prostudio-jdic-\(getpid())-\(UUID().uuidString.prefix(8))")
+        let scratch = fm.temporaryDirectory.appendingPathComponent("prostudio-jdic-\(getpid())-\(UUID().uuidString.prefix(8))")
         try fm.createDirectory(at: scratch, withIntermediateDirectories: true)
         for name in try fm.contentsOfDirectory(atPath: dir) where name != "dicrc" {
             try fm.createSymbolicLink(atPath: scratch.appendingPathComponent(name).path, withDestinationPath: dir + "/" + name)
@@ -61,17 +60,15 @@ final class MeCab: @unchecked Sendable {
             ? try String(contentsOfFile: dir + "/dicrc", encoding: .utf8)
             : "bos-feature = BOS/EOS,*,*,*,*,*,*,*,*,*,*,*,*\n"
         try dicrc.write(to: scratch.appendingPathComponent("dicrc"), atomically: true, encoding: .utf8)
-        guard let t = mecab_new2("-r /dev/null -d \(scratch.path)") else {
-            try? fm.removeItem(at: scratch)
-            throw JapaneseTextError.mecabFailed(String(cString: mecab_strerror(nil)))
-        }
+        let made = mecab_new2("-r /dev/null -d \(scratch.path)")
+        // libmecab has read dicrc and mapped the dictionary's files by now: the links are no longer needed, and a
+        // process that never closes its tagger (captions keep one for good) leaves nothing behind in /tmp.
+        try? fm.removeItem(at: scratch)
+        guard let t = made else { throw JapaneseTextError.mecabFailed(String(cString: mecab_strerror(nil))) }
         tagger = t
     }
 
-    deinit {
-        mecab_destroy(tagger)
-        try? FileManager.default.removeItem(at: scratch)
-    }
+    deinit { mecab_destroy(tagger) }
 
     /// The morphemes of `text` in order; white space between them is skipped, as MeCab does.
     func parse(_ text: String) throws -> [Morpheme] {
@@ -87,7 +84,7 @@ final class MeCab: @unchecked Sendable {
             var out: [Morpheme] = []
             while true {
                 let n = node.pointee
-                if n.stat != UInt8(MECAB_BOS_NODE) && n.stat != UInt8(MECAB_EOS_NODE), let s = n.surface {
+                if n.stat != UInt8(MECAB_BOS_NODE) && n.stat != UInt8(MECAB_EOS_NODE), n.length > 0, let s = n.surface {
                     let start = UnsafeRawPointer(s) - UnsafeRawPointer(base)
                     let length = Int(n.length)
                     let surface = String(decoding: buf[start..<(start + length)], as: UTF8.self)

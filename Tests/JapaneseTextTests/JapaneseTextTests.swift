@@ -57,6 +57,26 @@ import Testing
         #expect(try p.phonemes(for: text).hasPrefix("ʥɨːɡoʥi saɲʥɨʔpɯɴ ɲi"))
     }
 
+    @Test func oddInputKeepsEveryCharacter() throws {
+        let p = try Self.phonemizer.get()
+        #expect(try p.words(in: "").isEmpty)
+        #expect(try p.phonemes(for: "") == "")
+        #expect(try p.words(in: "  \n ").isEmpty)
+        for text in ["猫😺が\n好き。", "ChatGPTで調べた", "（注）ｶﾞｯｺｳ〜3時", "「」", "ー"] {
+            let words = try p.words(in: text)
+            #expect(words.map { String(text[$0.surface]) }.joined() == text.filter { !$0.isWhitespace }, "\(text)")
+        }
+        #expect(try p.words(in: "ChatGPT").first?.reading == "シーエイチエーティージーピーティー")
+    }
+
+    @Test func leavesNoTemporaryFolderBehind() throws {
+        let tmp = FileManager.default.temporaryDirectory.path
+        let before = try FileManager.default.contentsOfDirectory(atPath: tmp).filter { $0.hasPrefix("prostudio-jdic-") }
+        _ = try JapanesePhonemizer().phonemes(for: "東京")
+        let after = try FileManager.default.contentsOfDirectory(atPath: tmp).filter { $0.hasPrefix("prostudio-jdic-") }
+        #expect(Set(after).subtracting(before).isEmpty)
+    }
+
     @Test func missingDictionaryNamesThePackage() {
         let error = #expect(throws: JapaneseTextError.self) { try JapanesePhonemizer(dictionary: "/nonexistent/naist-jdic") }
         #expect(error.map { "\($0)" }?.contains("open-jtalk-mecab-naist-jdic") == true)
