@@ -76,6 +76,8 @@ let package = Package(
                 linkerSettings: torchLink + [.unsafeFlags(["-Xlinker", "-Bsymbolic"])]),
         // Raw inotify and eventfd (Glibc lacks eventfd and the event's name field).
         .systemLibrary(name: "CInotify", path: "CShims/CInotify"),
+        // MeCab (Debian's libmecab-dev), for Japanese readings; JapaneseText wraps it.
+        .systemLibrary(name: "CMeCab", path: "CShims/CMeCab"),
 
         // Why a job did not finish, typed (JobFailure: code, message, field, stage, disposition): what the worker
         // reports, the supervisor journals and the sidecar shows. No dependencies: both sides of the pipe use it.
@@ -141,13 +143,16 @@ let package = Package(
         .target(name: "Spawn", path: "Sources/Spawn"),
         .target(name: "Engines", dependencies: ["Manifest", "Media", "Spawn", "Contract"], path: "Sources/Engines"),
         // Captions from the script's own words: voice times mapped onto them, laid out to broadcast rules.
-        .target(name: "Captions", dependencies: ["Engines", "Media"], path: "Sources/Captions"),
+        .target(name: "Captions", dependencies: ["Engines", "Media", "JapaneseText"], path: "Sources/Captions"),
         // plan -> speech -> visuals -> music -> compose -> publish, with the stage cache and the sidecar.
         .target(name: "Pipeline", dependencies: [
             "Manifest", "MediaHeaders", "Media", "Engines", "Captions", "Failures", "Normaliser", "Contract", .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/Pipeline"),
         // SHA-256, for model-pack checksums and the inbox's dedup keys.
         .target(name: "Checksum", path: "Sources/Checksum"),
+        // Japanese text to Kokoro phonemes without Python (MeCab + Open JTalk's dictionary, misaki's romanizer
+        // ported), and the word boundaries captions break at.
+        .target(name: "JapaneseText", dependencies: ["CMeCab"], path: "Sources/JapaneseText", resources: [.copy("Resources/ja_words.txt")]),
         // Text normalisation in front of every voice (numbers, money, dates, abbreviations; en, fr, de, es).
         .target(name: "Normaliser", path: "Sources/Normaliser"),
         // libtorch wrapped: Tensor, TorchModule, model packs, the one-model-at-a-time manager.
@@ -170,7 +175,7 @@ let package = Package(
         .executableTarget(name: "MusicBench", dependencies: ["MusicGen", "TorchRuntime", "Manifest"], path: "Benchmarks/MusicBench"),
         .executableTarget(name: "prostudio", dependencies: [
             "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice", "VideoDiffusion", "Library", "MusicGen",
-            "Daemon", "Journal", "Intake", "Watcher", "Normaliser", "Contract",
+            "Daemon", "Journal", "Intake", "Watcher", "Normaliser", "Contract", "JapaneseText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/CLI"),
@@ -179,6 +184,7 @@ let package = Package(
         // written once here instead of copied into each target.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "NormaliserTests", dependencies: ["Normaliser"], path: "Tests/NormaliserTests", exclude: ["corpus.tsv"]),
+        .testTarget(name: "JapaneseTextTests", dependencies: ["JapaneseText"], path: "Tests/JapaneseTextTests", exclude: ["corpus.tsv", "sentences.txt"]),
         .testTarget(name: "ManifestTests", dependencies: ["TestSupport", "Manifest"], path: "Tests/ManifestTests"),
         .testTarget(name: "MediaHeadersTests", dependencies: ["MediaHeaders", "Manifest"], path: "Tests/MediaHeadersTests"),
         .testTarget(name: "MediaTests", dependencies: ["Media"], path: "Tests/MediaTests"),
@@ -191,7 +197,7 @@ let package = Package(
         .testTarget(name: "NeuralVoiceTests", dependencies: ["TestSupport", "NeuralVoice", "Captions", "Engines", "Manifest", "Pipeline", "Media", "TorchRuntime", "prostudio-espeak"], path: "Tests/NeuralVoiceTests"),
         .testTarget(name: "VideoDiffusionTests", dependencies: ["TestSupport", "VideoDiffusion", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak", "VideoBench"], path: "Tests/VideoDiffusionTests"),
         .testTarget(name: "MusicGenTests", dependencies: ["TestSupport", "MusicGen", "TorchRuntime", "Engines", "Manifest", "VideoDiffusion", "Pipeline", "Media", "prostudio-espeak"], path: "Tests/MusicGenTests"),
-        .testTarget(name: "CaptionsTests", dependencies: ["Captions", "Engines", "Media", "Manifest", "Pipeline", "Normaliser", "prostudio-espeak"], path: "Tests/CaptionsTests", exclude: ["Fixtures"]),
+        .testTarget(name: "CaptionsTests", dependencies: ["Captions", "JapaneseText", "Engines", "Media", "Manifest", "Pipeline", "Normaliser", "prostudio-espeak"], path: "Tests/CaptionsTests", exclude: ["Fixtures"]),
         .testTarget(name: "LibraryTests", dependencies: ["TestSupport", "Library", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak"], path: "Tests/LibraryTests"),
         .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Manifest", "MediaHeaders", "Media", "Engines", "Spawn", "prostudio-espeak"], path: "Tests/PipelineTests"),
     ],

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engines
 import Foundation
+import JapaneseText
 import Manifest
 import Normaliser
 
@@ -45,6 +46,17 @@ struct Speak: AsyncParsableCommand {
         Logs.bootstrap(verbose: false)
         let line = text.joined(separator: " ")
         let name = voice ?? lang ?? "en-us"
+        if dryRun && (name == "ja" || name.hasPrefix("ja-") || name.hasPrefix("ja_")) {
+            // Japanese goes to Kokoro as phonemes from JapaneseText: show them, and each word's reading to check.
+            do {
+                let ja = try JapanesePhonemizer()
+                print(try ja.phonemes(for: line))
+                print(try ja.words(in: line).map { "\(line[$0.surface])/\($0.reading)" }.joined(separator: " "))
+            } catch {
+                exitWith("prostudio speak: \(error)", code: 1)
+            }
+            return
+        }
         let spoken = Normaliser.normalise(line, voice: name)
         if dryRun {
             print(spoken.text.split(whereSeparator: \.isNewline).joined(separator: " "))

@@ -209,7 +209,10 @@ public enum CaptionLayout {
             cues[k].start = max(cues[k].start, window.lowerBound)
             cues[k].end = min(max(cues[k].end, min(cues[k].start + rules.minDuration, limit)), limit)
             if cues[k].end - cues[k].start < rules.minDuration { cues[k].start = max(floor, cues[k].end - rules.minDuration) }
-            if k + 1 < cues.count, cues[k + 1].start - cues[k].end < 0.25 { cues[k].end = cues[k + 1].start }
+            // Close a gap too short to see, unless that would hold the cue past the maximum.
+            if k + 1 < cues.count, cues[k + 1].start - cues[k].end < 0.25, cues[k + 1].start - cues[k].start <= rules.maxDuration {
+                cues[k].end = cues[k + 1].start
+            }
         }
         return cues.filter { $0.end > $0.start }
     }

@@ -1,3 +1,5 @@
+import JapaneseText
+
 /// A word of the script exactly as the user wrote it, with where it sits in the narration.
 public struct ScriptWord: Sendable, Equatable {
     public var text: String
@@ -10,11 +12,27 @@ public struct ScriptWord: Sendable, Equatable {
 }
 
 /// Cuts a narration into caption words. Scripts written with spaces are cut at white space, so every
-/// character stays with its word (`$5.99`, `state-of-the-art`, `l'église`, `www.example.com`). Scripts
-/// written without spaces (Chinese, Japanese, Thai, ...) are cut between characters, with punctuation kept
-/// on the side it belongs to.
+/// character stays with its word (`$5.99`, `state-of-the-art`, `l'église`, `www.example.com`). Japanese is cut
+/// between its words (MeCab's, through JapaneseText); other scripts written without spaces (Chinese, Thai, ...)
+/// between characters. Either way punctuation stays on the side it belongs to and nothing is cut before a small
+/// kana, a prolonged sound mark or a closing mark, nor after an opening one (kinsoku).
 public enum ScriptWords {
+    /// The Japanese word splitter, opened once. Without Debian's Open JTalk dictionary Japanese falls back to
+    /// the cuts Chinese gets (between characters, kinsoku kept): captions still work, with shorter pieces.
+    static let japanese: JapanesePhonemizer? = try? JapanesePhonemizer()
+
+    /// Unicode-scalar offsets where a Japanese word starts, or nil when the text has no kana (or no splitter).
+    static func japaneseWordStarts(_ text: String) -> Set<Int>? {
+        guard text.unicodeScalars.contains(where: { (0x3041...0x30FA).contains($0.value) }),
+              let splitter = japanese, let words = try? splitter.words(in: text) else { return nil }
+        let starts = Set(words.map(\.surface.lowerBound))
+        var offsets = Set<Int>()
+        for (k, i) in text.unicodeScalars.indices.enumerated() where starts.contains(i) { offsets.insert(k) }
+        return offsets
+    }
+
     public static func split(_ text: String) -> [ScriptWord] {
+        let wordStarts = japaneseWordStarts(text)
         var words: [ScriptWord] = []
         var current = ""
         var start = 0
@@ -48,10 +66,12 @@ public enum ScriptWords {
             // unspaced character, unless it is closing punctuation (。 or 」 stays with what precedes).
             let last = current.last!
             let cut: Bool
-            if isClosing(ch) && (isUnspaced(last) || isClosing(last)) {
+            if (isClosing(ch) || isSmallKana(ch)) && (isUnspaced(last) || isClosing(last)) {
                 cut = false
             } else if isUnspaced(ch) {
-                cut = !current.allSatisfy(isOpening)
+                // In Japanese only where a word starts (so 2025年 and Tシャツ stay whole too).
+                let inWord = wordStarts.map { !$0.contains(offset) } ?? false
+                cut = !current.allSatisfy(isOpening) && !inWord
             } else if current.contains(where: isUnspaced) {
                 cut = !(isPunctuation(ch) && !isOpening(ch))
             } else {
@@ -101,6 +121,9 @@ public enum ScriptWords {
 
     static let openingMarks: Set<Character> = ["「", "『", "（", "(", "[", "【", "〔", "《", "〈", "“", "‘", "«", "¿", "¡", "„", "‚", "\"", "'"]
     static let closingMarks: Set<Character> = ["」", "』", "）", ")", "]", "】", "〕", "》", "〉", "”", "’", "»", "、", "。", "，", "．", "！", "？", "：", "；", "…", "ー", "々", "〜"]
+    /// Small kana never start a line (kinsoku): ゃ in とうきょう stays with き.
+    static let smallKana: Set<Character> = Set("ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ")
+    static func isSmallKana(_ ch: Character) -> Bool { smallKana.contains(ch) }
     static func isOpening(_ ch: Character) -> Bool { openingMarks.contains(ch) }
     static func isClosing(_ ch: Character) -> Bool { closingMarks.contains(ch) }
 }

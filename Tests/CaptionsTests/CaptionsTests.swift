@@ -44,8 +44,14 @@ struct ScriptWordsTests {
     }
 
     @Test func unspacedScriptsAreCutBetweenCharactersWithPunctuationKept() {
+        let words = ScriptWords.split("「你好」，我们去北京。iPhone好")
+        #expect(words.map(\.text) == ["「你", "好」，", "我", "们", "去", "北", "京。", "iPhone", "好"])
+        #expect(words.dropFirst().allSatisfy { !$0.spaceBefore })
+    }
+
+    @Test func japaneseIsCutBetweenWordsWithPunctuationKept() {
         let words = ScriptWords.split("「おはよう」と東京は、iPhoneを。")
-        #expect(words.map(\.text) == ["「お", "は", "よ", "う」", "と", "東", "京", "は、", "iPhone", "を。"])
+        #expect(words.map(\.text) == ["「おはよう」", "と", "東京", "は、", "iPhone", "を。"])
         #expect(words.dropFirst().allSatisfy { !$0.spaceBefore })
         #expect(words.map(\.text).joined() == "「おはよう」と東京は、iPhoneを。")
     }
