@@ -195,6 +195,7 @@ let package = Package(
         .testTarget(name: "MusicGenTests", dependencies: ["MusicGen", "TorchRuntime", "Engines", "Manifest", "VideoDiffusion", "Pipeline", "Media", "prostudio-espeak"], path: "Tests/MusicGenTests"),
         .testTarget(name: "CaptionsTests", dependencies: ["Captions", "Engines", "Media", "Manifest", "Pipeline", "Normaliser", "prostudio-espeak"], path: "Tests/CaptionsTests", exclude: ["Fixtures"]),
         .testTarget(name: "LibraryTests", dependencies: ["Library", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak"], path: "Tests/LibraryTests"),
+        .testTarget(name: "MCPServerTests", dependencies: ["MCPServer", .product(name: "MCP", package: "swift-sdk")], path: "Tests/MCPServerTests"),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "MediaHeaders", "Media", "Engines", "Spawn", "prostudio-espeak"], path: "Tests/PipelineTests"),
     ],
     swiftLanguageModes: [.v6],

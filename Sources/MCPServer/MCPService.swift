@@ -49,12 +49,18 @@ public struct MCPService: Sendable {
 
     /// Serves over stdin/stdout until the client closes the connection. Nothing else may write to stdout.
     public func serveStdio() async throws {
+        let server = try await start(StdioTransport())
+        await server.waitUntilCompleted()
+    }
+
+    /// The server, answering on `transport` (stdio for `prostudio mcp`; the SDK's in-memory pair in tests).
+    public func start(_ transport: any Transport) async throws -> Server {
         let server = Server(name: "prostudio", version: version, title: "ProStudio",
                             instructions: Self.instructions,
                             capabilities: .init(resources: .init(subscribe: false, listChanged: false), tools: .init(listChanged: false)))
         await register(server)
-        try await server.start(transport: StdioTransport())
-        await server.waitUntilCompleted()
+        try await server.start(transport: transport)
+        return server
     }
 
     static let instructions = """
