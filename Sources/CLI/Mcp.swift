@@ -19,7 +19,7 @@ struct Mcp: AsyncParsableCommand {
     @Option(help: "The daemon's inbox.") var inbox: String = "/var/lib/prostudio/inbox"
     @Option(help: "The daemon's state folder (holds journal.sqlite3).") var state: String = "/var/lib/prostudio/state"
     @Option(help: "The daemon's outbox (default: the folder named outbox beside the inbox).") var outbox: String?
-    @Option(help: ArgumentHelp("Installed model packs (default: $PROSTUDIO_MODELS, else /var/lib/prostudio/models).", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Installed model packs manifests are checked against (default: $PROSTUDIO_MODELS, else /var/lib/prostudio/models; with --api, none: the daemon checks).", valueName: "DIR"))
     var models: String?
     @Option(help: ArgumentHelp("The folder holding schema/ and inbox.example/ (default: $PROSTUDIO_SHARE, /usr/share/prostudio, or the source checkout).", valueName: "DIR"))
     var share: String?
@@ -29,8 +29,10 @@ struct Mcp: AsyncParsableCommand {
     func run() async throws {
         Logs.bootstrap(verbose: verbose)
         let target: MCPConfiguration.Target
+        var packs: String? = models ?? PackCheck.defaultModels
         if let api = remote.client {
             target = .remote(url: remote.url!, token: api.token)
+            packs = models
         } else {
             let full = { (p: String) in URL(fileURLWithPath: (p as NSString).expandingTildeInPath).standardizedFileURL.path }
             let box = outbox ?? ((full(inbox) as NSString).deletingLastPathComponent as NSString).appendingPathComponent("outbox")
@@ -38,7 +40,7 @@ struct Mcp: AsyncParsableCommand {
         }
         let service: MCPService
         do {
-            service = try MCPService(MCPConfiguration(target: target, models: models ?? PackCheck.defaultModels, share: share),
+            service = try MCPService(MCPConfiguration(target: target, models: packs, share: share),
                                      version: ProStudioVersion.current)
         } catch { exitWith("prostudio: \(error)", code: 1) }
         do { try await service.serveStdio() } catch { exitWith("prostudio: mcp: \(error)", code: 1) }

@@ -7,9 +7,13 @@ import TorchRuntime
 /// What a manifest may choose from on this machine: voices, looks, presets and installed model packs. Read from the
 /// product's own types (the manifest's enums, espeak-ng's voice list, the packs folder), never a copied list.
 struct Catalog: Sendable {
-    var models: String
+    /// Nil with a remote daemon and no --models: its packs are not visible from here (the API lists none).
+    var models: String?
+
+    static let unseen = "the daemon is remote and its packs are not visible from here: pass --models DIR (a copy of its models folder) to list and check them"
 
     func packs() -> Value {
+        guard let models else { return .object(["models": .null, "packs": .array([]), "problems": .array([.string(Self.unseen)])]) }
         let store = ModelStore(root: URL(fileURLWithPath: models))
         let scanned: [Result<ModelPack, ModelPackError>]
         do { scanned = try store.scan() } catch {
@@ -31,11 +35,12 @@ struct Catalog: Sendable {
     }
 
     func voices() -> Value {
-        let piper = ((try? ModelStore(root: URL(fileURLWithPath: models)).list()) ?? []).filter { $0.kind == .speech }
+        let piper = models.flatMap { try? ModelStore(root: URL(fileURLWithPath: $0)).list() }?.filter { $0.kind == .speech } ?? []
         let espeak = EspeakVoices.list()
         return .object([
             "engines": .array(JobManifest.Voice.Engine.allCases.map { .string($0.rawValue) }),
             "default": .string("voice: {engine: auto} speaks with the Piper pack \(PackCheck.defaultVoicePack) when installed, else espeak-ng en-us"),
+            "piper_note": .string(models == nil ? Self.unseen : "Piper packs installed in \(models!)"),
             "piper": .array(piper.map { p in
                 .object(["pack": .string(p.name), "manifest": .string("voice: {engine: piper, pack: \(p.name)}")])
             }),

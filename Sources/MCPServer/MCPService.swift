@@ -12,12 +12,13 @@ public struct MCPConfiguration: Sendable {
         case remote(url: String, token: String?)
     }
     public var target: Target
-    /// The models folder manifests are checked against and packs are listed from.
-    public var models: String
+    /// The models folder manifests are checked against and packs are listed from; nil (a remote daemon whose packs
+    /// this machine cannot see) leaves missing packs to the daemon's pick-up, which rejects them naming the pack.
+    public var models: String?
     /// The folder holding schema/ and inbox.example/ (nil: found as `ShareFolder.locate` says).
     public var share: String?
 
-    public init(target: Target, models: String, share: String? = nil) {
+    public init(target: Target, models: String?, share: String? = nil) {
         self.target = target; self.models = models; self.share = share
     }
 }

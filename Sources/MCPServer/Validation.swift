@@ -5,8 +5,8 @@ import Pipeline
 
 /// The checks `prostudio validate` makes (parse, schema, voices, assets, installed packs), for the tools.
 struct Validation: Sendable {
-    /// The packs folder the manifest's model packs must be installed in (the daemon's).
-    var models: String
+    /// The packs folder the manifest's model packs must be installed in (the daemon's); nil: not checked here.
+    var models: String?
 
     func check(_ input: JobInput) throws -> JobManifest {
         do throws(PipelineError) {

@@ -164,6 +164,9 @@ async def local_checks(session, root, bin_dir):
 async def remote_checks(session, root, base, token, first):
     listed = structured(await session.call_tool("list_jobs", {}))
     assert first in [j["id"] for j in listed["jobs"]], listed
+    # No pack check on this side (the daemon's packs are not visible): the daemon's pick-up refuses it, naming the pack.
+    pack = await session.call_tool("submit_job", {"manifest": BAD_PACK, "name": "needs-amy-remote"})
+    assert is_error(pack) and "amy-medium" in structured(pack)["error"]["message"], structured(pack)
     picture = os.path.join(REPO, "inbox.example", "storybook", "stripes.png")
     job = structured(await session.call_tool("submit_job", {"manifest": WITH_IMAGE, "name": "agent-remote",
                                                              "assets": {"pictures/stripes.png": picture}}))
@@ -181,7 +184,7 @@ async def remote_checks(session, root, base, token, first):
     seconds = probe(target)
     cancel = await session.call_tool("cancel_job", {"id": job["id"]})
     assert is_error(cancel) and structured(cancel)["error"]["code"], structured(cancel)
-    print(f"mcp test: api: job {job['id']} with an asset done, MP4 fetched by URL ({seconds:.2f} s); cancel of a done job: {structured(cancel)['error']['code']}")
+    print(f"mcp test: api: a missing pack refused by the daemon ({structured(pack)['error']['code']}); job {job['id']} with an asset done, MP4 fetched by URL ({seconds:.2f} s); cancel of a done job: {structured(cancel)['error']['code']}")
 
 
 def main():
