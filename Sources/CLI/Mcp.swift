@@ -8,7 +8,7 @@ import Manifest
 struct Mcp: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mcp",
-        abstract: "Serve ProStudio's tools to an AI agent over MCP (stdio).",
+        abstract: "Serve ProStudio's tools to an AI agent over MCP (stdio, or streamable HTTP with --listen).",
         discussion: """
             Beside a daemon on this machine (--inbox, --state, --outbox: the daemon's own folders), or a daemon's HTTP
             API (--api URL --token-file F). Tools: validate_manifest, submit_job, job_status, job_events, list_jobs,
@@ -24,6 +24,10 @@ struct Mcp: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The folder holding schema/ and inbox.example/ (default: $PROSTUDIO_SHARE, /usr/share/prostudio, or the source checkout).", valueName: "DIR"))
     var share: String?
     @OptionGroup var remote: RemoteOptions
+    @Option(help: ArgumentHelp("Serve MCP's streamable HTTP at http://HOST:PORT/mcp instead of stdio (with --listen-token-file, behind that bearer token).", valueName: "HOST:PORT"))
+    var listen: String?
+    @Option(help: ArgumentHelp("With --listen: a file holding the bearer token clients must send (the daemon API's token file).", valueName: "FILE"))
+    var listenTokenFile: String?
     @Flag(help: "Log to stderr at debug level.") var verbose = false
 
     func run() async throws {
@@ -43,6 +47,23 @@ struct Mcp: AsyncParsableCommand {
             service = try MCPService(MCPConfiguration(target: target, models: packs, share: share),
                                      version: ProStudioVersion.current)
         } catch { exitWith("prostudio: \(error)", code: 1) }
+        if let listen {
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+                exitWith("prostudio: --listen \(listen): expected HOST:PORT, such as 127.0.0.1:8471", code: 1)
+            }
+            var token: String?
+            if let listenTokenFile {
+                guard let data = FileManager.default.contents(atPath: listenTokenFile) else { exitWith("prostudio: --listen-token-file \(listenTokenFile): cannot be read", code: 1) }
+                token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            } else if !listen.hasPrefix("127.") && !listen.hasPrefix("localhost:") {
+                exitWith("prostudio: --listen \(listen) beyond loopback needs --listen-token-file", code: 1)
+            }
+            do {
+                try await service.serveHTTP(host: String(listen[..<colon]), port: port, token: token) { bound in
+                    FileHandle.standardError.write(Data("prostudio: mcp: listening on http://\(listen[..<colon]):\(bound)/mcp\n".utf8))
+                }
+            } catch { exitWith("prostudio: mcp: \(error)", code: 1) }
+        }
         do { try await service.serveStdio() } catch { exitWith("prostudio: mcp: \(error)", code: 1) }
     }
 }

@@ -31,7 +31,7 @@ struct ShareFolder: Sendable {
         var found: [String] = []
         for entry in ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []).sorted() where !InboxRules.isIgnored(entry) {
             var isDir: ObjCBool = false
-            FileManager.default.fileExists(atPath: base + "/" + entry, isDirectory: &isDir)
+            _ = FileManager.default.fileExists(atPath: base + "/" + entry, isDirectory: &isDir)
             if isDir.boolValue {
                 let inside = ((try? FileManager.default.contentsOfDirectory(atPath: base + "/" + entry)) ?? []).sorted()
                 found += inside.filter(InboxRules.isManifestName).map { entry + "/" + $0 }

@@ -11,7 +11,7 @@ and checks it with ffprobe; cancel/retry/unknown ids answer the product's struct
 
 Without the SDK or ffprobe the test fails when CI=true and says it was skipped otherwise.
 """
-import argparse, asyncio, json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.request
+import argparse, asyncio, json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -187,6 +187,23 @@ async def remote_checks(session, root, base, token, first):
     print(f"mcp test: api: a missing pack refused by the daemon ({structured(pack)['error']['code']}); job {job['id']} with an asset done, MP4 fetched by URL ({seconds:.2f} s); cancel of a done job: {structured(cancel)['error']['code']}")
 
 
+async def http_checks(url, token, first):
+    """The same tools over MCP's streamable HTTP (`prostudio mcp --listen`), behind the token."""
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client, create_mcp_http_client
+    async with create_mcp_http_client(headers={"Authorization": "Bearer " + token}) as http:
+        async with streamable_http_client(url, http_client=http) as streams:
+            async with ClientSession(streams[0], streams[1]) as session:
+                await session.initialize()
+                tools = {t.name for t in (await session.list_tools()).tools}
+                assert TOOLS <= tools, tools
+                outputs = structured(await session.call_tool("job_outputs", {"id": first}))
+                seconds = probe(outputs["outputs"]["video"]["path"])
+                bad = await session.call_tool("validate_manifest", {"manifest": BAD})
+                assert is_error(bad) and len(structured(bad)["errors"]) == 3, structured(bad)
+    print(f"mcp test: streamable HTTP: {len(tools)} tools, job {first}'s MP4 ({seconds:.2f} s), a bad manifest's 3 problems")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=".build/debug")
@@ -228,6 +245,23 @@ def main():
         first = asyncio.run(session_run(local, lambda s: local_checks(s, root, bin_dir)))
         remote = StdioServerParameters(command=prostudio, env=env, args=["mcp", "--api", base, "--token-file", f"{root}/token", "--share", REPO])
         asyncio.run(session_run(remote, lambda s: remote_checks(s, root, base, token, first)))
+
+        listener = subprocess.Popen([prostudio, "mcp", "--listen", "127.0.0.1:0", "--listen-token-file", f"{root}/token", "--inbox", f"{root}/inbox",
+                                     "--state", f"{root}/state", "--outbox", f"{root}/outbox", "--share", REPO], env=env,
+                                    stderr=subprocess.PIPE, text=True)
+        try:
+            line = listener.stderr.readline()
+            assert "listening on http://" in line, line
+            url = line.strip().split("listening on ")[1]
+            try:
+                urllib.request.urlopen(urllib.request.Request(url, data=b"{}", headers={"Content-Type": "application/json"}))
+                raise AssertionError("an MCP request without the token was answered")
+            except urllib.error.HTTPError as e:
+                assert e.code == 401, e.code
+            asyncio.run(http_checks(url, token, first))
+        finally:
+            listener.terminate()
+            listener.wait(timeout=10)
         print("mcp test: passed")
         ok = True
     finally:
