@@ -18,10 +18,22 @@ extension MCPService {
         var addr = sockaddr_in(), len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
         ready(Int(UInt16(bigEndian: addr.sin_port)))
+        // A thread per connection, so at most this many at once: beyond, 503 at once rather than a thread each.
+        let open = Atomic<Int>(0)
         while true {
             let client = accept(fd, nil, nil)
             if client < 0 { if errno == EINTR { continue } else { throw ListenFailure(description: "accept: \(String(cString: strerror(errno)))") } }
-            Thread { Self.answer(client, transport: transport, token: token) }.start()
+            guard open.add(1, ordering: .relaxed).newValue <= 32 else {
+                open.subtract(1, ordering: .relaxed)
+                Self.write(client, 503, ["Content-Type": "application/json", "Retry-After": "1"],
+                           Data("{\"error\":{\"code\":\"busy\",\"message\":\"32 MCP requests are in progress; retry\"}}".utf8))
+                close(client)
+                continue
+            }
+            Thread {
+                Self.answer(client, transport: transport, token: token)
+                open.subtract(1, ordering: .relaxed)
+            }.start()
         }
     }
 
@@ -97,7 +109,7 @@ extension MCPService {
 
     static func write(_ fd: Int32, _ status: Int, _ headers: [String: String], _ body: Data) {
         let reason = [200: "OK", 202: "Accepted", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
-                      406: "Not Acceptable", 413: "Content Too Large", 415: "Unsupported Media Type"][status] ?? "Status"
+                      406: "Not Acceptable", 413: "Content Too Large", 415: "Unsupported Media Type", 503: "Service Unavailable"][status] ?? "Status"
         var head = "HTTP/1.1 \(status) \(reason)\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
         for (k, v) in headers where k.lowercased() != "content-length" { head += "\(k): \(v)\r\n" }
         let out = Array((head + "\r\n").utf8) + Array(body)

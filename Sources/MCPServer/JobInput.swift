@@ -23,6 +23,20 @@ struct Arguments {
         guard let d = v.doubleValue else { throw bad(key, "a number") }
         return d
     }
+    /// A whole number in `range` (a float such as 1e300 would trap converting to Int).
+    func integer(_ key: String, _ range: ClosedRange<Int>) throws(ToolFailure) -> Int? {
+        guard let d = try number(key) else { return nil }
+        guard d.isFinite, d == d.rounded(), d >= Double(range.lowerBound), d <= Double(range.upperBound) else {
+            throw bad(key, "a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return Int(d)
+    }
+    /// Seconds to wait, 0 to 600.
+    func seconds(_ key: String, default value: Double) throws(ToolFailure) -> Double {
+        guard let d = try number(key) else { return value }
+        guard d.isFinite, d >= 0, d <= 600 else { throw bad(key, "seconds from 0 to 600") }
+        return d
+    }
     func bool(_ key: String) throws(ToolFailure) -> Bool? {
         guard let v = values[key], !v.isNull else { return nil }
         guard let b = v.boolValue else { throw bad(key, "true or false") }

@@ -108,11 +108,12 @@ public struct MCPService: Sendable {
             let input = try JobInput.read(args)
             defer { input.discard() }
             let assets = try validation.check(input).assetPaths
-            return try await backend.submit(input, assets: assets, wait: try args.number("wait_seconds") ?? 30)
-        case "job_status": return try await backend.status(try args.required("id"), wait: try args.number("wait_seconds") ?? 0)
+            return try await backend.submit(input, assets: assets, wait: try args.seconds("wait_seconds", default: 30))
+        case "job_status": return try await backend.status(try args.required("id"), wait: try args.seconds("wait_seconds", default: 0))
         case "job_events":
-            return try await backend.events(try args.required("id"), after: Int64(try args.number("after") ?? 0), wait: try args.number("wait_seconds") ?? 0)
-        case "list_jobs": return try await backend.list(states: try args.strings("states"), limit: try args.number("limit").map { Int($0) })
+            return try await backend.events(try args.required("id"), after: Int64(try args.integer("after", 0...Int.max / 2) ?? 0),
+                                            wait: try args.seconds("wait_seconds", default: 0))
+        case "list_jobs": return try await backend.list(states: try args.strings("states"), limit: try args.integer("limit", 1...1000))
         case "cancel_job": return try await backend.request(.cancel, try args.required("id"))
         case "retry_job": return try await backend.request(.retry, try args.required("id"))
         case "job_outputs": return try await backend.outputs(try args.required("id"))

@@ -77,6 +77,10 @@ struct MCPServerTests {
         #expect(try await code("submit_job", ["manifest": .string("scenes:\n  - narration: A.\n"), "name": .string(".hidden")]) == "mcp.bad_argument")
         #expect(try await code("list_jobs", ["states": .array([.string("sleeping")])]) == "mcp.bad_argument")
         #expect(try await code("no_such_tool", [:]) == "mcp.unknown_tool")
+        // Numbers that would trap converting to Int, or wait forever, are refused, not obeyed.
+        #expect(try await code("list_jobs", ["limit": .double(1e300)]) == "mcp.bad_argument")
+        #expect(try await code("job_events", ["id": .string("x"), "after": .double(-1)]) == "mcp.bad_argument")
+        #expect(try await code("job_status", ["id": .string("x"), "wait_seconds": .double(1e9)]) == "mcp.bad_argument")
     }
 
     /// With no daemon the job is placed in the inbox (folder, manifest, the asset at the manifest's relative path) and
