@@ -101,5 +101,11 @@ struct MCPServerTests {
         let (again, _) = try await Self.call(client, "submit_job", ["manifest": .string(manifest), "name": .string("stripes"),
                                                                     "assets": .object(["pics/stripes.png": .string(picture)])])
         #expect((again["error"] as? [String: Any])?["code"] as? String == "mcp.name_taken")
+
+        // By path: a lone manifest naming assets goes in as a folder holding them at the same relative paths.
+        let (byPath, _) = try await Self.call(client, "submit_job", ["path": .string(Self.share + "/inbox.example/storybook/manifest.yaml"),
+                                                                      "name": .string("book"), "wait_seconds": .int(1)])
+        #expect((byPath["error"] as? [String: Any])?["code"] as? String == "mcp.not_picked_up", "\(byPath)")
+        #expect(FileManager.default.fileExists(atPath: f.path("inbox/book/book.yaml")) && FileManager.default.fileExists(atPath: f.path("inbox/book/stripes.png")))
     }
 }
