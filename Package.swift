@@ -59,6 +59,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        // The MCP server (#27): tools for AI agents over stdio. Pinned: 0.x minors change the API.
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
     ],
     targets: [
         // C shims: the only place C APIs are seen. Each is wrapped once, in the Swift module above it.
@@ -173,8 +175,14 @@ let package = Package(
         // The `musicgen` music engine: T5 text encoder -> codebook decoder (delay pattern, KV cache, guidance) -> EnCodec.
         .target(name: "MusicGen", dependencies: ["TorchRuntime", "Engines", "Manifest", "VideoDiffusion"], path: "Sources/MusicGen"),
         .executableTarget(name: "MusicBench", dependencies: ["MusicGen", "TorchRuntime", "Manifest"], path: "Benchmarks/MusicBench"),
+        // The MCP server (`prostudio mcp`): validate, submit, follow and fetch jobs for AI agents, beside a daemon's
+        // folders or through its HTTP API. Its own module so only the CLI links the SDK, never the supervisor.
+        .target(name: "MCPServer", dependencies: [
+            "Manifest", "Pipeline", "Daemon", "Journal", "Watcher", "Failures", "Engines", "TorchRuntime",
+            .product(name: "MCP", package: "swift-sdk"), .product(name: "Logging", package: "swift-log"),
+        ], path: "Sources/MCPServer"),
         .executableTarget(name: "prostudio", dependencies: [
-            "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice", "VideoDiffusion", "Library", "MusicGen",
+            "MCPServer", "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice", "VideoDiffusion", "Library", "MusicGen",
             "Daemon", "Journal", "Intake", "Watcher", "Normaliser", "Contract", "JapaneseText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -199,6 +207,7 @@ let package = Package(
         .testTarget(name: "MusicGenTests", dependencies: ["TestSupport", "MusicGen", "TorchRuntime", "Engines", "Manifest", "VideoDiffusion", "Pipeline", "Media", "prostudio-espeak"], path: "Tests/MusicGenTests"),
         .testTarget(name: "CaptionsTests", dependencies: ["Captions", "JapaneseText", "Engines", "Media", "Manifest", "Pipeline", "Normaliser", "prostudio-espeak"], path: "Tests/CaptionsTests", exclude: ["Fixtures"]),
         .testTarget(name: "LibraryTests", dependencies: ["TestSupport", "Library", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak"], path: "Tests/LibraryTests"),
+        .testTarget(name: "MCPServerTests", dependencies: ["MCPServer", .product(name: "MCP", package: "swift-sdk")], path: "Tests/MCPServerTests"),
         .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Manifest", "MediaHeaders", "Media", "Engines", "Spawn", "prostudio-espeak"], path: "Tests/PipelineTests"),
     ],
     swiftLanguageModes: [.v6],

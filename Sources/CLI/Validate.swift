@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MCPServer
 import Manifest
 import Pipeline
 
@@ -21,7 +22,7 @@ struct Validate: ParsableCommand {
             m = try Pipeline.validate(manifestPath: manifest, models: models ?? PackCheck.defaultModels)
         } catch {
             // --json: the problems on stdout too, for programs (the text stays on stderr for people).
-            if json { printJSON(ValidationJSON(manifest, error)) }
+            if json { printJSON(ValidationReport(manifest, error)) }
             exitWith(error.message.split(separator: "\n").map { "prostudio: \($0)" }.joined(separator: "\n"), code: error.exitCode)
         }
         for warning in Pipeline.warnings(for: m) { FileHandle.standardError.write(Data("prostudio: warning: \(warning)\n".utf8)) }
@@ -37,39 +38,4 @@ struct Validate: ParsableCommand {
             exitWith("prostudio: \(error)", code: 1)
         }
     }
-}
-
-/// `validate --json` of a manifest that is refused: every problem with its code, field and line.
-struct ValidationJSON: Encodable {
-    struct Problem: Encodable { var code: String; var field: String?; var line: Int?; var message: String }
-    var valid = false
-    var file: String
-    var errors: [Problem]
-
-    init(_ file: String, _ error: PipelineError) {
-        self.file = file
-        errors = error.problems.isEmpty
-            ? [Problem(code: error.code, field: error.field, line: nil, message: error.message)]
-            : error.problems.map { Problem(code: $0.code, field: $0.field, line: $0.line, message: $0.message) }
-    }
-
-    // Absent field and line are written as null, so every error has the same four keys.
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(valid, forKey: .valid)
-        try c.encode(file, forKey: .file)
-        try c.encode(errors, forKey: .errors)
-    }
-    enum Keys: String, CodingKey { case valid, file, errors }
-}
-
-extension ValidationJSON.Problem {
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(code, forKey: .code)
-        try c.encode(field, forKey: .field)
-        try c.encode(line, forKey: .line)
-        try c.encode(message, forKey: .message)
-    }
-    enum Keys: String, CodingKey { case code, field, line, message }
 }

@@ -3,7 +3,9 @@ import MediaHeaders
 
 /// Descriptions embedded in pictures, read from the file's header bytes only (no decoding): JPEG EXIF
 /// (ImageDescription, Windows XPTitle/XPComment/XPKeywords), XMP packets (dc:title, dc:description, dc:subject) in
-/// JPEG APP1 or PNG iTXt, and PNG tEXt/iTXt Title/Description/Comment/Keywords. libav exposes none of these at the
+/// JPEG APP1 or PNG iTXt, IPTC (headline, caption, keywords) in JPEG APP13, and PNG tEXt/iTXt
+/// Title/Description/Comment/Keywords. A field holding only an editor's or camera's signature is dropped
+/// (`DescriptionText.meaningful`), so a later field with real words can fill its place. libav exposes none of these at the
 /// container level, and decoding every photo of a large library to reach them would take minutes.
 enum ImageMetadata {
     /// Title, description and keywords, joined with ". "; nil when the file has none.
@@ -25,7 +27,7 @@ enum ImageMetadata {
         var title: String?, description: String?, keywords: String?
         mutating func set(_ field: WritableKeyPath<Found, String?>, _ value: String?) {
             guard self[keyPath: field] == nil, let v = value?.trimmingCharacters(in: .whitespacesAndNewlines.union(.controlCharacters)),
-                  !v.isEmpty else { return }
+                  !v.isEmpty, DescriptionText.meaningful(v) != nil else { return }
             self[keyPath: field] = v
         }
         var text: String? {
@@ -47,6 +49,48 @@ enum ImageMetadata {
                 xmp(String(decoding: payload.dropFirst(29), as: UTF8.self), into: &found)
             }
         }
+        for segment in JPEG.segments(b) where segment.marker == 0xED {
+            let payload = Array(b[segment.payload])
+            if payload.starts(with: Array("Photoshop 3.0\0".utf8)) { photoshop(Array(payload.dropFirst(14)), into: &found) }
+        }
+    }
+
+    /// Photoshop image resources (`8BIM`, id, padded Pascal name, size, data padded to even); 0x0404 holds IPTC-NAA.
+    static func photoshop(_ p: [UInt8], into found: inout Found) {
+        var i = 0
+        while i + 12 <= p.count, p[i..<(i + 4)].elementsEqual(Array("8BIM".utf8)) {
+            let id = Int(p[i + 4]) << 8 | Int(p[i + 5])
+            let nameLength = Int(p[i + 6])
+            var k = i + 6 + 1 + nameLength
+            if (1 + nameLength) % 2 == 1 { k += 1 }
+            guard k + 4 <= p.count else { return }
+            let size = Int(p[k]) << 24 | Int(p[k + 1]) << 16 | Int(p[k + 2]) << 8 | Int(p[k + 3])
+            let start = k + 4, end = start + size
+            guard size >= 0, end <= p.count else { return }
+            if id == 0x0404 { iptc(Array(p[start..<end]), into: &found) }
+            i = end + size % 2
+        }
+    }
+
+    /// IPTC IIM record 2: 2:05 object name and 2:105 headline (title), 2:120 caption, 2:25 keywords (repeated).
+    static func iptc(_ d: [UInt8], into found: inout Found) {
+        var i = 0, keywords: [String] = []
+        while i + 5 <= d.count, d[i] == 0x1C {
+            let record = d[i + 1], dataset = d[i + 2]
+            let size = Int(d[i + 3]) << 8 | Int(d[i + 4])
+            guard size < 0x8000, i + 5 + size <= d.count else { break }  // extended sizes hold no captions
+            let text = String(decoding: d[(i + 5)..<(i + 5 + size)], as: UTF8.self)
+            if record == 2 {
+                switch dataset {
+                case 5, 105: found.set(\.title, text)
+                case 120: found.set(\.description, text)
+                case 25: if DescriptionText.meaningful(text) != nil { keywords.append(text) }
+                default: break
+                }
+            }
+            i += 5 + size
+        }
+        if !keywords.isEmpty { found.set(\.keywords, keywords.joined(separator: ", ")) }
     }
 
     /// IFD0 of a TIFF block: 0x010E ImageDescription (ASCII); 0x9C9B/0x9C9C/0x9C9E XPTitle/XPComment/XPKeywords (UTF-16LE).

@@ -169,8 +169,10 @@ public final class LibraryVisuals: VisualsEngine {
             return SceneMedia(engine: "library", file: item.path, description: item.source == .name ? item.description : nil,
                               score: Double(score), note: note)
         case .fallback(let best, let minScore):
+            let look = scene.visuals.look.map { "look \($0.rawValue)" } ?? "look chosen by the seed"
+            let bestText = best.map { String(format: " (best %.2f)", $0) } ?? " (no item has words to match)"
             return SceneMedia(engine: "library", file: nil, description: nil, score: best.map(Double.init),
-                              note: "no library item scored min_score \(minScore); procedural background")
+                              note: "no library item scored min_score \(minScore)\(bestText); the designed procedural background (\(look), style \(scene.visuals.style.rawValue))")
         }
     }
 

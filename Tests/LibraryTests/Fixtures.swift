@@ -1,11 +1,12 @@
 import Foundation
 import TestSupport
 
-/// The labelled test library: 42 items (pictures and short clips that ffmpeg makes), each with the scene text
+/// The labelled test library: 50 items (pictures and short clips that ffmpeg makes), each with the scene text
 /// written for it in other words. Items with a `sidecar` are described by NAME.txt (their file names say nothing);
-/// the others by the words of their folder and file names.
+/// items with `embedded` text carry it the way editors, cameras and phones write it (a caption, or only a signature
+/// that must not count); the others are described by the words of their folder and file names.
 enum LabelledLibrary {
-    struct Entry { var path: String; var sidecar: String?; var scene: String }
+    struct Entry { var path: String; var sidecar: String?; var scene: String; var embedded: Embed.Text? = nil }
 
     static let entries: [Entry] = [
         Entry(path: "harbour/boats_at_dawn_02.mp4", sidecar: nil, scene: "Fishing vessels rock gently in the port as the sun comes up."),
@@ -50,6 +51,28 @@ enum LabelledLibrary {
         Entry(path: "misc/IMG_0125.jpg", sidecar: "Pizza coming out of a wood-fired oven", scene: "Dinner is served straight from the brick oven, with melted cheese."),
         Entry(path: "misc/IMG_0126.jpg", sidecar: "A snowman in a snowy garden", scene: "The kids built a figure out of snow after the blizzard."),
         Entry(path: "misc/IMG_0127.jpg", sidecar: "Graduates throwing their caps in the air", scene: "The class of 2025 celebrates receiving their diplomas."),
+        // Real-world names and embedded text (issue 27): a signature beside a telling name, captions beside a phone's name.
+        Entry(path: "portraits/astronaut_portrait.png", sidecar: nil, scene: "Portrait of an astronaut in her orange flight suit.",
+              embedded: .pngText(keyword: "Comment", latin1: Array("File written by Adobe Photoshop".utf8) + [0xA8] + Array(" 5.0".utf8))),
+        Entry(path: "IMG_20240601_101500.jpg", sidecar: nil, scene: "The beacon stands guard over the coast as the day ends.",
+              embedded: .iptc(caption: "A lighthouse on a rocky cliff at sunset", keywords: ["lighthouse", "cliff"])),
+        Entry(path: "PXL_20231224_183012345.MP.jpg", sidecar: nil, scene: "Gifts are unwrapped on Christmas Eve.",
+              embedded: .xmp(title: nil, description: "Family opening presents around the Christmas tree")),
+        Entry(path: "espresso_cup.png", sidecar: nil, scene: "A small cup of strong Italian coffee on the counter.",
+              embedded: .pngText(keyword: "Comment", latin1: Array("Created with GIMP".utf8))),
+        Entry(path: "WhatsApp Image 2024-06-01 at 10.15.00.jpeg", sidecar: "A bowl of ramen noodles with a boiled egg",
+              scene: "A steaming bowl of Japanese noodle soup."),
+        Entry(path: "2019/06/Camping trip - tent by the lake.jpg", sidecar: nil, scene: "We pitched our tent beside the water for the weekend."),
+        Entry(path: "IMG_1234 grandma garden.jpg", sidecar: nil, scene: "Grandmother tends the flowers in her back yard.",
+              embedded: .exifDescription("SONY DSC")),
+        Entry(path: "DJI_0042.JPG", sidecar: nil, scene: "Seen from the drone, the river snakes between the hills.",
+              embedded: .xmp(title: "Aerial view of a river winding through a valley", description: nil)),
+    ]
+
+    /// Files with nothing to say (a device's name, a camera's signature): never the answer to any scene.
+    static let unlabelled: [(path: String, embedded: Embed.Text?)] = [
+        ("DSC01234.jpg", .exifDescription("OLYMPUS DIGITAL CAMERA")),
+        ("Screenshot_20240601-101500.png", nil),
     ]
 
     /// Scenes about nothing in the library: they must fall back to the procedural engine.
@@ -58,11 +81,13 @@ enum LabelledLibrary {
         "The committee approved the revised privacy policy.",
         "Please remember to update your password regularly.",
         "The history of medieval Latin grammar is complicated.",
+        "The computer pioneer who invented COBOL.",
     ]
 
     /// Writes the library into `dir` with ffmpeg: 64x36 pictures and half-second clips, each a different colour.
     static func make(in dir: URL) throws {
-        for (i, e) in entries.enumerated() {
+        let all = entries + unlabelled.map { Entry(path: $0.path, sidecar: nil, scene: "", embedded: $0.embedded) }
+        for (i, e) in all.enumerated() {
             let url = dir.appendingPathComponent(e.path)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             let color = String(format: "0x%02X%02X%02X", (i * 53) % 256, (i * 97) % 256, (i * 151) % 256)
@@ -71,6 +96,7 @@ enum LabelledLibrary {
             args += video ? ["-pix_fmt", "yuv420p", "-c:v", "libx264", url.path] : ["-frames:v", "1", url.path]
             let (status, output) = runTool("/usr/bin/ffmpeg", args)
             guard status == 0 else { throw Unavailable("ffmpeg failed for \(e.path): \(output)") }
+            if let text = e.embedded { try Data(Embed.apply(text, to: [UInt8](try Data(contentsOf: url)))).write(to: url) }
             if let text = e.sidecar {
                 try Data((text + "\n").utf8).write(to: url.deletingPathExtension().appendingPathExtension("txt"))
             }

@@ -19,6 +19,9 @@ public enum EspeakVoices {
         return entries
     }
 
+    /// Every voice this espeak-ng has, as (language, name), for listings (the MCP server's `list_voices`).
+    public static func list() -> [(language: String, name: String)] { entries().map { ($0.language, $0.name) } }
+
     /// Nil when espeak-ng accepts `voice` (a language such as `en-us`, a voice name, or a voice file's name),
     /// else what to say: the expectation, with a did-you-mean where one is close. Nil too when the voice list
     /// cannot be read (the helper is missing): synthesis will then say so itself.
