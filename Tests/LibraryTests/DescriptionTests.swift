@@ -1,6 +1,7 @@
 import Foundation
 import Media
 import Testing
+import TestSupport
 @testable import Library
 
 /// What describes a library file: a person's words (file name, caption, sidecar), never an editor's or camera's
@@ -32,7 +33,7 @@ struct DescriptionTests {
 
     static func picture(_ dir: URL, _ name: String, _ text: Embed.Text?) throws -> URL {
         let url = dir.appendingPathComponent(name)
-        let (s, o) = MiniLMTestPack.run("/usr/bin/ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "color=c=orange:s=16x16", "-frames:v", "1", "-f", "image2",
+        let (s, o) = runTool("/usr/bin/ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "color=c=orange:s=16x16", "-frames:v", "1", "-f", "image2",
                                                             "-c:v", name.lowercased().hasSuffix(".png") ? "png" : "mjpeg", url.path])
         #expect(s == 0, "\(o)")
         if let text { try Data(Embed.apply(text, to: [UInt8](try Data(contentsOf: url)))).write(to: url) }
