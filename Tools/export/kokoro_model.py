@@ -373,7 +373,12 @@ class Generator(nn.Module):
         f0 = F.interpolate(f0.unsqueeze(1), scale_factor=float(self.upsample_scale), mode="nearest").transpose(1, 2)
         har_source = self.m_source(f0).transpose(1, 2).squeeze(1)
         spec = torch.stft(har_source, self.n_fft, self.hop, self.n_fft, window=self.window, return_complex=True)
-        har = torch.cat([spec.abs(), torch.angle(spec)], dim=1)
+        # Phase as the ONNX export computes it (atan of imag/real, moved by pi by real's sign): the same as
+        # torch.angle except on the negative real axis, where it gives -pi, not pi.
+        re_, im_ = spec.real, spec.imag
+        phase = torch.atan2(im_, re_)
+        phase = torch.where((im_ == 0) & (re_ < 0), torch.full_like(phase, -math.pi), phase)
+        har = torch.cat([spec.abs(), phase], dim=1)
         for i in range(self.num_upsamples):
             x = F.leaky_relu(x, 0.1)
             xs_src = har
