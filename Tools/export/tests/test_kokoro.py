@@ -22,13 +22,16 @@ EXPORT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(EXPORT_DIR))
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "kokoro_ja_phonemes.json"
 
-# Measured on the 36 fixture sentences (Docs/kokoro.md): every length equal, worst max|diff| 0.41, LSD 6.3-6.6 dB
-# (mean 6.42) where the reference against itself nudged by 1e-6 gives 1.5 dB: a systematic gap of ~5 dB that is
-# NOT yet explained (open in Docs/kokoro.md). The bounds hold today's figures; a mis-loaded tensor changes the
-# durations (lengths) or the spectrum by tens of dB.
+# Measured on the 36 fixture sentences (Docs/kokoro.md): every length equal, max|diff| <= 0.41, LSD 6.3-6.6 dB,
+# where the reference against itself with the style nudged by 1e-6 gives 1.5 dB. The ~5 dB gap is not explained
+# yet (the iSTFT gain below is exact but moves LSD by < 0.1 dB; the suspect is the decoder's input phase of
+# near-empty STFT bins, which torch.stft and onnxruntime's STFT round differently). The bounds hold today's
+# figures; a mis-loaded tensor changes the durations (lengths) or the spectrum by tens of dB.
 MAX_ABS = 0.5
 MAX_LSD_DB = 7.5
 MEAN_LSD_DB = 7.0
+ONNX_ISTFT_GAIN = 1.5
+EDGE = 20
 
 
 def log_spectral_distance(a: np.ndarray, b: np.ndarray, n_fft: int = 1024, hop: int = 256) -> float:
@@ -113,6 +116,12 @@ def test_torchscript_pack_matches_onnxruntime_on_36_japanese_sentences(real):
         nudged = dict(feeds, style=(style * (1 + 1e-6)).astype(np.float32))
         f = ref.run(None, nudged)[0].ravel()
         assert len(a) == len(r) == int(dur.sum()) * meta["samples_per_frame"], (k, len(a), len(r))
+        # kokoro-onnx's export traced the iSTFT's window-sum normalisation at 20 samples: past its first 20
+        # samples the graph's audio is 1.5x (the hann^2 overlap sum at hop 5) what torch.istft, and so the
+        # PyTorch Kokoro, gives. Compare like with like: the pack x 1.5 from sample 20 on.
+        a = a.copy()
+        a[EDGE:] *= ONNX_ISTFT_GAIN
+        a, r, f, q = a[EDGE:], r[EDGE:], f[EDGE:], q[EDGE:]
         diff = float(np.abs(a - r).max())
         lsd = log_spectral_distance(a, r)
         floor = log_spectral_distance(f, r) if len(f) == len(r) else float("nan")
