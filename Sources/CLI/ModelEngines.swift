@@ -26,6 +26,7 @@ enum ModelEngines {
         let limit = device.isCUDA ? settings?.memoryLimitBytes : nil
         let manager = ModelManager(store: store, device: device, memoryLimitBytes: limit)
         set.speech[.piper] = PiperEngine(store: store, manager: manager)
+        set.speech[.kokoro] = KokoroEngine(store: store, manager: manager)
         // Always there, like piper: a manifest asking for it without the pack gets the install command.
         set.visuals[.library] = LibraryVisuals(store: store, manager: manager, cacheRoot: cache ?? LibraryVisuals.defaultCacheRoot)
         if let packs = try? store.list(), packs.contains(where: { $0.kind == .video }) {

@@ -30,11 +30,16 @@ public struct EngineSet: Sendable {
         return engine
     }
 
-    /// `voice` with `auto` settled: the Piper voice when it can speak it here, else espeak-ng.
+    /// `voice` with `auto` settled: a Kokoro voice when a Kokoro pack for its language is installed (the
+    /// engine then finds that pack itself), else the Piper voice when it can speak it here, else espeak-ng.
     public func resolve(_ voice: JobManifest.Voice) -> JobManifest.Voice {
         guard voice.engine == .auto else { return voice }
         var resolved = voice
-        resolved.engine = speech[.piper].map { $0.canSpeak(voice) } == true ? .piper : .espeak
+        if speech[.kokoro].map({ $0.canSpeak(voice) }) == true {
+            resolved.engine = .kokoro
+        } else {
+            resolved.engine = speech[.piper].map { $0.canSpeak(voice) } == true ? .piper : .espeak
+        }
         return resolved
     }
 

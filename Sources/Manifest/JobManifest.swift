@@ -67,8 +67,9 @@ public struct JobManifest: Sendable, Equatable, Codable {
     }
 
     public struct Voice: Sendable, Equatable, Codable {
-        /// `auto`: the Piper voice when its pack is installed and speaks the voice's language, else espeak-ng.
-        public enum Engine: String, Sendable, Codable, CaseIterable { case auto, espeak, piper }
+        /// `auto`: a Kokoro voice when a Kokoro pack for the voice's language is installed, else the Piper voice
+        /// when its pack is installed and speaks the language, else espeak-ng.
+        public enum Engine: String, Sendable, Codable, CaseIterable { case auto, espeak, piper, kokoro }
         public var engine: Engine
         /// espeak-ng voice name (e.g. `en-us`); ignored by model voices.
         public var voice: String
@@ -83,6 +84,8 @@ public struct JobManifest: Sendable, Equatable, Codable {
         /// the pack's defaults. Ignored by espeak.
         public var noiseScale: Double? = nil
         public var noiseW: Double? = nil
+        /// Kokoro's voice (style) in the pack, e.g. `jf_alpha`; nil = the pack's first voice for the language.
+        public var speaker: String? = nil
 
         /// A manifest's default voice: `auto` (Piper's joe-medium when installed, else espeak-ng `en-us`).
         public init(engine: Engine = .auto, voice: String = "en-us", pack: String? = "joe-medium", rate: Double = 1, pitch: Double = 1, volume: Double = 1) {
@@ -90,7 +93,7 @@ public struct JobManifest: Sendable, Equatable, Codable {
         }
 
         enum CodingKeys: String, CodingKey {
-            case engine, voice, pack, rate, pitch, volume, noiseScale = "noise_scale", noiseW = "noise_w"
+            case engine, voice, pack, rate, pitch, volume, speaker, noiseScale = "noise_scale", noiseW = "noise_w"
         }
     }
 

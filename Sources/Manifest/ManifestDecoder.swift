@@ -155,7 +155,9 @@ struct ManifestDecoder {
         }
         if let v = reader.string(m["voice"], path + ".voice") { voice.voice = v }
         if let p = reader.string(m["pack"], path + ".pack") { voice.pack = p }
+        if voice.engine == .kokoro && voice.pack == nil { voice.pack = PackCheck.defaultKokoroPack }
         if voice.engine != .espeak && voice.pack == nil { voice.pack = "joe-medium" }
+        if let s = reader.string(m["speaker"], path + ".speaker") { voice.speaker = s }
         if let r = reader.double(m["rate"], path + ".rate", range: ManifestLimits.rate) { voice.rate = r }
         if let p = reader.double(m["pitch"], path + ".pitch", range: ManifestLimits.pitch) { voice.pitch = p }
         if let v = reader.double(m["volume"], path + ".volume", range: ManifestLimits.voiceVolume) { voice.volume = v }
@@ -465,7 +467,7 @@ struct ManifestDecoder {
 public enum ManifestFields {
     public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes", "title_card", "poster", "notify", "lexicon", "narration_audio"]
     public static let output = ["width", "height", "aspect", "fps", "quality"]
-    public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume", "noise_scale", "noise_w"]
+    public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume", "noise_scale", "noise_w", "speaker"]
     public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed", "fit", "look", "motion", "folder", "min_score"]
     public static let music = ["engine", "mood", "prompt", "volume", "file", "pack", "seed", "guidance", "temperature"]
     public static let captions = ["mode", "size", "position", "font", "color", "outline", "box", "max_lines", "highlight", "highlight_color"]

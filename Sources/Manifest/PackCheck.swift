@@ -12,6 +12,8 @@ public enum PackCheck {
 
     /// The Piper voice `voice: {engine: piper}` uses when it names no pack (PiperEngine.defaultPack).
     public static let defaultVoicePack = "joe-medium"
+    /// The Kokoro pack `voice: {engine: kokoro}` uses when it names no pack (KokoroEngine.defaultPack).
+    public static let defaultKokoroPack = "kokoro-ja"
 
     /// $PROSTUDIO_MODELS, else /var/lib/prostudio/models: the same rule as TorchRuntime's ModelStore.defaultRoot,
     /// repeated because Manifest (and so the supervisor) does not link TorchRuntime.
@@ -25,6 +27,7 @@ public enum PackCheck {
         var wanted: [(field: String, kind: Kind, pack: String?)] = []
         let voices = [("voice", m.voice)] + m.scenes.enumerated().map { ("scenes[\($0.offset)].voice", $0.element.voice) }
         for (field, voice) in voices where voice.engine == .piper { wanted.append((field + ".pack", .speech, voice.pack ?? defaultVoicePack)) }
+        for (field, voice) in voices where voice.engine == .kokoro { wanted.append((field + ".pack", .speech, voice.pack ?? defaultKokoroPack)) }
         for (i, scene) in m.scenes.enumerated() where scene.visuals.engine == .diffusion {
             wanted.append((scene.visuals == m.visuals ? "visuals.pack" : "scenes[\(i)].visuals.pack", .video, scene.visuals.pack))
         }
@@ -54,6 +57,9 @@ public enum PackCheck {
         let dir = models.contains(" ") ? "'\(models)'" : models
         switch (kind, name) {
         case (.speech, defaultVoicePack): return "Tools/export/install-piper-voice \(dir)"
+        case (.speech, defaultKokoroPack): return "Tools/export/install-kokoro-ja \(dir)"
+        case (.speech, "tiny-kokoro"): return "Tools/export/make-test-packs \(dir)"
+        case (.speech, let n) where n.hasPrefix("kokoro"): return "/usr/bin/python3 Tools/export/export_kokoro.py --from CHECKPOINT_DIR --out \(dir)/\(name)"
         case (.speech, _): return "/usr/bin/python3 Tools/export/export_piper.py --onnx VOICE.onnx --name \(name) --out \(dir)/\(name)"
         case (.video, "tiny-video"): return "Tools/export/make-test-packs \(dir)"
         case (.video, _): return "python3 Tools/export/export_wan.py --checkpoint CHECKPOINT --name \(name) --out \(dir)"
@@ -65,7 +71,8 @@ public enum PackCheck {
     /// What the command's placeholders stand for.
     public static func note(_ kind: Kind, _ name: String) -> String {
         switch (kind, name) {
-        case (.speech, defaultVoicePack), (.video, "tiny-video"), (.music, "tiny-musicgen"): ""
+        case (.speech, defaultVoicePack), (.speech, defaultKokoroPack), (.speech, "tiny-kokoro"), (.video, "tiny-video"), (.music, "tiny-musicgen"): ""
+        case (.speech, let n) where n.hasPrefix("kokoro"): " (CHECKPOINT_DIR: kokoro-v1_0.pth, config.json and voices/*.pt; Docs/kokoro.md)"
         case (.speech, _): " (VOICE.onnx: the Piper voice's ONNX file, its .onnx.json beside it; Tools/export/install-piper-voice installs the Python packages the export needs)"
         case (.video, _): " (CHECKPOINT: a local Wan2.1 diffusers checkpoint; Docs/video-diffusion.md)"
         case (.music, _): " (CHECKPOINT: a local transformers MusicGen checkpoint)"

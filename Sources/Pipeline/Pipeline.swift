@@ -25,7 +25,7 @@ struct StageWeights: Sendable {
 
     init(for manifest: JobManifest, engines: EngineSet) {
         let diffusion = manifest.scenes.contains { $0.visuals.engine == .diffusion }
-        let neural = manifest.scenes.contains { engines.resolve($0.voice).engine == .piper }
+        let neural = manifest.scenes.contains { [.piper, .kokoro].contains(engines.resolve($0.voice).engine) }
         self.init(speech: neural ? 75 : 13, visuals: diffusion ? 165 : 2)
     }
 

@@ -74,3 +74,9 @@ def loaded(pack_dir):
     m = torch.jit.load(str(pack_dir / "synthesizer.ts"))
     m.eval()
     return m
+
+
+def pytest_configure(config):
+    # Proofs on real weights take minutes: scripts/test deselects them by name (-m "not proof") and says so;
+    # scripts/proof-kokoro runs them.
+    config.addinivalue_line("markers", "proof: a real-weights proof (minutes); run by scripts/proof-kokoro, not scripts/test")
