@@ -2,12 +2,13 @@ import Engines
 import Foundation
 import Manifest
 import Testing
+import TestSupport
 @testable import NeuralVoice
 import TorchRuntime
 
 /// The kokoro engine on the tiny packs: the real Kokoro architecture with random weights (Tools/export/export_kokoro.py
 /// --tiny). What the real weights sound like is checked against onnxruntime in Tools/export/tests/test_kokoro.py.
-@Suite(.serialized)
+@Suite(.serialized, .enabled(if: KokoroTestPack.pack.enabled, KokoroTestPack.needs))
 struct KokoroEngineTests {
     static let paragraph = "Hello, world. The quick brown fox jumps over the lazy dog! Is it 3.5 percent?"
 
@@ -22,7 +23,7 @@ struct KokoroEngineTests {
     /// Swift's libtorch and Python torch run the same TorchScript on the same ids and style row: equal audio and
     /// durations; the audio is sum(durations) × 600 samples; speed 2 shortens it; the seed-1 pack sounds different.
     @Test func swiftRuntimeEqualsPythonTorch() async throws {
-        guard try KokoroTestPack.models() != nil, let engine = KokoroTestPack.engine else { return }
+        let engine = try KokoroTestPack.engine()
         let (_, config) = try engine.pack(named: KokoroTestPack.name)
         let pieces = try engine.pieces(Self.paragraph, language: "en-us", config: config).map(\.ids)
         #expect(pieces.count == 3)
@@ -46,7 +47,7 @@ struct KokoroEngineTests {
     /// never backwards; the same text gives the same samples; the sentences are joined by silence with faded
     /// edges (no step at a join).
     @Test func narrationWordsTimingAndJoins() async throws {
-        guard try KokoroTestPack.models() != nil, let engine = KokoroTestPack.engine else { return }
+        let engine = try KokoroTestPack.engine()
         let voice = KokoroTestPack.voice()
         let n = try await engine.narrate(Self.paragraph, voice: voice)
         #expect(n.sampleRate == 24000)
@@ -84,7 +85,7 @@ struct KokoroEngineTests {
     /// limit, every word kept once, in order.
     @Test func longSentencesAreCutAtWords() throws {
         let words = (0..<300).map { KokoroWord(text: "w\($0)\($0 % 7 == 6 ? "," : "")", phonemes: "hɛloʊ\($0 % 7 == 6 ? "," : "")") }
-        let vocab = try #require(KokoroTestPack.engine.flatMap { try? $0.pack(named: KokoroTestPack.name).1.vocab })
+        let vocab = try KokoroTestPack.engine().pack(named: KokoroTestPack.name).1.vocab
         let pieces = KokoroText.pieces(words: words, separator: " ", vocab: vocab, maxIds: 510)
         #expect(pieces.count >= 4)
         #expect(pieces.allSatisfy { $0.ids.count <= 510 && $0.ids.first == 0 && $0.ids.last == 0 })
@@ -96,7 +97,7 @@ struct KokoroEngineTests {
     /// `auto` prefers Kokoro when a Kokoro pack has a voice for the language and a front end reads it; Japanese
     /// has no front end on this branch, so it falls back. A speaker the pack lacks is refused by name.
     @Test func autoPrefersKokoroAndSpeakersAreChecked() async throws {
-        guard let models = try KokoroTestPack.models(), let engine = KokoroTestPack.engine else { return }
+        let models = try KokoroTestPack.models(), engine = try KokoroTestPack.engine()
         var set = EngineSet.embedded
         set.speech[.kokoro] = engine
         set.speech[.piper] = PiperEngine(models: models)
