@@ -163,7 +163,7 @@ let package = Package(
         ], path: "Sources/TorchRuntime"),
         .executableTarget(name: "TorchBench", dependencies: ["TorchRuntime"], path: "Benchmarks/TorchBench"),
         // Model voices: Piper VITS through TorchRuntime, phonemized by espeak-ng (Engines' helper).
-        .target(name: "NeuralVoice", dependencies: ["Engines", "Manifest", "TorchRuntime"], path: "Sources/NeuralVoice"),
+        .target(name: "NeuralVoice", dependencies: ["Engines", "Manifest", "TorchRuntime", "JapaneseText"], path: "Sources/NeuralVoice"),
         .executableTarget(name: "PiperBench", dependencies: ["NeuralVoice", "TorchRuntime", "Manifest"], path: "Benchmarks/PiperBench"),
         .executableTarget(name: "VoiceoverBench", dependencies: ["Pipeline", "Engines", "NeuralVoice", "Manifest", "Media"], path: "Benchmarks/VoiceoverBench"),
         // The `diffusion` visuals engine: flow-matching latent video diffusion on TorchRuntime's model manager.

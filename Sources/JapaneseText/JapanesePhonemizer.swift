@@ -36,9 +36,16 @@ public final class JapanesePhonemizer: Sendable {
     /// The whole phoneme string for `text` as Kokoro wants it: words separated by spaces, punctuation as
     /// misaki writes it (、 -> ",", 「」 -> “”, （） -> «»), no space around a glottal stop inside a phrase.
     public func phonemes(for text: String) throws -> String {
+        try spokenWords(in: text).map(\.phonemes).joined(separator: " ")
+    }
+
+    /// `text` cut where Kokoro's phoneme string has its spaces: each piece's slice of the text (punctuation kept
+    /// with the word before it, an opening quote with the word after it) and its phonemes. Joined with single
+    /// spaces the phonemes are `phonemes(for:)`, so a speech engine can time captions per piece.
+    public func spokenWords(in text: String) throws -> [(surface: Range<String.Index>, phonemes: String)] {
         let tokens = try groups(text)
         // misaki's _romaji_tokens spacing: a token is followed by a space unless punctuation says otherwise.
-        var out: [(text: String, space: Bool)] = []
+        var out: [(text: String, range: Range<String.Index>, space: Bool)] = []
         for t in tokens {
             let roma = t.phonemes
             var space = false
@@ -52,32 +59,58 @@ public final class JapanesePhonemizer: Sendable {
             } else {
                 space = true
             }
-            out.append((roma.replacingOccurrences(of: "っ", with: ""), space))
+            out.append((roma.replacingOccurrences(of: "っ", with: ""), t.range, space))
         }
-        let joined = out.map { $0.text + ($0.space ? " " : "") }.joined()
-        let collapsed = joined.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-            .replacingOccurrences(of: "(", with: "«").replacingOccurrences(of: ")", with: "»")
-        return Self.glottalSpacing(collapsed)
+        // Pieces: tokens up to one followed by a space; white space inside a piece collapses as the joined string's did.
+        var words: [(surface: Range<String.Index>, phonemes: String)] = []
+        var current: (surface: Range<String.Index>, phonemes: String)?
+        // Unspoken text (…, ・, ――) stays in the caption: with the piece before it, or the first piece after it.
+        var unspokenStart: String.Index?
+        for t in out {
+            let parts = t.text.split(omittingEmptySubsequences: false, whereSeparator: \.isWhitespace)
+            var spoke = false
+            for (k, part) in parts.enumerated() {
+                if k > 0, let c = current { words.append(c); current = nil }
+                if part.isEmpty { continue }
+                spoke = true
+                if let c = current {
+                    current = (c.surface.lowerBound..<t.range.upperBound, c.phonemes + part)
+                } else {
+                    current = ((unspokenStart ?? t.range.lowerBound)..<t.range.upperBound, String(part))
+                    unspokenStart = nil
+                }
+            }
+            if !spoke {
+                if let c = current { current = (c.surface.lowerBound..<t.range.upperBound, c.phonemes) }
+                else if let last = words.last { words[words.count - 1].surface = last.surface.lowerBound..<t.range.upperBound }
+                else if unspokenStart == nil { unspokenStart = t.range.lowerBound }
+            }
+            if t.space, let c = current { words.append(c); current = nil }
+        }
+        if let c = current { words.append(c) }
+        words = words.map { ($0.surface, $0.phonemes.replacingOccurrences(of: "(", with: "«").replacingOccurrences(of: ")", with: "»")) }
+        // misaki drops the space before ʔ unless punctuation precedes it, and after ʔ unless a quote follows:
+        // those pieces become one.
+        var merged: [(surface: Range<String.Index>, phonemes: String)] = []
+        for w in words {
+            if let last = merged.last, Self.joinsWithoutSpace(last.phonemes.last, w.phonemes.first) {
+                merged[merged.count - 1] = (last.surface.lowerBound..<w.surface.upperBound, last.phonemes + w.phonemes)
+            } else {
+                merged.append(w)
+            }
+        }
+        return merged
+    }
+
+    /// Whether misaki removes the space between a piece ending in `prev` and one starting with `next`.
+    static func joinsWithoutSpace(_ prev: Character?, _ next: Character?) -> Bool {
+        if next == "ʔ", let p = prev, !"!\",.:;?»—…”".contains(p) { return true }
+        if prev == "ʔ", !(next.map { "\"«“".contains($0) } ?? false) { return true }
+        return false
     }
 
     /// Python's `a in b` for strings: true for the empty string, which misaki relies on (an unread token).
     private func pyIn(_ a: String, _ b: String) -> Bool { a.isEmpty || b.contains(a) }
-
-    /// misaki: drop a space before ʔ unless punctuation precedes it, and after ʔ unless a quote follows.
-    static func glottalSpacing(_ s: String) -> String {
-        let c = Array(s)
-        var out = ""
-        for (i, ch) in c.enumerated() {
-            if ch == " " {
-                let prev = i > 0 ? c[i - 1] : nil, next = i + 1 < c.count ? c[i + 1] : nil
-                if next == "ʔ", let p = prev, !"!\",.:;?»—…”".contains(p) { continue }
-                if next == "ʔ", prev == nil { continue }
-                if prev == "ʔ", !(next.map { "\"«“".contains($0) } ?? false) { continue }
-            }
-            out.append(ch)
-        }
-        return out
-    }
 
     struct Token {
         var surface: String

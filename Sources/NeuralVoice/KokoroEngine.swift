@@ -57,11 +57,11 @@ public final class KokoroEngine: SpeechEngine {
     private let voiceCache = Mutex<[String: [Float]]>([:])
 
     /// `frontEnds`: first one that speaks the language wins (espeak-ng for all but Japanese and Chinese by default).
-    public init(store: ModelStore, manager: ModelManager, frontEnds: [any KokoroFrontEnd] = [EspeakKokoroFrontEnd()]) {
+    public init(store: ModelStore, manager: ModelManager, frontEnds: [any KokoroFrontEnd] = [JapaneseKokoroFrontEnd(), EspeakKokoroFrontEnd()]) {
         self.store = store; self.manager = manager; self.frontEnds = frontEnds
     }
 
-    public convenience init(models: URL, frontEnds: [any KokoroFrontEnd] = [EspeakKokoroFrontEnd()]) {
+    public convenience init(models: URL, frontEnds: [any KokoroFrontEnd] = [JapaneseKokoroFrontEnd(), EspeakKokoroFrontEnd()]) {
         let store = ModelStore(root: models)
         self.init(store: store, manager: ModelManager(store: store), frontEnds: frontEnds)
     }
@@ -186,7 +186,9 @@ public final class KokoroEngine: SpeechEngine {
     public func pieces(_ text: String, language: String, config: KokoroPackConfig) throws(EngineError) -> [KokoroText.Piece] {
         guard let front = frontEnd(for: language) else {
             throw EngineError(code: "speech.language_unsupported",
-                              message: "the kokoro voice has no text front end for language '\(language)' here (Japanese needs the JapaneseText front end)",
+                              message: language.lowercased().hasPrefix("ja")
+                                ? "the kokoro voice cannot read Japanese here: \(JapaneseKokoroFrontEnd.unavailableReason ?? "no front end"); scripts/setup installs MeCab's Open JTalk dictionary (open-jtalk-mecab-naist-jdic)"
+                                : "the kokoro voice has no text front end for language '\(language)' (Chinese is not read yet)",
                               field: "voice.voice")
         }
         var out: [KokoroText.Piece] = []

