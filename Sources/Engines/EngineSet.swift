@@ -35,12 +35,21 @@ public struct EngineSet: Sendable {
     public func resolve(_ voice: JobManifest.Voice) -> JobManifest.Voice {
         guard voice.engine == .auto else { return voice }
         var resolved = voice
-        if speech[.kokoro].map({ $0.canSpeak(voice) }) == true {
+        if let kokoro = speech[.kokoro], kokoro.canSpeak(voice) {
+            resolved = kokoro.adopting(voice)
             resolved.engine = .kokoro
         } else {
             resolved.engine = speech[.piper].map { $0.canSpeak(voice) } == true ? .piper : .espeak
         }
         return resolved
+    }
+
+    /// The manifest with every `auto` voice replaced by the engine that will speak it (for checks that depend on it).
+    public func resolvingVoices(_ m: JobManifest) -> JobManifest {
+        var out = m
+        out.voice = resolve(m.voice)
+        for i in out.scenes.indices { out.scenes[i].voice = resolve(m.scenes[i].voice) }
+        return out
     }
 
     public func visualsEngine(_ e: JobManifest.Visuals.Engine, field: String) throws(EngineError) -> any VisualsEngine {

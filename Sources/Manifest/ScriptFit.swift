@@ -38,12 +38,17 @@ public enum ScriptFit {
     }
 
     /// The scripts in `text` that a voice speaking `language` (such as `en-us`) cannot read, in order of
-    /// first appearance.
-    public static func unreadable(_ text: String, language: String) -> [Script] {
+    /// first appearance. Kokoro's Japanese reads kanji (MeCab readings); espeak-ng's spells them out. `auto` is
+    /// taken to be able (it picks Kokoro when a Japanese pack is installed): the pipeline checks again once the
+    /// engine is known.
+    public static func unreadable(_ text: String, language: String, engine: JobManifest.Voice.Engine = .espeak) -> [Script] {
         let lang = language.lowercased().split(separator: "-").first.map(String.init) ?? ""
+        let kanjiRead = lang == "ja" && (engine == .kokoro || engine == .auto)
         var found: [Script] = []
         for s in text.unicodeScalars {
-            if let script = Script.of(s), !found.contains(script), !script.readers.contains(lang) { found.append(script) }
+            if let script = Script.of(s), !found.contains(script), !script.readers.contains(lang), !(script == .han && kanjiRead) {
+                found.append(script)
+            }
         }
         return found
     }

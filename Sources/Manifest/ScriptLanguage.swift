@@ -115,7 +115,7 @@ extension ScriptFit {
     /// characters in a scene are left to the plan's warning.
     public static func problems(in m: JobManifest, file: String) -> [ManifestError] {
         m.scenes.enumerated().compactMap { i, scene in
-            let scripts = unreadable(scene.narration, language: scene.voice.voice)
+            let scripts = unreadable(scene.narration, language: scene.voice.voice, engine: scene.voice.engine)
             guard let first = scripts.first else { return nil }
             var letters = 0, foreign = 0
             for s in scene.narration.unicodeScalars where s.properties.isAlphabetic {
@@ -134,7 +134,7 @@ extension ScriptFit {
     static func readers(_ s: Script, voice: String) -> String {
         switch s {
         case .han where code(voice) == "ja":
-            "kanji written in kana (espeak-ng's ja reads kana only, and no Japanese neural voice pack is installed)"
+            "the Japanese Kokoro voice (`prostudio models install kokoro-ja`, then voice engine auto or kokoro), or the kanji written in kana (espeak-ng's ja reads kana only)"
         case .han: "voice: {voice: cmn} (Mandarin) or {voice: yue} (Cantonese)"
         case .kana: "voice: {voice: ja}, with any kanji written in kana (espeak-ng's ja reads kana only)"
         case .hangul: "voice: {voice: ko}"

@@ -86,6 +86,13 @@ public final class KokoroEngine: SpeechEngine {
         return !config.voices(for: voice.voice).isEmpty
     }
 
+    /// `auto` chose Kokoro: speak with the Kokoro pack that has a voice for the language, not Piper's default pack.
+    public func adopting(_ voice: JobManifest.Voice) -> JobManifest.Voice {
+        var v = voice
+        if let name = try? packName(for: voice) { v.pack = name }
+        return v
+    }
+
     func frontEnd(for language: String) -> (any KokoroFrontEnd)? { frontEnds.first { $0.speaks(language) } }
 
     /// The pack the voice names when it is a Kokoro pack; otherwise (an `auto` voice carrying Piper's default)

@@ -174,9 +174,12 @@ final class JobRun {
             let manifest = try stage(.plan) { () throws(PipelineError) -> JobManifest in
                 let m = try Pipeline.validate(manifestPath: manifestPath, displayName: displayName, defaults: pipeline.options.defaults,
                                           models: pipeline.options.models?.path)
+                // `auto` passed the loader's script check as if Kokoro reads it; now the engine is known.
+                let unreadable = ScriptFit.problems(in: pipeline.engines.resolvingVoices(m), file: displayName ?? manifestPath)
+                if !unreadable.isEmpty { throw PipelineError(ManifestErrors(errors: unreadable)) }
                 return m
             }
-            sidecar.warnings = Pipeline.warnings(for: manifest)
+            sidecar.warnings = Pipeline.warnings(for: pipeline.engines.resolvingVoices(manifest))
             for w in sidecar.warnings ?? [] { logger.warning("\(w)", metadata: ["stage": "plan"]) }
             if sidecar.warnings?.isEmpty == true { sidecar.warnings = nil }
             sidecar.name = sidecar.name.isEmpty ? manifest.name : sidecar.name
@@ -189,6 +192,16 @@ final class JobRun {
             // site defaults') own setting. The engines that spoke are in `engines.speech`.
             sidecar.voice_choice = manifest.voiceChoice
                 ?? "voice \(manifest.voice.voice) (engine \(manifest.voice.engine.rawValue)): as the manifest and the defaults set it"
+            if manifest.voice.engine == .auto {
+                let spoken = pipeline.engines.resolve(manifest.voice)
+                let why = switch spoken.engine {
+                case .kokoro: "a Kokoro pack with a \(spoken.voice) voice is installed"
+                case .piper: "no Kokoro voice for \(spoken.voice) is installed; the Piper pack speaks it"
+                default: "no neural voice pack for \(spoken.voice) is installed (`prostudio models install --list`)"
+                }
+                sidecar.voice_choice = (sidecar.voice_choice ?? "") + "; engine auto chose \(spoken.engine.rawValue)"
+                    + (spoken.engine == .espeak ? "" : " (pack \(spoken.pack ?? "-"))") + ": \(why)"
+            }
             report(.seed(manifest.seed))
             if let warnings = sidecar.warnings { report(.warnings(warnings)) }
             weights = StageWeights(for: manifest, engines: pipeline.engines)

@@ -26,7 +26,7 @@ enum VoiceCheck {
 
     static func warnings(_ m: JobManifest) -> [String] {
         m.scenes.enumerated().compactMap { i, scene in
-            let scripts = ScriptFit.unreadable(scene.narration, language: scene.voice.voice)
+            let scripts = ScriptFit.unreadable(scene.narration, language: scene.voice.voice, engine: scene.voice.engine)
             guard !scripts.isEmpty else { return nil }
             let field = scene.voice == m.voice ? "voice.voice" : "scenes[\(i)].voice.voice"
             return "scenes[\(i)]: the narration has \(scripts.map(\.rawValue).joined(separator: " and ")), which the voice \"\(scene.voice.voice)\" cannot read aloud (it spells them out or skips them); set \(field) to a voice for that language, such as \(suggestion(scripts[0], voice: scene.voice.voice))"
@@ -35,7 +35,7 @@ enum VoiceCheck {
 
     private static func suggestion(_ s: ScriptFit.Script, voice: String) -> String {
         switch s {
-        case .han where voice.lowercased().hasPrefix("ja"): "ja with the kanji written in kana (espeak-ng's ja reads kana only)"
+        case .han where voice.lowercased().hasPrefix("ja"): "ja with the Kokoro voice (`prostudio models install kokoro-ja`), or the kanji written in kana (espeak-ng's ja reads kana only)"
         case .han: "cmn (Mandarin) or yue (Cantonese)"
         case .kana: "ja (espeak-ng reads kana only; write kanji in kana)"
         case .hangul: "ko"

@@ -47,13 +47,19 @@ import TestSupport
         #expect(yaml.voice.voice == "en-us")
     }
 
+    /// A plain Japanese script gets voice ja with engine auto, which the loader lets through (Kokoro reads kanji when
+    /// its pack is installed; the pipeline refuses it at plan when auto falls back to espeak-ng). espeak-ng named
+    /// outright is refused here, naming the language and what would read it.
     @Test func aJapaneseScriptWithKanjiIsRefusedNamingTheLanguage() throws {
         let dir = TempDir()
-        let path = dir.write("ja.txt", "東京は日本の首都です。とても大きな都市で、たくさんの人が住んでいます。\n")
+        let text = "東京は日本の首都です。とても大きな都市で、たくさんの人が住んでいます。"
+        let plain = try ManifestLoader.load(path: dir.write("ja.txt", text + "\n"))
+        #expect(plain.voice.voice == "ja" && plain.voice.engine == .auto)
+        let path = dir.write("ja.yaml", "voice: {engine: espeak, voice: ja}\nscenes: [\"\(text)\"]\n")
         #expect { try ManifestLoader.load(path: path) } throws: { error in
             guard let e = (error as? ManifestErrors)?.errors.first else { return false }
             return e.code == .noVoice && e.field == "scenes[0].narration" && (e.found ?? "").contains("Japanese")
-                && e.expected.contains("kana")
+                && e.expected.contains("kana") && e.expected.contains("prostudio models install kokoro-ja")
         }
     }
 }

@@ -128,6 +128,8 @@ struct KokoroEngineTests {
         #expect(try engine.packName(for: english) == KokoroTestPack.name)
         let japanese = JobManifest.Voice(engine: .auto, voice: "ja", pack: "joe-medium")
         #expect(set.resolve(japanese).engine == .kokoro)
+        // ...with the Kokoro pack, not the Piper pack the manifest's default carries (it failed as "not a Kokoro voice").
+        #expect(set.resolve(english).pack == KokoroTestPack.name && set.resolve(japanese).pack == KokoroTestPack.name)
         let french = JobManifest.Voice(engine: .auto, voice: "fr", pack: "joe-medium")
         #expect(set.resolve(french).engine == .espeak)  // the tiny pack has no French voice
         do {

@@ -46,7 +46,7 @@ struct VoiceCheckTests {
           - Tokyo is lovely.
           - 東京は日本の首都です。
           - narration: 東京は日本の首都です。
-            voice: {voice: ja}
+            voice: {engine: espeak, voice: ja}
           - narration: きょうは いい てんき ですね。
             voice: {voice: ja}
         """)
@@ -69,6 +69,23 @@ struct VoiceCheckTests {
         """))
         let warnings = Pipeline.warnings(for: m)
         #expect(warnings.count == 1 && warnings[0].hasPrefix("scenes[0]:") && warnings[0].contains("Chinese characters"), "\(warnings)")
+    }
+
+    /// `auto` with kanji passes validate (Kokoro would read it), but when no Kokoro pack is installed auto falls
+    /// back to espeak-ng, and the job is refused at plan in the same words instead of spelling every kanji out.
+    @Test func kanjiUnderAutoWithoutKokoroIsRefusedAtPlan() async throws {
+        let dir = TempDir()
+        let path = dir.write("ja.yaml", "voice: {voice: ja}\nscenes: [\"東京は日本の首都です。とても大きな都市です。\"]\n")
+        _ = try Pipeline.validate(manifestPath: path)
+        let out = dir.url.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let pipeline = Pipeline(options: PipelineOptions(outbox: out, cache: dir.url.appendingPathComponent("cache"), models: dir.url.appendingPathComponent("models")))
+        do {
+            _ = try await pipeline.run(manifestPath: path, jobID: "test-ja")
+            Issue.record("kanji under espeak-ng's ja was rendered")
+        } catch {
+            #expect(error.code == "manifest.no_voice" && error.message.contains("prostudio models install kokoro-ja"), "\(error.message)")
+        }
     }
 
     @Test func aCaptionFontThatIsNotInstalledIsAWarning() throws {

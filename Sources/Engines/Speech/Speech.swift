@@ -43,10 +43,14 @@ public protocol SpeechEngine: Sendable {
     /// sentences at a time and joins the parts with it, so the joined audio is what one call would give.
     /// Defaults to none (the voice's own pauses end each part).
     var sentenceJoinPause: Double { get }
+    /// An `auto` voice this engine was chosen for, with the engine's own fields filled in (the pack it will use,
+    /// not Piper's default the manifest carries). Defaults to the voice as it is.
+    func adopting(_ voice: JobManifest.Voice) -> JobManifest.Voice
 }
 
 extension SpeechEngine {
     public func identity(for voice: JobManifest.Voice) -> EngineIdentity { identity }
     public func canSpeak(_ voice: JobManifest.Voice) -> Bool { true }
     public var sentenceJoinPause: Double { 0 }
+    public func adopting(_ voice: JobManifest.Voice) -> JobManifest.Voice { voice }
 }
