@@ -6,13 +6,13 @@ import TorchRuntime
 struct Models: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
-        abstract: "List and verify installed model packs.",
+        abstract: "List, verify and install model packs.",
         discussion: """
             Packs live in one folder, one sub-folder per pack (NAME/pack.json plus its TorchScript files).
             The folder is --models DIR, else $PROSTUDIO_MODELS, else ~/.local/share/prostudio/models ($XDG_DATA_HOME) when it exists, else /var/lib/prostudio/models.
             `Tools/export/make-test-packs DIR` writes tiny random-weight packs to try the torch engines.
             """,
-        subcommands: [List.self, Verify.self]
+        subcommands: [List.self, Verify.self, Install.self]
     )
 
     struct Location: ParsableArguments {

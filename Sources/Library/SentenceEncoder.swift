@@ -47,7 +47,7 @@ public struct SentenceEncoder: Sendable {
     public init(store: ModelStore, name: String = SentenceEncoder.defaultPack, field: String = "visuals.pack") throws(LibraryError) {
         let pack: ModelPack
         do { pack = try store.pack(named: name) } catch {
-            throw LibraryError("visuals.pack_missing", "\(error); install it with `Tools/export/install-minilm \(store.root.path)`", field: field)
+            throw LibraryError("visuals.pack_missing", "\(error); install it with `prostudio models install minilm-l6-v2 --models \(store.root.path)`", field: field)
         }
         try self.init(pack: pack, field: field)
     }

@@ -52,18 +52,18 @@ public enum PackCheck {
         return out
     }
 
-    /// The command that writes the pack `name` into `models` (Tools/export).
+    /// The command that writes the pack `name` into `models`: `prostudio models install` for the packs it knows,
+    /// otherwise the exporter under Tools/export with the checkpoint the user must bring.
     public static func installCommand(_ kind: Kind, _ name: String, _ models: String) -> String {
         let dir = models.contains(" ") ? "'\(models)'" : models
         switch (kind, name) {
-        case (.speech, defaultVoicePack): return "Tools/export/install-piper-voice \(dir)"
-        case (.speech, defaultKokoroPack): return "Tools/export/install-kokoro-ja \(dir)"
+        case (.speech, defaultVoicePack), (.speech, defaultKokoroPack): return "prostudio models install \(name) --models \(dir)"
         case (.speech, "tiny-kokoro"): return "Tools/export/make-test-packs \(dir)"
         case (.speech, let n) where n.hasPrefix("kokoro"): return "/usr/bin/python3 Tools/export/export_kokoro.py --from CHECKPOINT_DIR --out \(dir)/\(name)"
         case (.speech, _): return "/usr/bin/python3 Tools/export/export_piper.py --onnx VOICE.onnx --name \(name) --out \(dir)/\(name)"
-        case (.video, "tiny-video"): return "Tools/export/make-test-packs \(dir)"
+        case (.video, "tiny-video"): return "prostudio models install tiny-video --models \(dir)"
         case (.video, _): return "python3 Tools/export/export_wan.py --checkpoint CHECKPOINT --name \(name) --out \(dir)"
-        case (.music, "tiny-musicgen"): return "Tools/export/export-musicgen --tiny --out \(dir)"
+        case (.music, "tiny-musicgen"): return "prostudio models install tiny-musicgen --models \(dir)"
         case (.music, _): return "Tools/export/export-musicgen --from CHECKPOINT --name \(name) --out \(dir)"
         }
     }

@@ -136,3 +136,6 @@ struct Reader {
         return previous[b.count]
     }
 }
+
+/// The did-you-mean rule the manifest's errors use, for other commands' names (packs, voices).
+public func closestName(to word: String, in candidates: [String]) -> String? { Reader.closest(to: word, in: candidates) }

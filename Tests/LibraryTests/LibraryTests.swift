@@ -267,7 +267,7 @@ struct LibraryEngineTests {
             Issue.record("a missing pack was accepted")
         } catch {
             #expect(error.code == "visuals.pack_missing")
-            #expect(error.message.contains("minilm-l6-v2") && error.message.contains("Tools/export/install-minilm"), "\(error.message)")
+            #expect(error.message.contains("minilm-l6-v2") && error.message.contains("prostudio models install minilm-l6-v2"), "\(error.message)")
         }
     }
 

@@ -133,7 +133,7 @@ struct PiperEngineErrorTests {
             Issue.record("expected an error")
         } catch {
             #expect(error.code == "speech.pack_missing" && error.field == "voice.pack")
-            #expect(error.message.contains("Tools/export/install-piper-voice \(dir.url.path)"), "\(error.message)")
+            #expect(error.message.contains("prostudio models install joe-medium --models \(dir.url.path)"), "\(error.message)")
         }
         #expect(engine.identity(for: PiperEngine.voice()).packHash == nil)
     }
