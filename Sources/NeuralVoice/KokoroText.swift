@@ -88,17 +88,38 @@ public enum KokoroText {
             self.sampleRate = sampleRate; self.samplesPerFrame = samplesPerFrame; self.pause = pause; self.fade = fade; self.gain = gain
         }
 
-        public mutating func append(_ piece: Piece, audio: [Float], durations: [Int]) {
+        /// Silence kept before and after each piece's speech. Kokoro pads a sentence with ~0.28 s before and
+        /// ~0.7 s after (its pad ids and the final stop's duration); joined as they come, two sentences of one
+        /// scene sat 1.3 s apart. Trimmed to these, the gap is 0.5 s with the pause.
+        public static let keptLead = 0.05, keptTail = 0.15
+
+        /// The part of `audio` to keep: its speech (samples above -40 dB of the piece's peak) with at most
+        /// `keptLead` / `keptTail` of what surrounds it.
+        static func speechSpan(_ audio: [Float], sampleRate: Int) -> Range<Int> {
+            let peak = audio.reduce(Float(0)) { max($0, abs($1)) }
+            guard peak > 0 else { return 0..<audio.count }
+            let threshold = peak * 0.01
+            guard let first = audio.firstIndex(where: { abs($0) > threshold }),
+                  let last = audio.lastIndex(where: { abs($0) > threshold }) else { return 0..<audio.count }
+            let lo = max(0, first - Int(keptLead * Double(sampleRate)))
+            let hi = min(audio.count, last + 1 + Int(keptTail * Double(sampleRate)))
+            return lo..<hi
+        }
+
+        public mutating func append(_ piece: Piece, audio whole: [Float], durations: [Int]) {
             if !samples.isEmpty { samples += [Float](repeating: 0, count: Int(pause * Double(sampleRate))) }
+            let span = Self.speechSpan(whole, sampleRate: sampleRate)
+            let audio = whole[span]
+            let shift = Double(span.lowerBound) / Double(sampleRate)
             let offset = Double(samples.count) / Double(sampleRate)
             let n = audio.count
             let f = max(1, Int(fade * Double(sampleRate)))
             samples.reserveCapacity(samples.count + n)
-            for i in 0..<n {
+            for (i, x) in audio.enumerated() {
                 var g = gain
                 if i < f { g *= Float(i) / Float(f) }
                 if n - 1 - i < f { g *= Float(n - 1 - i) / Float(f) }
-                samples.append(max(-1, min(1, audio[i] * g)))
+                samples.append(max(-1, min(1, x * g)))
             }
             var before = [0]
             for d in durations { before.append(before.last! + d) }
@@ -106,8 +127,8 @@ public enum KokoroText {
             let total = Double(n) / Double(sampleRate)
             for w in piece.words where !w.text.isEmpty {
                 let lo = min(w.ids.lowerBound, before.count - 1), hi = min(w.ids.upperBound, before.count - 1)
-                let start = offset + min(Double(before[lo]) * frame, total)
-                let end = offset + min(Double(before[hi]) * frame, total)
+                let start = offset + min(max(Double(before[lo]) * frame - shift, 0), total)
+                let end = offset + min(max(Double(before[hi]) * frame - shift, 0), total)
                 words.append(Narration.Word(text: w.text, start: start, end: max(start, end)))
             }
         }

@@ -170,3 +170,26 @@ struct KokoroFrontEndTests {
         print("kokoro espeak front end: \(words.map(\.phonemes).joined(separator: " "))")
     }
 }
+
+/// Kokoro pads each sentence with silence (~0.28 s before, ~0.7 s after on the real weights): the joiner keeps at
+/// most 0.05 s / 0.15 s of it, so two sentences of a scene are 0.5 s apart (they were 1.3 s), and the words move
+/// with the audio.
+struct KokoroJoinTests {
+    @Test func paddingSilenceIsTrimmedAndWordsMoveWithIt() {
+        let sr = 24000, spf = 600
+        // 10 ids of 12 frames each (0.3 s per id): silence for ids 0...0 (the pad), speech for 1...6, silence after.
+        let durations = [12, 12, 12, 12, 12, 12, 12, 12, 12, 12]
+        var audio = [Float](repeating: 0.0001, count: durations.reduce(0, +) * spf)
+        for i in (12 * spf)..<(84 * spf) { audio[i] = 0.5 * sin(Float(i) * 0.05) }
+        let piece = KokoroText.Piece(ids: Array(0..<10), phonemes: "x", words: [KokoroText.Word(text: "speech", ids: 1..<7)])
+        var joiner = KokoroText.Joiner(sampleRate: sr, samplesPerFrame: spf, pause: 0.3, fade: 0.005, gain: 1)
+        joiner.append(piece, audio: audio, durations: durations)
+        joiner.append(piece, audio: audio, durations: durations)
+        let one = 0.05 + 1.8 + 0.15  // kept lead + speech + kept tail
+        #expect(abs(Double(joiner.samples.count) / Double(sr) - (2 * one + 0.3)) < 0.01, "\(Double(joiner.samples.count) / Double(sr))")
+        let w = joiner.words
+        #expect(w.count == 2)
+        #expect(abs(w[0].start - 0.05) < 0.01 && abs(w[0].end - 1.85) < 0.01, "\(w[0])")
+        #expect(abs(w[1].start - (one + 0.3 + 0.05)) < 0.01, "\(w[1])")
+    }
+}
