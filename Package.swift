@@ -94,7 +94,7 @@ let package = Package(
         // The inbox watcher over raw inotify: emits complete manifests and job folders, never polls.
         .target(name: "Watcher", dependencies: ["CInotify", "Contract", .product(name: "Logging", package: "swift-log")], path: "Sources/Watcher"),
         // Pick-up: journal first, then move the arrival out of the inbox; restart reconciliation.
-        .target(name: "Intake", dependencies: ["Journal", "Watcher", "Checksum", .product(name: "Logging", package: "swift-log")], path: "Sources/Intake"),
+        .target(name: "Intake", dependencies: ["Journal", "Watcher", "Checksum", "Contract", .product(name: "Logging", package: "swift-log")], path: "Sources/Intake"),
         // sd_notify by hand: READY, STATUS, WATCHDOG, STOPPING over $NOTIFY_SOCKET.
         .target(name: "SystemdNotify", path: "Sources/SystemdNotify"),
         // The supervisor: recovery, pick-up, one job at a time in a `prostudio worker` child process, requests,

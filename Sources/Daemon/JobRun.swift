@@ -57,7 +57,8 @@ extension Daemon {
         }
         // F10: a journal that cannot be written (disk full) must not leave the job `running` until a restart: the end is
         // retried with backoff until it is recorded (or the daemon stops; the next start requeues it then).
-        var delay = Duration.milliseconds(500)
+        let backoff = Backoff(first: .milliseconds(500), cap: .seconds(30))
+        var failures = 0
         while true {
             do {
                 try await recordEnd(job, result: result, ledger: ledger, stop: stop, journal: journal, pickUp: pickUp, log: log)
@@ -67,9 +68,10 @@ extension Daemon {
                     log.error("journal: cannot record the job's end; the next start requeues it", metadata: ["error": "\(error)"])
                     break
                 }
+                failures += 1
+                let delay = backoff.delay(afterFailures: failures)
                 log.error("journal: cannot record the job's end; retrying", metadata: ["error": "\(error)", "in": "\(delay)"])
                 try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(30))
             }
         }
     }

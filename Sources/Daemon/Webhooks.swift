@@ -1,4 +1,5 @@
 import Checksum
+import Contract
 import Foundation
 import Intake
 import Journal
@@ -189,9 +190,8 @@ final class Webhooks: Sendable {
         // Sending it again changes nothing: the address is refused, the receiver redirects (3xx: not followed), or
         // it refused the message itself (400, 401, 404, ...).
         let permanent = answer.refused == true || status.map { (300..<500).contains($0) && $0 != 408 && $0 != 429 } ?? false
-        let base = Double(config.notifyBackoff.components.seconds) + Double(config.notifyBackoff.components.attoseconds) / 1e18
-        let delay = min(base * pow(2, Double(attempt - 1)), 600)
-        let retryAt = delivered || permanent ? nil : Date().addingTimeInterval(delay)
+        let delay = Backoff(first: config.notifyBackoff, cap: .seconds(600)).delay(afterFailures: attempt)
+        let retryAt = delivered || permanent ? nil : Date().addingTimeInterval(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
         let record = DeliveryAttempt(deliveryID: d.id, attempt: attempt, at: started, seconds: seconds, status: status, error: error)
         var meta: Logger.Metadata = ["job": "\(d.jobID)", "event": "\(d.event)", "url": "\(d.url)", "attempt": "\(attempt)",
                                      "status": "\(status.map(String.init) ?? "-")"]

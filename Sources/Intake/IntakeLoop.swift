@@ -1,4 +1,5 @@
 import Checksum
+import Contract
 import Foundation
 import Journal
 import Logging
@@ -14,17 +15,16 @@ extension PickUp {
     /// Logged once when it starts failing (error) and once when it works again (notice), whatever the number of retries
     /// between: with no file descriptor left (EMFILE) or an unreadable inbox (EACCES) it used to log nothing and drop
     /// the arrival until a restart.
-    public func consume(_ arrivals: AsyncStream<Arrival>, retry: Duration = .milliseconds(500), maxRetry: Duration = .seconds(10),
+    public func consume(_ arrivals: AsyncStream<Arrival>, backoff: Backoff = Backoff(first: .milliseconds(500), cap: .seconds(10)),
                         onOutcome: @Sendable (PickUpOutcome) async -> Void = { _ in },
                         shouldStop: @escaping @Sendable () -> Bool = { false }) async {
         for await arrival in arrivals {
-            var delay = retry
-            var retrying = false
+            var failures = 0
             while true {
                 do {
                     // First finish any pick-up a failure left half-way (`claimed`): when the move into state/jobs/ID
                     // happened before the journal failed, the arrival is no longer in the inbox and `take` finds it gone.
-                    if retrying {
+                    if failures > 0 {
                         for outcome in try await reconcile(try await store.jobs(JobFilter(states: [.claimed])), level: .debug) {
                             await onOutcome(outcome)
                         }
@@ -43,12 +43,11 @@ extension PickUp {
                     if health.failed("\(error)") {
                         logger.error("pick-up failing; retrying with backoff until it works (logged once)",
                                      metadata: ["name": "\(arrival.name)", "error": "\(error)"])
-                    } else {
-                        logger.debug("pick-up still failing", metadata: ["name": "\(arrival.name)", "error": "\(error)", "in": "\(delay)"])
                     }
+                    failures += 1
+                    let delay = backoff.delay(afterFailures: failures)
+                    logger.debug("pick-up still failing", metadata: ["name": "\(arrival.name)", "error": "\(error)", "in": "\(delay)"])
                     try? await Task.sleep(for: delay)
-                    delay = min(delay * 2, maxRetry)
-                    retrying = true
                 }
             }
         }

@@ -286,26 +286,10 @@ public final class MusicGenEngine: MusicEngine {
 
     /// Refuses up front when a component's estimate exceeds what is free: a clear error, not a killed daemon.
     func checkMemory(_ pack: ModelPack) throws(MusicGenError) {
-        let limit: Int64
-        if let l = memoryLimitBytes { limit = l } else if device.isCUDA { return } else {
-            guard let available = Self.memAvailable() else { return }
-            limit = available
+        if let m = MemoryFit.firstMisfit(pack, ["text_encoder", "decoder", "codec_decoder"], device: device, limitBytes: memoryLimitBytes) {
+            throw MusicGenError("out_of_memory", "music pack '\(pack.name)': component \(m.component) needs about \(m.needBytes >> 20) MiB "
+                                + "(pack.json estimate) but only \(m.availableBytes >> 20) MiB are available; free memory or use a smaller pack")
         }
-        for component in ["text_encoder", "decoder", "codec_decoder"] {
-            let need = pack.memoryEstimate(of: component)
-            if need > limit {
-                throw MusicGenError("out_of_memory", "music pack '\(pack.name)': component \(component) needs about \(need >> 20) MiB "
-                                    + "(pack.json estimate) but only \(limit >> 20) MiB are available; free memory or use a smaller pack")
-            }
-        }
-    }
-
-    static func memAvailable() -> Int64? {
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
-            return line.split(separator: " ").dropFirst().first.flatMap { Int64($0) }.map { $0 * 1024 }
-        }
-        return nil
     }
 
     static func processCPUSeconds() -> Double {

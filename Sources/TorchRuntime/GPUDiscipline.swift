@@ -22,6 +22,32 @@ public enum MemoryFit {
                            freeBytes: freeBytes, limitBytes: limitBytes)
     }
 
+    /// Before a job's first load: the first of `components` whose pack.json estimate exceeds what may be taken
+    /// (the configured limit; else on the CPU the host's MemAvailable; on CUDA without a limit, no check: the
+    /// model manager checks the driver's free memory at each load). The engines turn it into their own error.
+    public static func firstMisfit(_ pack: ModelPack, _ components: [String], device: Device,
+                                   limitBytes: Int64?) -> (component: String, needBytes: Int64, availableBytes: Int64)? {
+        let limit: Int64
+        if let l = limitBytes { limit = l } else if device.isCUDA { return nil } else {
+            guard let available = hostAvailableBytes() else { return nil }
+            limit = available
+        }
+        for component in components {
+            let need = pack.memoryEstimate(of: component)
+            if need > limit { return (component, need, limit) }
+        }
+        return nil
+    }
+
+    /// The host's MemAvailable (/proc/meminfo) in bytes; nil when it cannot be read.
+    public static func hostAvailableBytes() -> Int64? {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+            return line.split(separator: " ").dropFirst().first.flatMap { Int64($0) }.map { $0 * 1024 }
+        }
+        return nil
+    }
+
     /// The free memory of `device` as the driver reports it now; nil on the CPU or when it cannot be read.
     public static func deviceFreeBytes(_ device: Device) -> Int64? {
         guard case .cuda(let index) = device else { return nil }

@@ -287,28 +287,11 @@ public struct DiffusionVisuals: VisualsEngine {
 
     /// Refuses up front when a component's estimate exceeds what is free: a clear error instead of a killed daemon.
     func checkMemory(_ pack: ModelPack, _ components: [String]) throws(EngineFailure) {
-        let limit: Int64
-        if let l = memoryLimitBytes { limit = l } else if device.isCUDA { return } else {
-            guard let available = Self.memAvailable() else { return }
-            limit = available
+        if let m = MemoryFit.firstMisfit(pack, components, device: device, limitBytes: memoryLimitBytes) {
+            throw EngineFailure("out_of_memory", "model pack '\(pack.name)': component \(m.component) needs about \(m.needBytes >> 20) MiB "
+                                + "(pack.json estimate) but only \(m.availableBytes >> 20) MiB are available; free memory, run on a machine with more, "
+                                + "or use a smaller pack")
         }
-        for component in components {
-            let need = pack.memoryEstimate(of: component)
-            if need > limit {
-                throw EngineFailure("out_of_memory", "model pack '\(pack.name)': component \(component) needs about \(need >> 20) MiB "
-                                    + "(pack.json estimate) but only \(limit >> 20) MiB are available; free memory, run on a machine with more, "
-                                    + "or use a smaller pack")
-            }
-        }
-    }
-
-    static func memAvailable() -> Int64? {
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
-            let kb = line.split(separator: " ").dropFirst().first.flatMap { Int64($0) }
-            return kb.map { $0 * 1024 }
-        }
-        return nil
     }
 
     /// Frames (each channel-major C*h*w, nil = zeros) to one (C, K, h, w) block.

@@ -1,3 +1,4 @@
+import Contract
 import Foundation
 import Intake
 import Journal
@@ -25,7 +26,7 @@ import Watcher
         let seen = Items<Bool>()
         let (arrivals, feed) = AsyncStream<Arrival>.makeStream()
         let consumer = Task {
-            await pickUp.consume(arrivals, retry: .milliseconds(100), onOutcome: { if case .queued = $0 { seen.append(true) } })
+            await pickUp.consume(arrivals, backoff: Backoff(first: .milliseconds(100), cap: .seconds(10)), onOutcome: { if case .queued = $0 { seen.append(true) } })
         }
         box.drop("later.yaml")
         feed.yield(Arrival(kind: .file, name: "later.yaml", path: box.inbox + "/later.yaml", trigger: .movedIn))
@@ -73,5 +74,14 @@ import Watcher
         let again = try await pickUp.reconcile(try await journal.recover().claimed)
         guard case .queued(let queued)? = again.first else { Issue.record("not queued: \(again)"); return }
         #expect(queued.attempts == 0)
+    }
+}
+
+/// The one retry policy (pick-up, a job's end in the journal, webhooks): doubling from the first wait, capped.
+struct BackoffTests {
+    @Test func doublesFromTheFirstWaitUpToTheCap() {
+        let b = Backoff(first: .milliseconds(500), cap: .seconds(3))
+        #expect((1...6).map { b.delay(afterFailures: $0) } == [.milliseconds(500), .seconds(1), .seconds(2), .seconds(3), .seconds(3), .seconds(3)])
+        #expect(Backoff(first: .seconds(5), cap: .seconds(600)).delay(afterFailures: 40) == .seconds(600))
     }
 }
