@@ -80,7 +80,7 @@ extension TorchRuntimeTests {
         @Test func listsAndVerifiesTheTinyPacks() throws {
             let store = try Fixtures.store()
             let packs = try store.list()
-            #expect(packs.map(\.name) == ["tiny-music", "tiny-video", "tiny-voice"])
+            #expect(packs.map(\.name) == ["tiny-kokoro", "tiny-music", "tiny-video", "tiny-voice"])
             let video = try store.pack(named: "tiny-video")
             #expect(video.kind == .video)
             #expect(video.componentNames == ["denoiser", "text_encoder", "vae_decoder", "vae_encoder"])
@@ -96,7 +96,7 @@ extension TorchRuntimeTests {
         @Test func missingPackAndFolder() throws {
             let store = try Fixtures.store()
             let e = #expect(throws: ModelPackError.self) { try store.pack(named: "big-video") }
-            #expect(e == .packNotFound(name: "big-video", folder: store.root.path, available: ["tiny-music", "tiny-video", "tiny-voice"]))
+            #expect(e == .packNotFound(name: "big-video", folder: store.root.path, available: ["tiny-kokoro", "tiny-music", "tiny-video", "tiny-voice"]))
             #expect(e?.description.contains("big-video") == true)
             let none = ModelStore(root: URL(fileURLWithPath: "/nonexistent/models"))
             let e2 = #expect(throws: ModelPackError.self) { try none.list() }
