@@ -119,7 +119,7 @@ public final class SQLiteJournal: JobStore, JobRequester {
         }
     }
 
-    private func read<T: Sendable>(_ op: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ op: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await journaled(op) { try await pool.read(body) }
     }
 
@@ -184,7 +184,7 @@ public final class SQLiteJournal: JobStore, JobRequester {
         return try Rows.job(db, id)!
     }
 
-    private static func event(_ db: Database, _ id: JobID?, kind: String, message: String) throws {
+    static func event(_ db: Database, _ id: JobID?, kind: String, message: String) throws {
         try db.execute(sql: "INSERT INTO events (job_id, at, kind, message) VALUES (?, ?, ?, ?)",
                        arguments: [id?.rawValue, Rows.seconds(Date()), kind, message])
     }
@@ -332,109 +332,5 @@ public final class SQLiteJournal: JobStore, JobRequester {
                            arguments: [job.rawValue, action.rawValue, Rows.seconds(Date()), requester])
             return db.lastInsertedRowID
         }
-    }
-
-    // MARK: Restart
-
-    public func recover() async throws -> RecoveryReport {
-        let max = maxAttempts
-        return try await write("recover") { db in
-            var report = RecoveryReport()
-            let now = Rows.seconds(Date())
-            let running = try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE state = 'running' ORDER BY created_at").map(Rows.job)
-            for job in running {
-                try db.execute(sql: """
-                    UPDATE stage_runs SET outcome = 'interrupted', ended_at = ?, seconds = ? - started_at
-                    WHERE job_id = ? AND ended_at IS NULL
-                    """, arguments: [now, now, job.id.rawValue])
-                if job.cancelRequested {
-                    _ = try Self.move(db, job.id, to: .cancelled, note: "cancel requested before the restart")
-                    report.cancelled.append(job.id)
-                } else if job.attempts >= max {
-                    // The loop guard: a job that keeps taking the daemon down is not started again by itself.
-                    let error = JobError(
-                        code: "attempts_exhausted",
-                        message: "the job was interrupted \(job.attempts) times (the daemon stopped or crashed while running it); "
-                            + "it is not retried automatically: run `prostudio jobs retry \(job.id)` once the cause is fixed")
-                    _ = try Self.move(db, job.id, to: .failed, set: Self.setError, Self.errorArgs(error), note: "loop guard")
-                    report.failedByLoopGuard.append(job.id)
-                } else {
-                    _ = try Self.move(db, job.id, to: .queued, note: "requeued after restart (attempt \(job.attempts) of \(max) was interrupted)")
-                    report.requeued.append(job.id)
-                }
-            }
-            report.claimed = try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE state = 'claimed' ORDER BY created_at").map(Rows.job)
-            return report
-        }
-    }
-
-    // MARK: Requests
-
-    public func applyPendingRequests() async throws -> [RequestEffect] {
-        try await write("apply requests") { db in
-            let pending = try Row.fetchAll(db, sql: "SELECT * FROM requests WHERE handled_at IS NULL ORDER BY id").map(Rows.request)
-            var effects: [RequestEffect] = []
-            for request in pending {
-                let effect = try Self.apply(db, request)
-                let outcome: String = switch effect {
-                case .requeued: "requeued"
-                case .cancelled: "cancelled"
-                case .stopRunning: "stopping the running job"
-                case .ignored(_, let reason): "ignored: \(reason)"
-                }
-                try db.execute(sql: "UPDATE requests SET handled_at = ?, outcome = ? WHERE id = ?",
-                               arguments: [Rows.seconds(Date()), outcome, request.id])
-                effects.append(effect)
-            }
-            return effects
-        }
-    }
-
-    private static func apply(_ db: Database, _ request: JobRequest) throws -> RequestEffect {
-        let id = request.jobID
-        guard let job = try Rows.job(db, id) else { return .ignored(id, reason: "no such job") }
-        let who = "requested by \(request.requestedBy)"
-        switch (request.action, job.state) {
-        case (.retry, .failed), (.retry, .cancelled):
-            // A person asked: the loop guard starts counting again.
-            _ = try move(db, id, to: .queued, set: "attempts = 0, cancel_requested = 0, progress = 0, stage = NULL, " + setError,
-                         errorArgs(nil), note: "retry \(who)")
-            return .requeued(id)
-        case (.retry, let state):
-            return .ignored(id, reason: "job is \(state.rawValue); only failed or cancelled jobs can be retried")
-        case (.cancel, .queued):
-            _ = try move(db, id, to: .cancelled, note: "cancel \(who)")
-            return .cancelled(id)
-        case (.cancel, .running):
-            // Recorded on the job so that a crash before the runner stops it still ends in `cancelled`.
-            try db.execute(sql: "UPDATE jobs SET cancel_requested = 1, updated_at = ? WHERE id = ?", arguments: [Rows.seconds(Date()), id.rawValue])
-            try event(db, id, kind: "request", message: "cancel \(who); stopping")
-            return .stopRunning(id)
-        case (.cancel, let state):
-            return .ignored(id, reason: "job is \(state.rawValue); only queued or running jobs can be cancelled")
-        }
-    }
-
-    // MARK: Artifacts
-
-    public func recordArtifact(_ artifact: Artifact) async throws {
-        try await write("record artifact") { db in
-            try db.execute(sql: """
-                INSERT INTO artifacts (key, stage, path, size_bytes, created_at, used_at) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT(key) DO UPDATE SET stage = excluded.stage, path = excluded.path, size_bytes = excluded.size_bytes,
-                    used_at = excluded.used_at
-                """, arguments: [artifact.key, artifact.stage, artifact.path, artifact.sizeBytes,
-                                 Rows.seconds(artifact.createdAt), Rows.seconds(artifact.usedAt)])
-        }
-    }
-
-    public func touchArtifact(key: String) async throws {
-        try await write("touch artifact") { db in
-            try db.execute(sql: "UPDATE artifacts SET used_at = ? WHERE key = ?", arguments: [Rows.seconds(Date()), key])
-        }
-    }
-
-    public func removeArtifact(key: String) async throws {
-        try await write("remove artifact") { db in try db.execute(sql: "DELETE FROM artifacts WHERE key = ?", arguments: [key]) }
     }
 }
