@@ -30,30 +30,15 @@ struct RemoteOptions: ParsableArguments {
 }
 
 struct APIClient: Sendable {
-    let host: String
-    let port: Int
-    let base: String
-    let token: String?
+    let http: HTTPClient
 
     init?(url: String, token: String?) {
-        guard url.hasPrefix("http://") else { return nil }
-        var rest = url.dropFirst(7)
-        var base = ""
-        if let slash = rest.firstIndex(of: "/") { base = String(rest[slash...]); rest = rest[..<slash] }
-        while base.hasSuffix("/") { base.removeLast() }
-        var host = String(rest), port = 80
-        if let colon = rest.lastIndex(of: ":"), !rest.hasSuffix("]") {
-            guard let p = Int(rest[rest.index(after: colon)...]) else { return nil }
-            port = p; host = String(rest[..<colon])
-        }
-        if host.hasPrefix("[") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { return nil }
-        self.host = host; self.port = port; self.base = base; self.token = token
+        guard let http = HTTPClient(url: url, token: token) else { return nil }
+        self.http = http
     }
 
     struct Response {
         var status: Int
-        var headers: [String: String]
         var body: [UInt8]
         var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] }
         var errorLine: String {
@@ -170,132 +155,22 @@ struct APIClient: Sendable {
         print(String(decoding: data, as: UTF8.self))
     }
 
-    private func connectSocket() -> Int32 {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var info: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, "\(port)", &hints, &info) == 0, let first = info else { exitWith("prostudio: --api: cannot resolve \(host)", code: 1) }
-        defer { freeaddrinfo(info) }
-        var ai: UnsafeMutablePointer<addrinfo>? = first
-        while let a = ai {
-            let fd = socket(a.pointee.ai_family, a.pointee.ai_socktype, a.pointee.ai_protocol)
-            if fd >= 0 && connect(fd, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 { return fd }
-            if fd >= 0 { close(fd) }
-            ai = a.pointee.ai_next
-        }
-        exitWith("prostudio: --api: cannot connect to \(host):\(port): \(String(cString: strerror(errno)))", code: 1)
-    }
-
-    private func writeRequest(_ fd: Int32, _ method: String, _ path: String, headers: [String: String], body: [UInt8]) {
-        var head = "\(method) \(base)\(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\nUser-Agent: prostudio\r\n"
-        if let token { head += "Authorization: Bearer \(token)\r\n" }
-        for (k, v) in headers { head += "\(k): \(v)\r\n" }
-        if method == "POST" || !body.isEmpty { head += "Content-Length: \(body.count)\r\n" }
-        let out = Array((head + "\r\n").utf8) + body
-        var sent = 0
-        while sent < out.count {
-            let n = out.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, out.count - sent, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { break }
-            sent += n
-        }
-    }
-
+    /// One request through the shared client; a transport failure ends the command with its reason.
     func send(_ method: String, _ path: String, headers: [String: String], body: [UInt8]) -> Response {
-        let fd = connectSocket()
-        defer { close(fd) }
-        writeRequest(fd, method, path, headers: headers, body: body)
-        var data: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = recv(fd, &buf, buf.count, 0)
-            if n <= 0 { break }
-            data += buf[0..<n]
+        do {
+            let r = try http.sendBlocking(method, path, headers: headers, body: body, timeout: 600)
+            return Response(status: r.status, body: r.body)
+        } catch {
+            exitWith("prostudio: --api: \((error as? ToolFailure)?.message ?? "\(error)")", code: 1)
         }
-        guard let split = Self.find(data, [13, 10, 13, 10], from: 0) else { exitWith("prostudio: --api: no HTTP answer from \(host):\(port)", code: 1) }
-        let (status, fields) = Self.head(data[0..<split])
-        var payload = Array(data[(split + 4)...])
-        if fields["transfer-encoding"]?.lowercased() == "chunked" { payload = Self.dechunk(payload) }
-        return Response(status: status, headers: fields, body: payload)
     }
 
-    /// Reads a server-sent event stream as it arrives; returns the HTTP status.
+    /// Reads a server-sent event stream as it arrives, until the server ends it; returns the HTTP status.
     func stream(_ path: String, _ onEvent: (String, String) -> Void) -> Int {
-        let fd = connectSocket()
-        defer { close(fd) }
-        writeRequest(fd, "GET", path, headers: ["Accept": "text/event-stream"], body: [])
-        var pending: [UInt8] = []
-        var status = 0, chunked = false, inBody = false
-        var text = ""
-        var buf = [UInt8](repeating: 0, count: 16384)
-        func drainEvents() {
-            while let end = text.range(of: "\n\n") {
-                let frame = text[..<end.lowerBound]
-                text.removeSubrange(..<end.upperBound)
-                var event = "message", data = ""
-                for line in frame.split(separator: "\n") {
-                    if line.hasPrefix("event: ") { event = String(line.dropFirst(7)) }
-                    if line.hasPrefix("data: ") { data += line.dropFirst(6) }
-                }
-                if !data.isEmpty { onEvent(event, data) }
-            }
+        do {
+            return try http.streamBlocking(path, headers: [:], timeout: 10 * 365 * 86_400) { event, data in onEvent(event, data); return true }
+        } catch {
+            exitWith("prostudio: --api: \((error as? ToolFailure)?.message ?? "\(error)")", code: 1)
         }
-        while true {
-            let n = recv(fd, &buf, buf.count, 0)
-            if n <= 0 { break }
-            pending += buf[0..<n]
-            if !inBody {
-                guard let split = Self.find(pending, [13, 10, 13, 10], from: 0) else { continue }
-                let (s, fields) = Self.head(pending[0..<split])
-                status = s
-                chunked = fields["transfer-encoding"]?.lowercased() == "chunked"
-                pending = Array(pending[(split + 4)...])
-                inBody = true
-                if status != 200 { return status }
-            }
-            if chunked {
-                // Take whole chunks only; keep a partial one for the next read.
-                while let lineEnd = Self.find(pending, [13, 10], from: 0) {
-                    let size = Int(String(decoding: pending[0..<lineEnd], as: UTF8.self).split(separator: ";").first ?? "", radix: 16) ?? 0
-                    if size == 0 { drainEvents(); return status }
-                    guard pending.count >= lineEnd + 2 + size + 2 else { break }
-                    text += String(decoding: pending[(lineEnd + 2)..<(lineEnd + 2 + size)], as: UTF8.self)
-                    pending.removeFirst(lineEnd + 2 + size + 2)
-                }
-            } else {
-                text += String(decoding: pending, as: UTF8.self)
-                pending.removeAll()
-            }
-            drainEvents()
-        }
-        drainEvents()
-        return status
-    }
-
-    static func head(_ bytes: ArraySlice<UInt8>) -> (Int, [String: String]) {
-        let lines = String(decoding: bytes, as: UTF8.self).components(separatedBy: "\r\n")
-        let status = lines.first.flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Int($0) } ?? 0
-        var fields: [String: String] = [:]
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        return (status, fields)
-    }
-
-    static func find(_ hay: [UInt8], _ needle: [UInt8], from: Int) -> Int? {
-        guard hay.count >= needle.count, from <= hay.count - needle.count else { return nil }
-        for i in from...(hay.count - needle.count) where hay[i] == needle[0] && hay[i..<i + needle.count].elementsEqual(needle) { return i }
-        return nil
-    }
-
-    static func dechunk(_ data: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = [], at = 0
-        while let end = find(data, [13, 10], from: at) {
-            guard let size = Int(String(decoding: data[at..<end], as: UTF8.self).split(separator: ";").first ?? "", radix: 16), size > 0 else { break }
-            let start = end + 2
-            out += data[start..<min(data.count, start + size)]
-            at = start + size + 2
-        }
-        return out
     }
 }

@@ -35,7 +35,7 @@ struct Mcp: AsyncParsableCommand {
         let target: MCPConfiguration.Target
         var packs: String? = models ?? PackCheck.defaultModels
         if let api = remote.client {
-            target = .remote(url: remote.url!, token: api.token)
+            target = .remote(url: remote.url!, token: api.http.token)
             packs = models
         } else {
             let full = { (p: String) in URL(fileURLWithPath: (p as NSString).expandingTildeInPath).standardizedFileURL.path }

@@ -1,15 +1,16 @@
 import Failures
 import Foundation
 
-/// Plain HTTP/1.1 over a socket to the daemon's API, as the CLI's `--api` speaks it (no libcurl in `prostudio`).
-/// Blocking calls run on a thread of their own, off the concurrency pool the MCP server's loop runs on.
-struct HTTPClient: Sendable {
-    let host: String
-    let port: Int
-    let base: String
-    let token: String?
+/// Plain HTTP/1.1 over a socket to the daemon's API (no libcurl in `prostudio`): the one client the CLI's `--api`
+/// commands and the MCP server's remote backend share. The async calls run the blocking ones on a thread of their
+/// own, off the concurrency pool the MCP server's loop runs on; the CLI calls the blocking ones directly.
+public struct HTTPClient: Sendable {
+    public let host: String
+    public let port: Int
+    public let base: String
+    public let token: String?
 
-    init?(url: String, token: String?) {
+    public init?(url: String, token: String?) {
         guard url.hasPrefix("http://") else { return nil }
         var rest = url.dropFirst(7)
         var base = ""
@@ -30,10 +31,10 @@ struct HTTPClient: Sendable {
         "http://\(host.contains(":") ? "[\(host)]" : host):\(port)\(base)\(path)"
     }
 
-    struct Response: Sendable {
-        var status: Int
-        var body: [UInt8]
-        var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] }
+    public struct Response: Sendable {
+        public var status: Int
+        public var body: [UInt8]
+        public var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] }
 
         /// The API's own error (`{error: {code, message, field}, errors: [...]}`) as the tools' error.
         var failure: ToolFailure {
@@ -98,7 +99,8 @@ struct HTTPClient: Sendable {
         }
     }
 
-    private func sendBlocking(_ method: String, _ path: String, headers: [String: String], body: [UInt8], timeout: Double) throws -> Response {
+    /// One request, its whole answer (chunked bodies joined); throws `api.unreachable` / `api.no_answer`.
+    public func sendBlocking(_ method: String, _ path: String, headers: [String: String], body: [UInt8], timeout: Double) throws -> Response {
         let fd = try connectSocket(timeout: timeout)
         defer { close(fd) }
         write(fd, method, path, headers: headers, body: body)
@@ -118,7 +120,9 @@ struct HTTPClient: Sendable {
         return Response(status: status, body: payload)
     }
 
-    private func streamBlocking(_ path: String, headers: [String: String], timeout: Double, _ onEvent: (String, String) -> Bool) throws -> Int {
+    /// A server-sent event stream, each event to `onEvent` until it returns false, the stream ends or `timeout`
+    /// passes; returns the HTTP status.
+    public func streamBlocking(_ path: String, headers: [String: String], timeout: Double, _ onEvent: (String, String) -> Bool) throws -> Int {
         let fd = try connectSocket(timeout: 1)
         defer { close(fd) }
         write(fd, "GET", path, headers: headers.merging(["Accept": "text/event-stream"]) { a, _ in a }, body: [])
