@@ -11,7 +11,11 @@ import TestSupport
     /// The four views of job `id`, compared. `sidecarFile`: where its sidecar is in the outbox.
     func expectAgreement(_ d: LiveDaemon, id: String, sidecarFile: String, state: Sidecar.State,
                          sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let file = try Sidecar.read(URL(fileURLWithPath: d.root + "/outbox/" + sidecarFile))
+        // Publish order: the journal first, then the sidecar; the file lands a moment after the row says final.
+        let url = URL(fileURLWithPath: d.root + "/outbox/" + sidecarFile)
+        #expect(try await eventually(timeout: .seconds(30)) { (try? Sidecar.read(url))?.state == state },
+                "the sidecar never showed \(state.rawValue)", sourceLocation: sourceLocation)
+        let file = try Sidecar.read(url)
         let client = try JournalClient(path: d.journal)
         let row = try #require(try await client.job(JobID(id)), sourceLocation: sourceLocation)
 
