@@ -78,8 +78,13 @@ public enum Composer {
     /// and encoding keep both cores busy (`spec.concurrent`; off, they take turns on the calling thread).
     public static func compose(_ spec: CompositionSpec, progress: (Double) -> Void = { _ in },
                                shouldContinue: () -> Bool = { true }) throws(MediaError) -> CompositionReport {
+        let sampler = ComposeProfile.enabled ? ComposeProfile.Sampler() : nil
+        let muxStart = ComposeProfile.threadCPU()
+        // The calling thread encodes and muxes: named for the profile, its own name back at the end.
+        let restoreName = ComposeProfile.rename("ps-mux")
+        defer { restoreName() }
         let graph: any FrameProducer = spec.scenes.isEmpty ? try FilterGraph(spec: spec) : try SceneSequence(spec: spec)
-        let muxer = try Muxer(spec: spec)
+        let muxer = try ComposeProfile.named("ps-x264") { () throws(MediaError) in try Muxer(spec: spec) }
         var poster: UnsafeMutablePointer<AVFrame>?
         defer { av_frame_free(&poster) }
         let frames: FrameSource = spec.concurrent ? ThreadedFrames(graph: graph, depth: queueDepth) : InlineFrames(graph: graph)
@@ -89,7 +94,7 @@ public enum Composer {
         var last: UnsafeMutablePointer<AVFrame>? = nil
         defer { av_frame_free(&last) }
         while written < spec.frameCount {
-            if let next = try frames.next() {
+            if let next = try ComposeProfile.measure("mux.wait_for_frame", wait: true, { () throws(MediaError) in try frames.next() }) {
                 av_frame_free(&last)
                 last = next
             } else if last == nil {
@@ -110,6 +115,10 @@ public enum Composer {
             }
         }
         try muxer.finish()
+        if let sampler {
+            ComposeProfile.add("mux.thread_total", ComposeProfile.threadCPU() - muxStart)
+            ComposeProfile.report(sampler)
+        }
         if let posterPath = spec.posterPath, let poster {
             try JPEGWriter.write(poster, to: posterPath)
         }
@@ -194,12 +203,18 @@ final class ThreadedFrames: FrameSource, @unchecked Sendable {
     var produced: Int { locked { $0.produced } }
 
     private func run() {
-        defer { locked { $0.exited = true } }
+        if ComposeProfile.enabled { ComposeProfile.setThreadName("ps-filter") }
+        defer {
+            ComposeProfile.add("filter.thread_total", ComposeProfile.threadCPU())
+            locked { $0.exited = true }
+        }
         while true {
-            condition.lock()
-            while state.queue.count >= depth && !state.stopping { condition.wait() }
-            let stopping = state.stopping
-            condition.unlock()
+            let stopping = ComposeProfile.measure("filter.wait_for_room", wait: true) { () -> Bool in
+                condition.lock()
+                while state.queue.count >= depth && !state.stopping { condition.wait() }
+                defer { condition.unlock() }
+                return state.stopping
+            }
             if stopping { return }
             guard let frame = av_frame_alloc() else {
                 locked { $0.error = MediaError("allocate frame", detail: "out of memory"); $0.finished = true }
@@ -264,6 +279,9 @@ final class FilterGraph: FrameProducer {
 
     /// `text` ends in `[out]`; `images` and `streams` feed its labelled inputs; `captions` are burned on what it outputs.
     init(text: String, images: [String: String], streams specStreams: [String: FrameStream], fps: Int, captions: CaptionBurner?) throws(MediaError) {
+        // Named so that the graph's thread pool (created as it is configured) is told apart in a profile.
+        let restoreName = ComposeProfile.rename("ps-lavfi")
+        defer { restoreName() }
         graph = avfilter_graph_alloc()
         guard let graph else { throw MediaError("allocate filter graph", detail: "out of memory") }
         graph.pointee.nb_threads = 0
@@ -356,14 +374,17 @@ final class FilterGraph: FrameProducer {
             }
             try check(ret, "render video frame")
             // The `ass` filter's clock: the frame's pts in the sink's time base, in whole milliseconds.
-            try burner?.burn(frame, milliseconds: Int64(Double(frame.pointee.pts) * sinkTimeBase * 1000))
+            try ComposeProfile.measure("filter.captions") { () throws(MediaError) in
+                try burner?.burn(frame, milliseconds: Int64(Double(frame.pointee.pts) * sinkTimeBase * 1000))
+            }
             return true
         }
     }
 
     private func feed(_ i: Int) throws(MediaError) {
         let pixels: [UInt8]?
-        do { pixels = try streams[i].iterator.next() } catch { throw MediaError("generate frame", detail: "\(error)") }
+        let iterator = streams[i].iterator
+        do { pixels = try ComposeProfile.measure("filter.draw_swift") { try iterator.next() } } catch { throw MediaError("generate frame", detail: "\(error)") }
         guard let pixels else {
             streams[i].done = true
             try check(av_buffersrc_add_frame(streams[i].ctx, nil), "close frame source")
