@@ -92,7 +92,23 @@ final class CaptionBurner {
             let top = origin + ya * stride
             let bottom = yb - ya == 2 ? top + stride : nil
             let uRow = u + cy * uStride, vRow = v + cy * vStride
-            for cx in (x0 / 2)...((x1 - 1) / 2) {
+            // Whole 2x2 blocks (both rows, columns 2cx and 2cx + 1 inside the bitmap) branch-free, as for luma: a block
+            // with no coverage comes out unchanged, and 67636241 >> 44 is the exact division by 260100 for every
+            // numerator here (below 2^26: checked exhaustively). The blocks at the edges take the general path.
+            var lo = 0, hi = 0
+            if let bottom {
+                lo = (x0 + 1) / 2; hi = max(lo, x1 / 2)
+                let uS = UInt32(srcU), vS = UInt32(srcV), op = UInt32(opacity)
+                for cx in lo..<hi {
+                    let sum = UInt32(top[2 * cx]) &+ UInt32(top[2 * cx + 1]) &+ UInt32(bottom[2 * cx]) &+ UInt32(bottom[2 * cx + 1])
+                    let a = sum &* op
+                    let nu = UInt32(uRow[cx]) &* (260_100 &- a) &+ uS &* a &+ 130_050
+                    let nv = UInt32(vRow[cx]) &* (260_100 &- a) &+ vS &* a &+ 130_050
+                    uRow[cx] = UInt8(truncatingIfNeeded: (UInt64(nu) &* 67_636_241) &>> 44)
+                    vRow[cx] = UInt8(truncatingIfNeeded: (UInt64(nv) &* 67_636_241) &>> 44)
+                }
+            }
+            for cx in (x0 / 2)...((x1 - 1) / 2) where cx < lo || cx >= hi {
                 let xa = max(x0, 2 * cx), pair = min(x1, 2 * cx + 2) - xa == 2
                 var sum = Int(top[xa])
                 if pair { sum += Int(top[xa + 1]) }
