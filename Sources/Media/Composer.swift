@@ -78,8 +78,13 @@ public enum Composer {
     /// and encoding keep both cores busy (`spec.concurrent`; off, they take turns on the calling thread).
     public static func compose(_ spec: CompositionSpec, progress: (Double) -> Void = { _ in },
                                shouldContinue: () -> Bool = { true }) throws(MediaError) -> CompositionReport {
+        let sampler = ComposeProfile.enabled ? ComposeProfile.Sampler() : nil
+        let muxStart = ComposeProfile.threadCPU()
+        // The calling thread encodes and muxes: named for the profile, its own name back at the end.
+        let restoreName = ComposeProfile.rename("ps-mux")
+        defer { restoreName() }
         let graph: any FrameProducer = spec.scenes.isEmpty ? try FilterGraph(spec: spec) : try SceneSequence(spec: spec)
-        let muxer = try Muxer(spec: spec)
+        let muxer = try ComposeProfile.named("ps-x264") { () throws(MediaError) in try Muxer(spec: spec) }
         var poster: UnsafeMutablePointer<AVFrame>?
         defer { av_frame_free(&poster) }
         let frames: FrameSource = spec.concurrent ? ThreadedFrames(graph: graph, depth: queueDepth) : InlineFrames(graph: graph)
@@ -89,7 +94,7 @@ public enum Composer {
         var last: UnsafeMutablePointer<AVFrame>? = nil
         defer { av_frame_free(&last) }
         while written < spec.frameCount {
-            if let next = try frames.next() {
+            if let next = try ComposeProfile.measure("mux.wait_for_frame", wait: true, { () throws(MediaError) in try frames.next() }) {
                 av_frame_free(&last)
                 last = next
             } else if last == nil {
@@ -110,139 +115,16 @@ public enum Composer {
             }
         }
         try muxer.finish()
+        if let sampler {
+            ComposeProfile.add("mux.thread_total", ComposeProfile.threadCPU() - muxStart)
+            ComposeProfile.report(sampler)
+        }
         if let posterPath = spec.posterPath, let poster {
             try JPEGWriter.write(poster, to: posterPath)
         }
         progress(1)
         let size = (try? FileManager.default.attributesOfItem(atPath: spec.outputPath)[.size] as? Int64) ?? 0
         return CompositionReport(framesFromGraph: frames.produced, framesWritten: written, bytes: size)
-    }
-}
-
-func freeFrame(_ frame: UnsafeMutablePointer<AVFrame>) {
-    var f: UnsafeMutablePointer<AVFrame>? = frame
-    av_frame_free(&f)
-}
-
-/// Fills frames one after another: one filter graph, or a sequence of scene graphs.
-protocol FrameProducer: AnyObject {
-    /// The next frame into `frame`, or false at the end.
-    func next(into frame: UnsafeMutablePointer<AVFrame>) throws(MediaError) -> Bool
-}
-
-/// Where the encoder takes its frames from. Each frame returned is the caller's to free.
-protocol FrameSource: AnyObject {
-    /// The next frame, or nil when the graph has ended.
-    func next() throws(MediaError) -> UnsafeMutablePointer<AVFrame>?
-    var produced: Int { get }
-    func stop()
-}
-
-/// The graph pulled on the encoder's own thread: filtering and encoding take turns.
-final class InlineFrames: FrameSource {
-    private let graph: any FrameProducer
-    private(set) var produced = 0
-    init(graph: any FrameProducer) { self.graph = graph }
-
-    func next() throws(MediaError) -> UnsafeMutablePointer<AVFrame>? {
-        guard let frame = av_frame_alloc() else { throw MediaError("allocate frame", detail: "out of memory") }
-        do {
-            guard try graph.next(into: frame) else { freeFrame(frame); return nil }
-        } catch { freeFrame(frame); throw error }
-        produced += 1
-        return frame
-    }
-
-    func stop() {}
-}
-
-/// The graph pulled on a thread of its own into a bounded queue.
-///
-/// `@unchecked Sendable`: the filter thread is the only one that touches `graph` after `init`; frames cross
-/// to the encoder through `state`, a queue guarded by `condition`, and belong to whichever side holds them
-/// (the filter thread until it enqueues one, the encoder after it dequeues it).
-final class ThreadedFrames: FrameSource, @unchecked Sendable {
-    private struct State {
-        var queue: [UnsafeMutablePointer<AVFrame>] = []
-        var finished = false
-        var error: MediaError?
-        var stopping = false
-        var exited = false
-        var produced = 0
-    }
-    private let graph: any FrameProducer
-    private let depth: Int
-    private var state = State()
-    private let condition = NSCondition()
-
-    init(graph: any FrameProducer, depth: Int) {
-        self.graph = graph
-        self.depth = depth
-        let thread = Thread { [self] in run() }
-        thread.name = "prostudio.filter"
-        thread.stackSize = 4 << 20
-        thread.start()
-    }
-
-    /// Runs `body` on the state under the lock, waking the other side afterwards.
-    private func locked<T>(_ body: (inout State) -> T) -> T {
-        condition.lock()
-        defer { condition.broadcast(); condition.unlock() }
-        return body(&state)
-    }
-
-    var produced: Int { locked { $0.produced } }
-
-    private func run() {
-        defer { locked { $0.exited = true } }
-        while true {
-            condition.lock()
-            while state.queue.count >= depth && !state.stopping { condition.wait() }
-            let stopping = state.stopping
-            condition.unlock()
-            if stopping { return }
-            guard let frame = av_frame_alloc() else {
-                locked { $0.error = MediaError("allocate frame", detail: "out of memory"); $0.finished = true }
-                return
-            }
-            do {
-                guard try graph.next(into: frame) else {
-                    freeFrame(frame)
-                    locked { $0.finished = true }
-                    return
-                }
-                locked { $0.queue.append(frame); $0.produced += 1 }
-            } catch {
-                freeFrame(frame)
-                locked { $0.error = error; $0.finished = true }
-                return
-            }
-        }
-    }
-
-    func next() throws(MediaError) -> UnsafeMutablePointer<AVFrame>? {
-        condition.lock()
-        while state.queue.isEmpty && !state.finished { condition.wait() }
-        let frame = state.queue.isEmpty ? nil : state.queue.removeFirst()
-        let error = state.error
-        condition.broadcast()
-        condition.unlock()
-        if let frame { return frame }
-        if let error { throw error }
-        return nil
-    }
-
-    /// Stops the filter thread and frees what it left in the queue. Waits for the thread: the graph must not
-    /// be freed under it.
-    func stop() {
-        condition.lock()
-        state.stopping = true
-        condition.broadcast()
-        while !state.exited { condition.wait() }
-        let left = state.queue
-        state.queue = []
-        condition.unlock()
-        for f in left { freeFrame(f) }
     }
 }
 
@@ -264,6 +146,9 @@ final class FilterGraph: FrameProducer {
 
     /// `text` ends in `[out]`; `images` and `streams` feed its labelled inputs; `captions` are burned on what it outputs.
     init(text: String, images: [String: String], streams specStreams: [String: FrameStream], fps: Int, captions: CaptionBurner?) throws(MediaError) {
+        // Named so that the graph's thread pool (created as it is configured) is told apart in a profile.
+        let restoreName = ComposeProfile.rename("ps-lavfi")
+        defer { restoreName() }
         graph = avfilter_graph_alloc()
         guard let graph else { throw MediaError("allocate filter graph", detail: "out of memory") }
         graph.pointee.nb_threads = 0
@@ -356,29 +241,35 @@ final class FilterGraph: FrameProducer {
             }
             try check(ret, "render video frame")
             // The `ass` filter's clock: the frame's pts in the sink's time base, in whole milliseconds.
-            try burner?.burn(frame, milliseconds: Int64(Double(frame.pointee.pts) * sinkTimeBase * 1000))
+            try ComposeProfile.measure("filter.captions") { () throws(MediaError) in
+                try burner?.burn(frame, milliseconds: Int64(Double(frame.pointee.pts) * sinkTimeBase * 1000))
+            }
             return true
         }
     }
 
     private func feed(_ i: Int) throws(MediaError) {
-        let pixels: [UInt8]?
-        do { pixels = try streams[i].iterator.next() } catch { throw MediaError("generate frame", detail: "\(error)") }
-        guard let pixels else {
-            streams[i].done = true
-            try check(av_buffersrc_add_frame(streams[i].ctx, nil), "close frame source")
-            return
-        }
         let stream = streams[i].stream
+        let iterator = streams[i].iterator
+        guard let f = streamFrame else { throw MediaError("allocate frame", detail: "out of memory") }
+        if stream.pixelFormat == .yuv420p, let planar = iterator as? PlanarFrameIterator {
+            try allocate(f, stream)
+            let planes = (0..<3).map { (ps_frame_data(f, Int32($0))!, Int(ps_frame_linesize(f, Int32($0)))) }
+            let drawn: Bool
+            do { drawn = try ComposeProfile.measure("filter.draw_swift") { try planar.next(planes: planes) } } catch {
+                throw MediaError("generate frame", detail: "\(error)")
+            }
+            guard drawn else { return try close(i) }
+            return try send(f, to: i)
+        }
+        let pixels: [UInt8]?
+        do { pixels = try ComposeProfile.measure("filter.draw_swift") { try iterator.next() } } catch { throw MediaError("generate frame", detail: "\(error)") }
+        guard let pixels else { return try close(i) }
         let w = stream.width, h = stream.height
-        guard pixels.count == stream.frameBytes, let f = streamFrame else {
+        guard pixels.count == stream.frameBytes else {
             throw MediaError("generate frame", detail: "a frame of \(pixels.count) bytes, expected \(stream.frameBytes) (\(w)x\(h) \(stream.pixelFormat))")
         }
-        av_frame_unref(f)
-        f.pointee.width = Int32(w)
-        f.pointee.height = Int32(h)
-        f.pointee.format = (stream.pixelFormat == .rgb24 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_YUV420P).rawValue
-        try check(av_frame_get_buffer(f, 0), "allocate frame")
+        try allocate(f, stream)
         // Plane by plane: (width in bytes, rows) of each.
         let planes = stream.pixelFormat == .rgb24 ? [(w * 3, h)] : [(w, h), ((w + 1) / 2, (h + 1) / 2), ((w + 1) / 2, (h + 1) / 2)]
         pixels.withUnsafeBufferPointer { src in
@@ -390,6 +281,23 @@ final class FilterGraph: FrameProducer {
                 offset += rowBytes * rows
             }
         }
+        try send(f, to: i)
+    }
+
+    private func allocate(_ f: UnsafeMutablePointer<AVFrame>, _ stream: FrameStream) throws(MediaError) {
+        av_frame_unref(f)
+        f.pointee.width = Int32(stream.width)
+        f.pointee.height = Int32(stream.height)
+        f.pointee.format = (stream.pixelFormat == .rgb24 ? AV_PIX_FMT_RGB24 : AV_PIX_FMT_YUV420P).rawValue
+        try check(av_frame_get_buffer(f, 0), "allocate frame")
+    }
+
+    private func close(_ i: Int) throws(MediaError) {
+        streams[i].done = true
+        try check(av_buffersrc_add_frame(streams[i].ctx, nil), "close frame source")
+    }
+
+    private func send(_ f: UnsafeMutablePointer<AVFrame>, to i: Int) throws(MediaError) {
         f.pointee.pts = streams[i].index
         streams[i].index += 1
         try check(av_buffersrc_add_frame(streams[i].ctx, f), "feed frame")

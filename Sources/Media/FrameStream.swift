@@ -28,3 +28,10 @@ public protocol FrameIterator: AnyObject {
     /// The next frame in the stream's pixel format (packed RGB24 rows, or planar Y, U, V), or nil at the end.
     func next() throws -> [UInt8]?
 }
+
+/// An iterator that draws straight into a libav frame's planes (yuv420p at the stream's size) instead of returning an
+/// array the graph then copies: one allocation, one zero fill and one copy of the frame fewer, per frame.
+protocol PlanarFrameIterator: FrameIterator {
+    /// Draws the next frame into the Y, U and V planes, each given as (first byte, stride in bytes); false at the end.
+    func next(planes: [(UnsafeMutablePointer<UInt8>, Int)]) throws -> Bool
+}

@@ -8,7 +8,7 @@ import Foundation
 /// The picture is placed once (turned upright, fitted, composited) by a one-frame filter graph onto a canvas just
 /// larger than the frame by the zoom: the closest frame samples it 1:1, the widest by the zoom (1:1.2 at most), so
 /// bilinear filtering neither blurs nor aliases.
-final class KenBurnsFrames: FrameIterator {
+final class KenBurnsFrames: PlanarFrameIterator {
     private let width: Int, height: Int, frames: Int
     private let move: KenBurns
     private let canvas: (y: [UInt8], u: [UInt8], v: [UInt8])
@@ -62,24 +62,34 @@ final class KenBurnsFrames: FrameIterator {
     }
 
     func next() throws -> [UInt8]? {
-        guard index < frames else { return nil }
+        let cw = width / 2, ch = height / 2
+        var out = [UInt8](repeating: 0, count: width * height + 2 * cw * ch)
+        let drawn = out.withUnsafeMutableBufferPointer { dst in
+            let y = dst.baseAddress!, u = y + width * height, v = u + cw * ch
+            return draw(into: [(y, width), (u, cw), (v, cw)])
+        }
+        return drawn ? out : nil
+    }
+
+    func next(planes: [(UnsafeMutablePointer<UInt8>, Int)]) throws -> Bool { draw(into: planes) }
+
+    /// The next frame into Y, U and V planes given as (first byte, stride); false at the end.
+    private func draw(into planes: [(UnsafeMutablePointer<UInt8>, Int)]) -> Bool {
+        guard index < frames else { return false }
         defer { index += 1 }
         let win = window(index)
         let cw = width / 2, ch = height / 2
-        var out = [UInt8](repeating: 0, count: width * height + 2 * cw * ch)
-        out.withUnsafeMutableBufferPointer { dst in
-            let y = dst.baseAddress!, u = y + width * height, v = u + cw * ch
-            canvas.y.withUnsafeBufferPointer { src in
-                resample(src.baseAddress!, canvasWidth, canvasHeight, into: y, width, height, win.x, win.y, win.w / Double(width), win.h / Double(height))
-            }
-            for (plane, target) in [(canvas.u, u), (canvas.v, v)] {
-                plane.withUnsafeBufferPointer { src in
-                    resample(src.baseAddress!, canvasWidth / 2, canvasHeight / 2, into: target, cw, ch, win.x / 2, win.y / 2,
-                             win.w / Double(width), win.h / Double(height))
-                }
+        canvas.y.withUnsafeBufferPointer { src in
+            resample(src.baseAddress!, canvasWidth, canvasHeight, into: planes[0].0, planes[0].1, width, height, win.x, win.y,
+                     win.w / Double(width), win.h / Double(height))
+        }
+        for (plane, target) in [(canvas.u, planes[1]), (canvas.v, planes[2])] {
+            plane.withUnsafeBufferPointer { src in
+                resample(src.baseAddress!, canvasWidth / 2, canvasHeight / 2, into: target.0, target.1, cw, ch, win.x / 2, win.y / 2,
+                         win.w / Double(width), win.h / Double(height))
             }
         }
-        return out
+        return true
     }
 
     /// Per-column source positions and weights (of 256), and two horizontally resampled source rows (value x 256),
@@ -93,7 +103,7 @@ final class KenBurnsFrames: FrameIterator {
     /// Bilinear resampling of the window starting at (`x0`, `y0`) with `scaleX`/`scaleY` source pixels per output
     /// pixel, pixel centres aligned. Separable, in fixed point: each source row in the window is resampled across
     /// once (the gathers), then output rows are blends of two of those (contiguous, vectorised).
-    private func resample(_ src: UnsafePointer<UInt8>, _ sw: Int, _ sh: Int, into dst: UnsafeMutablePointer<UInt8>, _ dw: Int, _ dh: Int,
+    private func resample(_ src: UnsafePointer<UInt8>, _ sw: Int, _ sh: Int, into dst: UnsafeMutablePointer<UInt8>, _ stride: Int, _ dw: Int, _ dh: Int,
                           _ x0: Double, _ y0: Double, _ scaleX: Double, _ scaleY: Double) {
         if columns.left.count != dw {
             columns = Columns(left: [Int32](repeating: 0, count: dw), right: [Int32](repeating: 0, count: dw),
@@ -137,7 +147,7 @@ final class KenBurnsFrames: FrameIterator {
             let fy = UInt32((sy - Double(top)) * 256 + 0.5)
             let t = row(top, keep: top + 1)
             let b = row(min(sh - 1, top + 1), keep: top)
-            let out = dst + oy * dw
+            let out = dst + oy * stride
             c.rows[t].withUnsafeBufferPointer { upper in
                 c.rows[b].withUnsafeBufferPointer { lower in
                     for ox in 0..<dw {

@@ -137,15 +137,18 @@ final class LookFrames: FrameIterator {
                 let a = angle + Float(k) * 2 * .pi / Float(s.sides)
                 return (cx + s.size * cos(a), cy + s.size * sin(a))
             }
+            // Each edge once per frame: its start and its direction (the edge vector, and its length to divide by).
+            let edges = (0..<s.sides).map { k -> (ax: Float, ay: Float, ex: Float, ey: Float, len: Float) in
+                let (ax, ay) = corners[k], (bx, by) = corners[(k + 1) % s.sides]
+                let ex = bx - ax, ey = by - ay
+                return (ax, ay, ex, ey, (ex * ex + ey * ey).squareRoot())
+            }
             for py in pixelRange(cy, s.size, height) {
                 for px in pixelRange(cx, s.size, width) {
                     // Signed distance inside: the smallest distance to an edge (positive inside a convex polygon).
                     var inside = Float.greatestFiniteMagnitude
-                    for k in 0..<s.sides {
-                        let (ax, ay) = corners[k], (bx, by) = corners[(k + 1) % s.sides]
-                        let ex = bx - ax, ey = by - ay
-                        let len = (ex * ex + ey * ey).squareRoot()
-                        inside = min(inside, ((Float(px) - ax) * ey - (Float(py) - ay) * ex) / len * -1)
+                    for e in edges {
+                        inside = min(inside, ((Float(px) - e.ax) * e.ey - (Float(py) - e.ay) * e.ex) / e.len * -1)
                     }
                     guard inside > -1 else { continue }
                     blend(3 * (py * width + px), s.color, s.alpha * min(1, inside + 0.5))

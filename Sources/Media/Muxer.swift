@@ -133,10 +133,14 @@ final class Muxer {
     }
 
     func writeVideo(_ frame: UnsafeMutablePointer<AVFrame>) throws(MediaError) {
-        try check(avcodec_send_frame(video, frame), "encode video frame")
-        try drain(video!, videoStream)
+        try ComposeProfile.measure("mux.encode_video") { () throws(MediaError) in
+            try check(avcodec_send_frame(video, frame), "encode video frame")
+            try drain(video!, videoStream)
+        }
         framesIn += 1
-        try writeAudio(upTo: framesIn * EncoderSettings.audioSampleRate / fps)
+        try ComposeProfile.measure("mux.audio") { () throws(MediaError) in
+            try writeAudio(upTo: framesIn * EncoderSettings.audioSampleRate / fps)
+        }
         try writeCues(upTo: Double(framesIn) / Double(fps))
     }
 

@@ -79,14 +79,18 @@ final class SceneSequence: FrameProducer {
         if taken.count == 2 {
             // xfade's `fade`: the outgoing scene's weight falls from 1 by 1/crossfade a frame.
             let j = k - scenes[open[1].index].start
-            try Self.blend(taken[0], taken[1], keep: 1 - Double(j) / Double(max(1, crossfade)))
+            try ComposeProfile.measure("filter.crossfade") { () throws(MediaError) in
+                try Self.blend(taken[0], taken[1], keep: 1 - Double(j) / Double(max(1, crossfade)))
+            }
         } else if taken.count > 2 {
             throw MediaError("render video frame", detail: "\(taken.count) scenes overlap at frame \(k)")
         }
         av_frame_move_ref(frame, taken[0])
         frame.pointee.pts = Int64(k)
         position += 1
-        try burner?.burn(frame, milliseconds: Int64(k) * 1000 / Int64(fps))
+        try ComposeProfile.measure("filter.captions") { () throws(MediaError) in
+            try burner?.burn(frame, milliseconds: Int64(k) * 1000 / Int64(fps))
+        }
         return true
     }
 
