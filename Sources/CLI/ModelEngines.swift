@@ -1,5 +1,6 @@
 import Daemon
 import Engines
+import Explainer
 import Dispatch
 import Foundation
 import Library
@@ -27,6 +28,7 @@ enum ModelEngines {
         let manager = ModelManager(store: store, device: device, memoryLimitBytes: limit)
         set.speech[.piper] = PiperEngine(store: store, manager: manager)
         // Always there, like piper: a manifest asking for it without the pack gets the install command.
+        set.visuals[.explainer] = ExplainerVisuals()
         set.visuals[.library] = LibraryVisuals(store: store, manager: manager, cacheRoot: cache ?? LibraryVisuals.defaultCacheRoot)
         if let packs = try? store.list(), packs.contains(where: { $0.kind == .video }) {
             set.visuals[.diffusion] = DiffusionVisuals(store: store, manager: manager, device: device, memoryLimitBytes: limit)

@@ -358,6 +358,9 @@ final class JobRun {
                 canvas.video = scene.video
                 canvas.videoStart = scene.start
                 canvas.videoLoops = scene.fill == .loop
+                canvas.spokenWords = narrations[i].words
+                canvas.narrationOffset = timeline.scenes[i].narrationOffset
+                canvas.narrationDuration = narrations[i].duration
                 scenes.append((visuals, canvas))
             }
             // Each engine first sees all of its scenes (a model engine loads each component once for the job).
