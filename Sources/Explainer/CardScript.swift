@@ -98,10 +98,14 @@ public struct CardScript: Sendable {
         let rowShare = 1 / (Double(items.count) + 1.2)
         let size = min(l.fitting(longest, fraction: 0.075, maxLines: 1, widthShare: 0.8), Int(Double(l.cardHeight) * rowShare / 1.35))
         let rowH = Int(Double(size) * 1.55)
-        let blockH = rowH * items.count
-        var y = l.centreY - blockH / 2 + rowH / 2
+        let leadSize = max(12, min(Int(Double(size) * 0.7), l.fitting(idea.keyPhrase.text, fraction: 0.05, maxLines: 1)))
+        let leadH = Int(Double(leadSize) * 1.8)
+        let blockH = rowH * items.count + leadH
+        var y = l.centreY - blockH / 2 + leadH + rowH / 2
         let x = l.left + Int(Double(size) * 1.6)
         var out = [panel(fadeIn: 0)]
+        // The words that lead into the list, over it, as they are spoken.
+        out.append(event(layer: 2, "{\\an1\\pos(\(l.left + size / 3),\(l.centreY - blockH / 2 + leadSize))\\fs\(leadSize)\\b1\\c\(palette.accentASS)}" + reveal(idea.keyPhrase, time)))
         for (n, item) in items.enumerated() {
             let t = max(0, time(item.offset) - 0.1)
             // A numbered disc, then the item sliding in from the left as it is spoken.
@@ -117,7 +121,7 @@ public struct CardScript: Sendable {
     private func quoteCard(_ time: (Int) -> Double) -> [String] {
         let l = layout
         guard let q = idea.items.first else { return phraseCard(time) }
-        let size = l.fitting(q.text, fraction: 0.075, maxLines: l.isPortrait ? 7 : 4, widthShare: 0.8)
+        let size = l.fitting(q.text, fraction: 0.09, maxLines: l.isPortrait ? 7 : 4, widthShare: 0.8)
         let lines = estimatedLines(q.text, size: size, share: 0.8)
         let markSize = Int(Double(size) * 3)
         let x = l.left + Int(Double(l.cardWidth) * 0.1)
@@ -125,7 +129,7 @@ public struct CardScript: Sendable {
         let y = l.centreY - blockH / 2
         var out = [panel(fadeIn: 0, tint: true)]
         out.append(event(layer: 2, "{\\an7\\pos(\(l.left + size / 3),\(y - markSize / 3))\\fn DejaVu Serif\\fs\(markSize)\\b1\\bord0\\shad0\\c\(palette.accentASS)\\fad(300,0)}\u{201C}"))
-        out.append(event(layer: 2, "{\\an7\\pos(\(x),\(y))\\fn DejaVu Serif\\fs\(size)\\i1\\c\(palette.textASS)}" + reveal(q, time),
+        out.append(event(layer: 2, "{\\an7\\pos(\(x),\(y))\\fn DejaVu Serif\\fs\(size)\\c\(palette.textASS)}" + reveal(q, time),
                          marginL: x, marginR: l.width - l.right + l.cardWidth / 20))
         if let who = idea.attribution {
             let t = time(q.offset + q.text.unicodeScalars.count)

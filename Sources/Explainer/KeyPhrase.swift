@@ -108,7 +108,7 @@ extension PhraseFinder {
     told use uses used want wants need needs look looks find finds found keep keeps put puts try tries start starts begin begins \
     today tomorrow yesterday well like just new good best better first second third next last finally then though although \
     per cent percent around nearly almost about roughly across along through between among against toward towards upon \
-    within behind beyond near since until via
+    within behind beyond near since until via less fewer year years month months week weeks day days ago time times two three four five six seven eight nine ten hundred thousand
     """.split { $0 == " " || $0 == "\n" }.map(String.init))
 
     /// The best run of one to four content words, as written in the script.
@@ -138,12 +138,20 @@ extension PhraseFinder {
             !stopWords.contains(w.lower) && !w.lower.allSatisfy(\.isNumber) && w.lower.count > 1
                 && !(w.lower.hasSuffix("ly") && w.lower.count > 4)
         }
+        // Without a tagger, a verb is most often the word right before a determiner ("cools the pavement", "cover
+        // less than"): inside a run it ends the noun phrase.
+        let verbCue: Set<String> = ["the", "a", "an", "its", "their", "our", "his", "her", "this", "these", "those", "your", "my",
+                                    "less", "more", "than", "every", "each", "some", "many", "most", "all", "no", "how", "what", "why"]
+        func verbLike(_ i: Int) -> Bool { i + 1 < words.count && verbCue.contains(words[i + 1].lower) && !words[i + 1].breakBefore }
         var best: (score: Double, range: Range<Int>)?
         var k = 0
+        var firstRun = true
         while k < words.count {
             guard content(words[k]) else { k += 1; continue }
             var e = k + 1
-            while e < words.count, e - k < 4, content(words[e]), !words[e].breakBefore { e += 1 }
+            while e < words.count, e - k < 4, content(words[e]), !words[e].breakBefore, !verbLike(e) { e += 1 }
+            let subject = firstRun
+            firstRun = false
             // Every sub-run counts: a long run's best part may be its end ("the fast growing city" -> "growing city").
             for a in k..<e {
                 for b in (a + 1)...e {
@@ -157,7 +165,9 @@ extension PhraseFinder {
                     if let head = run.last?.lower, head.hasSuffix("ing") || head.hasSuffix("ed") { score -= 1.5 }
                     // Two or three words read as a phrase; earlier in the scene is what it is about.
                     score *= [1, 1, 1.1, 1.05, 0.9][min(run.count, 4)] / Double(run.count).squareRoot()
-                    score -= Double(words[a].range.lowerBound) / Double(max(1, s.count)) * 0.8
+                    // What the scene is about is most often its subject: the first run, and what comes early.
+                    if subject && a == k { score += 1.5 }
+                    score -= Double(words[a].range.lowerBound) / Double(max(1, s.count)) * 2
                     if best == nil || score > best!.score { best = (score, words[a].range.lowerBound..<words[b - 1].range.upperBound) }
                 }
             }

@@ -48,7 +48,9 @@ public enum PhraseFinder {
         }
         let items = listItems(in: narration)
         if items.count >= 2 {
-            return SceneIdea(kind: .list, keyPhrase: key, amount: nil, items: items, attribution: nil)
+            // What leads into the list ("A good tree needs three things") heads its card, when it is short.
+            let lead = listLead(in: narration, before: items[0].offset)
+            return SceneIdea(kind: .list, keyPhrase: lead ?? key, amount: nil, items: items, attribution: nil)
         }
         if let a = amounts(in: narration).first(where: { !$0.isYear }) ?? amounts(in: narration).first {
             // The phrase under the figure says what else the sentence is about: the figure's own words are masked.
@@ -58,6 +60,18 @@ public enum PhraseFinder {
             return SceneIdea(kind: .number, keyPhrase: rest, amount: a, items: [], attribution: nil)
         }
         return SceneIdea(kind: .phrase, keyPhrase: key, amount: nil, items: [], attribution: nil)
+    }
+
+    /// The clause before a list's colon (its own sentence's part), up to ten words, as written.
+    static func listLead(in text: String, before offset: Int) -> SceneIdea.Item? {
+        let s = Array(text.unicodeScalars)
+        guard offset <= s.count, let colon = s[..<offset].lastIndex(of: ":") else { return nil }
+        var a = colon
+        while a > 0, !".!?\n".unicodeScalars.contains(s[a - 1]) { a -= 1 }
+        while a < colon, s[a] == " " { a += 1 }
+        let lead = String(String.UnicodeScalarView(s[a..<colon]))
+        guard !lead.isEmpty, lead.split(separator: " ").count <= 10 else { return nil }
+        return SceneIdea.Item(text: lead, offset: a)
     }
 
     // MARK: numbers

@@ -75,7 +75,9 @@ struct PhraseTests {
             ("Coral reefs cover less than one percent of the ocean floor.", "Coral reefs"),
             ("Honey bees pollinate a third of the food we eat.", "Honey bees"),
             ("The printing press changed how ideas travelled across Europe.", "printing press"),
-            ("Sleep is when the brain sorts the memories of the day.", "brain sorts"),
+            // The subject is what a sentence is about, more than its longest words.
+            ("Sleep is when the brain sorts the memories of the day.", "Sleep"),
+            ("Shade cools the pavement on summer afternoons.", "Shade"),
         ]
         for (sentence, expected) in cases {
             let k = PhraseFinder.keyPhrase(in: sentence)
@@ -85,5 +87,11 @@ struct PhraseTests {
             #expect(String(String.UnicodeScalarView(s[k.offset..<(k.offset + k.text.unicodeScalars.count)])) == k.text)
         }
         #expect(PhraseFinder.idea(in: "Photosynthesis turns sunlight into sugar.").kind == .phrase)
+        // A verb before a determiner ends the phrase.
+        #expect(PhraseFinder.keyPhrase(in: "Coral reefs cover less than one percent of the ocean floor.").text == "Coral reefs")
+        #expect(PhraseFinder.keyPhrase(in: "Shade cools the pavement on summer afternoons.").text == "Shade")
+        // A list is led by the words before its colon.
+        #expect(PhraseFinder.idea(in: "A good street tree needs three things: deep soil, clean water and patience.").keyPhrase.text
+                == "A good street tree needs three things")
     }
 }
