@@ -12,12 +12,15 @@ public struct CardScript: Sendable {
     /// Phrase cards alternate between two layouts scene by scene, so consecutive idea scenes differ in shape.
     public var variant: Int
     public var font = "DejaVu Sans"
+    /// Nothing shows before this (seconds): the first scene's card waits for the title card to leave.
+    public var notBefore: Double = 0
 
     public init(idea: SceneIdea, layout: CardLayout, palette: CardPalette, duration: Double, variant: Int) {
         self.idea = idea; self.layout = layout; self.palette = palette; self.duration = duration; self.variant = variant
     }
 
-    public func document(time: (Int) -> Double) -> String {
+    public func document(time voice: (Int) -> Double) -> String {
+        let time = { (offset: Int) in max(notBefore, voice(offset)) }
         var events: [String] = []
         switch idea.kind {
         case .number: events = numberCard(time)
@@ -42,7 +45,7 @@ public struct CardScript: Sendable {
             let lines = estimatedLines(text, size: size)
             let ruleY = y + Int(Double(lines) * Double(size) * 0.62) + size / 3
             let ruleW = min(l.cardWidth / 2, Int(Double(size) * 4))
-            let t0 = ms(time(idea.keyPhrase.offset + idea.keyPhrase.text.unicodeScalars.count))
+            let t0 = ms(time(idea.keyPhrase.offset + idea.keyPhrase.text.unicodeScalars.count) - notBefore)
             out.append(event(layer: 1, "{\\an7\\pos(\((l.width - ruleW) / 2),\(ruleY))\\p1\\bord0\\shad0\\c\(palette.accentASS)\\fscx0\\t(\(t0),\(t0 + 400),\\fscx100)}"
                              + rect(ruleW, max(4, size / 8))))
         } else {
@@ -64,7 +67,7 @@ public struct CardScript: Sendable {
         let big = l.fitting(a.text, fraction: 0.2, maxLines: 1)
         let small = max(12, Int(Double(big) * 0.45))
         let y = l.top + Int(Double(l.cardHeight) * 0.42)
-        let t0 = max(0, time(a.offset) - 0.15)
+        let t0 = max(notBefore, time(a.offset) - 0.15)
         var out = [panel(fadeIn: 0)]
         let head = "{\\an5\\pos(\(l.width / 2),\(y))\\b1\\c\(palette.textASS)}"
         func line(_ figure: String) -> String {
@@ -145,7 +148,8 @@ public struct CardScript: Sendable {
         var out = ""
         var offset = item.offset
         for (i, word) in item.text.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
-            let t = ms(max(0, time(offset) - 0.08))
+            // `\\t` times count from the event's start, which is `notBefore`.
+            let t = ms(max(0, time(offset) - 0.08 - notBefore))
             out += (i > 0 ? " " : "") + "{\\alpha&HFF&\\t(\(t),\(t + 220),\\alpha&H00&)}" + esc(String(word))
             offset += word.unicodeScalars.count + 1
         }
@@ -188,8 +192,9 @@ public struct CardScript: Sendable {
 
     private func ms(_ s: Double) -> Int { Int((s * 1000).rounded()) }
 
-    private func event(layer: Int, _ text: String, from: Double = 0, to: Double? = nil, marginL: Int = 0, marginR: Int = 0) -> String {
-        "Dialogue: \(layer),\(stamp(from)),\(stamp(to ?? duration + 1)),Card,,\(marginL == 0 ? layout.left : marginL),\(marginR == 0 ? layout.width - layout.right : marginR),0,,\(text)"
+    private func event(layer: Int, _ text: String, from: Double? = nil, to: Double? = nil, marginL: Int = 0, marginR: Int = 0) -> String {
+        let from = max(notBefore, from ?? notBefore)
+        return "Dialogue: \(layer),\(stamp(from)),\(stamp(to ?? duration + 1)),Card,,\(marginL == 0 ? layout.left : marginL),\(marginR == 0 ? layout.width - layout.right : marginR),0,,\(text)"
     }
 
     private func stamp(_ s: Double) -> String {

@@ -34,8 +34,10 @@ public struct ExplainerVisuals: VisualsEngine {
         let idea = PhraseFinder.idea(in: text)
         let duration = Double(scene.frames) / Double(max(1, scene.fps))
         let palette = CardPalette(jobSeed: scene.visuals.seed ?? scene.jobSeed, scene: scene.index, style: scene.visuals.style)
-        let card = CardScript(idea: idea, layout: CardLayout(width: scene.width, height: scene.height), palette: palette,
+        var card = CardScript(idea: idea, layout: CardLayout(width: scene.width, height: scene.height), palette: palette,
                               duration: duration, variant: scene.index)
+        // The card and the title would set type over each other: the card waits for the title to leave.
+        card.notBefore = scene.titleUntil
         let clock = VoiceClock(script: text, words: scene.spokenWords, narrationOffset: scene.narrationOffset,
                                narrationDuration: scene.narrationDuration ?? max(0.1, duration - scene.narrationOffset))
         return card.document(time: clock.time)

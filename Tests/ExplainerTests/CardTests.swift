@@ -76,6 +76,14 @@ struct CardTests {
         #expect(shown.hasSuffix("Nothing in life is to be feared, it is only to be understood."), "\(shown)")
     }
 
+    @Test func theFirstCardWaitsForTheTitleToLeave() throws {
+        var c = try Self.canvas("Last year the city planted 12,500 trees along its rivers.")
+        c.titleUntil = 3.32
+        let script = ExplainerVisuals.script(for: c, text: c.narration!)
+        let starts = script.split(separator: "\n").filter { $0.hasPrefix("Dialogue") }.map { String($0.split(separator: ",")[1]) }
+        #expect(!starts.isEmpty && starts.allSatisfy { $0 >= "0:00:03.32" }, "\(starts)")
+    }
+
     @Test func consecutivePhraseCardsAlternateLayouts() throws {
         let a = ExplainerVisuals.script(for: try Self.canvas("Shade cools the pavement.", index: 3), text: "Shade cools the pavement.")
         let b = ExplainerVisuals.script(for: try Self.canvas("Birds return in spring.", index: 4), text: "Birds return in spring.")

@@ -27,6 +27,8 @@ public struct SceneCanvas: Sendable {
     public var spokenWords: [Narration.Word] = []
     public var narrationOffset: Double = 0
     public var narrationDuration: Double? = nil
+    /// The title card is burned over this scene until then (seconds from its start; 0: no title over it).
+    public var titleUntil: Double = 0
     public init(index: Int, width: Int, height: Int, fps: Int, frames: Int, prompt: String?, image: String?, visuals: JobManifest.Visuals,
                 jobSeed: UInt64, focus: [Double]? = nil, narration: String? = nil) {
         self.index = index; self.width = width; self.height = height; self.fps = fps; self.frames = frames
