@@ -1,4 +1,5 @@
 import Foundation
+import Media
 
 /// Where a card may draw in a frame: inside the title-safe area (5% in from each edge) and above the room the
 /// burned captions (two lines) and a heading's lower third take at the bottom, computed as Media's caption styles
@@ -11,18 +12,27 @@ public struct CardLayout: Sendable, Equatable {
     /// The unit every size is drawn from: the frame's short side.
     public var unit: Double
 
-    public init(width: Int, height: Int) {
+    /// `captions`: the burned captions' style and most lines (nil: none burned; the default style's room is kept for
+    /// headings all the same).
+    public init(width: Int, height: Int, captions: (style: CaptionStyle, maxLines: Int)? = nil) {
         self.width = width; self.height = height
         let short = min(width, height)
         unit = Double(short)
-        let captionSize = max(12, short / 16), captionMargin = max(8, height / 18)
+        let style = captions?.style ?? CaptionStyle(size: max(12, short / 16), outline: 2, margin: max(8, height / 18))
+        let lines = Double(captions?.maxLines ?? 2)
         let lowerSize = max(12, short / 20)
-        // The heading's box sits above two caption lines; its own top is a line and a half of its size higher.
-        let reserved = captionMargin + Int(Double(captionSize) * 2.6) + lowerSize / 2 + Int(Double(lowerSize) * 1.6)
+        // A heading's box sits above the caption lines (ASSScript.overlayStyles), a line and a half of its size tall.
+        let heading = style.margin + Int(Double(style.size) * 1.3 * lines) + lowerSize / 2 + Int(Double(lowerSize) * 1.6)
         left = max(width / 20, width / 12)
         right = width - left
         top = height / 20 + (height > width ? height / 12 : 0)
-        bottom = height - reserved - height / 40
+        if captions != nil, style.position == .top {
+            // Captions at the top: the card starts under them and keeps clear of the heading at the bottom.
+            top = max(top, style.margin + Int(Double(style.size) * 1.3 * lines) + height / 40)
+            bottom = height - max(8, height / 18) - Int(Double(lowerSize) * 2.2) - height / 40
+        } else {
+            bottom = height - heading - height / 40
+        }
     }
 
     public var cardWidth: Int { right - left }

@@ -64,7 +64,9 @@ public struct CardScript: Sendable {
     private func numberCard(_ time: (Int) -> Double) -> [String] {
         guard let a = idea.amount else { return phraseCard(time) }
         let l = layout
-        let big = l.fitting(a.text, fraction: 0.2, maxLines: 1)
+        // The unit is set at under half the figure's size: fit the figure plus that share of the unit's letters.
+        let fitted = a.prefix + digits(a) + String(repeating: "x", count: Int(Double(a.suffix.count) * 0.45))
+        let big = l.fitting(fitted, fraction: 0.2, maxLines: 1)
         let small = max(12, Int(Double(big) * 0.45))
         let y = l.top + Int(Double(l.cardHeight) * 0.42)
         let t0 = max(notBefore, time(a.offset) - 0.15)
@@ -127,7 +129,8 @@ public struct CardScript: Sendable {
         let size = l.fitting(q.text, fraction: 0.09, maxLines: l.isPortrait ? 7 : 4, widthShare: 0.8)
         let lines = estimatedLines(q.text, size: size, share: 0.8)
         let markSize = Int(Double(size) * 3)
-        let x = l.left + Int(Double(l.cardWidth) * 0.1)
+        // Clear of the opening mark (about 0.45 of its size wide, set a third of the text size in).
+        let x = l.left + max(Int(Double(l.cardWidth) * 0.1), Int(Double(size) * 1.9))
         let blockH = Int(Double(lines) * Double(size) * 1.25)
         let y = l.centreY - blockH / 2
         var out = [panel(fadeIn: 0, tint: true)]

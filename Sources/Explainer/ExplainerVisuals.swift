@@ -34,7 +34,7 @@ public struct ExplainerVisuals: VisualsEngine {
         let idea = PhraseFinder.idea(in: text)
         let duration = Double(scene.frames) / Double(max(1, scene.fps))
         let palette = CardPalette(jobSeed: scene.visuals.seed ?? scene.jobSeed, scene: scene.index, style: scene.visuals.style)
-        var card = CardScript(idea: idea, layout: CardLayout(width: scene.width, height: scene.height), palette: palette,
+        var card = CardScript(idea: idea, layout: CardLayout(width: scene.width, height: scene.height, captions: scene.captions), palette: palette,
                               duration: duration, variant: scene.index)
         // The card and the title would set type over each other: the card waits for the title to leave.
         card.notBefore = scene.titleUntil

@@ -113,6 +113,15 @@ extension PhraseFinder {
 
     /// The best run of one to four content words, as written in the script.
     public static func keyPhrase(in text: String) -> SceneIdea.Item {
+        if let run = bestRun(in: text) { return run }
+        // No content word at all: the text's own start.
+        let lead = text.unicodeScalars.prefix { CharacterSet.whitespacesAndNewlines.contains($0) }.count
+        let head = String(String.UnicodeScalarView(text.unicodeScalars.dropFirst(lead).prefix(40)))
+        return SceneIdea.Item(text: head.trimmingCharacters(in: .whitespacesAndNewlines), offset: lead)
+    }
+
+    /// The best-scoring run of content words, nil when the text has none.
+    static func bestRun(in text: String) -> SceneIdea.Item? {
         let s = Array(text.unicodeScalars)
         // Words with their scalar ranges; a sentence start and punctuation break runs.
         struct W { var range: Range<Int>; var lower: String; var capital: Bool; var sentenceStart: Bool; var breakBefore: Bool }
@@ -141,13 +150,13 @@ extension PhraseFinder {
         // Without a tagger, a verb is most often the word right before a determiner ("cools the pavement", "cover
         // less than"): inside a run it ends the noun phrase.
         let verbCue: Set<String> = ["the", "a", "an", "its", "their", "our", "his", "her", "this", "these", "those", "your", "my",
-                                    "less", "more", "than", "every", "each", "some", "many", "most", "all", "no", "how", "what", "why"]
+                                    "less", "more", "than", "how", "what", "why"]
         func verbLike(_ i: Int) -> Bool { i + 1 < words.count && verbCue.contains(words[i + 1].lower) && !words[i + 1].breakBefore }
         var best: (score: Double, range: Range<Int>)?
         var k = 0
         var firstRun = true
         while k < words.count {
-            guard content(words[k]) else { k += 1; continue }
+            guard content(words[k]), !verbLike(k) else { k += 1; continue }
             var e = k + 1
             while e < words.count, e - k < 4, content(words[e]), !words[e].breakBefore, !verbLike(e) { e += 1 }
             let subject = firstRun
@@ -173,10 +182,7 @@ extension PhraseFinder {
             }
             k = e
         }
-        guard let best else {
-            let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            return SceneIdea.Item(text: String(t.prefix(40)), offset: 0)
-        }
+        guard let best else { return nil }
         return SceneIdea.Item(text: String(String.UnicodeScalarView(s[best.range])), offset: best.range.lowerBound)
     }
 }

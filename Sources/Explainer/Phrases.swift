@@ -56,7 +56,7 @@ public enum PhraseFinder {
             // The phrase under the figure says what else the sentence is about: the figure's own words are masked.
             var masked = Array(narration.unicodeScalars)
             for i in a.offset..<min(masked.count, a.offset + a.text.unicodeScalars.count) { masked[i] = "," }
-            let rest = keyPhrase(in: String(String.UnicodeScalarView(masked)))
+            let rest = bestRun(in: String(String.UnicodeScalarView(masked))) ?? key
             return SceneIdea(kind: .number, keyPhrase: rest, amount: a, items: [], attribution: nil)
         }
         return SceneIdea(kind: .phrase, keyPhrase: key, amount: nil, items: [], attribution: nil)

@@ -362,6 +362,7 @@ final class JobRun {
                 canvas.narrationOffset = timeline.scenes[i].narrationOffset
                 canvas.narrationDuration = narrations[i].duration
                 if i == 0, let end = Self.titleEnd(manifest, timeline) { canvas.titleUntil = end }
+                if manifest.captions.mode == .burn { canvas.captions = (CaptionLook.style(for: manifest), manifest.captions.maxLines) }
                 scenes.append((visuals, canvas))
             }
             // Each engine first sees all of its scenes (a model engine loads each component once for the job).

@@ -20,13 +20,15 @@ struct CardTests {
     @Test(arguments: [(1280, 720), (720, 1280), (1080, 1080), (1920, 1080)])
     func cardStaysInsideTheSafeAreaAndAboveCaptionsAndHeadings(size: (Int, Int)) {
         let (w, h) = size
-        let l = CardLayout(width: w, height: h)
+        // Burned captions as the pipeline styles them: a vertical video's sit above the bottom fifth.
+        let margin = h > w ? h / 5 : max(8, h / 18), captionSize = max(12, min(w, h) / 16)
+        let l = CardLayout(width: w, height: h, captions: (CaptionStyle(size: captionSize, outline: 2, margin: margin), 2))
         // Title-safe: 5% in from every edge.
         #expect(l.left >= w / 20 && l.right <= w - w / 20 && l.top >= h / 20)
-        // Captions (two lines at the default size and margin) and a heading's box sit below the card.
-        let captionTop = h - max(8, h / 18) - 2 * Int(Double(max(12, min(w, h) / 16)) * 1.3)
+        // Two caption lines and a heading's box (ASSScript.overlayStyles) sit below the card.
+        let captionTop = h - margin - 2 * Int(Double(captionSize) * 1.3)
         let lowerSize = max(12, min(w, h) / 20)
-        let headingTop = h - (max(8, h / 18) + Int(Double(max(12, min(w, h) / 16)) * 2.6) + lowerSize / 2) - Int(Double(lowerSize) * 1.4)
+        let headingTop = h - (margin + Int(Double(captionSize) * 2.6) + lowerSize / 2) - Int(Double(lowerSize) * 1.4)
         #expect(l.bottom < captionTop && l.bottom < headingTop, "card bottom \(l.bottom), captions from \(captionTop), heading from \(headingTop)")
         // Room left to say something: at least 40% of the frame's height.
         #expect(Double(l.cardHeight) >= 0.4 * Double(h))

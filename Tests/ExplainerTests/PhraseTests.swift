@@ -90,6 +90,8 @@ struct PhraseTests {
         // A verb before a determiner ends the phrase.
         #expect(PhraseFinder.keyPhrase(in: "Coral reefs cover less than one percent of the ocean floor.").text == "Coral reefs")
         #expect(PhraseFinder.keyPhrase(in: "Shade cools the pavement on summer afternoons.").text == "Shade")
+        // Under a figure: what else the sentence is about, not its verb.
+        #expect(PhraseFinder.idea(in: "About 3.5 million people ride the metro every day.").keyPhrase.text == "metro")
         // A list is led by the words before its colon.
         #expect(PhraseFinder.idea(in: "A good street tree needs three things: deep soil, clean water and patience.").keyPhrase.text
                 == "A good street tree needs three things")

@@ -29,6 +29,9 @@ public struct SceneCanvas: Sendable {
     public var narrationDuration: Double? = nil
     /// The title card is burned over this scene until then (seconds from its start; 0: no title over it).
     public var titleUntil: Double = 0
+    /// The burned captions' style and most lines (nil when captions are not burned): where type of its own must
+    /// not go.
+    public var captions: (style: CaptionStyle, maxLines: Int)? = nil
     public init(index: Int, width: Int, height: Int, fps: Int, frames: Int, prompt: String?, image: String?, visuals: JobManifest.Visuals,
                 jobSeed: UInt64, focus: [Double]? = nil, narration: String? = nil) {
         self.index = index; self.width = width; self.height = height; self.fps = fps; self.frames = frames
