@@ -110,3 +110,22 @@ struct CardTests {
         #expect(bright > w * h / 400, "only \(bright) bright pixels")
     }
 }
+
+/// Narrations a script may really hold: nothing, punctuation, ASS's own tag characters, a long paragraph, no spaces.
+struct OddNarrationTests {
+    @Test(arguments: ["", "...", "  \n ", "{\\b1}Braces {are} text\\N here.", "42", "1,000,000,000,000,000,000,000 grains",
+                      String(repeating: "Rivers carry silt to the sea and build deltas over centuries. ", count: 30),
+                      "東京は世界で最も人口の多い都市圏です。", "\"\"", "Note: ", "- one\n- two"])
+    func anyNarrationMakesACardWithoutBreaking(_ text: String) throws {
+        let c = try CardTests.canvas(text)
+        let script = ExplainerVisuals.script(for: c, text: text)
+        #expect(script.contains("[Events]"))
+        // Tag characters from the script never reach libass as tags: every `{` opens one of the card's own tags.
+        for line in script.split(separator: "\n") where line.hasPrefix("Dialogue") {
+            #expect(!line.contains("Braces {are}") && !line.contains("{\\b1}Braces"), "\(line)")
+        }
+        guard case .frames(let stream) = try ExplainerVisuals().picture(for: c, progress: { _ in }) else { Issue.record("not frames"); return }
+        let it = try stream.makeIterator()
+        #expect(try it.next() != nil)
+    }
+}
