@@ -166,7 +166,7 @@ let package = Package(
         .target(name: "Library", dependencies: ["TorchRuntime", "Engines", "Manifest", "Media", "MediaHeaders", "Checksum"], path: "Sources/Library"),
         // The `explainer` visuals engine: a designed card per scene (key phrase, count-up, list, quote) cut from the narration
         // and revealed with the voice's word times, drawn over the look by libass through Media.
-        .target(name: "Explainer", dependencies: ["Engines", "Media", "Manifest", "Captions"], path: "Sources/Explainer"),
+        .target(name: "Explainer", dependencies: ["Engines", "Media", "Manifest", "Captions", "Library", "TorchRuntime"], path: "Sources/Explainer"),
         .executableTarget(name: "ExplainerBench", dependencies: ["Explainer", "Engines", "Manifest", "Media", "Pipeline"], path: "Benchmarks/ExplainerBench"),
         .executableTarget(name: "LibraryBench", dependencies: ["Library", "TorchRuntime"], path: "Benchmarks/LibraryBench"),
         // The `musicgen` music engine: T5 text encoder -> codebook decoder (delay pattern, KV cache, guidance) -> EnCodec.
@@ -197,7 +197,7 @@ let package = Package(
         .testTarget(name: "MusicGenTests", dependencies: ["TestSupport", "MusicGen", "TorchRuntime", "Engines", "Manifest", "VideoDiffusion", "Pipeline", "Media", "prostudio-espeak"], path: "Tests/MusicGenTests"),
         .testTarget(name: "CaptionsTests", dependencies: ["Captions", "Engines", "Media", "Manifest", "Pipeline", "Normaliser", "prostudio-espeak"], path: "Tests/CaptionsTests", exclude: ["Fixtures"]),
         .testTarget(name: "LibraryTests", dependencies: ["TestSupport", "Library", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak"], path: "Tests/LibraryTests"),
-        .testTarget(name: "ExplainerTests", dependencies: ["TestSupport", "Explainer", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak"], path: "Tests/ExplainerTests"),
+        .testTarget(name: "ExplainerTests", dependencies: ["TestSupport", "Explainer", "Engines", "Manifest", "Media", "Pipeline", "Library", "TorchRuntime", "prostudio-espeak"], path: "Tests/ExplainerTests", exclude: ["Fixtures"]),
         .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Manifest", "MediaHeaders", "Media", "Engines", "Spawn", "prostudio-espeak"], path: "Tests/PipelineTests"),
     ],
     swiftLanguageModes: [.v6],
