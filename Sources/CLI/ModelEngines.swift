@@ -28,7 +28,8 @@ enum ModelEngines {
         let manager = ModelManager(store: store, device: device, memoryLimitBytes: limit)
         set.speech[.piper] = PiperEngine(store: store, manager: manager)
         // Always there, like piper: a manifest asking for it without the pack gets the install command.
-        set.visuals[.explainer] = ExplainerVisuals()
+        // Icons when the MiniLM pack and the Material Icons font are installed; else type-only cards.
+        set.visuals[.explainer] = ExplainerVisuals(icons: .init(store: store, cache: (cache ?? LibraryVisuals.defaultCacheRoot).appendingPathComponent("explainer-icons")))
         set.visuals[.library] = LibraryVisuals(store: store, manager: manager, cacheRoot: cache ?? LibraryVisuals.defaultCacheRoot)
         if let packs = try? store.list(), packs.contains(where: { $0.kind == .video }) {
             set.visuals[.diffusion] = DiffusionVisuals(store: store, manager: manager, device: device, memoryLimitBytes: limit)

@@ -14,6 +14,8 @@ public struct CardScript: Sendable {
     public var font = "DejaVu Sans"
     /// Nothing shows before this (seconds): the first scene's card waits for the title card to leave.
     public var notBefore: Double = 0
+    /// A Material Icons name drawn on a phrase card (by the font's ligature), or nil: type only.
+    public var icon: String?
 
     public init(idea: SceneIdea, layout: CardLayout, palette: CardPalette, duration: Double, variant: Int) {
         self.idea = idea; self.layout = layout; self.palette = palette; self.duration = duration; self.variant = variant
@@ -38,9 +40,18 @@ public struct CardScript: Sendable {
         let text = idea.keyPhrase.text
         let size = l.fitting(text, fraction: 0.13, maxLines: 3)
         var out: [String] = []
+        let iconSize = Int(Double(size) * 1.8)
+        if let icon, variant % 2 == 0 || l.isPortrait {
+            // Above the phrase, arriving with it.
+            let iy = l.top + (l.cardHeight - Int(Double(size) * 2.6) - iconSize) / 2 + iconSize / 2 - iconSize / 3
+            out.append(event(layer: 1, "{\\an5\\pos(\(l.width / 2),\(max(l.top + iconSize / 2, iy)))\\fn\(IconFont.family)\\fs\(iconSize)\\bord0\\shad0\\c\(palette.accentASS)\\fad(300,0)}" + icon))
+        } else if let icon {
+            // Beside a left-aligned phrase, at the card's right.
+            out.append(event(layer: 1, "{\\an6\\pos(\(l.right - Int(l.unit * 0.03)),\(l.centreY))\\fn\(IconFont.family)\\fs\(Int(Double(iconSize) * 1.3))\\bord0\\shad0\\c\(palette.accentASS)\\fad(300,0)}" + icon))
+        }
         if variant % 2 == 0 {
             // Centred, with an accent rule growing under it once the phrase is spoken.
-            let y = l.centreY
+            let y = l.centreY + (icon == nil ? 0 : iconSize / 2)
             out.append(event(layer: 1, "{\\an5\\pos(\(l.width / 2),\(y))\\fs\(size)\\b1\\c\(palette.textASS)}" + reveal(idea.keyPhrase, time)))
             let lines = estimatedLines(text, size: size)
             let ruleY = y + Int(Double(lines) * Double(size) * 0.62) + size / 3
@@ -51,10 +62,10 @@ public struct CardScript: Sendable {
         } else {
             // Left-aligned beside a vertical accent bar.
             let x = l.left + Int(l.unit * 0.05)
-            let size2 = l.fitting(text, fraction: 0.12, maxLines: 3, widthShare: 0.9)
+            let size2 = l.fitting(text, fraction: 0.12, maxLines: 3, widthShare: icon == nil || l.isPortrait ? 0.9 : 0.65)
             let lines = estimatedLines(text, size: size2, share: 0.9)
             let blockH = Int(Double(lines) * Double(size2) * 1.2)
-            let y = l.centreY - blockH / 2
+            let y = l.centreY - blockH / 2 + (icon != nil && l.isPortrait ? iconSize / 2 : 0)
             out.append(event(layer: 1, "{\\an7\\pos(\(l.left),\(y))\\p1\\bord0\\shad0\\c\(palette.accentASS)\\fscy0\\t(0,350,\\fscy100)}" + rect(max(6, size2 / 6), blockH)))
             out.append(event(layer: 1, "{\\an7\\pos(\(x),\(y))\\fs\(size2)\\b1\\q0\\c\(palette.textASS)}" + reveal(idea.keyPhrase, time), marginL: x, marginR: l.width - l.right))
         }
