@@ -171,6 +171,10 @@ let package = Package(
         .executableTarget(name: "VideoBench", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest", "Media"], path: "Benchmarks/VideoBench"),
         // The `library` visuals engine: the user's own pictures matched to scenes by a sentence encoder (MiniLM).
         .target(name: "Library", dependencies: ["TorchRuntime", "Engines", "Manifest", "Media", "MediaHeaders", "Checksum"], path: "Sources/Library"),
+        // The `explainer` visuals engine: a designed card per scene (key phrase, count-up, list, quote) cut from the narration
+        // and revealed with the voice's word times, drawn over the look by libass through Media.
+        .target(name: "Explainer", dependencies: ["Engines", "Media", "Manifest", "Captions", "Library", "TorchRuntime"], path: "Sources/Explainer"),
+        .executableTarget(name: "ExplainerBench", dependencies: ["Explainer", "Engines", "Manifest", "Media", "Pipeline"], path: "Benchmarks/ExplainerBench"),
         .executableTarget(name: "LibraryBench", dependencies: ["Library", "TorchRuntime"], path: "Benchmarks/LibraryBench"),
         // The `musicgen` music engine: T5 text encoder -> codebook decoder (delay pattern, KV cache, guidance) -> EnCodec.
         .target(name: "MusicGen", dependencies: ["TorchRuntime", "Engines", "Manifest", "VideoDiffusion"], path: "Sources/MusicGen"),
@@ -182,7 +186,7 @@ let package = Package(
             .product(name: "MCP", package: "swift-sdk"), .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/MCPServer"),
         .executableTarget(name: "prostudio", dependencies: [
-            "MCPServer", "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice", "VideoDiffusion", "Library", "MusicGen",
+            "MCPServer", "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice", "VideoDiffusion", "Library", "MusicGen", "Explainer",
             "Daemon", "Journal", "Intake", "Watcher", "Normaliser", "Contract", "JapaneseText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -208,6 +212,7 @@ let package = Package(
         .testTarget(name: "CaptionsTests", dependencies: ["Captions", "JapaneseText", "Engines", "Media", "Manifest", "Pipeline", "Normaliser", "prostudio-espeak"], path: "Tests/CaptionsTests", exclude: ["Fixtures"]),
         .testTarget(name: "LibraryTests", dependencies: ["TestSupport", "Library", "TorchRuntime", "Engines", "Manifest", "Media", "Pipeline", "prostudio-espeak"], path: "Tests/LibraryTests"),
         .testTarget(name: "MCPServerTests", dependencies: ["MCPServer", .product(name: "MCP", package: "swift-sdk")], path: "Tests/MCPServerTests"),
+        .testTarget(name: "ExplainerTests", dependencies: ["TestSupport", "Explainer", "Engines", "Manifest", "Media", "Pipeline", "Library", "TorchRuntime", "prostudio-espeak"], path: "Tests/ExplainerTests", exclude: ["Fixtures"]),
         .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Manifest", "MediaHeaders", "Media", "Engines", "Spawn", "prostudio-espeak"], path: "Tests/PipelineTests"),
     ],
     swiftLanguageModes: [.v6],

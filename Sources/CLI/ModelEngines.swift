@@ -1,5 +1,6 @@
 import Daemon
 import Engines
+import Explainer
 import Dispatch
 import Foundation
 import Library
@@ -28,6 +29,8 @@ enum ModelEngines {
         set.speech[.piper] = PiperEngine(store: store, manager: manager)
         set.speech[.kokoro] = KokoroEngine(store: store, manager: manager)
         // Always there, like piper: a manifest asking for it without the pack gets the install command.
+        // Icons when the MiniLM pack and the Material Icons font are installed; else type-only cards.
+        set.visuals[.explainer] = ExplainerVisuals(icons: .init(store: store, cache: (cache ?? LibraryVisuals.defaultCacheRoot).appendingPathComponent("explainer-icons")))
         set.visuals[.library] = LibraryVisuals(store: store, manager: manager, cacheRoot: cache ?? LibraryVisuals.defaultCacheRoot)
         if let packs = try? store.list(), packs.contains(where: { $0.kind == .video }) {
             set.visuals[.diffusion] = DiffusionVisuals(store: store, manager: manager, device: device, memoryLimitBytes: limit)

@@ -98,7 +98,7 @@ public struct JobManifest: Sendable, Equatable, Codable {
     }
 
     public struct Visuals: Sendable, Equatable, Codable {
-        public enum Engine: String, Sendable, Codable, CaseIterable { case procedural, diffusion, library }
+        public enum Engine: String, Sendable, Codable, CaseIterable { case procedural, diffusion, library, explainer }
         public var engine: Engine
         public var style: Style
         public var pack: String?

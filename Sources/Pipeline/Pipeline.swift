@@ -371,6 +371,11 @@ final class JobRun {
                 canvas.video = scene.video
                 canvas.videoStart = scene.start
                 canvas.videoLoops = scene.fill == .loop
+                canvas.spokenWords = narrations[i].words
+                canvas.narrationOffset = timeline.scenes[i].narrationOffset
+                canvas.narrationDuration = narrations[i].duration
+                if i == 0, let end = Self.titleEnd(manifest, timeline) { canvas.titleUntil = end }
+                if manifest.captions.mode == .burn { canvas.captions = (CaptionLook.style(for: manifest), manifest.captions.maxLines) }
                 scenes.append((visuals, canvas))
             }
             // Each engine first sees all of its scenes (a model engine loads each component once for the job).
@@ -481,12 +486,10 @@ final class JobRun {
             let last = manifest.scenes.count - 1
             // The poster: the middle of the first scene unless the manifest says when. The title card runs past it
             // (so the poster shows the title) or ends just before it (`poster: {title: false}`).
-            let firstScene = Double(timeline.scenes[0].frames) / Double(timeline.fps)
-            let posterTime = min(timeline.duration, manifest.poster.time ?? firstScene / 2)
+            let posterTime = Self.posterTime(manifest, timeline)
             var overlays: [TextOverlay] = []
-            if let title = manifest.title, manifest.titleCard {
-                let end = manifest.poster.title ? max(posterTime + 0.8, min(firstScene, 2.5)) : max(0.5, posterTime - 0.05)
-                overlays.append(TextOverlay(text: title, start: 0, end: min(end, max(firstScene, 1.5)), kind: .title))
+            if let title = manifest.title, let end = Self.titleEnd(manifest, timeline) {
+                overlays.append(TextOverlay(text: title, start: 0, end: end, kind: .title))
             }
             for (i, scene) in manifest.scenes.enumerated() {
                 guard let heading = scene.heading else { continue }
@@ -624,6 +627,21 @@ final class JobRun {
     static func fileStamp(_ path: String) -> String {
         let a = try? FileManager.default.attributesOfItem(atPath: path)
         return "\((a?[.size] as? Int64) ?? -1):\((a?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+    }
+
+    /// When the poster frame is taken (seconds).
+    static func posterTime(_ manifest: JobManifest, _ timeline: Timeline) -> Double {
+        min(timeline.duration, manifest.poster.time ?? Double(timeline.scenes[0].frames) / Double(timeline.fps) / 2)
+    }
+
+    /// When the title card leaves the screen (seconds), nil without one: compose burns it until then, and the first
+    /// scene's picture engine may keep its own type clear of it.
+    static func titleEnd(_ manifest: JobManifest, _ timeline: Timeline) -> Double? {
+        guard manifest.title != nil, manifest.titleCard else { return nil }
+        let firstScene = Double(timeline.scenes[0].frames) / Double(timeline.fps)
+        let poster = Self.posterTime(manifest, timeline)
+        let end = manifest.poster.title ? max(poster + 0.8, min(firstScene, 2.5)) : max(0.5, poster - 0.05)
+        return min(end, max(firstScene, 1.5))
     }
 
     static func sampleCount(_ file: URL) -> Int {

@@ -22,6 +22,16 @@ public struct SceneCanvas: Sendable {
     public var videoLoops = true
     /// The scene's spoken text (the `library` engine matches pictures by it and the prompt).
     public var narration: String?
+    /// The voice's word times for `narration` (seconds from the narration's start), where it starts in the scene and
+    /// how long it lasts: speech runs before visuals, so an engine can show words as they are spoken (`explainer`).
+    public var spokenWords: [Narration.Word] = []
+    public var narrationOffset: Double = 0
+    public var narrationDuration: Double? = nil
+    /// The title card is burned over this scene until then (seconds from its start; 0: no title over it).
+    public var titleUntil: Double = 0
+    /// The burned captions' style and most lines (nil when captions are not burned): where type of its own must
+    /// not go.
+    public var captions: (style: CaptionStyle, maxLines: Int)? = nil
     public init(index: Int, width: Int, height: Int, fps: Int, frames: Int, prompt: String?, image: String?, visuals: JobManifest.Visuals,
                 jobSeed: UInt64, focus: [Double]? = nil, narration: String? = nil) {
         self.index = index; self.width = width; self.height = height; self.fps = fps; self.frames = frames
