@@ -59,6 +59,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C shims: the only place C APIs are seen. Each is wrapped once, in the Swift module above it.
@@ -86,6 +87,7 @@ let package = Package(
         // The SQLite journal (GRDB, WAL): jobs, stage runs, events, the artifact index, CLI requests.
         .target(name: "Journal", dependencies: [
             "Contract", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ], path: "Sources/Journal"),
         // The inbox watcher over raw inotify: emits complete manifests and job folders, never polls.
         .target(name: "Watcher", dependencies: ["CInotify", "Contract", .product(name: "Logging", package: "swift-log")], path: "Sources/Watcher"),
@@ -124,6 +126,8 @@ let package = Package(
         // of the supervisor and workers.
         .target(name: "CNotify", path: "CShims/CNotify", linkerSettings: [.linkedLibrary("dl")]),
         .executableTarget(name: "prostudio-notify", dependencies: ["CNotify"], path: "Sources/NotifyHelper"),
+        // The PostgreSQL journal's LISTEN/NOTIFY wake-up latency against one commit (issue 31).
+        .executableTarget(name: "JournalBench", dependencies: ["Journal"], path: "Benchmarks/JournalBench"),
         .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake", "Manifest"], path: "Benchmarks/DaemonBench"),
         // The parsers of what users send (manifests, media headers, tar, zip, multipart) under seeded mutation, each in a
         // child process; corpus in Tests/Fuzz/corpus, a bounded run in scripts/test (issue 23).
