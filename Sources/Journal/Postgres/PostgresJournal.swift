@@ -26,7 +26,11 @@ public final class PostgresJournal: JobStore, JobRequester {
         self.maxAttempts = max(1, maxAttempts)
         self.schema = schema
         self.logger = logger
-        let client = PostgresClient(configuration: config, backgroundLogger: logger)
+        // The pool's own log at error and above: its warnings are start-up noise (a lease asked for before `run()` was
+        // scheduled) or say again what the failed query throws to its caller.
+        var background = logger
+        background.logLevel = max(.error, logger.logLevel)
+        let client = PostgresClient(configuration: config, backgroundLogger: background)
         self.client = client
         runner = Task { await client.run() }
     }
