@@ -8,7 +8,7 @@ import PostgresNIO
 extension PostgresJournal {
     @discardableResult
     public func request(_ action: RequestAction, job: JobID, by requester: String) async throws -> Int64 {
-        let logger = logger
+        let logger = logger, channel = channel
         return try await write("request \(action.rawValue) \(job)") { conn in
             guard try await Self.job(conn, job, logger) != nil else { throw JournalError.notFound(job) }
             let id = try await conn.query("""
@@ -16,7 +16,7 @@ extension PostgresJournal {
                 VALUES (\(job.rawValue), \(action.rawValue), \(Rows.seconds(Date())), \(requester)) RETURNING id
                 """, logger: logger).collect()[0].decode(Int64.self)
             // A daemon idle on LISTEN wakes for a request as for a new job.
-            try await conn.query("SELECT pg_notify(\(Self.channel), \("request:" + job.rawValue))", logger: logger)
+            try await conn.query("SELECT pg_notify(\(channel), \("request:" + job.rawValue))", logger: logger)
             return id
         }
     }
@@ -25,7 +25,7 @@ extension PostgresJournal {
     /// every running job in the database: one daemon per database until leases land (Docs/scale-out.md).
     public func recover() async throws -> RecoveryReport {
         let max = maxAttempts
-        let logger = logger
+        let logger = logger, channel = channel
         return try await write("recover") { conn in
             var report = RecoveryReport()
             let now = Rows.seconds(Date())
@@ -47,7 +47,8 @@ extension PostgresJournal {
                     report.failedByLoopGuard.append(job.id)
                 } else {
                     _ = try await Self.move(conn, job.id, to: .queued,
-                                            note: "requeued after restart (attempt \(job.attempts) of \(max) was interrupted)", logger)
+                                            note: "requeued after restart (attempt \(job.attempts) of \(max) was interrupted)",
+                                            channel: channel, logger)
                     report.requeued.append(job.id)
                 }
             }
@@ -58,13 +59,13 @@ extension PostgresJournal {
 
     /// Pending requests are locked `SKIP LOCKED`: two daemons applying at once each take different ones, none twice.
     public func applyPendingRequests() async throws -> [RequestEffect] {
-        let logger = logger
+        let logger = logger, channel = channel
         return try await write("apply requests") { conn in
             let pending = try await Self.rows(conn, "SELECT * FROM requests WHERE handled_at IS NULL ORDER BY id FOR UPDATE SKIP LOCKED",
                                               logger, PGRows.request)
             var effects: [RequestEffect] = []
             for request in pending {
-                let effect = try await Self.apply(conn, request, logger)
+                let effect = try await Self.apply(conn, request, channel: channel, logger)
                 let outcome: String = switch effect {
                 case .requeued: "requeued"
                 case .cancelled: "cancelled"
@@ -79,7 +80,7 @@ extension PostgresJournal {
         }
     }
 
-    private static func apply(_ conn: PostgresConnection, _ request: JobRequest, _ logger: Logger) async throws -> RequestEffect {
+    private static func apply(_ conn: PostgresConnection, _ request: JobRequest, channel: String, _ logger: Logger) async throws -> RequestEffect {
         let id = request.jobID
         guard let job = try await job(conn, id, lock: true, logger) else { return .ignored(id, reason: "no such job") }
         let who = "requested by \(request.requestedBy)"
@@ -87,7 +88,7 @@ extension PostgresJournal {
         case (.retry, .failed), (.retry, .cancelled):
             _ = try await move(conn, id, to: .queued,
                                set: [("attempts", .int(0)), ("cancel_requested", .bool(false)), ("progress", .real(0)), ("stage", .text(nil))]
-                                   + errorSet(nil), note: "retry \(who)", logger)
+                                   + errorSet(nil), note: "retry \(who)", channel: channel, logger)
             return .requeued(id)
         case (.retry, let state):
             return .ignored(id, reason: "job is \(state.rawValue); only failed or cancelled jobs can be retried")

@@ -47,10 +47,10 @@ extension PostgresJournal {
     }
 
     public func markQueued(_ id: JobID, manifestPath: String) async throws -> Job {
-        let logger = logger
+        let logger = logger, channel = channel
         return try await write("queue \(id)") { conn in
             try await Self.move(conn, id, to: .queued, set: [("manifest_path", .text(manifestPath)), Self.resetPickUpCount],
-                                note: manifestPath, logger)
+                                note: manifestPath, channel: channel, logger)
         }
     }
 
@@ -133,12 +133,12 @@ extension PostgresJournal {
 
     public func fail(_ id: JobID, error: JobError, retryable: Bool) async throws -> Job {
         let max = maxAttempts
-        let logger = logger
+        let logger = logger, channel = channel
         return try await write("fail \(id)") { conn in
             guard let job = try await Self.job(conn, id, lock: true, logger) else { throw JournalError.notFound(id) }
             if retryable && job.attempts < max && !job.cancelRequested {
                 return try await Self.move(conn, id, to: .queued, set: Self.errorSet(error),
-                                           note: "retry \(job.attempts + 1) of \(max) after \(error.code)", logger)
+                                           note: "retry \(job.attempts + 1) of \(max) after \(error.code)", channel: channel, logger)
             }
             return try await Self.move(conn, id, to: .failed, set: Self.errorSet(error), note: "\(error.code): \(error.message)", logger)
         }
@@ -168,9 +168,9 @@ extension PostgresJournal {
     }
 
     public func suspend(_ id: JobID) async throws -> Job {
-        let logger = logger
+        let logger = logger, channel = channel
         return try await write("suspend \(id)") { conn in
-            try await Self.move(conn, id, to: .queued, set: [("attempts", .expr("GREATEST(attempts - 1, 0)"))], note: "checkpointed at shutdown", logger)
+            try await Self.move(conn, id, to: .queued, set: [("attempts", .expr("GREATEST(attempts - 1, 0)"))], note: "checkpointed at shutdown", channel: channel, logger)
         }
     }
 

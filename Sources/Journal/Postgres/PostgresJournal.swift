@@ -17,14 +17,16 @@ public final class PostgresJournal: JobStore, JobRequester {
     /// The pool's run loop: a `PostgresClient` serves nothing until `run()` runs; `close()` cancels it.
     private let runner: Task<Void, Never>
 
-    /// The NOTIFY channel a new queued job is announced on (`waitForWork`).
-    static let channel = "prostudio_jobs"
+    /// The NOTIFY channel a queued job or a request is announced on (`listen`). NOTIFY reaches the whole database, so a
+    /// journal in a schema of its own has a channel of its own.
+    let channel: String
 
     private init(location: PostgresLocation, maxAttempts: Int, logger: Logger) throws {
         let (config, schema) = try location.configuration()
         self.location = location
         self.maxAttempts = max(1, maxAttempts)
         self.schema = schema
+        channel = "prostudio_jobs" + (schema.map { "_" + $0 } ?? "")
         self.logger = logger
         // The pool's own log at error and above: its warnings are start-up noise (a lease asked for before `run()` was
         // scheduled) or say again what the failed query throws to its caller.
@@ -100,8 +102,9 @@ public final class PostgresJournal: JobStore, JobRequester {
 
     /// Moves a job to `next` if the state machine allows it, applies `set` (extra assignments) and journals an event, all
     /// inside the caller's transaction. The row is locked first, so a concurrent transition waits and then re-checks.
+    /// A move to `queued` is announced on `channel` (at commit) to the daemons LISTENing there.
     static func move(_ conn: PostgresConnection, _ id: JobID, to next: JobState, set: [(String, PGValue)] = [],
-                     note: String? = nil, _ logger: Logger) async throws -> Job {
+                     note: String? = nil, channel: String? = nil, _ logger: Logger) async throws -> Job {
         guard let job = try await job(conn, id, lock: true, logger) else { throw JournalError.notFound(id) }
         guard job.state.canMove(to: next) else { throw JournalError.invalidTransition(id, from: job.state, to: next) }
         var sql = SQLText("UPDATE jobs SET state = ")
@@ -117,7 +120,7 @@ public final class PostgresJournal: JobStore, JobRequester {
         sql.add(" RETURNING *")
         let moved = try await rows(conn, sql.query, logger, PGRows.job)
         try await event(conn, id, kind: "state", message: "\(job.state.rawValue) -> \(next.rawValue)" + (note.map { ": \($0)" } ?? ""), logger)
-        if next == .queued { try await conn.query("SELECT pg_notify(\(channel), \("queued:" + id.rawValue))", logger: logger) }
+        if next == .queued, let channel { try await conn.query("SELECT pg_notify(\(channel), \("queued:" + id.rawValue))", logger: logger) }
         return moved[0]
     }
 
@@ -138,7 +141,7 @@ public final class PostgresJournal: JobStore, JobRequester {
         while !Task.isCancelled {
             do {
                 try await client.withConnection { conn in
-                    try await conn.listen(on: Self.channel) { notices in
+                    try await conn.listen(on: channel) { notices in
                         for try await notice in notices { onNotice(notice.payload.hasPrefix("request:")) }
                     }
                 }

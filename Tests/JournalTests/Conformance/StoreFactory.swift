@@ -14,7 +14,7 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
     var testDescription: String { name }
 
     /// PostgreSQL runs when its URL is set, and always under CI=true, where a missing one fails every test with the reason.
-    static let all: [StoreFactory] = [.sqliteFile] + (postgresURL.enabled ? [.postgres] : [])
+    static let all: [StoreFactory] = [.sqliteFile] + (postgresTestURL.enabled ? [.postgres] : [])
 
     /// The daemon's journal: a real SQLite file (WAL) in a fresh temp folder.
     static let sqliteFile = StoreFactory(name: "SQLite file") { maxAttempts in
@@ -27,20 +27,10 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
 }
 
 extension StoreFactory {
-    /// The private PostgreSQL that scripts/test starts (scripts/test-postgres) and names in PROSTUDIO_TEST_POSTGRES_URL.
-    static let postgresURL = TestDependency("PostgreSQL (PROSTUDIO_TEST_POSTGRES_URL)") { () throws -> String in
-        guard let url = ProcessInfo.processInfo.environment["PROSTUDIO_TEST_POSTGRES_URL"], !url.isEmpty else {
-            throw Unavailable("PROSTUDIO_TEST_POSTGRES_URL is not set: run `export PROSTUDIO_TEST_POSTGRES_URL=$(scripts/test-postgres start)`")
-        }
-        return url
-    }
-
     /// PostgreSQL, each test in a schema of its own (tests run in parallel on one server and never see each other's
     /// rows); `close` drops the schema and closes every store opened on it.
     static let postgres = StoreFactory(name: "PostgreSQL") { maxAttempts in
-        let base = try postgresURL.get()
-        let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let location = PostgresLocation(url: base + (base.contains("?") ? "&" : "?") + "schema=\(schema)", pool: 2)
+        let location = PostgresLocation(url: try postgresTestURLWithFreshSchema(), pool: 2)
         let first = try await PostgresJournal.open(location, maxAttempts: maxAttempts)
         let opened = Mutex<[PostgresJournal]>([first])
         return OpenedStore(store: first, reopen: {
