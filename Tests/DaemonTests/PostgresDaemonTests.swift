@@ -33,6 +33,17 @@ struct PostgresDaemonTests {
         #expect(try await reader.stageRuns(of: job.id).map(\.stage) == Stage.allCases.map(\.rawValue))
         #expect(!FileManager.default.fileExists(atPath: f.journal), "a SQLite journal was made beside the PostgreSQL one")
 
+        // The CLI on the same journal, through the config's journal: section (no --state involved).
+        let configFile = f.root + "/prostudio.yaml"
+        try "journal: {url: \"\(location.url)\", pool: 1}\n".write(toFile: configFile, atomically: true, encoding: .utf8)
+        let listed = runTool(prostudioBinary, ["jobs", "list", "--config", configFile, "--json"])
+        #expect(listed.status == 0, "\(listed.output)")
+        let rows = try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]]
+        #expect(rows?.map { $0["id"] as? String } == [job.id.rawValue] && rows?.first?["state"] as? String == "done", "\(listed.output)")
+        let retried = runTool(prostudioBinary, ["jobs", "retry", job.id.rawValue, "--config", configFile, "--wait", "0"])
+        #expect(retried.status == 0 && retried.output.contains("requested"), "\(retried.output)")
+        #expect(try await reader.requests(of: job.id).map(\.action) == [.retry])
+
         daemon.shutdown()
         try await running.value
     }
