@@ -72,13 +72,13 @@ extension PostgresJournal {
                 SELECT id FROM jobs WHERE state = 'queued' ORDER BY created_at, id COLLATE "C" LIMIT 1 FOR UPDATE SKIP LOCKED
                 """, logger: logger).collect().map { try $0.decode(String.self) }
             guard let id = ids.first else { return nil }
-            return try await Self.move(conn, JobID(id), to: .running, set: Self.startSet, logger)
+            return try await Self.move(conn, JobID(id), to: .running, set: Self.startSet + Self.clearLease, logger)
         }
     }
 
     public func start(_ id: JobID) async throws -> Job {
         let logger = logger
-        return try await write("start \(id)") { conn in try await Self.move(conn, id, to: .running, set: Self.startSet, logger) }
+        return try await write("start \(id)") { conn in try await Self.move(conn, id, to: .running, set: Self.startSet + Self.clearLease, logger) }
     }
 
     public func setProgress(_ id: JobID, stage: String?, progress: Double) async throws {
@@ -135,13 +135,19 @@ extension PostgresJournal {
         let max = maxAttempts
         let logger = logger, channel = channel
         return try await write("fail \(id)") { conn in
-            guard let job = try await Self.job(conn, id, lock: true, logger) else { throw JournalError.notFound(id) }
-            if retryable && job.attempts < max && !job.cancelRequested {
-                return try await Self.move(conn, id, to: .queued, set: Self.errorSet(error),
-                                           note: "retry \(job.attempts + 1) of \(max) after \(error.code)", channel: channel, logger)
-            }
-            return try await Self.move(conn, id, to: .failed, set: Self.errorSet(error), note: "\(error.code): \(error.message)", logger)
+            try await Self.fail(conn, id, error: error, retryable: retryable, max: max, channel: channel, logger)
         }
+    }
+
+    /// running -> queued while attempts remain under the loop guard and no cancel is asked, else -> failed.
+    static func fail(_ conn: PostgresConnection, _ id: JobID, error: JobError, retryable: Bool, max: Int, channel: String,
+                     _ logger: Logger) async throws -> Job {
+        guard let job = try await job(conn, id, lock: true, logger) else { throw JournalError.notFound(id) }
+        if retryable && job.attempts < max && !job.cancelRequested {
+            return try await move(conn, id, to: .queued, set: errorSet(error),
+                                  note: "retry \(job.attempts + 1) of \(max) after \(error.code)", channel: channel, logger)
+        }
+        return try await move(conn, id, to: .failed, set: errorSet(error), note: "\(error.code): \(error.message)", logger)
     }
 
     public func cancel(_ id: JobID) async throws -> Job {

@@ -132,6 +132,8 @@ public final class PostgresJournal: JobStore, JobRequester {
     /// Leaving `claimed` resets `attempts` (there it counts crashed pick-ups): SET expressions read the row as it was.
     static let resetPickUpCount: (String, PGValue) = ("attempts", .expr("CASE WHEN state = 'claimed' THEN 0 ELSE attempts END"))
     static let startSet: [(String, PGValue)] = [("attempts", .expr("attempts + 1")), ("stage", .text(nil)), ("progress", .real(0)), ("report", .text(nil))]
+    /// A start without a lease (`startNext`, `start`) clears what an earlier leased run left, so no rescuer takes it.
+    static let clearLease: [(String, PGValue)] = [("lease_host", .text(nil)), ("lease_worker", .text(nil)), ("lease_expires_at", .real(nil))]
 
     /// Calls `onNotice` for each NOTIFY on the journal's channel (`true` for a request, `false` for a job queued), from a
     /// connection of its own, until the task is cancelled. After a lost connection it listens again a second later and
@@ -216,8 +218,8 @@ public final class PostgresJournal: JobStore, JobRequester {
     public func integrityCheck() async throws -> [String] {
         let applied = try await appliedMigrations()
         var problems: [String] = []
-        if applied != Schema.identifiers {
-            problems.append("migrations applied \(applied), this build expects \(Schema.identifiers)")
+        if applied != PostgresSchema.identifiers {
+            problems.append("migrations applied \(applied), this build expects \(PostgresSchema.identifiers)")
         }
         let logger = logger
         for table in ["jobs", "stage_runs", "events", "artifacts", "requests", "deliveries", "delivery_attempts"] {

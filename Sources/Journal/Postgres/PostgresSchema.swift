@@ -118,12 +118,23 @@ enum PostgresSchema {
             "ALTER TABLE jobs ADD COLUMN error_stage TEXT",
             "ALTER TABLE jobs ADD COLUMN error_disposition TEXT",
         ]),
+        // Leases (issue 31 item 2; PostgreSQL only, so its own id): who runs a job and until when. The fencing token is
+        // the job's `attempts`, which every take bumps; expiry is the database's clock (`lease_expires_at`), never a host's.
+        ("pg-v6-job-lease", [
+            "ALTER TABLE jobs ADD COLUMN lease_host TEXT",
+            "ALTER TABLE jobs ADD COLUMN lease_worker TEXT",
+            "ALTER TABLE jobs ADD COLUMN lease_expires_at DOUBLE PRECISION",
+            "CREATE INDEX jobs_lease_expiry ON jobs(lease_expires_at) WHERE state = 'running'",
+        ]),
     ]
+
+    /// Every migration id this build applies on PostgreSQL: SQLite's, then PostgreSQL's own.
+    static var identifiers: [String] { migrations.map(\.id) }
 
     /// Applies the migrations not yet in `schema_migrations`, each in its own transaction. A transaction-scoped advisory
     /// lock serialises daemons that start at once on one database: the second waits, then finds the work done.
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
-        try await client.query("CREATE TABLE IF NOT EXISTS schema_migrations (identifier TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())", logger: logger)
+        try await client.query("CREATE TABLE IF NOT EXISTS schema_migrations (seq BIGSERIAL, identifier TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())", logger: logger)
         for migration in migrations {
             try await client.withTransaction(logger: logger) { conn in
                 try await conn.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
@@ -134,7 +145,7 @@ enum PostgresSchema {
             }
         }
         let applied = try await appliedMigrations(client, logger: logger)
-        let unknown = applied.filter { !Schema.identifiers.contains($0) }
+        let unknown = applied.filter { !identifiers.contains($0) }
         guard unknown.isEmpty else {
             throw JournalError.schemaMismatch(path: "postgres", detail: "the database has migrations this build does not know (\(unknown.joined(separator: ", "))): a newer ProStudio made it")
         }
@@ -142,7 +153,7 @@ enum PostgresSchema {
 
     static func appliedMigrations(_ client: PostgresClient, logger: Logger) async throws -> [String] {
         var out: [String] = []
-        for try await id in try await client.query("SELECT identifier FROM schema_migrations ORDER BY identifier", logger: logger).decode(String.self) {
+        for try await id in try await client.query("SELECT identifier FROM schema_migrations ORDER BY seq", logger: logger).decode(String.self) {
             out.append(id)
         }
         return out

@@ -167,15 +167,18 @@ enum PGRows {
     }
 }
 
-/// Runs a PostgreSQL call and turns its errors into `JournalError` with the operation's name: a `JournalError` thrown
-/// inside a transaction comes out as itself, whatever PostgresNIO wrapped it in.
+/// Runs a PostgreSQL call and turns its errors into `JournalError` with the operation's name: a `JournalError` or
+/// `LeaseLost` thrown inside a transaction comes out as itself, whatever PostgresNIO wrapped it in.
 func pgJournaled<T>(_ operation: String, _ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as JournalError {
         throw error
+    } catch let error as LeaseLost {
+        throw error
     } catch let error as PostgresTransactionError {
         if let inner = error.closureError as? JournalError { throw inner }
+        if let inner = error.closureError as? LeaseLost { throw inner }
         throw JournalError.database(operation: operation, underlying: String(reflecting: error.closureError ?? error.commitError ?? error))
     } catch {
         throw JournalError.database(operation: operation, underlying: String(reflecting: error))
