@@ -6,7 +6,8 @@ import PostgresNIO
 /// The journal on PostgreSQL (issue 31): the same schema, transitions, errors and loop guard as `SQLiteJournal`, so that
 /// several daemons can share one queue. Every transition reads the row `FOR UPDATE` and checks `JobState.canMove(to:)`
 /// in the transaction that writes it; `startNext` takes the oldest queued job `FOR UPDATE SKIP LOCKED`, so two daemons
-/// never start the same job and neither waits on the other's claim. Every commit is durable (`synchronous_commit` on).
+/// never start the same job and neither waits on the other's claim. A commit is durable when it returns (PostgreSQL's
+/// default `synchronous_commit = on`; a server configured otherwise trades that away).
 public final class PostgresJournal: JobStore, JobRequester {
     public let location: PostgresLocation
     public let maxAttempts: Int

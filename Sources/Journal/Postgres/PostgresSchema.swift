@@ -3,7 +3,8 @@ import PostgresNIO
 
 /// The journal's schema on PostgreSQL: the same tables, columns and checks as SQLite's (`Schema`), written in PostgreSQL's
 /// types (BIGSERIAL ids, DOUBLE PRECISION seconds since 1970 so a `Date` reads back bit for bit, BOOLEAN flags). The
-/// migration identifiers are SQLite's, so both journals say the same about which version of the schema they hold.
+/// migration identifiers are SQLite's, so both journals say the same about which version of the schema they hold, then
+/// PostgreSQL's own (`pg-` ones: what only a fleet needs, such as leases).
 enum PostgresSchema {
     static let migrations: [(id: String, sql: [String])] = [
         ("v1-jobs", [
