@@ -61,6 +61,7 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         // The MCP server (#27): tools for AI agents over stdio. Pinned: 0.x minors change the API.
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C shims: the only place C APIs are seen. Each is wrapped once, in the Swift module above it.
@@ -90,6 +91,7 @@ let package = Package(
         // The SQLite journal (GRDB, WAL): jobs, stage runs, events, the artifact index, CLI requests.
         .target(name: "Journal", dependencies: [
             "Contract", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
         ], path: "Sources/Journal"),
         // The inbox watcher over raw inotify: emits complete manifests and job folders, never polls.
         .target(name: "Watcher", dependencies: ["CInotify", "Contract", .product(name: "Logging", package: "swift-log")], path: "Sources/Watcher"),
@@ -128,6 +130,8 @@ let package = Package(
         // of the supervisor and workers.
         .target(name: "CNotify", path: "CShims/CNotify", linkerSettings: [.linkedLibrary("dl")]),
         .executableTarget(name: "prostudio-notify", dependencies: ["CNotify"], path: "Sources/NotifyHelper"),
+        // The PostgreSQL journal's LISTEN/NOTIFY wake-up latency against one commit (issue 31).
+        .executableTarget(name: "JournalBench", dependencies: ["Journal"], path: "Benchmarks/JournalBench"),
         .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake", "Manifest"], path: "Benchmarks/DaemonBench"),
         // The parsers of what users send (manifests, media headers, tar, zip, multipart) under seeded mutation, each in a
         // child process; corpus in Tests/Fuzz/corpus, a bounded run in scripts/test (issue 23).

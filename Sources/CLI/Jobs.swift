@@ -19,11 +19,17 @@ struct StateFolder: ParsableArguments {
     var folder: String = "/var/lib/prostudio/state"
     /// `--api URL` / `--token-file`: the same command over the daemon's HTTP API (APIClient.swift).
     @OptionGroup var remote: RemoteOptions
+    /// A config whose `journal:` names a PostgreSQL journal (JobsPostgres.swift): list, retry and cancel go there.
+    @Option(name: .customLong("config"), help: "The daemon's config file; with a journal: section, jobs are read from its PostgreSQL journal.")
+    var config: String?
 
     /// Whether a daemon runs on this state folder now (a `running` job is only running if one does).
     var daemonRunning: Bool { StateLock.liveHolder(state: folder) != nil }
 
     func client() -> JournalClient {
+        if let config, (try? DaemonConfig.load(path: config))?.journal != nil {
+            exitWith("prostudio: a PostgreSQL journal (journal: in \(config)) is read by jobs list, retry and cancel; show and watch read only the SQLite journal so far", code: 1)
+        }
         do { return try JournalClient(path: folder + "/journal.sqlite3") } catch { exitWith("prostudio: \(error)", code: 1) }
     }
 }
@@ -102,13 +108,21 @@ struct JobsList: AsyncParsableCommand {
             states = set
         }
         let jobs: [Job]
-        do { jobs = try await state.client().jobs(JobFilter(states: states, limit: limit)) } catch { exitWith("prostudio: \(error)", code: 1) }
+        let postgres = await state.postgres()
+        defer { postgres?.close() }
+        do {
+            let filter = JobFilter(states: states, limit: limit)
+            if let postgres { jobs = try await postgres.jobs(filter) } else { jobs = try await state.client().jobs(filter) }
+        } catch { exitWith("prostudio: \(error)", code: 1) }
         if json { printJSON(jobs.map(JobJSON.init)); return }
         if jobs.isEmpty { print("no jobs"); return }
-        // The journal says running until the daemon's next start requeues the job: say when no daemon is there.
-        let down = jobs.contains { $0.state == .running } && !state.daemonRunning
+        // The journal says running until the daemon's next start requeues the job: say when no daemon is there (on
+        // PostgreSQL the daemon may be on another host, so nothing is said).
+        let down = postgres == nil && jobs.contains { $0.state == .running } && !state.daemonRunning
         // Short ids: the shortest prefix no other job shares, which every `jobs` command accepts (as it does a NAME).
-        let short = ShortIDs.make((try? await state.client().allIDs()) ?? [])
+        var ids: [String] = []
+        if let postgres { ids = ((try? await postgres.jobs(JobFilter())) ?? []).map(\.id.rawValue) } else { ids = (try? await state.client().allIDs()) ?? [] }
+        let short = ShortIDs.make(ids)
         print("ID                STATE      STAGE     PROGRESS  UPDATED              NAME")
         for j in jobs {
             let pct = j.state == .running ? (down ? "stopped" : String(format: "%3.0f%%", j.progress * 100)) : ""
@@ -263,6 +277,11 @@ func awaitJob(_ client: JournalClient, _ text: String, timeout: Double, state: S
 /// Files a request and waits briefly to report what the daemon did with it.
 func fileRequest(_ action: RequestAction, _ id: String, _ state: StateFolder, wait: Double) async {
     if let api = state.remote.client { api.request(action.rawValue, id) }
+    if let postgres = await state.postgres() {
+        await fileRequest(action, id, postgres, wait: wait)
+        postgres.close()
+        return
+    }
     let client = state.client()
     let job = await resolveJob(client, id)
     let who = ProcessInfo.processInfo.environment["USER"] ?? "uid \(getuid())"

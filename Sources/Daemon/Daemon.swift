@@ -106,6 +106,9 @@ public final class Daemon: Sendable {
         let journal: any JobStore
         if let injectedStore {
             journal = injectedStore
+        } else if let location = config.journal {
+            // Issue 31: the journal on PostgreSQL (no file in the state folder to check first).
+            journal = try await PostgresJournal.open(location, maxAttempts: config.maxAttempts, logger: logger)
         } else {
             // F12: a lost journal next to job folders, or a damaged one, must stop the start, not be replaced silently.
             try JournalGuard.checkPresent(layout)
@@ -113,6 +116,7 @@ public final class Daemon: Sendable {
                 throw DaemonError.journalCorrupt(journal: layout.journal, detail: "\(error)")
             }
         }
+        defer { (journal as? PostgresJournal)?.close() }
         try await JournalGuard.checkOpened(journal, layout)
         // Webhooks send from a loop of their own (messages an earlier run left pending first).
         webhooks.attach(journal)
@@ -169,6 +173,12 @@ public final class Daemon: Sendable {
             }
         }
         let requests = Task { for await _ in bell.rings { await self.applyRequests(journal) } }
+        // On PostgreSQL a job queued or a request made by any process (another daemon, the CLI elsewhere) is a NOTIFY:
+        // the idle runner wakes on it without polling.
+        let notices = (journal as? PostgresJournal).map { pg in
+            Task { await pg.listen { isRequest in if isRequest { Task { await self.applyRequests(journal) } } else { self.wakeup.yield() } } }
+        }
+        defer { notices?.cancel() }
         let library = LibraryKeeper(folders: config.libraryFolders, settle: config.librarySettle, logger: logger)
         control.onShutdown { library.stop() }
         let libraryWatches = library.watch { self.wakeup.yield() }

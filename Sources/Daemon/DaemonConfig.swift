@@ -1,4 +1,5 @@
 import Foundation
+import Journal
 import Logging
 import Manifest
 import Yams
@@ -56,6 +57,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var notifyAllowPrivate = false
     /// The HTTP API (`api:`); off unless `api.listen` or `--api` is given.
     public var api = APISettings()
+    /// `journal: {url: postgres://..., pool: N}`: the journal on PostgreSQL (Docs/scale-out.md); nil, the default, is
+    /// the SQLite file in the state folder.
+    public var journal: PostgresLocation?
 
     public init() {}
 
@@ -83,6 +87,8 @@ public struct DaemonConfig: Sendable, Equatable {
                            var timeout_s: Double?; var allow_private: Bool? }
         var notify: Notify?
         var api: APISettings.File?
+        struct Journal: Decodable { var url: String?; var pool: Int? }
+        var journal: Journal?
     }
 
     /// Every key the config may hold, for the unknown-key check: keep in step with `File` (a key missing here is
@@ -97,6 +103,7 @@ public struct DaemonConfig: Sendable, Equatable {
         ("device", ["index", "memory_limit_gb"]),
         ("notify", ["url", "secret", "secret_file", "max_attempts", "backoff_s", "allow_private", "timeout_s"]),
         ("api", APISettings.File.keys),
+        ("journal", ["url", "pool"]),
         ("log_level", nil),
     ]
 
@@ -218,6 +225,12 @@ public struct DaemonConfig: Sendable, Equatable {
             }
         }
         if let v = file.api { try c.api.apply(v, path: path) }
+        if let j = file.journal {
+            guard let url = j.url else { throw Failure(path: path, message: "journal: needs url (postgres://USER@HOST:PORT/DATABASE)") }
+            let location = PostgresLocation(url: url, pool: j.pool ?? 4)
+            if let problem = location.problem { throw Failure(path: path, message: "journal: \(problem)") }
+            c.journal = location
+        }
         if let v = file.log_level {
             guard let level = Logger.Level(rawValue: v) else {
                 throw Failure(path: path, message: "log_level \"\(v)\" is not one of trace, debug, info, notice, warning, error, critical")

@@ -1,5 +1,6 @@
 import Daemon
 import Foundation
+import Journal
 import Testing
 
 /// Issue 28: a typo in the daemon's config stops it at start, naming the file, line and key, with a did-you-mean;
@@ -38,9 +39,23 @@ import Testing
     }
 
     @Test func aKeyThatDoesNotExistYetIsRefusedToo() throws {
-        let path = try write("journal: {url: \"postgres://x\"}\n", "journal")
+        let path = try write("cluster: {nodes: 3}\n", "cluster")
         let error = #expect(throws: DaemonConfig.Failure.self) { try DaemonConfig.load(path: path) }
-        #expect(error?.description.contains("unknown field \"journal\"") == true, "\(String(describing: error))")
+        #expect(error?.description.contains("unknown field \"cluster\"") == true, "\(String(describing: error))")
+    }
+
+    /// `journal:` (issue 31): a PostgreSQL URL and pool size, checked at load; without it the journal is SQLite's.
+    @Test func theJournalSectionIsCheckedAtLoad() throws {
+        #expect(try DaemonConfig.load(path: try write("log_level: info\n", "no-journal")).journal == nil)
+        let good = try DaemonConfig.load(path: try write("journal: {url: \"postgres://ps@db.internal:5433/prostudio\", pool: 6}\n", "journal-good"))
+        #expect(good.journal == PostgresLocation(url: "postgres://ps@db.internal:5433/prostudio", pool: 6))
+        for (text, said) in [("journal: {url: \"postgres://x\"}\n", "names no user"), ("journal: {url: \"mysql://u@h/d\"}\n", "postgres://"),
+                             ("journal: {url: \"postgres://u@h/d\", pool: 0}\n", "journal.pool"), ("journal: {pool: 2}\n", "needs url")] {
+            let path = try write(text, "journal-bad")
+            let error = #expect(throws: DaemonConfig.Failure.self) { try DaemonConfig.load(path: path) }
+            let message = error?.description ?? ""
+            #expect(message.contains(path) && message.contains("journal") && message.contains(said), "\(message)")
+        }
     }
 
     /// Every key the daemon reads is accepted (the table of allowed keys has not drifted from what is read).
@@ -55,6 +70,7 @@ import Testing
             device: {index: 0, memory_limit_gb: 8}
             notify: {url: "http://127.0.0.1:9/hook", secret: s3cret, max_attempts: 4, backoff_s: 2}
             api: {listen: "127.0.0.1:8470", max_body_mb: 64, max_assets: 10, max_expanded_mb: 128, min_free_mb: 100}
+            journal: {url: "postgres://prostudio@127.0.0.1:5432/prostudio", pool: 3}
             log_level: info
             """, "all")
         let c = try DaemonConfig.load(path: path)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Journal
 import Testing
 import TestSupport
@@ -12,7 +13,8 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { name }
 
-    static let all: [StoreFactory] = [.sqliteFile]
+    /// PostgreSQL runs when its URL is set, and always under CI=true, where a missing one fails every test with the reason.
+    static let all: [StoreFactory] = [.sqliteFile] + (postgresTestURL.enabled ? [.postgres] : [])
 
     /// The daemon's journal: a real SQLite file (WAL) in a fresh temp folder.
     static let sqliteFile = StoreFactory(name: "SQLite file") { maxAttempts in
@@ -21,6 +23,27 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
         return OpenedStore(store: try SQLiteJournal(path: path, maxAttempts: maxAttempts),
                            reopen: { try SQLiteJournal(path: path, maxAttempts: maxAttempts) },
                            close: { try? FileManager.default.removeItem(at: dir.url) })
+    }
+}
+
+extension StoreFactory {
+    /// PostgreSQL, each test in a schema of its own (tests run in parallel on one server and never see each other's
+    /// rows); `close` drops the schema and closes every store opened on it.
+    static let postgres = StoreFactory(name: "PostgreSQL") { maxAttempts in
+        let location = PostgresLocation(url: try postgresTestURLWithFreshSchema(), pool: 2)
+        let first = try await PostgresJournal.open(location, maxAttempts: maxAttempts)
+        let opened = Mutex<[PostgresJournal]>([first])
+        return OpenedStore(store: first, reopen: {
+            let again = try await PostgresJournal.open(location, maxAttempts: maxAttempts)
+            opened.withLock { $0.append(again) }
+            return again
+        }, close: {
+            let stores = opened.withLock { $0 }
+            Task.detached {
+                try? await first.dropSchemaForTests()
+                stores.forEach { $0.close() }
+            }
+        })
     }
 }
 

@@ -1,0 +1,50 @@
+import Daemon
+import Foundation
+import Journal
+import Pipeline
+import Testing
+import TestSupport
+
+/// Issue 31: `journal: {url: postgres://...}` runs the daemon on PostgreSQL: a dropped manifest is journaled, rendered
+/// and published exactly as on SQLite, and no SQLite file appears in the state folder.
+@Suite(.serialized, .enabled(if: postgresTestURL.enabled, "needs PROSTUDIO_TEST_POSTGRES_URL (scripts/test-postgres start)"))
+struct PostgresDaemonTests {
+    @Test func aDaemonOnPostgreSQLRendersAJob() async throws {
+        let f = Folders()
+        var config = f.config
+        let location = PostgresLocation(url: try postgresTestURLWithFreshSchema(), pool: 2)
+        config.journal = location
+        let reader = try await PostgresJournal.open(location)
+        defer { Task.detached { try? await reader.dropSchemaForTests(); reader.close() } }
+        let daemon = Daemon(config: config)
+        let running = Task { try await daemon.run(handleSignals: false) }
+        f.drop("tiny.yaml", tinyManifest)
+
+        var done: Job?
+        let deadline = ContinuousClock.now + .seconds(180)
+        while ContinuousClock.now < deadline {
+            if let job = try await reader.jobs(JobFilter()).first(where: { $0.name == "tiny" && $0.state.isFinal }) { done = job; break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let job = try #require(done, "the job did not end within 180 s")
+        #expect(job.state == .done && job.outputs["video"] == "tiny.mp4", "\(job.state) \(String(describing: job.error))")
+        #expect(FileManager.default.fileExists(atPath: f.root + "/outbox/tiny.mp4"))
+        #expect(try await sidecarOnce(f, "tiny", .done).job_id == job.id.rawValue)
+        #expect(try await reader.stageRuns(of: job.id).map(\.stage) == Stage.allCases.map(\.rawValue))
+        #expect(!FileManager.default.fileExists(atPath: f.journal), "a SQLite journal was made beside the PostgreSQL one")
+
+        // The CLI on the same journal, through the config's journal: section (no --state involved).
+        let configFile = f.root + "/prostudio.yaml"
+        try "journal: {url: \"\(location.url)\", pool: 1}\n".write(toFile: configFile, atomically: true, encoding: .utf8)
+        let listed = runTool(prostudioBinary, ["jobs", "list", "--config", configFile, "--json"])
+        #expect(listed.status == 0, "\(listed.output)")
+        let rows = try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]]
+        #expect(rows?.map { $0["id"] as? String } == [job.id.rawValue] && rows?.first?["state"] as? String == "done", "\(listed.output)")
+        let retried = runTool(prostudioBinary, ["jobs", "retry", job.id.rawValue, "--config", configFile, "--wait", "0"])
+        #expect(retried.status == 0 && retried.output.contains("requested"), "\(retried.output)")
+        #expect(try await reader.requests(of: job.id).map(\.action) == [.retry])
+
+        daemon.shutdown()
+        try await running.value
+    }
+}
