@@ -32,8 +32,23 @@ public struct JobManifest: Sendable, Equatable, Codable {
     public struct Poster: Sendable, Equatable, Codable {
         /// Seconds into the video; nil: the middle of the first scene.
         public var time: Double? = nil
-        /// Draw the title on it (when there is one).
+        /// Draw the title on it (when there is one), laid out as a designed title.
         public var title: Bool = true
+        /// Burn the captions (and headings) into it as the video shows them; by default the thumbnail is the
+        /// picture alone.
+        public var captions: Bool = false
+
+        public init(time: Double? = nil, title: Bool = true, captions: Bool = false) { self.time = time; self.title = title; self.captions = captions }
+
+        enum CodingKeys: String, CodingKey { case time, title, captions }
+
+        // A manifest stored before `captions` existed still decodes.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            time = try c.decodeIfPresent(Double.self, forKey: .time)
+            title = try c.decodeIfPresent(Bool.self, forKey: .title) ?? true
+            captions = try c.decodeIfPresent(Bool.self, forKey: .captions) ?? false
+        }
     }
 
     enum CodingKeys: String, CodingKey {

@@ -44,9 +44,10 @@ struct ManifestDecoder {
                                    captions: captions, transitions: transitions, scenes: scenes)
         if let card = reader.bool(top["title_card"], "title_card") { manifest.titleCard = card }
         if let node = top["lexicon"] { manifest.lexicon = decodeLexicon(node) }
-        if let node = top["poster"], let p = reader.mapping(node, "poster", allowed: ["time", "title"]) {
+        if let node = top["poster"], let p = reader.mapping(node, "poster", allowed: ["time", "title", "captions"]) {
             manifest.poster.time = reader.double(p["time"], "poster.time", range: ManifestLimits.posterTime, unit: " seconds")
             if let t = reader.bool(p["title"], "poster.title") { manifest.poster.title = t }
+            if let c = reader.bool(p["captions"], "poster.captions") { manifest.poster.captions = c }
         }
         if let node = top["notify"], let n = reader.mapping(node, "notify", allowed: ["url", "secret"]) {
             let url = reader.string(n["url"], "notify.url")

@@ -103,6 +103,7 @@ public struct Pipeline: Sendable {
         do { manifest = try ManifestLoader.load(path: manifestPath, displayName: displayName, defaults: defaults) } catch { throw PipelineError(error) }
         try VoiceCheck.validate(manifest, file: displayName ?? manifestPath)
         try AssetCheck.validate(manifest, file: displayName ?? manifestPath)
+        try TextCheck.validate(manifest, file: displayName ?? manifestPath)
         if let models {
             let missing = PackCheck.problems(in: manifest, models: models, file: displayName ?? manifestPath)
             if !missing.isEmpty { throw PipelineError(ManifestErrors(errors: missing)) }
@@ -112,7 +113,7 @@ public struct Pipeline: Sendable {
 
     /// What the manifest asks for that will not look or sound right, one line per problem, naming the scene.
     public static func warnings(for manifest: JobManifest) -> [String] {
-        VoiceCheck.warnings(manifest) + AssetCheck.warnings(manifest) + [CaptionLook.fontWarning(manifest)].compactMap { $0 }
+        VoiceCheck.warnings(manifest) + AssetCheck.warnings(manifest) + TextCheck.warnings(manifest) + [CaptionLook.fontWarning(manifest)].compactMap { $0 }
     }
 
     public func run(manifestPath: String, jobID: String, name: String? = nil, displayName: String? = nil,
