@@ -16,6 +16,8 @@ public struct JobManifest: Sendable, Equatable, Codable {
     /// The title in large type over the opening of the first scene (when there is a title).
     public var titleCard: Bool = true
     public var poster: Poster = Poster()
+    /// Which scenes become chapters (in the MP4 and the sidecar).
+    public var chapters: ChapterMode = .headings
     /// Where the daemon POSTs the sidecar when the job ends (done, failed, rejected), signed with `secret`.
     public var notify: Notify? = nil
     /// Why a plain script's voice is what it is, when the loader chose it from the script's language
@@ -28,6 +30,10 @@ public struct JobManifest: Sendable, Equatable, Codable {
         public var url: String
         public var secret: String
     }
+
+    /// `headings`: each scene with a heading starts a chapter (the default); `scenes`: every scene does, titled by
+    /// its heading or its narration's first words; `off`: none.
+    public enum ChapterMode: String, Sendable, Codable, CaseIterable { case headings, scenes, off }
 
     public struct Poster: Sendable, Equatable, Codable {
         /// Seconds into the video; nil: the middle of the first scene.
@@ -52,7 +58,7 @@ public struct JobManifest: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, title, seed, output, voice, visuals, music, captions, transitions, scenes, poster, notify, lexicon
+        case name, title, seed, output, voice, visuals, music, captions, transitions, scenes, poster, notify, lexicon, chapters
         case titleCard = "title_card"
     }
 

@@ -508,6 +508,9 @@ final class JobRun {
                 posterFrame: min(timeline.totalFrames - 1, max(0, Int((posterTime * Double(manifest.output.fps)).rounded()))),
                 posterPath: posterTemp.path)
             composition.audioFeed = audio
+            let chapters = ChapterPlan.chapters(manifest, starts: manifest.scenes.indices.map { timeline.start(of: $0) })
+            composition.chapters = chapters.map { Chapter(start: $0.start_s, title: $0.title) }
+            sidecar.chapters = chapters.isEmpty ? nil : chapters
             logger.debug("video graph", metadata: ["stage": "compose", "graph": "\(Composer.graphText(for: composition))"])
             if let script = Composer.captionScript(for: composition) {
                 // Base64 keeps the script on one log line: Benchmarks/render_bench.py burns it with the ffmpeg CLI.
