@@ -480,13 +480,15 @@ final class JobRun {
             } catch { throw PipelineError(error, stage: "compose") }
 
             let last = manifest.scenes.count - 1
-            // The poster: the middle of the first scene unless the manifest says when. The title card runs past it
-            // (so the poster shows the title) or ends just before it (`poster: {title: false}`).
+            // `poster: {captions: true}`: the poster is the video's own frame, the middle of the first scene unless the
+            // manifest says when; the title card runs past it (so it shows the title) or ends just before it
+            // (`title: false`). Otherwise `Thumbnail` draws it after the video, and the card keeps its own length.
             let firstScene = Double(timeline.scenes[0].frames) / Double(timeline.fps)
             let posterTime = min(timeline.duration, manifest.poster.time ?? firstScene / 2)
             var overlays: [TextOverlay] = []
             if let title = manifest.title, manifest.titleCard {
-                let end = manifest.poster.title ? max(posterTime + 0.8, min(firstScene, 2.5)) : max(0.5, posterTime - 0.05)
+                let end = !manifest.poster.captions ? min(firstScene, 2.5)
+                    : manifest.poster.title ? max(posterTime + 0.8, min(firstScene, 2.5)) : max(0.5, posterTime - 0.05)
                 overlays.append(TextOverlay(text: title, start: 0, end: min(end, max(firstScene, 1.5)), kind: .title))
             }
             for (i, scene) in manifest.scenes.enumerated() {
@@ -506,7 +508,7 @@ final class JobRun {
                 embeddedCaptions: manifest.captions.mode == .embed ? cues : [], captionLanguage: language.iso639_2,
                 audio: [], quality: VideoQuality(rawValue: manifest.output.quality.rawValue) ?? .standard,
                 posterFrame: min(timeline.totalFrames - 1, max(0, Int((posterTime * Double(manifest.output.fps)).rounded()))),
-                posterPath: posterTemp.path)
+                posterPath: manifest.poster.captions ? posterTemp.path : nil)
             composition.audioFeed = audio
             let chapters = ChapterPlan.chapters(manifest, starts: manifest.scenes.indices.map { timeline.start(of: $0) })
             composition.chapters = chapters.map { Chapter(start: $0.start_s, title: $0.title) }
@@ -524,6 +526,12 @@ final class JobRun {
             } catch {
                 if isCancelled() { throw PipelineError.cancelled }
                 throw PipelineError(error, stage: "compose")
+            }
+            if !manifest.poster.captions {
+                do {
+                    try Thumbnail.render(manifest, pictures: pictures, timeline: timeline, style: CaptionLook.style(for: manifest),
+                                         to: posterTemp.path, work: work)
+                } catch { throw PipelineError(error, stage: "compose") }
             }
             do {
                 try Data(SRT.document(cues: cues).utf8).write(to: srtTemp)
