@@ -37,7 +37,12 @@ enum Thumbnail {
         var posterFrame = Int((at * Double(frames - 1)).rounded())
         switch picture {
         case .clip(var clip):
-            clip.start += offset
+            // Where the scene is `offset` in: a looping clip wraps around, a held one stops at its last frame.
+            // Seeking past the end would give the filter nothing to draw.
+            let length = (try? MediaReader.probe(clip.path))?.duration ?? 0
+            let room = max(0, length - clip.start - 0.2)
+            let into = clip.loop ? offset.truncatingRemainder(dividingBy: max(room, 0.001)) : min(offset, room)
+            clip.start += room > 0 ? into : 0
             picture = .clip(clip)
             frames = min(total, 2); posterFrame = 0
         case .frames:
