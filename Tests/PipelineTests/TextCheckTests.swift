@@ -36,14 +36,14 @@ struct TextCheckTests {
     @Test func aCharacterNoFontHasIsAWarningNamingIt() throws {
         let dir = TempDir()
         let m = try Pipeline.validate(manifestPath: dir.write("w.yaml", """
-        title: "Space \u{E000} facts 🚀"
+        title: "Space \u{11F04} facts 🚀"
         scenes:
           - narration: Hello there.
             heading: "Stars ✨"
         """))
         let warnings = Pipeline.warnings(for: m).filter { $0.contains("no installed font") }
         #expect(warnings.count == 1, "\(warnings)")
-        #expect(warnings.first?.hasPrefix("title:") == true && warnings.first?.contains("U+E000") == true, "\(warnings)")
+        #expect(warnings.first?.hasPrefix("title:") == true && warnings.first?.contains("U+11F04") == true, "\(warnings)")
         // The rocket and the sparkles are in Symbola (scripts/setup): no warning for them.
         #expect(!(warnings.first ?? "").contains("1F680"), "🚀 has no font: is fonts-symbola installed (scripts/setup)? \(warnings)")
     }
