@@ -301,6 +301,7 @@ components:
         stages: {type: object, additionalProperties: {type: object, required: [engine, seconds, peak_memory_bytes, cached]}}
         engines: {type: object, additionalProperties: {type: string}}
         voice_choice: {type: string}
+        chapters: {type: array, items: {type: object, required: [start_s, time, title], properties: {start_s: {type: number}, time: {type: string}, title: {type: string}}}}
         warnings: {type: array, items: {type: string}}
         created_at: {type: string}
         updated_at: {type: string}

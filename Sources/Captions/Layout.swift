@@ -70,10 +70,23 @@ public enum CaptionLayout {
     static func units(_ words: [TimedWord]) -> [Unit] {
         var units: [Unit] = []
         var pending: [TimedWord] = []
-        for w in words {
-            if isBare(w.word.text) {
-                // Opening marks (« ¿ “) go with the word after them; the rest with the word before.
-                if w.word.text.allSatisfy(ScriptWords.isOpening) || units.isEmpty {
+        var openQuotes: Set<String> = []
+        var dashes = 0
+        for (k, w) in words.enumerated() {
+            let text = w.word.text
+            if isBare(text) {
+                // Opening marks (« ¿ “) go with the word after them; the rest with the word before. A straight
+                // quote opens or closes by its count; a dash that begins an aside (the first of a pair, or a
+                // lone one with words after it) goes with those words, so no line ends on it.
+                var forward = text.allSatisfy(ScriptWords.isOpening)
+                if text == "\"" || text == "'" {
+                    forward = !openQuotes.contains(text)
+                    if forward { openQuotes.insert(text) } else { openQuotes.remove(text) }
+                } else if isDash(text) {
+                    forward = dashes % 2 == 0 && k + 1 < words.count && !isBare(words[k + 1].word.text)
+                    dashes += 1
+                }
+                if forward || units.isEmpty {
                     pending.append(w)
                 } else {
                     units[units.count - 1].words += pending + [w]
@@ -83,6 +96,7 @@ public enum CaptionLayout {
             }
             units.append(Unit(words: pending + [w]))
             pending = []
+            if units[units.count - 1].endsSentence { dashes = 0 }
         }
         if !pending.isEmpty {
             if units.isEmpty { units.append(Unit(words: pending)) } else { units[units.count - 1].words += pending }
@@ -130,11 +144,13 @@ public enum CaptionLayout {
                     if width > rules.maxCharacters && j > i + 1 { break }
                     // Lines of similar length read best; a top line longer than the bottom one slightly less so.
                     let shape = Double(abs(rules.maxCharacters * 3 / 4 - width)) / Double(rules.maxCharacters)
+                    // One short word alone on a line ("Oh," above the rest) reads as a stray.
+                    let stray = j == i + 1 && j < hi && width * 4 < rules.maxCharacters && !units[i].endsSentence ? 2.0 : 0
                     if j == hi {
                         let c = shape
                         if choice == nil || c < choice!.0 { choice = (c, j) }
                     } else if l > 1, let rest = best[l - 1][j - lo] {
-                        let c = shape + breakPenalty(after: units[j - 1], before: units[j]) + rest.cost
+                        let c = shape + stray + breakPenalty(after: units[j - 1], before: units[j]) + rest.cost
                         if choice == nil || c < choice!.0 { choice = (c, j) }
                     }
                 }
@@ -156,7 +172,7 @@ public enum CaptionLayout {
 
     /// Cues for one scene. `words` carry absolute times; cues stay inside `window` (the scene's span).
     public static func cues(_ words: [TimedWord], window: ClosedRange<Double>, rules: CaptionRules) -> [Cue] {
-        let units = units(words)
+        let units = glue(units(words))
         let n = units.count
         guard n > 0 else { return [] }
         // Dynamic programming over cue boundaries: each cue costs 1, plus its break and line costs; a cue under

@@ -59,6 +59,19 @@ public struct Sidecar: Codable, Sendable, Hashable {
         }
     }
 
+    /// A chapter of the video (a scene with a heading, or every scene by `chapters: scenes`): where it starts and
+    /// its title, with `time` written as YouTube reads chapter lines in a description (`1:05`, `1:02:03`).
+    public struct Chapter: Codable, Sendable, Hashable {
+        public var start_s: Double
+        public var time: String
+        public var title: String
+        public init(start_s: Double, title: String) {
+            self.start_s = start_s; self.title = title
+            let s = Int(start_s.rounded(.down))
+            time = s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+        }
+    }
+
     public struct ErrorInfo: Codable, Sendable, Hashable {
         public var code: String
         public var message: String
@@ -90,6 +103,8 @@ public struct Sidecar: Codable, Sendable, Hashable {
     /// Engine name -> identity (version, pack hash) for every engine the job used.
     public var engines: [String: String]
     public var captions: CaptionStats?
+    /// The video's chapters, also written into the MP4 (ready to paste as `time title` lines).
+    public var chapters: [Chapter]?
     /// Which voice the job's narration was given and why (`voice fr: the script reads as French`).
     public var voice_choice: String?
     /// Problems that did not stop the job but will show (a voice that cannot read a scene's script).

@@ -15,16 +15,20 @@ public struct JobDetails: Codable, Sendable, Hashable {
     public var captions: Sidecar.CaptionStats?
     /// Which voice and why (`Sidecar.voice_choice`).
     public var voice_choice: String?
+    /// `Sidecar.chapters`.
+    public var chapters: [Sidecar.Chapter]?
     public init(title: String? = nil, duration_s: Double? = nil, width: Int? = nil, height: Int? = nil, fps: Int? = nil,
                 scenes: [Sidecar.SceneTiming]? = nil, engines: [String: String] = [:], captions: Sidecar.CaptionStats? = nil,
-                voice_choice: String? = nil) {
+                voice_choice: String? = nil, chapters: [Sidecar.Chapter]? = nil) {
         self.title = title; self.duration_s = duration_s; self.width = width; self.height = height; self.fps = fps
         self.scenes = scenes; self.engines = engines; self.captions = captions; self.voice_choice = voice_choice
+        self.chapters = chapters
     }
 
     public init(of sidecar: Sidecar) {
         self.init(title: sidecar.title, duration_s: sidecar.duration_s, width: sidecar.width, height: sidecar.height, fps: sidecar.fps,
-                  scenes: sidecar.scenes, engines: sidecar.engines, captions: sidecar.captions, voice_choice: sidecar.voice_choice)
+                  scenes: sidecar.scenes, engines: sidecar.engines, captions: sidecar.captions, voice_choice: sidecar.voice_choice,
+                  chapters: sidecar.chapters)
     }
 }
 

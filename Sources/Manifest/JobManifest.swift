@@ -16,6 +16,8 @@ public struct JobManifest: Sendable, Equatable, Codable {
     /// The title in large type over the opening of the first scene (when there is a title).
     public var titleCard: Bool = true
     public var poster: Poster = Poster()
+    /// Which scenes become chapters (in the MP4 and the sidecar).
+    public var chapters: ChapterMode = .headings
     /// Where the daemon POSTs the sidecar when the job ends (done, failed, rejected), signed with `secret`.
     public var notify: Notify? = nil
     /// Why a plain script's voice is what it is, when the loader chose it from the script's language
@@ -29,15 +31,34 @@ public struct JobManifest: Sendable, Equatable, Codable {
         public var secret: String
     }
 
+    /// `headings`: each scene with a heading starts a chapter (the default); `scenes`: every scene does, titled by
+    /// its heading or its narration's first words; `off`: none.
+    public enum ChapterMode: String, Sendable, Codable, CaseIterable { case headings, scenes, off }
+
     public struct Poster: Sendable, Equatable, Codable {
         /// Seconds into the video; nil: the middle of the first scene.
         public var time: Double? = nil
-        /// Draw the title on it (when there is one).
+        /// Draw the title on it (when there is one), laid out as a designed title.
         public var title: Bool = true
+        /// Burn the captions (and headings) into it as the video shows them; by default the thumbnail is the
+        /// picture alone.
+        public var captions: Bool = false
+
+        public init(time: Double? = nil, title: Bool = true, captions: Bool = false) { self.time = time; self.title = title; self.captions = captions }
+
+        enum CodingKeys: String, CodingKey { case time, title, captions }
+
+        // A manifest stored before `captions` existed still decodes.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            time = try c.decodeIfPresent(Double.self, forKey: .time)
+            title = try c.decodeIfPresent(Bool.self, forKey: .title) ?? true
+            captions = try c.decodeIfPresent(Bool.self, forKey: .captions) ?? false
+        }
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, title, seed, output, voice, visuals, music, captions, transitions, scenes, poster, notify, lexicon
+        case name, title, seed, output, voice, visuals, music, captions, transitions, scenes, poster, notify, lexicon, chapters
         case titleCard = "title_card"
     }
 

@@ -43,10 +43,12 @@ struct ManifestDecoder {
         var manifest = JobManifest(name: name, title: title, seed: seed, output: output, voice: voice, visuals: visuals, music: music,
                                    captions: captions, transitions: transitions, scenes: scenes)
         if let card = reader.bool(top["title_card"], "title_card") { manifest.titleCard = card }
+        if let mode = reader.choice(top["chapters"], "chapters", JobManifest.ChapterMode.self) { manifest.chapters = mode }
         if let node = top["lexicon"] { manifest.lexicon = decodeLexicon(node) }
-        if let node = top["poster"], let p = reader.mapping(node, "poster", allowed: ["time", "title"]) {
+        if let node = top["poster"], let p = reader.mapping(node, "poster", allowed: ["time", "title", "captions"]) {
             manifest.poster.time = reader.double(p["time"], "poster.time", range: ManifestLimits.posterTime, unit: " seconds")
             if let t = reader.bool(p["title"], "poster.title") { manifest.poster.title = t }
+            if let c = reader.bool(p["captions"], "poster.captions") { manifest.poster.captions = c }
         }
         if let node = top["notify"], let n = reader.mapping(node, "notify", allowed: ["url", "secret"]) {
             let url = reader.string(n["url"], "notify.url")
@@ -465,7 +467,7 @@ struct ManifestDecoder {
 
 /// The fields each part of a manifest accepts. The JSON Schema in `schema/` is tested against these.
 public enum ManifestFields {
-    public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes", "title_card", "poster", "notify", "lexicon", "narration_audio"]
+    public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes", "title_card", "poster", "notify", "lexicon", "narration_audio", "chapters"]
     public static let output = ["width", "height", "aspect", "fps", "quality"]
     public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume", "noise_scale", "noise_w", "speaker"]
     public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed", "fit", "look", "motion", "folder", "min_score"]

@@ -6,7 +6,7 @@ import Foundation
 /// each list item is a sentence of its own; inline formatting is dropped.
 enum PlainScript {
     /// What a script's front matter may set: the job's own fields, never its scenes (those are the text).
-    static let frontMatterKeys = ["title", "seed", "voice", "output", "visuals", "music", "captions", "transitions", "poster", "lexicon"]
+    static let frontMatterKeys = ["title", "seed", "voice", "output", "visuals", "music", "captions", "transitions", "poster", "lexicon", "chapters"]
 
     /// A script that starts with a `---` line holds YAML up to the next `---` (or `...`) line: the manifest's
     /// fields for the whole job (`voice: {voice: fr}`). Returns them, and the text after them with the number of

@@ -79,6 +79,8 @@ public struct TextOverlay: Sendable, Equatable {
         case title
         /// Smaller, at the lower left above the captions, fading in and out: a scene's heading.
         case lowerThird
+        /// The thumbnail's title: large, on a translucent dark box so it reads on any picture, no fade.
+        case poster
     }
     public var text: String
     public var start: Double
@@ -97,11 +99,7 @@ public enum ASSScript {
         text += overlayStyles(width: width, height: height, style: style)
         text += "\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
         for o in overlays where o.end > o.start {
-            let name = o.kind == .title ? "Title" : "Lower"
-            // The title wraps to the frame, lines evenly broken (`\q0`; captions come with their lines already
-            // broken, hence no wrapping in the script), in a size at which its longest word fits across.
-            let tags = o.kind == .title ? "{\\fad(400,600)\\q0\\fs\(titleSize(o.text, width: width, height: height))}" : "{\\fad(300,300)}"
-            text += "Dialogue: 1,\(time(o.start)),\(time(o.end)),\(name),,0,0,0,,\(tags)\(escape(o.text))\n"
+            text += "Dialogue: 1,\(time(o.start)),\(time(o.end)),\(styleName(o.kind)),,0,0,0,,\(overlayBody(o, width: width, height: height))\n"
         }
         for cue in cues {
             guard let highlight = style.highlight else {
@@ -184,17 +182,28 @@ public enum ASSScript {
         // Captions in the middle would run across a centred title: it goes to the upper third then.
         let (titleAlignment, titleMargin) = style.position == .middle ? (8, height / 6) : (5, 0)
         return "Style: Title,\(style.font),\(titleSize),&H00FFFFFF,&H00FFFFFF,&H00101010,&H80000000,1,0,0,0,100,100,0,0,1,\(max(2, titleSize / 14)),2,\(titleAlignment),\(side),\(side),\(titleMargin),1\n"
+            + "Style: Poster,\(style.font),\(short / 6),&H00FFFFFF,&H00FFFFFF,&HFF000000,\(color(0x000000, alpha: 0.6)),1,0,0,0,100,100,0,0,4,\(max(6, short / 40)),0,2,\(side),\(side),\(height / 10),1\n"
             + "Style: Lower,\(style.font),\(lowerSize),&H00FFFFFF,&H00FFFFFF,&HFF000000,\(color(0x000000, alpha: 0.55)),1,0,0,0,100,100,0,0,4,\(max(4, lowerSize / 3)),0,1,\(side),\(side),\(lowerMargin),1\n"
     }
 
-    /// The title's size: a ninth of the frame's short side, smaller when its longest word would not fit between the
-    /// side margins (bold sans-serif glyphs average about 0.62 of the size across, wide capitals more).
-    static func titleSize(_ title: String, width: Int, height: Int) -> Int {
-        let longest = title.split(whereSeparator: { $0.isWhitespace }).map { word in
-            word.reduce(0.0) { $0 + ($1.isUppercase || $1 == "W" || $1 == "M" ? 0.78 : 0.62) }
-        }.max() ?? 0
-        let room = Double(width - 2 * (width / 12))
-        return max(12, min(min(width, height) / 9, Int(room / max(1, longest))))
+    /// A title or heading broken into lines and sized by `TitleLayout` to fit the safe area. Text no size fits
+    /// (`validate` refuses it; this is the fallback for callers that skip it) is left to libass to wrap at the
+    /// smallest size.
+    static func styleName(_ kind: TextOverlay.Kind) -> String {
+        switch kind {
+        case .title: "Title"
+        case .lowerThird: "Lower"
+        case .poster: "Poster"
+        }
+    }
+
+    static func overlayBody(_ o: TextOverlay, width: Int, height: Int) -> String {
+        let role: TitleLayout.Role = o.kind == .title ? .title : o.kind == .poster ? .poster : .heading
+        let fade = o.kind == .title ? "\\fad(400,600)" : o.kind == .poster ? "" : "\\fad(300,300)"
+        guard let fit = TitleLayout.fit(o.text, role: role, width: width, height: height) else {
+            return "{\(fade)\\q0\\fs\(Int(Double(min(width, height)) * role.sizes.min))}" + escape(o.text)
+        }
+        return "{\(fade)\\q2\\fs\(fit.size)}" + fit.lines.map(escape).joined(separator: "\\N")
     }
 
     /// `&HAABBGGRR`, where AA is transparency (00 opaque).

@@ -29,6 +29,8 @@ public struct CompositionSpec: Sendable {
     public var embeddedCaptions: [Cue]
     /// ISO 639-2 code for the caption track (`eng`, `fra`, ...); `und` when unknown.
     public var captionLanguage: String = "und"
+    /// Chapter marks written into the MP4.
+    public var chapters: [Chapter] = []
     /// Filter on a thread of its own while the encoder works (the default); false takes turns on one thread,
     /// which the tests compare against.
     public var concurrent = true

@@ -153,6 +153,8 @@ public struct Composition: Sendable {
     public var quality: VideoQuality
     public var posterFrame: Int
     public var posterPath: String?
+    /// Chapter marks written into the MP4.
+    public var chapters: [Chapter] = []
     /// Drawn scene by scene (the default, flat memory); false: the whole video as one graph, which tests compare with.
     var segmented = true
 
@@ -180,6 +182,7 @@ extension Composer {
                                    posterFrame: c.posterFrame, posterPath: c.posterPath, embeddedCaptions: c.embeddedCaptions,
                                    streams: graph.streams)
         spec.captionLanguage = c.captionLanguage
+        spec.chapters = c.chapters
         spec.audioFeed = c.audioFeed
         spec.captionScript = captionScript(for: c)
         if segmented {

@@ -84,6 +84,7 @@ final class Muxer {
             try check(avcodec_parameters_from_context(audioStream.pointee.codecpar, a), "configure audio stream")
             audioStream.pointee.time_base = a.pointee.time_base
             if !cues.isEmpty { try openSubtitles(fmt!) }
+            try ChapterWriter.attach(spec.chapters, duration: Double(spec.frameCount) / Double(spec.fps), to: fmt!)
             try check(avio_open(&fmt!.pointee.pb, spec.outputPath, AVIO_FLAG_WRITE), "open output", path: spec.outputPath)
             var options: OpaquePointer?
             av_dict_set(&options, "movflags", "+faststart", 0)

@@ -103,6 +103,7 @@ public struct Pipeline: Sendable {
         do { manifest = try ManifestLoader.load(path: manifestPath, displayName: displayName, defaults: defaults) } catch { throw PipelineError(error) }
         try VoiceCheck.validate(manifest, file: displayName ?? manifestPath)
         try AssetCheck.validate(manifest, file: displayName ?? manifestPath)
+        try TextCheck.validate(manifest, file: displayName ?? manifestPath)
         if let models {
             let missing = PackCheck.problems(in: manifest, models: models, file: displayName ?? manifestPath)
             if !missing.isEmpty { throw PipelineError(ManifestErrors(errors: missing)) }
@@ -112,7 +113,7 @@ public struct Pipeline: Sendable {
 
     /// What the manifest asks for that will not look or sound right, one line per problem, naming the scene.
     public static func warnings(for manifest: JobManifest) -> [String] {
-        VoiceCheck.warnings(manifest) + AssetCheck.warnings(manifest) + [CaptionLook.fontWarning(manifest)].compactMap { $0 }
+        VoiceCheck.warnings(manifest) + AssetCheck.warnings(manifest) + TextCheck.warnings(manifest) + [CaptionLook.fontWarning(manifest)].compactMap { $0 }
     }
 
     public func run(manifestPath: String, jobID: String, name: String? = nil, displayName: String? = nil,
@@ -484,8 +485,9 @@ final class JobRun {
             } catch { throw PipelineError(error, stage: "compose") }
 
             let last = manifest.scenes.count - 1
-            // The poster: the middle of the first scene unless the manifest says when. The title card runs past it
-            // (so the poster shows the title) or ends just before it (`poster: {title: false}`).
+            // `poster: {captions: true}`: the poster is the video's own frame, the middle of the first scene unless the
+            // manifest says when; the title card runs past it (so it shows the title) or ends just before it
+            // (`title: false`). Otherwise `Thumbnail` draws it after the video, and the card keeps its own length.
             let posterTime = Self.posterTime(manifest, timeline)
             var overlays: [TextOverlay] = []
             if let title = manifest.title, let end = Self.titleEnd(manifest, timeline) {
@@ -508,8 +510,11 @@ final class JobRun {
                 embeddedCaptions: manifest.captions.mode == .embed ? cues : [], captionLanguage: language.iso639_2,
                 audio: [], quality: VideoQuality(rawValue: manifest.output.quality.rawValue) ?? .standard,
                 posterFrame: min(timeline.totalFrames - 1, max(0, Int((posterTime * Double(manifest.output.fps)).rounded()))),
-                posterPath: posterTemp.path)
+                posterPath: manifest.poster.captions ? posterTemp.path : nil)
             composition.audioFeed = audio
+            let chapters = ChapterPlan.chapters(manifest, starts: manifest.scenes.indices.map { timeline.start(of: $0) })
+            composition.chapters = chapters.map { Chapter(start: $0.start_s, title: $0.title) }
+            sidecar.chapters = chapters.isEmpty ? nil : chapters
             logger.debug("video graph", metadata: ["stage": "compose", "graph": "\(Composer.graphText(for: composition))"])
             if let script = Composer.captionScript(for: composition) {
                 // Base64 keeps the script on one log line: Benchmarks/render_bench.py burns it with the ffmpeg CLI.
@@ -523,6 +528,12 @@ final class JobRun {
             } catch {
                 if isCancelled() { throw PipelineError.cancelled }
                 throw PipelineError(error, stage: "compose")
+            }
+            if !manifest.poster.captions {
+                do {
+                    try Thumbnail.render(manifest, pictures: pictures, timeline: timeline, style: CaptionLook.style(for: manifest),
+                                         to: posterTemp.path, work: work)
+                } catch { throw PipelineError(error, stage: "compose") }
             }
             do {
                 try Data(SRT.document(cues: cues).utf8).write(to: srtTemp)
@@ -640,7 +651,8 @@ final class JobRun {
         guard manifest.title != nil, manifest.titleCard else { return nil }
         let firstScene = Double(timeline.scenes[0].frames) / Double(timeline.fps)
         let poster = Self.posterTime(manifest, timeline)
-        let end = manifest.poster.title ? max(poster + 0.8, min(firstScene, 2.5)) : max(0.5, poster - 0.05)
+        let end = !manifest.poster.captions ? min(firstScene, 2.5)
+            : manifest.poster.title ? max(poster + 0.8, min(firstScene, 2.5)) : max(0.5, poster - 0.05)
         return min(end, max(firstScene, 1.5))
     }
 

@@ -62,9 +62,9 @@ struct RenderTests {
         }
         #expect(cues.map(\.text).joined(separator: " ").contains("second one draws a sky"))
 
-        // Poster: a real JPEG at the video's size.
+        // Poster: a real JPEG at the platform's thumbnail size for 16:9 (Tests/PipelineTests/ThumbnailTests).
         let poster = try MediaReader.lumaFrame(out.appendingPathComponent("job.jpg").path)
-        #expect(poster.width == 320 && poster.height == 180)
+        #expect(poster.width == 1280 && poster.height == 720)
 
         // Sidecar on disk, with the contract's fields.
         let onDisk = try Sidecar.read(out.appendingPathComponent("job.json"))
@@ -126,7 +126,7 @@ struct RenderTests {
         }
     }
 
-    /// The title card is on the poster and a heading shows at the lower left of its scene; without them those
+    /// The title is on the poster (set on its own, `poster.title`) and a heading shows at the lower left of its scene; without them those
     /// parts of the picture are the scene's own.
     @Test func titleCardAndHeadingsAreDrawn() async throws {
         let base = """
@@ -141,14 +141,15 @@ struct RenderTests {
             heading: Three habits
         """
         let plainDir = TempDir(), dressedDir = TempDir()
-        let (plain, plainOut) = try await render(base.replacingOccurrences(of: "    heading: Three habits", with: "") + "\ntitle_card: false\n", in: plainDir)
+        let (plain, plainOut) = try await render(base.replacingOccurrences(of: "    heading: Three habits", with: "") + "\ntitle_card: false\nposter: {title: false}\n", in: plainDir)
         let (dressed, dressedOut) = try await render(base, in: dressedDir)
         #expect(plain.duration_s == dressed.duration_s)
         func region(_ f: LumaImage, _ xs: Range<Int>, _ ys: Range<Int>) -> [UInt8] { ys.flatMap { y in xs.map { f.pixels[y * f.width + $0] } } }
         func differs(_ a: [UInt8], _ b: [UInt8]) -> Double { Double(zip(a, b).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }) / Double(a.count) }
         let posterA = try MediaReader.lumaFrame(plainOut.appendingPathComponent("job.jpg").path)
         let posterB = try MediaReader.lumaFrame(dressedOut.appendingPathComponent("job.jpg").path)
-        #expect(differs(region(posterA, 60..<260, 70..<110), region(posterB, 60..<260, 70..<110)) > 8, "no title on the poster")
+        #expect(differs(region(posterA, 320..<960, 520..<640), region(posterB, 320..<960, 520..<640)) > 8, "no title on the poster")
+        #expect(differs(region(posterA, 0..<1280, 0..<300), region(posterB, 0..<1280, 0..<300)) < 2, "the poster's picture changed")
         let frame = Int(((dressed.scenes?[1].start_s ?? 0) + 1.5) * 15)
         let a = try MediaReader.lumaFrame(plainOut.appendingPathComponent("job.mp4").path, index: frame)
         let b = try MediaReader.lumaFrame(dressedOut.appendingPathComponent("job.mp4").path, index: frame)
