@@ -45,17 +45,10 @@ enum ModelEngines {
     /// The manager's records since the last drain. Blocks: the pipeline calls it from its own thread,
     /// never from the cooperative pool.
     private static func drain(_ manager: ModelManager) -> [ModelUse] {
-        let records = Mutex<[ModelUseRecord]>([])
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            let drained = await manager.drainRecords()
-            records.withLock { $0 = drained }
-            done.signal()
-        }
-        done.wait()
+        let drained = (try? waitForAsync { await manager.drainRecords() }) ?? []
         // One entry per component, in first-use order: a chunked decode makes dozens of calls.
         var uses: [ModelUse] = []
-        for r in records.withLock({ $0 }) {
+        for r in drained {
             if let i = uses.firstIndex(where: { $0.pack == r.pack && $0.component == r.component }) {
                 uses[i].loads += r.loaded ? 1 : 0
                 uses[i].uses += 1

@@ -53,25 +53,12 @@ public final class LibraryVisuals: VisualsEngine {
     /// Embeds through the shared model manager (one model resident at a time, whichever engine asks), waiting on
     /// this thread: the pipeline calls engines from its own worker thread, never from the cooperative pool.
     public func embed(_ texts: [String], encoder: SentenceEncoder) throws -> [Float] {
-        let box = Box()
         let manager = self.manager, name = packName
-        Task.detached {
-            let r: Result<[Float], any Error>
-            do {
-                r = .success(try await manager.withModel(pack: name, component: SentenceEncoder.component) { module in
-                    try await TorchExecutor.run { try encoder.embed(texts, module: module) }
-                })
-            } catch { r = .failure(error) }
-            box.result.withLock { $0 = r }
-            box.done.signal()
+        return try waitForAsync {
+            try await manager.withModel(pack: name, component: SentenceEncoder.component) { module in
+                try await TorchExecutor.run { try encoder.embed(texts, module: module) }
+            }
         }
-        box.done.wait()
-        return try box.result.withLock { $0! }.get()
-    }
-
-    private final class Box: Sendable {
-        let result = Mutex<Result<[Float], any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
     }
 
     public func indexer(encoder: SentenceEncoder) -> LibraryIndexer {

@@ -272,16 +272,7 @@ public final class MusicGenEngine: MusicEngine {
 
     /// Runs async work from the synchronous `bed` (called on the pipeline's own thread, never the cooperative pool).
     private func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-        let box = Mutex<Result<T, any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            let r: Result<T, any Error>
-            do { r = .success(try await body()) } catch { r = .failure(error) }
-            box.withLock { $0 = r }
-            done.signal()
-        }
-        done.wait()
-        return try box.withLock { $0! }.get()
+        try waitForAsync(body)
     }
 
     /// Refuses up front when a component's estimate exceeds what is free: a clear error, not a killed daemon.

@@ -171,23 +171,11 @@ public final class KokoroEngine: SpeechEngine {
 
     public func synthesize(_ text: String, voice: JobManifest.Voice) throws(EngineError) -> Narration {
         // The pipeline calls engines from its own worker thread; wait there for the async model manager.
-        let box = ResultBox()
-        Task.detached {
-            let r: Result<Narration, EngineError>
-            do { r = .success(try await self.narrate(text, voice: voice)) } catch let e as EngineError { r = .failure(e) } catch {
-                r = .failure(EngineError(code: "speech.failed", message: "the kokoro voice failed: \(error)"))
-            }
-            box.result.withLock { $0 = r }
-            box.done.signal()
+        do { return try waitForAsync { try await self.narrate(text, voice: voice) } } catch let e as EngineError { throw e } catch {
+            throw EngineError(code: "speech.failed", message: "the kokoro voice failed: \(error)")
         }
-        box.done.wait()
-        return try box.result.withLock { $0! }.get()
     }
 
-    private final class ResultBox: Sendable {
-        let result = Mutex<Result<Narration, EngineError>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-    }
 
     /// Text → the pieces the model speaks (ids with their words), through the language's front end.
     public func pieces(_ text: String, language: String, config: KokoroPackConfig) throws(EngineError) -> [KokoroText.Piece] {

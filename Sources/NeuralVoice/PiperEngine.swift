@@ -146,17 +146,9 @@ public final class PiperEngine: SpeechEngine {
 
     public func synthesize(_ text: String, voice: JobManifest.Voice) throws(EngineError) -> Narration {
         // The pipeline calls engines from its own worker thread; wait there for the async model manager.
-        let box = ResultBox()
-        Task.detached {
-            let r: Result<Narration, EngineError>
-            do { r = .success(try await self.narrate(text, voice: voice)) } catch let e as EngineError { r = .failure(e) } catch {
-                r = .failure(EngineError(code: "speech.failed", message: "the piper voice failed: \(error)"))
-            }
-            box.result.withLock { $0 = r }
-            box.done.signal()
+        do { return try waitForAsync { try await self.narrate(text, voice: voice) } } catch let e as EngineError { throw e } catch {
+            throw EngineError(code: "speech.failed", message: "the piper voice failed: \(error)")
         }
-        box.done.wait()
-        return try box.result.withLock { $0! }.get()
     }
 
     /// The narration of `text`. `scales` overrides the manifest-derived scales (tests run with the noise off).
@@ -179,10 +171,6 @@ public final class PiperEngine: SpeechEngine {
         return Self.join(sentences: sentences, audio: outputs, sampleRate: config.sampleRate, hop: hop, gain: Float(voice.volume))
     }
 
-    private final class ResultBox: Sendable {
-        let result = Mutex<Result<Narration, EngineError>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-    }
 
     public struct SentenceAudio: Sendable {
         public var samples: [Float]
