@@ -8,36 +8,15 @@ import CLibass
 ///
 /// Used on one thread at a time (the filter thread that owns the graph); libass keeps its glyph caches between frames.
 final class CaptionBurner {
-    private var library: OpaquePointer?
-    private var renderer: OpaquePointer?
-    private var track: UnsafeMutablePointer<ASS_Track>?
+    private let libass: LibassTrack
 
     init(script: String, width: Int, height: Int) throws(MediaError) {
-        library = ass_library_init()
-        guard let library else { throw MediaError("start libass", detail: "ass_library_init failed") }
-        // libass prints font-matching chatter to stderr by default; renders stay quiet (failures surface below).
-        ass_set_message_cb(library, { _, _, _, _ in }, nil)
-        ass_set_extract_fonts(library, 1)
-        renderer = ass_renderer_init(library)
-        guard let renderer else { throw MediaError("start libass", detail: "ass_renderer_init failed") }
-        ass_set_frame_size(renderer, Int32(width), Int32(height))
-        // As the `ass` filter sets it up: fontconfig, no default family, config cache updated.
-        ass_set_fonts(renderer, nil, nil, Int32(ASS_FONTPROVIDER_AUTODETECT.rawValue), nil, 1)
-        var bytes = Array(script.utf8CString)
-        track = bytes.withUnsafeMutableBufferPointer { ass_read_memory(library, $0.baseAddress, $0.count - 1, nil) }
-        guard track != nil else { throw MediaError("read captions", detail: "libass could not parse the ASS script") }
-    }
-
-    deinit {
-        if let track { ass_free_track(track) }
-        if let renderer { ass_renderer_done(renderer) }
-        if let library { ass_library_done(library) }
+        libass = try LibassTrack(script: script, width: width, height: height, what: "read captions")
     }
 
     /// Draws what the script shows at `milliseconds` onto `frame` (yuv420p), making it writable first if it must.
     func burn(_ frame: UnsafeMutablePointer<AVFrame>, milliseconds: Int64) throws(MediaError) {
-        var changed: Int32 = 0
-        var image = ComposeProfile.measure("filter.captions_libass") { ass_render_frame(renderer, track, milliseconds, &changed) }
+        var image = ComposeProfile.measure("filter.captions_libass") { libass.render(milliseconds) }
         guard image != nil else { return }
         guard frame.pointee.format == AV_PIX_FMT_YUV420P.rawValue else {
             throw MediaError("burn captions", detail: "the graph's output is not yuv420p (format \(frame.pointee.format))")
