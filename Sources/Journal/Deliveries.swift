@@ -3,6 +3,21 @@ import GRDB
 
 /// A webhook message for a job that ended (`notify:`): the sidecar as it was then, signed once.
 public struct Delivery: Sendable, Hashable {
+    /// One attempt's effect, the same in every store: delivered; or due again at `retryAt` while attempts are left;
+    /// or failed for good. Returns the attempt's outcome in words, for the event.
+    mutating func record(_ attempt: DeliveryAttempt, delivered: Bool, retryAt: Date?) -> String {
+        attempts = max(attempts, attempt.attempt)
+        if delivered {
+            state = .delivered
+        } else if let retryAt, attempts < maxAttempts {
+            state = .pending
+            nextAt = retryAt
+        } else {
+            state = .failed
+        }
+        return attempt.status.map { "HTTP \($0)" } ?? (attempt.error ?? "no response")
+    }
+
     public enum State: String, Sendable { case pending, delivered, failed }
     public var id: Int64
     public var jobID: JobID
@@ -128,16 +143,7 @@ extension SQLiteJournal {
                     throw JournalError.database(operation: "webhook attempt", underlying: "no delivery \(attempt.deliveryID)")
                 }
                 var d = DeliveryRows.delivery(row)
-                d.attempts = max(d.attempts, attempt.attempt)
-                let outcome = attempt.status.map { "HTTP \($0)" } ?? (attempt.error ?? "no response")
-                if delivered {
-                    d.state = .delivered
-                } else if let retryAt, d.attempts < d.maxAttempts {
-                    d.state = .pending
-                    d.nextAt = retryAt
-                } else {
-                    d.state = .failed
-                }
+                let outcome = d.record(attempt, delivered: delivered, retryAt: retryAt)
                 try db.execute(sql: "UPDATE deliveries SET state = ?, attempts = ?, next_at = ?, updated_at = ? WHERE id = ?",
                                arguments: [d.state.rawValue, d.attempts, Rows.seconds(d.nextAt), now, d.id])
                 switch d.state {

@@ -110,26 +110,7 @@ public final class KokoroEngine: SpeechEngine {
 
     /// The pack and its Kokoro fields, or an error that says how to install it.
     public func pack(named name: String) throws(EngineError) -> (ModelPack, KokoroPackConfig) {
-        let root = store.root.path
-        let pack: ModelPack
-        do {
-            pack = try store.pack(named: name)
-        } catch {
-            switch error {
-            case .modelsFolderMissing, .packNotFound:
-                throw EngineError(code: "speech.pack_missing",
-                                  message: "the kokoro voice needs the model pack '\(name)', which is not installed in \(root): " +
-                                      "install it with `\(PackCheck.installCommand(.speech, name, root))`\(PackCheck.note(.speech, name)) and render with `--models \(root)`",
-                                  field: "voice.pack")
-            default:
-                throw EngineError(code: "speech.pack_invalid", message: "\(error)", field: "voice.pack")
-            }
-        }
-        guard pack.kind == .speech, pack.manifest.architecture == Self.architecture else {
-            throw EngineError(code: "speech.pack_invalid",
-                              message: "model pack '\(name)' is a \(pack.kind.rawValue) pack of architecture '\(pack.manifest.architecture)', not a Kokoro voice (kokoro)",
-                              field: "voice.pack")
-        }
+        let pack = try store.speechPack(named: name, engine: "kokoro", architecture: Self.architecture)
         do {
             return (pack, try JSONDecoder().decode(KokoroPackConfig.self, from: pack.json))
         } catch {

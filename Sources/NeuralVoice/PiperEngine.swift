@@ -94,31 +94,12 @@ public final class PiperEngine: SpeechEngine {
 
     /// The pack and its Piper fields, or an error that says how to install it.
     public func pack(named name: String) throws(EngineError) -> (ModelPack, PiperPackConfig) {
-        let root = store.root.path
-        let pack: ModelPack
-        do {
-            pack = try store.pack(named: name)
-        } catch {
-            switch error {
-            case .modelsFolderMissing, .packNotFound:
-                throw EngineError(code: "speech.pack_missing",
-                                  message: "the piper voice needs the model pack '\(name)', which is not installed in \(root): " +
-                                      "install it with `\(PackCheck.installCommand(.speech, name, root))`\(PackCheck.note(.speech, name)) and render with `--models \(root)`",
-                                  field: "voice.pack")
-            default:
-                throw EngineError(code: "speech.pack_invalid", message: "\(error); `\(Self.installCommand) --force \(root)` re-exports it", field: "voice.pack")
-            }
-        }
-        guard pack.kind == .speech, pack.manifest.architecture == "vits-piper" else {
-            throw EngineError(code: "speech.pack_invalid",
-                              message: "model pack '\(name)' is a \(pack.kind.rawValue) pack of architecture '\(pack.manifest.architecture)', not a Piper voice (vits-piper)",
-                              field: "voice.pack")
-        }
+        let pack = try store.speechPack(named: name, engine: "piper", architecture: "vits-piper", repair: "; `\(Self.installCommand) --force \(store.root.path)` re-exports it")
         do {
             return (pack, try JSONDecoder().decode(PiperPackConfig.self, from: pack.json))
         } catch {
             throw EngineError(code: "speech.pack_invalid",
-                              message: "model pack '\(name)': pack.json lacks the Piper fields (espeak_voice, phoneme_id_map, ...): \(error); `\(Self.installCommand) --force \(root)` re-exports it",
+                              message: "model pack '\(name)': pack.json lacks the Piper fields (espeak_voice, phoneme_id_map, ...): \(error); `\(Self.installCommand) --force \(store.root.path)` re-exports it",
                               field: "voice.pack")
         }
     }

@@ -49,16 +49,7 @@ extension PostgresJournal {
                                               logger, PGRows.delivery).first else {
                 throw JournalError.database(operation: "webhook attempt", underlying: "no delivery \(attempt.deliveryID)")
             }
-            d.attempts = max(d.attempts, attempt.attempt)
-            let outcome = attempt.status.map { "HTTP \($0)" } ?? (attempt.error ?? "no response")
-            if delivered {
-                d.state = .delivered
-            } else if let retryAt, d.attempts < d.maxAttempts {
-                d.state = .pending
-                d.nextAt = retryAt
-            } else {
-                d.state = .failed
-            }
+            let outcome = d.record(attempt, delivered: delivered, retryAt: retryAt)
             try await conn.query("""
                 UPDATE deliveries SET state = \(d.state.rawValue), attempts = \(Int64(d.attempts)), next_at = \(Rows.seconds(d.nextAt)),
                     updated_at = \(now) WHERE id = \(d.id)
