@@ -23,7 +23,7 @@ public final class PostgresJournal: JobStore, JobRequester {
     let channel: String
 
     private init(location: PostgresLocation, maxAttempts: Int, logger: Logger) throws {
-        let (config, schema) = try location.configuration()
+        let (config, _, schema) = try location.configuration()
         self.location = location
         self.maxAttempts = max(1, maxAttempts)
         self.schema = schema
@@ -41,6 +41,15 @@ public final class PostgresJournal: JobStore, JobRequester {
     /// Connects, makes the schema if the URL names one, and applies pending migrations.
     public static func open(_ location: PostgresLocation, maxAttempts: Int = 3,
                             logger: Logger = Logger(label: "prostudio.journal")) async throws -> PostgresJournal {
+        // One connection first, on its own: a refused password or certificate fails here, at once and with the
+        // server's reason, where the pool would retry it quietly until a query gave up.
+        let (_, single, _) = try location.configuration()
+        do {
+            let connection = try await PostgresConnection.connect(configuration: single, id: 0, logger: logger)
+            try await connection.close()
+        } catch {
+            throw JournalError.database(operation: "open \(location.redacted)", underlying: PostgresTLS.explain(error))
+        }
         let journal = try PostgresJournal(location: location, maxAttempts: maxAttempts, logger: logger)
         do {
             try await pgJournaled("open \(location.redacted)") {
