@@ -40,6 +40,16 @@ struct PostgresDaemonTests {
         #expect(listed.status == 0, "\(listed.output)")
         let rows = try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]]
         #expect(rows?.map { $0["id"] as? String } == [job.id.rawValue] && rows?.first?["state"] as? String == "done", "\(listed.output)")
+        // show and watch read the same journal: a job named by a short prefix of its id, or by its NAME.
+        let shown = runTool(prostudioBinary, ["jobs", "show", String(job.id.rawValue.prefix(12)), "--config", configFile, "--json"])
+        #expect(shown.status == 0, "\(shown.output)")
+        let detail = try JSONSerialization.jsonObject(with: Data(shown.output.utf8)) as? [String: Any]
+        #expect((detail?["stages"] as? [[String: Any]])?.compactMap { $0["stage"] as? String } == Stage.allCases.map(\.rawValue), "\(shown.output)")
+        #expect(((detail?["events"] as? [[String: Any]])?.count ?? 0) >= 2, "\(shown.output)")
+        let watched = runTool(prostudioBinary, ["jobs", "watch", "tiny", "--config", configFile, "--timeout", "5"])
+        #expect(watched.status == 0 && watched.output.contains("\(job.id) done"), "\(watched.output)")
+        let missing = runTool(prostudioBinary, ["jobs", "show", "no-such-job", "--config", configFile])
+        #expect(missing.status == 1 && missing.output.contains("no job no-such-job") && missing.output.contains("postgres://"), "\(missing.output)")
         let retried = runTool(prostudioBinary, ["jobs", "retry", job.id.rawValue, "--config", configFile, "--wait", "0"])
         #expect(retried.status == 0 && retried.output.contains("requested"), "\(retried.output)")
         #expect(try await reader.requests(of: job.id).map(\.action) == [.retry])
