@@ -24,7 +24,7 @@ extension PostgresJournal: JobBrowser {
     public func allIDs() async throws -> [String] {
         let logger = logger
         return try await read("ids") { conn in
-            try await Self.rows(conn, "SELECT id FROM jobs ORDER BY id", logger) { try $0.decode(String.self) }
+            try await Self.rows(conn, "SELECT id FROM jobs ORDER BY id COLLATE \"C\"", logger) { try $0.decode(String.self) }
         }
     }
 
@@ -32,7 +32,7 @@ extension PostgresJournal: JobBrowser {
         let logger = logger
         return try await read("lookup") { conn in
             // starts_with, not a range: a database collation other than C orders ids differently from byte order.
-            let ids = try await Self.rows(conn, "SELECT * FROM jobs WHERE starts_with(id, \(prefix)) ORDER BY id DESC LIMIT 21",
+            let ids = try await Self.rows(conn, "SELECT * FROM jobs WHERE starts_with(id, \(prefix)) ORDER BY id COLLATE \"C\" DESC LIMIT 21",
                                           logger, PGRows.job)
             let names = try await Self.rows(conn, "SELECT * FROM jobs WHERE name = \(name) ORDER BY created_at DESC, id DESC LIMIT 21",
                                             logger, PGRows.job)
