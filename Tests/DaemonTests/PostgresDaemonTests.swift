@@ -57,4 +57,39 @@ struct PostgresDaemonTests {
         daemon.shutdown()
         try await running.value
     }
+    /// `prostudio journal migrate`: a SQLite daemon's history (a done job and a rejected one) moved into PostgreSQL
+    /// keeps ids, stage runs and events; the id sequences go on after the copied rows; a second migrate is refused.
+    @Test func aSQLiteHistoryMigratesIntoAnEmptyPostgreSQLJournal() async throws {
+        let f = Folders()
+        let daemon = Daemon(config: f.config)
+        let running = Task { try await daemon.run(handleSignals: false) }
+        f.drop("tiny.yaml", tinyManifest)
+        f.drop("broken.yaml", "scenes: 3\n")
+        let done = try #require(try await waitFor(f) { $0.name == "tiny" && $0.state.isFinal }, "the job did not end")
+        _ = try #require(try await waitFor(f) { $0.name == "broken" && $0.state.isFinal }, "the bad manifest was not rejected")
+        daemon.shutdown()
+        try await running.value
+        let sqlite = try JournalClient(path: f.journal)
+        let before = try await sqlite.jobs(JobFilter())
+        let beforeEvents = try await sqlite.events(of: done.id)
+
+        let url = try postgresTestURLWithFreshSchema()
+        let migrated = runTool(prostudioBinary, ["journal", "migrate", "--state", f.root + "/state", "--to", url])
+        #expect(migrated.status == 0 && migrated.output.contains("jobs") && migrated.output.contains("events"), "\(migrated.output)")
+        let pg = try await PostgresJournal.open(PostgresLocation(url: url, pool: 1))
+        defer { Task.detached { try? await pg.dropSchemaForTests(); pg.close() } }
+        let after = try await pg.jobs(JobFilter())
+        #expect(after.map(\.id) == before.map(\.id) && after.map(\.state) == before.map(\.state), "\(after.map(\.state)) vs \(before.map(\.state))")
+        let job = try #require(try await pg.job(done.id))
+        #expect(job.state == .done && job.report == done.report && job.outputs == done.outputs)
+        #expect(try await pg.stageRuns(of: done.id).map(\.stage) == Stage.allCases.map(\.rawValue))
+        #expect(try await pg.events(of: done.id).map(\.message) == beforeEvents.map(\.message))
+        // New rows number on from the copied ones.
+        try await pg.addEvent(done.id, kind: "note", message: "after the move")
+        let last = try #require(try await pg.events(of: done.id).last)
+        #expect(last.message == "after the move" && last.id > (beforeEvents.map(\.id).max() ?? 0))
+
+        let again = runTool(prostudioBinary, ["journal", "migrate", "--state", f.root + "/state", "--to", url])
+        #expect(again.status == 1 && again.output.contains("already holds 2 jobs"), "\(again.output)")
+    }
 }
