@@ -14,7 +14,8 @@ public struct CardScript: Sendable {
     public var font = "DejaVu Sans"
     /// Nothing shows before this (seconds): the first scene's card waits for the title card to leave.
     public var notBefore: Double = 0
-    /// A Material Icons name drawn on a phrase card (by the font's ligature), or nil: type only.
+    /// A Material Icons name drawn on the card (by the font's ligature), or nil: type only. Phrase, figure and list cards
+    /// show it; a quote card does not (the quote is the picture, and an icon beside someone's words would speak for them).
     public var icon: String?
 
     public init(idea: SceneIdea, layout: CardLayout, palette: CardPalette, duration: Double, variant: Int) {
@@ -79,9 +80,22 @@ public struct CardScript: Sendable {
         let fitted = a.prefix + digits(a) + String(repeating: "x", count: Int(Double(a.suffix.count) * 0.45))
         let big = l.fitting(fitted, fraction: 0.2, maxLines: 1)
         let small = max(12, Int(Double(big) * 0.45))
-        let y = l.top + Int(Double(l.cardHeight) * 0.42)
+        var y = l.top + Int(Double(l.cardHeight) * 0.42)
         let t0 = max(notBefore, time(a.offset) - 0.15)
         var out = [panel(fadeIn: 0)]
+        // The icon above the figure, arriving with it. Where the card is short (16:9) the figure moves down to make room,
+        // by at most an eighth of the card (the key phrase under it must still fit), and the icon shrinks for the rest.
+        if let icon {
+            let gap = l.cardHeight / 24
+            var iconSize = min(Int(Double(big) * 1.1), l.cardHeight / 4)
+            let short = l.top + gap + iconSize + gap + big / 2 - y
+            if short > 0 {
+                let shift = min(short, l.cardHeight / 8)
+                y += shift
+                iconSize -= short - shift
+            }
+            if iconSize >= 24 { out.append(iconEvent(icon, x: l.width / 2, y: y - big / 2 - gap - iconSize / 2, size: iconSize, from: t0)) }
+        }
         let head = "{\\an5\\pos(\(l.width / 2),\(y))\\b1\\c\(palette.textASS)}"
         func line(_ figure: String) -> String {
             "{\\fs\(big)}\(esc(a.prefix + figure)){\\fs\(small)\\c\(palette.accentASS)}\(esc(a.suffix))"
@@ -112,7 +126,8 @@ public struct CardScript: Sendable {
         let items = Array(idea.items.prefix(6))
         let longest = items.map(\.text).max { $0.count < $1.count } ?? ""
         let rowShare = 1 / (Double(items.count) + 1.2)
-        let size = min(l.fitting(longest, fraction: 0.075, maxLines: 1, widthShare: 0.8), Int(Double(l.cardHeight) * rowShare / 1.35))
+        let beside = icon != nil && !l.isPortrait
+        let size = min(l.fitting(longest, fraction: 0.075, maxLines: 1, widthShare: beside ? 0.62 : 0.8), Int(Double(l.cardHeight) * rowShare / 1.35))
         let rowH = Int(Double(size) * 1.55)
         let leadSize = max(12, min(Int(Double(size) * 0.7), l.fitting(idea.keyPhrase.text, fraction: 0.05, maxLines: 1)))
         let leadH = Int(Double(leadSize) * 1.8)
@@ -120,6 +135,18 @@ public struct CardScript: Sendable {
         var y = l.centreY - blockH / 2 + leadH + rowH / 2
         let x = l.left + Int(Double(size) * 1.6)
         var out = [panel(fadeIn: 0)]
+        if let icon {
+            let first = max(notBefore, time(idea.keyPhrase.offset) - 0.1)
+            if beside {
+                let iconSize = min(l.cardHeight / 2, Int(Double(l.cardWidth) * 0.22))
+                out.append(iconEvent(icon, x: l.right - Int(Double(l.cardWidth) * 0.04) - iconSize / 2, y: l.centreY, size: iconSize, from: first))
+            } else {
+                // Portrait: above the list, as large as the room over it allows (up to a quarter of the card's width).
+                let room = l.centreY - blockH / 2 - size / 2 - l.top
+                let iconSize = min(l.cardWidth / 4, room)
+                if iconSize >= 24 { out.append(iconEvent(icon, x: l.width / 2, y: l.centreY - blockH / 2 - size / 2 - iconSize / 2, size: iconSize, from: first)) }
+            }
+        }
         // The words that lead into the list, over it, as they are spoken.
         out.append(event(layer: 2, "{\\an1\\pos(\(l.left + size / 3),\(l.centreY - blockH / 2 + leadSize))\\fs\(leadSize)\\b1\\c\(palette.accentASS)}" + reveal(idea.keyPhrase, time)))
         for (n, item) in items.enumerated() {
@@ -168,6 +195,11 @@ public struct CardScript: Sendable {
             offset += word.unicodeScalars.count + 1
         }
         return out
+    }
+
+    /// An icon glyph (drawn by the icon font's ligature) centred at (x, y), fading in at `from`.
+    private func iconEvent(_ icon: String, x: Int, y: Int, size: Int, from: Double) -> String {
+        event(layer: 2, "{\\an5\\pos(\(x),\(y))\\fn\(IconFont.family)\\fs\(size)\\bord0\\shad0\\c\(palette.accentASS)\\fad(300,0)}" + icon, from: from)
     }
 
     /// The card's panel: a translucent box over the card area.

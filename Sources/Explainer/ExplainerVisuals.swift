@@ -37,8 +37,9 @@ public struct ExplainerVisuals: VisualsEngine {
     /// `icons`: nil, or not installed, and the cards are type only.
     public init(icons: Icons? = nil) { self.icons = icons.flatMap { $0.available ? $0 : nil } }
 
+    /// Version 2: icons on figure and list cards, negated icons never chosen.
     public var identity: EngineIdentity {
-        EngineIdentity(name: "explainer", version: "1", packHash: icons.flatMap { try? $0.store.pack(named: SentenceEncoder.defaultPack).identity })
+        EngineIdentity(name: "explainer", version: "2", packHash: icons.flatMap { try? $0.store.pack(named: SentenceEncoder.defaultPack).identity })
     }
 
     /// Embeds every picture-less scene's narration once and picks its icon (best effort: a failure leaves type only,

@@ -86,23 +86,30 @@ struct CardTests {
         #expect(!starts.isEmpty && starts.allSatisfy { $0 >= "0:00:03.32" }, "\(starts)")
     }
 
+    /// Phrase, figure and list cards draw the matched icon inside the card at every aspect; a quote card does not.
     @Test(arguments: [(1280, 720), (720, 1280), (1080, 1080)])
-    func anIconIsDrawnByItsNameOnPhraseCards(size: (Int, Int)) throws {
-        for index in 0..<2 {
-            let c = try Self.canvas("Solar panels turn sunlight into electricity.", width: size.0, height: size.1, index: index)
-            let script = ExplainerVisuals.script(for: c, text: c.narration!, icon: "solar_power")
-            let line = script.split(separator: "\n").first { $0.hasSuffix("}solar_power") }
-            #expect(line?.contains("\\fnMaterial Icons") == true, "\(script)")
-            // Inside the card's box.
-            let l = CardLayout(width: size.0, height: size.1)
-            if let pos = line?.range(of: #"\\pos\((\d+),(\d+)\)"#, options: .regularExpression).map({ line![$0] }) {
-                let xy = pos.dropFirst(5).dropLast().split(separator: ",").compactMap { Int($0) }
-                #expect(xy[0] > l.left && xy[0] <= l.right && xy[1] > l.top && xy[1] < l.bottom, "\(xy) outside \(l)")
+    func anIconIsDrawnByItsNameOnPhraseFigureAndListCards(size: (Int, Int)) throws {
+        let texts = ["Solar panels turn sunlight into electricity.", "The rocket launch reached 400 km above the Earth.",
+                     "Every photographer needs three things: a camera, a lens and light."]
+        for text in texts {
+            for index in 0..<2 {
+                let c = try Self.canvas(text, width: size.0, height: size.1, index: index)
+                let script = ExplainerVisuals.script(for: c, text: text, icon: "solar_power")
+                let line = script.split(separator: "\n").first { $0.hasSuffix("}solar_power") }
+                #expect(line?.contains("\\fnMaterial Icons") == true, "no icon at \(size) on: \(text)\n\(script)")
+                // Inside the card's box.
+                let l = CardLayout(width: size.0, height: size.1)
+                if let pos = line?.range(of: #"\\pos\((\d+),(\d+)\)"#, options: .regularExpression).map({ line![$0] }) {
+                    let xy = pos.dropFirst(5).dropLast().split(separator: ",").compactMap { Int($0) }
+                    #expect(xy[0] > l.left && xy[0] <= l.right && xy[1] > l.top && xy[1] < l.bottom, "\(xy) outside \(l)")
+                }
             }
         }
-        // Without an icon the card is type only.
+        // Without an icon the card is type only; a quote card stays type only.
         let plain = ExplainerVisuals.script(for: try Self.canvas("Solar panels turn sunlight into electricity."), text: "Solar panels turn sunlight into electricity.")
         #expect(!plain.contains("Material Icons"))
+        let quote = "As Ada Lovelace wrote, \"The engine might compose elaborate pieces of music.\""
+        #expect(!ExplainerVisuals.script(for: try Self.canvas(quote), text: quote, icon: "solar_power").contains("Material Icons"))
     }
 
     @Test func consecutivePhraseCardsAlternateLayouts() throws {

@@ -58,7 +58,7 @@ struct RenderTests {
         let pipeline = Pipeline(options: PipelineOptions(outbox: out, cache: dir.url.appendingPathComponent("cache")), engines: engines)
         let sidecar = try await pipeline.run(manifestPath: path, jobID: "cities")
         #expect(sidecar.state == .done)
-        #expect(sidecar.engines["visuals"] == "explainer 1")
+        #expect(sidecar.engines["visuals"] == "explainer 2")
         let scenes = try #require(sidecar.scenes)
         #expect(scenes.count == 5)
         let video = out.appendingPathComponent("cities.mp4").path
