@@ -82,7 +82,10 @@ final class LookFrames: FrameIterator {
         for y in 0..<height {
             let k = min(1, max(0, Float(y) / Float(height - 1) + drift))
             let c = (0.55 * (a.0 + (b.0 - a.0) * k), 0.55 * (a.1 + (b.1 - a.1) * k), 0.55 * (a.2 + (b.2 - a.2) * k))
-            for x in 0..<width { let i = 3 * (y * width + x); pixels[i] = c.0; pixels[i + 1] = c.1; pixels[i + 2] = c.2 }
+            pixels.withUnsafeMutableBufferPointer { p in
+                let row = p.baseAddress! + 3 * y * width
+                for x in 0..<width { row[3 * x] = c.0; row[3 * x + 1] = c.1; row[3 * x + 2] = c.2 }
+            }
         }
     }
 
@@ -99,28 +102,54 @@ final class LookFrames: FrameIterator {
         return lo < hi ? lo..<hi : 0..<0
     }
 
-    private func blend(_ i: Int, _ c: (Float, Float, Float), _ a: Float) {
-        pixels[i] += (c.0 - pixels[i]) * a
-        pixels[i + 1] += (c.1 - pixels[i + 1]) * a
-        pixels[i + 2] += (c.2 - pixels[i + 2]) * a
+    /// `p[i...i+2]` moved towards `c` by `a`.
+    @inline(__always) private static func blend(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ c: (Float, Float, Float), _ a: Float) {
+        p[i] += (c.0 - p[i]) * a
+        p[i + 1] += (c.1 - p[i + 1]) * a
+        p[i + 2] += (c.2 - p[i + 2]) * a
     }
+
+    /// Per row of a disc or shape: each pixel's distance (from the disc's centre, or inside the shape's edges),
+    /// computed eight pixels at a time. Each lane does the scalar arithmetic in the same order (no fused
+    /// multiply-adds in Swift), so the pictures are the same to the bit as pixel-by-pixel code.
+    private var distances: [Float] = []
+    private static let lanes = SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7)
 
     /// Soft out-of-focus lights drifting across the frame and wrapping round.
     private func drawBokeh(_ t: Float) {
         wash(t)
         let w = Float(width), h = Float(height)
-        for d in discs {
-            let span = w + 2 * d.r, spanY = h + 2 * d.r
-            let cx = (d.x + d.vx * t).truncatingRemainder(dividingBy: span), cy = (d.y + d.vy * t).truncatingRemainder(dividingBy: spanY)
-            let x = (cx < 0 ? cx + span : cx) - d.r, y = (cy < 0 ? cy + spanY : cy) - d.r
-            // Brightness breathes slowly so still stretches still move.
-            let alpha = d.alpha * (0.75 + 0.25 * sin(t * 0.4 + d.x))
-            for py in pixelRange(y, d.r, height) {
-                for px in pixelRange(x, d.r, width) {
-                    let dist = ((Float(px) - x) * (Float(px) - x) + (Float(py) - y) * (Float(py) - y)).squareRoot() / d.r
-                    guard dist < 1 else { continue }
-                    let edge = min(1, (1 - dist) / 0.25)
-                    blend(3 * (py * width + px), d.color, alpha * edge)
+        if distances.count < width + 8 { distances = [Float](repeating: 0, count: width + 8) }
+        let width = self.width
+        pixels.withUnsafeMutableBufferPointer { pixels in
+            distances.withUnsafeMutableBufferPointer { distances in
+                let p = pixels.baseAddress!, dist = distances.baseAddress!, lanes = Self.lanes
+                for d in discs {
+                    let span = w + 2 * d.r, spanY = h + 2 * d.r
+                    let cx = (d.x + d.vx * t).truncatingRemainder(dividingBy: span), cy = (d.y + d.vy * t).truncatingRemainder(dividingBy: spanY)
+                    let x = (cx < 0 ? cx + span : cx) - d.r, y = (cy < 0 ? cy + spanY : cy) - d.r
+                    // Brightness breathes slowly so still stretches still move.
+                    let alpha = d.alpha * (0.75 + 0.25 * sin(t * 0.4 + d.x))
+                    let columns = pixelRange(x, d.r, width)
+                    let n = columns.count, first = columns.lowerBound
+                    for py in pixelRange(y, d.r, height) {
+                        let dy2 = (Float(py) - y) * (Float(py) - y)
+                        var k = 0
+                        while k + 8 <= n {
+                            let dx = SIMD8<Float>(repeating: Float(first + k)) + lanes - x
+                            UnsafeMutableRawPointer(dist + k).storeBytes(of: (dx * dx + dy2).squareRoot() / d.r, as: SIMD8<Float>.self)
+                            k += 8
+                        }
+                        while k < n {
+                            let dx = Float(first + k) - x
+                            dist[k] = (dx * dx + dy2).squareRoot() / d.r
+                            k += 1
+                        }
+                        for k in 0..<n where dist[k] < 1 {
+                            let edge = min(1, (1 - dist[k]) / 0.25)
+                            Self.blend(p, 3 * (py * width + first + k), d.color, alpha * edge)
+                        }
+                    }
                 }
             }
         }
@@ -129,29 +158,50 @@ final class LookFrames: FrameIterator {
     /// Large translucent polygons turning and drifting slowly, edges anti-aliased by their distance.
     private func drawShapes(_ t: Float) {
         wash(t)
-        for s in shapes {
-            // Drifting shapes wrap round like the bokeh lights, so an hour-long scene still has them in view.
-            let cx = wrap(s.x + s.vx * t, Float(width), s.size), cy = wrap(s.y + s.vy * t, Float(height), s.size)
-            let angle = s.angle + s.spin * t
-            let corners = (0..<s.sides).map { k -> (Float, Float) in
-                let a = angle + Float(k) * 2 * .pi / Float(s.sides)
-                return (cx + s.size * cos(a), cy + s.size * sin(a))
-            }
-            // Each edge once per frame: its start and its direction (the edge vector, and its length to divide by).
-            let edges = (0..<s.sides).map { k -> (ax: Float, ay: Float, ex: Float, ey: Float, len: Float) in
-                let (ax, ay) = corners[k], (bx, by) = corners[(k + 1) % s.sides]
-                let ex = bx - ax, ey = by - ay
-                return (ax, ay, ex, ey, (ex * ex + ey * ey).squareRoot())
-            }
-            for py in pixelRange(cy, s.size, height) {
-                for px in pixelRange(cx, s.size, width) {
-                    // Signed distance inside: the smallest distance to an edge (positive inside a convex polygon).
-                    var inside = Float.greatestFiniteMagnitude
-                    for e in edges {
-                        inside = min(inside, ((Float(px) - e.ax) * e.ey - (Float(py) - e.ay) * e.ex) / e.len * -1)
+        if distances.count < width + 8 { distances = [Float](repeating: 0, count: width + 8) }
+        let width = self.width
+        pixels.withUnsafeMutableBufferPointer { pixels in
+            distances.withUnsafeMutableBufferPointer { distances in
+                let p = pixels.baseAddress!, inside = distances.baseAddress!, lanes = Self.lanes
+                for s in shapes {
+                    // Drifting shapes wrap round like the bokeh lights, so an hour-long scene still has them in view.
+                    let cx = wrap(s.x + s.vx * t, Float(width), s.size), cy = wrap(s.y + s.vy * t, Float(height), s.size)
+                    let angle = s.angle + s.spin * t
+                    let corners = (0..<s.sides).map { k -> (Float, Float) in
+                        let a = angle + Float(k) * 2 * .pi / Float(s.sides)
+                        return (cx + s.size * cos(a), cy + s.size * sin(a))
                     }
-                    guard inside > -1 else { continue }
-                    blend(3 * (py * width + px), s.color, s.alpha * min(1, inside + 0.5))
+                    // Each edge once per frame: its start and its direction (the edge vector, and its length to divide by).
+                    let edges = (0..<s.sides).map { k -> (ax: Float, ay: Float, ex: Float, ey: Float, len: Float) in
+                        let (ax, ay) = corners[k], (bx, by) = corners[(k + 1) % s.sides]
+                        let ex = bx - ax, ey = by - ay
+                        return (ax, ay, ex, ey, (ex * ex + ey * ey).squareRoot())
+                    }
+                    let columns = pixelRange(cx, s.size, width)
+                    let n = columns.count, first = columns.lowerBound
+                    for py in pixelRange(cy, s.size, height) {
+                        // Signed distance inside: the smallest distance to an edge (positive inside a convex polygon).
+                        for k in 0..<n { inside[k] = .greatestFiniteMagnitude }
+                        for e in edges {
+                            // The row's half of the cross product, once a row: the same product each pixel took.
+                            let across = (Float(py) - e.ay) * e.ex
+                            var k = 0
+                            while k + 8 <= n {
+                                let px = SIMD8<Float>(repeating: Float(first + k)) + lanes
+                                let d = ((px - e.ax) * e.ey - across) / e.len * -1
+                                let slot = UnsafeMutableRawPointer(inside + k)
+                                slot.storeBytes(of: pointwiseMin(slot.loadUnaligned(as: SIMD8<Float>.self), d), as: SIMD8<Float>.self)
+                                k += 8
+                            }
+                            while k < n {
+                                inside[k] = min(inside[k], ((Float(first + k) - e.ax) * e.ey - across) / e.len * -1)
+                                k += 1
+                            }
+                        }
+                        for k in 0..<n where inside[k] > -1 {
+                            Self.blend(p, 3 * (py * width + first + k), s.color, s.alpha * min(1, inside[k] + 0.5))
+                        }
+                    }
                 }
             }
         }
