@@ -211,21 +211,67 @@ final class LookFrames: FrameIterator {
     private func drawFlow(_ t: Float) {
         let scale: Float = 3 / Float(height)
         let z = t * 0.08
-        for y in 0..<height {
-            for x in 0..<width {
-                let fx = Float(x) * scale, fy = Float(y) * scale
-                var v: Float = 0, amp: Float = 0.55, freq: Float = 1
-                for o in 0..<3 {
-                    v += amp * noise(fx * freq + z * Float(o + 1) * 0.7, fy * freq - z * 0.5, z + Float(o) * 17)
-                    amp *= 0.5; freq *= 2.1
+        // Each octave's coordinates are a column's plus a row's (the same sums noise() was once given per pixel), so
+        // the lattice cells, fractions and corner values are found once a frame, not hashed eight times a pixel.
+        var octaves: [Octave] = [], amps: [Float] = []
+        var amp: Float = 0.55, freq: Float = 1
+        for o in 0..<3 {
+            octaves.append(Octave(xs: (0..<width).map { Float($0) * scale * freq + z * Float(o + 1) * 0.7 },
+                                  ys: (0..<height).map { Float($0) * scale * freq - z * 0.5 }, z: z + Float(o) * 17,
+                                  lattice: lattice))
+            amps.append(amp)
+            amp *= 0.5; freq *= 2.1
+        }
+        let width = self.width
+        pixels.withUnsafeMutableBufferPointer { p in
+            for y in 0..<height {
+                for x in 0..<width {
+                    var v: Float = 0
+                    for o in 0..<3 { v += amps[o] * octaves[o].noise(x, y) }
+                    // Octave sums cluster around the middle: stretch them so the clouds read against each other.
+                    let k = min(1, max(0, (v / 0.96 - 0.5) * 2.4 + 0.5))
+                    let c = k < 0.5 ? mix(palette[0], palette[min(1, palette.count - 1)], k * 2)
+                                    : mix(palette[min(1, palette.count - 1)], palette[min(2, palette.count - 1)], k * 2 - 1)
+                    let i = 3 * (y * width + x)
+                    p[i] = c.0; p[i + 1] = c.1; p[i + 2] = c.2
                 }
-                // Octave sums cluster around the middle: stretch them so the clouds read against each other.
-                let k = min(1, max(0, (v / 0.96 - 0.5) * 2.4 + 0.5))
-                let c = k < 0.5 ? mix(palette[0], palette[min(1, palette.count - 1)], k * 2)
-                                : mix(palette[min(1, palette.count - 1)], palette[min(2, palette.count - 1)], k * 2 - 1)
-                let i = 3 * (y * width + x)
-                pixels[i] = c.0; pixels[i + 1] = c.1; pixels[i + 2] = c.2
             }
+        }
+    }
+
+    /// One octave of value noise in 3-D over a frame whose pixels sit at `xs[x]`, `ys[y]` and one `z`: each column's
+    /// and row's lattice cell and smoothed fraction, and the lattice values of every cell they reach (two z layers).
+    private struct Octave {
+        let cellX: [Int], smoothX: [Float], cellY: [Int], smoothY: [Float], smoothZ: Float
+        let nx: Int, ny: Int
+        let corners: [Float]
+
+        init(xs: [Float], ys: [Float], z: Float, lattice: (Int, Int, Int) -> Float) {
+            func s(_ f: Float) -> Float { f * f * (3 - 2 * f) }
+            let xi = xs.map { Int($0.rounded(.down)) }, yi = ys.map { Int($0.rounded(.down)) }, zi = Int(z.rounded(.down))
+            let x0 = xi.min() ?? 0, y0 = yi.min() ?? 0
+            nx = (xi.max() ?? 0) - x0 + 2
+            ny = (yi.max() ?? 0) - y0 + 2
+            cellX = xi.map { $0 - x0 }
+            cellY = yi.map { $0 - y0 }
+            smoothX = zip(xs, xi).map { s($0 - Float($1)) }
+            smoothY = zip(ys, yi).map { s($0 - Float($1)) }
+            smoothZ = s(z - Float(zi))
+            var corners = [Float](repeating: 0, count: 2 * nx * ny)
+            for c in 0..<2 {
+                for b in 0..<ny { for a in 0..<nx { corners[(c * ny + b) * nx + a] = lattice(x0 + a, y0 + b, zi + c) } }
+            }
+            self.corners = corners
+        }
+
+        /// The noise at pixel (`x`, `y`): trilinear over the cell's corners with smooth weights.
+        @inline(__always) func noise(_ x: Int, _ y: Int) -> Float {
+            func lerp(_ a: Float, _ b: Float, _ k: Float) -> Float { a + (b - a) * k }
+            let i = cellY[y] * nx + cellX[x], layer = nx * ny
+            let sx = smoothX[x], sy = smoothY[y]
+            let c00 = lerp(corners[i], corners[i + 1], sx), c10 = lerp(corners[i + nx], corners[i + nx + 1], sx)
+            let c01 = lerp(corners[layer + i], corners[layer + i + 1], sx), c11 = lerp(corners[layer + i + nx], corners[layer + i + nx + 1], sx)
+            return lerp(lerp(c00, c10, sy), lerp(c01, c11, sy), smoothZ)
         }
     }
 
@@ -233,21 +279,11 @@ final class LookFrames: FrameIterator {
         (a.0 + (b.0 - a.0) * k, a.1 + (b.1 - a.1) * k, a.2 + (b.2 - a.2) * k)
     }
 
-    /// Value noise in 3-D with smooth interpolation; lattice values from a hash of the seed and the cell.
-    private func noise(_ x: Float, _ y: Float, _ z: Float) -> Float {
-        let xi = Int(x.rounded(.down)), yi = Int(y.rounded(.down)), zi = Int(z.rounded(.down))
-        let fx = x - Float(xi), fy = y - Float(yi), fz = z - Float(zi)
-        func s(_ f: Float) -> Float { f * f * (3 - 2 * f) }
-        func lattice(_ a: Int, _ b: Int, _ c: Int) -> Float {
-            var h = UInt64(bitPattern: Int64(a &* 73_856_093 ^ b &* 19_349_663 ^ c &* 83_492_791)) ^ UInt64(truncatingIfNeeded: background.seed)
-            h = (h ^ (h >> 33)) &* 0xFF51_AFD7_ED55_8CCD
-            h ^= h >> 33
-            return Float(h & 0xFFFF) / 65535
-        }
-        let sx = s(fx), sy = s(fy), sz = s(fz)
-        func lerp(_ a: Float, _ b: Float, _ k: Float) -> Float { a + (b - a) * k }
-        let c00 = lerp(lattice(xi, yi, zi), lattice(xi + 1, yi, zi), sx), c10 = lerp(lattice(xi, yi + 1, zi), lattice(xi + 1, yi + 1, zi), sx)
-        let c01 = lerp(lattice(xi, yi, zi + 1), lattice(xi + 1, yi, zi + 1), sx), c11 = lerp(lattice(xi, yi + 1, zi + 1), lattice(xi + 1, yi + 1, zi + 1), sx)
-        return lerp(lerp(c00, c10, sy), lerp(c01, c11, sy), sz)
+    /// The noise's lattice value at cell (a, b, c): a hash of the seed and the cell.
+    private func lattice(_ a: Int, _ b: Int, _ c: Int) -> Float {
+        var h = UInt64(bitPattern: Int64(a &* 73_856_093 ^ b &* 19_349_663 ^ c &* 83_492_791)) ^ UInt64(truncatingIfNeeded: background.seed)
+        h = (h ^ (h >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        return Float(h & 0xFFFF) / 65535
     }
 }
