@@ -178,8 +178,21 @@ final class LookFrames: FrameIterator {
                         return (ax, ay, ex, ey, (ex * ex + ey * ey).squareRoot())
                     }
                     let columns = pixelRange(cx, s.size, width)
-                    let n = columns.count, first = columns.lowerBound
                     for py in pixelRange(cy, s.size, height) {
+                        // Only the columns where no edge's distance is below -1.5 by exact line maths (in Double, a pixel
+                        // to spare each side): float rounding moves a distance by far less than the 0.5 margin, so every
+                        // pixel left out is one the test below (inside > -1) would have left out.
+                        var lo = Double(columns.lowerBound), hi = Double(columns.upperBound)
+                        for e in edges {
+                            // distance(px) = (across + ax * ey - px * ey) / len > -1.5  <=>  px * ey < c
+                            let ey = Double(e.ey)
+                            let c = (Double(py) - Double(e.ay)) * Double(e.ex) + Double(e.ax) * ey + 1.5 * Double(e.len)
+                            if ey > 0 { hi = min(hi, c / ey + 1) } else if ey < 0 { lo = max(lo, c / ey - 1) } else if c <= 0 { hi = lo }
+                        }
+                        let bounds = (Double(columns.lowerBound), Double(columns.upperBound))
+                        let first = Int(min(max(lo, bounds.0), bounds.1).rounded(.down))
+                        let n = Int(min(max(hi, bounds.0), bounds.1).rounded(.up)) - first
+                        guard n > 0 else { continue }
                         // Signed distance inside: the smallest distance to an edge (positive inside a convex polygon).
                         for k in 0..<n { inside[k] = .greatestFiniteMagnitude }
                         for e in edges {
