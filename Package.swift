@@ -134,6 +134,8 @@ let package = Package(
         .executableTarget(name: "JournalBench", dependencies: ["Journal"], path: "Benchmarks/JournalBench"),
         // The Ken Burns resample alone: the SIMD kernel against the Swift one it replaced, same canvas, same run (issue 30).
         .executableTarget(name: "KenBurnsBench", dependencies: ["Media"], path: "Benchmarks/KenBurnsBench"),
+        // Media's composer alone against x264's floor, public API only (builds against an earlier Media too).
+        .executableTarget(name: "ComposeBench", dependencies: ["Media"], path: "Benchmarks/ComposeBench"),
         .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake", "Manifest"], path: "Benchmarks/DaemonBench"),
         // The parsers of what users send (manifests, media headers, tar, zip, multipart) under seeded mutation, each in a
         // child process; corpus in Tests/Fuzz/corpus, a bounded run in scripts/test (issue 23).
