@@ -132,6 +132,10 @@ let package = Package(
         .executableTarget(name: "prostudio-notify", dependencies: ["CNotify"], path: "Sources/NotifyHelper"),
         // The PostgreSQL journal's LISTEN/NOTIFY wake-up latency against one commit (issue 31).
         .executableTarget(name: "JournalBench", dependencies: ["Journal"], path: "Benchmarks/JournalBench"),
+        // The Ken Burns resample alone: the SIMD kernel against the Swift one it replaced, same canvas, same run (issue 30).
+        .executableTarget(name: "KenBurnsBench", dependencies: ["Media"], path: "Benchmarks/KenBurnsBench"),
+        // Media's composer alone against x264's floor, public API only (builds against an earlier Media too).
+        .executableTarget(name: "ComposeBench", dependencies: ["Media"], path: "Benchmarks/ComposeBench"),
         .executableTarget(name: "DaemonBench", dependencies: ["Journal", "Watcher", "Intake", "Manifest"], path: "Benchmarks/DaemonBench"),
         // The parsers of what users send (manifests, media headers, tar, zip, multipart) under seeded mutation, each in a
         // child process; corpus in Tests/Fuzz/corpus, a bounded run in scripts/test (issue 23).
@@ -142,7 +146,11 @@ let package = Package(
         // What a user writes: manifest model, parsing, validation, precise errors (asset headers included).
         .target(name: "Manifest", dependencies: ["MediaHeaders", "Contract", .product(name: "Yams", package: "Yams")], path: "Sources/Manifest"),
         // libav* wrapped: encode, filter graphs, probe, images. No raw pointer leaves this module.
-        .target(name: "Media", dependencies: ["CFFmpeg", "CLibass"], path: "Sources/Media"),
+        // Pixel kernels Media draws with where Swift cannot reach the instructions (the Ken Burns resample's byte
+        // shuffles): AVX2 chosen at run time, a scalar version giving the same bytes otherwise. Optimised even in debug
+        // builds, so the tests that compose video do not crawl.
+        .target(name: "CMediaKernels", path: "CShims/CMediaKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "Media", dependencies: ["CFFmpeg", "CLibass", "CMediaKernels"], path: "Sources/Media"),
         // Stage engines: speech, visuals, music (embedded ones here; model engines build on TorchRuntime).
         // Helper processes run to completion with stdin written and stdout/stderr collected in one poll loop (no
         // full-pipe deadlock): the espeak helper and the webhook sender.

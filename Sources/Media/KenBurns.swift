@@ -1,9 +1,10 @@
 import CFFmpeg
 import Foundation
 
-/// A still's slow move, drawn in Swift with sub-pixel precision. libavfilter's zoompan rounds the crop's position
-/// and size to whole (even) pixels, so its motion jitters and its zoom steps back and forth; here every frame
-/// samples the placed picture bilinearly at the exact window, so the motion is as smooth as the arithmetic.
+/// A still's slow move, drawn with sub-pixel precision (a fixed-point bilinear kernel, SIMD where the CPU has it).
+/// libavfilter's zoompan rounds the crop's position and size to whole (even) pixels, so its motion jitters and its
+/// zoom steps back and forth; here every frame samples the placed picture bilinearly at the exact window, so the
+/// motion is as smooth as the arithmetic.
 ///
 /// The picture is placed once (turned upright, fitted, composited) by a one-frame filter graph onto a canvas just
 /// larger than the frame by the zoom: the closest frame samples it 1:1, the widest by the zoom (1:1.2 at most), so
@@ -11,10 +12,10 @@ import Foundation
 final class KenBurnsFrames: PlanarFrameIterator {
     private let width: Int, height: Int, frames: Int
     private let move: KenBurns
-    private let canvas: (y: [UInt8], u: [UInt8], v: [UInt8])
-    private let canvasWidth: Int, canvasHeight: Int
+    /// The placed picture's planes (each padded by 16 bytes), which every frame samples.
+    let canvas: (y: [UInt8], u: [UInt8], v: [UInt8])
+    let canvasWidth: Int, canvasHeight: Int
     private var index = 0
-    private var columns = Columns()
 
     init(still: Still, width: Int, height: Int, frames: Int, fps: Int) throws {
         self.width = width
@@ -37,7 +38,8 @@ final class KenBurnsFrames: PlanarFrameIterator {
         }
         func plane(_ p: Int32, _ w: Int, _ h: Int) -> [UInt8] {
             let stride = Int(ps_frame_linesize(frame, p)), base = ps_frame_data(frame, p)!
-            var out = [UInt8](repeating: 0, count: w * h)
+            // Padded: the kernel's shuffles load 16 bytes from a row's last taps.
+            var out = [UInt8](repeating: 0, count: w * h + 16)
             out.withUnsafeMutableBufferPointer { dst in
                 for row in 0..<h { (dst.baseAddress! + row * w).update(from: base + row * stride, count: w) }
             }
@@ -73,72 +75,65 @@ final class KenBurnsFrames: PlanarFrameIterator {
 
     func next(planes: [(UnsafeMutablePointer<UInt8>, Int)]) throws -> Bool { draw(into: planes) }
 
+    /// Draws with the kernels' scalar passes instead of the SIMD ones (the same bytes): for tests and the micro-bench.
+    var scalarPasses = false
+
     /// The next frame into Y, U and V planes given as (first byte, stride); false at the end.
     private func draw(into planes: [(UnsafeMutablePointer<UInt8>, Int)]) -> Bool {
         guard index < frames else { return false }
         defer { index += 1 }
         let win = window(index)
         let cw = width / 2, ch = height / 2
+        let sx = win.w / Double(width), sy = win.h / Double(height)
+        prepare(luma, sw: canvasWidth, dw: width, x0: win.x, scaleX: sx)
         canvas.y.withUnsafeBufferPointer { src in
-            resample(src.baseAddress!, canvasWidth, canvasHeight, into: planes[0].0, planes[0].1, width, height, win.x, win.y,
-                     win.w / Double(width), win.h / Double(height))
+            resample(luma, src.baseAddress!, canvasWidth, canvasHeight, into: planes[0].0, planes[0].1, height, win.y, sy)
         }
+        // U and V share their window, so their columns' taps too.
+        prepare(chroma, sw: canvasWidth / 2, dw: cw, x0: win.x / 2, scaleX: sx)
         for (plane, target) in [(canvas.u, planes[1]), (canvas.v, planes[2])] {
             plane.withUnsafeBufferPointer { src in
-                resample(src.baseAddress!, canvasWidth / 2, canvasHeight / 2, into: target.0, target.1, cw, ch, win.x / 2, win.y / 2,
-                         win.w / Double(width), win.h / Double(height))
+                resample(chroma, src.baseAddress!, canvasWidth / 2, canvasHeight / 2, into: target.0, target.1, ch, win.y / 2, sy)
             }
         }
         return true
     }
 
-    /// Per-column source positions and weights (of 256), and two horizontally resampled source rows (value x 256),
-    /// reused from frame to frame.
-    private struct Columns {
-        var left: [Int32] = [], right: [Int32] = [], weight: [UInt32] = []
-        var rows: [[UInt32]] = [[], []]
-        var rowSource = [-1, -1]
-    }
+    /// The kernels for the luma and chroma planes, and each column's taps (kept from frame to frame).
+    private let luma = BilinearKernel(), chroma = BilinearKernel()
+    private var left: [Int32] = [], right: [Int32] = [], weight: [UInt16] = []
 
-    /// Bilinear resampling of the window starting at (`x0`, `y0`) with `scaleX`/`scaleY` source pixels per output
-    /// pixel, pixel centres aligned. Separable, in fixed point: each source row in the window is resampled across
-    /// once (the gathers), then output rows are blends of two of those (contiguous, vectorised).
-    private func resample(_ src: UnsafePointer<UInt8>, _ sw: Int, _ sh: Int, into dst: UnsafeMutablePointer<UInt8>, _ stride: Int, _ dw: Int, _ dh: Int,
-                          _ x0: Double, _ y0: Double, _ scaleX: Double, _ scaleY: Double) {
-        if columns.left.count != dw {
-            columns = Columns(left: [Int32](repeating: 0, count: dw), right: [Int32](repeating: 0, count: dw),
-                              weight: [UInt32](repeating: 0, count: dw),
-                              rows: [[UInt32](repeating: 0, count: dw), [UInt32](repeating: 0, count: dw)])
+    /// Each of `dw` output columns' source taps and weight (of 256) for a window starting at `x0` with `scaleX`
+    /// source pixels per output pixel, pixel centres aligned.
+    private func prepare(_ kernel: BilinearKernel, sw: Int, dw: Int, x0: Double, scaleX: Double) {
+        if left.count != dw {
+            left = [Int32](repeating: 0, count: dw)
+            right = [Int32](repeating: 0, count: dw)
+            weight = [UInt16](repeating: 0, count: dw)
         }
-        columns.rowSource = [-1, -1]
         for ox in 0..<dw {
             let sx = min(Double(sw - 1), max(0, x0 + (Double(ox) + 0.5) * scaleX - 0.5))
             let l = Int(sx)
-            columns.left[ox] = Int32(l)
-            columns.right[ox] = Int32(min(sw - 1, l + 1))
-            columns.weight[ox] = UInt32((sx - Double(l)) * 256 + 0.5)
+            left[ox] = Int32(l)
+            right[ox] = Int32(min(sw - 1, l + 1))
+            weight[ox] = UInt16((sx - Double(l)) * 256 + 0.5)
         }
-        var c = columns
-        defer { columns = c }
+        kernel.prepare(left: left, right: right, weight: weight)
+    }
+
+    /// Bilinear resampling, separable and in fixed point: each source row the window covers is resampled across
+    /// once (the shuffles), then each output row is a blend of two of those (contiguous multiply-adds).
+    private func resample(_ kernel: BilinearKernel, _ src: UnsafePointer<UInt8>, _ sw: Int, _ sh: Int,
+                          into dst: UnsafeMutablePointer<UInt8>, _ stride: Int, _ dh: Int, _ y0: Double, _ scaleY: Double) {
+        var source = (-1, -1)
+        let scalar = scalarPasses
         /// Slot holding source row `k` resampled across, computing it if needed (never evicting `keep`).
         func row(_ k: Int, keep: Int) -> Int {
-            if c.rowSource[0] == k { return 0 }
-            if c.rowSource[1] == k { return 1 }
-            let slot = c.rowSource[0] == keep ? 1 : 0
-            let r = src + k * sw
-            c.left.withUnsafeBufferPointer { left in
-                c.right.withUnsafeBufferPointer { right in
-                    c.weight.withUnsafeBufferPointer { weight in
-                        c.rows[slot].withUnsafeMutableBufferPointer { out in
-                            for ox in 0..<dw {
-                                let a = UInt32(r[Int(left[ox])]), b = UInt32(r[Int(right[ox])]), w = weight[ox]
-                                out[ox] = a &* (256 &- w) &+ b &* w  // at most 255 x 256: no overflow to check
-                            }
-                        }
-                    }
-                }
-            }
-            c.rowSource[slot] = k
+            if source.0 == k { return 0 }
+            if source.1 == k { return 1 }
+            let slot = source.0 == keep ? 1 : 0
+            kernel.horizontal(src + k * sw, slot: slot, scalar: scalar)
+            if slot == 0 { source.0 = k } else { source.1 = k }
             return slot
         }
         for oy in 0..<dh {
@@ -147,15 +142,7 @@ final class KenBurnsFrames: PlanarFrameIterator {
             let fy = UInt32((sy - Double(top)) * 256 + 0.5)
             let t = row(top, keep: top + 1)
             let b = row(min(sh - 1, top + 1), keep: top)
-            let out = dst + oy * stride
-            c.rows[t].withUnsafeBufferPointer { upper in
-                c.rows[b].withUnsafeBufferPointer { lower in
-                    for ox in 0..<dw {
-                        // At most 65,280 x 256 + 32,768: wrapping arithmetic lets the loop vectorise.
-                        out[ox] = UInt8(truncatingIfNeeded: (upper[ox] &* (256 &- fy) &+ lower[ox] &* fy &+ 32768) >> 16)
-                    }
-                }
-            }
+            kernel.vertical(upper: t, lower: b, fy: fy, into: dst + oy * stride, scalar: scalar)
         }
     }
 }

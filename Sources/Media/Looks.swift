@@ -82,7 +82,10 @@ final class LookFrames: FrameIterator {
         for y in 0..<height {
             let k = min(1, max(0, Float(y) / Float(height - 1) + drift))
             let c = (0.55 * (a.0 + (b.0 - a.0) * k), 0.55 * (a.1 + (b.1 - a.1) * k), 0.55 * (a.2 + (b.2 - a.2) * k))
-            for x in 0..<width { let i = 3 * (y * width + x); pixels[i] = c.0; pixels[i + 1] = c.1; pixels[i + 2] = c.2 }
+            pixels.withUnsafeMutableBufferPointer { p in
+                let row = p.baseAddress! + 3 * y * width
+                for x in 0..<width { row[3 * x] = c.0; row[3 * x + 1] = c.1; row[3 * x + 2] = c.2 }
+            }
         }
     }
 
@@ -99,28 +102,54 @@ final class LookFrames: FrameIterator {
         return lo < hi ? lo..<hi : 0..<0
     }
 
-    private func blend(_ i: Int, _ c: (Float, Float, Float), _ a: Float) {
-        pixels[i] += (c.0 - pixels[i]) * a
-        pixels[i + 1] += (c.1 - pixels[i + 1]) * a
-        pixels[i + 2] += (c.2 - pixels[i + 2]) * a
+    /// `p[i...i+2]` moved towards `c` by `a`.
+    @inline(__always) private static func blend(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ c: (Float, Float, Float), _ a: Float) {
+        p[i] += (c.0 - p[i]) * a
+        p[i + 1] += (c.1 - p[i + 1]) * a
+        p[i + 2] += (c.2 - p[i + 2]) * a
     }
+
+    /// Per row of a disc or shape: each pixel's distance (from the disc's centre, or inside the shape's edges),
+    /// computed eight pixels at a time. Each lane does the scalar arithmetic in the same order (no fused
+    /// multiply-adds in Swift), so the pictures are the same to the bit as pixel-by-pixel code.
+    private var distances: [Float] = []
+    private static let lanes = SIMD8<Float>(0, 1, 2, 3, 4, 5, 6, 7)
 
     /// Soft out-of-focus lights drifting across the frame and wrapping round.
     private func drawBokeh(_ t: Float) {
         wash(t)
         let w = Float(width), h = Float(height)
-        for d in discs {
-            let span = w + 2 * d.r, spanY = h + 2 * d.r
-            let cx = (d.x + d.vx * t).truncatingRemainder(dividingBy: span), cy = (d.y + d.vy * t).truncatingRemainder(dividingBy: spanY)
-            let x = (cx < 0 ? cx + span : cx) - d.r, y = (cy < 0 ? cy + spanY : cy) - d.r
-            // Brightness breathes slowly so still stretches still move.
-            let alpha = d.alpha * (0.75 + 0.25 * sin(t * 0.4 + d.x))
-            for py in pixelRange(y, d.r, height) {
-                for px in pixelRange(x, d.r, width) {
-                    let dist = ((Float(px) - x) * (Float(px) - x) + (Float(py) - y) * (Float(py) - y)).squareRoot() / d.r
-                    guard dist < 1 else { continue }
-                    let edge = min(1, (1 - dist) / 0.25)
-                    blend(3 * (py * width + px), d.color, alpha * edge)
+        if distances.count < width + 8 { distances = [Float](repeating: 0, count: width + 8) }
+        let width = self.width
+        pixels.withUnsafeMutableBufferPointer { pixels in
+            distances.withUnsafeMutableBufferPointer { distances in
+                let p = pixels.baseAddress!, dist = distances.baseAddress!, lanes = Self.lanes
+                for d in discs {
+                    let span = w + 2 * d.r, spanY = h + 2 * d.r
+                    let cx = (d.x + d.vx * t).truncatingRemainder(dividingBy: span), cy = (d.y + d.vy * t).truncatingRemainder(dividingBy: spanY)
+                    let x = (cx < 0 ? cx + span : cx) - d.r, y = (cy < 0 ? cy + spanY : cy) - d.r
+                    // Brightness breathes slowly so still stretches still move.
+                    let alpha = d.alpha * (0.75 + 0.25 * sin(t * 0.4 + d.x))
+                    let columns = pixelRange(x, d.r, width)
+                    let n = columns.count, first = columns.lowerBound
+                    for py in pixelRange(y, d.r, height) {
+                        let dy2 = (Float(py) - y) * (Float(py) - y)
+                        var k = 0
+                        while k + 8 <= n {
+                            let dx = SIMD8<Float>(repeating: Float(first + k)) + lanes - x
+                            UnsafeMutableRawPointer(dist + k).storeBytes(of: (dx * dx + dy2).squareRoot() / d.r, as: SIMD8<Float>.self)
+                            k += 8
+                        }
+                        while k < n {
+                            let dx = Float(first + k) - x
+                            dist[k] = (dx * dx + dy2).squareRoot() / d.r
+                            k += 1
+                        }
+                        for k in 0..<n where dist[k] < 1 {
+                            let edge = min(1, (1 - dist[k]) / 0.25)
+                            Self.blend(p, 3 * (py * width + first + k), d.color, alpha * edge)
+                        }
+                    }
                 }
             }
         }
@@ -129,29 +158,63 @@ final class LookFrames: FrameIterator {
     /// Large translucent polygons turning and drifting slowly, edges anti-aliased by their distance.
     private func drawShapes(_ t: Float) {
         wash(t)
-        for s in shapes {
-            // Drifting shapes wrap round like the bokeh lights, so an hour-long scene still has them in view.
-            let cx = wrap(s.x + s.vx * t, Float(width), s.size), cy = wrap(s.y + s.vy * t, Float(height), s.size)
-            let angle = s.angle + s.spin * t
-            let corners = (0..<s.sides).map { k -> (Float, Float) in
-                let a = angle + Float(k) * 2 * .pi / Float(s.sides)
-                return (cx + s.size * cos(a), cy + s.size * sin(a))
-            }
-            // Each edge once per frame: its start and its direction (the edge vector, and its length to divide by).
-            let edges = (0..<s.sides).map { k -> (ax: Float, ay: Float, ex: Float, ey: Float, len: Float) in
-                let (ax, ay) = corners[k], (bx, by) = corners[(k + 1) % s.sides]
-                let ex = bx - ax, ey = by - ay
-                return (ax, ay, ex, ey, (ex * ex + ey * ey).squareRoot())
-            }
-            for py in pixelRange(cy, s.size, height) {
-                for px in pixelRange(cx, s.size, width) {
-                    // Signed distance inside: the smallest distance to an edge (positive inside a convex polygon).
-                    var inside = Float.greatestFiniteMagnitude
-                    for e in edges {
-                        inside = min(inside, ((Float(px) - e.ax) * e.ey - (Float(py) - e.ay) * e.ex) / e.len * -1)
+        if distances.count < width + 8 { distances = [Float](repeating: 0, count: width + 8) }
+        let width = self.width
+        pixels.withUnsafeMutableBufferPointer { pixels in
+            distances.withUnsafeMutableBufferPointer { distances in
+                let p = pixels.baseAddress!, inside = distances.baseAddress!, lanes = Self.lanes
+                for s in shapes {
+                    // Drifting shapes wrap round like the bokeh lights, so an hour-long scene still has them in view.
+                    let cx = wrap(s.x + s.vx * t, Float(width), s.size), cy = wrap(s.y + s.vy * t, Float(height), s.size)
+                    let angle = s.angle + s.spin * t
+                    let corners = (0..<s.sides).map { k -> (Float, Float) in
+                        let a = angle + Float(k) * 2 * .pi / Float(s.sides)
+                        return (cx + s.size * cos(a), cy + s.size * sin(a))
                     }
-                    guard inside > -1 else { continue }
-                    blend(3 * (py * width + px), s.color, s.alpha * min(1, inside + 0.5))
+                    // Each edge once per frame: its start and its direction (the edge vector, and its length to divide by).
+                    let edges = (0..<s.sides).map { k -> (ax: Float, ay: Float, ex: Float, ey: Float, len: Float) in
+                        let (ax, ay) = corners[k], (bx, by) = corners[(k + 1) % s.sides]
+                        let ex = bx - ax, ey = by - ay
+                        return (ax, ay, ex, ey, (ex * ex + ey * ey).squareRoot())
+                    }
+                    let columns = pixelRange(cx, s.size, width)
+                    for py in pixelRange(cy, s.size, height) {
+                        // Only the columns where no edge's distance is below -1.5 by exact line maths (in Double, a pixel
+                        // to spare each side): float rounding moves a distance by far less than the 0.5 margin, so every
+                        // pixel left out is one the test below (inside > -1) would have left out.
+                        var lo = Double(columns.lowerBound), hi = Double(columns.upperBound)
+                        for e in edges {
+                            // distance(px) = (across + ax * ey - px * ey) / len > -1.5  <=>  px * ey < c
+                            let ey = Double(e.ey)
+                            let c = (Double(py) - Double(e.ay)) * Double(e.ex) + Double(e.ax) * ey + 1.5 * Double(e.len)
+                            if ey > 0 { hi = min(hi, c / ey + 1) } else if ey < 0 { lo = max(lo, c / ey - 1) } else if c <= 0 { hi = lo }
+                        }
+                        let bounds = (Double(columns.lowerBound), Double(columns.upperBound))
+                        let first = Int(min(max(lo, bounds.0), bounds.1).rounded(.down))
+                        let n = Int(min(max(hi, bounds.0), bounds.1).rounded(.up)) - first
+                        guard n > 0 else { continue }
+                        // Signed distance inside: the smallest distance to an edge (positive inside a convex polygon).
+                        for k in 0..<n { inside[k] = .greatestFiniteMagnitude }
+                        for e in edges {
+                            // The row's half of the cross product, once a row: the same product each pixel took.
+                            let across = (Float(py) - e.ay) * e.ex
+                            var k = 0
+                            while k + 8 <= n {
+                                let px = SIMD8<Float>(repeating: Float(first + k)) + lanes
+                                let d = ((px - e.ax) * e.ey - across) / e.len * -1
+                                let slot = UnsafeMutableRawPointer(inside + k)
+                                slot.storeBytes(of: pointwiseMin(slot.loadUnaligned(as: SIMD8<Float>.self), d), as: SIMD8<Float>.self)
+                                k += 8
+                            }
+                            while k < n {
+                                inside[k] = min(inside[k], ((Float(first + k) - e.ax) * e.ey - across) / e.len * -1)
+                                k += 1
+                            }
+                        }
+                        for k in 0..<n where inside[k] > -1 {
+                            Self.blend(p, 3 * (py * width + first + k), s.color, s.alpha * min(1, inside[k] + 0.5))
+                        }
+                    }
                 }
             }
         }
@@ -161,21 +224,67 @@ final class LookFrames: FrameIterator {
     private func drawFlow(_ t: Float) {
         let scale: Float = 3 / Float(height)
         let z = t * 0.08
-        for y in 0..<height {
-            for x in 0..<width {
-                let fx = Float(x) * scale, fy = Float(y) * scale
-                var v: Float = 0, amp: Float = 0.55, freq: Float = 1
-                for o in 0..<3 {
-                    v += amp * noise(fx * freq + z * Float(o + 1) * 0.7, fy * freq - z * 0.5, z + Float(o) * 17)
-                    amp *= 0.5; freq *= 2.1
+        // Each octave's coordinates are a column's plus a row's (the same sums noise() was once given per pixel), so
+        // the lattice cells, fractions and corner values are found once a frame, not hashed eight times a pixel.
+        var octaves: [Octave] = [], amps: [Float] = []
+        var amp: Float = 0.55, freq: Float = 1
+        for o in 0..<3 {
+            octaves.append(Octave(xs: (0..<width).map { Float($0) * scale * freq + z * Float(o + 1) * 0.7 },
+                                  ys: (0..<height).map { Float($0) * scale * freq - z * 0.5 }, z: z + Float(o) * 17,
+                                  lattice: lattice))
+            amps.append(amp)
+            amp *= 0.5; freq *= 2.1
+        }
+        let width = self.width
+        pixels.withUnsafeMutableBufferPointer { p in
+            for y in 0..<height {
+                for x in 0..<width {
+                    var v: Float = 0
+                    for o in 0..<3 { v += amps[o] * octaves[o].noise(x, y) }
+                    // Octave sums cluster around the middle: stretch them so the clouds read against each other.
+                    let k = min(1, max(0, (v / 0.96 - 0.5) * 2.4 + 0.5))
+                    let c = k < 0.5 ? mix(palette[0], palette[min(1, palette.count - 1)], k * 2)
+                                    : mix(palette[min(1, palette.count - 1)], palette[min(2, palette.count - 1)], k * 2 - 1)
+                    let i = 3 * (y * width + x)
+                    p[i] = c.0; p[i + 1] = c.1; p[i + 2] = c.2
                 }
-                // Octave sums cluster around the middle: stretch them so the clouds read against each other.
-                let k = min(1, max(0, (v / 0.96 - 0.5) * 2.4 + 0.5))
-                let c = k < 0.5 ? mix(palette[0], palette[min(1, palette.count - 1)], k * 2)
-                                : mix(palette[min(1, palette.count - 1)], palette[min(2, palette.count - 1)], k * 2 - 1)
-                let i = 3 * (y * width + x)
-                pixels[i] = c.0; pixels[i + 1] = c.1; pixels[i + 2] = c.2
             }
+        }
+    }
+
+    /// One octave of value noise in 3-D over a frame whose pixels sit at `xs[x]`, `ys[y]` and one `z`: each column's
+    /// and row's lattice cell and smoothed fraction, and the lattice values of every cell they reach (two z layers).
+    private struct Octave {
+        let cellX: [Int], smoothX: [Float], cellY: [Int], smoothY: [Float], smoothZ: Float
+        let nx: Int, ny: Int
+        let corners: [Float]
+
+        init(xs: [Float], ys: [Float], z: Float, lattice: (Int, Int, Int) -> Float) {
+            func s(_ f: Float) -> Float { f * f * (3 - 2 * f) }
+            let xi = xs.map { Int($0.rounded(.down)) }, yi = ys.map { Int($0.rounded(.down)) }, zi = Int(z.rounded(.down))
+            let x0 = xi.min() ?? 0, y0 = yi.min() ?? 0
+            nx = (xi.max() ?? 0) - x0 + 2
+            ny = (yi.max() ?? 0) - y0 + 2
+            cellX = xi.map { $0 - x0 }
+            cellY = yi.map { $0 - y0 }
+            smoothX = zip(xs, xi).map { s($0 - Float($1)) }
+            smoothY = zip(ys, yi).map { s($0 - Float($1)) }
+            smoothZ = s(z - Float(zi))
+            var corners = [Float](repeating: 0, count: 2 * nx * ny)
+            for c in 0..<2 {
+                for b in 0..<ny { for a in 0..<nx { corners[(c * ny + b) * nx + a] = lattice(x0 + a, y0 + b, zi + c) } }
+            }
+            self.corners = corners
+        }
+
+        /// The noise at pixel (`x`, `y`): trilinear over the cell's corners with smooth weights.
+        @inline(__always) func noise(_ x: Int, _ y: Int) -> Float {
+            func lerp(_ a: Float, _ b: Float, _ k: Float) -> Float { a + (b - a) * k }
+            let i = cellY[y] * nx + cellX[x], layer = nx * ny
+            let sx = smoothX[x], sy = smoothY[y]
+            let c00 = lerp(corners[i], corners[i + 1], sx), c10 = lerp(corners[i + nx], corners[i + nx + 1], sx)
+            let c01 = lerp(corners[layer + i], corners[layer + i + 1], sx), c11 = lerp(corners[layer + i + nx], corners[layer + i + nx + 1], sx)
+            return lerp(lerp(c00, c10, sy), lerp(c01, c11, sy), smoothZ)
         }
     }
 
@@ -183,21 +292,11 @@ final class LookFrames: FrameIterator {
         (a.0 + (b.0 - a.0) * k, a.1 + (b.1 - a.1) * k, a.2 + (b.2 - a.2) * k)
     }
 
-    /// Value noise in 3-D with smooth interpolation; lattice values from a hash of the seed and the cell.
-    private func noise(_ x: Float, _ y: Float, _ z: Float) -> Float {
-        let xi = Int(x.rounded(.down)), yi = Int(y.rounded(.down)), zi = Int(z.rounded(.down))
-        let fx = x - Float(xi), fy = y - Float(yi), fz = z - Float(zi)
-        func s(_ f: Float) -> Float { f * f * (3 - 2 * f) }
-        func lattice(_ a: Int, _ b: Int, _ c: Int) -> Float {
-            var h = UInt64(bitPattern: Int64(a &* 73_856_093 ^ b &* 19_349_663 ^ c &* 83_492_791)) ^ UInt64(truncatingIfNeeded: background.seed)
-            h = (h ^ (h >> 33)) &* 0xFF51_AFD7_ED55_8CCD
-            h ^= h >> 33
-            return Float(h & 0xFFFF) / 65535
-        }
-        let sx = s(fx), sy = s(fy), sz = s(fz)
-        func lerp(_ a: Float, _ b: Float, _ k: Float) -> Float { a + (b - a) * k }
-        let c00 = lerp(lattice(xi, yi, zi), lattice(xi + 1, yi, zi), sx), c10 = lerp(lattice(xi, yi + 1, zi), lattice(xi + 1, yi + 1, zi), sx)
-        let c01 = lerp(lattice(xi, yi, zi + 1), lattice(xi + 1, yi, zi + 1), sx), c11 = lerp(lattice(xi, yi + 1, zi + 1), lattice(xi + 1, yi + 1, zi + 1), sx)
-        return lerp(lerp(c00, c10, sy), lerp(c01, c11, sy), sz)
+    /// The noise's lattice value at cell (a, b, c): a hash of the seed and the cell.
+    private func lattice(_ a: Int, _ b: Int, _ c: Int) -> Float {
+        var h = UInt64(bitPattern: Int64(a &* 73_856_093 ^ b &* 19_349_663 ^ c &* 83_492_791)) ^ UInt64(truncatingIfNeeded: background.seed)
+        h = (h ^ (h >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+        h ^= h >> 33
+        return Float(h & 0xFFFF) / 65535
     }
 }
