@@ -17,7 +17,7 @@ forward(ids [1,T] int64 with the 0 pads at both ends, style [1,2*S] float32, spe
 """
 import math
 import re
-from typing import List, Tuple
+from typing import Final, List, Tuple
 
 import torch
 import torch.nn as nn
@@ -165,9 +165,27 @@ class AdaIN1d(nn.Module):
         self.fc = nn.Linear(style_dim, channels * 2)
 
     def forward(self, x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-        h = self.fc(s).unsqueeze(2)
-        gamma, beta = torch.chunk(h, 2, dim=1)
-        return (1 + gamma) * self.norm(x) + beta
+        scale, shift = self.affine(s)
+        return F.batch_norm(x, None, None, scale, shift, True, 0.0, self.norm.eps)
+
+    def affine(self, s: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """(1 + gamma) * (w * xhat + b) + beta as one per-channel scale and shift of xhat, so the norm's own
+        pass applies the style (the reference's norm, mul, add were three passes over the activations).
+        Batch 1: instance norm over [1, C, L] is batch norm over it with the input's statistics."""
+        gamma, beta = torch.chunk(self.fc(s).view(-1), 2)
+        w, b = self.norm.weight, self.norm.bias
+        assert w is not None and b is not None
+        return (1 + gamma) * w, (1 + gamma) * b + beta
+
+    def snake_scaled(self, x: torch.Tensor, s: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+        """alpha * snake(adain(x)) in three passes over the activations (the caller folds 1 / alpha per
+        channel into the next conv's weight). With y = adain(x) and z = alpha y (alpha folded into the norm's
+        scale and shift), snake(y) = y + sin(alpha y)^2 / alpha = (z + sin(z)^2) / alpha."""
+        scale, shift = self.affine(s)
+        a = alpha.view(-1)
+        z = F.batch_norm(x, None, None, scale * a, shift * a, True, 0.0, self.norm.eps)
+        t = torch.sin(z)
+        return torch.addcmul(z, t, t)
 
 
 class AdaLayerNorm(nn.Module):
@@ -185,6 +203,9 @@ class AdaLayerNorm(nn.Module):
 
 
 class AdainResBlk1d(nn.Module):
+    # Final: TorchScript compiles upsample2 only where pool is the transposed conv (elsewhere an Identity).
+    upsample: Final[bool]
+
     def __init__(self, dim_in: int, dim_out: int, style_dim: int, upsample: bool = False):
         super().__init__()
         self.upsample = upsample
@@ -199,11 +220,24 @@ class AdainResBlk1d(nn.Module):
 
     def forward(self, x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         r = F.leaky_relu(self.norm1(x, s), 0.2)
-        r = self.conv1(self.pool(r))
+        r = self.conv1(self.upsample2(r) if self.upsample else r)
         r = self.conv2(F.leaky_relu(self.norm2(r, s), 0.2))
         sc = F.interpolate(x, scale_factor=2.0, mode="nearest") if self.upsample else x
         sc = self.conv1x1(sc)
         return (r + sc) * (1.0 / math.sqrt(2.0))
+
+    def upsample2(self, x: torch.Tensor) -> torch.Tensor:
+        """self.pool (a depthwise ConvTranspose1d: kernel 3, stride 2, padding 1, output_padding 1) as its
+        two output phases: y[2j] = w1 x[j] + b, y[2j+1] = w2 x[j] + w0 x[j+1] + b. libtorch runs the grouped
+        transposed conv one channel at a time (thousands of small calls per sentence)."""
+        w, b = self.pool.weight, self.pool.bias
+        assert b is not None
+        w0, w1, w2 = w[:, 0, 0].view(1, -1, 1), w[:, 0, 1].view(1, -1, 1), w[:, 0, 2].view(1, -1, 1)
+        bias = b.view(1, -1, 1)
+        nxt = F.pad(x[:, :, 1:], [0, 1])
+        even = torch.addcmul(bias, x, w1)
+        odd = torch.addcmul(torch.addcmul(bias, x, w2), nxt, w0)
+        return torch.stack([even, odd], dim=3).view(x.shape[0], x.shape[1], 2 * x.shape[2])
 
 
 # ---------------------------------------------------------------- text side
@@ -305,8 +339,9 @@ class AdaINResBlock1(nn.Module):
 
     def forward(self, x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         for c1, c2, n1, n2, a1, a2 in zip(self.convs1, self.convs2, self.adain1, self.adain2, self.snakes1, self.snakes2):
-            xt = c1(a1(n1(x, s)))
-            xt = c2(a2(n2(xt, s)))
+            # conv(snake(adain(x))): see AdaIN1d.snake_scaled.
+            xt = c1._conv_forward(n1.snake_scaled(x, s, a1.alpha), c1.weight / a1.alpha, c1.bias)
+            xt = c2._conv_forward(n2.snake_scaled(xt, s, a2.alpha), c2.weight / a2.alpha, c2.bias)
             x = xt + x
         return x
 
