@@ -43,7 +43,7 @@ def exporter_digest() -> str:
     """Hash of the export code: install-kokoro-ja re-exports a pack made by other code."""
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for name in ("kokoro_model.py", "kokoro_onnx.py", "export_kokoro.py"):
+    for name in ("kokoro_model.py", "kokoro_blocks.py", "kokoro_onnx.py", "export_kokoro.py"):
         if (here / name).exists():
             h.update((here / name).read_bytes())
     return h.hexdigest()
