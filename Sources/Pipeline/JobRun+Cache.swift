@@ -13,7 +13,7 @@ extension JobRun {
 
     /// Each scene's `sfx` from the musicgen engine (cached like the bed: engine, pack hash, effect, seed, length),
     /// at its volume, placed `at` seconds into its scene: their files, read when compose reaches them.
-    func soundEffects(_ manifest: JobManifest, timeline: Timeline, sampleRate: Int, totalSamples: Int) throws(PipelineError) -> [SoundtrackMix.Effect] {
+    func soundEffects(_ manifest: JobManifest, timeline: Timeline, sampleRate: Int, totalSamples: Int) async throws(PipelineError) -> [SoundtrackMix.Effect] {
         guard manifest.scenes.contains(where: { $0.sfx != nil }) else { return [] }
         let engine: any MusicEngine
         do { engine = try pipeline.engines.musicEngine(.musicgen) } catch { throw PipelineError(error, stage: "music") }
@@ -30,8 +30,8 @@ extension JobRun {
             if let cached = cache.use(stage: "music", key: key) {
                 file = cached
             } else {
-                file = try spoolSamples(stage: "music", key: key) { (writer: SampleFile.Writer) throws(PipelineError) in
-                    do throws(EngineError) { writer.write(try engine.effect(sfx, frames: frames, sampleRate: sampleRate, seed: seed)) } catch {
+                file = try await spoolSamples(stage: "music", key: key) { (writer: SampleFile.Writer) async throws(PipelineError) in
+                    do throws(EngineError) { writer.write(try await engine.effect(sfx, frames: frames, sampleRate: sampleRate, seed: seed)) } catch {
                         throw PipelineError(EngineError(code: error.code, message: "scenes[\(i)].sfx: \(error.message)",
                                                         field: error.field.map { $0.replacingOccurrences(of: "scenes.", with: "scenes[\(i)].") }), stage: "music")
                     }
@@ -45,11 +45,11 @@ extension JobRun {
     /// Writes a sample file as a stream into the stage cache (`stage`/`key`), or into the work folder when the
     /// cache cannot take it (cannot open, or its disk fills while writing: then `body` runs again into the work
     /// folder, so a full cache costs time, not the job); returns where it is.
-    func spoolSamples(stage: String, key: String, _ body: (SampleFile.Writer) throws(PipelineError) -> Void) throws(PipelineError) -> URL {
+    func spoolSamples(stage: String, key: String, _ body: (SampleFile.Writer) async throws(PipelineError) -> Void) async throws(PipelineError) -> URL {
         let local = work.appendingPathComponent("\(stage)-\(key).f32")
         /// Runs `body` into `writer`; the write error, if the file could not be written, else nil.
-        func fill(_ writer: SampleFile.Writer) throws(PipelineError) -> MediaError? {
-            do throws(PipelineError) { try body(writer) } catch {
+        func fill(_ writer: SampleFile.Writer) async throws(PipelineError) -> MediaError? {
+            do throws(PipelineError) { try await body(writer) } catch {
                 try? writer.close()
                 try? FileManager.default.removeItem(at: writer.url)
                 throw error
@@ -60,7 +60,7 @@ extension JobRun {
             }
             return nil
         }
-        if let temp = cache.spool(stage: stage, key: key), let writer = try? SampleFile.Writer(url: temp), try fill(writer) == nil {
+        if let temp = cache.spool(stage: stage, key: key), let writer = try? SampleFile.Writer(url: temp), try await fill(writer) == nil {
             if let entry = cache.commit(writer.url, stage: stage, key: key) { return entry }
             // The cache would not take it: keep the file for this job in the work folder.
             if rename(writer.url.path, local.path) == 0 { return local }
@@ -74,7 +74,7 @@ extension JobRun {
         }
         let writer: SampleFile.Writer
         do { writer = try SampleFile.Writer(url: local) } catch { throw workIO(error) }
-        if let error = try fill(writer) { throw workIO(error) }
+        if let error = try await fill(writer) { throw workIO(error) }
         return local
     }
 

@@ -11,13 +11,13 @@ import Contract
 /// The render: plan, speech, visuals, music, compose and publish, in order, each through `stage`.
 extension JobRun {
 
-    func render(_ manifest: JobManifest) throws(PipelineError) {
+    func render(_ manifest: JobManifest) async throws(PipelineError) {
         let sampleRate = EncoderSettings.audioSampleRate
 
         // Speech: one narration per scene, in the scene's voice, cached by text + voice + engine. Each goes to
         // disk as it is spoken (a long one a few sentences at a time); compose reads it back when it mixes the scene.
         var voiceNames: [String] = []
-        let spoken = try stage(.speech) { () throws(PipelineError) -> [SpokenScene] in
+        let spoken = try await stage(.speech) { () throws(PipelineError) -> [SpokenScene] in
             var result: [SpokenScene] = []
             var hits = 0
             for (i, scene) in manifest.scenes.enumerated() {
@@ -39,16 +39,16 @@ extension JobRun {
                     result.append(cached); hits += 1
                 } else {
                     var header = NarrationHeader(sampleRate: 0, words: [])
-                    let file = try spoolSamples(stage: "speech", key: key) { (writer: SampleFile.Writer) throws(PipelineError) in
+                    let file = try await spoolSamples(stage: "speech", key: key) { (writer: SampleFile.Writer) async throws(PipelineError) in
                         if let file = scene.narrationAudio {
-                            let n = try Voiceover.speak(scene: scene, recording: file, field: "scenes[\(i)].narration_audio", voice: voice,
+                            let n = try await Voiceover.speak(scene: scene, recording: file, field: "scenes[\(i)].narration_audio", voice: voice,
                                                         lexicon: manifest.lexicon, engine: speech,
                                                         scratch: work.appendingPathComponent("voiceover-\(key).f32"), into: writer)
                             header = NarrationHeader(sampleRate: n.sampleRate, words: n.words)
                             return
                         }
                         do {
-                            let n = try NarrationParts.speak(scene: scene, voice: voice, lexicon: manifest.lexicon, engine: speech, into: writer)
+                            let n = try await NarrationParts.speak(scene: scene, voice: voice, lexicon: manifest.lexicon, engine: speech, into: writer)
                             header = NarrationHeader(sampleRate: n.sampleRate, words: n.words)
                         } catch { throw PipelineError(error, stage: "speech") }
                     }
@@ -57,7 +57,7 @@ extension JobRun {
                 }
                 progress(ProgressEvent(stage: .speech, fraction: Double(i + 1) / Double(manifest.scenes.count), overall: overall(.speech, Double(i + 1) / Double(manifest.scenes.count)), finished: false))
             }
-            record(.speech, engine: voiceNames.joined(separator: ", "), cached: hits == manifest.scenes.count)
+            await record(.speech, engine: voiceNames.joined(separator: ", "), cached: hits == manifest.scenes.count)
             return result
         }
         sidecar.engines["speech"] = voiceNames.joined(separator: ", ")
@@ -72,7 +72,7 @@ extension JobRun {
         }
 
         // Visuals: each engine describes its scenes' pictures; compose draws them.
-        let pictures = try stage(.visuals) { () throws(PipelineError) -> [ScenePicture] in
+        let pictures = try await stage(.visuals) { () throws(PipelineError) -> [ScenePicture] in
             var pictures: [ScenePicture] = []
             var names: [String] = []
             let count = Double(manifest.scenes.count)
@@ -100,7 +100,7 @@ extension JobRun {
             for name in names {
                 if isCancelled() { throw PipelineError.cancelled }
                 let mine = scenes.filter { $0.engine.identity.description == name }
-                mine.first?.engine.prepare(mine.map(\.canvas))
+                await mine.first?.engine.prepare(mine.map(\.canvas))
             }
             for (i, (visuals, canvas)) in scenes.enumerated() {
                 if isCancelled() { throw PipelineError.cancelled }
@@ -110,26 +110,26 @@ extension JobRun {
                     progress(ProgressEvent(stage: .visuals, fraction: fraction, overall: weights.overall(.visuals, fraction), finished: false))
                     sidecarProgress.update(weights.overall(.visuals, fraction))
                 }
-                do { pictures.append(try visuals.picture(for: canvas, progress: report)) } catch { throw PipelineError(error, stage: "visuals") }
+                do { pictures.append(try await visuals.picture(for: canvas, progress: report)) } catch { throw PipelineError(error, stage: "visuals") }
             }
             for (i, (visuals, canvas)) in scenes.enumerated() {
                 if let media = visuals.media(for: canvas) { sidecar.scenes?[i].media = media }
             }
             sidecar.engines["visuals"] = names.joined(separator: ", ")
-            record(.visuals, engine: names.joined(separator: ", "), cached: false)
+            await record(.visuals, engine: names.joined(separator: ", "), cached: false)
             return pictures
         }
 
         // Music: one bed for the whole job, streamed by the engine to the stage cache (or the work folder) and
         // read back a window at a time when compose mixes it.
         let totalSamples = timeline.totalFrames * sampleRate / timeline.fps
-        let bed = try stage(.music) { () throws(PipelineError) -> URL? in
+        let bed = try await stage(.music) { () throws(PipelineError) -> URL? in
             var engine: (any MusicEngine)?
             if manifest.music.engine != .none {
                 do { engine = try pipeline.engines.musicEngine(manifest.music.engine) } catch { throw PipelineError(error, stage: "music") }
             }
             guard let engine else {
-                record(.music, engine: "none", cached: false)
+                await record(.music, engine: "none", cached: false)
                 return nil
             }
             // A model engine's identity names its pack's hash: the key changes when the pack does.
@@ -141,20 +141,20 @@ extension JobRun {
             } ?? ""
             let key = StageCache.key(["music", identity.description, identity.packHash ?? "", "\(manifest.music)", fileStamp, "\(manifest.seed)", "\(totalSamples)"])
             if let file = cache.use(stage: "music", key: key), Self.sampleCount(file) == totalSamples * 2 {
-                record(.music, engine: identity.description, cached: true)
+                await record(.music, engine: identity.description, cached: true)
                 return file
             }
-            let file = try spoolSamples(stage: "music", key: key) { (writer: SampleFile.Writer) throws(PipelineError) in
+            let file = try await spoolSamples(stage: "music", key: key) { (writer: SampleFile.Writer) async throws(PipelineError) in
                 do {
-                    try engine.bed(frames: totalSamples, sampleRate: sampleRate, music: manifest.music, seed: manifest.seed) { writer.write($0) }
+                    try await engine.bed(frames: totalSamples, sampleRate: sampleRate, music: manifest.music, seed: manifest.seed) { writer.write($0) }
                 } catch { throw PipelineError(error, stage: "music") }
             }
-            record(.music, engine: identity.description, cached: false)
+            await record(.music, engine: identity.description, cached: false)
             return file
         }
 
         // Scenes' sound effects (part of the music stage's work): added after the bed is ducked.
-        let effects = try soundEffects(manifest, timeline: timeline, sampleRate: sampleRate, totalSamples: totalSamples)
+        let effects = try await soundEffects(manifest, timeline: timeline, sampleRate: sampleRate, totalSamples: totalSamples)
 
         // Compose: mix, captions, draw + encode.
         let name = sidecar.name
@@ -174,7 +174,7 @@ extension JobRun {
         let posterTemp = work.appendingPathComponent("poster.jpg")
         let srtTemp = work.appendingPathComponent("captions.srt")
         let vttTemp = work.appendingPathComponent("captions.vtt")
-        try stage(.compose) { () throws(PipelineError) in
+        try await stage(.compose) { () throws(PipelineError) in
             // The mix, scene by scene a second at a time, spooled to the work folder and measured as it goes; the
             // encoder reads it back through the loudness gain and the limiter. A clip's own sound joins the bed in
             // its scene (so the voice ducks it too), at its clip_volume.
@@ -258,11 +258,11 @@ extension JobRun {
             } catch {
                 throw PipelineError.io("io.work", "cannot write captions: \(error.localizedDescription)", stage: "compose")
             }
-            record(.compose, engine: "libx264 \(settings.preset) crf \(settings.crf) + aac", cached: false)
+            await record(.compose, engine: "libx264 \(settings.preset) crf \(settings.crf) + aac", cached: false)
         }
 
         // Publish: captions and poster first, the video last, each by rename.
-        try stage(.publish) { () throws(PipelineError) in
+        try await stage(.publish) { () throws(PipelineError) in
             do {
                 if manifest.captions.mode != .off {
                     try AtomicFile.publish(srtTemp, as: outbox.appendingPathComponent(name + ".srt"))
@@ -277,7 +277,7 @@ extension JobRun {
             } catch {
                 throw PipelineError.io("io.publish", "cannot publish outputs to \(outbox.path): \(error.localizedDescription)", stage: "publish")
             }
-            record(.publish, engine: "rename", cached: false)
+            await record(.publish, engine: "rename", cached: false)
         }
     }
 }

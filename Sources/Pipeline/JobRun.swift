@@ -37,7 +37,7 @@ final class JobRun {
         work = (pipeline.options.work ?? pipeline.options.outbox).appendingPathComponent(".prostudio-work-\(jobID)")
     }
 
-    func run() -> Result<Sidecar, PipelineError> {
+    func run() async -> Result<Sidecar, PipelineError> {
         defer {
             try? FileManager.default.removeItem(at: work)
             for url in scratch { try? FileManager.default.removeItem(at: url) }
@@ -48,7 +48,7 @@ final class JobRun {
             return fail(.io("io.outbox", "cannot write to the output folder \(pipeline.options.outbox.path): \(error.localizedDescription)"))
         }
         do {
-            let manifest = try stage(.plan) { () throws(PipelineError) -> JobManifest in
+            let manifest = try await stage(.plan) { () throws(PipelineError) -> JobManifest in
                 let m = try Pipeline.validate(manifestPath: manifestPath, displayName: displayName, defaults: pipeline.options.defaults,
                                           models: pipeline.options.models?.path)
                 // `auto` passed the loader's script check as if Kokoro reads it; now the engine is known.
@@ -82,8 +82,8 @@ final class JobRun {
             report(.seed(manifest.seed))
             if let warnings = sidecar.warnings { report(.warnings(warnings)) }
             weights = StageWeights(for: manifest, engines: pipeline.engines)
-            record(.plan, engine: "manifest-v1", cached: false)
-            try render(manifest)
+            await record(.plan, engine: "manifest-v1", cached: false)
+            try await render(manifest)
             sidecar.state = .done
             sidecar.stage = nil
             sidecar.progress = 1
@@ -123,7 +123,7 @@ final class JobRun {
     var stageCPU = 0.0
     var stageEngine: [Stage: String] = [:]
 
-    func stage<T>(_ s: Stage, _ body: () throws(PipelineError) -> T) throws(PipelineError) -> T {
+    func stage<T>(_ s: Stage, _ body: () async throws(PipelineError) -> T) async throws(PipelineError) -> T {
         if isCancelled() { throw PipelineError.cancelled }
         sidecar.stage = s.rawValue
         sidecar.progress = overall(s, 0)
@@ -134,14 +134,14 @@ final class JobRun {
         ResourceUsage.resetPeak()
         stageStarted = Date()
         stageCPU = ResourceUsage.cpuSeconds()
-        let value = try body()
+        let value = try await body()
         return value
     }
 
-    func record(_ s: Stage, engine: String, cached: Bool) {
+    func record(_ s: Stage, engine: String, cached: Bool) async {
         let seconds = Date().timeIntervalSince(stageStarted)
         let cpu = ResourceUsage.cpuSeconds() - stageCPU
-        let models = pipeline.engines.drainModelUses?() ?? []
+        let models = await pipeline.engines.drainModelUses?() ?? []
         let stageRecord = Sidecar.StageRecord(engine: engine, seconds: (seconds * 1000).rounded() / 1000, cpu_seconds: (cpu * 1000).rounded() / 1000,
                                               peak_memory_bytes: ResourceUsage.peakBytes(), cached: cached, models: models.isEmpty ? nil : models)
         sidecar.stages[s.rawValue] = stageRecord
@@ -170,9 +170,8 @@ final class JobRun {
 }
 
 /// Lets an engine's progress (a model's denoising steps) reach the sidecar, at most twice a second.
-/// `@unchecked Sendable`: engines call `progress` on the job's own thread, the one that called them (the
-/// diffusion engine relays its model task's progress back to that thread), so the job is never touched
-/// from two threads at once.
+/// `@unchecked Sendable`: engines call `progress` from within the job's own task, which runs one piece at a time on
+/// the job's thread (`JobThread`), so the job is never touched from two threads at once.
 final class SidecarProgress: @unchecked Sendable {
     private unowned let job: JobRun
     private var last = Date.distantPast
