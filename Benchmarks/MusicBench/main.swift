@@ -40,10 +40,7 @@ struct MusicBench {
             // The model manager resets the kernel's peak RSS at every load: sample RSS from a thread instead.
             let sampler = RSSSampler()
             let start = ContinuousClock.now
-            // On its own thread, as the pipeline calls it: `bed` blocks while the model work runs on the pool.
-            let bed = try await withCheckedThrowingContinuation { k in
-                Thread { k.resume(with: Result { try engine.bed(frames: frames, sampleRate: rate, music: music, seed: 1) }) }.start()
-            }
+            let bed = try await engine.bed(frames: frames, sampleRate: rate, music: music, seed: 1)
             let elapsed = ContinuousClock.now - start
             let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             let peak = sampler.stop()

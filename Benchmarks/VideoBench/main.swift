@@ -90,7 +90,7 @@ do {
         var latents: DiffusionVisuals.Latents?
         for _ in 0..<Int(opt("reps", "2"))! {
             let cpu0 = processCPUSeconds()
-            let (lat, stats) = try engine.generate(plan, progress: { _ in })
+            let (lat, stats) = try await engine.generate(plan, progress: { _ in })
             rounds.append(["step_s": stats.stepSeconds.first ?? 0, "forward_s": stats.forwardSeconds.first ?? 0,
                            "generate_cpu_s": processCPUSeconds() - cpu0, "text_s": stats.textSeconds])
             latents = lat
@@ -132,7 +132,7 @@ do {
             report["text_shape"] = [batch, plan.settings.text.maxTokens, text.count / max(1, batch * plan.settings.text.maxTokens)]
         }
     case "rss":
-        guard case .frames(let stream) = try engine.picture(for: scene, progress: { _ in }) else { fatalError("not frames") }
+        guard case .frames(let stream) = try await engine.picture(for: scene, progress: { _ in }) else { fatalError("not frames") }
         let it = try stream.makeIterator()
         var frames = 0
         while try it.next() != nil { frames += 1 }
@@ -147,7 +147,7 @@ do {
         var best: (step: Double, section: Double)?
         var rounds: [[String: Double]] = []
         for _ in 0..<Int(opt("rounds", "3"))! {
-            let (_, stats) = try engine.generate(plan, progress: { _ in })
+            let (_, stats) = try await engine.generate(plan, progress: { _ in })
             // The first section's first step includes the denoiser's warm-up: leave it out of the median.
             let step = median(Array(stats.stepSeconds.dropFirst())), section = median(stats.sectionSeconds)
             rounds.append(["step_s": step, "section_s": section, "text_s": stats.textSeconds,

@@ -47,7 +47,7 @@ var skipped = 0
 var signed: [Double] = []
 var audioSeconds = 0.0, alignSeconds = 0.0
 for text in passages {
-    let truth = try recorder.synthesize(text, voice: recorderVoice)
+    let truth = try await recorder.synthesize(text, voice: recorderVoice)
     let synthetic = try espeak.synthesize(text, voice: reference)
     var recording = truth.samples
     if truth.sampleRate != synthetic.sampleRate {

@@ -23,7 +23,7 @@ struct LibraryCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Cache folder (default: $XDG_CACHE_HOME/prostudio or ~/.cache/prostudio).", valueName: "DIR")) var cache: String?
         @Option(help: "The embedding pack.") var pack = SentenceEncoder.defaultPack
 
-        func open(_ folder: String) throws -> (LibraryIndex, SentenceEncoder, TorchModule) {
+        func open(_ folder: String) async throws -> (LibraryIndex, SentenceEncoder, TorchModule) {
             TorchRuntime.threads = 1
             let store = ModelStore(root: models.map { URL(fileURLWithPath: $0) } ?? ModelStore.defaultRoot)
             let encoder = try SentenceEncoder(store: store, name: pack, field: "--pack")
@@ -32,7 +32,7 @@ struct LibraryCommand: AsyncParsableCommand {
                                          packIdentity: encoder.pack.identity, dimension: encoder.dimension) { texts in
                 try encoder.embed(texts, module: module)
             }
-            let index = try indexer.index(folder: URL(fileURLWithPath: folder).standardizedFileURL, field: "DIR")
+            let index = try await indexer.index(folder: URL(fileURLWithPath: folder).standardizedFileURL, field: "DIR")
             for w in index.warnings { FileHandle.standardError.write(Data("prostudio: warning: \(w)\n".utf8)) }
             return (index, encoder, module)
         }
@@ -54,7 +54,7 @@ struct LibraryCommand: AsyncParsableCommand {
         func run() async throws {
             let start = ContinuousClock.now
             let index: LibraryIndex
-            do { (index, _, _) = try options.open(dir) } catch { LibraryCommand.fail(error) }
+            do { (index, _, _) = try await options.open(dir) } catch { LibraryCommand.fail(error) }
             if json {
                 let enc = JSONEncoder()
                 enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -78,7 +78,7 @@ struct LibraryCommand: AsyncParsableCommand {
 
         func run() async throws {
             do {
-                let (index, encoder, module) = try options.open(dir)
+                let (index, encoder, module) = try await options.open(dir)
                 let q = try encoder.embed([text], module: module)
                 let hits = index.search(q, top: top)
                 if json {

@@ -1,7 +1,6 @@
 import Daemon
 import Engines
 import Explainer
-import Dispatch
 import Foundation
 import Library
 import MusicGen
@@ -38,14 +37,13 @@ enum ModelEngines {
         if let packs = try? store.list(), packs.contains(where: { $0.kind == .music }) {
             set.music[.musicgen] = MusicGenEngine(store: store, manager: manager, device: device, memoryLimitBytes: limit)
         }
-        set.drainModelUses = { drain(manager) }
+        set.drainModelUses = { await drain(manager) }
         return set
     }
 
-    /// The manager's records since the last drain. Blocks: the pipeline calls it from its own thread,
-    /// never from the cooperative pool.
-    private static func drain(_ manager: ModelManager) -> [ModelUse] {
-        let drained = (try? waitForAsync { await manager.drainRecords() }) ?? []
+    /// The manager's records since the last drain.
+    private static func drain(_ manager: ModelManager) async -> [ModelUse] {
+        let drained = await manager.drainRecords()
         // One entry per component, in first-use order: a chunked decode makes dozens of calls.
         var uses: [ModelUse] = []
         for r in drained {

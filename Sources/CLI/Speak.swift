@@ -71,7 +71,7 @@ struct Speak: AsyncParsableCommand {
         do {
             let speech = try engines.speechEngine(resolved.engine, field: "--engine")
             who = speech.identity(for: resolved).description
-            narration = try speech.synthesize(spoken.text, voice: resolved)
+            narration = try await speech.synthesize(spoken.text, voice: resolved)
         } catch {
             exitWith("prostudio speak: \(error.message)", code: 1)
         }

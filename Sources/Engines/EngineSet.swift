@@ -8,7 +8,7 @@ public struct EngineSet: Sendable {
     public var music: [JobManifest.Music.Engine: any MusicEngine]
     /// The model uses (loads, peak memory) since the last call, from the model manager the model engines
     /// share; the pipeline drains it after each stage into the sidecar. Nil without model engines.
-    public var drainModelUses: (@Sendable () -> [ModelUse])?
+    public var drainModelUses: (@Sendable () async -> [ModelUse])?
 
     public init(speech: [JobManifest.Voice.Engine: any SpeechEngine], visuals: [JobManifest.Visuals.Engine: any VisualsEngine],
                 music: [JobManifest.Music.Engine: any MusicEngine]) {

@@ -44,7 +44,7 @@ public struct ExplainerVisuals: VisualsEngine {
 
     /// Embeds every picture-less scene's narration once and picks its icon (best effort: a failure leaves type only,
     /// logged nowhere but the card). The encoder is loaded here and released when this returns.
-    public func prepare(_ scenes: [SceneCanvas]) {
+    public func prepare(_ scenes: [SceneCanvas]) async {
         guard let icons else { return }
         let wanted = scenes.filter { $0.image == nil && $0.video == nil && !($0.narration ?? "").isEmpty }
         guard !wanted.isEmpty else { return }

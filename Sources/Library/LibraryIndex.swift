@@ -226,9 +226,9 @@ public struct LibraryIndexer: Sendable {
     public let packIdentity: String
     public let dimension: Int
     /// Unit-length embeddings of texts, row-major: the model (through the model manager, or a loaded module).
-    public let embed: @Sendable ([String]) throws -> [Float]
+    public let embed: @Sendable ([String]) async throws -> [Float]
 
-    public init(cacheRoot: URL, packIdentity: String, dimension: Int, embed: @escaping @Sendable ([String]) throws -> [Float]) {
+    public init(cacheRoot: URL, packIdentity: String, dimension: Int, embed: @escaping @Sendable ([String]) async throws -> [Float]) {
         self.cacheRoot = cacheRoot; self.packIdentity = packIdentity; self.dimension = dimension; self.embed = embed
     }
 
@@ -255,7 +255,7 @@ public struct LibraryIndexer: Sendable {
     }
 
     /// Scans `folder`, embeds what is new or changed, drops what is gone, and saves the index.
-    public func index(folder: URL, field: String = "visuals.folder") throws -> LibraryIndex {
+    public func index(folder: URL, field: String = "visuals.folder") async throws -> LibraryIndex {
         let file = cacheFile(for: folder)
         var old: [String: (LibraryItem, [Float])] = [:]
         if let data = try? Data(contentsOf: file), let stored = try? JSONDecoder().decode(Stored.self, from: data),
@@ -298,7 +298,7 @@ public struct LibraryIndexer: Sendable {
         }
         update.removed = old.count
         if !toEmbed.isEmpty {
-            let fresh = try embed(toEmbed.map { items[$0].description })
+            let fresh = try await embed(toEmbed.map { items[$0].description })
             for (n, i) in toEmbed.enumerated() { vectors[i] = Array(fresh[(n * dimension)..<((n + 1) * dimension)]) }
             update.embedded = toEmbed.count
         }

@@ -50,59 +50,31 @@ public final class LibraryVisuals: VisualsEngine {
         try SentenceEncoder(store: store, name: packName, field: field)
     }
 
-    /// Embeds through the shared model manager (one model resident at a time, whichever engine asks), waiting on
-    /// this thread: the pipeline calls engines from its own worker thread, never from the cooperative pool.
-    public func embed(_ texts: [String], encoder: SentenceEncoder) throws -> [Float] {
-        let manager = self.manager, name = packName
-        return try waitForAsync {
-            try await manager.withModel(pack: name, component: SentenceEncoder.component) { module in
-                try await TorchExecutor.run { try encoder.embed(texts, module: module) }
-            }
+    /// Embeds through the shared model manager (one model resident at a time, whichever engine asks).
+    public func embed(_ texts: [String], encoder: SentenceEncoder) async throws -> [Float] {
+        try await manager.withModel(pack: packName, component: SentenceEncoder.component) { module in
+            try await TorchExecutor.run { try encoder.embed(texts, module: module) }
         }
     }
 
     public func indexer(encoder: SentenceEncoder) -> LibraryIndexer {
         LibraryIndexer(cacheRoot: cacheRoot, packIdentity: encoder.pack.identity, dimension: encoder.dimension) { [self] texts in
-            try self.embed(texts, encoder: encoder)
+            try await self.embed(texts, encoder: encoder)
         }
     }
 
-    public func prepare(_ scenes: [SceneCanvas]) {
+    public func prepare(_ scenes: [SceneCanvas]) async {
         job.withLock { $0 = JobState() }
-        choose(scenes)
+        await choose(scenes)
     }
 
     /// Indexes each scene's folder (only new or changed files are embedded), embeds the scenes, and matches them to
     /// items not yet used in this job (SceneMatcher.assign: best pairs first, one item per scene).
-    func choose(_ scenes: [SceneCanvas]) {
+    func choose(_ scenes: [SceneCanvas]) async {
         let byFolder = Dictionary(grouping: scenes.filter { $0.visuals.engine == .library }) { $0.visuals.folder ?? "" }
         for (folder, group) in byFolder.sorted(by: { $0.key < $1.key }) {
-            let outcome = Result { () throws -> [(Int, Choice)] in
-                guard !folder.isEmpty else {
-                    throw LibraryError("visuals.folder_missing", "engine library needs a folder of pictures and clips", field: "visuals.folder")
-                }
-                let encoder = try self.encoder()
-                let folderURL = URL(fileURLWithPath: folder)
-                let index = try indexer(encoder: encoder).index(folder: folderURL)
-                for w in index.warnings { FileHandle.standardError.write(Data("prostudio: library: \(w)\n".utf8)) }
-                let queries = try embed(group.map { SceneMatcher.query(prompt: $0.prompt, narration: $0.narration) }, encoder: encoder)
-                let used = job.withLock { $0.used[folder] ?? [] }
-                let minScores = group.map { $0.visuals.minScore.map(Float.init) ?? SceneMatcher.defaultMinScore }
-                let matches = SceneMatcher.assign(queries: queries, index: index, minScores: minScores, alreadyUsed: used)
-                var out: [(Int, Choice)] = []
-                var nowUsed = used
-                for (n, scene) in group.enumerated() {
-                    if let m = matches[n].match {
-                        nowUsed.insert(m.item)
-                        let item = index.items[m.item]
-                        out.append((scene.index, .item(item, url: folderURL.appendingPathComponent(item.path), score: m.score)))
-                    } else {
-                        out.append((scene.index, .fallback(bestScore: matches[n].best, minScore: minScores[n])))
-                    }
-                }
-                job.withLock { $0.used[folder] = nowUsed }
-                return out
-            }
+            let outcome: Result<[(Int, Choice)], any Error>
+            do { outcome = .success(try await choose(group, in: folder)) } catch { outcome = .failure(error) }
             job.withLock { state in
                 switch outcome {
                 case .success(let choices): for (i, c) in choices { state.choices[i] = .success(c) }
@@ -114,18 +86,46 @@ public final class LibraryVisuals: VisualsEngine {
         }
     }
 
+    /// One folder's scenes matched to its items (indexing the folder first).
+    private func choose(_ group: [SceneCanvas], in folder: String) async throws -> [(Int, Choice)] {
+        guard !folder.isEmpty else {
+            throw LibraryError("visuals.folder_missing", "engine library needs a folder of pictures and clips", field: "visuals.folder")
+        }
+        let encoder = try self.encoder()
+        let folderURL = URL(fileURLWithPath: folder)
+        let index = try await indexer(encoder: encoder).index(folder: folderURL)
+        for w in index.warnings { FileHandle.standardError.write(Data("prostudio: library: \(w)\n".utf8)) }
+        let queries = try await embed(group.map { SceneMatcher.query(prompt: $0.prompt, narration: $0.narration) }, encoder: encoder)
+        let used = job.withLock { $0.used[folder] ?? [] }
+        let minScores = group.map { $0.visuals.minScore.map(Float.init) ?? SceneMatcher.defaultMinScore }
+        let matches = SceneMatcher.assign(queries: queries, index: index, minScores: minScores, alreadyUsed: used)
+        var out: [(Int, Choice)] = []
+        var nowUsed = used
+        for (n, scene) in group.enumerated() {
+            if let m = matches[n].match {
+                nowUsed.insert(m.item)
+                let item = index.items[m.item]
+                out.append((scene.index, .item(item, url: folderURL.appendingPathComponent(item.path), score: m.score)))
+            } else {
+                out.append((scene.index, .fallback(bestScore: matches[n].best, minScore: minScores[n])))
+            }
+        }
+        job.withLock { $0.used[folder] = nowUsed }
+        return out
+    }
+
     /// The choice made for a scene (choosing it now when `prepare` did not see it).
-    public func choice(for scene: SceneCanvas) throws(LibraryError) -> Choice {
-        if job.withLock({ $0.choices[scene.index] }) == nil { choose([scene]) }
+    public func choice(for scene: SceneCanvas) async throws(LibraryError) -> Choice {
+        if job.withLock({ $0.choices[scene.index] }) == nil { await choose([scene]) }
         guard let r = job.withLock({ $0.choices[scene.index] }) else {
             throw LibraryError("visuals.library_failed", "no choice was made for scene \(scene.index)")
         }
         return try r.get()
     }
 
-    public func picture(for scene: SceneCanvas, progress: @Sendable (Double) -> Void) throws(EngineError) -> ScenePicture {
+    public func picture(for scene: SceneCanvas, progress: @Sendable (Double) -> Void) async throws(EngineError) -> ScenePicture {
         let choice: Choice
-        do { choice = try self.choice(for: scene) } catch {
+        do { choice = try await self.choice(for: scene) } catch {
             throw EngineError(code: error.code, message: error.message, field: error.field.map { "scenes[\(scene.index)].\($0)" })
         }
         progress(1)
@@ -145,8 +145,9 @@ public final class LibraryVisuals: VisualsEngine {
     }
 
     /// The file, description and score chosen for the scene, or why it fell back.
+    /// Read after `picture`, which made the choice: nothing is chosen here.
     public func media(for scene: SceneCanvas) -> SceneMedia? {
-        guard let choice = try? self.choice(for: scene) else { return nil }
+        guard let choice = try? job.withLock({ $0.choices[scene.index] })?.get() else { return nil }
         switch choice {
         case .item(let item, let url, let score):
             let clip = item.kind == .video

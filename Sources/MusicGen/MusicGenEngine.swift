@@ -117,11 +117,11 @@ public final class MusicGenEngine: MusicEngine {
 
     // MARK: - MusicEngine
 
-    public func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64, emit: @escaping @Sendable ([Float]) -> Void) throws(EngineError) {
+    public func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64, emit: @escaping @Sendable ([Float]) -> Void) async throws(EngineError) {
         do {
             let (pack, settings) = try pack(named: music.pack)
             let sampling = Self.sampling(for: music, settings: settings, jobSeed: seed)
-            try render(pack, settings, text: Self.prompt(for: music), frames: frames, sampleRate: sampleRate,
+            try await render(pack, settings, text: Self.prompt(for: music), frames: frames, sampleRate: sampleRate,
                        sampling: sampling, fadeIn: 0.5, fadeOut: 2, emit: emit)
         } catch {
             throw Self.engineError(error, field: "music.pack")
@@ -136,13 +136,13 @@ public final class MusicGenEngine: MusicEngine {
 
     /// A scene's effect: the same model path as a bed (an AudioGen-style pack of the same architecture), the
     /// pack's sampling defaults, short fades.
-    public func effect(_ sfx: JobManifest.SoundEffect, frames: Int, sampleRate: Int, seed: UInt64) throws(EngineError) -> [Float] {
+    public func effect(_ sfx: JobManifest.SoundEffect, frames: Int, sampleRate: Int, seed: UInt64) async throws(EngineError) -> [Float] {
         do {
             let (pack, settings) = try pack(named: sfx.pack)
             let g = settings.musicgen
             let sampling = MusicSampling(guidance: g.guidance, temperature: g.temperature, topK: g.topK, topP: g.topP, seed: seed)
             let out = SampleBox()
-            try render(pack, settings, text: sfx.prompt, frames: frames, sampleRate: sampleRate, sampling: sampling,
+            try await render(pack, settings, text: sfx.prompt, frames: frames, sampleRate: sampleRate, sampling: sampling,
                        fadeIn: 0.01, fadeOut: min(0.25, Double(frames) / Double(sampleRate) / 4)) { out.append($0) }
             return out.take()
         } catch {
@@ -153,7 +153,7 @@ public final class MusicGenEngine: MusicEngine {
     /// Text -> codes (window by window) -> audio at `sampleRate`, stereo, faded, exactly `frames` long, handed to
     /// `emit` block by block as the codec decodes it (the codes are small; the audio is never held whole).
     func render(_ pack: ModelPack, _ settings: MusicGenSettings, text: String, frames: Int, sampleRate: Int,
-                sampling: MusicSampling, fadeIn: Double, fadeOut: Double, emit: @escaping @Sendable ([Float]) -> Void) throws {
+                sampling: MusicSampling, fadeIn: Double, fadeOut: Double, emit: @escaping @Sendable ([Float]) -> Void) async throws {
         try checkMemory(pack)
         let tokenizer: Tokenizer
         do { tokenizer = try Tokenizer(settings: settings.text, packDirectory: pack.directory) } catch {
@@ -164,11 +164,11 @@ public final class MusicGenEngine: MusicEngine {
         // a second for a frame); the resampled audio is cut to exactly `frames`.
         let codecFrames = max(1, (frames * settings.frameRate + sampleRate - 1) / sampleRate)
         let name = pack.name
-        let codes = try blocking { try await self.generate(pack: name, settings: settings, ids: ids, frames: codecFrames, sampling: sampling) }
+        let codes = try await generate(pack: name, settings: settings, ids: ids, frames: codecFrames, sampling: sampling)
         let start = ContinuousClock.now
         let fades = Fades.Envelope(frames: frames, sampleRate: sampleRate, fadeIn: fadeIn, fadeOut: fadeOut)
         let writer = BedWriter(frames: frames, from: settings.sampleRate, to: sampleRate, fades: fades, emit: emit)
-        try blocking { try await self.decode(pack: name, settings: settings, codes: codes) { writer.put($0) } }
+        try await decode(pack: name, settings: settings, codes: codes) { writer.put($0) }
         writer.finish()
         lastReport.withLock { $0.decodeSeconds = (ContinuousClock.now - start).seconds }
     }
@@ -268,11 +268,6 @@ public final class MusicGenEngine: MusicEngine {
         } catch let e as TorchError {
             throw MusicGenError(e.code == .outOfMemory ? "out_of_memory" : "model", "model pack '\(pack)': \(component) failed: \(e.description)")
         }
-    }
-
-    /// Runs async work from the synchronous `bed` (called on the pipeline's own thread, never the cooperative pool).
-    private func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-        try waitForAsync(body)
     }
 
     /// Refuses up front when a component's estimate exceeds what is free: a clear error, not a killed daemon.

@@ -150,11 +150,8 @@ public final class KokoroEngine: SpeechEngine {
         return v
     }
 
-    public func synthesize(_ text: String, voice: JobManifest.Voice) throws(EngineError) -> Narration {
-        // The pipeline calls engines from its own worker thread; wait there for the async model manager.
-        do { return try waitForAsync { try await self.narrate(text, voice: voice) } } catch let e as EngineError { throw e } catch {
-            throw EngineError(code: "speech.failed", message: "the kokoro voice failed: \(error)")
-        }
+    public func synthesize(_ text: String, voice: JobManifest.Voice) async throws(EngineError) -> Narration {
+        try await narrate(text, voice: voice)
     }
 
 

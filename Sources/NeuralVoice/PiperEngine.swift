@@ -125,11 +125,8 @@ public final class PiperEngine: SpeechEngine {
         return PiperText.sentences(clauses: clauses, ipa: ipa, convention: config.convention)
     }
 
-    public func synthesize(_ text: String, voice: JobManifest.Voice) throws(EngineError) -> Narration {
-        // The pipeline calls engines from its own worker thread; wait there for the async model manager.
-        do { return try waitForAsync { try await self.narrate(text, voice: voice) } } catch let e as EngineError { throw e } catch {
-            throw EngineError(code: "speech.failed", message: "the piper voice failed: \(error)")
-        }
+    public func synthesize(_ text: String, voice: JobManifest.Voice) async throws(EngineError) -> Narration {
+        try await narrate(text, voice: voice)
     }
 
     /// The narration of `text`. `scales` overrides the manifest-derived scales (tests run with the noise off).

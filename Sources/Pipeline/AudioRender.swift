@@ -65,11 +65,11 @@ enum NarrationParts {
     /// Speaks `text` part by part into `writer`; returns the narration's rate, length and words (times from the
     /// start of the whole, sources in the whole text).
     static func speak(_ text: String, voice: JobManifest.Voice, engine: any SpeechEngine,
-                      into writer: SampleFile.Writer) throws(EngineError) -> (sampleRate: Int, frames: Int, words: [Narration.Word]) {
+                      into writer: SampleFile.Writer) async throws(EngineError) -> (sampleRate: Int, frames: Int, words: [Narration.Word]) {
         var rate = 0, frames = 0
         var words: [Narration.Word] = []
         for (k, part) in split(text).enumerated() {
-            let n = try engine.synthesize(part.text, voice: voice)
+            let n = try await engine.synthesize(part.text, voice: voice)
             if k == 0 { rate = n.sampleRate }
             guard n.sampleRate == rate else {
                 throw EngineError(code: "speech.failed", message: "the voice changed its sample rate within one narration (\(rate) then \(n.sampleRate) Hz)")
@@ -97,13 +97,13 @@ enum NarrationParts {
     /// A scene's narration as the voice says it: cut at its pauses (silence written between the parts), each part
     /// normalised for the voice's language and its lexicon, spoken, and its words placed back in the narration.
     static func speak(scene: JobManifest.Scene, voice: JobManifest.Voice, lexicon: [String: String], engine: any SpeechEngine,
-                      into writer: SampleFile.Writer) throws(EngineError) -> (sampleRate: Int, frames: Int, words: [Narration.Word]) {
+                      into writer: SampleFile.Writer) async throws(EngineError) -> (sampleRate: Int, frames: Int, words: [Narration.Word]) {
         var rate = 0, frames = 0
         var words: [Narration.Word] = []
         for part in Pauses.split(scene.narration, scene.pauses) {
             let text = Normaliser.normalise(part.text, voice: voice.voice, lexicon: lexicon)
             if text.text.contains(where: { $0.isLetter || $0.isNumber }) {
-                let n = try speak(text.text, voice: voice, engine: engine, into: writer)
+                let n = try await speak(text.text, voice: voice, engine: engine, into: writer)
                 if rate == 0 { rate = n.sampleRate }
                 guard n.sampleRate == rate else {
                     throw EngineError(code: "speech.failed", message: "the voice changed its sample rate within one narration (\(rate) then \(n.sampleRate) Hz)")
@@ -124,7 +124,7 @@ enum NarrationParts {
             }
         }
         // Nothing a voice reads as words (a scene of "---"): given to the voice as it is, as it always was.
-        if rate == 0 { return try speak(scene.narration, voice: voice, engine: engine, into: writer) }
+        if rate == 0 { return try await speak(scene.narration, voice: voice, engine: engine, into: writer) }
         return (rate, frames, words)
     }
 

@@ -8,48 +8,42 @@ import Media
 import Normaliser
 import Contract
 
-/// The narration cache, sound effects, spooled samples and the process measurements the stages record.
+/// The stage cache as the stages use it (look-ups counted for the record, entries written as streams), and the
+/// process measurements the runner records.
 extension JobRun {
 
-    /// Each scene's `sfx` from the musicgen engine (cached like the bed: engine, pack hash, effect, seed, length),
-    /// at its volume, placed `at` seconds into its scene: their files, read when compose reaches them.
-    func soundEffects(_ manifest: JobManifest, timeline: Timeline, sampleRate: Int, totalSamples: Int) throws(PipelineError) -> [SoundtrackMix.Effect] {
-        guard manifest.scenes.contains(where: { $0.sfx != nil }) else { return [] }
-        let engine: any MusicEngine
-        do { engine = try pipeline.engines.musicEngine(.musicgen) } catch { throw PipelineError(error, stage: "music") }
-        var effects: [SoundtrackMix.Effect] = []
-        for (i, scene) in manifest.scenes.enumerated() {
-            guard let sfx = scene.sfx else { continue }
-            let start = Int((timeline.start(of: i) + sfx.at) * Double(sampleRate))
-            let frames = min(Int(sfx.duration * Double(sampleRate)), totalSamples - start)
-            guard frames > 0 else { continue }
-            let seed = (manifest.music.seed ?? manifest.seed) &+ UInt64(i + 1)
-            let identity = engine.identity(for: sfx)
-            let key = StageCache.key(["sfx", identity.description, identity.packHash ?? "", "\(sfx)", "\(seed)", "\(frames)"])
-            let file: URL
-            if let cached = cache.use(stage: "music", key: key) {
-                file = cached
-            } else {
-                file = try spoolSamples(stage: "music", key: key) { (writer: SampleFile.Writer) throws(PipelineError) in
-                    do throws(EngineError) { writer.write(try engine.effect(sfx, frames: frames, sampleRate: sampleRate, seed: seed)) } catch {
-                        throw PipelineError(EngineError(code: error.code, message: "scenes[\(i)].sfx: \(error.message)",
-                                                        field: error.field.map { $0.replacingOccurrences(of: "scenes.", with: "scenes[\(i)].") }), stage: "music")
-                    }
-                }
-            }
-            effects.append(SoundtrackMix.Effect(start: start, file: file, gain: Float(sfx.volume)))
-        }
-        return effects
+    /// The cached file for `inputs` (marked used), counted for the stage's record; nil when there is none or `valid`
+    /// refuses it (a bed of another length).
+    func cached(_ inputs: some CacheInputs, valid: (URL) -> Bool = { _ in true }) -> URL? {
+        cacheUse.lookups += 1
+        guard let file = cache.use(stage: inputs.folder, key: inputs.key), valid(file) else { return nil }
+        cacheUse.hits += 1
+        return file
+    }
+
+    /// A cached narration: its header (rate, words) and its samples' file, counted like `cached`.
+    func cachedNarration(_ inputs: some CacheInputs) -> SpokenScene? {
+        cacheUse.lookups += 1
+        guard let meta = cache.read(stage: inputs.folder, key: inputs.key, ext: "json"),
+              let header = try? JSONDecoder().decode(NarrationHeader.self, from: meta),
+              let file = cache.use(stage: inputs.folder, key: inputs.key) else { return nil }
+        cacheUse.hits += 1
+        return SpokenScene(sampleRate: header.sampleRate, frames: Self.sampleCount(file), words: header.words, file: file)
+    }
+
+    /// `body`'s samples written into the cache entry for `inputs` (see `spoolSamples`).
+    func spool(_ inputs: some CacheInputs, _ body: (SampleFile.Writer) async throws(PipelineError) -> Void) async throws(PipelineError) -> URL {
+        try await spoolSamples(stage: inputs.folder, key: inputs.key, body)
     }
 
     /// Writes a sample file as a stream into the stage cache (`stage`/`key`), or into the work folder when the
     /// cache cannot take it (cannot open, or its disk fills while writing: then `body` runs again into the work
     /// folder, so a full cache costs time, not the job); returns where it is.
-    func spoolSamples(stage: String, key: String, _ body: (SampleFile.Writer) throws(PipelineError) -> Void) throws(PipelineError) -> URL {
+    func spoolSamples(stage: String, key: String, _ body: (SampleFile.Writer) async throws(PipelineError) -> Void) async throws(PipelineError) -> URL {
         let local = work.appendingPathComponent("\(stage)-\(key).f32")
         /// Runs `body` into `writer`; the write error, if the file could not be written, else nil.
-        func fill(_ writer: SampleFile.Writer) throws(PipelineError) -> MediaError? {
-            do throws(PipelineError) { try body(writer) } catch {
+        func fill(_ writer: SampleFile.Writer) async throws(PipelineError) -> MediaError? {
+            do throws(PipelineError) { try await body(writer) } catch {
                 try? writer.close()
                 try? FileManager.default.removeItem(at: writer.url)
                 throw error
@@ -60,7 +54,7 @@ extension JobRun {
             }
             return nil
         }
-        if let temp = cache.spool(stage: stage, key: key), let writer = try? SampleFile.Writer(url: temp), try fill(writer) == nil {
+        if let temp = cache.spool(stage: stage, key: key), let writer = try? SampleFile.Writer(url: temp), try await fill(writer) == nil {
             if let entry = cache.commit(writer.url, stage: stage, key: key) { return entry }
             // The cache would not take it: keep the file for this job in the work folder.
             if rename(writer.url.path, local.path) == 0 { return local }
@@ -74,7 +68,7 @@ extension JobRun {
         }
         let writer: SampleFile.Writer
         do { writer = try SampleFile.Writer(url: local) } catch { throw workIO(error) }
-        if let error = try fill(writer) { throw workIO(error) }
+        if let error = try await fill(writer) { throw workIO(error) }
         return local
     }
 
@@ -103,13 +97,6 @@ extension JobRun {
 
     static func sampleCount(_ file: URL) -> Int {
         Int(((try? FileManager.default.attributesOfItem(atPath: file.path))?[.size] as? Int64) ?? 0) / 4
-    }
-
-    func loadNarration(_ key: String) -> SpokenScene? {
-        guard let meta = cache.read(stage: "speech", key: key, ext: "json"),
-              let header = try? JSONDecoder().decode(NarrationHeader.self, from: meta),
-              let file = cache.use(stage: "speech", key: key) else { return nil }
-        return SpokenScene(sampleRate: header.sampleRate, frames: Self.sampleCount(file), words: header.words, file: file)
     }
 
     struct NarrationHeader: Codable {

@@ -1,14 +1,11 @@
-import Captions
-import Failures
 import Engines
 import Foundation
 import Logging
 import Manifest
 import Media
-import Normaliser
 import Contract
 
-/// One job's state while it runs.
+/// One job's state while it runs: the stages in order (`render`), run by `run(_:)` (JobStage.swift).
 final class JobRun {
     let pipeline: Pipeline
     let manifestPath: String
@@ -22,6 +19,11 @@ final class JobRun {
     let work: URL
     /// Files outside `work` this job made and removes when it ends.
     var scratch: [URL] = []
+    var weights = StageWeights.embedded
+    var reportedDetails = JobDetails()
+    /// The stage running now, and what the stage cache served it so far.
+    var current = Stage.plan
+    var cacheUse = CacheUse()
 
     init(pipeline: Pipeline, manifestPath: String, displayName: String?, jobID: String, name: String?, progress: @escaping @Sendable (ProgressEvent) -> Void, isCancelled: @escaping @Sendable () -> Bool) {
         self.pipeline = pipeline
@@ -37,7 +39,7 @@ final class JobRun {
         work = (pipeline.options.work ?? pipeline.options.outbox).appendingPathComponent(".prostudio-work-\(jobID)")
     }
 
-    func run() -> Result<Sidecar, PipelineError> {
+    func run() async -> Result<Sidecar, PipelineError> {
         defer {
             try? FileManager.default.removeItem(at: work)
             for url in scratch { try? FileManager.default.removeItem(at: url) }
@@ -48,42 +50,7 @@ final class JobRun {
             return fail(.io("io.outbox", "cannot write to the output folder \(pipeline.options.outbox.path): \(error.localizedDescription)"))
         }
         do {
-            let manifest = try stage(.plan) { () throws(PipelineError) -> JobManifest in
-                let m = try Pipeline.validate(manifestPath: manifestPath, displayName: displayName, defaults: pipeline.options.defaults,
-                                          models: pipeline.options.models?.path)
-                // `auto` passed the loader's script check as if Kokoro reads it; now the engine is known.
-                let unreadable = ScriptFit.problems(in: pipeline.engines.resolvingVoices(m), file: displayName ?? manifestPath)
-                if !unreadable.isEmpty { throw PipelineError(ManifestErrors(errors: unreadable)) }
-                return m
-            }
-            sidecar.warnings = Pipeline.warnings(for: pipeline.engines.resolvingVoices(manifest))
-            for w in sidecar.warnings ?? [] { logger.warning("\(w)", metadata: ["stage": "plan"]) }
-            if sidecar.warnings?.isEmpty == true { sidecar.warnings = nil }
-            sidecar.name = sidecar.name.isEmpty ? manifest.name : sidecar.name
-            sidecar.title = manifest.title
-            sidecar.seed = manifest.seed
-            sidecar.width = manifest.output.width
-            sidecar.height = manifest.output.height
-            sidecar.fps = manifest.output.fps
-            // Which voice and why: the language detection's words for a plain script, else the manifest's (and the
-            // site defaults') own setting. The engines that spoke are in `engines.speech`.
-            sidecar.voice_choice = manifest.voiceChoice
-                ?? "voice \(manifest.voice.voice) (engine \(manifest.voice.engine.rawValue)): as the manifest and the defaults set it"
-            if manifest.voice.engine == .auto {
-                let spoken = pipeline.engines.resolve(manifest.voice)
-                let why = switch spoken.engine {
-                case .kokoro: "a Kokoro pack with a \(spoken.voice) voice is installed"
-                case .piper: "no Kokoro voice for \(spoken.voice) is installed; the Piper pack speaks it"
-                default: "no neural voice pack for \(spoken.voice) is installed (`prostudio models install --list`)"
-                }
-                sidecar.voice_choice = (sidecar.voice_choice ?? "") + "; engine auto chose \(spoken.engine.rawValue)"
-                    + (spoken.engine == .espeak ? "" : " (pack \(spoken.pack ?? "-"))") + ": \(why)"
-            }
-            report(.seed(manifest.seed))
-            if let warnings = sidecar.warnings { report(.warnings(warnings)) }
-            weights = StageWeights(for: manifest, engines: pipeline.engines)
-            record(.plan, engine: "manifest-v1", cached: false)
-            try render(manifest)
+            try await render()
             sidecar.state = .done
             sidecar.stage = nil
             sidecar.progress = 1
@@ -92,6 +59,30 @@ final class JobRun {
             return .success(sidecar)
         } catch {
             return fail(error)
+        }
+    }
+
+    /// The job: plan, speech, visuals, music, compose and publish, each a value run by `run(_:)`.
+    func render() async throws(PipelineError) {
+        let engines = pipeline.engines, sampleRate = EncoderSettings.audioSampleRate
+        let manifest = try await run(PlanStage(manifestPath: manifestPath, displayName: displayName, options: pipeline.options, engines: engines))
+        let spoken = try await run(SpeechStage(manifest: manifest, engines: engines))
+        let timeline = Timeline(manifest: manifest, narrationDurations: spoken.map(\.duration))
+        describe(timeline)
+        let pictures = try await run(VisualsStage(manifest: manifest, timeline: timeline, narrations: spoken.map(\.narration), engines: engines))
+        let soundtrack = try await run(MusicStage(manifest: manifest, timeline: timeline, engines: engines, sampleRate: sampleRate))
+        let files = try await run(ComposeStage(manifest: manifest, timeline: timeline, spoken: spoken, pictures: pictures,
+                                               soundtrack: soundtrack, sampleRate: sampleRate))
+        try await run(PublishStage(files: files, outbox: pipeline.options.outbox, name: sidecar.name, captions: manifest.captions.mode != .off))
+    }
+
+    /// The video's length and where each scene and its narration sit, for the sidecar.
+    func describe(_ timeline: Timeline) {
+        sidecar.duration_s = timeline.duration
+        sidecar.scenes = timeline.scenes.indices.map { i in
+            let start = timeline.start(of: i), scene = timeline.scenes[i]
+            return .init(start_s: start, duration_s: Double(scene.frames) / Double(timeline.fps),
+                         narration_start_s: start + scene.narrationOffset, narration_end_s: start + scene.narrationOffset + scene.narrationDuration)
         }
     }
 
@@ -106,49 +97,13 @@ final class JobRun {
         sidecar.error = e.sidecarError
         // Logged for the record only (info): the caller reports the error itself, `render` on stderr, the daemon in the
         // journal and its own log; at error level `render` printed every failure twice.
-        let level: Logger.Level = .info
         let what = sidecar.state == .cancelled ? "job stopped at a checkpoint" : (sidecar.state == .rejected ? "job rejected" : "job failed")
-        logger.log(level: level, "\(what)", metadata: ["stage": "\(e.stage ?? "-")", "code": "\(e.code)", "error": "\(e.message)"])
+        logger.log(level: .info, "\(what)", metadata: ["stage": "\(e.stage ?? "-")", "code": "\(e.code)", "error": "\(e.message)"])
         writeSidecar()
         return .failure(e)
     }
 
-    // MARK: stages
-
-    var weights = StageWeights.embedded
-    var reportedDetails = JobDetails()
-
     func report(_ message: WorkerMessage) { pipeline.options.reporter?(message) }
-    var stageStarted = Date()
-    var stageCPU = 0.0
-    var stageEngine: [Stage: String] = [:]
-
-    func stage<T>(_ s: Stage, _ body: () throws(PipelineError) -> T) throws(PipelineError) -> T {
-        if isCancelled() { throw PipelineError.cancelled }
-        sidecar.stage = s.rawValue
-        sidecar.progress = overall(s, 0)
-        writeSidecar()
-        report(.stageStarted(stage: s.rawValue))
-        progress(ProgressEvent(stage: s, fraction: 0, overall: overall(s, 0), finished: false))
-        logger.debug("stage started", metadata: ["stage": "\(s.rawValue)"])
-        ResourceUsage.resetPeak()
-        stageStarted = Date()
-        stageCPU = ResourceUsage.cpuSeconds()
-        let value = try body()
-        return value
-    }
-
-    func record(_ s: Stage, engine: String, cached: Bool) {
-        let seconds = Date().timeIntervalSince(stageStarted)
-        let cpu = ResourceUsage.cpuSeconds() - stageCPU
-        let models = pipeline.engines.drainModelUses?() ?? []
-        let stageRecord = Sidecar.StageRecord(engine: engine, seconds: (seconds * 1000).rounded() / 1000, cpu_seconds: (cpu * 1000).rounded() / 1000,
-                                              peak_memory_bytes: ResourceUsage.peakBytes(), cached: cached, models: models.isEmpty ? nil : models)
-        sidecar.stages[s.rawValue] = stageRecord
-        report(.stageEnded(stage: s.rawValue, record: stageRecord))
-        progress(ProgressEvent(stage: s, fraction: 1, overall: overall(s, 1), finished: true))
-        logger.info("stage done", metadata: ["stage": "\(s.rawValue)", "seconds": "\(String(format: "%.3f", seconds))", "cached": "\(cached)"])
-    }
 
     func overall(_ s: Stage, _ fraction: Double) -> Double { weights.overall(s, fraction) }
 
@@ -170,9 +125,8 @@ final class JobRun {
 }
 
 /// Lets an engine's progress (a model's denoising steps) reach the sidecar, at most twice a second.
-/// `@unchecked Sendable`: engines call `progress` on the job's own thread, the one that called them (the
-/// diffusion engine relays its model task's progress back to that thread), so the job is never touched
-/// from two threads at once.
+/// `@unchecked Sendable`: engines call `progress` from within the job's own task, which runs one piece at a time on
+/// the job's thread (`JobThread`), so the job is never touched from two threads at once.
 final class SidecarProgress: @unchecked Sendable {
     private unowned let job: JobRun
     private var last = Date.distantPast

@@ -8,6 +8,7 @@ import Logging
 import Manifest
 import Media
 import Normaliser
+import Synchronization
 
 /// The stages in order; names appear in the sidecar, the journal and the logs.
 public enum Stage: String, CaseIterable, Sendable {
@@ -80,8 +81,8 @@ public struct PipelineOptions: Sendable {
     }
 }
 
-/// Runs one job: manifest in, MP4 + SRT + poster + sidecar out. Blocking work runs on its own thread,
-/// never on the cooperative pool.
+/// Runs one job: manifest in, MP4 + SRT + poster + sidecar out. The job's task runs on its own thread, never on
+/// the cooperative pool.
 public struct Pipeline: Sendable {
     public let options: PipelineOptions
     public let engines: EngineSet
@@ -116,18 +117,31 @@ public struct Pipeline: Sendable {
         VoiceCheck.warnings(manifest) + AssetCheck.warnings(manifest) + TextCheck.warnings(manifest) + [CaptionLook.fontWarning(manifest)].compactMap { $0 }
     }
 
+    /// Runs the job on a thread of its own (`JobThread`). It stops at the next stage or scene boundary, or in
+    /// compose's frame loop, when `isCancelled` says so or the calling task is cancelled.
     public func run(manifestPath: String, jobID: String, name: String? = nil, displayName: String? = nil,
                     progress: @escaping @Sendable (ProgressEvent) -> Void = { _ in },
                     isCancelled: @escaping @Sendable () -> Bool = { false }) async throws(PipelineError) -> Sidecar {
-        let result: Result<Sidecar, PipelineError> = await withCheckedContinuation { continuation in
-            let thread = Thread {
+        let thread = JobThread(name: "prostudio.job")
+        defer { thread.close() }
+        // Read from compose's encoder threads too, which are not the task's: a flag, not `Task.isCancelled`.
+        let cancelled = CancelFlag()
+        let result = await withTaskCancellationHandler {
+            await withTaskExecutorPreference(thread) {
                 let job = JobRun(pipeline: self, manifestPath: manifestPath, displayName: displayName, jobID: jobID, name: name,
-                                 progress: progress, isCancelled: isCancelled)
-                continuation.resume(returning: job.run())
+                                 progress: progress, isCancelled: { cancelled.isSet || isCancelled() })
+                return await job.run()
             }
-            thread.stackSize = 8 << 20
-            thread.start()
+        } onCancel: {
+            cancelled.set()
         }
         return try result.get()
     }
+}
+
+/// Set once, read from any thread.
+final class CancelFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .relaxed) }
+    var isSet: Bool { flag.load(ordering: .relaxed) }
 }

@@ -10,13 +10,13 @@ public enum Voiceover {
     /// Writes the scene's recording into `writer` (mono, at the voice's sample rate, level-matched to the voice)
     /// and returns its rate, length and words timed on the recording. `scratch` holds the voice's rendering.
     static func speak(scene: JobManifest.Scene, recording path: String, field: String, voice: JobManifest.Voice, lexicon: [String: String],
-                      engine: any SpeechEngine, scratch: URL, into writer: SampleFile.Writer) throws(PipelineError) -> (sampleRate: Int, frames: Int, words: [Narration.Word]) {
+                      engine: any SpeechEngine, scratch: URL, into writer: SampleFile.Writer) async throws(PipelineError) -> (sampleRate: Int, frames: Int, words: [Narration.Word]) {
         let synthetic: (sampleRate: Int, samples: [Float], words: [Narration.Word])
         do {
             let spool = try SampleFile.Writer(url: scratch)
             defer { try? FileManager.default.removeItem(at: scratch) }
             let n: (sampleRate: Int, frames: Int, words: [Narration.Word])
-            do { n = try NarrationParts.speak(scene: scene, voice: voice, lexicon: lexicon, engine: engine, into: spool) } catch { throw PipelineError(error, stage: "speech") }
+            do { n = try await NarrationParts.speak(scene: scene, voice: voice, lexicon: lexicon, engine: engine, into: spool) } catch { throw PipelineError(error, stage: "speech") }
             try spool.close()
             synthetic = (n.sampleRate, try SampleFile.Reader(url: scratch).read(0..<n.frames), n.words)
         } catch let e as PipelineError { throw e } catch { throw PipelineError(error, stage: "speech") }

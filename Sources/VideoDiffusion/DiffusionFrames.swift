@@ -134,44 +134,24 @@ final class SceneFrames: FrameIterator {
     }
 }
 
-/// Runs async work from a thread that may block (the pipeline's job thread, the composer's thread): never
-/// call it from the cooperative pool. `onWake` runs on the calling thread each time `wake` is signalled.
-func runBlocking<T: Sendable>(wake: DispatchSemaphore? = nil, _ body: @escaping @Sendable () async throws -> T,
-                              onWake: () -> Void = {}) -> Result<T, EngineFailure> {
+/// Runs async work from the composer's thread, which pulls frames synchronously (Media's `FrameIterator`) while it
+/// encodes: the one place an engine still waits for the model manager. The job's own stages are async; this runs
+/// inside compose, on the job's thread, never on the cooperative pool.
+func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws(EngineFailure) -> T {
     let box = Mutex<Result<T, any Error>?>(nil)
-    let signal = wake ?? DispatchSemaphore(value: 0)
-    Task {
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
         let r: Result<T, any Error>
         do { r = .success(try await body()) } catch { r = .failure(error) }
         box.withLock { $0 = r }
-        signal.signal()
+        done.signal()
     }
-    var result: Result<T, any Error>?
-    while result == nil {
-        signal.wait()
-        onWake()
-        result = box.withLock { $0 }
+    done.wait()
+    switch box.withLock({ $0 })! {
+    case .success(let v): return v
+    case .failure(let e as EngineFailure): throw e
+    case .failure(let e): throw EngineFailure("model", "\(e)")
     }
-    switch result! {
-    case .success(let v): return .success(v)
-    case .failure(let e as EngineFailure): return .failure(e)
-    case .failure(let e): return .failure(EngineFailure("model", "\(e)"))
-    }
-}
-
-func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws(EngineFailure) -> T {
-    try runBlocking(wake: nil, body).get()
-}
-
-/// The latest progress fraction from a task, for the waiting thread to pick up.
-final class ProgressRelay: Sendable {
-    let wake = DispatchSemaphore(value: 0)
-    private let latest = Mutex<Double?>(nil)
-    func post(_ f: Double) {
-        latest.withLock { $0 = f }
-        wake.signal()
-    }
-    func take() -> Double? { latest.withLock { v in defer { v = nil }; return v } }
 }
 
 extension Duration {

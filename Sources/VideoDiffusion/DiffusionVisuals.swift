@@ -34,7 +34,7 @@ public struct DiffusionVisuals: VisualsEngine {
 
     public var identity: EngineIdentity { EngineIdentity(name: "diffusion", version: "1") }
 
-    public func prepare(_ scenes: [SceneCanvas]) {
+    public func prepare(_ scenes: [SceneCanvas]) async {
         prepared.clear()
         let plans = scenes.compactMap { try? plan(for: $0) }  // a scene that cannot be planned fails in `source`
         for (_, group) in Dictionary(grouping: plans, by: { $0.pack.name }).sorted(by: { $0.key < $1.key }) {
@@ -42,26 +42,25 @@ public struct DiffusionVisuals: VisualsEngine {
             do {
                 let tokenizer = try Tokenizer(settings: group[0].settings.text, packDirectory: pack.directory)
                 try checkMemory(pack, ["text_encoder"] + (group.contains { $0.scene.image != nil } ? ["vae_encoder"] : []))
-                try runBlocking(wake: nil, { () async throws in
-                    try await self.withComponent(pack.name, "text_encoder") { encoder in
-                        for p in group { self.prepared.put(.text, p, try await self.encodeText(p, tokenizer: tokenizer, encoder)) }
-                    }
-                    let images = group.filter { $0.scene.image != nil }
-                    if images.isEmpty { return }
-                    try await self.withComponent(pack.name, "vae_encoder") { encoder in
+                try await withComponent(pack.name, "text_encoder") { encoder in
+                    for p in group { self.prepared.put(.text, p, try await self.encodeText(p, tokenizer: tokenizer, encoder)) }
+                }
+                let images = group.filter { $0.scene.image != nil }
+                if !images.isEmpty {
+                    try await withComponent(pack.name, "vae_encoder") { encoder in
                         for p in images { self.prepared.put(.image, p, try await self.encodeImage(p, encoder)) }
                     }
-                }).get()
+                }
             } catch {
                 continue  // `source` redoes the work scene by scene and reports the error with its scene
             }
         }
     }
 
-    public func picture(for scene: SceneCanvas, progress: @Sendable (Double) -> Void) throws(EngineError) -> ScenePicture {
+    public func picture(for scene: SceneCanvas, progress: @Sendable (Double) -> Void) async throws(EngineError) -> ScenePicture {
         do {
             let plan = try plan(for: scene)
-            let (latents, _) = try generate(plan, progress: progress)
+            let (latents, _) = try await generate(plan, progress: progress)
             return .frames(frameStream(plan, latents))
         } catch {
             throw EngineError(code: "visuals.\(error.code)", message: error.message,
@@ -89,19 +88,13 @@ public struct DiffusionVisuals: VisualsEngine {
         public var width: Int
     }
 
-    public func generate(_ plan: Plan, progress: @Sendable (Double) -> Void) throws(EngineFailure) -> (Latents, Stats) {
+    public func generate(_ plan: Plan, progress: @Sendable (Double) -> Void) async throws(EngineFailure) -> (Latents, Stats) {
         let p = plan
         let tokenizer = try Tokenizer(settings: p.settings.text, packDirectory: p.pack.directory)
         try checkMemory(p.pack, ["text_encoder", "denoiser", "vae_decoder"] + (p.scene.image == nil ? [] : ["vae_encoder"]))
-        // The work runs as a task; this (job) thread waits and passes its progress on, so `progress` is
-        // only ever called here, on the caller's thread.
-        let relay = ProgressRelay()
-        let result = runBlocking(wake: relay.wake) { () async throws -> (Latents, Stats) in
-            try await self.sample(p, tokenizer: tokenizer, progress: { relay.post($0) })
-        } onWake: {
-            if let f = relay.take() { progress(f) }
+        do { return try await sample(p, tokenizer: tokenizer, progress: progress) } catch let e as EngineFailure { throw e } catch {
+            throw EngineFailure("model", "\(error)")
         }
-        return try result.get()
     }
 
     private func sample(_ p: Plan, tokenizer: Tokenizer, progress: @Sendable (Double) -> Void) async throws -> (Latents, Stats) {

@@ -168,10 +168,10 @@ struct LibraryEngineTests {
     }
 
     @Test func labelledLibraryPicksTheIntendedItem() async throws {
-        try await offPool { try Self.labelledLibrary() }
+        try await Self.labelledLibrary()
     }
 
-    static func labelledLibrary() throws {
+    static func labelledLibrary() async throws {
         let dir = TempDir()
         let lib = dir.url.appendingPathComponent("library")
         try LabelledLibrary.make(in: lib)
@@ -182,13 +182,13 @@ struct LibraryEngineTests {
         // Off-topic scenes first and last: they must not take an item, and the others must still find theirs.
         let texts = [LabelledLibrary.offTopic[0], LabelledLibrary.offTopic[1]] + entries.map(\.scene) + Array(LabelledLibrary.offTopic[2...])
         let scenes = texts.enumerated().map { canvas($0.offset, $0.element, folder: lib) }
-        engine.prepare(scenes)
+        await engine.prepare(scenes)
         var correct = 0, fellBack = 0, picked = 0
         var wrong: [String] = []
         var scores: [Float] = []
         var offTopicBest: [Float] = []
         for scene in scenes {
-            let choice = try engine.choice(for: scene)
+            let choice = try await engine.choice(for: scene)
             if case .item = choice { picked += 1 }
             let k = scene.index - 2
             if k >= 0 && k < entries.count {
@@ -219,8 +219,8 @@ struct LibraryEngineTests {
         // The threshold sweep the default min_score was chosen from (no re-embedding: the matcher on the index).
         let encoder = try engine.encoder()
         let indexer = engine.indexer(encoder: encoder)
-        let index = try indexer.index(folder: lib)
-        let queries = try engine.embed(texts, encoder: encoder)
+        let index = try await indexer.index(folder: lib)
+        let queries = try await engine.embed(texts, encoder: encoder)
         for t: Float in [-1, 0.2, 0.22, 0.25, 0.28, 0.3] {
             let m = SceneMatcher.assign(queries: queries, index: index, minScores: Array(repeating: t, count: texts.count))
             let hits = entries.indices.filter { k in m[k + 2].match.map { index.items[$0.item].path } == entries[k].path }.count
@@ -229,15 +229,15 @@ struct LibraryEngineTests {
         }
 
         // The same library again: every embedding comes from the index; then one edit, one removal, one addition.
-        let again = try indexer.index(folder: lib)
+        let again = try await indexer.index(folder: lib)
         let files = entries.count + LabelledLibrary.unlabelled.count
         #expect(again.update == { var u = LibraryIndex.Update(); u.reused = files; return u }())
         try Data("A kite surfer jumping over the waves".utf8).write(to: lib.appendingPathComponent("misc/IMG_0101.txt"))
         try FileManager.default.removeItem(at: lib.appendingPathComponent("misc/clip_24.mp4"))
         try FileManager.default.copyItem(at: lib.appendingPathComponent("misc/IMG_0102.jpg"), to: lib.appendingPathComponent("misc/red_tractor.jpg"))
-        let third = try indexer.index(folder: lib)
+        let third = try await indexer.index(folder: lib)
         #expect(third.update.embedded == 2 && third.update.removed == 1 && third.update.reused == files - 2)
-        let hit = try #require(third.search(try engine.embed(["someone kitesurfing at sea"], encoder: encoder), top: 1).first)
+        let hit = try #require(third.search(try await engine.embed(["someone kitesurfing at sea"], encoder: encoder), top: 1).first)
         #expect(third.items[hit.index].path == "misc/IMG_0101.jpg")
     }
 
@@ -249,7 +249,7 @@ struct LibraryEngineTests {
         let blocker = dir.url.appendingPathComponent("cache")  // a file where the cache folder should be
         try Data("not a folder".utf8).write(to: blocker)
         let engine = try Self.engine(cache: blocker)
-        let index = try await offPool { try engine.indexer(encoder: try engine.encoder()).index(folder: lib) }
+        let index = try await engine.indexer(encoder: try engine.encoder()).index(folder: lib)
         #expect(index.items.map(\.description) == ["red kite"])
         #expect(index.warnings.contains { $0.contains("not saved") }, "\(index.warnings)")
     }
@@ -261,9 +261,8 @@ struct LibraryEngineTests {
         let lib = dir.url.appendingPathComponent("lib")
         try FileManager.default.createDirectory(at: lib, withIntermediateDirectories: true)
         try Data("x".utf8).write(to: lib.appendingPathComponent("a.jpg"))
-        let outcome = try await offPool { Result { () throws(EngineError) in try engine.picture(for: Self.canvas(0, "hello", folder: lib), progress: { _ in }) } }
-        do {
-            _ = try outcome.get()
+        do throws(EngineError) {
+            _ = try await engine.picture(for: Self.canvas(0, "hello", folder: lib), progress: { _ in })
             Issue.record("a missing pack was accepted")
         } catch {
             #expect(error.code == "visuals.pack_missing")

@@ -75,13 +75,13 @@ import VideoDiffusion
         let n = Int(seconds * Double(rate))
         let music = try JSONDecoder().decode(JobManifest.Music.self, from: Data(
             #"{"engine":"musicgen","mood":"calm","volume":0.25,"pack":"tiny-musicgen","seed":5,"guidance":3,"temperature":1}"#.utf8))
-        let bed = try await offPool { try engine.bed(frames: n, sampleRate: rate, music: music, seed: 1) }
+        let bed = try await engine.bed(frames: n, sampleRate: rate, music: music, seed: 1)
         #expect(bed.count == n * 2)
         #expect(bed.allSatisfy { $0.isFinite })
         let mid = bed[(n / 2 * 2)..<(n / 2 * 2 + 2000)]
         #expect(mid.contains { abs($0) > 1e-6 })
         #expect(zip(stride(from: 0, to: bed.count, by: 2), stride(from: 1, to: bed.count, by: 2)).allSatisfy { bed[$0] == bed[$1] })
-        let again = try await offPool { try engine.bed(frames: n, sampleRate: rate, music: music, seed: 1) }
+        let again = try await engine.bed(frames: n, sampleRate: rate, music: music, seed: 1)
         #expect(again == bed)
 
         // The bed streams out block by block as the codec decodes; it is the whole-buffer bed of before: all the
@@ -101,7 +101,7 @@ import VideoDiffusion
         #expect(bed == whole)
 
         // A bed exactly one window long is one window (MusicGen's 30 s is 1,500 frames: no second window for a frame).
-        _ = try await offPool { try engine.bed(frames: window * rate / settings.frameRate, sampleRate: rate, music: music, seed: 1) }
+        _ = try await engine.bed(frames: window * rate / settings.frameRate, sampleRate: rate, music: music, seed: 1)
         #expect(engine.report.windows == 1 && engine.report.frames == window)
     }
 
@@ -114,9 +114,9 @@ import VideoDiffusion
         let n = 3 * rate  // several windows: the continuations too
         let music = try JSONDecoder().decode(JobManifest.Music.self, from: Data(
             #"{"engine":"musicgen","mood":"calm","volume":0.25,"pack":"tiny-musicgen","guidance":3,"temperature":1}"#.utf8))
-        let one = try await offPool { try engine.bed(frames: n, sampleRate: rate, music: music, seed: 1) }
-        let again = try await offPool { try engine.bed(frames: n, sampleRate: rate, music: music, seed: 1) }
-        let two = try await offPool { try engine.bed(frames: n, sampleRate: rate, music: music, seed: 2) }
+        let one = try await engine.bed(frames: n, sampleRate: rate, music: music, seed: 1)
+        let again = try await engine.bed(frames: n, sampleRate: rate, music: music, seed: 1)
+        let two = try await engine.bed(frames: n, sampleRate: rate, music: music, seed: 2)
         #expect(one.count == n * 2 && two.count == n * 2)
         #expect(again == one)
         #expect(n * settings.frameRate / rate > 2 * settings.musicgen.windowFrames)
@@ -149,13 +149,13 @@ import VideoDiffusion
         return m
     }
 
-    @Test func missingPackNamesItAndSaysHowToMakeOne() throws {
+    @Test func missingPackNamesItAndSaysHowToMakeOne() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("musicgen-empty-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let engine = MusicGenEngine(models: dir)
-        #expect {
-            _ = try engine.bed(frames: 4800, sampleRate: 48000, music: music(pack: "musicgen-small"), seed: 1)
+        await #expect {
+            _ = try await engine.bed(frames: 4800, sampleRate: 48000, music: music(pack: "musicgen-small"), seed: 1)
         } throws: { error in
             guard let e = error as? EngineError else { return false }
             return e.field == "music.pack" && e.code == "music.pack_missing" && e.message.contains("'musicgen-small'")
@@ -163,18 +163,18 @@ import VideoDiffusion
         }
     }
 
-    @Test(.enabled(if: MusicTestPack.pack.enabled, MusicTestPack.needs)) func aPackTooBigForTheMemoryIsRefusedBeforeLoading() throws {
+    @Test(.enabled(if: MusicTestPack.pack.enabled, MusicTestPack.needs)) func aPackTooBigForTheMemoryIsRefusedBeforeLoading() async throws {
         let models = try MusicTestPack.models()
         let engine = MusicGenEngine(models: models, memoryLimitBytes: 1 << 20)
-        #expect {
-            _ = try engine.bed(frames: 4800, sampleRate: 48000, music: music(pack: MusicTestPack.name), seed: 1)
+        await #expect {
+            _ = try await engine.bed(frames: 4800, sampleRate: 48000, music: music(pack: MusicTestPack.name), seed: 1)
         } throws: { error in
             guard let e = error as? EngineError else { return false }
             return e.code == "music.out_of_memory" && e.message.contains("'\(MusicTestPack.name)'") && e.message.contains("1 MiB")
         }
     }
 
-    @Test(.enabled(if: MusicTestPack.pack.enabled, MusicTestPack.needs)) func wrongKindOfPackIsRefused() throws {
+    @Test(.enabled(if: MusicTestPack.pack.enabled, MusicTestPack.needs)) func wrongKindOfPackIsRefused() async throws {
         let models = try MusicTestPack.models()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("musicgen-wrong-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -188,8 +188,8 @@ import VideoDiffusion
         json["architecture"] = "vits-piper"
         try JSONSerialization.data(withJSONObject: json).write(to: file)
         let engine = MusicGenEngine(models: dir)
-        #expect {
-            _ = try engine.bed(frames: 4800, sampleRate: 48000, music: music(pack: "not-music"), seed: 1)
+        await #expect {
+            _ = try await engine.bed(frames: 4800, sampleRate: 48000, music: music(pack: "not-music"), seed: 1)
         } throws: { error in
             guard let e = error as? EngineError else { return false }
             return e.field == "music.pack" && e.code == "music.pack_invalid" && e.message.contains("'not-music' is a speech pack")

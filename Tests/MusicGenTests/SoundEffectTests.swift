@@ -53,10 +53,10 @@ import TestSupport
     @Test(.enabled(if: MusicTestPack.pack.enabled, MusicTestPack.needs)) func theEngineMakesAnEffect() async throws {
         let engine = try MusicTestPack.engine()
         let sfx = JobManifest.SoundEffect(prompt: "waves on a beach", at: 0, duration: 0.5, pack: MusicTestPack.name, volume: 1)
-        let a = try await offPool { try engine.effect(sfx, frames: 24_000, sampleRate: 48_000, seed: 4) }
+        let a = try await engine.effect(sfx, frames: 24_000, sampleRate: 48_000, seed: 4)
         #expect(a.count == 48_000)
         #expect(a.contains { abs($0) > 1e-6 })
-        let b = try await offPool { try engine.effect(sfx, frames: 24_000, sampleRate: 48_000, seed: 4) }
+        let b = try await engine.effect(sfx, frames: 24_000, sampleRate: 48_000, seed: 4)
         #expect(b == a)
         #expect(engine.identity(for: sfx).packHash == (try engine.pack(named: MusicTestPack.name).0.identity))
     }

@@ -92,10 +92,8 @@ struct PiperEngineTests {
         let a = try await engine.narrate(Self.paragraph, voice: PiperEngine.voice())
         let b = try await engine.narrate(Self.paragraph, voice: PiperEngine.voice())
         #expect(a == b)
-        // Through the synchronous SpeechEngine entry the pipeline uses, from a thread of its own.
-        let c = try await withCheckedThrowingContinuation { (k: CheckedContinuation<Narration, any Error>) in
-            Thread { k.resume(with: Result { try engine.synthesize(Self.paragraph, voice: PiperEngine.voice()) }) }.start()
-        }
+        // Through the SpeechEngine entry the pipeline uses.
+        let c = try await (engine as any SpeechEngine).synthesize(Self.paragraph, voice: PiperEngine.voice())
         #expect(a == c)
     }
 
@@ -125,11 +123,11 @@ struct PiperEngineTests {
 }
 
 struct PiperEngineErrorTests {
-    @Test func missingPackNamesTheInstallCommand() throws {
+    @Test func missingPackNamesTheInstallCommand() async throws {
         let dir = TempDir()
         let engine = PiperEngine(models: dir.url)
         do {
-            _ = try engine.synthesize("Hello.", voice: PiperEngine.voice())
+            _ = try await engine.synthesize("Hello.", voice: PiperEngine.voice())
             Issue.record("expected an error")
         } catch {
             #expect(error.code == "speech.pack_missing" && error.field == "voice.pack")

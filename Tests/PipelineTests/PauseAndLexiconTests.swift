@@ -9,20 +9,20 @@ import TestSupport
 /// Pronunciation control (issue 33 item 4): pauses written in the script, and a lexicon of how words are said.
 /// Spoken by espeak-ng for real; the captions never show the markup.
 struct PauseAndLexiconTests {
-    func spoken(_ yaml: String, in dir: TempDir, name: String) throws -> (scene: JobManifest.Scene, n: (sampleRate: Int, frames: Int, words: [Narration.Word]), samples: [Float]) {
+    func spoken(_ yaml: String, in dir: TempDir, name: String) async throws -> (scene: JobManifest.Scene, n: (sampleRate: Int, frames: Int, words: [Narration.Word]), samples: [Float]) {
         let m = try Pipeline.validate(manifestPath: dir.write("\(name).yaml", yaml))
         let url = dir.url.appendingPathComponent("\(name).f32")
         let writer = try SampleFile.Writer(url: url)
-        let n = try NarrationParts.speak(scene: m.scenes[0], voice: m.scenes[0].voice, lexicon: m.lexicon, engine: EspeakEngine(), into: writer)
+        let n = try await NarrationParts.speak(scene: m.scenes[0], voice: m.scenes[0].voice, lexicon: m.lexicon, engine: EspeakEngine(), into: writer)
         try writer.close()
         let reader = try SampleFile.Reader(url: url)
         return (m.scenes[0], n, try reader.read(0..<reader.count))
     }
 
-    @Test func aPauseMarkStopsTheVoiceThereAndLeavesNoTrace() throws {
+    @Test func aPauseMarkStopsTheVoiceThereAndLeavesNoTrace() async throws {
         let dir = TempDir()
-        let plain = try spoken("scenes: [\"One two three. Four five six.\"]\n", in: dir, name: "plain")
-        let paused = try spoken("scenes: [\"One two three. [pause 1.5s] Four five six.\"]\n", in: dir, name: "paused")
+        let plain = try await spoken("scenes: [\"One two three. Four five six.\"]\n", in: dir, name: "plain")
+        let paused = try await spoken("scenes: [\"One two three. [pause 1.5s] Four five six.\"]\n", in: dir, name: "paused")
         // The narration keeps its length with the mark blanked: no caption can show it.
         #expect(!paused.scene.narration.contains("[") && paused.scene.pauses.map(\.seconds) == [1.5])
         let extra = Double(paused.n.frames - plain.n.frames) / Double(paused.n.sampleRate)
@@ -40,9 +40,9 @@ struct PauseAndLexiconTests {
         #expect(String(String.UnicodeScalarView(narration[at..<(at + 4)])) == "Four")
     }
 
-    @Test func aBlankLineIsAShorterPause() throws {
+    @Test func aBlankLineIsAShorterPause() async throws {
         let dir = TempDir()
-        let para = try spoken("scenes:\n  - narration: |\n      One two three.\n\n      Four five six.\n", in: dir, name: "para")
+        let para = try await spoken("scenes:\n  - narration: |\n      One two three.\n\n      Four five six.\n", in: dir, name: "para")
         #expect(para.scene.pauses.map(\.seconds) == [Pauses.paragraph])
     }
 
@@ -57,9 +57,9 @@ struct PauseAndLexiconTests {
         }
     }
 
-    @Test func theLexiconSaysAWordItsWayAndTheCaptionKeepsIt() throws {
+    @Test func theLexiconSaysAWordItsWayAndTheCaptionKeepsIt() async throws {
         let dir = TempDir()
-        let said = try spoken("lexicon: {SQL: sequel, ProStudio: pro studio}\nscenes: [\"ProStudio stores jobs in SQL.\"]\n", in: dir, name: "lex")
+        let said = try await spoken("lexicon: {SQL: sequel, ProStudio: pro studio}\nscenes: [\"ProStudio stores jobs in SQL.\"]\n", in: dir, name: "lex")
         let words = said.n.words.map { $0.text.lowercased() }
         #expect(words.contains("sequel") && words.contains("studio") && !words.contains("sql"), "\(words)")
         // "sequel" is placed on the script's "SQL".

@@ -17,18 +17,18 @@ struct StreamedBedTests {
     }
 
     /// Windows as emitted, with where each starts.
-    func windows(_ engine: some MusicEngine, frames: Int, music: JobManifest.Music) throws -> [[Float]] {
+    func windows(_ engine: some MusicEngine, frames: Int, music: JobManifest.Music) async throws -> [[Float]] {
         let box = EmittedWindows()
-        try engine.bed(frames: frames, sampleRate: 48_000, music: music, seed: 5) { w in box.list.withLock { $0.append(w) } }
+        try await engine.bed(frames: frames, sampleRate: 48_000, music: music, seed: 5) { w in box.list.withLock { $0.append(w) } }
         return box.list.withLock { $0 }
     }
 
     @Test(arguments: ["calm", "playful", "mysterious"])
-    func proceduralBedStreamedEqualsTheWholeBed(mood: String) throws {
+    func proceduralBedStreamedEqualsTheWholeBed(mood: String) async throws {
         let dir = TempDir()
         let m = try music(mood, dir: dir)
         for frames in [48_000 * 3 + 17, 48_000 * 11] {
-            let parts = try windows(ProceduralMusic(), frames: frames, music: m)
+            let parts = try await windows(ProceduralMusic(), frames: frames, music: m)
             #expect(parts.count > 1 || frames < 48_000 * 5)
             let streamed = parts.flatMap { $0 }
             let whole = ReferenceBed.procedural(frames: frames, sampleRate: 48_000, music: m, seed: 5)
@@ -39,10 +39,10 @@ struct StreamedBedTests {
 
     /// No click where one window meets the next: the step across each join is no bigger than the largest step
     /// inside the windows around it.
-    @Test func windowJoinsAreContinuous() throws {
+    @Test func windowJoinsAreContinuous() async throws {
         let dir = TempDir()
         let m = try music("uplifting", dir: dir)
-        let parts = try windows(ProceduralMusic(), frames: 48_000 * 12, music: m)
+        let parts = try await windows(ProceduralMusic(), frames: 48_000 * 12, music: m)
         var at = 0
         let bed = parts.flatMap { $0 }
         func step(_ i: Int, _ ch: Int) -> Float { abs(bed[2 * i + ch] - bed[2 * (i - 1) + ch]) }
@@ -54,13 +54,13 @@ struct StreamedBedTests {
         }
     }
 
-    @Test func fileMusicStreamedEqualsTheWholeLoop() throws {
+    @Test func fileMusicStreamedEqualsTheWholeLoop() async throws {
         let dir = TempDir()
         let song = dir.url.appendingPathComponent("song.wav").path
         try Fixtures.writeTone(to: song, seconds: 1.37)
         let m = try Pipeline.validate(manifestPath: dir.write("a.yaml", "music: {file: song.wav}\nscenes: [Hi.]\n")).music
         let frames = 48_000 * 5 + 3
-        let parts = try windows(FileMusic(), frames: frames, music: m)
+        let parts = try await windows(FileMusic(), frames: frames, music: m)
         #expect(parts.count > 1)
         let source = try MediaDecode.audio(song, sampleRate: 48_000)
         var whole = ReferenceBed.loop(source, frames: frames, sampleRate: 48_000)
@@ -103,7 +103,7 @@ struct NarrationPartsTests {
 
     /// A 5,000-character narration with espeak: spoken in parts to disk, its words in order, each word's source
     /// pointing at that word in the script, and its times inside the audio.
-    @Test func aLongNarrationIsSpokenInPartsWithWordsInPlace() throws {
+    @Test func aLongNarrationIsSpokenInPartsWithWordsInPlace() async throws {
         let dir = TempDir()
         let sentence = "Rivers carry water from the hills to the sea, and cities grow along their banks. "
         let text = String(repeating: sentence, count: 62)
@@ -111,7 +111,7 @@ struct NarrationPartsTests {
         let voice = try Pipeline.validate(manifestPath: dir.write("v.yaml", "scenes: [Hi.]\n")).voice
         let url = dir.url.appendingPathComponent("n.f32")
         let writer = try SampleFile.Writer(url: url)
-        let n = try NarrationParts.speak(text, voice: voice, engine: EspeakEngine(), into: writer)
+        let n = try await NarrationParts.speak(text, voice: voice, engine: EspeakEngine(), into: writer)
         try writer.close()
         #expect(try SampleFile.Reader(url: url).count == n.frames)
         let duration = Double(n.frames) / Double(n.sampleRate)

@@ -168,13 +168,13 @@ struct AssetCheckTests {
 
 /// The user's own music, looped to the video's length.
 struct MusicLoopTests {
-    @Test func aLoopedTrackNeverStepsAtItsSeam() throws {
+    @Test func aLoopedTrackNeverStepsAtItsSeam() async throws {
         let dir = TempDir()
         let song = dir.url.appendingPathComponent("song.wav").path
         // 1.37 s of 440 Hz: the loop point falls mid-cycle, where a plain splice jumps.
         try Fixtures.writeTone(to: song, seconds: 1.37)
         let m = try Pipeline.validate(manifestPath: dir.write("a.yaml", "music: {file: song.wav}\nscenes: [Hi.]\n"))
-        let bed = try FileMusic().bed(frames: 48_000 * 6, sampleRate: 48_000, music: m.music, seed: 1)
+        let bed = try await FileMusic().bed(frames: 48_000 * 6, sampleRate: 48_000, music: m.music, seed: 1)
         func steps(_ x: [Float], _ range: Range<Int>) -> Float { range.dropLast().map { abs(x[2 * ($0 + 1)] - x[2 * $0]) }.max() ?? 0 }
         // The track's own largest step, away from the fades at both ends.
         let own = steps(bed, 48_000..<(48_000 + 20_000))

@@ -40,7 +40,7 @@ struct VoiceoverTests {
     }
 
     /// A take recorded 26 dB too quietly is heard at the voice's loudness, like a synthetic voice.
-    @Test func quietTakeIsBroughtToTheVoicesLoudness() throws {
+    @Test func quietTakeIsBroughtToTheVoicesLoudness() async throws {
         let dir = TempDir()
         let take = dir.url.appendingPathComponent("quiet.wav").path
         _ = try Self.recording(to: take, level: 0.05)
@@ -48,7 +48,7 @@ struct VoiceoverTests {
         let scene = manifest.scenes[0], voice = scene.voice
         let out = dir.url.appendingPathComponent("out.f32")
         let writer = try SampleFile.Writer(url: out)
-        let n = try Voiceover.speak(scene: scene, recording: try #require(scene.narrationAudio), field: "scenes[0].narration_audio", voice: voice, lexicon: [:],
+        let n = try await Voiceover.speak(scene: scene, recording: try #require(scene.narrationAudio), field: "scenes[0].narration_audio", voice: voice, lexicon: [:],
                                     engine: EspeakEngine(), scratch: dir.url.appendingPathComponent("scratch.f32"), into: writer)
         try writer.close()
         let heard = try SampleFile.Reader(url: out).read(0..<n.frames)

@@ -89,16 +89,16 @@ import TorchRuntime
 
     // MARK: engine
 
-    @Test func sectionsDeterminismAndSeeds() throws {
+    @Test func sectionsDeterminismAndSeeds() async throws {
         let (engine, manager) = try Packs.engine()
         let scene = canvas(frames: 23)  // 23 frames at 16 fps = 12 native frames at 8 fps = 3 sections of 4
         let plan = try engine.plan(for: scene)
         #expect(plan.sections == 3 && plan.latentFrames == 12 && plan.genWidth == 80 && plan.genHeight == 48)
-        let a = try pullAll(try engine.picture(for: scene, progress: { _ in }))
-        let b = try pullAll(try engine.picture(for: scene, progress: { _ in }))
+        let a = try pullAll(try await engine.picture(for: scene, progress: { _ in }))
+        let b = try pullAll(try await engine.picture(for: scene, progress: { _ in }))
         #expect(a.count == 23 && a.allSatisfy { $0.count == 80 * 48 * 3 })
         #expect(a == b, "same seed, same frames")
-        let c = try pullAll(try engine.picture(for: canvas(frames: 23, seed: 8), progress: { _ in }))
+        let c = try pullAll(try await engine.picture(for: canvas(frames: 23, seed: 8), progress: { _ in }))
         #expect(meanAbs(a[0], c[0]) > 5, "another seed gives another video")
 
         // Joins: consecutive native frames (every other output frame, 16 -> 8 fps) across a section boundary
@@ -116,7 +116,7 @@ import TorchRuntime
     @Test func neverTwoResidentAndEachLoadedOncePerScene() async throws {
         let (engine, manager) = try Packs.engine()
         let image = try testImage()
-        let frames = try pullAll(try engine.picture(for: canvas(frames: 23, image: image), progress: { _ in }))
+        let frames = try pullAll(try await engine.picture(for: canvas(frames: 23, image: image), progress: { _ in }))
         #expect(frames.count == 23)
         let records = await manager.drainRecords()
         #expect(await manager.maxResident == 1)
@@ -136,17 +136,18 @@ import TorchRuntime
         let scenes = [canvas(frames: 9, prompt: "a red sun", index: 0), canvas(frames: 9, image: image, prompt: "a blue sea", index: 1),
                       canvas(frames: 9, prompt: "a red sun", index: 2)]
         // As compose does: every scene's source first (denoising), then the frames (decoding).
-        func render() throws -> [[[UInt8]]] {
-            let sources = try scenes.map { try engine.picture(for: $0, progress: { _ in }) }
+        func render() async throws -> [[[UInt8]]] {
+            var sources: [ScenePicture] = []
+            for scene in scenes { sources.append(try await engine.picture(for: scene, progress: { _ in })) }
             return try sources.map(pullAll)
         }
         func loads() async -> [String: Int] {
             Dictionary(grouping: await manager.drainRecords().filter(\.loaded), by: \.component).mapValues(\.count)
         }
-        let sceneByScene = try render()
+        let sceneByScene = try await render()
         #expect(await loads() == ["text_encoder": 3, "vae_encoder": 1, "denoiser": 3, "vae_decoder": 1])
-        engine.prepare(scenes)
-        let prepared = try render()
+        await engine.prepare(scenes)
+        let prepared = try await render()
         #expect(await loads() == ["text_encoder": 1, "vae_encoder": 1, "denoiser": 1, "vae_decoder": 1])
         #expect(prepared == sceneByScene)
         #expect(await manager.maxResident == 1)
@@ -199,15 +200,15 @@ import TorchRuntime
         #expect(abs(nine - one) < 2 << 20, "9 sections within 2 MiB of 1 section")
     }
 
-    @Test func imageConditionsTheFirstFrame() throws {
+    @Test func imageConditionsTheFirstFrame() async throws {
         let (engine, _) = try Packs.engine()
         let image = try testImage()
         let plan = try engine.plan(for: canvas(frames: 7, image: image))
         let target = try MediaReader.rgbFrame(image, width: plan.genWidth, height: plan.genHeight)
         var withImage: [Double] = [], without: [Double] = []
         for seed: UInt64 in [1, 2, 3] {
-            let cond = try pullAll(try engine.picture(for: canvas(frames: 7, seed: seed, image: image), progress: { _ in }))
-            let free = try pullAll(try engine.picture(for: canvas(frames: 7, seed: seed), progress: { _ in }))
+            let cond = try pullAll(try await engine.picture(for: canvas(frames: 7, seed: seed, image: image), progress: { _ in }))
+            let free = try pullAll(try await engine.picture(for: canvas(frames: 7, seed: seed), progress: { _ in }))
             withImage.append(meanAbs(cond[0], target))
             without.append(meanAbs(free[0], target))
         }
@@ -217,25 +218,25 @@ import TorchRuntime
 
     // MARK: errors
 
-    @Test func missingPackIsClear() throws {
+    @Test func missingPackIsClear() async throws {
         let (engine, _) = try Packs.engine()
-        let e = #expect(throws: EngineError.self) { try engine.picture(for: canvas(frames: 7, pack: "wan-1.3b"), progress: { _ in }) }
+        let e = await #expect(throws: EngineError.self) { try await engine.picture(for: canvas(frames: 7, pack: "wan-1.3b"), progress: { _ in }) }
         #expect(e?.code == "visuals.pack_missing")
         #expect(e?.field == "scenes[0].visuals.pack")
         #expect(e?.message.contains("'wan-1.3b' is not installed") == true)
         #expect(e?.message.contains("tiny-video") == true)  // says what is installed
     }
 
-    @Test func wrongGeometryIsClear() throws {
+    @Test func wrongGeometryIsClear() async throws {
         let (engine, _) = try Packs.engine()
-        let e = #expect(throws: EngineError.self) { try engine.picture(for: canvas(frames: 7, width: 3840, height: 64), progress: { _ in }) }
+        let e = await #expect(throws: EngineError.self) { try await engine.picture(for: canvas(frames: 7, width: 3840, height: 64), progress: { _ in }) }
         #expect(e?.code == "visuals.geometry")
         #expect(e?.message.contains("3840x64") == true && e?.message.contains("multiples of 16") == true)
     }
 
-    @Test func outOfMemoryOnLoadIsClear() throws {
+    @Test func outOfMemoryOnLoadIsClear() async throws {
         let (engine, manager) = try Packs.engine(memoryLimit: 16 << 20)
-        let e = #expect(throws: EngineError.self) { try engine.picture(for: canvas(frames: 7), progress: { _ in }) }
+        let e = await #expect(throws: EngineError.self) { try await engine.picture(for: canvas(frames: 7), progress: { _ in }) }
         #expect(e?.code == "visuals.out_of_memory")
         #expect(e?.message.contains("MiB") == true && e?.message.contains("tiny-video") == true)
         _ = manager

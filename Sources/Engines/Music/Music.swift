@@ -10,19 +10,19 @@ public protocol MusicEngine: Sendable {
     /// One bed for the whole job, window by window: `emit` gets consecutive blocks of interleaved stereo Float
     /// at `sampleRate`, exactly `frames` long per channel in all, fades and loop seams included. An engine
     /// holds one window at a time, so a 10-minute bed costs what a 10-second one does.
-    func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64, emit: @escaping @Sendable ([Float]) -> Void) throws(EngineError)
+    func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64, emit: @escaping @Sendable ([Float]) -> Void) async throws(EngineError)
     /// A scene's sound effect: interleaved stereo at `sampleRate`, exactly `frames` long, at full level (the
     /// pipeline applies the effect's volume). Defaults to "not supported" (the embedded engines).
-    func effect(_ sfx: JobManifest.SoundEffect, frames: Int, sampleRate: Int, seed: UInt64) throws(EngineError) -> [Float]
+    func effect(_ sfx: JobManifest.SoundEffect, frames: Int, sampleRate: Int, seed: UInt64) async throws(EngineError) -> [Float]
     /// Who makes `sfx`: names the pack's hash for the stage cache. Defaults to `identity`.
     func identity(for sfx: JobManifest.SoundEffect) -> EngineIdentity
 }
 
 extension MusicEngine {
     /// The whole bed in one buffer (tests, benchmarks, short beds).
-    public func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64) throws(EngineError) -> [Float] {
+    public func bed(frames: Int, sampleRate: Int, music: JobManifest.Music, seed: UInt64) async throws(EngineError) -> [Float] {
         let out = SampleBox()
-        try bed(frames: frames, sampleRate: sampleRate, music: music, seed: seed) { out.append($0) }
+        try await bed(frames: frames, sampleRate: sampleRate, music: music, seed: seed) { out.append($0) }
         return out.take()
     }
 

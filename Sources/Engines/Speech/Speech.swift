@@ -35,7 +35,9 @@ public protocol SpeechEngine: Sendable {
     /// Who makes narrations for this voice: a model engine adds the hash of the pack `voice` names, so the
     /// stage cache and the sidecar tell packs apart. Defaults to `identity`.
     func identity(for voice: JobManifest.Voice) -> EngineIdentity
-    func synthesize(_ text: String, voice: JobManifest.Voice) throws(EngineError) -> Narration
+    /// Async: a model voice awaits the shared model manager. An engine with nothing to await (espeak-ng) may
+    /// implement it synchronously.
+    func synthesize(_ text: String, voice: JobManifest.Voice) async throws(EngineError) -> Narration
     /// Whether this engine can speak `voice` here (its pack installed, its language the voice's): what
     /// `voice: {engine: auto}` asks before choosing a model voice. Defaults to true.
     func canSpeak(_ voice: JobManifest.Voice) -> Bool

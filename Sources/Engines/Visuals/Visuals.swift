@@ -52,17 +52,17 @@ public protocol VisualsEngine: Sendable {
     /// Called in the visuals stage, scene by scene: what the scene shows, described for Media to draw. Heavy work
     /// (a model's denoising) belongs here, with `progress` (0...1) reported as it goes; frames may be produced
     /// later, as compose pulls them.
-    func picture(for scene: SceneCanvas, progress: @Sendable (Double) -> Void) throws(EngineError) -> ScenePicture
+    func picture(for scene: SceneCanvas, progress: @Sendable (Double) -> Void) async throws(EngineError) -> ScenePicture
     /// Called once in the visuals stage before the first `picture`, with every scene this engine will draw. A model
     /// engine runs each of its components over all of them here, one load each, instead of reloading them scene
     /// by scene (the model manager keeps one resident). Best effort: what fails here is redone, and reported, by
     /// `picture`. The default does nothing.
-    func prepare(_ scenes: [SceneCanvas])
+    func prepare(_ scenes: [SceneCanvas]) async
     /// The user's media the engine chose for the scene (the `library` engine), for the sidecar; nil by default.
     func media(for scene: SceneCanvas) -> SceneMedia?
 }
 
 extension VisualsEngine {
-    public func prepare(_ scenes: [SceneCanvas]) {}
+    public func prepare(_ scenes: [SceneCanvas]) async {}
     public func media(for scene: SceneCanvas) -> SceneMedia? { nil }
 }
