@@ -7,7 +7,22 @@ import Synchronization
 // the queuing commit to the listener's callback is the wake-up. The reference in the same run is one committed write
 // on the same server (a claim alone), so the figure reads as "how many commits' worth of delay" whatever the machine.
 //   swift run JournalBench [URL] [N]   (URL defaults to $PROSTUDIO_TEST_POSTGRES_URL; scripts/test-postgres start)
-let args = CommandLine.arguments
+//   swift run JournalBench claims [URL] [N] [HOSTS]   (Claims.swift: N queued jobs taken by HOSTS daemons under leases)
+var args = CommandLine.arguments
+if args.count > 1, args[1] == "claims" {
+    args.remove(at: 1)
+    guard let url = args.count > 1 ? args[1] : ProcessInfo.processInfo.environment["PROSTUDIO_TEST_POSTGRES_URL"] else {
+        FileHandle.standardError.write(Data("JournalBench: give a postgres:// URL or set PROSTUDIO_TEST_POSTGRES_URL\n".utf8))
+        exit(2)
+    }
+    do {
+        try await runClaims(base: url, n: args.count > 2 ? Int(args[2]) ?? 10_000 : 10_000, hosts: args.count > 3 ? Int(args[3]) ?? 3 : 3)
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("JournalBench: \(error)\n".utf8))
+        exit(1)
+    }
+}
 guard let base = args.count > 1 ? args[1] : ProcessInfo.processInfo.environment["PROSTUDIO_TEST_POSTGRES_URL"] else {
     FileHandle.standardError.write(Data("JournalBench: give a postgres:// URL or set PROSTUDIO_TEST_POSTGRES_URL\n".utf8))
     exit(2)

@@ -28,7 +28,7 @@ struct QueueRoutes: Sendable {
         var next_not_before: String?
     }
 
-    static func view(_ journal: SQLiteJournal) async throws -> QueueView {
+    static func view(_ journal: any APIJournal) async throws -> QueueView {
         let q = try await journal.queueState()
         let queued = try await journal.jobs(JobFilter(states: [.queued]))
         let now = Date()

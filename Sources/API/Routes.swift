@@ -57,11 +57,7 @@ struct Routes: Sendable {
         if let live = server.daemon.live.current {
             checks["inbox"] = "watched"
             if let failing = live.pickUp.health.failing { checks["pickup"] = "failing: \(failing)"; ready = false }
-            if access(live.journal.path, W_OK) == 0 && access((live.journal.path as NSString).deletingLastPathComponent, W_OK) == 0 {
-                checks["journal"] = "writable"
-            } else {
-                checks["journal"] = "not writable"; ready = false
-            }
+            if let problem = live.journal.writeProblem { checks["journal"] = problem; ready = false } else { checks["journal"] = "writable" }
         } else {
             checks["inbox"] = "not watched (starting or stopping)"; checks["journal"] = "not open"; ready = false
         }

@@ -57,7 +57,23 @@ struct Doctor: AsyncParsableCommand {
         }
 
         let journal = config.state + "/journal.sqlite3"
-        if FileManager.default.fileExists(atPath: journal) {
+        if let location = config.journal {
+            // The shared PostgreSQL journal (issue 31): reachable, which server, whether the link is encrypted, the jobs.
+            do {
+                let pg = try await PostgresJournal.open(location, maxAttempts: config.maxAttempts)
+                defer { pg.close() }
+                let facts = try await pg.serverFacts()
+                let jobs = try await pg.jobs(JobFilter())
+                let counts = Dictionary(grouping: jobs, by: \.state).map { "\($0.value.count) \($0.key.rawValue)" }.sorted()
+                ok("journal \(location.redacted): PostgreSQL \(facts.serverVersion), \(jobs.count) jobs"
+                   + (counts.isEmpty ? "" : " (" + counts.joined(separator: ", ") + ")"))
+                if let tls = facts.tls { ok("journal connection encrypted (\(tls))") } else if location.isLocal {
+                    ok("journal connection not encrypted (a local socket or loopback address)")
+                } else {
+                    warn("journal connection to \(location.redacted) is not encrypted: add sslmode=verify-full (and sslrootcert=) to journal.url")
+                }
+            } catch { fail("journal: \(error)") }
+        } else if FileManager.default.fileExists(atPath: journal) {
             do {
                 let client = try JournalClient(path: journal)
                 let problems = try await client.integrityCheck()

@@ -20,19 +20,12 @@ struct StateFolder: ParsableArguments {
     var folder: String = "/var/lib/prostudio/state"
     /// `--api URL` / `--token-file`: the same command over the daemon's HTTP API (APIClient.swift).
     @OptionGroup var remote: RemoteOptions
-    /// A config whose `journal:` names a PostgreSQL journal (JobsPostgres.swift): list, retry and cancel go there.
+    /// A config whose `journal:` names a PostgreSQL journal (JobsJournal.swift): every jobs command reads it instead.
     @Option(name: .customLong("config"), help: "The daemon's config file; with a journal: section, jobs are read from its PostgreSQL journal.")
     var config: String?
 
     /// Whether a daemon runs on this state folder now (a `running` job is only running if one does).
     var daemonRunning: Bool { StateLock.liveHolder(state: folder) != nil }
-
-    func client() -> JournalClient {
-        if let config, (try? DaemonConfig.load(path: config))?.journal != nil {
-            exitWith("prostudio: a PostgreSQL journal (journal: in \(config)) is read by jobs list, retry and cancel; show and watch read only the SQLite journal so far", code: 1)
-        }
-        do { return try JournalClient(path: folder + "/journal.sqlite3") } catch { exitWith("prostudio: \(error)", code: 1) }
-    }
 }
 
 /// A job as `--json` prints it (snake_case like the sidecar).
@@ -116,23 +109,16 @@ struct JobsList: AsyncParsableCommand {
             states = set
         }
         let jobs: [Job]
-        let postgres = await state.postgres()
-        defer { postgres?.close() }
-        do {
-            let filter = JobFilter(states: states, limit: limit)
-            if let postgres { jobs = try await postgres.jobs(filter) } else { jobs = try await state.client().jobs(filter) }
-        } catch { exitWith("prostudio: \(error)", code: 1) }
+        let opened = await state.journal()
+        do { jobs = try await opened.store.jobs(JobFilter(states: states, limit: limit)) } catch { exitWith("prostudio: \(error)", code: 1) }
         if json { printJSON(jobs.map(JobJSON.init)); return }
-        var queue: QueueState?
-        if let postgres { queue = try? await postgres.queueState() } else { queue = try? await state.client().queueState() }
-        if let queue, queue.paused { print(QueueText.paused(queue)) }
+        if let queue = try? await opened.store.queueState(), queue.paused { print(QueueText.paused(queue)) }
         if jobs.isEmpty { print("no jobs"); return }
         // The journal says running until the daemon's next start requeues the job: say when no daemon is there (on
         // PostgreSQL the daemon may be on another host, so nothing is said).
-        let down = postgres == nil && jobs.contains { $0.state == .running } && !state.daemonRunning
+        let down = !opened.shared && jobs.contains { $0.state == .running } && !state.daemonRunning
         // Short ids: the shortest prefix no other job shares, which every `jobs` command accepts (as it does a NAME).
-        var ids: [String] = []
-        if let postgres { ids = ((try? await postgres.jobs(JobFilter())) ?? []).map(\.id.rawValue) } else { ids = (try? await state.client().allIDs()) ?? [] }
+        let ids = (try? await opened.store.allIDs()) ?? []
         let short = ShortIDs.make(ids)
         print("ID                STATE      STAGE     PROGRESS  UPDATED              NAME")
         for j in jobs {
@@ -154,7 +140,8 @@ struct JobsList: AsyncParsableCommand {
 /// Resolves what a person typed (a full id, a unique id prefix, or a NAME), or exits 1 saying why: no such job, or
 /// the candidates an ambiguous prefix matches, with their names. A NAME several jobs share picks the newest and
 /// says so on stderr.
-func resolveJob(_ client: JournalClient, _ text: String) async -> Job {
+func resolveJob(_ opened: OpenedJournal, _ text: String) async -> Job {
+    let client = opened.store
     let found: JobLookup
     do { found = try await client.lookup(text) } catch { exitWith("prostudio: \(error)", code: 1) }
     switch found {
@@ -171,7 +158,7 @@ func resolveJob(_ client: JournalClient, _ text: String) async -> Job {
         }
         exitWith(lines.joined(separator: "\n"), code: 1)
     case .none:
-        exitWith("prostudio: no job \(text) (neither an id, an id prefix, nor a job NAME in \(client.path))", code: 1)
+        exitWith("prostudio: no job \(text) (neither an id, an id prefix, nor a job NAME in \(opened.place))", code: 1)
     }
 }
 
@@ -183,8 +170,9 @@ struct JobsShow: AsyncParsableCommand {
 
     func run() async throws {
         if let api = state.remote.client { return api.show(id, json: json) }
-        let client = state.client()
-        let job = await resolveJob(client, id)
+        let opened = await state.journal()
+        let client = opened.store
+        let job = await resolveJob(opened, id)
         let runs = (try? await client.stageRuns(of: job.id)) ?? []
         let events = (try? await client.events(of: job.id)) ?? []
         if json {
@@ -201,7 +189,7 @@ struct JobsShow: AsyncParsableCommand {
         print("job       \(job.id)")
         print("name      \(job.name)  (from \(job.sourceName), \(job.sourceKind.rawValue))")
         // The journal says running until the next start requeues the job: with no daemon, nothing is running.
-        let down = job.state == .running && !state.daemonRunning
+        let down = !opened.shared && job.state == .running && !state.daemonRunning
         print("state     \(job.state.rawValue)\(job.stage.map { ", stage \($0)" } ?? "")\(job.state == .running ? String(format: ", %.0f%%", job.progress * 100) : "")"
               + (down ? " (stopped: no daemon is running on \(state.folder); it resumes when one starts)" : ""))
         print("attempts  \(job.attempts)")
@@ -246,8 +234,9 @@ struct JobsWatch: AsyncParsableCommand {
             guard let id else { exitWith("prostudio: jobs watch --api needs a job id", code: 1) }
             api.watch(id)
         }
-        let client = state.client()
-        let only = id == nil ? nil : await awaitJob(client, id!, timeout: timeout, state: state.folder).id
+        let opened = await state.journal()
+        let client = opened.store
+        let only = id == nil ? nil : await awaitJob(opened, id!, timeout: timeout).id
         // For one job, its whole history first; for all jobs, only what happens from now on.
         let start: Int64 = only == nil ? ((try? await client.lastEventID()) ?? 0) : 0
         // Reading the journal twice a second is cheap for a person watching; the daemon is not involved.
@@ -268,16 +257,16 @@ struct JobsWatch: AsyncParsableCommand {
 
 /// The job `text` names, waiting up to `timeout` seconds for it to appear: right after `submit` the daemon may not have
 /// picked the file up yet, and `jobs watch NAME` failed at once there (issue 27).
-func awaitJob(_ client: JournalClient, _ text: String, timeout: Double, state: String) async -> Job {
+func awaitJob(_ opened: OpenedJournal, _ text: String, timeout: Double) async -> Job {
     let deadline = Date().addingTimeInterval(max(0, timeout))
     var told = false
     while true {
         let found: JobLookup
-        do { found = try await client.lookup(text) } catch { exitWith("prostudio: \(error)", code: 1) }
-        if case .none = found {} else { return await resolveJob(client, text) }
+        do { found = try await opened.store.lookup(text) } catch { exitWith("prostudio: \(error)", code: 1) }
+        if case .none = found {} else { return await resolveJob(opened, text) }
         let seconds = timeout == timeout.rounded() ? "\(Int(timeout))" : "\(timeout)"
         if Date() >= deadline {
-            exitWith("prostudio: no job \(text) appeared within \(seconds) s (is it in the inbox, and is a daemon running on \(state)?)", code: 1)
+            exitWith("prostudio: no job \(text) appeared within \(seconds) s (is it in the inbox, and is a daemon running on \(opened.place)?)", code: 1)
         }
         if !told {
             FileHandle.standardError.write(Data("prostudio: no job \(text) yet: waiting up to \(seconds) s for the daemon to pick it up\n".utf8))
@@ -285,31 +274,6 @@ func awaitJob(_ client: JournalClient, _ text: String, timeout: Double, state: S
         }
         try? await Task.sleep(for: .milliseconds(250))
     }
-}
-
-/// Files a request and waits briefly to report what the daemon did with it.
-func fileRequest(_ action: RequestAction, _ id: String, _ state: StateFolder, wait: Double) async {
-    if let api = state.remote.client { api.request(action.rawValue, id) }
-    if let postgres = await state.postgres() {
-        await fileRequest(action, id, postgres, wait: wait)
-        postgres.close()
-        return
-    }
-    let client = state.client()
-    let job = await resolveJob(client, id)
-    let who = ProcessInfo.processInfo.environment["USER"] ?? "uid \(getuid())"
-    let request: Int64
-    do { request = try await client.request(action, job: job.id, by: who) } catch { exitWith("prostudio: \(error)", code: 1) }
-    let deadline = Date().addingTimeInterval(wait)
-    while Date() < deadline {
-        if let r = try? await client.requests(of: job.id).first(where: { $0.id == request }), let outcome = r.outcome {
-            print("\(action.rawValue) \(job.id) (\(job.name)): \(outcome)")
-            if outcome.hasPrefix("ignored") { exit(1) }
-            return
-        }
-        try? await Task.sleep(for: .milliseconds(100))
-    }
-    print("\(action.rawValue) \(job.id) (\(job.name)): requested; the daemon applies it when it next runs (is it running?)")
 }
 
 struct JobsRetry: AsyncParsableCommand {

@@ -34,19 +34,11 @@ struct JobsPriority: AsyncParsableCommand {
             exitWith("prostudio: jobs priority: PRIORITY must be a whole number from \(range.lowerBound) to \(range.upperBound), got \(priority)", code: 1)
         }
         if let api = state.remote.client { api.queueRequest("/v1/jobs/\(id)/priority", body: ["priority": value]) }
+        let opened = await state.journal()
+        let job = await resolveJob(opened, id)
         let who = requester()
-        if let postgres = await state.postgres() {
-            let job = await resolveJob(postgres, id)
-            await awaitOutcome("priority \(job.id) (\(job.name))", postgres, job.id, wait: wait) {
-                try await postgres.request(.priority, job: job.id, value: value, by: who)
-            }
-            postgres.close()
-            return
-        }
-        let client = state.client()
-        let job = await resolveJob(client, id)
-        await awaitOutcome("priority \(job.id) (\(job.name))", client, job.id, wait: wait) {
-            try await client.request(.priority, job: job.id, value: value, by: who)
+        await awaitOutcome("priority \(job.id) (\(job.name))", opened, job.id, wait: wait) {
+            try await opened.store.request(.priority, job: job.id, value: value, by: who)
         }
     }
 }
@@ -56,18 +48,14 @@ private func requester() -> String { ProcessInfo.processInfo.environment["USER"]
 func fileQueueRequest(_ action: RequestAction, _ state: StateFolder, wait: Double) async {
     if let api = state.remote.client { api.queueRequest("/v1/queue/\(action.rawValue)", body: nil) }
     let who = requester()
-    if let postgres = await state.postgres() {
-        await awaitOutcome(action.rawValue, postgres, nil, wait: wait) { try await postgres.request(action, job: nil, value: nil, by: who) }
-        postgres.close()
-        return
-    }
-    let client = state.client()
-    await awaitOutcome(action.rawValue, client, nil, wait: wait) { try await client.request(action, job: nil, value: nil, by: who) }
+    let opened = await state.journal()
+    await awaitOutcome(action.rawValue, opened, nil, wait: wait) { try await opened.store.request(action, job: nil, value: nil, by: who) }
 }
 
 /// Files the request, then waits up to `wait` seconds for the daemon's outcome (exit 1 when it ignored the request).
-private func awaitOutcome(_ what: String, _ reader: any JobReader, _ job: JobID?, wait: Double,
+private func awaitOutcome(_ what: String, _ opened: OpenedJournal, _ job: JobID?, wait: Double,
                           _ file: () async throws -> Int64) async {
+    let reader = opened.store
     let request: Int64
     do { request = try await file() } catch { exitWith("prostudio: \(error)", code: 1) }
     let deadline = Date().addingTimeInterval(wait)
@@ -79,7 +67,8 @@ private func awaitOutcome(_ what: String, _ reader: any JobReader, _ job: JobID?
         }
         try? await Task.sleep(for: .milliseconds(100))
     }
-    print("\(what): requested; the daemon applies it when it next runs (is it running?)")
+    print("\(what): requested; " + (opened.shared ? "a daemon on the journal applies it when it next runs (is one running?)"
+                                                  : "the daemon applies it when it next runs (is it running?)"))
 }
 
 /// How `jobs list` and `jobs show` write a job's place in the queue.

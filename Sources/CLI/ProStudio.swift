@@ -9,7 +9,7 @@ struct ProStudio: AsyncParsableCommand {
         commandName: "prostudio",
         abstract: "Turn written scripts into narrated videos.",
         version: ProStudioVersion.current,
-        subcommands: [Render.self, Validate.self, Speak.self, Models.self, LibraryCommand.self, DaemonCommand.self, Jobs.self, Submit.self, Mcp.self, Doctor.self, WorkerCommand.self]
+        subcommands: [Render.self, Validate.self, Speak.self, Models.self, LibraryCommand.self, DaemonCommand.self, Jobs.self, JournalCommand.self, Submit.self, Mcp.self, Doctor.self, WorkerCommand.self]
     )
 }
 

@@ -189,9 +189,9 @@ public final class Daemon: Sendable {
                 try? await Task.sleep(for: interval)
             }
         }
-        // The API queries the SQLite journal directly (the in-memory one of tests is one too).
-        if let sqlite = journal as? SQLiteJournal {
-            live.set(DaemonLive(journal: sqlite, pickUp: pickUp, layout: layout, accepted: { outcome in
+        // The API reads the journal through `APIJournal` (SQLite, the in-memory one of tests, or PostgreSQL).
+        if let api = journal as? any APIJournal {
+            live.set(DaemonLive(journal: api, pickUp: pickUp, layout: layout, accepted: { outcome in
                 Task {
                     await self.publish(outcome, journal)
                     self.wakeup.yield()

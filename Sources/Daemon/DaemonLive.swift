@@ -6,7 +6,7 @@ import Synchronization
 /// over HTTP enters exactly as a dropped file does), and the two nudges the inbox's own intake gives. Nil until the
 /// journal is recovered and the inbox watched, and again once the daemon stops.
 public struct DaemonLive: Sendable {
-    public let journal: SQLiteJournal
+    public let journal: any APIJournal
     public let pickUp: PickUp
     public let layout: StateLayout
     /// What the inbox's intake does with each pick-up: the rejected sidecar, and waking the runner.

@@ -20,9 +20,29 @@ public protocol JobListing: Sendable {
     func markDeleted(_ id: JobID) async throws -> ListedJob
 }
 
+/// What the HTTP API reads beyond a `JobStore`: the dashboard's live feed, a job's event stream, `/metrics`, and
+/// readiness. Both journals provide it, so the API serves a daemon on SQLite or on PostgreSQL alike.
+public protocol APIJournal: JobStore {
+    /// Jobs changed at or after `since`, oldest change first.
+    func jobsChanged(since: Date, limit: Int) async throws -> [ListedJob]
+    /// Events with an id above `after`, of one job, oldest first.
+    func events(after: Int64, job: JobID) async throws -> [JobEvent]
+    func metricsSnapshot(afterRun: Int64, afterEvent: Int64, jobsAfter: String) async throws -> MetricsSnapshot
+    /// Why the journal cannot take writes now, found without waiting (the readiness check); nil when it can.
+    var writeProblem: String? { get }
+}
+
+extension APIJournal {
+    public func jobsChanged(since: Date) async throws -> [ListedJob] { try await jobsChanged(since: since, limit: 500) }
+}
+
 /// The HTTP API's reads and its few writes (requests, deletion marks), on the daemon's own journal: the API runs
 /// inside the daemon process, so it reads through the pool's concurrent readers and never blocks the writer.
-extension SQLiteJournal {
+extension SQLiteJournal: APIJournal {
+    public var writeProblem: String? {
+        access(path, W_OK) == 0 && access((path as NSString).deletingLastPathComponent, W_OK) == 0 ? nil : "not writable"
+    }
+
     private static func listed(_ row: Row) -> ListedJob {
         let deleted: Double? = row["deleted_at"]
         return ListedJob(job: Rows.job(row), deletedAt: deleted.map { Date(timeIntervalSince1970: $0) })

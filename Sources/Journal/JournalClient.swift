@@ -13,7 +13,7 @@ import GRDB
 /// mode and never checkpoints, not even as the last connection to close after the daemon died, so outside
 /// readers (sqlite3, Python) and the daemon never wait on the CLI. A request opens a separate writable connection
 /// for its one insert and closes it.
-public final class JournalClient: JobReader, JobRequester {
+public final class JournalClient: JobBrowser, JobRequester {
     public let path: String
     let pool: DatabaseQueue
 
@@ -76,61 +76,18 @@ public final class JournalClient: JobReader, JobRequester {
         }
     }
 
-    /// Follows events as the daemon journals them, polling every `interval`. With a `job`, returns that job once
-    /// it is in a final state (done, failed, cancelled, rejected) and its last events were delivered; without one,
-    /// runs until cancelled.
-    public func follow(job: JobID?, after start: Int64, interval: Duration = .milliseconds(500),
-                       _ onEvent: (JobEvent) -> Void) async throws -> Job? {
-        var last = start
-        func drain() async throws {
-            for e in try await events(after: last, job: job) {
-                onEvent(e)
-                last = e.id
-            }
-        }
-        while true {
-            try await drain()
-            if let job, let current = try await self.job(job), current.state.isFinal {
-                try await drain()  // the final transition's event may have landed after the read above
-                return current
-            }
-            try await Task.sleep(for: interval)
-        }
-    }
-
     public func lastEventID() async throws -> Int64 {
         try await read("events") { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM events") ?? 0 }
     }
 
-    /// Finds a job by its full id or a unique prefix of it (ids are long; people type the start).
-    public func resolve(_ idOrPrefix: String) async throws -> Job? {
-        if case .found(let job, _) = try await lookup(idOrPrefix) { return job }
-        return nil
-    }
-
-    /// Finds a job the way a person names one: its full id, a unique id prefix (any case), or its NAME. Ids of jobs
-    /// made close together share their first ten characters (milliseconds), so an ambiguous prefix lists its
-    /// candidates; a NAME several jobs share picks the newest and says so.
-    public func lookup(_ text: String) async throws -> JobLookup {
-        let key = text.trimmingCharacters(in: .whitespaces)
-        guard !key.isEmpty else { return .none }
-        let prefix = key.lowercased()
-        let (byID, byName) = try await read("lookup") { db in
+    public func lookupCandidates(prefix: String, name: String) async throws -> (byID: [Job], byName: [Job]) {
+        try await read("lookup") { db in
             let ids = try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE id >= ? AND id < ? ORDER BY id DESC LIMIT 21",
                                        arguments: [prefix, prefix + "\u{10FFFF}"]).map(Rows.job)
             let names = try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE name = ? ORDER BY created_at DESC, id DESC LIMIT 21",
-                                         arguments: [key]).map(Rows.job)
+                                         arguments: [name]).map(Rows.job)
             return (ids, names)
         }
-        if let exact = byID.first(where: { $0.id.rawValue == prefix }) { return .found(exact, note: nil) }
-        if byID.count == 1 { return .found(byID[0], note: nil) }
-        if let newest = byName.first {
-            let note = byName.count == 1 ? nil
-                : "\(byName.count > 20 ? "more than 20" : "\(byName.count)") jobs are named \(key); this is the newest (name an older one by its id)"
-            return .found(newest, note: note)
-        }
-        if byID.count > 1 { return .ambiguous(byID.sorted { $0.createdAt > $1.createdAt }) }
-        return .none
     }
 
     /// Every job's id, sorted: what `shortIDs` needs.
@@ -158,15 +115,6 @@ public final class JournalClient: JobReader, JobRequester {
         let fd = open(bell, O_WRONLY | O_CREAT | O_CLOEXEC, 0o664)
         if fd >= 0 { close(fd) }
     }
-}
-
-/// What a job name given by a person points at (see `JournalClient.lookup`).
-public enum JobLookup: Sendable {
-    /// `note` says why this one when the text named several (a NAME shared by several jobs).
-    case found(Job, note: String?)
-    /// An id prefix that several jobs share: newest first (at most 21; more are not listed).
-    case ambiguous([Job])
-    case none
 }
 
 /// The shortest prefix of each id that no other id shares (at least `minimum` characters), like git's short hashes.

@@ -25,7 +25,7 @@ public final class PostgresJournal: JobStore, JobRequester {
     let channel: String
 
     private init(location: PostgresLocation, maxAttempts: Int, queue: QueuePolicy, logger: Logger) throws {
-        let (config, schema) = try location.configuration()
+        let (config, _, schema) = try location.configuration()
         self.location = location
         self.maxAttempts = max(1, maxAttempts)
         self.queuePolicy = queue
@@ -44,11 +44,24 @@ public final class PostgresJournal: JobStore, JobRequester {
     /// Connects, makes the schema if the URL names one, and applies pending migrations.
     public static func open(_ location: PostgresLocation, maxAttempts: Int = 3, queue: QueuePolicy = .default,
                             logger: Logger = Logger(label: "prostudio.journal")) async throws -> PostgresJournal {
+        // One connection first, on its own: a refused password or certificate fails here, at once and with the
+        // server's reason, where the pool would retry it quietly until a query gave up.
+        let (_, single, _) = try location.configuration()
+        do {
+            let connection = try await PostgresConnection.connect(configuration: single, id: 0, logger: logger)
+            try await connection.close()
+        } catch {
+            throw JournalError.database(operation: "open \(location.redacted)", underlying: PostgresTLS.explain(error))
+        }
         let journal = try PostgresJournal(location: location, maxAttempts: maxAttempts, queue: queue, logger: logger)
         do {
             try await pgJournaled("open \(location.redacted)") {
                 if let schema = journal.schema {
-                    try await journal.client.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: logger)
+                    // Locked like the migrations: CREATE ... IF NOT EXISTS races with itself.
+                    try await journal.client.withTransaction(logger: logger) { conn in
+                        try await conn.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey))", logger: logger)
+                        try await conn.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: logger)
+                    }
                 }
                 try await PostgresSchema.migrate(journal.client, logger: logger)
             }

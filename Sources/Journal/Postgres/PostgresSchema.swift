@@ -157,7 +157,12 @@ enum PostgresSchema {
     /// Applies the migrations not yet in `schema_migrations`, each in its own transaction. A transaction-scoped advisory
     /// lock serialises daemons that start at once on one database: the second waits, then finds the work done.
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
-        try await client.query("CREATE TABLE IF NOT EXISTS schema_migrations (seq BIGSERIAL, identifier TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())", logger: logger)
+        // Under the same lock: CREATE TABLE IF NOT EXISTS is not safe against itself, and two stores opening one fresh
+        // schema at once (a daemon and a reader) failed with a duplicate pg_type row.
+        try await client.withTransaction(logger: logger) { conn in
+            try await conn.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            try await conn.query("CREATE TABLE IF NOT EXISTS schema_migrations (seq BIGSERIAL, identifier TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())", logger: logger)
+        }
         for migration in migrations {
             try await client.withTransaction(logger: logger) { conn in
                 try await conn.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)

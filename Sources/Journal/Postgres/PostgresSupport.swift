@@ -5,14 +5,16 @@ import PostgresNIO
 
 /// Where a PostgreSQL journal lives, from `journal: {url: ..., pool: N}`.
 /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?host=/socket/dir][&schema=NAME]`: `host=` as libpq reads it (a folder
-/// holding `.s.PGSQL.PORT` means a unix socket), `schema=` the schema the tables live in (made if missing; default public).
+/// holding `.s.PGSQL.PORT` means a unix socket), `schema=` the schema the tables live in (made if missing; default public),
+/// and libpq's `sslmode`, `sslrootcert`, `sslcert`, `sslkey` for TLS (`PostgresTLS`).
 public struct PostgresLocation: Sendable, Hashable {
     public var url: String
     public var pool: Int
     public init(url: String, pool: Int = 4) { self.url = url; self.pool = pool }
 
-    /// The client's configuration and the schema, or an error that names the URL and what is wrong with it.
-    func configuration() throws -> (PostgresClient.Configuration, schema: String?) {
+    /// The pool's configuration, one connection's (the check at open), and the schema; or an error that names the URL
+    /// and what is wrong with it.
+    func configuration() throws -> (PostgresClient.Configuration, PostgresConnection.Configuration, schema: String?) {
         func bad(_ why: String) -> JournalError { .database(operation: "open \(redacted)", underlying: why) }
         guard let c = URLComponents(string: url), c.scheme == "postgres" || c.scheme == "postgresql" else {
             throw bad("journal.url must look like postgres://USER@HOST:PORT/DATABASE")
@@ -24,12 +26,20 @@ public struct PostgresLocation: Sendable, Hashable {
         let query = Dictionary((c.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
         let port = c.port ?? 5432
         var config: PostgresClient.Configuration
+        let single: PostgresConnection.Configuration
         if let dir = query["host"], dir.hasPrefix("/") {
+            if let mode = query["sslmode"], !["disable", "allow", "prefer"].contains(mode) {
+                throw bad("journal.url sslmode=\(mode) asks for TLS, but host=\(dir) is a unix socket, which PostgreSQL never "
+                          + "encrypts: drop sslmode, or connect over TCP")
+            }
             config = .init(unixSocketPath: dir + "/.s.PGSQL.\(port)", username: user, password: c.password, database: database)
+            single = .init(unixSocketPath: dir + "/.s.PGSQL.\(port)", username: user, password: c.password, database: database)
         } else {
             guard let host = c.host, !host.isEmpty else { throw bad("journal.url names no host") }
-            // TLS is not wired yet (Docs/scale-out.md): a remote database is reached over a private network or a tunnel.
-            config = .init(host: host, port: port, username: user, password: c.password, database: database, tls: .disable)
+            let tls: (pool: PostgresClient.Configuration.TLS, connection: PostgresConnection.Configuration.TLS)
+            do { tls = try PostgresTLS(query: query, host: host).settings() } catch { throw bad(error.message) }
+            config = .init(host: host, port: port, username: user, password: c.password, database: database, tls: tls.pool)
+            single = .init(host: host, port: port, username: user, password: c.password, database: database, tls: tls.connection)
         }
         // One connection more than `pool`: a daemon holds one for LISTEN (`PostgresJournal.listen`) all the time.
         config.options.maximumConnections = pool + 1
@@ -41,7 +51,7 @@ public struct PostgresLocation: Sendable, Hashable {
             config.options.additionalStartupParameters = [("search_path", s)]
             schema = s
         }
-        return (config, schema)
+        return (config, single, schema)
     }
 
     /// What is wrong with the URL or the pool size, if anything (the config check at start).
