@@ -54,7 +54,11 @@ enum QueuePicker {
         var passedSince: Double?
     }
 
-    /// The job to start and the ready jobs it passes over (those before it in FIFO order).
+    /// How far into the top priority's FIFO order a job whose packs are loaded is looked for: the stores read this many
+    /// candidates, not the whole queue, so a take stays an indexed read of a bounded set with thousands queued.
+    static let lookahead = 64
+
+    /// The job to start and the ready jobs it passes over (those before it in FIFO order, among `ready`).
     static func choose(_ ready: [Candidate], preferring: Set<String>, policy: QueuePolicy, now: Double)
         -> (chosen: JobID, passedOver: [JobID], why: String)? {
         let fifo = ready.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
@@ -79,6 +83,13 @@ enum QueuePicker {
         }
         let passed = fifo.prefix { $0.id != chosen.id }.map(\.id)
         return (chosen.id, passed, why)
+    }
+
+    /// The note of the start's event: nil for a job taken in its FIFO turn; one started ahead of `passed` older jobs
+    /// only for its priority says so.
+    static func reason(_ why: String, passed: Int, priority: Int) -> String? {
+        if why != "FIFO" { return why }
+        return passed > 0 ? "priority \(priority)" : nil
     }
 
     static func encode(_ packs: Set<String>) -> String {

@@ -9,20 +9,31 @@ extension SQLiteJournal {
         return try await write("start next") { db in
             guard try !Rows.queueState(db).paused else { return nil }
             let now = Rows.seconds(Date())
-            let ready = try Row.fetchAll(db, sql: """
-                SELECT id, priority, created_at, packs, passes, passed_since FROM jobs
-                WHERE state = 'queued' AND (not_before IS NULL OR not_before <= ?)
-                """, arguments: [now]).map { row in
-                QueuePicker.Candidate(id: JobID(row["id"] as String), priority: row["priority"], createdAt: row["created_at"],
-                                      packs: QueuePicker.decode(row["packs"]), passes: row["passes"], passedSince: row["passed_since"])
+            let ready = "state = 'queued' AND (not_before IS NULL OR not_before <= ?)"
+            func candidates(_ condition: String, _ args: StatementArguments, limit: Int) throws -> [QueuePicker.Candidate] {
+                try Row.fetchAll(db, sql: """
+                    SELECT id, priority, created_at, packs, passes, passed_since FROM jobs WHERE \(ready) AND \(condition)
+                    ORDER BY created_at, id LIMIT \(limit)
+                    """, arguments: [now] + args).map { row in
+                    QueuePicker.Candidate(id: JobID(row["id"] as String), priority: row["priority"], createdAt: row["created_at"],
+                                          packs: QueuePicker.decode(row["packs"]), passes: row["passes"], passedSince: row["passed_since"])
+                }
             }
-            guard let pick = QueuePicker.choose(ready, preferring: packs, policy: policy, now: now) else { return nil }
-            for id in pick.passedOver {
-                try db.execute(sql: "UPDATE jobs SET passes = passes + 1, passed_since = COALESCE(passed_since, ?) WHERE id = ?",
-                               arguments: [now, id.rawValue])
+            // Indexed reads of a bounded set, not the whole queue: the oldest due job, else the head of the top priority.
+            var list = try candidates("(passes >= ? OR passed_since <= ?)", [policy.maxPasses, now - policy.maxDelay], limit: 1)
+            if list.isEmpty, let top = try Int.fetchOne(db, sql: "SELECT MAX(priority) FROM jobs WHERE \(ready)", arguments: [now]) {
+                list = try candidates("priority = ?", [top], limit: QueuePicker.lookahead)
             }
+            guard let pick = QueuePicker.choose(list, preferring: packs, policy: policy, now: now),
+                  let chosen = list.first(where: { $0.id == pick.chosen }) else { return nil }
+            // Every ready job ahead of it in FIFO order is passed over.
+            try db.execute(sql: """
+                UPDATE jobs SET passes = passes + 1, passed_since = COALESCE(passed_since, ?)
+                WHERE \(ready) AND (created_at < ? OR (created_at = ? AND id < ?))
+                """, arguments: [now, now, chosen.createdAt, chosen.createdAt, chosen.id.rawValue])
+            let why = QueuePicker.reason(pick.why, passed: db.changesCount, priority: chosen.priority)
             return try Self.move(db, pick.chosen, to: .running, set: "attempts = attempts + 1, stage = NULL, progress = 0, report = NULL",
-                                 note: pick.why == "FIFO" ? nil : pick.why)
+                                 note: why)
         }
     }
 

@@ -15,21 +15,39 @@ extension PostgresJournal {
         try await conn.query("SELECT pg_advisory_xact_lock(\(pickLockKey))", logger: logger)
         guard try await !queueState(conn, logger).paused else { return nil }
         let now = Rows.seconds(Date())
-        let ready = try await rows(conn, """
-            SELECT id, priority, created_at, packs, passes, passed_since FROM jobs
-            WHERE state = 'queued' AND (not_before IS NULL OR not_before <= \(now)) FOR UPDATE
-            """, logger) { row in
-            let (id, priority, created, packs, passes, since) = try row.decode((String, Int64, Double, String, Int64, Double?).self)
-            return QueuePicker.Candidate(id: JobID(id), priority: Int(priority), createdAt: created, packs: QueuePicker.decode(packs),
-                                         passes: Int(passes), passedSince: since)
+        let ready = "state = 'queued' AND (not_before IS NULL OR not_before <= $1)"
+        /// `condition` reads `$2` (and `$3`): `first` and `second`.
+        func candidates(_ condition: String, _ first: Int64, _ second: Double? = nil, limit: Int) async throws -> [QueuePicker.Candidate] {
+            var binds = PostgresBindings()
+            binds.append(now)
+            binds.append(first)
+            if let second { binds.append(second) }
+            let sql = PostgresQuery(unsafeSQL: """
+                SELECT id, priority, created_at, packs, passes, passed_since FROM jobs WHERE \(ready) AND \(condition)
+                ORDER BY created_at, id COLLATE "C" LIMIT \(limit)
+                """, binds: binds)
+            return try await rows(conn, sql, logger) { row in
+                let (id, priority, created, packs, passes, since) = try row.decode((String, Int64, Double, String, Int64, Double?).self)
+                return QueuePicker.Candidate(id: JobID(id), priority: Int(priority), createdAt: created, packs: QueuePicker.decode(packs),
+                                             passes: Int(passes), passedSince: since)
+            }
         }
-        guard let pick = QueuePicker.choose(ready, preferring: packs, policy: policy, now: now) else { return nil }
-        if !pick.passedOver.isEmpty {
-            try await conn.query("""
-                UPDATE jobs SET passes = passes + 1, passed_since = COALESCE(passed_since, \(now)) WHERE id = ANY(\(pick.passedOver.map(\.rawValue)))
-                """, logger: logger)
+        // Indexed reads of a bounded set, not the whole queue: the oldest due job, else the head of the top priority.
+        var list = try await candidates("(passes >= $2 OR passed_since <= $3)", Int64(policy.maxPasses), now - policy.maxDelay, limit: 1)
+        if list.isEmpty {
+            let top: Int64? = try await conn.query("SELECT MAX(priority) FROM jobs WHERE state = 'queued' AND (not_before IS NULL OR not_before <= \(now))",
+                                                   logger: logger).collect().first?.decode(Int64?.self) ?? nil
+            if let top { list = try await candidates("priority = $2", top, limit: QueuePicker.lookahead) }
         }
-        return (pick.chosen, pick.why)
+        guard let pick = QueuePicker.choose(list, preferring: packs, policy: policy, now: now),
+              let chosen = list.first(where: { $0.id == pick.chosen }) else { return nil }
+        // Every ready job ahead of it in FIFO order is passed over.
+        let passed = try await conn.query("""
+            UPDATE jobs SET passes = passes + 1, passed_since = COALESCE(passed_since, \(now))
+            WHERE state = 'queued' AND (not_before IS NULL OR not_before <= \(now))
+              AND (created_at < \(chosen.createdAt) OR (created_at = \(chosen.createdAt) AND id COLLATE "C" < \(chosen.id.rawValue))) RETURNING id
+            """, logger: logger).collect().count
+        return (pick.chosen, QueuePicker.reason(pick.why, passed: passed, priority: chosen.priority) ?? "FIFO")
     }
 
     public func startNext(preferring packs: Set<String>) async throws -> Job? {
