@@ -62,12 +62,30 @@ struct Dashboard: Sendable {
                 "updated": Timestamp.format(job.updatedAt), "age": age(job.createdAt),
                 "done": state == "done", "cancellable": state == "queued" || state == "running",
                 "retryable": state == "failed" || state == "cancelled"]
+            .merging(queueNote(job, state: state).map { ["queueNote": $0] } ?? [:]) { $1 }
+    }
+
+    /// A waiting job's priority and start time, when either is not the default; on its own page, its packs too.
+    static func queueNote(_ job: Job, state: String, full: Bool = false) -> String? {
+        guard state == "queued" || full else { return nil }
+        var parts: [String] = []
+        if job.priority != 0 || full { parts.append("priority \(job.priority)") }
+        if let at = job.notBefore { parts.append("not before \(Timestamp.format(at))") }
+        if full && !job.packs.isEmpty { parts.append("packs " + job.packs.sorted().joined(separator: ", ")) }
+        if full && job.passes > 0 { parts.append("passed over \(job.passes) time\(job.passes == 1 ? "" : "s")") }
+        return parts.isEmpty ? nil : parts.joined(separator: " · ")
     }
 
     func index() async throws -> Response {
         let live = try server.live()
         let jobs = try await live.journal.listedJobs(states: nil, deleted: false, before: nil, limit: 100)
-        let context: [String: Any] = ["jobs": jobs.map(row), "empty": jobs.isEmpty]
+        let q = try await QueueRoutes.view(live.journal)
+        // Only keys with something to show: a template section opens on any value present.
+        var queue: [String: Any] = ["paused": q.paused]
+        if q.paused, let by = q.changed_by { queue["by"] = by }
+        if q.paused, let since = q.changed_at { queue["since"] = since }
+        if q.scheduled > 0 { queue["scheduled"] = q.scheduled }
+        let context: [String: Any] = ["jobs": jobs.map(row), "empty": jobs.isEmpty, "queue": queue]
         return Self.html(Self.library.render(context, withTemplate: "index") ?? "")
     }
 
@@ -77,6 +95,7 @@ struct Dashboard: Sendable {
             return Self.html("<!doctype html><title>No job</title><p>No job \(id). <a href=\"/\">All jobs</a></p>", status: .notFound)
         }
         var context = row(listed)
+        if let note = Self.queueNote(listed.job, state: listed.apiState, full: true) { context["queueNote"] = note }
         let runs = try await live.journal.stageRuns(of: JobID(id))
         context["stages"] = runs.map { run -> [String: Any] in
             let seconds = run.seconds ?? run.endedAt.map { $0.timeIntervalSince(run.startedAt) }

@@ -26,7 +26,7 @@ enum DashboardTemplates {
     static let row = #"""
     <tr data-id="{{id}}" data-created="{{created}}" data-updated="{{updated}}">
     <td>{{#done}}<img class="thumb" src="/v1/jobs/{{id}}/poster" alt="" loading="lazy">{{/done}}</td>
-    <td><a href="/jobs/{{id}}">{{name}}</a><br><small>{{id}}</small>{{#reason}}<br><small class="errors reason" title="{{message}}">{{code}}: {{message}}</small>{{/reason}}{{#warningCount}}<br><small class="warn">{{warningCount}}</small>{{/warningCount}}</td>
+    <td><a href="/jobs/{{id}}">{{name}}</a><br><small>{{id}}</small>{{#queueNote}}<br><small class="queue">{{queueNote}}</small>{{/queueNote}}{{#reason}}<br><small class="errors reason" title="{{message}}">{{code}}: {{message}}</small>{{/reason}}{{#warningCount}}<br><small class="warn">{{warningCount}}</small>{{/warningCount}}</td>
     <td class="state {{state}}">{{state}}</td><td class="stage">{{stage}}</td>
     <td><span class="bar"><i style="width:{{percent}}%"></i></span> <span class="pct">{{percent}}%</span></td>
     <td class="duration">{{length}}</td><td class="age">{{age}}</td>
@@ -44,6 +44,9 @@ enum DashboardTemplates {
     <label>Assets <input type="file" name="assets" id="assets" multiple></label>
     <button type="submit" id="submit-button">Submit</button>
     <div class="errors" id="errors"></div></form>
+    <p id="queue" data-paused="{{queue.paused}}">Queue: {{#queue.paused}}<strong class="warn">paused</strong>{{#queue.by}} by {{queue.by}}{{/queue.by}}{{#queue.since}} since {{queue.since}}{{/queue.since}}: no job starts
+    <button data-queue="resume">Resume</button>{{/queue.paused}}{{^queue.paused}}running <button data-queue="pause">Pause</button>{{/queue.paused}}
+    {{#queue.scheduled}} · {{queue.scheduled}} waiting for their start time{{/queue.scheduled}}</p>
     <table id="jobs"><thead><tr><th></th><th>Name</th><th>State</th><th>Stage</th><th>Progress</th><th title="The video's length">Duration</th><th>Age</th><th></th></tr></thead>
     <tbody>{{#jobs}}{{> row}}{{/jobs}}</tbody></table>
     {{#empty}}<p id="empty">No jobs yet.</p>{{/empty}}
@@ -58,6 +61,7 @@ enum DashboardTemplates {
     <span class="bar"><i id="bar" style="width:{{percent}}%"></i></span> <span id="pct">{{percent}}%</span></p>
     {{#cancellable}}<button data-action="cancel" data-id="{{id}}">Cancel</button>{{/cancellable}}
     {{#retryable}}<button data-action="retry" data-id="{{id}}">Retry</button>{{/retryable}}
+    {{#queueNote}}<p>Queue: <span id="queue-note">{{queueNote}}</span></p>{{/queueNote}}
     {{#length}}<p>Length: <span id="length">{{length}}</span></p>{{/length}}
     {{#warningCount}}<ul class="warn" id="warnings">{{#warnings}}<li>warning: {{text}}</li>{{/warnings}}</ul>{{/warningCount}}
     {{#error}}<p class="errors" id="error"><strong>{{code}}</strong>{{#field}} ({{field}}){{/field}}: {{message}}</p>{{/error}}
@@ -86,9 +90,11 @@ enum DashboardTemplates {
       const pct = Math.round(j.progress * 100), done = j.state === "done";
       const cancel = (j.state === "queued" || j.state === "running") ? '<button data-action="cancel">Cancel</button>' : "";
       const retry = (j.state === "failed" || j.state === "cancelled") ? '<button data-action="retry">Retry</button>' : "";
+      const note = (j.state === "queued") ? [j.priority ? "priority " + j.priority : "", j.not_before ? "not before " + j.not_before : ""].filter(x => x).join(" · ") : "";
+      const queue = note ? '<br><small class="queue">' + esc(note) + '</small>' : "";
       const reason = (!done && j.error) ? '<br><small class="errors reason" title="' + esc(j.error.message) + '">' + esc(j.error.code) + ': ' + esc(j.error.message) + '</small>' : "";
       return '<td>' + (done ? '<img class="thumb" src="/v1/jobs/' + esc(j.id) + '/poster" alt="">' : "") + '</td>' +
-        '<td><a href="/jobs/' + esc(j.id) + '">' + esc(j.name) + '</a><br><small>' + esc(j.id) + '</small>' + reason + '</td>' +
+        '<td><a href="/jobs/' + esc(j.id) + '">' + esc(j.name) + '</a><br><small>' + esc(j.id) + '</small>' + queue + reason + '</td>' +
         '<td class="state ' + esc(j.state) + '">' + esc(j.state) + '</td><td class="stage">' + esc(j.stage || "") + '</td>' +
         '<td><span class="bar"><i style="width:' + pct + '%"></i></span> <span class="pct">' + pct + '%</span></td>' +
         '<td class="duration"></td><td class="age">now</td><td>' + cancel + retry + '</td>';
@@ -106,7 +112,14 @@ enum DashboardTemplates {
       const r = await fetch("/v1/jobs/" + encodeURIComponent(id) + "/" + action, {method: "POST"});
       if (!r.ok) { const e = await r.json().catch(() => ({})); alert((e.error && e.error.message) || r.statusText); }
     }
-    document.addEventListener("click", ev => {
+    document.addEventListener("click", async ev => {
+      const q = ev.target.closest("button[data-queue]");
+      if (q) {
+        ev.preventDefault();
+        const r = await fetch("/v1/queue/" + q.dataset.queue, {method: "POST"});
+        if (r.ok) location.reload(); else alert(r.statusText);
+        return;
+      }
       const b = ev.target.closest("button[data-action]"); if (!b) return;
       const id = b.dataset.id || b.closest("tr[data-id]").dataset.id;
       ev.preventDefault(); act(id, b.dataset.action);

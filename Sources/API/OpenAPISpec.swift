@@ -56,6 +56,7 @@ paths:
   /v1/jobs:
     post:
       summary: Submit a job.
+      description: "The manifest's `priority` (-100 to 100, higher first) and `not_before` (an RFC 3339 time) place it in the queue."
       operationId: submitJob
       parameters:
         - {name: name, in: query, required: false, schema: {type: string, pattern: "^[A-Za-z0-9][A-Za-z0-9._ -]{0,199}$"}, description: The job's name (names its outputs).}
@@ -135,6 +136,45 @@ paths:
         "401": {$ref: "#/components/responses/Unauthorized"}
         "404": {$ref: "#/components/responses/Error"}
         "409": {$ref: "#/components/responses/Error"}
+        "503": {$ref: "#/components/responses/NotReady"}
+  /v1/jobs/{id}/priority:
+    parameters: [{$ref: "#/components/parameters/JobID"}]
+    post:
+      summary: Give a job that has not ended a new priority (higher starts first, within the queue's fairness bound).
+      operationId: setJobPriority
+      requestBody:
+        required: true
+        content: {application/json: {schema: {type: object, required: [priority], properties: {priority: {type: integer, minimum: -100, maximum: 100}}}}}
+      responses:
+        "200": {description: The job with its new priority, content: {application/json: {schema: {$ref: "#/components/schemas/Job"}}}}
+        "400": {$ref: "#/components/responses/Error"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "404": {$ref: "#/components/responses/Error"}
+        "409": {$ref: "#/components/responses/Error"}
+        "503": {$ref: "#/components/responses/NotReady"}
+  /v1/queue:
+    get:
+      summary: "The queue: paused or not, jobs waiting, and the next `not_before` time a job waits for."
+      operationId: getQueue
+      responses:
+        "200": {description: The queue, content: {application/json: {schema: {$ref: "#/components/schemas/Queue"}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "503": {$ref: "#/components/responses/NotReady"}
+  /v1/queue/pause:
+    post:
+      summary: Pause the queue (journaled; survives restarts). A running job finishes; no job starts until resume.
+      operationId: pauseQueue
+      responses:
+        "200": {description: The queue, content: {application/json: {schema: {$ref: "#/components/schemas/Queue"}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "503": {$ref: "#/components/responses/NotReady"}
+  /v1/queue/resume:
+    post:
+      summary: Resume a paused queue.
+      operationId: resumeQueue
+      responses:
+        "200": {description: The queue, content: {application/json: {schema: {$ref: "#/components/schemas/Queue"}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
         "503": {$ref: "#/components/responses/NotReady"}
   /v1/jobs/{id}/events:
     parameters: [{$ref: "#/components/parameters/JobID"}]
@@ -273,6 +313,19 @@ components:
         error: {$ref: "#/components/schemas/JobError"}
         outputs: {type: object, additionalProperties: {type: string}}
         links: {$ref: "#/components/schemas/Links"}
+        priority: {type: integer, minimum: -100, maximum: 100, description: "Higher starts first (the manifest's `priority`, default 0)."}
+        not_before: {type: string, description: "The job does not start before this time (the manifest's `not_before`)."}
+        packs: {type: array, items: {type: string}, description: The model packs its worker loads (model-aware ordering).}
+    Queue:
+      type: object
+      required: [paused, queued, scheduled]
+      properties:
+        paused: {type: boolean}
+        changed_at: {type: string}
+        changed_by: {type: string}
+        queued: {type: integer, description: Jobs waiting.}
+        scheduled: {type: integer, description: Of those, jobs waiting for their not_before.}
+        next_not_before: {type: string}
     JobList:
       type: object
       required: [jobs]

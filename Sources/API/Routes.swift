@@ -39,6 +39,7 @@ struct Routes: Sendable {
         router.get("/api/content/download/:id") { request, context in
             try await Downloads.serve(server, id: context.parameters.require("id"), role: "video", request: request, context: context)
         }
+        QueueRoutes(server: server).register(router)
         Dashboard(server: server).register(router)
     }
 

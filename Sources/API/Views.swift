@@ -17,6 +17,10 @@ struct JobView: Codable, Sendable {
     var error: ErrorView?
     var outputs: [String: String]
     var links: [String: String]
+    /// The queue's order (issue 32): higher first; not started before `not_before`; the model packs its worker loads.
+    var priority: Int
+    var not_before: String?
+    var packs: [String]
 
     /// `paths`: how the server's folders are named in the error message.
     init(_ listed: ListedJob, paths: ServerPaths) {
@@ -32,12 +36,15 @@ struct JobView: Codable, Sendable {
         error = job.error.map { ErrorView(code: $0.code, message: paths.scrub($0.message), field: $0.field) }
         outputs = listed.deletedAt == nil ? job.outputs : [:]
         links = Self.links(id)
+        priority = job.priority
+        not_before = job.notBefore.map(Timestamp.format)
+        packs = job.packs.sorted()
     }
 
     static func links(_ id: String) -> [String: String] {
         let base = "/v1/jobs/" + id
         return ["self": base, "events": base + "/events", "video": base + "/video", "captions": base + "/captions",
-                "poster": base + "/poster", "sidecar": base + "/sidecar", "cancel": base + "/cancel", "retry": base + "/retry",
+                "poster": base + "/poster", "sidecar": base + "/sidecar", "cancel": base + "/cancel", "retry": base + "/retry", "priority": base + "/priority",
                 "page": "/jobs/" + id]
     }
 }

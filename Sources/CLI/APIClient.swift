@@ -127,6 +127,19 @@ struct APIClient: Sendable {
         exit(0)
     }
 
+    /// `jobs pause|resume|priority --api`: POST to the queue's route (a JSON body when given), print what it answered.
+    func queueRequest(_ path: String, body: [String: Any]?) -> Never {
+        let bytes = body.flatMap { try? JSONSerialization.data(withJSONObject: $0) }.map { [UInt8]($0) } ?? []
+        let r = send("POST", path, headers: bytes.isEmpty ? [:] : ["Content-Type": "application/json"], body: bytes)
+        guard (200..<300).contains(r.status), let j = r.json else { exitWith("prostudio: POST \(path): \(r.errorLine)", code: 1) }
+        if let paused = j["paused"] as? Bool {
+            print(paused ? "queue paused" : "queue resumed")
+        } else {
+            print("priority \(j["id"] as? String ?? "") (\(j["name"] as? String ?? "")): \(j["priority"] as? Int ?? 0)")
+        }
+        exit(0)
+    }
+
     /// Follows `/v1/jobs/ID/events` until the job ends: exit 0 when done, 1 otherwise.
     func watch(_ id: String) -> Never {
         var final = ""

@@ -8,8 +8,9 @@ import Journal
 /// itself: retry and cancel are requests the daemon applies (see `JournalClient`).
 struct Jobs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List jobs, show one, follow them, or ask the daemon to retry or cancel one.",
-        subcommands: [JobsList.self, JobsShow.self, JobsWatch.self, JobsRetry.self, JobsCancel.self],
+        abstract: "List jobs, show one, follow them, ask the daemon to retry, cancel or reprioritise one, or pause the queue.",
+        subcommands: [JobsList.self, JobsShow.self, JobsWatch.self, JobsRetry.self, JobsCancel.self, JobsPriority.self,
+                      JobsPause.self, JobsResume.self],
         defaultSubcommand: JobsList.self)
 }
 
@@ -45,6 +46,12 @@ struct JobJSON: Encodable {
     /// `jobs show`: the job's sidecar as the journal projects it, the same object the daemon writes to the outbox and
     /// `GET /v1/jobs/ID` serves (Docs/contract.md).
     var sidecar: Sidecar?
+    /// The queue's order (issue 32): higher first, not before `not_before`; the packs its worker loads; how often it
+    /// was passed over.
+    var priority: Int
+    var not_before: String?
+    var packs: [String]
+    var passes: Int
 
     struct StageJSON: Encodable {
         var stage: String, outcome: String, attempt: Int
@@ -56,6 +63,7 @@ struct JobJSON: Encodable {
         id = j.id.rawValue; name = j.name; state = j.state.rawValue; stage = j.stage; progress = j.progress
         attempts = j.attempts; source_name = j.sourceName; manifest_path = j.manifestPath
         created_at = Time.iso(j.createdAt); updated_at = Time.iso(j.updatedAt); error = j.error; outputs = j.outputs
+        priority = j.priority; not_before = j.notBefore.map(Time.iso); packs = j.packs.sorted(); passes = j.passes
     }
 }
 
@@ -104,6 +112,7 @@ struct JobsList: AsyncParsableCommand {
         let opened = await state.journal()
         do { jobs = try await opened.store.jobs(JobFilter(states: states, limit: limit)) } catch { exitWith("prostudio: \(error)", code: 1) }
         if json { printJSON(jobs.map(JobJSON.init)); return }
+        if let queue = try? await opened.store.queueState(), queue.paused { print(QueueText.paused(queue)) }
         if jobs.isEmpty { print("no jobs"); return }
         // The journal says running until the daemon's next start requeues the job: say when no daemon is there (on
         // PostgreSQL the daemon may be on another host, so nothing is said).
@@ -121,6 +130,7 @@ struct JobsList: AsyncParsableCommand {
                 + Time.short(j.updatedAt).padding(toLength: 21, withPad: " ", startingAt: 0)
                 + j.name
             if let e = j.error, j.state != .done { line += "  [\(e.code)]" }
+            if j.state == .queued || j.state == .claimed { line += QueueText.suffix(j) }
             print(line)
         }
         if down { print("no daemon is running on \(state.folder): running jobs resume when it starts") }
@@ -183,6 +193,7 @@ struct JobsShow: AsyncParsableCommand {
         print("state     \(job.state.rawValue)\(job.stage.map { ", stage \($0)" } ?? "")\(job.state == .running ? String(format: ", %.0f%%", job.progress * 100) : "")"
               + (down ? " (stopped: no daemon is running on \(state.folder); it resumes when one starts)" : ""))
         print("attempts  \(job.attempts)")
+        print("queue     \(QueueText.line(job))")
         print("manifest  \(job.manifestPath ?? "-")")
         if let voice = job.report.details.voice_choice {
             print("voice     \(voice)" + (job.report.details.engines["speech"].map { "; spoken by \($0)" } ?? ""))

@@ -108,11 +108,11 @@ public final class Daemon: Sendable {
             journal = injectedStore
         } else if let location = config.journal {
             // Issue 31: the journal on PostgreSQL (no file in the state folder to check first).
-            journal = try await PostgresJournal.open(location, maxAttempts: config.maxAttempts, logger: logger)
+            journal = try await PostgresJournal.open(location, maxAttempts: config.maxAttempts, queue: config.queue, logger: logger)
         } else {
             // F12: a lost journal next to job folders, or a damaged one, must stop the start, not be replaced silently.
             try JournalGuard.checkPresent(layout)
-            do { journal = try SQLiteJournal(path: layout.journal, maxAttempts: config.maxAttempts, logger: logger) } catch {
+            do { journal = try SQLiteJournal(path: layout.journal, maxAttempts: config.maxAttempts, queue: config.queue, logger: logger) } catch {
                 throw DaemonError.journalCorrupt(journal: layout.journal, detail: "\(error)")
             }
         }
@@ -123,7 +123,7 @@ public final class Daemon: Sendable {
         let hooks = Task { await webhooks.run(journal: journal) }
         defer { webhooks.stop(); hooks.cancel() }
         let pickUp = PickUp(store: journal, layout: layout, logger: logger,
-                            validate: PickUpChecks.validate(defaults: config.defaults, access: config.inboxFolderAccess,
+                            check: PickUpChecks.validate(defaults: config.defaults, access: config.inboxFolderAccess,
                                                                   models: config.models ?? PackCheck.defaultModels)) {
             [self] job in writeSidecar(job)
         }
@@ -244,7 +244,13 @@ public final class Daemon: Sendable {
             Heap.trim()
             let dropped = Heap.dropIdleCode()
             logger.debug("idle: returned memory", metadata: ["code_kb": "\(dropped)"])
+            // A job held back by `not_before` rings no bell when its time comes: wake then.
+            let wakeup = self.wakeup
+            let timer = (try? await journal.nextNotBefore()).map { at in
+                Task { try? await Task.sleep(for: .seconds(max(0, at.timeIntervalSinceNow) + 0.01)); wakeup.yield() }
+            }
             _ = await wakes.next()
+            timer?.cancel()
         }
     }
 
@@ -280,7 +286,13 @@ public final class Daemon: Sendable {
                 control.cancel(id)
                 logger.notice("stopping the running job on request", metadata: ["job": "\(id)"])
             case .ignored(let id, let reason):
-                logger.notice("request ignored", metadata: ["job": "\(id)", "reason": "\(reason)"])
+                logger.notice("request ignored", metadata: ["job": "\(id?.rawValue ?? "-")", "reason": "\(reason)"])
+            case .queuePaused(let paused):
+                logger.notice(paused ? "queue paused on request" : "queue resumed on request")
+                if !paused { wakeup.yield() }
+            case .reprioritised(let id, let priority):
+                logger.notice("job priority changed on request", metadata: ["job": "\(id)", "priority": "\(priority)"])
+                wakeup.yield()
             }
         }
     }

@@ -60,6 +60,8 @@ public struct DaemonConfig: Sendable, Equatable {
     /// `journal: {url: postgres://..., pool: N}`: the journal on PostgreSQL (Docs/scale-out.md); nil, the default, is
     /// the SQLite file in the state folder.
     public var journal: PostgresLocation?
+    /// `queue: {max_passes: N, max_delay: "10m"}`: the fairness bound of the queue's order (Docs/queue.md).
+    public var queue = QueuePolicy.default
 
     public init() {}
 
@@ -89,6 +91,8 @@ public struct DaemonConfig: Sendable, Equatable {
         var api: APISettings.File?
         struct Journal: Decodable { var url: String?; var pool: Int? }
         var journal: Journal?
+        struct Queue: Decodable { var max_passes: Int?; var max_delay: String? }
+        var queue: Queue?
     }
 
     /// Every key the config may hold, for the unknown-key check: keep in step with `File` (a key missing here is
@@ -104,6 +108,7 @@ public struct DaemonConfig: Sendable, Equatable {
         ("notify", ["url", "secret", "secret_file", "max_attempts", "backoff_s", "allow_private", "timeout_s"]),
         ("api", APISettings.File.keys),
         ("journal", ["url", "pool"]),
+        ("queue", ["max_passes", "max_delay"]),
         ("log_level", nil),
     ]
 
@@ -121,6 +126,15 @@ public struct DaemonConfig: Sendable, Equatable {
         if let state { c.state = state }
         if let models { c.models = models }
         return c
+    }
+
+    /// `90s`, `10m`, `1h`, or a bare number of seconds; at most a week.
+    static func seconds(_ text: String) -> Double? {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        let (number, scale) = units.first { t.hasSuffix($0.0) }.map { (String(t.dropLast($0.0.count)), $0.1) } ?? (t, 1)
+        guard let v = Double(number), v.isFinite, v >= 0, v * scale <= 7 * 86_400 else { return nil }
+        return v * scale
     }
 
     /// Reads a config file over the defaults.
@@ -158,6 +172,16 @@ public struct DaemonConfig: Sendable, Equatable {
         if let v = file.limits?.max_attempts {
             guard v >= 1 else { throw Failure(path: path, message: "limits.max_attempts must be >= 1") }
             c.maxAttempts = v
+        }
+        if let v = file.queue?.max_passes {
+            guard (0...10_000).contains(v) else { throw Failure(path: path, message: "queue.max_passes must be 0...10000, got \(v)") }
+            c.queue.maxPasses = v
+        }
+        if let v = file.queue?.max_delay {
+            guard let seconds = Self.seconds(v) else {
+                throw Failure(path: path, message: "queue.max_delay must be a duration such as \"10m\", \"90s\", \"1h\" or seconds as a number, got \(v)")
+            }
+            c.queue.maxDelay = seconds
         }
         if let v = file.limits?.worker_memory_mb {
             guard v >= 64 else { throw Failure(path: path, message: "limits.worker_memory_mb must be >= 64") }

@@ -9,7 +9,8 @@ enum PickUpChecks {
     /// decodes pictures, music and clips in full for what a header cannot show). A manifest that cannot be opened for a
     /// reason that is not its own (no file descriptor left, no memory) throws: pick-up retries it, it is not rejected.
     /// `models`: the packs folder the workers get; a pack the manifest names must be installed there (`PackCheck`).
-    static func validate(defaults: ManifestDefaults?, access: FolderAccess?, models: String) -> @Sendable (String, Job) throws -> JobError? {
+    /// A manifest that passes is queued with its `priority`, `not_before` and the packs its worker will load (`ModelNeeds`).
+    static func validate(defaults: ManifestDefaults?, access: FolderAccess?, models: String) -> @Sendable (String, Job) throws -> PickUpVerdict {
         { path, job in
             let fd = open(path, O_RDONLY | O_CLOEXEC)
             if fd < 0 {
@@ -27,9 +28,10 @@ enum PickUpChecks {
                 let problems = AssetHeaderCheck.problems(in: manifest, file: job.sourcePath)
                     + PackCheck.problems(in: manifest, models: models, file: job.sourcePath)
                 if !problems.isEmpty { throw ManifestErrors(errors: problems) }
-                return nil
+                return .queue(QueueOrder(priority: manifest.priority, notBefore: manifest.notBefore,
+                                         packs: ModelNeeds.packs(for: manifest, models: models)))
             } catch {
-                return JobError(code: error.first.code.rawValue, message: error.description, field: error.first.field)
+                return .reject(JobError(code: error.first.code.rawValue, message: error.description, field: error.first.field))
             }
         }
     }

@@ -65,6 +65,12 @@ public enum PickUpOutcome: Sendable, Equatable {
     case gone(String)
 }
 
+/// What pick-up's check of an arrival's manifest says: reject it, or queue it in this place (priority, not_before, packs).
+public enum PickUpVerdict: Sendable {
+    case reject(JobError)
+    case queue(QueueOrder)
+}
+
 /// Pick-up: journal first, then move, then mark queued. Every step is idempotent and checks where the files
 /// already are, so whatever a kill -9 interrupts, `reconcile` at the next start finishes:
 ///
@@ -86,14 +92,23 @@ public struct PickUp: Sendable {
     /// Checks a job's manifest (at its path in `state/jobs/ID/`) before it is queued; the error returned rejects it. The
     /// daemon passes the manifest loader (the same checks as `prostudio validate`, without the media ones a worker makes).
     /// A thrown error is not the manifest's fault (no file descriptor left, say): the pick-up is retried.
-    let validate: @Sendable (_ manifestPath: String, _ job: Job) throws -> JobError?
+    /// The manifest's place in the queue comes from the same read (`PickUpVerdict.queue`).
+    let check: @Sendable (_ manifestPath: String, _ job: Job) throws -> PickUpVerdict
     /// Whether pick-up is failing now (and why): `/readyz` says not ready meanwhile.
     public let health = PickUpHealth()
 
     public init(store: any JobStore, layout: StateLayout, logger: Logger = Logger(label: "prostudio.intake"),
                 validate: @escaping @Sendable (_ manifestPath: String, _ job: Job) throws -> JobError? = { _, _ in nil },
                 willQueue: @escaping @Sendable (Job) -> Void = { _ in }) {
-        self.store = store; self.layout = layout; self.logger = logger; self.validate = validate; self.willQueue = willQueue
+        self.init(store: store, layout: layout, logger: logger, check: { path, job in
+            try validate(path, job).map(PickUpVerdict.reject) ?? .queue(QueueOrder())
+        }, willQueue: willQueue)
+    }
+
+    public init(store: any JobStore, layout: StateLayout, logger: Logger = Logger(label: "prostudio.intake"),
+                check: @escaping @Sendable (_ manifestPath: String, _ job: Job) throws -> PickUpVerdict,
+                willQueue: @escaping @Sendable (Job) -> Void = { _ in }) {
+        self.store = store; self.layout = layout; self.logger = logger; self.check = check; self.willQueue = willQueue
     }
 
     /// Takes one arrival reported by the watcher. `key` replaces the computed dedup key: the HTTP API passes its
@@ -146,7 +161,10 @@ public struct PickUp: Sendable {
         let crashed = job.attempts >= Self.crashLimit ? Self.intakeCrash(job, quarantine: rejected) : nil
         if exists(rejected) {
             let error = try crashed ?? rejection(of: job, at: rejected)
-                ?? (try? manifestPath(of: job, in: rejected)).flatMap { try validate($0, job) } ?? Self.unknownRejection
+                ?? (try? manifestPath(of: job, in: rejected)).flatMap { path -> JobError? in
+                    if case .reject(let error) = try check(path, job) { return error }
+                    return nil
+                } ?? Self.unknownRejection
             return .rejected(try await store.reject(job.id, error: error))
         }
         if !exists(moved) {
@@ -176,9 +194,12 @@ public struct PickUp: Sendable {
         // Counted before the manifest is read and uncounted once the read returned (a thrown error included): should
         // reading it crash the process, the next start finds the count.
         _ = try await store.countPickUp(job.id, by: 1)
-        let verdict = Result { try validate(manifest, job) }
+        let verdict = Result { try check(manifest, job) }
         _ = try await store.countPickUp(job.id, by: -1)
-        if let error = try verdict.get() {
+        let order: QueueOrder
+        switch try verdict.get() {
+        case .queue(let o): order = o
+        case .reject(let error):
             try move(folder, rejected)
             logger.notice("pick-up: rejected", metadata: ["job": "\(job.id)", "name": "\(job.sourceName)", "code": "\(error.code)",
                                                           "field": "\(error.field ?? "-")"])
@@ -190,7 +211,7 @@ public struct PickUp: Sendable {
         if job.sourceKind == .file { try sync(folder) }
         try sync(layout.jobs)
         willQueue(job)
-        let queued = try await store.markQueued(job.id, manifestPath: manifest)
+        let queued = try await store.markQueued(job.id, manifestPath: manifest, order: order)
         logger.debug("pick-up: queued", metadata: ["job": "\(job.id)", "name": "\(job.name)"])
         return .queued(queued)
     }

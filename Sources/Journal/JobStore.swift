@@ -10,12 +10,22 @@ public protocol JobReader: Sendable {
     func stageRuns(of id: JobID) async throws -> [StageRun]
     func requests(of id: JobID?) async throws -> [JobRequest]
     func artifact(key: String) async throws -> Artifact?
+    /// Whether the queue is paused (`jobs pause`), and since when and by whom.
+    func queueState() async throws -> QueueState
 }
 
 /// The one thing a non-daemon process may write: a request the daemon applies (retry, cancel).
 public protocol JobRequester: Sendable {
+    /// `job` is nil for a request about the queue (pause, resume); `value` is a `priority` request's new priority.
     @discardableResult
-    func request(_ action: RequestAction, job: JobID, by requester: String) async throws -> Int64
+    func request(_ action: RequestAction, job: JobID?, value: Int?, by requester: String) async throws -> Int64
+}
+
+extension JobRequester {
+    @discardableResult
+    public func request(_ action: RequestAction, job: JobID, by requester: String) async throws -> Int64 {
+        try await request(action, job: job, value: nil, by: requester)
+    }
 }
 
 /// The daemon's journal. All job state changes go through here, each in one transaction, and each
@@ -30,14 +40,24 @@ public protocol JobStore: JobReader, JobRequester, DeliveryStore, JobListing {
     /// returned, so a count left at the next start is a read that crashed the process. The claimed row's `attempts` holds
     /// it (reset to 0 when the job leaves `claimed`). Returns the job as counted.
     func countPickUp(_ id: JobID, by delta: Int) async throws -> Job
-    /// claimed -> queued, once the arrival sits in `state/jobs/ID/`.
-    func markQueued(_ id: JobID, manifestPath: String) async throws -> Job
+    /// claimed -> queued, once the arrival sits in `state/jobs/ID/`, with its place in the queue (from its manifest).
+    func markQueued(_ id: JobID, manifestPath: String, order: QueueOrder) async throws -> Job
     /// claimed | queued | running -> rejected (an invalid manifest, a folder without one).
     func reject(_ id: JobID, error: JobError) async throws -> Job
 
     // Running.
-    /// The oldest queued job, taken: queued -> running, attempts + 1.
-    func startNext() async throws -> Job?
+    /// The next queued job, taken: queued -> running, attempts + 1; nil while the queue is paused. Among ready jobs (queued,
+    /// `notBefore` past): the oldest one due under the store's `QueuePolicy` (passed over too often or too long), else
+    /// the highest priority, and within it the oldest whose packs are all in `packs` (what a warm worker holds), else the
+    /// oldest. Each ready job older than the one taken counts a pass.
+    func startNext(preferring packs: Set<String>) async throws -> Job?
+    /// The earliest `notBefore` of a queued job still in the future: when an idle runner must look again.
+    func nextNotBefore() async throws -> Date?
+    /// Pauses (a running job finishes; nothing new starts) or resumes the queue; journaled, so it survives a restart.
+    @discardableResult
+    func setQueuePaused(_ paused: Bool, by who: String) async throws -> QueueState
+    /// A job's new priority (not for a job that has ended); journaled as an event.
+    func setPriority(_ id: JobID, _ priority: Int, by who: String) async throws -> Job
     func start(_ id: JobID) async throws -> Job
     func setProgress(_ id: JobID, stage: String?, progress: Double) async throws
     func beginStage(_ id: JobID, stage: String, engine: String?) async throws -> Int64
@@ -79,6 +99,13 @@ public protocol JobStore: JobReader, JobRequester, DeliveryStore, JobListing {
 }
 
 extension JobStore {
+    public func markQueued(_ id: JobID, manifestPath: String) async throws -> Job {
+        try await markQueued(id, manifestPath: manifestPath, order: QueueOrder())
+    }
+
+    /// With no packs to prefer: by priority, then FIFO (within the fairness bound).
+    public func startNext() async throws -> Job? { try await startNext(preferring: []) }
+
     public func endStage(run: Int64, outcome: StageOutcome, peakMemoryBytes: Int64?, cacheHit: Bool) async throws {
         try await endStage(run: run, StageEnd(outcome: outcome, peakMemoryBytes: peakMemoryBytes, cacheHit: cacheHit))
     }
@@ -91,6 +118,8 @@ public enum JournalError: Error, CustomStringConvertible, Sendable {
     case noJournal(path: String)
     case schemaMismatch(path: String, detail: String)
     case database(operation: String, underlying: String)
+    /// A request or a value the journal refuses (a priority out of range, a queue request naming a job).
+    case badRequest(String)
 
     public var description: String {
         switch self {
@@ -99,6 +128,7 @@ public enum JournalError: Error, CustomStringConvertible, Sendable {
         case .noJournal(let path): "no journal at \(path) (is --state the daemon's state folder?)"
         case .schemaMismatch(let path, let detail): "journal \(path): \(detail)"
         case .database(let op, let underlying): "journal \(op): \(underlying)"
+        case .badRequest(let why): why
         }
     }
 }

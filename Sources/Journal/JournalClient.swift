@@ -63,6 +63,7 @@ public final class JournalClient: JobBrowser, JobRequester {
     public func stageRuns(of id: JobID) async throws -> [StageRun] { try await read("stage runs") { try Rows.stageRuns($0, id) } }
     public func requests(of id: JobID?) async throws -> [JobRequest] { try await read("requests") { try Rows.requests($0, id) } }
     public func artifact(key: String) async throws -> Artifact? { try await read("artifact") { try Rows.artifact($0, key: key) } }
+    public func queueState() async throws -> QueueState { try await read("queue state") { try Rows.queueState($0) } }
 
     /// Events with an id above `after` (of one job, or all), oldest first: what `jobs watch` follows.
     public func events(after: Int64, job: JobID?) async throws -> [JobEvent] {
@@ -95,19 +96,14 @@ public final class JournalClient: JobBrowser, JobRequester {
     }
 
     @discardableResult
-    public func request(_ action: RequestAction, job: JobID, by requester: String) async throws -> Int64 {
-        let id = try await journaled("request \(action.rawValue) \(job)") {
+    public func request(_ action: RequestAction, job: JobID?, value: Int?, by requester: String) async throws -> Int64 {
+        let id = try await journaled("request \(action.rawValue) \(job?.rawValue ?? "queue")") {
             var config = Configuration.journal()
             // The insert must not checkpoint the daemon's WAL (the daemon checkpoints when idle).
             config.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
             let writer = try DatabaseQueue(path: path, configuration: config)
             defer { try? writer.close() }
-            return try await writer.write { db -> Int64 in
-                guard try Rows.job(db, job) != nil else { throw JournalError.notFound(job) }
-                try db.execute(sql: "INSERT INTO requests (job_id, action, requested_at, requested_by) VALUES (?, ?, ?, ?)",
-                               arguments: [job.rawValue, action.rawValue, Rows.seconds(Date()), requester])
-                return db.lastInsertedRowID
-            }
+            return try await writer.write { db -> Int64 in try Rows.insertRequest(db, action, job, value, requester) }
         }
         ringBell()
         return id

@@ -89,6 +89,13 @@ public struct Job: Sendable, Hashable, Codable {
     public var outputs: [String: String]
     /// What the job's last run reported (stage records, details, warnings): the sidecar's other fields.
     public var report: JobReport = JobReport()
+    /// Its place in the queue (issue 32): higher priority first, never before `notBefore`.
+    public var priority: Int = 0
+    public var notBefore: Date?
+    /// The model packs its worker loads (model-aware ordering).
+    public var packs: Set<String> = []
+    /// How many times a job was started ahead of it out of its FIFO turn (the fairness bound, `QueuePolicy`).
+    public var passes: Int = 0
 }
 
 /// What pick-up knows about an arrival when it claims it.
@@ -159,13 +166,17 @@ public struct Artifact: Sendable, Hashable, Codable {
 }
 
 /// What a CLI user may ask of the daemon through the journal.
-public enum RequestAction: String, Sendable, Codable { case retry, cancel }
+/// `pause` and `resume` are the queue's (no job); `priority` carries the new priority in `value`.
+public enum RequestAction: String, Sendable, Codable { case retry, cancel, pause, resume, priority }
 
 /// A row of the `requests` table: written by the CLI, applied (and marked handled) by the daemon.
 public struct JobRequest: Sendable, Hashable, Codable {
     public var id: Int64
-    public var jobID: JobID
+    /// nil for a request about the whole queue (pause, resume).
+    public var jobID: JobID?
     public var action: RequestAction
+    /// The new priority of a `priority` request.
+    public var value: Int?
     public var requestedAt: Date
     public var requestedBy: String
     public var handledAt: Date?
@@ -177,7 +188,10 @@ public enum RequestEffect: Sendable, Hashable {
     case requeued(JobID)
     case cancelled(JobID)
     case stopRunning(JobID)
-    case ignored(JobID, reason: String)
+    case ignored(JobID?, reason: String)
+    /// The queue was paused (true) or resumed (false): a resumed queue wakes the runner.
+    case queuePaused(Bool)
+    case reprioritised(JobID, Int)
 }
 
 /// Which jobs to list.

@@ -33,7 +33,11 @@ enum Rows {
             updatedAt: date(row["updated_at"]),
             error: code.map { JobError(code: $0, message: row["error_message"] ?? "", field: row["error_field"], stage: stage, disposition: disposition) },
             outputs: outputs,
-            report: report)
+            report: report,
+            priority: row["priority"] ?? 0,
+            notBefore: (row["not_before"] as Double?).map(date),
+            packs: QueuePicker.decode(row["packs"]),
+            passes: row["passes"] ?? 0)
     }
 
     static func stageRun(_ row: Row) -> StageRun {
@@ -52,9 +56,10 @@ enum Rows {
 
     static func request(_ row: Row) -> JobRequest {
         let handled: Double? = row["handled_at"]
+        let job: String? = row["job_id"]
         return JobRequest(
-            id: row["id"], jobID: JobID(row["job_id"] as String),
-            action: RequestAction(rawValue: row["action"] as String) ?? .cancel,
+            id: row["id"], jobID: job.map { JobID($0) },
+            action: RequestAction(rawValue: row["action"] as String) ?? .cancel, value: row["value"],
             requestedAt: date(row["requested_at"]), requestedBy: row["requested_by"],
             handledAt: handled.map(date), outcome: row["outcome"])
     }
@@ -102,6 +107,21 @@ enum Rows {
             return try Row.fetchAll(db, sql: "SELECT * FROM requests WHERE job_id = ? ORDER BY id", arguments: [id.rawValue]).map(request)
         }
         return try Row.fetchAll(db, sql: "SELECT * FROM requests ORDER BY id").map(request)
+    }
+
+    static func queueState(_ db: Database) throws -> QueueState {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM queue WHERE id = 1") else { return QueueState() }
+        let at: Double? = row["changed_at"]
+        return QueueState(paused: row["paused"], changedAt: at.map(date), changedBy: row["changed_by"])
+    }
+
+    /// A request row, as the CLI (`JournalClient`) and a store holding the journal both write it.
+    static func insertRequest(_ db: Database, _ action: RequestAction, _ job: JobID?, _ value: Int?, _ requester: String) throws -> Int64 {
+        try RequestRules.check(action, job: job, value: value)
+        if let job { guard try Rows.job(db, job) != nil else { throw JournalError.notFound(job) } }
+        try db.execute(sql: "INSERT INTO requests (job_id, action, value, requested_at, requested_by) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [job?.rawValue, action.rawValue, value, seconds(Date()), requester])
+        return db.lastInsertedRowID
     }
 
     static func artifact(_ db: Database, key: String) throws -> Artifact? {

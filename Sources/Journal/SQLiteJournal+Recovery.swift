@@ -48,12 +48,7 @@ extension SQLiteJournal {
             var effects: [RequestEffect] = []
             for request in pending {
                 let effect = try Self.apply(db, request)
-                let outcome: String = switch effect {
-                case .requeued: "requeued"
-                case .cancelled: "cancelled"
-                case .stopRunning: "stopping the running job"
-                case .ignored(_, let reason): "ignored: \(reason)"
-                }
+                let outcome = effect.outcome
                 try db.execute(sql: "UPDATE requests SET handled_at = ?, outcome = ? WHERE id = ?",
                                arguments: [Rows.seconds(Date()), outcome, request.id])
                 effects.append(effect)
@@ -63,10 +58,29 @@ extension SQLiteJournal {
     }
 
     private static func apply(_ db: Database, _ request: JobRequest) throws -> RequestEffect {
-        let id = request.jobID
-        guard let job = try Rows.job(db, id) else { return .ignored(id, reason: "no such job") }
         let who = "requested by \(request.requestedBy)"
+        guard let id = request.jobID else {
+            let pause = request.action == .pause
+            guard pause || request.action == .resume else { return .ignored(nil, reason: "\(request.action.rawValue) names no job") }
+            if try Rows.queueState(db).paused != pause {
+                try db.execute(sql: "UPDATE queue SET paused = ?, changed_at = ?, changed_by = ? WHERE id = 1",
+                               arguments: [pause, Rows.seconds(Date()), request.requestedBy])
+                try event(db, nil, kind: "queue", message: "queue \(pause ? "paused" : "resumed") \(who)")
+            }
+            return .queuePaused(pause)
+        }
+        guard let job = try Rows.job(db, id) else { return .ignored(id, reason: "no such job") }
         switch (request.action, job.state) {
+        case (.priority, let state) where state.isFinal:
+            return .ignored(id, reason: "job is \(state.rawValue); only a job not yet ended takes a new priority")
+        case (.priority, _):
+            guard let value = request.value, QueueOrder.priorityRange.contains(value) else {
+                return .ignored(id, reason: "priority \(request.value.map(String.init) ?? "missing") is out of range")
+            }
+            _ = try setPriority(db, id, value, by: request.requestedBy)
+            return .reprioritised(id, value)
+        case (.pause, _), (.resume, _):
+            return .ignored(id, reason: "\(request.action.rawValue) is about the queue, not a job")
         case (.retry, .failed), (.retry, .cancelled):
             // A person asked: the loop guard starts counting again.
             _ = try move(db, id, to: .queued, set: "attempts = 0, cancel_requested = 0, progress = 0, stage = NULL, " + setError,

@@ -13,6 +13,8 @@ public final class SQLiteJournal: JobStore, JobRequester {
     /// The loop guard: a job started this many times (crashes and retryable failures count) is not retried
     /// automatically again.
     public let maxAttempts: Int
+    /// The fairness bound of `startNext` (`queue:` in the config).
+    public let queuePolicy: QueuePolicy
     let pool: any DatabaseWriter
     let logger: Logger
     /// A second connection that only checkpoints: a passive checkpoint there copies WAL frames into the
@@ -22,9 +24,11 @@ public final class SQLiteJournal: JobStore, JobRequester {
     static let checkpointEvery = 500
 
     /// Opens (creating if needed) the journal at `path` and applies pending migrations.
-    public init(path: String, maxAttempts: Int = 3, logger: Logger = Logger(label: "prostudio.journal")) throws {
+    public init(path: String, maxAttempts: Int = 3, queue: QueuePolicy = .default,
+                logger: Logger = Logger(label: "prostudio.journal")) throws {
         self.path = path
         self.maxAttempts = max(1, maxAttempts)
+        self.queuePolicy = queue
         self.logger = logger
         do {
             var config = Configuration.journal()
@@ -44,13 +48,15 @@ public final class SQLiteJournal: JobStore, JobRequester {
     }
 
     /// A journal in memory: a real SQLite database (one connection) with the journal's schema, gone when released.
-    public static func inMemory(maxAttempts: Int = 3, logger: Logger = Logger(label: "prostudio.journal")) throws -> SQLiteJournal {
-        try SQLiteJournal(memory: (), maxAttempts: maxAttempts, logger: logger)
+    public static func inMemory(maxAttempts: Int = 3, queue: QueuePolicy = .default,
+                                logger: Logger = Logger(label: "prostudio.journal")) throws -> SQLiteJournal {
+        try SQLiteJournal(memory: (), maxAttempts: maxAttempts, queue: queue, logger: logger)
     }
 
-    private init(memory: Void, maxAttempts: Int, logger: Logger) throws {
+    private init(memory: Void, maxAttempts: Int, queue: QueuePolicy, logger: Logger) throws {
         self.path = ":memory:"
         self.maxAttempts = max(1, maxAttempts)
+        self.queuePolicy = queue
         self.logger = logger
         do {
             pool = try DatabaseQueue(configuration: .journal())
@@ -65,6 +71,7 @@ public final class SQLiteJournal: JobStore, JobRequester {
     init(path: String, upTo migration: String) throws {
         self.path = path
         self.maxAttempts = 3
+        self.queuePolicy = .default
         self.logger = Logger(label: "prostudio.journal")
         pool = try DatabasePool(path: path, configuration: .journal())
         try Schema.migrator.migrate(pool, upTo: migration)
@@ -225,9 +232,11 @@ public final class SQLiteJournal: JobStore, JobRequester {
     /// row as it was, so `state` below is the state being left.
     private static let resetPickUpCount = "attempts = CASE WHEN state = 'claimed' THEN 0 ELSE attempts END"
 
-    public func markQueued(_ id: JobID, manifestPath: String) async throws -> Job {
+    public func markQueued(_ id: JobID, manifestPath: String, order: QueueOrder) async throws -> Job {
         try await write("queue \(id)", durable: true) { db in
-            try Self.move(db, id, to: .queued, set: "manifest_path = ?, " + Self.resetPickUpCount, [manifestPath], note: manifestPath)
+            try Self.move(db, id, to: .queued, set: "manifest_path = ?, priority = ?, not_before = ?, packs = ?, " + Self.resetPickUpCount,
+                          [manifestPath, order.priority, order.notBefore.map(Rows.seconds), QueuePicker.encode(order.packs)],
+                          note: manifestPath + QueuePicker.note(order))
         }
     }
 
@@ -239,14 +248,6 @@ public final class SQLiteJournal: JobStore, JobRequester {
     }
 
     // MARK: Running
-
-    public func startNext() async throws -> Job? {
-        try await write("start next") { db in
-            guard let id = try String.fetchOne(db, sql: "SELECT id FROM jobs WHERE state = 'queued' ORDER BY created_at, id LIMIT 1")
-            else { return nil }
-            return try Self.move(db, JobID(id), to: .running, set: "attempts = attempts + 1, stage = NULL, progress = 0, report = NULL")
-        }
-    }
 
     public func start(_ id: JobID) async throws -> Job {
         try await write("start \(id)") { db in
@@ -325,12 +326,7 @@ public final class SQLiteJournal: JobStore, JobRequester {
     /// A request as `JournalClient.request` makes it (the daemon applies it at its next bell or job boundary):
     /// for a process that holds the journal itself, as tests of an in-memory journal do.
     @discardableResult
-    public func request(_ action: RequestAction, job: JobID, by requester: String) async throws -> Int64 {
-        try await write("request \(action.rawValue) \(job)") { db -> Int64 in
-            guard try Rows.job(db, job) != nil else { throw JournalError.notFound(job) }
-            try db.execute(sql: "INSERT INTO requests (job_id, action, requested_at, requested_by) VALUES (?, ?, ?, ?)",
-                           arguments: [job.rawValue, action.rawValue, Rows.seconds(Date()), requester])
-            return db.lastInsertedRowID
-        }
+    public func request(_ action: RequestAction, job: JobID?, value: Int?, by requester: String) async throws -> Int64 {
+        try await write("request \(action.rawValue) \(job?.rawValue ?? "queue")") { db -> Int64 in try Rows.insertRequest(db, action, job, value, requester) }
     }
 }

@@ -5,7 +5,7 @@ import GRDB
 enum Schema {
     /// Every migration this build knows, in order. The CLI refuses a journal that lacks one (older daemon)
     /// or has one not listed here (newer daemon).
-    static let identifiers = ["v1-jobs", "v2-job-seed", "v3-webhook-deliveries", "v4-job-deleted", "v5-job-report"]
+    static let identifiers = ["v1-jobs", "v2-job-seed", "v3-webhook-deliveries", "v4-job-deleted", "v5-job-report", "v6-queue-order"]
 
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
@@ -131,6 +131,44 @@ enum Schema {
                 ALTER TABLE jobs ADD COLUMN report TEXT;
                 ALTER TABLE jobs ADD COLUMN error_stage TEXT;
                 ALTER TABLE jobs ADD COLUMN error_disposition TEXT;
+                """)
+        }
+        // Queue order (issue 32): a priority, a time before which a job is not started, the packs its worker loads, how
+        // often it was passed over (and since when: the fairness bound, `QueuePolicy`); the queue's pause flag; and
+        // requests about the queue (pause, resume: no job) or carrying a value (priority). SQLite cannot change a
+        // CHECK or a NOT NULL in place, so `requests` is rebuilt (its rows kept, ids included).
+        m.registerMigration("v6-queue-order") { db in
+            try db.execute(sql: """
+                ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE jobs ADD COLUMN not_before REAL;
+                ALTER TABLE jobs ADD COLUMN packs TEXT NOT NULL DEFAULT '[]';
+                ALTER TABLE jobs ADD COLUMN passes INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE jobs ADD COLUMN passed_since REAL;
+                CREATE INDEX jobs_queue ON jobs(state, priority, created_at);
+
+                CREATE TABLE queue (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    paused INTEGER NOT NULL DEFAULT 0,
+                    changed_at REAL,
+                    changed_by TEXT
+                );
+                INSERT INTO queue (id, paused) VALUES (1, 0);
+
+                CREATE TABLE requests_v6 (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    job_id TEXT REFERENCES jobs(id) ON DELETE CASCADE,
+                    action TEXT NOT NULL CHECK (action IN ('retry','cancel','pause','resume','priority')),
+                    value INTEGER,
+                    requested_at REAL NOT NULL,
+                    requested_by TEXT NOT NULL,
+                    handled_at REAL,
+                    outcome TEXT
+                );
+                INSERT INTO requests_v6 (id, job_id, action, requested_at, requested_by, handled_at, outcome)
+                    SELECT id, job_id, action, requested_at, requested_by, handled_at, outcome FROM requests;
+                DROP TABLE requests;
+                ALTER TABLE requests_v6 RENAME TO requests;
+                CREATE INDEX requests_pending ON requests(handled_at, id);
                 """)
         }
         return m

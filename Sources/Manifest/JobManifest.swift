@@ -25,6 +25,11 @@ public struct JobManifest: Sendable, Equatable, Codable {
     public var voiceChoice: String? = nil
     /// How the voice says words of the script (`lexicon:`, over the site's defaults): the captions keep the words.
     public var lexicon: [String: String] = [:]
+    /// The job's place in the daemon's queue (issue 32): higher first (`ManifestLimits.priority`), and not started
+    /// before `notBefore`. Not the video's: left out of `CodingKeys`, so they never reach the resolved manifest's
+    /// fields a cache key or `validate --json` is made of, and a reprioritised job reuses its cached stages.
+    public var priority: Int = 0
+    public var notBefore: Date? = nil
 
     public struct Notify: Sendable, Equatable, Codable {
         public var url: String
@@ -314,6 +319,8 @@ public enum ManifestLimits {
     public static let clipStart = 0.0...86_400.0
     public static let clipVolume = 0.0...1.0
     public static let posterTime = 0.0...86_400.0
+    /// The queue's priorities (the journal's `QueueOrder.priorityRange`, the API's and `jobs priority`'s).
+    public static let priority = -100...100
 
     /// A manifest file larger than this is refused from its size, before a byte is read (a 1 GB sparse `big.yaml`
     /// once took the supervisor to 2.15 GB). 500 scenes of 5,000 characters are about 2.5 MB.
@@ -334,7 +341,7 @@ public enum ManifestLimits {
     }
 
     public static let numeric: [Numeric] = [
-        .int("version", version), .int("seed", seed),
+        .int("version", version), .int("seed", seed), .int("priority", priority),
         .int("output.width", dimension), .int("output.height", dimension), .int("output.fps", fps),
         .number("voice.rate", rate), .number("voice.pitch", pitch), .number("voice.volume", voiceVolume),
         .number("voice.noise_scale", noise), .number("voice.noise_w", noise),

@@ -43,6 +43,8 @@ struct ManifestDecoder {
         var manifest = JobManifest(name: name, title: title, seed: seed, output: output, voice: voice, visuals: visuals, music: music,
                                    captions: captions, transitions: transitions, scenes: scenes)
         if let card = reader.bool(top["title_card"], "title_card") { manifest.titleCard = card }
+        if let p = reader.int(top["priority"], "priority", range: ManifestLimits.priority) { manifest.priority = p }
+        if let node = top["not_before"] { manifest.notBefore = reader.time(node, "not_before") }
         if let mode = reader.choice(top["chapters"], "chapters", JobManifest.ChapterMode.self) { manifest.chapters = mode }
         if let node = top["lexicon"] { manifest.lexicon = decodeLexicon(node) }
         if let node = top["poster"], let p = reader.mapping(node, "poster", allowed: ["time", "title", "captions"]) {
@@ -286,7 +288,7 @@ struct ManifestDecoder {
 
 /// The fields each part of a manifest accepts. The JSON Schema in `schema/` is tested against these.
 public enum ManifestFields {
-    public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes", "title_card", "poster", "notify", "lexicon", "narration_audio", "chapters"]
+    public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes", "title_card", "poster", "notify", "lexicon", "narration_audio", "chapters", "priority", "not_before"]
     public static let output = ["width", "height", "aspect", "fps", "quality"]
     public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume", "noise_scale", "noise_w", "speaker"]
     public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed", "fit", "look", "motion", "folder", "min_score"]

@@ -1,3 +1,6 @@
+import Contract
+import Foundation
+
 /// Walks a `DocNode` tree, reading typed values and collecting precise errors instead of stopping
 /// at the first one, so a user sees every problem in one go.
 struct Reader {
@@ -88,6 +91,21 @@ struct Reader {
             return nil
         }
         return whole
+    }
+
+    /// An RFC 3339 time with its offset (`2026-12-24T22:00:00Z`, `2026-12-24T23:00:00+01:00`). YAML leaves an unquoted
+    /// one as text here (the document keeps scalars as written), so quoted or not reads the same.
+    mutating func time(_ node: DocNode, _ path: String) -> Date? {
+        let expected = "an RFC 3339 time with its offset, such as 2026-12-24T22:00:00Z or 2026-12-24T23:00:00+01:00"
+        guard case .scalar(let text, _) = node.value else {
+            fail(.wrongType, path, node, found: node.typeName, expected: expected)
+            return nil
+        }
+        guard let date = RFC3339.parse(text.trimmingCharacters(in: .whitespaces)) else {
+            fail(.invalidValue, path, node, expected: expected)
+            return nil
+        }
+        return date
     }
 
     mutating func bool(_ node: DocNode?, _ path: String) -> Bool? {

@@ -28,7 +28,7 @@ extension TempDir {
         do {
             let v1 = try SQLiteJournal(path: dir.journal, upTo: "v1-jobs")
             #expect(try await v1.appliedMigrations() == ["v1-jobs"])
-            _ = try await v1.queued(7)
+            _ = try await v1.claim(arrival(7))
         }
         // The CLI refuses a journal the daemon has not migrated yet.
         #expect(throws: JournalError.self) { try JournalClient(path: dir.journal) }
@@ -38,6 +38,34 @@ extension TempDir {
         #expect(jobs.map(\.name) == ["job7"])
         #expect(jobs[0].seed == nil)
         #expect(try JournalClient(path: dir.journal).path == dir.journal)
+    }
+
+    /// v6 rebuilds `requests` (a wider CHECK, a nullable job): the rows a v5 journal held come through, ids included.
+    @Test func v6KeepsTheRequestsAndJobsOfAV5Journal() async throws {
+        let dir = TempDir()
+        let (job, request): (Job, Int64)
+        do {
+            let v5 = try SQLiteJournal(path: dir.journal, upTo: "v5-job-report")
+            job = try await v5.claim(arrival(1)).job
+            request = try await v5.write("old request") { db in
+                try db.execute(sql: "INSERT INTO requests (job_id, action, requested_at, requested_by) VALUES (?, 'cancel', 1, 'old')",
+                               arguments: [job.id.rawValue])
+                return db.lastInsertedRowID
+            }
+        }
+        let current = try SQLiteJournal(path: dir.journal)
+        #expect(try await current.appliedMigrations() == Schema.identifiers)
+        let kept = try await current.requests(of: nil)
+        #expect(kept.map(\.id) == [request] && kept[0].jobID == job.id && kept[0].action == .cancel && kept[0].value == nil)
+        let migrated = try #require(try await current.job(job.id))
+        #expect(migrated.priority == 0 && migrated.notBefore == nil && migrated.packs.isEmpty && migrated.passes == 0)
+        #expect(try await current.queueState() == QueueState())
+        // The rebuilt table still cascades with its job and refuses an unknown action.
+        await #expect(throws: JournalError.self) {
+            try await current.write("bad action") { db in
+                try db.execute(sql: "INSERT INTO requests (action, requested_at, requested_by) VALUES ('explode', 1, 'x')")
+            }
+        }
     }
 
     @Test func clientRefusesAMissingJournal() {
@@ -92,6 +120,24 @@ extension TempDir {
         let report = try await SQLiteJournal(path: dir.journal).recover()
         #expect(report.cancelled == [b.id])
         #expect(try await cli.job(b.id)?.state == .cancelled)
+    }
+
+    /// `jobs pause`, `jobs resume` and `jobs priority` write requests as any other; the queue's event has no job.
+    @Test func cliQueueRequestsAreAppliedAndJournaled() async throws {
+        let dir = TempDir()
+        let journal = try SQLiteJournal(path: dir.journal)
+        let a = try await journal.queued(1)
+        let cli = try JournalClient(path: dir.journal)
+        try await cli.request(.pause, job: nil, value: nil, by: "alice")
+        try await cli.request(.priority, job: a.id, value: -5, by: "alice")
+        await #expect(throws: JournalError.self) { try await cli.request(.priority, job: a.id, value: 1000, by: "alice") }
+        #expect(try await cli.queueState().paused == false)  // not until the daemon applies it
+        #expect(try await journal.applyPendingRequests() == [.queuePaused(true), .reprioritised(a.id, -5)])
+        #expect(try await cli.queueState().paused)
+        #expect(try await cli.job(a.id)?.priority == -5)
+        #expect(try await cli.requests(of: nil).map(\.outcome) == ["queue paused", "priority -5"])
+        let queueEvents = try await cli.events(after: 0, job: nil).filter { $0.kind == "queue" }
+        #expect(queueEvents.map(\.message) == ["queue paused requested by alice"] && queueEvents[0].jobID == nil)
     }
 
     @Test func clientFindsJobsByPrefixAndFollowsEvents() async throws {

@@ -30,15 +30,13 @@ public struct LeaseLost: Error, CustomStringConvertible, Sendable {
 extension PostgresJournal {
     static let now = "EXTRACT(EPOCH FROM clock_timestamp())::DOUBLE PRECISION"
 
-    /// The oldest queued job, taken under a lease for `seconds`: queued -> running, attempts + 1 (the new fencing token).
-    public func takeNext(host: String, worker: String, seconds: Double) async throws -> (Job, Lease)? {
-        let logger = logger
+    /// The next queued job (in `startNext`'s order), taken under a lease for `seconds`: queued -> running, attempts + 1
+    /// (the new fencing token).
+    public func takeNext(host: String, worker: String, seconds: Double, preferring packs: Set<String> = []) async throws -> (Job, Lease)? {
+        let logger = logger, policy = queuePolicy
         return try await write("take next") { conn in
-            let ids = try await conn.query("""
-                SELECT id FROM jobs WHERE state = 'queued' ORDER BY created_at, id COLLATE "C" LIMIT 1 FOR UPDATE SKIP LOCKED
-                """, logger: logger).collect().map { try $0.decode(String.self) }
-            guard let id = ids.first else { return nil }
-            let job = try await Self.move(conn, JobID(id), to: .running, set: Self.startSet + [
+            guard let pick = try await Self.pickNext(conn, preferring: packs, policy: policy, logger) else { return nil }
+            let job = try await Self.move(conn, pick.chosen, to: .running, set: Self.startSet + [
                 ("lease_host", .text(host)), ("lease_worker", .text(worker)), ("lease_expires_at", .expr("\(Self.now) + \(seconds)")),
             ], note: "taken by \(host)/\(worker)", logger)
             return (job, try await Self.lease(conn, job.id, logger)!)

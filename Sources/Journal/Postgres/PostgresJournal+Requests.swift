@@ -7,16 +7,17 @@ import PostgresNIO
 /// SQLiteJournal.swift, Deliveries.swift and APIQueries.swift, with the same outcomes and event texts.
 extension PostgresJournal {
     @discardableResult
-    public func request(_ action: RequestAction, job: JobID, by requester: String) async throws -> Int64 {
+    public func request(_ action: RequestAction, job: JobID?, value: Int?, by requester: String) async throws -> Int64 {
+        try RequestRules.check(action, job: job, value: value)
         let logger = logger, channel = channel
-        return try await write("request \(action.rawValue) \(job)") { conn in
-            guard try await Self.job(conn, job, logger) != nil else { throw JournalError.notFound(job) }
+        return try await write("request \(action.rawValue) \(job?.rawValue ?? "queue")") { conn in
+            if let job { guard try await Self.job(conn, job, logger) != nil else { throw JournalError.notFound(job) } }
             let id = try await conn.query("""
-                INSERT INTO requests (job_id, action, requested_at, requested_by)
-                VALUES (\(job.rawValue), \(action.rawValue), \(Rows.seconds(Date())), \(requester)) RETURNING id
+                INSERT INTO requests (job_id, action, value, requested_at, requested_by)
+                VALUES (\(job?.rawValue), \(action.rawValue), \(value.map { Int64($0) }), \(Rows.seconds(Date())), \(requester)) RETURNING id
                 """, logger: logger).collect()[0].decode(Int64.self)
             // A daemon idle on LISTEN wakes for a request as for a new job.
-            try await conn.query("SELECT pg_notify(\(channel), \("request:" + job.rawValue))", logger: logger)
+            try await conn.query("SELECT pg_notify(\(channel), \("request:" + (job?.rawValue ?? "queue")))", logger: logger)
             return id
         }
     }
@@ -66,12 +67,7 @@ extension PostgresJournal {
             var effects: [RequestEffect] = []
             for request in pending {
                 let effect = try await Self.apply(conn, request, channel: channel, logger)
-                let outcome: String = switch effect {
-                case .requeued: "requeued"
-                case .cancelled: "cancelled"
-                case .stopRunning: "stopping the running job"
-                case .ignored(_, let reason): "ignored: \(reason)"
-                }
+                let outcome = effect.outcome
                 try await conn.query("UPDATE requests SET handled_at = \(Rows.seconds(Date())), outcome = \(outcome) WHERE id = \(request.id)",
                                      logger: logger)
                 effects.append(effect)
@@ -81,10 +77,25 @@ extension PostgresJournal {
     }
 
     private static func apply(_ conn: PostgresConnection, _ request: JobRequest, channel: String, _ logger: Logger) async throws -> RequestEffect {
-        let id = request.jobID
-        guard let job = try await job(conn, id, lock: true, logger) else { return .ignored(id, reason: "no such job") }
         let who = "requested by \(request.requestedBy)"
+        guard let id = request.jobID else {
+            let pause = request.action == .pause
+            guard pause || request.action == .resume else { return .ignored(nil, reason: "\(request.action.rawValue) names no job") }
+            try await setPaused(conn, pause, by: request.requestedBy, note: who, logger)
+            return .queuePaused(pause)
+        }
+        guard let job = try await job(conn, id, lock: true, logger) else { return .ignored(id, reason: "no such job") }
         switch (request.action, job.state) {
+        case (.priority, let state) where state.isFinal:
+            return .ignored(id, reason: "job is \(state.rawValue); only a job not yet ended takes a new priority")
+        case (.priority, _):
+            guard let value = request.value, QueueOrder.priorityRange.contains(value) else {
+                return .ignored(id, reason: "priority \(request.value.map(String.init) ?? "missing") is out of range")
+            }
+            _ = try await setPriority(conn, id, value, by: request.requestedBy, logger)
+            return .reprioritised(id, value)
+        case (.pause, _), (.resume, _):
+            return .ignored(id, reason: "\(request.action.rawValue) is about the queue, not a job")
         case (.retry, .failed), (.retry, .cancelled):
             _ = try await move(conn, id, to: .queued,
                                set: [("attempts", .int(0)), ("cancel_requested", .bool(false)), ("progress", .real(0)), ("stage", .text(nil))]

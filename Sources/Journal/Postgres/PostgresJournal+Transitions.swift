@@ -46,11 +46,14 @@ extension PostgresJournal {
         }
     }
 
-    public func markQueued(_ id: JobID, manifestPath: String) async throws -> Job {
+    public func markQueued(_ id: JobID, manifestPath: String, order: QueueOrder) async throws -> Job {
         let logger = logger, channel = channel
         return try await write("queue \(id)") { conn in
-            try await Self.move(conn, id, to: .queued, set: [("manifest_path", .text(manifestPath)), Self.resetPickUpCount],
-                                note: manifestPath, channel: channel, logger)
+            try await Self.move(conn, id, to: .queued, set: [
+                ("manifest_path", .text(manifestPath)), ("priority", .int(Int64(order.priority))),
+                ("not_before", .real(order.notBefore.map(Rows.seconds))), ("packs", .text(QueuePicker.encode(order.packs))),
+                Self.resetPickUpCount,
+            ], note: manifestPath + QueuePicker.note(order), channel: channel, logger)
         }
     }
 
@@ -63,18 +66,6 @@ extension PostgresJournal {
     }
 
     // MARK: Running
-
-    /// The oldest queued job, taken: rows another daemon has locked are skipped, not waited on.
-    public func startNext() async throws -> Job? {
-        let logger = logger
-        return try await write("start next") { conn in
-            let ids = try await conn.query("""
-                SELECT id FROM jobs WHERE state = 'queued' ORDER BY created_at, id COLLATE "C" LIMIT 1 FOR UPDATE SKIP LOCKED
-                """, logger: logger).collect().map { try $0.decode(String.self) }
-            guard let id = ids.first else { return nil }
-            return try await Self.move(conn, JobID(id), to: .running, set: Self.startSet + Self.clearLease, logger)
-        }
-    }
 
     public func start(_ id: JobID) async throws -> Job {
         let logger = logger

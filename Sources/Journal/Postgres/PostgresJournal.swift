@@ -11,6 +11,8 @@ import PostgresNIO
 public final class PostgresJournal: JobStore, JobRequester {
     public let location: PostgresLocation
     public let maxAttempts: Int
+    /// The fairness bound of `startNext` (`queue:` in the config).
+    public let queuePolicy: QueuePolicy
     /// The schema the tables live in (`schema=` in the URL), else the database's search path.
     public let schema: String?
     let client: PostgresClient
@@ -22,10 +24,11 @@ public final class PostgresJournal: JobStore, JobRequester {
     /// journal in a schema of its own has a channel of its own.
     let channel: String
 
-    private init(location: PostgresLocation, maxAttempts: Int, logger: Logger) throws {
+    private init(location: PostgresLocation, maxAttempts: Int, queue: QueuePolicy, logger: Logger) throws {
         let (config, _, schema) = try location.configuration()
         self.location = location
         self.maxAttempts = max(1, maxAttempts)
+        self.queuePolicy = queue
         self.schema = schema
         channel = "prostudio_jobs" + (schema.map { "_" + $0 } ?? "")
         self.logger = logger
@@ -39,7 +42,7 @@ public final class PostgresJournal: JobStore, JobRequester {
     }
 
     /// Connects, makes the schema if the URL names one, and applies pending migrations.
-    public static func open(_ location: PostgresLocation, maxAttempts: Int = 3,
+    public static func open(_ location: PostgresLocation, maxAttempts: Int = 3, queue: QueuePolicy = .default,
                             logger: Logger = Logger(label: "prostudio.journal")) async throws -> PostgresJournal {
         // One connection first, on its own: a refused password or certificate fails here, at once and with the
         // server's reason, where the pool would retry it quietly until a query gave up.
@@ -50,11 +53,15 @@ public final class PostgresJournal: JobStore, JobRequester {
         } catch {
             throw JournalError.database(operation: "open \(location.redacted)", underlying: PostgresTLS.explain(error))
         }
-        let journal = try PostgresJournal(location: location, maxAttempts: maxAttempts, logger: logger)
+        let journal = try PostgresJournal(location: location, maxAttempts: maxAttempts, queue: queue, logger: logger)
         do {
             try await pgJournaled("open \(location.redacted)") {
                 if let schema = journal.schema {
-                    try await journal.client.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: logger)
+                    // Locked like the migrations: CREATE ... IF NOT EXISTS races with itself.
+                    try await journal.client.withTransaction(logger: logger) { conn in
+                        try await conn.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey))", logger: logger)
+                        try await conn.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: logger)
+                    }
                 }
                 try await PostgresSchema.migrate(journal.client, logger: logger)
             }
@@ -232,7 +239,7 @@ public final class PostgresJournal: JobStore, JobRequester {
             problems.append("migrations applied \(applied), this build expects \(PostgresSchema.identifiers)")
         }
         let logger = logger
-        for table in ["jobs", "stage_runs", "events", "artifacts", "requests", "deliveries", "delivery_attempts"] {
+        for table in ["jobs", "stage_runs", "events", "artifacts", "requests", "deliveries", "delivery_attempts", "queue"] {
             do {
                 _ = try await read("check \(table)") { try await $0.query(PostgresQuery(unsafeSQL: "SELECT 1 FROM \(table) LIMIT 1"), logger: logger).collect() }
             } catch { problems.append("\(table): \(error)") }

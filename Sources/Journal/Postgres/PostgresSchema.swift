@@ -127,6 +127,28 @@ enum PostgresSchema {
             "ALTER TABLE jobs ADD COLUMN lease_expires_at DOUBLE PRECISION",
             "CREATE INDEX jobs_lease_expiry ON jobs(lease_expires_at) WHERE state = 'running'",
         ]),
+        // Queue order (issue 32): SQLite's v6, with the requests table changed in place.
+        ("v6-queue-order", [
+            "ALTER TABLE jobs ADD COLUMN priority BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE jobs ADD COLUMN not_before DOUBLE PRECISION",
+            "ALTER TABLE jobs ADD COLUMN packs TEXT NOT NULL DEFAULT '[]'",
+            "ALTER TABLE jobs ADD COLUMN passes BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE jobs ADD COLUMN passed_since DOUBLE PRECISION",
+            "CREATE INDEX jobs_queue ON jobs(state, priority, created_at)",
+            """
+            CREATE TABLE queue (
+                id BIGINT PRIMARY KEY CHECK (id = 1),
+                paused BOOLEAN NOT NULL DEFAULT FALSE,
+                changed_at DOUBLE PRECISION,
+                changed_by TEXT
+            )
+            """,
+            "INSERT INTO queue (id, paused) VALUES (1, FALSE)",
+            "ALTER TABLE requests ALTER COLUMN job_id DROP NOT NULL",
+            "ALTER TABLE requests DROP CONSTRAINT requests_action_check",
+            "ALTER TABLE requests ADD CONSTRAINT requests_action_check CHECK (action IN ('retry','cancel','pause','resume','priority'))",
+            "ALTER TABLE requests ADD COLUMN value BIGINT",
+        ]),
     ]
 
     /// Every migration id this build applies on PostgreSQL: SQLite's, then PostgreSQL's own.
@@ -135,7 +157,12 @@ enum PostgresSchema {
     /// Applies the migrations not yet in `schema_migrations`, each in its own transaction. A transaction-scoped advisory
     /// lock serialises daemons that start at once on one database: the second waits, then finds the work done.
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
-        try await client.query("CREATE TABLE IF NOT EXISTS schema_migrations (seq BIGSERIAL, identifier TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())", logger: logger)
+        // Under the same lock: CREATE TABLE IF NOT EXISTS is not safe against itself, and two stores opening one fresh
+        // schema at once (a daemon and a reader) failed with a duplicate pg_type row.
+        try await client.withTransaction(logger: logger) { conn in
+            try await conn.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            try await conn.query("CREATE TABLE IF NOT EXISTS schema_migrations (seq BIGSERIAL, identifier TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())", logger: logger)
+        }
         for migration in migrations {
             try await client.withTransaction(logger: logger) { conn in
                 try await conn.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)

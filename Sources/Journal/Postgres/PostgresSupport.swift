@@ -121,7 +121,9 @@ enum PGRows {
             sourceKind: SourceKind(rawValue: try r("source_kind")) ?? .file, dedupKey: try r("dedup_key"),
             attempts: Int(try r("attempts", Int64.self)), cancelRequested: try r("cancel_requested"), seed: try r("seed"),
             createdAt: Rows.date(try r("created_at")), updatedAt: Rows.date(try r("updated_at")),
-            error: error, outputs: outputs, report: report)
+            error: error, outputs: outputs, report: report, priority: Int(try r("priority", Int64.self)),
+            notBefore: (try r("not_before", Double?.self)).map(Rows.date), packs: QueuePicker.decode(try r("packs")),
+            passes: Int(try r("passes", Int64.self)))
     }
 
     static func listed(_ row: PostgresRow) throws -> ListedJob {
@@ -148,8 +150,11 @@ enum PGRows {
     static func request(_ row: PostgresRow) throws -> JobRequest {
         let r = R(row)
         let handled: Double? = try r("handled_at")
+        let job: String? = try r("job_id")
+        let value: Int64? = try r("value")
         return JobRequest(
-            id: try r("id"), jobID: JobID(try r("job_id")), action: RequestAction(rawValue: try r("action")) ?? .cancel,
+            id: try r("id"), jobID: job.map { JobID($0) }, action: RequestAction(rawValue: try r("action")) ?? .cancel,
+            value: value.map { Int($0) },
             requestedAt: Rows.date(try r("requested_at")), requestedBy: try r("requested_by"),
             handledAt: handled.map(Rows.date), outcome: try r("outcome"))
     }

@@ -9,7 +9,7 @@ import TestSupport
 /// new kind of store (PostgreSQL, issue 31) passes the same suite by adding its factory to `all`.
 struct StoreFactory: Sendable, CustomTestStringConvertible {
     let name: String
-    let make: @Sendable (_ maxAttempts: Int) async throws -> OpenedStore
+    let make: @Sendable (_ maxAttempts: Int, _ queue: QueuePolicy) async throws -> OpenedStore
 
     var testDescription: String { name }
 
@@ -17,11 +17,11 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
     static let all: [StoreFactory] = [.sqliteFile] + (postgresTestURL.enabled ? [.postgres] : [])
 
     /// The daemon's journal: a real SQLite file (WAL) in a fresh temp folder.
-    static let sqliteFile = StoreFactory(name: "SQLite file") { maxAttempts in
+    static let sqliteFile = StoreFactory(name: "SQLite file") { maxAttempts, queue in
         let dir = TempDir("prostudio-store")
         let path = dir.path + "/journal.sqlite3"
-        return OpenedStore(store: try SQLiteJournal(path: path, maxAttempts: maxAttempts),
-                           reopen: { try SQLiteJournal(path: path, maxAttempts: maxAttempts) },
+        return OpenedStore(store: try SQLiteJournal(path: path, maxAttempts: maxAttempts, queue: queue),
+                           reopen: { try SQLiteJournal(path: path, maxAttempts: maxAttempts, queue: queue) },
                            close: { try? FileManager.default.removeItem(at: dir.url) })
     }
 }
@@ -29,12 +29,12 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
 extension StoreFactory {
     /// PostgreSQL, each test in a schema of its own (tests run in parallel on one server and never see each other's
     /// rows); `close` drops the schema and closes every store opened on it.
-    static let postgres = StoreFactory(name: "PostgreSQL") { maxAttempts in
+    static let postgres = StoreFactory(name: "PostgreSQL") { maxAttempts, queue in
         let location = PostgresLocation(url: try postgresTestURLWithFreshSchema(), pool: 2)
-        let first = try await PostgresJournal.open(location, maxAttempts: maxAttempts)
+        let first = try await PostgresJournal.open(location, maxAttempts: maxAttempts, queue: queue)
         let opened = Mutex<[PostgresJournal]>([first])
         return OpenedStore(store: first, reopen: {
-            let again = try await PostgresJournal.open(location, maxAttempts: maxAttempts)
+            let again = try await PostgresJournal.open(location, maxAttempts: maxAttempts, queue: queue)
             opened.withLock { $0.append(again) }
             return again
         }, close: {
@@ -66,7 +66,9 @@ final class OpenedStore: Sendable {
 }
 
 extension StoreFactory {
-    func make() async throws -> OpenedStore { try await make(3) }
+    func make() async throws -> OpenedStore { try await make(3, .default) }
+    func make(_ maxAttempts: Int) async throws -> OpenedStore { try await make(maxAttempts, .default) }
+    func make(queue: QueuePolicy) async throws -> OpenedStore { try await make(3, queue) }
 }
 
 /// The n-th test arrival (its own dedup key).
@@ -77,9 +79,9 @@ func arrival(_ n: Int, key: String? = nil, name: String? = nil) -> NewArrival {
 
 extension JobStore {
     /// claim + queue, as pick-up does.
-    func queued(_ n: Int, name: String? = nil) async throws -> Job {
+    func queued(_ n: Int, name: String? = nil, order: QueueOrder = QueueOrder()) async throws -> Job {
         let (job, _) = try await claim(arrival(n, name: name))
-        return try await markQueued(job.id, manifestPath: "/state/jobs/\(job.id)/job\(n).yaml")
+        return try await markQueued(job.id, manifestPath: "/state/jobs/\(job.id)/job\(n).yaml", order: order)
     }
 
     /// A new job brought to `state` through the store's own operations.
