@@ -131,6 +131,21 @@ let piperManifest = """
         #expect(try await eventually { workerPIDs().isEmpty })
     }
 
+    /// `workers:` in the config: read, and a bad value refused naming the key and what it wants.
+    @Test func theWorkersSectionIsReadAndABadValueIsNamed() throws {
+        let f = Folders()
+        let path = f.root + "/prostudio.yaml"
+        try "workers: {warm: true, idle_timeout_s: 2.5, max_host_mb: 1024, max_gpu_mb: 2048}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let c = try DaemonConfig.load(path: path)
+        #expect(c.workers.warm && c.workers.idleTimeout == .milliseconds(2500))
+        #expect(c.workers.maxHostBytes == 1024 << 20 && c.workers.maxGPUBytes == 2048 << 20)
+        #expect(DaemonConfig().workers.warm == false)
+        try "workers: {idle_timeout_s: 0}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect { try DaemonConfig.load(path: path) } throws: { "\($0)".contains("workers.idle_timeout_s must be > 0") && "\($0)".contains(path) }
+        try "workers: {warmth: true}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect { try DaemonConfig.load(path: path) } throws: { "\($0)".contains("warmth") }
+    }
+
     /// The model-load record: the first Piper job loads the voice, the second finds it loaded in the warm worker.
     @Test(.enabled(if: WarmPiperPack.pack.enabled, "needs the joe-medium pack (Tools/export/install-piper-voice)"))
     func theSecondJobReusesTheVoiceAndTheSidecarSaysSo() async throws {
