@@ -12,7 +12,10 @@ import TorchRuntime
 enum WorkerServe {
     static func loop(template: WorkerSpec, channel: MessageChannel, stop: StopFlag, logger: Logger) async {
         let models = template.models.map { URL(fileURLWithPath: $0) }
-        let manager = ModelEngines.modelManager(models: models, device: template.device, budgetBytes: template.modelBudgetBytes)
+        // The budget of the memory the models will sit in: the GPU's when there is one, else the host's.
+        let onGPU = Device.preferred(index: template.device?.index ?? 0).isCUDA
+        let budget = onGPU ? template.modelBudgetGPUBytes : template.modelBudgetBytes
+        let manager = ModelEngines.modelManager(models: models, device: template.device, budgetBytes: budget)
         let baseline = JobIsolation.capture()
         while let line = await nextLine() {
             if line == "exit" { break }

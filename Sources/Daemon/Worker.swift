@@ -29,6 +29,8 @@ public struct WorkerSpec: Codable, Sendable, Equatable {
     /// A warm worker's model manager budget (`workers.max_host_mb` on the CPU, `max_gpu_mb` on CUDA): how many
     /// components it may keep loaded together. nil (a one-job worker): one at a time.
     public var modelBudgetBytes: Int64?
+    /// The same when the models run on CUDA (`workers.max_gpu_mb`).
+    public var modelBudgetGPUBytes: Int64?
 
     public init(jobID: String, name: String, manifestPath: String, displayName: String?, outbox: String, cache: String,
                 models: String?, config: String?, memoryLimitBytes: Int64?, cacheMaxBytes: Int64, logLevel: String,

@@ -115,6 +115,7 @@ extension Daemon {
             // The manager keeps several components loaded within the host budget on the CPU (the GPU's on CUDA: the
             // worker picks by its device).
             spec.modelBudgetBytes = config.workers.maxHostBytes
+            spec.modelBudgetGPUBytes = config.workers.maxGPUBytes
         }
         return spec
     }
