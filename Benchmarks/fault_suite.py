@@ -38,6 +38,10 @@ scenes:
 """
 
 
+# --warm: every daemon runs its jobs in warm workers (`workers: {warm: true}`, issue 32).
+WARM = False
+
+
 class Daemon:
     """One `prostudio daemon` on its own folders."""
 
@@ -47,6 +51,15 @@ class Daemon:
         for d in (self.inbox, self.outbox, self.state):
             os.makedirs(d, exist_ok=True)
         self.extra = list(extra)
+        if WARM:
+            if "--config" in self.extra:
+                with open(self.extra[self.extra.index("--config") + 1], "a") as f:
+                    f.write("workers: {warm: true}\n")
+            else:
+                config = os.path.join(root, "warm.yaml")
+                with open(config, "w") as f:
+                    f.write("workers: {warm: true}\n")
+                self.extra += ["--config", config]
         self.proc = None
         self.log = open(os.path.join(root, "daemon.log"), "ab")
 
@@ -980,7 +993,10 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temp folders")
     ap.add_argument("--only", help="comma-separated scenario names (kw,ks,2d,hc,di,md,ro,fs,fo,pm,sg,sd,em,ah,wb)")
     ap.add_argument("--repeat", type=int, default=1, help="run each chosen scenario N times (a rare race shows up)")
+    ap.add_argument("--warm", action="store_true", help="warm workers on (workers: {warm: true}) in every scenario")
     args = ap.parse_args()
+    global WARM
+    WARM = args.warm
     args.kills = 3 if args.short else 20
     args.drops = 200 if args.short else 1000
     rnd = random.Random(args.seed)
@@ -993,7 +1009,7 @@ def main():
                  "sg": signals, "sd": state_deleted, "em": pickup_no_fds,
                  "ah": api_hostile, "wb": webhook_big_body}
     chosen = args.only.split(",") if args.only else list(scenarios)
-    print(f"fault suite: seed {args.seed}, {'short' if args.short else 'full'}, binaries {bin_dir}", flush=True)
+    print(f"fault suite: seed {args.seed}, {'short' if args.short else 'full'}{', warm workers' if WARM else ''}, binaries {bin_dir}", flush=True)
     rows = []
     for key in [k for k in chosen for _ in range(args.repeat)]:
         t0 = time.time()

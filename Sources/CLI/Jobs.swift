@@ -211,6 +211,13 @@ struct JobsShow: AsyncParsableCommand {
                 print("  \(r.stage.padding(toLength: 9, withPad: " ", startingAt: 0)) \(outcome.padding(toLength: 12, withPad: " ", startingAt: 0)) \(secs.padding(toLength: 10, withPad: " ", startingAt: 0)) peak \(mem.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.cacheHit ? "cached " : "")\(r.engine ?? "")")
             }
         }
+        if let models = job.report.models, !models.isEmpty {
+            print("\nmodels")
+            for m in models {
+                let how = m.reused ? "reused (loaded in the warm worker)" : String(format: "loaded in %.2f s", m.seconds)
+                print("  \(m.stage.padding(toLength: 9, withPad: " ", startingAt: 0)) \(m.pack)/\(m.component)  \(how)")
+            }
+        }
         print("\nevents")
         for e in events { print("  \(Time.short(e.at))  \(e.kind == "warning" ? "warning: " : "")\(e.message)") }
     }

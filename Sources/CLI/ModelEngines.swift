@@ -18,13 +18,15 @@ enum ModelEngines {
     /// installed, `musicgen` when a music pack is.
     /// `cache`: where the library engine keeps its indexes (CACHE/library/); nil for its default.
     /// `device`: the config's `device:` (a worker's spec); nil: cuda:0 when present, else the CPU, no limit.
-    static func engineSet(models: URL?, cache: URL? = nil, device settings: DeviceSettings? = nil) -> EngineSet {
+    /// `manager`: a warm worker's, kept from job to job with its models loaded (`modelManager`); nil: a new one.
+    static func engineSet(models: URL?, cache: URL? = nil, device settings: DeviceSettings? = nil, manager kept: ModelManager? = nil) -> EngineSet {
         var set = EngineSet.embedded
+        // A kept manager was made from the same folder and settings (`modelManager`), so these are its own.
         let store = ModelStore(root: models ?? ModelStore.defaultRoot)
         let device = Device.preferred(index: settings?.index ?? 0)
         // The limit is GPU memory: on the CPU the engines keep their own check against the machine's available memory.
         let limit = device.isCUDA ? settings?.memoryLimitBytes : nil
-        let manager = ModelManager(store: store, device: device, memoryLimitBytes: limit)
+        let manager = kept ?? modelManager(models: models, device: settings, budgetBytes: nil)
         set.speech[.piper] = PiperEngine(store: store, manager: manager)
         set.speech[.kokoro] = KokoroEngine(store: store, manager: manager)
         // Always there, like piper: a manifest asking for it without the pack gets the install command.
@@ -39,6 +41,15 @@ enum ModelEngines {
         }
         set.drainModelUses = { await drain(manager) }
         return set
+    }
+
+    /// The one model manager of a process: `budgetBytes` nil keeps one component loaded at a time; a warm worker
+    /// passes its budget so several stay loaded from job to job.
+    static func modelManager(models: URL?, device settings: DeviceSettings?, budgetBytes: Int64?) -> ModelManager {
+        let store = ModelStore(root: models ?? ModelStore.defaultRoot)
+        let device = Device.preferred(index: settings?.index ?? 0)
+        let limit = device.isCUDA ? settings?.memoryLimitBytes : nil
+        return ModelManager(store: store, device: device, memoryBudgetBytes: budgetBytes, memoryLimitBytes: limit)
     }
 
     /// The manager's records since the last drain.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import Dispatch
+import Engines
 import Foundation
 import Logging
 import Manifest
@@ -10,13 +11,16 @@ import Synchronization
 /// `prostudio worker --spec JSON`: runs one job for the daemon in a child process and reports typed messages
 /// (`WorkerMessage`, one JSON line each, Docs/contract.md) on stdout; everything else it prints goes to stderr. It
 /// writes no sidecar and no journal: the supervisor journals these messages and writes the sidecar from the journal.
-/// SIGTERM stops it at the next checkpoint.
+/// SIGTERM stops it at the next checkpoint. `--serve` makes it a warm worker (WorkerServe.swift): job after job.
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker", abstract: "Run one job for the daemon (internal: the daemon starts it).", shouldDisplay: false)
 
-    @Option(help: "The job, as the daemon describes it (JSON).")
+    @Option(help: "The job, as the daemon describes it (JSON); with --serve, the settings every job shares.")
     var spec: String
+
+    @Flag(help: "Run job after job: one spec (JSON) per line on stdin, `idle` reported after each; EOF or `exit` ends it.")
+    var serve = false
 
     func run() async throws {
         let spec: WorkerSpec
@@ -65,16 +69,28 @@ struct WorkerCommand: AsyncParsableCommand {
         var logger = Logger(label: "prostudio.worker")
         logger.logLevel = level
 
-        let stop = Atomic<Bool>(false)
+        let stop = StopFlag()
         let signals = [SIGTERM, SIGINT].map { (sig: Int32) -> any DispatchSourceSignal in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { stop.store(true, ordering: .relaxed) }
+            source.setEventHandler { stop.set() }
             source.resume()
             return source
         }
         defer { for s in signals { s.cancel() } }
 
+        if serve {
+            await WorkerServe.loop(template: spec, channel: channel, stop: stop, logger: logger)
+        } else {
+            let models = spec.models.map { URL(fileURLWithPath: $0) }
+            let engines = ModelEngines.engineSet(models: models, cache: URL(fileURLWithPath: spec.cache), device: spec.device)
+            await Self.runJob(spec, engines: engines, channel: channel, stop: stop, logger: logger)
+        }
+    }
+
+    /// One job, start to end: its messages, then `done` or `failed`. (`engines`: a warm worker's are built on its kept
+    /// model manager.)
+    static func runJob(_ spec: WorkerSpec, engines: EngineSet, channel: MessageChannel, stop: StopFlag, logger: Logger) async {
         var defaults: ManifestDefaults?
         if let config = spec.config, let text = try? String(contentsOfFile: config, encoding: .utf8) {
             defaults = try? ManifestDefaults.fromConfig(yaml: text, file: config)
@@ -91,13 +107,13 @@ struct WorkerCommand: AsyncParsableCommand {
             reporter: { channel.send($0) })
         options.work = spec.work.map { URL(fileURLWithPath: $0) }
         // The library engine keeps its indexes under the daemon's cache (state/cache/library/), beside the stage cache.
-        let pipeline = Pipeline(options: options, engines: ModelEngines.engineSet(models: models, cache: options.cache, device: spec.device), logger: logger)
+        let pipeline = Pipeline(options: options, engines: engines, logger: logger)
         let final: WorkerMessage
         do {
             _ = try await pipeline.run(
                 manifestPath: spec.manifestPath, jobID: spec.jobID, name: spec.name, displayName: spec.displayName,
                 progress: { channel.send(.progress(stage: $0.stage.rawValue, fraction: $0.fraction, overall: $0.overall, finished: $0.finished)) },
-                isCancelled: { stop.load(ordering: .relaxed) })
+                isCancelled: { stop.isSet })
             final = .done
         } catch {
             final = .failed(error)
@@ -119,6 +135,13 @@ struct WorkerCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// SIGTERM/SIGINT seen: the job stops at its next checkpoint (and a warm worker exits after it).
+final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
 }
 
 /// Whole lines to the supervisor, one writer at a time (progress comes from the pipeline's thread, cache events

@@ -109,6 +109,8 @@ public struct Sidecar: Codable, Sendable, Hashable {
     public var voice_choice: String?
     /// Problems that did not stop the job but will show (a voice that cannot read a scene's script).
     public var warnings: [String]?
+    /// Each model the job used and whether a warm worker had it resident already (`ModelLoad`).
+    public var models: [ModelLoad]?
     public var error: ErrorInfo?
     public var created_at: String
     public var updated_at: String

@@ -38,8 +38,46 @@ public struct JobReport: Codable, Sendable, Hashable {
     public var details: JobDetails
     public var stages: [String: Sidecar.StageRecord]
     public var warnings: [String]?
-    public init(details: JobDetails = JobDetails(), stages: [String: Sidecar.StageRecord] = [:], warnings: [String]? = nil) {
-        self.details = details; self.stages = stages; self.warnings = warnings
+    /// Each model the job used, loaded or found resident in a warm worker (`Sidecar.models`).
+    public var models: [ModelLoad]?
+    /// Seconds from the supervisor claiming the job to the worker starting its first stage (a fresh worker's start-up,
+    /// or next to nothing in a warm one). The journal keeps it; the sidecar does not show it.
+    public var first_stage_s: Double?
+    public init(details: JobDetails = JobDetails(), stages: [String: Sidecar.StageRecord] = [:], warnings: [String]? = nil,
+                models: [ModelLoad]? = nil) {
+        self.details = details; self.stages = stages; self.warnings = warnings; self.models = models
+    }
+}
+
+/// One model a job used: loaded for it (`reused` false, `seconds` the load) or already resident in the warm worker
+/// that ran it (`reused` true, no load paid). Built from the stages' `models` records as they end.
+public struct ModelLoad: Codable, Sendable, Hashable {
+    public var pack: String
+    public var component: String
+    public var stage: String
+    public var seconds: Double
+    public var reused: Bool
+    public init(pack: String, component: String, stage: String, seconds: Double, reused: Bool) {
+        self.pack = pack; self.component = component; self.stage = stage; self.seconds = seconds; self.reused = reused
+    }
+
+    /// The stage's model uses as loads: a component loaded at least once in the stage counts as loaded.
+    public static func from(stage: String, _ uses: [ModelUse]) -> [ModelLoad] {
+        uses.map { ModelLoad(pack: $0.pack, component: $0.component, stage: stage, seconds: $0.load_seconds, reused: $0.loads == 0) }
+    }
+}
+
+/// What a warm worker (`prostudio worker --serve`) holds once a job has ended and it waits for the next: the supervisor
+/// keeps it while these fit `workers.max_host_bytes` / `max_gpu_bytes`, and prefers jobs needing `packs`.
+public struct WorkerIdle: Codable, Sendable, Hashable {
+    /// Model packs with a component resident now.
+    public var packs: [String]
+    /// The worker's resident set size now.
+    public var host_bytes: Int64
+    /// The CUDA allocator's reserved bytes now; nil on the CPU.
+    public var gpu_bytes: Int64?
+    public init(packs: [String], hostBytes: Int64, gpuBytes: Int64?) {
+        self.packs = packs; host_bytes = hostBytes; gpu_bytes = gpuBytes
     }
 }
 
@@ -67,6 +105,8 @@ public enum WorkerMessage: Codable, Sendable, Equatable {
     /// The final report: the job stopped with this failure; its `disposition` decides the job's end (rejected,
     /// retried under the loop guard, failed, cancelled).
     case failed(JobFailure)
+    /// Sent by a warm worker after `done`/`failed`: the job's folders are gone and it waits for the next spec on stdin.
+    case idle(WorkerIdle)
 
     public func line() -> Data {
         var data = (try? JSONEncoder().encode(self)) ?? Data("{}".utf8)

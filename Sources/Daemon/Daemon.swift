@@ -31,6 +31,8 @@ public final class Daemon: Sendable {
     /// The journal to use instead of opening `state/journal.sqlite3` (tests: `SQLiteJournal.inMemory()`).
     let injectedStore: (any JobStore)?
     let webhooks: Webhooks
+    /// Warm workers (`workers.warm`); nil: a fresh worker per job.
+    let pool: WorkerPool?
     /// The journal and pick-up, for the HTTP API beside the daemon (nil until ready).
     public let live = DaemonLiveBox()
     private let wakeups: AsyncStream<Void>
@@ -49,6 +51,7 @@ public final class Daemon: Sendable {
         self.logger = logger
         self.layout = StateLayout(inbox: config.inbox, state: config.state)
         self.webhooks = Webhooks(config: config, layout: layout, logger: logger)
+        pool = config.workers.warm ? config.worker.map { WorkerPool(executable: $0, settings: config.workers, grace: config.workerGrace, logger: logger) } : nil
         // Newest-1 buffering: a wake-up while a job runs is kept, several merge into one.
         (wakeups, wakeup) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
@@ -204,6 +207,7 @@ public final class Daemon: Sendable {
 
         // 3. Jobs, one at a time, until shutdown.
         await runJobs(journal: journal, pickUp: pickUp, library: library)
+        await pool?.stopAll()
 
         try? notifier.stopping(status: "stopping")
         watcher.stop(); bell.stop(); watchdog.cancel()
@@ -222,7 +226,9 @@ public final class Daemon: Sendable {
         var wakes = wakeups.makeAsyncIterator()
         while !control.isShuttingDown {
             do {
-                if let job = try await journal.startNext() {
+                // Model-aware order (issue 32): a job whose packs the warm worker holds goes first among equals,
+                // within the queue's fairness bound (Docs/queue.md). Cold workers hold nothing: FIFO by priority.
+                if let job = try await journal.startNext(preferring: pool?.loadedPacks ?? []) {
                     await run(job, journal: journal, pickUp: pickUp)
                     await applyRequests(journal)  // in case a bell was missed while the job ran
                     await sweep(journal)
@@ -238,6 +244,8 @@ public final class Daemon: Sendable {
             await library.indexDue(executable: config.worker, cache: layout.cache, models: config.models,
                                    shouldStop: { control.isShuttingDown })
             try? notifier.status("idle; watching \(config.inbox)")
+            // Idle: the spare waits for the next job (it goes with the idle time-out like the warm one).
+            if let pool { pool.ensureSpare(template: workerSpec(nil)) }
             try? await journal.checkpoint()  // while nothing waits on the journal
             // Idle: hand the heap's free pages back to the system (glibc keeps them otherwise) and unmap the code
             // that start-up and the last job touched, so the supervisor's resident size is what waiting needs.

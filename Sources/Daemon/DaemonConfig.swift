@@ -62,6 +62,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var journal: PostgresLocation?
     /// `queue: {max_passes: N, max_delay: "10m"}`: the fairness bound of the queue's order (Docs/queue.md).
     public var queue = QueuePolicy.default
+    /// `workers: {warm, idle_timeout_s, max_host_mb, max_gpu_mb}`: warm workers (Docs/warm-workers.md).
+    public var workers = WorkerSettings()
 
     public init() {}
 
@@ -93,6 +95,8 @@ public struct DaemonConfig: Sendable, Equatable {
         var journal: Journal?
         struct Queue: Decodable { var max_passes: Int?; var max_delay: String? }
         var queue: Queue?
+        struct Workers: Decodable { var warm: Bool?; var idle_timeout_s: Double?; var max_host_mb: Int?; var max_gpu_mb: Int? }
+        var workers: Workers?
     }
 
     /// Every key the config may hold, for the unknown-key check: keep in step with `File` (a key missing here is
@@ -109,6 +113,7 @@ public struct DaemonConfig: Sendable, Equatable {
         ("api", APISettings.File.keys),
         ("journal", ["url", "pool"]),
         ("queue", ["max_passes", "max_delay"]),
+        ("workers", ["warm", "idle_timeout_s", "max_host_mb", "max_gpu_mb"]),
         ("log_level", nil),
     ]
 
@@ -255,6 +260,21 @@ public struct DaemonConfig: Sendable, Equatable {
             if let problem = location.problem { throw Failure(path: path, message: "journal: \(problem)") }
             c.journal = location
         }
+        if let w = file.workers {
+            if let v = w.warm { c.workers.warm = v }
+            if let v = w.idle_timeout_s {
+                guard v > 0 else { throw Failure(path: path, message: "workers.idle_timeout_s must be > 0 (seconds a warm worker waits), got \(v)") }
+                c.workers.idleTimeout = .milliseconds(Int64(v * 1000))
+            }
+            if let v = w.max_host_mb {
+                guard v >= 64 else { throw Failure(path: path, message: "workers.max_host_mb must be >= 64 (MiB a warm worker may hold), got \(v)") }
+                c.workers.maxHostBytes = Int64(v) << 20
+            }
+            if let v = w.max_gpu_mb {
+                guard v >= 1 else { throw Failure(path: path, message: "workers.max_gpu_mb must be >= 1 (MiB of GPU memory a warm worker may hold), got \(v)") }
+                c.workers.maxGPUBytes = Int64(v) << 20
+            }
+        }
         if let v = file.log_level {
             guard let level = Logger.Level(rawValue: v) else {
                 throw Failure(path: path, message: "log_level \"\(v)\" is not one of trace, debug, info, notice, warning, error, critical")
@@ -281,4 +301,21 @@ public struct DeviceSettings: Codable, Sendable, Equatable {
         case index
         case memoryLimitBytes = "memory_limit_bytes"
     }
+}
+
+/// The `workers:` section. A warm worker (`prostudio worker --serve`) runs job after job and keeps its models
+/// loaded between them while it stays within these bounds; off, every job gets a fresh `prostudio worker --spec`.
+public struct WorkerSettings: Sendable, Equatable {
+    /// Off by default: a warm worker holds its models' memory between jobs, which a host sharing its RAM or GPU with
+    /// other work may not want, and the one-job worker is the process model most of the suite is written against.
+    public var warm = false
+    /// A worker idle this long exits (and gives its memory back).
+    public var idleTimeout: Duration = .seconds(300)
+    /// A worker whose resident size after a job is above this exits instead of waiting; also the model manager's
+    /// budget on the CPU (how many components it may keep loaded together).
+    public var maxHostBytes: Int64 = 8 << 30
+    /// The same on CUDA: the allocator's reserved bytes after a job, and the manager's budget on the GPU.
+    public var maxGPUBytes: Int64 = 16 << 30
+
+    public init(warm: Bool = false) { self.warm = warm }
 }

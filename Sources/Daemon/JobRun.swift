@@ -21,6 +21,7 @@ extension Daemon {
     /// Runs `job` in a worker and records its end. The worker's messages are journaled in the order they came, by one
     /// task (`record`); every sidecar is then written from the journal row (`publishSidecar`).
     func run(_ job: Job, journal: any JobStore, pickUp: PickUp) async {
+        let claimed = ContinuousClock.now
         var log = logger
         log[metadataKey: "job"] = "\(job.id)"
         log[metadataKey: "name"] = "\(job.name)"
@@ -30,7 +31,7 @@ extension Daemon {
 
         // Unbounded: the worker's reader thread never waits on the journal.
         let (messages, sink) = AsyncStream<WorkerMessage>.makeStream()
-        let recorder = Task { await self.record(messages, job: job, journal: journal) }
+        let recorder = Task { await self.record(messages, job: job, journal: journal, claimed: claimed) }
         let exit = await runWorker(job, messages: sink, log: log)
         sink.finish()
         let ledger = await recorder.value
@@ -77,9 +78,9 @@ extension Daemon {
     }
 
     /// How the run ended, from the worker's final message, or from how the process ended when it sent none.
-    private func outcome(_ exit: Result<(exit: WorkerExit, pid: pid_t), JobFailure>, _ ledger: RunLedger, stop: StopReason,
+    private func outcome(_ exit: Result<(exit: WorkerExit?, pid: pid_t), JobFailure>, _ ledger: RunLedger, stop: StopReason,
                          log: Logger) -> Result<Sidecar.Outputs, JobFailure> {
-        let processExit: WorkerExit, pid: pid_t
+        let processExit: WorkerExit?, pid: pid_t
         switch exit {
         case .failure(let failure): return .failure(failure)
         case .success(let e): (processExit, pid) = e
@@ -94,9 +95,10 @@ extension Daemon {
             return .failure(failure)
         default:
             let stage = ledger.stage ?? "plan"
-            let message = "the worker (pid \(pid)) \(processExit.description) during stage \(stage)"
+            let how = processExit?.description ?? "went idle without its report"
+            let message = "the worker (pid \(pid)) \(how) during stage \(stage)"
             if stop != .none { return .failure(JobFailure(code: JobFailure.cancelled.code, message: message, stage: stage, disposition: .cancelled)) }
-            log.error("worker crashed", metadata: ["exit": "\(processExit.description)", "stage": "\(stage)"])
+            log.error("worker crashed", metadata: ["exit": "\(how)", "stage": "\(stage)"])
             // A crash (segfault, OOM kill) is retried under the loop guard, like an I/O failure.
             return .failure(JobFailure(code: WorkerRun.crashed, message: message, stage: stage, disposition: .retryable))
         }

@@ -26,6 +26,11 @@ public struct WorkerSpec: Codable, Sendable, Equatable {
     /// Where the job's work folder goes (the partial MP4 and the mix while compose writes them): `STATE/work`, so a
     /// render never fills the outbox half-way; nil: the outbox (an older daemon's spec).
     public var work: String?
+    /// A warm worker's model manager budget (`workers.max_host_mb` on the CPU, `max_gpu_mb` on CUDA): how many
+    /// components it may keep loaded together. nil (a one-job worker): one at a time.
+    public var modelBudgetBytes: Int64?
+    /// The same when the models run on CUDA (`workers.max_gpu_mb`).
+    public var modelBudgetGPUBytes: Int64?
 
     public init(jobID: String, name: String, manifestPath: String, displayName: String?, outbox: String, cache: String,
                 models: String?, config: String?, memoryLimitBytes: Int64?, cacheMaxBytes: Int64, logLevel: String,
@@ -36,6 +41,9 @@ public struct WorkerSpec: Codable, Sendable, Equatable {
         self.device = device; self.nice = nice; self.work = work
     }
 }
+
+/// Held from a worker's pipes being made to its spawn (see `WorkerProcess.init`).
+private let spawning = NSLock()
 
 /// How a worker process ended.
 public enum WorkerExit: Sendable, Equatable {
@@ -69,6 +77,8 @@ public enum WorkerExit: Sendable, Equatable {
 /// period; a reaped child is never signalled (its PID may have been reused).
 final class WorkerProcess: Sendable {
     let pid: pid_t
+    /// The writing end of the child's stdin (a warm worker's job specs); nil when the child got none.
+    private let input: InputPipe
     /// True once reaped; guards every kill so that a recycled PID is never hit.
     private let reaped = ReapedFlag()
 
@@ -103,20 +113,28 @@ final class WorkerProcess: Sendable {
 
     /// Starts `executable arguments...` (other child commands, such as `library index`, reuse the same care).
     /// `stderrPath`: a file for the child's stderr (else it shares the daemon's).
-    init(executable: String, arguments: [String], stderrPath: String? = nil, onMessage: @escaping @Sendable (WorkerMessage) -> Void,
-         onExit: @escaping @Sendable (WorkerExit) -> Void) throws {
+    /// `withInput`: give the child a pipe on stdin (`send`, `closeInput`); else it inherits the daemon's.
+    init(executable: String, arguments: [String], stderrPath: String? = nil, withInput: Bool = false,
+         onMessage: @escaping @Sendable (WorkerMessage) -> Void, onExit: @escaping @Sendable (WorkerExit) -> Void) throws {
+        // Close-on-exec for every end in this process; dup2 gives the child plain descriptors. Spawns are serialised
+        // (`spawning`): a spare warm worker may be started by another thread, and a child spawned between a pipe() and
+        // its fcntl would keep that end (a kept writing end hides this child's exit from the reader).
+        spawning.lock()
+        defer { spawning.unlock() }
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw Failure.spawn(executable, errno) }
         let (readFD, writeFD) = (fds[0], fds[1])
-        // Close-on-exec for both ends in this process; dup2 gives the child a plain stdout. (A child spawned by
-        // another thread in between cannot keep them: the daemon spawns one worker at a time.)
-        _ = fcntl(readFD, F_SETFD, FD_CLOEXEC)
-        _ = fcntl(writeFD, F_SETFD, FD_CLOEXEC)
+        var inFDs: [Int32] = [-1, -1]
+        if withInput {
+            guard pipe(&inFDs) == 0 else { let e = errno; close(readFD); close(writeFD); throw Failure.spawn(executable, e) }
+        }
+        for fd in [readFD, writeFD] + (withInput ? inFDs : []) { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, writeFD, 1)
+        if withInput { posix_spawn_file_actions_adddup2(&actions, inFDs[0], 0) }
         if let stderrPath { posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600) }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
@@ -140,8 +158,15 @@ final class WorkerProcess: Sendable {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, &attr, &cArgs, &cEnv)
         close(writeFD)
-        guard rc == 0 else { close(readFD); throw Failure.spawn(executable, rc) }
+        if withInput { close(inFDs[0]) }
+        guard rc == 0 else {
+            close(readFD)
+            if withInput { close(inFDs[1]) }
+            throw Failure.spawn(executable, rc)
+        }
         self.pid = pid
+        self.input = InputPipe(withInput ? inFDs[1] : nil)
+        let input = self.input
         let childPID = pid
 
         let reaped = self.reaped
@@ -165,12 +190,48 @@ final class WorkerProcess: Sendable {
             var info = siginfo_t()
             while waitid(P_PID, id_t(childPID), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
             let status = reaped.reap(childPID)
+            input.close()
             // WIFSIGNALED / WEXITSTATUS by hand (macros are not imported).
             let signal = status & 0x7F
             onExit(signal != 0 && signal != 0x7F ? .signaled(signal) : .exited((status >> 8) & 0xFF))
         }
         thread.name = "prostudio.worker-\(childPID)"
         thread.start()
+    }
+
+    /// Writes one whole line to the child's stdin. False when it cannot (no pipe, closed, the child gone: EPIPE, the
+    /// warm worker pool ignoring SIGPIPE); the reader then sees the exit.
+    func send(_ line: Data) -> Bool { input.send(line) }
+
+    /// Closes the child's stdin: a warm worker reads EOF and exits.
+    func closeInput() { input.close() }
+
+    /// The writing end of a child's stdin, closed once (by the pool, or when the child is reaped).
+    final class InputPipe: Sendable {
+        private let fd: Mutex<Int32?>
+        init(_ fd: Int32?) { self.fd = Mutex(fd) }
+
+        func send(_ line: Data) -> Bool {
+            fd.withLock { fd in
+                guard let fd else { return false }
+                return line.withUnsafeBytes { raw in
+                    var offset = 0
+                    while offset < raw.count {
+                        let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                        if n < 0 { if errno == EINTR { continue }; return false }
+                        offset += n
+                    }
+                    return true
+                }
+            }
+        }
+
+        func close() {
+            fd.withLock { fd in
+                if let open = fd { _ = Glibc.close(open) }
+                fd = nil
+            }
+        }
     }
 
     func signal(_ sig: Int32) {

@@ -9,11 +9,16 @@ enum WorkerRun {
     static let crashed = "worker.crashed"
 }
 
+extension Duration {
+    var asSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
 extension Daemon {
     /// Journals the worker's messages as they come, one at a time and in order (a cache entry stored then pruned is
     /// never recorded the other way round), and writes the sidecar from the journal after each change. Starts each
     /// stage's timeout.
-    func record(_ messages: AsyncStream<WorkerMessage>, job: Job, journal: any JobStore) async -> RunLedger {
+    /// `claimed`: when the job was taken from the queue (its first stage's delay goes into the report).
+    func record(_ messages: AsyncStream<WorkerMessage>, job: Job, journal: any JobStore, claimed: ContinuousClock.Instant = .now) async -> RunLedger {
         var ledger = RunLedger()
         var journaled = -1.0
         var timeout: Task<Void, Never>?
@@ -26,6 +31,7 @@ extension Daemon {
             do {
                 switch message {
                 case .stageStarted(let stage):
+                    if ledger.runs.isEmpty { ledger.report.first_stage_s = (ContinuousClock.now - claimed).asSeconds }
                     ledger.stage = stage
                     let run = try await journal.beginStage(job.id, stage: stage, engine: nil)
                     ledger.runs.append((stage, run, true))
@@ -52,6 +58,9 @@ extension Daemon {
                     // The record first: whoever sees the run closed (the API's metrics) finds it in the report.
                     timeout?.cancel()
                     ledger.report.stages[stage] = record
+                    if let uses = record.models, !uses.isEmpty {
+                        ledger.report.models = (ledger.report.models ?? []) + ModelLoad.from(stage: stage, uses)
+                    }
                     changed = try await journal.setReport(job.id, ledger.report)
                     if let i = ledger.runs.lastIndex(where: { $0.stage == stage && $0.open }) {
                         ledger.runs[i].open = false
@@ -77,6 +86,8 @@ extension Daemon {
                     for name in names { try await journal.removeArtifact(key: name) }
                 case .done, .failed:
                     ledger.final = message
+                case .idle:
+                    break  // the pool's (WarmWorker), never forwarded to a job's stream
                 }
             } catch {
                 logger.warning("journal: cannot record the worker's report", metadata: ["job": "\(job.id)", "error": "\(error)"])
@@ -94,17 +105,30 @@ extension Daemon {
         return ledger
     }
 
-    /// Runs the job in a `prostudio worker` child process, its messages into `messages`. Cancel, stage timeout and
-    /// shutdown terminate it (SIGTERM, SIGKILL after `worker_grace_s`). Returns how the process ended.
-    func runWorker(_ job: Job, messages: AsyncStream<WorkerMessage>.Continuation, log: Logger) async -> Result<(exit: WorkerExit, pid: pid_t), JobFailure> {
+    /// The spec the worker gets for `job` (a warm worker's template is the same without a job).
+    func workerSpec(_ job: Job?) -> WorkerSpec {
+        var spec = WorkerSpec(jobID: job?.id.rawValue ?? "", name: job?.name ?? "", manifestPath: job?.manifestPath ?? "",
+                              displayName: job?.sourcePath, outbox: config.outbox, cache: layout.cache, models: config.models,
+                              config: config.configFile, memoryLimitBytes: config.workerMemoryLimitBytes, cacheMaxBytes: config.cacheMaxBytes,
+                              logLevel: config.logLevel.rawValue, device: config.device, nice: config.workerNice, work: layout.work)
+        if config.workers.warm {
+            // The manager keeps several components loaded within the host budget on the CPU (the GPU's on CUDA: the
+            // worker picks by its device).
+            spec.modelBudgetBytes = config.workers.maxHostBytes
+            spec.modelBudgetGPUBytes = config.workers.maxGPUBytes
+        }
+        return spec
+    }
+
+    /// Runs the job in a `prostudio worker` child process (a warm one when `workers.warm`), its messages into
+    /// `messages`. Cancel, stage timeout and shutdown terminate it (SIGTERM, SIGKILL after `worker_grace_s`). Returns
+    /// how the process ended: nil when it is a warm worker that stays for the next job.
+    func runWorker(_ job: Job, messages: AsyncStream<WorkerMessage>.Continuation, log: Logger) async -> Result<(exit: WorkerExit?, pid: pid_t), JobFailure> {
         guard let executable = config.worker else {
             return .failure(JobFailure(code: "worker.none", message: "no worker executable configured (DaemonConfig.worker)"))
         }
-        let spec = WorkerSpec(jobID: job.id.rawValue, name: job.name, manifestPath: job.manifestPath ?? "", displayName: job.sourcePath,
-                              outbox: config.outbox, cache: layout.cache, models: config.models, config: config.configFile,
-                              memoryLimitBytes: config.workerMemoryLimitBytes, cacheMaxBytes: config.cacheMaxBytes,
-                              logLevel: config.logLevel.rawValue, device: config.device, nice: config.workerNice,
-                              work: layout.work)
+        if let pool { return await runWarm(job, pool: pool, messages: messages, log: log) }
+        let spec = workerSpec(job)
         let grace = config.workerGrace, control = self.control, logger = log
         let pid = Mutex<pid_t>(0)
         do {
@@ -124,6 +148,40 @@ extension Daemon {
         } catch {
             // Retryable: a spawn fails for want of memory or processes far more often than for a missing file.
             return .failure(JobFailure(code: "worker.spawn", message: "\(error)", disposition: .retryable))
+        }
+    }
+
+    /// The job in a warm worker. One that ends before saying anything about the job (killed while it waited, or as
+    /// the spec arrived) never began it: the job goes to another worker in the same attempt, once.
+    private func runWarm(_ job: Job, pool: WorkerPool, messages: AsyncStream<WorkerMessage>.Continuation,
+                         log: Logger) async -> Result<(exit: WorkerExit?, pid: pid_t), JobFailure> {
+        let spec = workerSpec(job), template = workerSpec(nil), grace = config.workerGrace
+        var tries = 0
+        while true {
+            tries += 1
+            let worker: WarmWorker
+            do { worker = try pool.take(template: template) } catch {
+                return .failure(JobFailure(code: "worker.spawn", message: "\(error)", disposition: .retryable))
+            }
+            if control.setStopAction({ worker.terminate(grace: grace) }) { worker.terminate(grace: grace) }
+            log.debug("job given to a warm worker", metadata: ["pid": "\(worker.pid)", "jobs_before": "\(worker.jobsRun)"])
+            let running = Task { await worker.run(spec, messages: messages) }
+            // While the job runs: a spare, so the next job (or a retry) starts in a process already up.
+            pool.ensureSpare(template: template)
+            let end = await running.value
+            _ = control.setStopAction(nil)
+            switch end {
+            case .idle:
+                pool.giveBack(worker)
+                return .success((nil, worker.pid))
+            case .exited(let exit, let heard):
+                if !heard && tries < 2 && !control.shouldStop {
+                    log.notice("a warm worker ended before it began the job; another takes it", metadata: [
+                        "pid": "\(worker.pid)", "exit": "\(exit.description)"])
+                    continue
+                }
+                return .success((exit, worker.pid))
+            }
         }
     }
 }

@@ -25,6 +25,7 @@ extension Job {
         s.chapters = details.chapters
         s.stages = report.stages
         s.warnings = report.warnings
+        s.models = report.models
         s.outputs = Sidecar.Outputs(video: outputs["video"], captions: outputs["captions"], poster: outputs["poster"], webvtt: outputs["webvtt"])
         if [.failed, .rejected, .cancelled].contains(s.state), let e = error {
             s.error = .init(code: e.code, message: e.message, field: e.field, stage: e.stage, disposition: e.disposition ?? defaultDisposition)
