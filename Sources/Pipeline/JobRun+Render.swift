@@ -263,6 +263,7 @@ extension JobRun {
 
         // Publish: captions and poster first, the video last, each by rename.
         try stage(.publish) { () throws(PipelineError) in
+            try qualityGate(manifest, timeline: timeline, pictures: pictures, cues: cues, video: videoTemp, publishedAs: name + ".mp4")
             do {
                 if manifest.captions.mode != .off {
                     try AtomicFile.publish(srtTemp, as: outbox.appendingPathComponent(name + ".srt"))
