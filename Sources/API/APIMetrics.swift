@@ -55,6 +55,18 @@ final class APIMetrics: Sendable {
         }
     }
 
+    private func recordQuality(_ job: Job) {
+        guard let quality = job.report.details.quality else { return }
+        registry.makeCounter(name: "prostudio_quality_gate_total", labels: [("status", quality.status)],
+                             help: "Videos the quality gate checked before publishing, by outcome (passed, failed, flagged)").increment()
+        for check in quality.checks {
+            registry.makeCounter(name: "prostudio_quality_checks_total", labels: [("check", check.name), ("result", check.passed ? "passed" : "failed")],
+                                 help: "Quality gate checks by check and result").increment()
+        }
+        registry.makeDurationHistogram(name: "prostudio_quality_gate_seconds", buckets: Self.stageBuckets,
+                                       help: "Time the quality gate took per video").record(.milliseconds(Int64(quality.seconds * 1000)))
+    }
+
     func scrape(_ live: DaemonLive, outbox: String) async throws -> Response {
         let (afterRun, afterEvent, afterJob) = cursor.withLock { ($0.run, $0.event, $0.job) }
         let snapshot = try await live.journal.metricsSnapshot(afterRun: max(afterRun, 0), afterEvent: max(afterEvent, 0), jobsAfter: afterJob)
@@ -90,9 +102,11 @@ final class APIMetrics: Sendable {
         }
         // Model loads, load seconds and peak memory per model component (GPU memory where the device is one), from
         // the journal's report of each job whose publish stage closed since the last scrape.
-        for run in snapshot.stageRuns where run.stage == "publish" && run.outcome == .ok {
+        // The quality gate's checks run in the publish stage: counted whether it passed or failed the job.
+        for run in snapshot.stageRuns where run.stage == "publish" {
             guard let listed = try? await live.journal.listedJob(run.jobID) else { continue }
-            recordModels(listed.job)
+            if run.outcome == .ok { recordModels(listed.job) }
+            recordQuality(listed.job)
         }
         // The daemon journals a `worker` event for each worker that died without its report (Daemon.run, JobRun.swift).
         let crashes = snapshot.workerEvents.count

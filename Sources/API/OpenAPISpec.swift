@@ -355,7 +355,41 @@ components:
         engines: {type: object, additionalProperties: {type: string}}
         voice_choice: {type: string}
         chapters: {type: array, items: {type: object, required: [start_s, time, title], properties: {start_s: {type: number}, time: {type: string}, title: {type: string}}}}
+        quality:
+          type: object
+          description: "The quality gate's checks of the video before it was published (Docs/contract.md)"
+          required: [status, on_fail, file, checks, seconds]
+          properties:
+            status: {type: string, enum: [passed, failed, flagged]}
+            on_fail: {type: string, enum: [fail, flag]}
+            file: {type: string}
+            seconds: {type: number}
+            checks:
+              type: array
+              items:
+                type: object
+                required: [name, passed, detail]
+                properties:
+                  name: {type: string}
+                  passed: {type: boolean}
+                  value: {type: number}
+                  limit: {type: number}
+                  unit: {type: string}
+                  at_s: {type: number}
+                  detail: {type: string}
         warnings: {type: array, items: {type: string}}
+        models:
+          description: Each model component the job used; reused when a warm worker had it loaded (Docs/warm-workers.md).
+          type: array
+          items:
+            type: object
+            required: [pack, component, stage, seconds, reused]
+            properties:
+              pack: {type: string}
+              component: {type: string}
+              stage: {type: string}
+              seconds: {type: number}
+              reused: {type: boolean}
         created_at: {type: string}
         updated_at: {type: string}
         attempts: {type: integer}

@@ -72,6 +72,37 @@ public struct Sidecar: Codable, Sendable, Hashable {
         }
     }
 
+    /// The published file opened again and checked before it was published (`quality` in the sidecar). `status`:
+    /// `passed`, `failed` (the job failed with `quality.<check>`), or `flagged` (a check failed, the manifest said
+    /// `quality: {on_fail: flag}`, and the job was published all the same).
+    public struct Quality: Codable, Sendable, Hashable {
+        public var status: String
+        public var on_fail: String
+        /// The file checked (the rendition's name in the outbox).
+        public var file: String
+        public var checks: [QualityCheck]
+        /// Time the checks took.
+        public var seconds: Double
+        public init(status: String, on_fail: String, file: String, checks: [QualityCheck], seconds: Double) {
+            self.status = status; self.on_fail = on_fail; self.file = file; self.checks = checks; self.seconds = seconds
+        }
+    }
+
+    /// One check: what was measured (`value`, in `unit`) against what is allowed (`limit`; `detail` says which way),
+    /// and where in the video the first fault is (`at_s`).
+    public struct QualityCheck: Codable, Sendable, Hashable {
+        public var name: String
+        public var passed: Bool
+        public var value: Double?
+        public var limit: Double?
+        public var unit: String?
+        public var at_s: Double?
+        public var detail: String
+        public init(name: String, passed: Bool, value: Double? = nil, limit: Double? = nil, unit: String? = nil, at_s: Double? = nil, detail: String) {
+            self.name = name; self.passed = passed; self.value = value; self.limit = limit; self.unit = unit; self.at_s = at_s; self.detail = detail
+        }
+    }
+
     public struct ErrorInfo: Codable, Sendable, Hashable {
         public var code: String
         public var message: String
@@ -107,6 +138,8 @@ public struct Sidecar: Codable, Sendable, Hashable {
     public var chapters: [Chapter]?
     /// Which voice the job's narration was given and why (`voice fr: the script reads as French`).
     public var voice_choice: String?
+    /// The quality gate's checks of the published video.
+    public var quality: Quality?
     /// Problems that did not stop the job but will show (a voice that cannot read a scene's script).
     public var warnings: [String]?
     /// Each model the job used and whether a warm worker had it resident already (`ModelLoad`).

@@ -17,18 +17,20 @@ public struct JobDetails: Codable, Sendable, Hashable {
     public var voice_choice: String?
     /// `Sidecar.chapters`.
     public var chapters: [Sidecar.Chapter]?
+    /// `Sidecar.quality`.
+    public var quality: Sidecar.Quality?
     public init(title: String? = nil, duration_s: Double? = nil, width: Int? = nil, height: Int? = nil, fps: Int? = nil,
                 scenes: [Sidecar.SceneTiming]? = nil, engines: [String: String] = [:], captions: Sidecar.CaptionStats? = nil,
-                voice_choice: String? = nil, chapters: [Sidecar.Chapter]? = nil) {
+                voice_choice: String? = nil, chapters: [Sidecar.Chapter]? = nil, quality: Sidecar.Quality? = nil) {
         self.title = title; self.duration_s = duration_s; self.width = width; self.height = height; self.fps = fps
         self.scenes = scenes; self.engines = engines; self.captions = captions; self.voice_choice = voice_choice
-        self.chapters = chapters
+        self.chapters = chapters; self.quality = quality
     }
 
     public init(of sidecar: Sidecar) {
         self.init(title: sidecar.title, duration_s: sidecar.duration_s, width: sidecar.width, height: sidecar.height, fps: sidecar.fps,
                   scenes: sidecar.scenes, engines: sidecar.engines, captions: sidecar.captions, voice_choice: sidecar.voice_choice,
-                  chapters: sidecar.chapters)
+                  chapters: sidecar.chapters, quality: sidecar.quality)
     }
 }
 

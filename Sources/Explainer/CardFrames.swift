@@ -70,11 +70,9 @@ final class CardFrames: FrameIterator {
         var y = [UInt8](repeating: 0, count: total)
         var uv = [UInt8](repeating: 0, count: 2 * ((total + 1) / 2))
         func yuv(_ c: UInt32) -> (Double, Double, Double) {
-            let r = Double((c >> 16) & 0xFF), g = Double((c >> 8) & 0xFF), b = Double(c & 0xFF)
-            // BT.601 limited range, as the encoder and the caption blend assume.
-            return (16 + (0.299 * r + 0.587 * g + 0.114 * b) * 219 / 255,
-                    128 + (-0.16874 * r - 0.33126 * g + 0.5 * b) * 224 / 255,
-                    128 + (0.5 * r - 0.41869 * g - 0.08131 * b) * 224 / 255)
+            // BT.709 limited range, as the encoder is tagged and the caption blend draws.
+            let v = Colour.limited(Double((c >> 16) & 0xFF), Double((c >> 8) & 0xFF), Double(c & 0xFF))
+            return (v.y, v.u, v.v)
         }
         let a = yuv(palette.top), b = yuv(palette.bottom)
         for i in 0..<total {

@@ -23,6 +23,7 @@ extension Job {
         s.captions = details.captions
         s.voice_choice = details.voice_choice
         s.chapters = details.chapters
+        s.quality = details.quality
         s.stages = report.stages
         s.warnings = report.warnings
         s.models = report.models

@@ -18,6 +18,8 @@ public struct JobManifest: Sendable, Equatable, Codable {
     public var poster: Poster = Poster()
     /// Which scenes become chapters (in the MP4 and the sidecar).
     public var chapters: ChapterMode = .headings
+    /// What the quality gate does when a check of the finished video fails.
+    public var quality: QualityPolicy = QualityPolicy()
     /// Where the daemon POSTs the sidecar when the job ends (done, failed, rejected), signed with `secret`.
     public var notify: Notify? = nil
     /// Why a plain script's voice is what it is, when the loader chose it from the script's language
@@ -30,6 +32,15 @@ public struct JobManifest: Sendable, Equatable, Codable {
     /// fields a cache key or `validate --json` is made of, and a reprioritised job reuses its cached stages.
     public var priority: Int = 0
     public var notBefore: Date? = nil
+
+    /// `quality: {on_fail: fail|flag}`: a failing check fails the job (`quality.<check>`), or the video is published
+    /// and the sidecar says it was flagged.
+    public struct QualityPolicy: Sendable, Equatable, Codable {
+        public enum OnFail: String, Sendable, Codable, CaseIterable { case fail, flag }
+        public var onFail: OnFail = .fail
+        public init(onFail: OnFail = .fail) { self.onFail = onFail }
+        enum CodingKeys: String, CodingKey { case onFail = "on_fail" }
+    }
 
     public struct Notify: Sendable, Equatable, Codable {
         public var url: String
@@ -63,7 +74,7 @@ public struct JobManifest: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, title, seed, output, voice, visuals, music, captions, transitions, scenes, poster, notify, lexicon, chapters
+        case name, title, seed, output, voice, visuals, music, captions, transitions, scenes, poster, notify, lexicon, chapters, quality
         case titleCard = "title_card"
     }
 

@@ -31,15 +31,14 @@ final class CaptionBurner {
     }
 
     /// One libass bitmap (coverage 0...255 in one colour) over the Y, U and V planes, as libavfilter's
-    /// ff_blend_mask does it: coverage x opacity per luma pixel, the 2x2 average per chroma pixel; BT.601
-    /// limited-range colour (ff_draw_color's for yuv420p).
+    /// ff_blend_mask does it: coverage x opacity per luma pixel, the 2x2 average per chroma pixel; the colour
+    /// by BT.709, limited range, as the rest of the picture (ff_draw_color would give BT.601).
     static func blend(_ img: ASS_Image, into planes: [(UnsafeMutablePointer<UInt8>, Int)], width: Int, height: Int) {
         let opacity = Int(255 - (img.color & 0xFF))
         guard opacity > 0, img.w > 0, img.h > 0, let bitmap = img.bitmap else { return }
         let r = Double((img.color >> 24) & 0xFF), g = Double((img.color >> 16) & 0xFF), b = Double((img.color >> 8) & 0xFF)
-        let srcY = Int((16 + (0.299 * r + 0.587 * g + 0.114 * b) * 219 / 255).rounded())
-        let srcU = Int((128 + (-0.16874 * r - 0.33126 * g + 0.5 * b) * 224 / 255).rounded())
-        let srcV = Int((128 + (0.5 * r - 0.41869 * g - 0.08131 * b) * 224 / 255).rounded())
+        let yuv = Colour.limited(r, g, b)
+        let srcY = Int(yuv.y.rounded()), srcU = Int(yuv.u.rounded()), srcV = Int(yuv.v.rounded())
         // Clip to the frame (libass already does; a bad script must not write outside it).
         let x0 = max(0, Int(img.dst_x)), y0 = max(0, Int(img.dst_y))
         let x1 = min(width, Int(img.dst_x) + Int(img.w)), y1 = min(height, Int(img.dst_y) + Int(img.h))

@@ -154,6 +154,8 @@ final class FilterGraph: FrameProducer {
         graph = avfilter_graph_alloc()
         guard let graph else { throw MediaError("allocate filter graph", detail: "out of memory") }
         graph.pointee.nb_threads = 0
+        // The scale filters libavfilter inserts itself take these options: without them they convert by BT.601.
+        graph.pointee.scale_sws_opts = av_strdup(Colour.graphConversions)
         burner = captions
 
         var sinkCtx: UnsafeMutablePointer<AVFilterContext>?

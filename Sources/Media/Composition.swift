@@ -294,7 +294,7 @@ enum GraphWriter {
             g.streams[input] = FrameStream(width: size.width, height: size.height) {
                 LookFrames(background: b, frameWidth: w, frameHeight: h, fps: fps, frames: frames)
             }
-            return "[\(input)]scale=\(w):\(h):flags=bicubic,setsar=1,format=yuv420p[\(label)]"
+            return "[\(input)]scale=\(w):\(h):flags=bicubic:\(Colour.swiftFrames),setsar=1,format=yuv420p[\(label)]"
         case .background(let b):
             // Gradients are smooth: drawn at a quarter of the size and scaled up they look the same, ~10x cheaper;
             // fast_bilinear scales them within 60 dB PSNR of bilinear, for less.
@@ -316,14 +316,14 @@ enum GraphWriter {
             let hold = clip.loop ? "" : ",tpad=stop_mode=clone:stop_duration=\(f(seconds + 1))"
             // Seeking lands on the keyframe before `start`; trim drops what comes before it, on every pass of a loop.
             let source = "movie=filename=\(escaped(clip.path)):seek_point=\(f(clip.start)):loop=\(clip.loop ? 0 : 1),"
-                + "trim=start=\(f(clip.start)),setpts=N/FRAME_RATE/TB,fps=\(c.fps)\(hold),format=yuv420p[c\(i)];"
+                + "trim=start=\(f(clip.start)),setpts=N/FRAME_RATE/TB,fps=\(c.fps)\(hold),scale=\(Colour.entry),format=yuv420p[c\(i)];"
             let fitted = fitChain(upright, fit: clip.fit, focusX: clip.focusX, focusY: clip.focusY, backdrop: nil, input: "c\(i)",
                                   label: "f\(i)", width: w, height: h, frameAspect: Double(w) / Double(h), fps: c.fps)
             return source + fitted + ";[f\(i)]trim=end_frame=\(scene.frames),setpts=PTS-STARTPTS,setsar=1,format=yuv420p[\(label)]"
         case .frames(let stream):
             let input = "vid\(i)"
             g.streams[input] = stream
-            return "[\(input)]scale=\(w):\(h):force_original_aspect_ratio=decrease:flags=bicubic,"
+            return "[\(input)]scale=\(w):\(h):force_original_aspect_ratio=decrease:flags=bicubic:\(Colour.swiftFrames),"
                 + "pad=\(w):\(h):(ow-iw)/2:(oh-ih)/2,setsar=1,format=yuv420p[\(label)]"
         }
     }
@@ -348,18 +348,20 @@ enum GraphWriter {
                 + "[\(label)b][\(label)f]overlay=(W-w)/2:(H-h)/2:format=auto,format=yuv420p[\(label)]"
         }
         let chosen = fit ?? .automatic(aspect: info.aspect, frameAspect: frameAspect)
+        // The picture enters by its own matrix and leaves this first conversion BT.709 (see `Colour`).
+        let enter: String = "[\(input)]scale=\(Colour.entry),format=yuv420p\(upright)"
         switch chosen {
         case .cover:
             let fx = min(1, max(0, focusX)), fy = min(1, max(0, focusY))
-            return "[\(input)]format=yuv420p\(upright),scale=\(cw):\(ch):force_original_aspect_ratio=increase:flags=bicubic,"
+            return enter + ",scale=\(cw):\(ch):force_original_aspect_ratio=increase:flags=bicubic,"
                 + "crop=\(cw):\(ch):(iw-\(cw))*\(f(fx)):(ih-\(ch))*\(f(fy))[\(label)]"
         case .contain:
-            return "[\(input)]format=yuv420p\(upright),scale=\(cw):\(ch):force_original_aspect_ratio=decrease:flags=bicubic,"
+            return enter + ",scale=\(cw):\(ch):force_original_aspect_ratio=decrease:flags=bicubic,"
                 + "pad=\(cw):\(ch):(ow-iw)/2:(oh-ih)/2:color=0x101010[\(label)]"
         case .blur:
             // The fill: the same picture, covering, blurred at an eighth of the size (cheap and smooth) and darkened.
             let sw = even(Double(cw) / 8), sh = even(Double(ch) / 8)
-            return "[\(input)]format=yuv420p\(upright),split[\(label)a][\(label)c];"
+            return enter + ",split[\(label)a][\(label)c];"
                 + "[\(label)a]scale=\(sw):\(sh):force_original_aspect_ratio=increase,crop=\(sw):\(sh),boxblur=4:2,"
                 + "colorchannelmixer=rr=0.55:gg=0.55:bb=0.55,scale=\(cw):\(ch):flags=bicubic[\(label)b];"
                 + "[\(label)c]scale=\(cw):\(ch):force_original_aspect_ratio=decrease:flags=bicubic[\(label)f];"

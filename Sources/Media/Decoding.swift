@@ -147,13 +147,17 @@ enum JPEGWriter {
         ctx!.pointee.global_quality = 2 * 118 // FF_QP2LAMBDA * q: q=2 is near-lossless
         try check(avcodec_open2(ctx, codec, nil), "open JPEG encoder")
 
-        // TV-range yuv420p to full-range yuvj420p, as JPEG viewers expect.
+        // The video's BT.709 TV range to JFIF's BT.601 full range, as JPEG viewers read it (a JPEG has no matrix
+        // tag). The frame comes from the video's graph, BT.709 whatever its tags say.
         sws = sws_getContext(w, h, AVPixelFormat(frame.pointee.format), w, h, AV_PIX_FMT_YUVJ420P, SWS_BICUBIC, nil, nil, nil)
         guard sws != nil else { throw MediaError("convert poster", detail: "unsupported pixel format") }
+        Colour.describe(sws, source: AVCOL_SPC_BT709, sourceFull: false, destination: AVCOL_SPC_BT470BG, destinationFull: true)
         converted!.pointee.width = w
         converted!.pointee.height = h
         converted!.pointee.format = AV_PIX_FMT_YUVJ420P.rawValue
         converted!.pointee.quality = 2 * 118
+        converted!.pointee.color_range = AVCOL_RANGE_JPEG
+        converted!.pointee.colorspace = AVCOL_SPC_BT470BG
         try check(av_frame_get_buffer(converted, 0), "allocate poster")
         sws_scale(sws, ps_frame_data_array(frame).withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { $0 },
                   ps_frame_linesize_array(frame), 0, h, ps_frame_data_array(converted), ps_frame_linesize_array(converted))

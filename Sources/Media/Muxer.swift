@@ -54,7 +54,8 @@ final class Muxer {
         // gop_size stays at the libx264 wrapper's default (-1: x264's keyint 250 with scene-cut keyframes),
         // as the ffmpeg CLI has it: a fixed 2 s GOP made files ~3x larger and encodes slower for no gain here.
         v.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER)
-        v.pointee.color_range = AVCOL_RANGE_MPEG
+        // Tagged so that players do not guess the matrix (they guess BT.601 for SD, and some for HD too).
+        Colour.tag(v)
         // libavcodec defaults to one thread; x264 scales with frame threads as the ffmpeg CLI lets it.
         v.pointee.thread_count = 0
         av_opt_set(v.pointee.priv_data, "preset", spec.encoder.preset, 0)
@@ -87,7 +88,7 @@ final class Muxer {
             try ChapterWriter.attach(spec.chapters, duration: Double(spec.frameCount) / Double(spec.fps), to: fmt!)
             try check(avio_open(&fmt!.pointee.pb, spec.outputPath, AVIO_FLAG_WRITE), "open output", path: spec.outputPath)
             var options: OpaquePointer?
-            av_dict_set(&options, "movflags", "+faststart", 0)
+            av_dict_set(&options, "movflags", "+faststart+write_colr", 0)
             let ret = avformat_write_header(fmt, &options)
             av_dict_free(&options)
             try check(ret, "write MP4 header", path: spec.outputPath)

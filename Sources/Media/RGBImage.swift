@@ -13,6 +13,9 @@ extension MediaReader {
             var sws = sws_getContext(w, h, AVPixelFormat(frame.pointee.format), Int32(width), Int32(height), AV_PIX_FMT_RGB24,
                                      SWS_BICUBIC, nil, nil, nil)
             guard sws != nil else { throw MediaError("convert picture", path: path, detail: "unsupported pixel format") }
+            // Read by the matrix the file was made with (swscale would take BT.601 for everything).
+            let source = Colour.of(frame)
+            Colour.describe(sws, source: source.space, sourceFull: source.full, destination: AVCOL_SPC_RGB, destinationFull: true)
             defer { sws_freeContext(sws); sws = nil }
             var pixels = [UInt8](repeating: 0, count: width * height * 3)
             pixels.withUnsafeMutableBufferPointer { buf in

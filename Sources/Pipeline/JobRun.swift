@@ -73,7 +73,8 @@ final class JobRun {
         let soundtrack = try await run(MusicStage(manifest: manifest, timeline: timeline, engines: engines, sampleRate: sampleRate))
         let files = try await run(ComposeStage(manifest: manifest, timeline: timeline, spoken: spoken, pictures: pictures,
                                                soundtrack: soundtrack, sampleRate: sampleRate))
-        try await run(PublishStage(files: files, outbox: pipeline.options.outbox, name: sidecar.name, captions: manifest.captions.mode != .off))
+        try await run(PublishStage(manifest: manifest, timeline: timeline, pictures: pictures, files: files, outbox: pipeline.options.outbox,
+                                   name: sidecar.name, captions: manifest.captions.mode != .off))
     }
 
     /// The video's length and where each scene and its narration sit, for the sidecar.

@@ -83,6 +83,9 @@ import ZIPFoundation
         #expect(metrics.text.contains("prostudio_stage_duration_seconds_count{stage=\"compose\""))
         #expect(metrics.text.contains("prostudio_api_requests_total{route=\"/v1/jobs\",method=\"POST\",status=\"202\"} 2"))
         #expect(metrics.text.contains("prostudio_pickup_latency_seconds_count 1"))
+        // The quality gate checked the video before it was published: counted per outcome and per check.
+        #expect(metrics.text.contains("prostudio_quality_gate_total{status=\"passed\"} 1"), "\(metrics.text)")
+        #expect(metrics.text.contains("prostudio_quality_checks_total{check=\"black\",result=\"passed\"} 1"))
         // A file dropped in the inbox after that scrape: its pick-up latency (last write to claim) is counted too.
         try Data(tinyManifest.utf8).write(to: URL(fileURLWithPath: d.root + "/inbox/.dropped.tmp"))
         rename(d.root + "/inbox/.dropped.tmp", d.root + "/inbox/dropped.yaml")

@@ -57,8 +57,9 @@ struct StillFitTests {
         let path = try picture("portrait.png", "color=red:s=360x214[a];color=lime:s=360x212[b];color=blue:s=360x214[c];[a][b][c]vstack=3")
         let frame = try render(Still(path: path, move: Self.still, backdrop: Self.backdrop))
         let top = luma(frame, 320, 30), middle = luma(frame, 320, 180), bottom = luma(frame, 320, 330)
-        #expect(abs(top - 81) < 12, "top \(top)")
-        #expect(abs(middle - 145) < 12, "middle \(middle)")
+        // BT.709 luma, full range as lumaFrame reads it: red 0.2126 x 255 = 54, lime 0.7152 x 255 = 182 (BT.601 gave 76 and 150).
+        #expect(abs(top - 54) < 12, "top \(top)")
+        #expect(abs(middle - 182) < 12, "middle \(middle)")
         #expect(bottom < 70 && bottom < top - 15, "bottom \(bottom)")
         let side = luma(frame, 20, 180)
         #expect(side > 20 && side < middle - 20, "the fill beside the picture: \(side)")

@@ -18,6 +18,8 @@ struct ComposeStage: JobStage {
     /// The finished files, in the work folder.
     struct Files {
         var video, poster, srt, vtt: URL
+        /// The captions as timed: the quality gate checks their reading speed.
+        var cues: [Cue] = []
         init(work: URL) {
             video = work.appendingPathComponent("video.mp4")
             poster = work.appendingPathComponent("poster.jpg")
@@ -29,8 +31,9 @@ struct ComposeStage: JobStage {
     var totalSamples: Int { timeline.totalFrames * sampleRate / timeline.fps }
 
     func run(_ job: JobRun) async throws(PipelineError) -> StageOutcome<Files> {
-        let files = Files(work: job.work)
+        var files = Files(work: job.work)
         let cues = captions(job)
+        files.cues = cues
         let language = CaptionLanguage(voice: manifest.voice.voice)
         let audio = try mix(job)
         var composition = Composition(

@@ -1,9 +1,14 @@
 import Foundation
+import Engines
 import Manifest
+import Media
 
-/// Publish: the finished files renamed into the outbox, captions and poster first, the video last, so a video in the
+/// Publish: the composed video checked by the quality gate, then the finished files renamed into the outbox, captions and poster first, the video last, so a video in the
 /// outbox always has its poster and captions beside it.
 struct PublishStage: JobStage {
+    let manifest: JobManifest
+    let timeline: Timeline
+    let pictures: [ScenePicture]
     let files: ComposeStage.Files
     let outbox: URL
     let name: String
@@ -11,6 +16,8 @@ struct PublishStage: JobStage {
     var stage: Stage { .publish }
 
     func run(_ job: JobRun) async throws(PipelineError) -> StageOutcome<Void> {
+        // The quality gate first (issue 26): a file that fails it is not published (unless the manifest says flag).
+        try job.qualityGate(manifest, timeline: timeline, pictures: pictures, cues: files.cues, video: files.video, publishedAs: name + ".mp4")
         do {
             if captions {
                 try AtomicFile.publish(files.srt, as: outbox.appendingPathComponent(name + ".srt"))
