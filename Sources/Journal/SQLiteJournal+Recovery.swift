@@ -19,18 +19,14 @@ extension SQLiteJournal {
                     UPDATE stage_runs SET outcome = 'interrupted', ended_at = ?, seconds = ? - started_at
                     WHERE job_id = ? AND ended_at IS NULL
                     """, arguments: [now, now, job.id.rawValue])
-                if job.cancelRequested {
+                switch Interruption.outcome(for: job, maxAttempts: max, cause: Interruption.restart) {
+                case .cancel:
                     _ = try Self.move(db, job.id, to: .cancelled, note: "cancel requested before the restart")
                     report.cancelled.append(job.id)
-                } else if job.attempts >= max {
-                    // The loop guard: a job that keeps taking the daemon down is not started again by itself.
-                    let error = JobError(
-                        code: "attempts_exhausted",
-                        message: "the job was interrupted \(job.attempts) times (the daemon stopped or crashed while running it); "
-                            + "it is not retried automatically: run `prostudio jobs retry \(job.id)` once the cause is fixed")
+                case .fail(let error):
                     _ = try Self.move(db, job.id, to: .failed, set: Self.setError, Self.errorArgs(error), note: "loop guard")
                     report.failedByLoopGuard.append(job.id)
-                } else {
+                case .requeue:
                     _ = try Self.move(db, job.id, to: .queued, note: "requeued after restart (attempt \(job.attempts) of \(max) was interrupted)")
                     report.requeued.append(job.id)
                 }

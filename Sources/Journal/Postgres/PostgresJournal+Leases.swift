@@ -96,14 +96,12 @@ extension PostgresJournal {
                     WHERE job_id = \(job.id.rawValue) AND ended_at IS NULL
                     """, logger: logger)
                 let clear = Self.clearLease
-                if job.cancelRequested {
+                switch Interruption.outcome(for: job, maxAttempts: max, cause: Interruption.leaseExpired) {
+                case .cancel:
                     _ = try await Self.move(conn, job.id, to: .cancelled, set: clear, note: "lease of \(who) expired; cancel was requested", logger)
-                } else if job.attempts >= max {
-                    let error = JobError(code: "attempts_exhausted",
-                                         message: "the job's lease expired \(job.attempts) times (its host stopped, crashed or lost the database); "
-                                             + "it is not retried automatically: run `prostudio jobs retry \(job.id)` once the cause is fixed")
+                case .fail(let error):
                     _ = try await Self.move(conn, job.id, to: .failed, set: clear + Self.errorSet(error), note: "lease of \(who) expired; loop guard", logger)
-                } else {
+                case .requeue:
                     _ = try await Self.move(conn, job.id, to: .queued, set: clear,
                                             note: "lease of \(who) for attempt \(job.attempts) expired; requeued", channel: channel, logger)
                 }

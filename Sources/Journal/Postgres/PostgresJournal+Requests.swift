@@ -36,17 +36,14 @@ extension PostgresJournal {
                     UPDATE stage_runs SET outcome = 'interrupted', ended_at = \(now), seconds = \(now) - started_at
                     WHERE job_id = \(job.id.rawValue) AND ended_at IS NULL
                     """, logger: logger)
-                if job.cancelRequested {
+                switch Interruption.outcome(for: job, maxAttempts: max, cause: Interruption.restart) {
+                case .cancel:
                     _ = try await Self.move(conn, job.id, to: .cancelled, note: "cancel requested before the restart", logger)
                     report.cancelled.append(job.id)
-                } else if job.attempts >= max {
-                    let error = JobError(
-                        code: "attempts_exhausted",
-                        message: "the job was interrupted \(job.attempts) times (the daemon stopped or crashed while running it); "
-                            + "it is not retried automatically: run `prostudio jobs retry \(job.id)` once the cause is fixed")
+                case .fail(let error):
                     _ = try await Self.move(conn, job.id, to: .failed, set: Self.errorSet(error), note: "loop guard", logger)
                     report.failedByLoopGuard.append(job.id)
-                } else {
+                case .requeue:
                     _ = try await Self.move(conn, job.id, to: .queued,
                                             note: "requeued after restart (attempt \(job.attempts) of \(max) was interrupted)",
                                             channel: channel, logger)
