@@ -49,9 +49,14 @@ struct QualityLimits: Sendable {
 }
 
 enum QualityGate {
+    /// Checks whose failure is reported and warned about but fails nothing.
+    static let advisory: Set<String> = ["caption_speed"]
+
     static func plan(_ m: JobManifest, timeline: Timeline, pictures: [ScenePicture], cues: [Cue]) -> QualityPlan {
-        let soundPlanned = m.music.engine != .none || timeline.scenes.contains { $0.narrationDuration > 0 }
-            || m.scenes.contains { $0.clipVolume > 0 || $0.sfx != nil }
+        // Sound a listener would hear: a voice, music or effect at volume 0 is planned silence, not a fault.
+        let spoken = { (i: Int) in timeline.scenes[i].narrationDuration > 0 && i < m.scenes.count && m.scenes[i].voice.volume > 0 }
+        let soundPlanned = (m.music.engine != .none && m.music.volume > 0) || timeline.scenes.indices.contains(where: spoken)
+            || m.scenes.contains { $0.clipVolume > 0 || ($0.sfx?.volume ?? 0) > 0 }
         var plan = QualityPlan(width: m.output.width, height: m.output.height, fps: timeline.fps, frames: timeline.totalFrames,
                                embeddedCaptions: m.captions.mode == .embed && !cues.isEmpty, soundPlanned: soundPlanned)
         let fade = Double(timeline.transitionFrames) / Double(timeline.fps)
@@ -73,7 +78,7 @@ enum QualityGate {
                 break
             }
             let scene = timeline.scenes[i]
-            if scene.narrationDuration > 0 {
+            if spoken(i) {
                 let from = start + scene.narrationOffset
                 plan.narration.append((QualityPlan.Span(start: from, end: from + scene.narrationDuration),
                                        m.scenes[i].pauses.map(\.seconds).max() ?? 0))
@@ -215,7 +220,16 @@ extension JobRun {
             throw PipelineError(code: "quality.decodable", message: "\(file): the composed video cannot be opened again: \(error)", stage: "publish")
         }
         let checks = QualityGate.checks(scan, plan: plan)
-        let failed = checks.filter { !$0.passed }
+        // Caption speed is advice, not a broken file: captions follow the voice, so a fast voice (espeak reads French at
+        // about 27 characters a second) must not fail the job. It is reported, and warned about, never blocking.
+        let advice = checks.filter { !$0.passed && QualityGate.advisory.contains($0.name) }
+        if !advice.isEmpty {
+            let lines = advice.map { "quality: \($0.name): \($0.detail) (advice; the video is published)" }
+            sidecar.warnings = (sidecar.warnings ?? []) + lines
+            report(.warnings(lines))
+            for w in lines { logger.warning("\(w)", metadata: ["stage": "publish"]) }
+        }
+        let failed = checks.filter { !$0.passed && !QualityGate.advisory.contains($0.name) }
         let status = failed.isEmpty ? "passed" : (m.quality.onFail == .flag ? "flagged" : "failed")
         sidecar.quality = Sidecar.Quality(status: status, on_fail: m.quality.onFail.rawValue, file: file, checks: checks,
                                           seconds: (Date().timeIntervalSince(started) * 1000).rounded() / 1000)

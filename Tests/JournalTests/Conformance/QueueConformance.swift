@@ -51,10 +51,12 @@ import Testing
         let heldNow = try await store.job(held.id)
         #expect(heldNow?.state == .queued && heldNow?.passes == 0)
 
-        let soon = try await store.queued(4, order: QueueOrder(notBefore: Date().addingTimeInterval(0.3)))
+        // Seconds, not milliseconds, of margin: under CI's load one write can take a few hundred milliseconds.
+        let soonAt = Date().addingTimeInterval(3)
+        let soon = try await store.queued(4, order: QueueOrder(notBefore: soonAt))
         #expect(try await store.nextNotBefore().map { $0 < later } == true)
         #expect(try await store.startNext() == nil)
-        try await Task.sleep(for: .milliseconds(400))
+        try await Task.sleep(for: .seconds(max(0, soonAt.timeIntervalSinceNow) + 0.2))
         #expect(try await store.startNext()?.id == soon.id)
     }
 
@@ -161,14 +163,14 @@ import Testing
     }
 
     @Test(arguments: StoreFactory.all) func aJobPassedOverLongerThanMaxDelayRunsNext(_ factory: StoreFactory) async throws {
-        let opened = try await factory.make(queue: QueuePolicy(maxPasses: 100, maxDelay: 0.3))
+        let opened = try await factory.make(queue: QueuePolicy(maxPasses: 100, maxDelay: 3))
         defer { opened.close() }
         let store = opened.store
         let cold = try await store.queued(1, order: QueueOrder(packs: ["video-tiny"]))
         let warm = try await (2...4).asyncMap { try await store.queued($0, order: QueueOrder(packs: ["piper-joe"])) }
         #expect(try await store.startNext(preferring: ["piper-joe"])?.id == warm[0].id)
-        #expect(try await store.startNext(preferring: ["piper-joe"])?.id == warm[1].id)  // passed 0.0 s ago: not yet due
-        try await Task.sleep(for: .milliseconds(400))
+        #expect(try await store.startNext(preferring: ["piper-joe"])?.id == warm[1].id)  // passed moments ago: not yet due
+        try await Task.sleep(for: .seconds(3.2))  // its first pass was before the call above returned
         #expect(try await store.startNext(preferring: ["piper-joe"])?.id == cold.id)
         #expect(try await store.job(cold.id)?.passes == 2)
     }
