@@ -93,7 +93,9 @@ extension FrameStreamTests {
 
 struct ConcurrentComposeTests {
     /// Filtering on its own thread changes when frames are made, not what they are: the same job composed both
-    /// ways decodes to the same pictures.
+    /// ways decodes to the same pictures. Lossless (crf 0), because x264's threaded lookahead picks frame types by
+    /// how many frames it holds when it decides, so lossy encodes of the same input differ by a few units
+    /// (~60 dB PSNR) when the machine is loaded; lossless pictures are the input whatever the encoder decided.
     @Test func concurrentAndTurnTakingComposeGiveTheSameFrames() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("conc-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -104,14 +106,14 @@ struct ConcurrentComposeTests {
         for concurrent in [true, false] {
             let out = dir.appendingPathComponent("\(concurrent).mp4").path
             var spec = CompositionSpec(outputPath: out, width: 320, height: 180, fps: 15, frameCount: 45, videoGraph: graph, images: [:],
-                                       audio: [Float](repeating: 0, count: 48_000 * 2 * 3), encoder: EncoderSettings(preset: "veryfast", crf: 23),
+                                       audio: [Float](repeating: 0, count: 48_000 * 2 * 3), encoder: EncoderSettings(preset: "veryfast", crf: 0),
                                        posterFrame: 10, posterPath: nil)
             spec.concurrent = concurrent
             let report = try Composer.compose(spec)
             #expect(report.framesWritten == 45)
             outputs.append(out)
         }
-        for i in [0, 12, 25, 44] {
+        for i in 0..<45 {
             #expect(try MediaReader.lumaFrame(outputs[0], index: i) == MediaReader.lumaFrame(outputs[1], index: i), "frame \(i)")
         }
     }
