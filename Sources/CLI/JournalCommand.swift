@@ -51,6 +51,7 @@ struct JournalCommand: AsyncParsableCommand {
                 let report = try await journal.importHistory(fromSQLite: source)
                 print("migrated \(source) to \(location.redacted):")
                 for (table, count) in report.rows { print("  \(String(count).padding(toLength: 8, withPad: " ", startingAt: 0)) \(table)") }
+                if report.queuePaused == true { print("the queue stays paused, as it was (`prostudio jobs resume` to run jobs)") }
             } catch { exitWith("prostudio: \(error)", code: 1) }
         }
     }

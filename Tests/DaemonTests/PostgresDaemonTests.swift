@@ -67,6 +67,9 @@ struct PostgresDaemonTests {
         f.drop("broken.yaml", "scenes: 3\n")
         let done = try #require(try await waitFor(f) { $0.name == "tiny" && $0.state.isFinal }, "the job did not end")
         _ = try #require(try await waitFor(f) { $0.name == "broken" && $0.state.isFinal }, "the bad manifest was not rejected")
+        // A paused queue stays paused on the new journal.
+        let pause = runTool(prostudioBinary, ["jobs", "pause", "--state", f.root + "/state", "--wait", "10"])
+        #expect(pause.status == 0, "\(pause.output)")
         daemon.shutdown()
         try await running.value
         let sqlite = try JournalClient(path: f.journal)
@@ -90,6 +93,8 @@ struct PostgresDaemonTests {
         #expect(last.message == "after the move" && last.id > (beforeEvents.map(\.id).max() ?? 0))
 
         let again = runTool(prostudioBinary, ["journal", "migrate", "--state", f.root + "/state", "--to", url])
+        #expect(migrated.output.contains("stays paused"), "\(migrated.output)")
+        #expect(try await pg.queueState().paused)
         #expect(again.status == 1 && again.output.contains("already holds 2 jobs"), "\(again.output)")
     }
 }

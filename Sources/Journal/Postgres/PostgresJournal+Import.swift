@@ -9,7 +9,9 @@ extension PostgresJournal {
     /// What was copied: rows per table, in copy order.
     public struct ImportReport: Sendable, Equatable {
         public var rows: [(table: String, count: Int)] = []
-        public static func == (a: Self, b: Self) -> Bool { a.rows.elementsEqual(b.rows) { $0 == $1 } }
+        /// The queue's pause flag as copied (nil: the SQLite journal predates it).
+        public var queuePaused: Bool?
+        public static func == (a: Self, b: Self) -> Bool { a.rows.elementsEqual(b.rows) { $0 == $1 } && a.queuePaused == b.queuePaused }
     }
 
     /// Tables in the order their foreign keys need. `artifacts` stays behind: it indexes this host's own stage cache,
@@ -29,15 +31,20 @@ extension PostgresJournal {
         }
         let tables = Self.importedTables
         let sourceRows: [String: (columns: [String], rows: [[DatabaseValue]])]
+        // The queue's pause flag is state, not history, but a paused host must stay paused after the move.
+        let queue: QueueState?
         do {
-            sourceRows = try await source.read { db in
+            (sourceRows, queue) = try await source.read { db in
                 var out: [String: (columns: [String], rows: [[DatabaseValue]])] = [:]
                 for table in tables where try db.tableExists(table) {
                     let columns = try db.columns(in: table).map(\.name)
                     let rows = try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY rowid").map { row in columns.map { row[$0] as DatabaseValue } }
                     out[table] = (columns, rows)
                 }
-                return out
+                guard try db.tableExists("queue"), let row = try Row.fetchOne(db, sql: "SELECT paused, changed_at, changed_by FROM queue WHERE id = 1")
+                else { return (out, nil) }
+                let at: Double? = row["changed_at"]
+                return (out, QueueState(paused: (row["paused"] as Int64? ?? 0) != 0, changedAt: at.map(Rows.date), changedBy: row["changed_by"]))
             }
         } catch {
             throw JournalError.database(operation: "migrate: read \(path)", underlying: "\(error)")
@@ -79,6 +86,12 @@ extension PostgresJournal {
                         logger: logger)
                 }
                 report.rows.append((table, rows.count))
+            }
+            if let queue {
+                try await conn.query("""
+                    UPDATE queue SET paused = \(queue.paused), changed_at = \(queue.changedAt?.timeIntervalSince1970), changed_by = \(queue.changedBy) WHERE id = 1
+                    """, logger: logger)
+                report.queuePaused = queue.paused
             }
             try await Self.event(conn, nil, kind: "migrated", message: "history of \(path) migrated: "
                                  + report.rows.map { "\($0.count) \($0.table)" }.joined(separator: ", "), logger)
