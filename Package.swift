@@ -160,7 +160,7 @@ let package = Package(
         .target(name: "Captions", dependencies: ["Engines", "Media", "JapaneseText"], path: "Sources/Captions"),
         // plan -> speech -> visuals -> music -> compose -> publish, with the stage cache and the sidecar.
         .target(name: "Pipeline", dependencies: [
-            "Manifest", "MediaHeaders", "Media", "Engines", "Captions", "Failures", "Normaliser", "Contract", .product(name: "Logging", package: "swift-log"),
+            "Manifest", "MediaHeaders", "Media", "Engines", "Captions", "Failures", "Normaliser", "Contract", "Spawn", .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/Pipeline"),
         // SHA-256, for model-pack checksums and the inbox's dedup keys.
         .target(name: "Checksum", path: "Sources/Checksum"),
@@ -198,7 +198,7 @@ let package = Package(
             .product(name: "MCP", package: "swift-sdk"), .product(name: "Logging", package: "swift-log"),
         ], path: "Sources/MCPServer"),
         .executableTarget(name: "prostudio", dependencies: [
-            "MCPServer", "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice", "VideoDiffusion", "Library", "MusicGen", "Explainer",
+            "MCPServer", "Manifest", "Pipeline", "Media", "TorchRuntime", "Engines", "NeuralVoice", "VideoDiffusion", "Library", "MusicGen", "Explainer", "Spawn",
             "Daemon", "Journal", "Intake", "Watcher", "Normaliser", "Contract", "JapaneseText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Spawn
 import Manifest
 import TorchRuntime
 
@@ -120,25 +121,26 @@ enum ExportTools {
     /// Runs a script with stdout and stderr shown as they come (the scripts print their own progress), keeping the last
     /// lines to explain a failure. The scripts expect the checkout's root as their working folder (venv paths).
     static func run(_ script: URL, _ arguments: [String], in root: URL) -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script.path] + arguments
-        process.currentDirectoryURL = root
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return (127, "cannot start \(script.path): \(error)") }
+        let child: Spawner.Started
+        do {
+            child = try Spawner.start("/bin/bash", arguments: [script.path] + arguments, stdin: .null, stdout: .pipe,
+                                      stderr: .toStdout, directory: root.path)
+        } catch { return (127, "cannot start \(script.path): \(error)") }
+        // Non-nil: stdout was asked for as `.pipe`.
+        let fd = child.stdout!
         var tail = Data()
-        let handle = pipe.fileHandleForReading
+        var buffer = [UInt8](repeating: 0, count: 16_384)
         while true {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            let chunk = Data(buffer[0..<n])
             FileHandle.standardError.write(chunk)
             tail.append(chunk)
             if tail.count > 16_384 { tail = tail.suffix(8_192) }
         }
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: tail, as: UTF8.self))
+        close(fd)
+        return (Spawner.wait(child.pid), String(decoding: tail, as: UTF8.self))
     }
 
     /// pip's and urllib's ways of saying the index could not be reached.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Spawn
 import Synchronization
 import Engines
 import Logging
@@ -43,20 +44,14 @@ struct Render: AsyncParsableCommand {
         // MP4 left in .prostudio-work-ID after a SIGTERM); if no checkpoint comes within 10 s, remove it here and exit.
         let stop = Atomic<Bool>(false)
         let work = outbox.appendingPathComponent(".prostudio-work-\(jobID)")
-        let signals = [SIGTERM, SIGINT].map { (sig: Int32) -> any DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                stop.store(true, ordering: .relaxed)
-                DispatchQueue.global().asyncAfter(deadline: .now() + 10) {
-                    try? FileManager.default.removeItem(at: work)
-                    Glibc.exit(128 + sig)
-                }
+        let signals = SignalTrap([SIGTERM, SIGINT]) { sig in
+            stop.store(true, ordering: .relaxed)
+            DispatchQueue.global().asyncAfter(deadline: .now() + 10) {
+                try? FileManager.default.removeItem(at: work)
+                Glibc.exit(128 + sig)
             }
-            source.resume()
-            return source
         }
-        defer { for s in signals { s.cancel() } }
+        defer { signals.cancel() }
         do {
             let sidecar = try await pipeline.run(manifestPath: manifest, jobID: jobID, progress: { display.show($0) },
                                                  isCancelled: { stop.load(ordering: .relaxed) })

@@ -3,6 +3,7 @@ import Daemon
 import Dispatch
 import Engines
 import Foundation
+import Spawn
 import Logging
 import Manifest
 import Pipeline
@@ -70,14 +71,8 @@ struct WorkerCommand: AsyncParsableCommand {
         logger.logLevel = level
 
         let stop = StopFlag()
-        let signals = [SIGTERM, SIGINT].map { (sig: Int32) -> any DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { stop.set() }
-            source.resume()
-            return source
-        }
-        defer { for s in signals { s.cancel() } }
+        let signals = SignalTrap([SIGTERM, SIGINT]) { _ in stop.set() }
+        defer { signals.cancel() }
 
         if serve {
             await WorkerServe.loop(template: spec, channel: channel, stop: stop, logger: logger)

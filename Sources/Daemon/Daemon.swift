@@ -95,7 +95,7 @@ public final class Daemon: Sendable {
         // Before anything else: by default SIGHUP, SIGUSR1 and SIGUSR2 end the process, silently, and the running job
         // is counted an attempt at the next start.
         let ignored = ignoreOtherSignals()
-        defer { for s in ignored { s.cancel() } }
+        defer { ignored.cancel() }
         // One daemon per state folder, before anything in it is touched (F9: two daemons ran every job twice).
         do { try FileManager.default.createDirectory(atPath: layout.state, withIntermediateDirectories: true) } catch {
             throw IntakeError.folder(layout.state, String(describing: error))
@@ -157,8 +157,8 @@ public final class Daemon: Sendable {
             shutdown()
         }, logger: logger)
         control.onShutdown { watcher.stop(); bell.stop() }
-        let signals = handleSignals ? installSignalHandlers() : []
-        defer { for s in signals { s.cancel() } }
+        let signals = handleSignals ? installSignalHandlers() : nil
+        defer { signals?.cancel() }
         if control.isShuttingDown { watcher.stop(); bell.stop() }
 
         let control = self.control

@@ -118,8 +118,6 @@ final class WorkerPool: Sendable {
         self.grace = grace
         self.settings = settings
         self.logger = logger
-        // A write to a worker that died between two jobs must fail with EPIPE, not end the daemon.
-        signal(SIGPIPE, SIG_IGN)
     }
 
     /// The packs the next job would find loaded: the warm worker's, which `take` hands out first.

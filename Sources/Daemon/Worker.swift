@@ -1,6 +1,7 @@
 import Contract
 import Failures
 import Foundation
+import Spawn
 import Synchronization
 
 /// What `prostudio worker` is asked to run: one job, start to end.
@@ -41,9 +42,6 @@ public struct WorkerSpec: Codable, Sendable, Equatable {
         self.device = device; self.nice = nice; self.work = work
     }
 }
-
-/// Held from a worker's pipes being made to its spawn (see `WorkerProcess.init`).
-private let spawning = NSLock()
 
 /// How a worker process ended.
 public enum WorkerExit: Sendable, Equatable {
@@ -87,8 +85,7 @@ final class WorkerProcess: Sendable {
         /// Reaps `pid` (which has exited: see `waitid(WNOWAIT)` in the reader) and marks it, under the lock.
         func reap(_ pid: pid_t) -> Int32 {
             value.withLock { reaped in
-                var status: Int32 = 0
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                let status = Spawner.rawWait(pid)
                 reaped = true
                 return status
             }
@@ -116,56 +113,16 @@ final class WorkerProcess: Sendable {
     /// `withInput`: give the child a pipe on stdin (`send`, `closeInput`); else it inherits the daemon's.
     init(executable: String, arguments: [String], stderrPath: String? = nil, withInput: Bool = false,
          onMessage: @escaping @Sendable (WorkerMessage) -> Void, onExit: @escaping @Sendable (WorkerExit) -> Void) throws {
-        // Close-on-exec for every end in this process; dup2 gives the child plain descriptors. Spawns are serialised
-        // (`spawning`): a spare warm worker may be started by another thread, and a child spawned between a pipe() and
-        // its fcntl would keep that end (a kept writing end hides this child's exit from the reader).
-        spawning.lock()
-        defer { spawning.unlock() }
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw Failure.spawn(executable, errno) }
-        let (readFD, writeFD) = (fds[0], fds[1])
-        var inFDs: [Int32] = [-1, -1]
-        if withInput {
-            guard pipe(&inFDs) == 0 else { let e = errno; close(readFD); close(writeFD); throw Failure.spawn(executable, e) }
-        }
-        for fd in [readFD, writeFD] + (withInput ? inFDs : []) { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, writeFD, 1)
-        if withInput { posix_spawn_file_actions_adddup2(&actions, inFDs[0], 0) }
-        if let stderrPath { posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600) }
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        // The daemon ignores SIGTERM/SIGINT/SIGHUP/SIGUSR1/SIGUSR2 (dispatch sources handle them); the worker starts
-        // with the defaults.
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for sig in [SIGTERM, SIGINT, SIGPIPE, SIGHUP, SIGUSR1, SIGUSR2] { sigaddset(&defaults, sig) }
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-        let argv = [executable] + arguments
-        var cArgs = argv.map { strdup($0) } + [nil]
-        defer { for p in cArgs { free(p) } }
-        var cEnv = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for p in cEnv { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, &attr, &cArgs, &cEnv)
-        close(writeFD)
-        if withInput { close(inFDs[0]) }
-        guard rc == 0 else {
-            close(readFD)
-            if withInput { close(inFDs[1]) }
-            throw Failure.spawn(executable, rc)
-        }
+        let started: Spawner.Started
+        do {
+            started = try Spawner.start(executable, arguments: arguments, stdin: withInput ? .pipe : .inherit, stdout: .pipe,
+                                        stderr: stderrPath.map { .file($0) } ?? .inherit)
+        } catch { throw Failure.spawn(executable, error.errno) }
+        let pid = started.pid
+        // Non-nil: stdout was asked for as `.pipe`.
+        let readFD = started.stdout!
         self.pid = pid
-        self.input = InputPipe(withInput ? inFDs[1] : nil)
+        self.input = InputPipe(started.stdin)
         let input = self.input
         let childPID = pid
 
@@ -189,18 +146,18 @@ final class WorkerProcess: Sendable {
             // reap under the flag's lock.
             var info = siginfo_t()
             while waitid(P_PID, id_t(childPID), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
-            let status = reaped.reap(childPID)
+            let raw = reaped.reap(childPID)
             input.close()
-            // WIFSIGNALED / WEXITSTATUS by hand (macros are not imported).
-            let signal = status & 0x7F
-            onExit(signal != 0 && signal != 0x7F ? .signaled(signal) : .exited((status >> 8) & 0xFF))
+            // WIFSIGNALED / WEXITSTATUS by hand (the macros are not imported).
+            let signal = raw & 0x7F
+            onExit(signal != 0 && signal != 0x7F ? .signaled(signal) : .exited((raw >> 8) & 0xFF))
         }
         thread.name = "prostudio.worker-\(childPID)"
         thread.start()
     }
 
-    /// Writes one whole line to the child's stdin. False when it cannot (no pipe, closed, the child gone: EPIPE, the
-    /// warm worker pool ignoring SIGPIPE); the reader then sees the exit.
+    /// Writes one whole line to the child's stdin. False when it cannot (no pipe, closed, the child gone: EPIPE); the
+    /// reader then sees the exit.
     func send(_ line: Data) -> Bool { input.send(line) }
 
     /// Closes the child's stdin: a warm worker reads EOF and exits.
@@ -212,18 +169,7 @@ final class WorkerProcess: Sendable {
         init(_ fd: Int32?) { self.fd = Mutex(fd) }
 
         func send(_ line: Data) -> Bool {
-            fd.withLock { fd in
-                guard let fd else { return false }
-                return line.withUnsafeBytes { raw in
-                    var offset = 0
-                    while offset < raw.count {
-                        let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                        if n < 0 { if errno == EINTR { continue }; return false }
-                        offset += n
-                    }
-                    return true
-                }
-            }
+            fd.withLock { fd in fd.map { Spawner.writeAll($0, line) } ?? false }
         }
 
         func close() {

@@ -1,5 +1,6 @@
 import Engines
 import Foundation
+import Spawn
 import Manifest
 import Media
 
@@ -25,14 +26,8 @@ enum CaptionLook {
     static func fontWarning(_ m: JobManifest) -> String? {
         let family = m.captions.font
         guard m.captions.mode == .burn, family != JobManifest.Captions.defaultFont else { return nil }
-        let p = Process(), out = Pipe()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/fc-match")
-        p.arguments = ["-f", "%{family}", family]
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return nil }
-        let matched = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        guard let run = try? ChildProcess.run("/usr/bin/fc-match", arguments: ["-f", "%{family}", family]), run.status == 0 else { return nil }
+        let matched = String(decoding: run.stdout, as: UTF8.self)
         let families = matched.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard !families.contains(family.lowercased()) else { return nil }
         return "captions.font: the font \"\(family)\" is not installed, so captions would be drawn in \"\(families.first ?? "?")\"; install it or name one `fc-list : family` shows"

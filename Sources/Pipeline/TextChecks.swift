@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Manifest
 import Media
 
@@ -74,15 +75,10 @@ enum TextCheck {
 /// Whether fontconfig (what libass asks for fallback fonts) knows a font with a character.
 enum FontCoverage {
     static func has(_ scalar: Unicode.Scalar) -> Bool {
-        let p = Process(), out = Pipe()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/fc-list")
-        p.arguments = [":charset=\(String(scalar.value, radix: 16))", "family"]
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
         // Without fontconfig's tools there is nothing to ask: no warning rather than a false one.
-        guard (try? p.run()) != nil else { return true }
-        let listed = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        guard let run = try? ChildProcess.run("/usr/bin/fc-list", arguments: [":charset=\(String(scalar.value, radix: 16))", "family"])
+        else { return true }
+        let listed = run.stdout
         return !listed.allSatisfy { $0 == 10 || $0 == 32 }
     }
 }

@@ -15,56 +15,19 @@ public enum ChildProcess {
         public var timedOut = false
     }
 
-    public struct Failure: Error, CustomStringConvertible {
-        public var executable: String
-        public var call: String
-        public var errno: Int32
-        public var description: String { "cannot run \(executable): \(call): \(String(cString: strerror(errno)))" }
-    }
+    public typealias Failure = Spawner.Failure
 
     /// `timeout`: past it the child is killed (SIGKILL) and what it wrote so far is returned, with `timedOut` set.
     public static func run(_ executable: String, arguments: [String] = [], input: Data = Data(), timeout: Duration? = nil) throws(Failure) -> Output {
-        func fail(_ call: String, _ e: Int32 = errno) -> Failure { Failure(executable: executable, call: call, errno: e) }
-        // Socket pairs, created close-on-exec in one call: a helper spawned meanwhile by another thread cannot inherit
-        // an end (it would hold our EOF back until it exits).
-        var stdinPair: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
-        let kind = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        guard socketpair(AF_UNIX, kind, 0, &stdinPair) == 0 else { throw fail("socketpair") }
-        guard socketpair(AF_UNIX, kind, 0, &outPipe) == 0 else { let e = errno; closeAll(stdinPair); throw fail("socketpair", e) }
-        guard socketpair(AF_UNIX, kind, 0, &errPipe) == 0 else { let e = errno; closeAll(stdinPair + outPipe); throw fail("socketpair", e) }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdinPair[1], 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        // The child starts with default signal handling and nothing blocked, whatever its parent ignores.
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for sig in [SIGPIPE, SIGTERM, SIGINT] { sigaddset(&defaults, sig) }
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
-        var cArgs = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for p in cArgs { free(p) } }
-        var cEnv = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for p in cEnv { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, executable, &actions, &attr, &cArgs, &cEnv)
-        closeAll([stdinPair[1], outPipe[1], errPipe[1]])
-        guard rc == 0 else { closeAll([stdinPair[0], outPipe[0], errPipe[0]]); throw fail("posix_spawn", rc) }
+        let child = try Spawner.start(executable, arguments: arguments, stdin: .pipe, stdout: .pipe, stderr: .pipe)
+        let pid = child.pid
+        // Non-nil: all three were asked for as `.pipe`.
+        let outFD = child.stdout!, errFD = child.stderr!
 
         var toWrite = input[...]
-        var stdinFD: Int32 = stdinPair[0]
+        var stdinFD: Int32 = child.stdin!
         var out = Data(), err = Data()
-        var open: [Int32: Bool] = [outPipe[0]: true, errPipe[0]: true]
+        var open: [Int32: Bool] = [outFD: true, errFD: true]
         if toWrite.isEmpty { shutdown(stdinFD, Int32(SHUT_WR)); close(stdinFD); stdinFD = -1 }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         let deadline = timeout.map { ContinuousClock.now + $0 }
@@ -83,7 +46,7 @@ public enum ChildProcess {
             }
             var fds: [pollfd] = []
             if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
-            for fd in [outPipe[0], errPipe[0]] where open[fd] == true { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            for fd in [outFD, errFD] where open[fd] == true { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
             let n = poll(&fds, nfds_t(fds.count), wait)
             if n < 0 { if errno == EINTR { continue }; break }
             for p in fds where p.revents != 0 {
@@ -98,7 +61,7 @@ public enum ChildProcess {
                 } else {
                     let got = buffer.withUnsafeMutableBytes { read(p.fd, $0.baseAddress, $0.count) }
                     if got > 0 {
-                        if p.fd == outPipe[0] { out.append(contentsOf: buffer[0..<got]) } else { err.append(contentsOf: buffer[0..<got]) }
+                        if p.fd == outFD { out.append(contentsOf: buffer[0..<got]) } else { err.append(contentsOf: buffer[0..<got]) }
                     } else if got == 0 || (errno != EINTR && errno != EAGAIN) {
                         open[p.fd] = false
                     }
@@ -106,13 +69,7 @@ public enum ChildProcess {
             }
         }
         if stdinFD >= 0 { close(stdinFD) }
-        closeAll([outPipe[0], errPipe[0]])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        // WIFSIGNALED / WEXITSTATUS by hand (the macros are not imported).
-        let signal = status & 0x7F
-        return Output(status: signal != 0 ? 128 + signal : (status >> 8) & 0xFF, stdout: out, stderr: err, timedOut: timedOut)
+        close(outFD); close(errFD)
+        return Output(status: Spawner.wait(pid), stdout: out, stderr: err, timedOut: timedOut)
     }
-
-    private static func closeAll(_ fds: [Int32]) { for fd in fds where fd >= 0 { close(fd) } }
 }

@@ -40,4 +40,27 @@ import Testing
         #expect(result.status == 128 + 9)
         #expect(throws: ChildProcess.Failure.self) { try ChildProcess.run("/nonexistent/helper") }
     }
+
+    @Test func theSpawnerRunsInTheFolderAskedAndMergesStderrIntoStdout() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spawn-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let child = try Spawner.start("/bin/sh", arguments: ["-c", "pwd; echo to-stderr >&2; exit 4"], stdin: .null,
+                                      stdout: .pipe, stderr: .toStdout, directory: dir.path)
+        let fd = try #require(child.stdout)
+        #expect(child.stdin == nil && child.stderr == nil)
+        let out = FileHandle(fileDescriptor: fd, closeOnDealloc: true).readDataToEndOfFile()
+        #expect(Spawner.wait(child.pid) == 4)
+        #expect(String(decoding: out, as: UTF8.self) == "\(dir.resolvingSymlinksInPath().path)\nto-stderr\n")
+        #expect(throws: Spawner.Failure.self) { try Spawner.start("/bin/true", directory: dir.path + "/missing") }
+    }
+
+    /// The supervisor traps SIGTERM (ignored, handled on a dispatch source); a worker it starts must still die of one.
+    @Test func aChildOfAParentThatTrapsSIGTERMStartsWithTheDefault() throws {
+        let trap = SignalTrap([SIGTERM]) { _ in }
+        defer { trap.cancel(); signal(SIGTERM, SIG_DFL) }
+        // A shell that inherits an ignored SIGTERM cannot be killed by it, and would sleep on and exit 0.
+        let result = try ChildProcess.run("/bin/sh", arguments: ["-c", "kill -TERM $$; sleep 3; exit 0"])
+        #expect(result.status == 128 + SIGTERM)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Spawn
 import Manifest
 
 /// The embedded voice: espeak-ng, synthesised in memory with word timings from its events. Each
@@ -12,15 +13,8 @@ public struct EspeakEngine: SpeechEngine {
 
     /// The espeak-ng library version, read once from its package metadata.
     static let version: String = {
-        let out = Pipe()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/dpkg-query")
-        p.arguments = ["-W", "-f=${Version}", "libespeak-ng1"]
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return "1" }
-        p.waitUntilExit()
-        let v = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        guard let run = try? ChildProcess.run("/usr/bin/dpkg-query", arguments: ["-W", "-f=${Version}", "libespeak-ng1"]) else { return "1" }
+        let v = run.status == 0 ? String(decoding: run.stdout, as: UTF8.self) : ""
         return v.isEmpty ? "1" : String(v.split(separator: "+").first ?? "1")
     }()
 
