@@ -19,7 +19,7 @@ import Synchronization
 /// - entries present at start are taken too: the watch is added before the scan, and one table of pending
 ///   names de-duplicates the two; an inotify queue overflow triggers the same rescan.
 ///
-/// The blocking `poll`/`read` loop runs on its own `Thread`; it sleeps in `poll` until an event or the next
+/// The state machine (`Loop`) runs on `InotifyLoop`'s thread; it sleeps in `poll` until an event or the next
 /// settle deadline, never on a timer.
 public final class InboxWatcher: Sendable {
     public struct Options: Sendable {
@@ -44,54 +44,33 @@ public final class InboxWatcher: Sendable {
 
     public let inbox: String
     public let arrivals: AsyncStream<Arrival>
-    private let wake: WakeFD
+    private let loop: InotifyLoop
 
     public init(inbox: String, options: Options = Options(), logger: Logger = Logger(label: "prostudio.watcher")) throws {
         let inbox = (inbox as NSString).standardizingPath
         var st = stat()
         guard stat(inbox, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { throw Failure.notAFolder(inbox) }
-        let ifd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        guard ifd >= 0 else { throw Failure.syscall("inotify_init1", path: inbox, errno: errno) }
-        let efd = cinotify_eventfd()
-        guard efd >= 0 else { let e = errno; close(ifd); throw Failure.syscall("eventfd", path: inbox, errno: e) }
+        let loop = try InotifyLoop(path: inbox)
         // The watch exists before the start-up scan runs, so nothing that lands in between is missed.
-        let wd = inotify_add_watch(ifd, inbox, Loop.mask)
-        guard wd >= 0 else { let e = errno; close(ifd); close(efd); throw Failure.syscall("inotify_add_watch", path: inbox, errno: e) }
+        let wd = try loop.watchOrClose(inbox, mask: Loop.mask)
 
         self.inbox = inbox
-        let wake = WakeFD(efd)
-        self.wake = wake
+        self.loop = loop
         let (stream, continuation) = AsyncStream<Arrival>.makeStream()
         self.arrivals = stream
 
         let settleNanos = UInt64(options.settle.components.seconds) * 1_000_000_000
             + UInt64(options.settle.components.attoseconds / 1_000_000_000)
-        let thread = Thread {
-            let loop = Loop(inbox: inbox, inotifyFD: ifd, rootWD: wd, wakeFD: efd, settleNanos: settleNanos,
-                            continuation: continuation, logger: logger)
-            loop.run()
-            wake.close()
-            close(ifd)
-            continuation.finish()
-        }
-        thread.name = "prostudio.inbox-watcher"
-        thread.start()
-        continuation.onTermination = { _ in wake.ring() }
+        loop.start(name: "prostudio.inbox-watcher", { loop in
+            Loop(inbox: inbox, inotify: loop, rootWD: wd, settleNanos: settleNanos, continuation: continuation, logger: logger).run()
+        }, finished: { continuation.finish() })
+        continuation.onTermination = { _ in loop.stop() }
     }
 
     /// Stops watching; `arrivals` finishes. Safe to call more than once, from anywhere.
     public func stop() {
-        wake.ring()
+        loop.stop()
     }
 
     deinit { stop() }
-}
-
-/// The eventfd that wakes the loop to stop; -1 once the loop closed it. Guarded so that a late `ring()`
-/// never writes to a descriptor number the loop already closed (and the process may have reused).
-final class WakeFD: Sendable {
-    private let fd: Mutex<Int32>
-    init(_ fd: Int32) { self.fd = Mutex(fd) }
-    func ring() { fd.withLock { if $0 >= 0 { _ = cinotify_eventfd_ring($0) } } }
-    func close() { fd.withLock { if $0 >= 0 { _ = Glibc.close($0); $0 = -1 } } }
 }

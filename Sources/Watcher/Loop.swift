@@ -35,14 +35,15 @@ final class Loop {
     }
 
     let inbox: String
-    let fd: Int32
+    let inotify: InotifyLoop
+    /// The inotify descriptor, for adding and removing watches.
+    var fd: Int32 { inotify.fd }
     /// The inbox's own watch; replaced when the inbox is removed and recreated.
     var rootWD: Int32
     /// The watch on the inbox's parent folder, for the inbox's own removal: the inbox's IN_DELETE_SELF comes only
     /// once nothing holds it open, and the daemon holds it open (its inbox lock), so `rm -rf inbox` said nothing.
     var parentWD: Int32 = -1
     lazy var inboxName = (inbox as NSString).lastPathComponent
-    let wakeFD: Int32
     let settle: UInt64
     let continuation: AsyncStream<Arrival>.Continuation
     let logger: Logger
@@ -54,9 +55,9 @@ final class Loop {
     /// What was last reported per name, so a rescan or a repeated close does not report the same version twice.
     var emitted: [String: Identity] = [:]
 
-    init(inbox: String, inotifyFD: Int32, rootWD: Int32, wakeFD: Int32, settleNanos: UInt64,
+    init(inbox: String, inotify: InotifyLoop, rootWD: Int32, settleNanos: UInt64,
          continuation: AsyncStream<Arrival>.Continuation, logger: Logger) {
-        self.inbox = inbox; self.fd = inotifyFD; self.rootWD = rootWD; self.wakeFD = wakeFD
+        self.inbox = inbox; self.inotify = inotify; self.rootWD = rootWD
         self.settle = settleNanos; self.continuation = continuation; self.logger = logger
     }
 
@@ -71,30 +72,13 @@ final class Loop {
         parentWD = inotify_add_watch(fd, (inbox as NSString).deletingLastPathComponent, UInt32(IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR))
         scan(trigger: .scanned)
         fireDue()
-        // 64 KiB holds ~1,000 events with short names; read until EAGAIN anyway.
-        let bufferSize = 64 * 1024
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 8)
-        defer { buffer.deallocate() }
-        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
-        while true {
-            fds[0].revents = 0; fds[1].revents = 0
-            let rc = poll(&fds, 2, timeoutMillis())
-            if rc < 0 {
-                if errno == EINTR { continue }
-                logger.error("inbox watcher: poll failed", metadata: ["errno": "\(errno)"])
-                return
-            }
-            if fds[1].revents != 0 { return }
-            if fds[0].revents != 0 {
-                while true {
-                    let n = read(fd, buffer, bufferSize)
-                    if n <= 0 { break }
-                    handle(buffer: buffer, count: n)
-                }
-                if failed { return }
-            }
+        let failure = inotify.run(timeoutMillis: timeoutMillis, onEvent: { handle(wd: $0.wd, mask: $0.mask, name: $0.name) },
+                                  afterWake: { _ in
+            if failed { return false }
             fireDue()
-        }
+            return true
+        })
+        if let failure { logger.error("inbox watcher: poll failed", metadata: ["errno": "\(failure)"]) }
     }
 
     /// Sleep until the nearest deadline; forever when nothing is pending (idle costs no CPU).
@@ -107,17 +91,6 @@ final class Loop {
     }
 
     // MARK: Events
-
-    func handle(buffer: UnsafeMutableRawPointer, count: Int) {
-        let header = MemoryLayout<inotify_event>.size
-        var offset = 0
-        while offset + header <= count {
-            let event = buffer.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
-            let name = String(cString: cinotify_event_name((buffer + offset).assumingMemoryBound(to: inotify_event.self)))
-            offset += header + Int(event.len)
-            handle(wd: event.wd, mask: event.mask, name: name)
-        }
-    }
 
     func has(_ mask: UInt32, _ flag: Int32) -> Bool { mask & UInt32(bitPattern: flag) != 0 }
 
