@@ -69,7 +69,7 @@ let package = Package(
         // libass (Debian's libass-dev), which renders burned captions; Media blends its bitmaps itself.
         .systemLibrary(name: "CLibass", path: "CShims/CLibass", pkgConfig: "libass"),
         // espeak-ng runs in a fresh helper process per narration: see the comment in its main.c.
-        .executableTarget(name: "prostudio-espeak", path: "CShims/EspeakHelper", linkerSettings: [.linkedLibrary("espeak-ng")]),
+        .executableTarget(name: "prostudio-espeak", path: "Sources/Worker/Engines/Speech/EspeakHelper", linkerSettings: [.linkedLibrary("espeak-ng")]),
         // libtorch behind a plain C header (CTorchShim/include/ctorch.h). CTorchShim is only a loader: the
         // C++ (CTorchImpl, where exceptions stay inside) is the shared library ProStudioTorch, opened on the
         // first call that needs a model, so commands that never touch one never pay libtorch's load.
@@ -84,28 +84,28 @@ let package = Package(
 
         // Why a job did not finish, typed (JobFailure: code, message, field, stage, disposition): what the worker
         // reports, the supervisor journals and the sidecar shows. No dependencies: both sides of the pipe use it.
-        .target(name: "Failures", path: "Sources/Failures"),
+        .target(name: "Failures", path: "Sources/Shared/Failures"),
         // The job contract (Docs/contract.md): the typed sidecar and its one writer, encoder and timestamp, the worker's
         // messages, and the one rule for a folder's manifest. Foundation and Failures only: every process links it.
-        .target(name: "Contract", dependencies: ["Failures"], path: "Sources/Contract"),
+        .target(name: "Contract", dependencies: ["Failures"], path: "Sources/Shared/Contract"),
         // The SQLite journal (GRDB, WAL): jobs, stage runs, events, the artifact index, CLI requests.
         .target(name: "Journal", dependencies: [
             "Contract", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
-        ], path: "Sources/Journal"),
+        ], path: "Sources/Supervisor/Journal"),
         // The inbox watcher over raw inotify: emits complete manifests and job folders, never polls.
-        .target(name: "Watcher", dependencies: ["CInotify", "Contract", .product(name: "Logging", package: "swift-log")], path: "Sources/Watcher"),
+        .target(name: "Watcher", dependencies: ["CInotify", "Contract", .product(name: "Logging", package: "swift-log")], path: "Sources/Supervisor/Watcher"),
         // Pick-up: journal first, then move the arrival out of the inbox; restart reconciliation.
-        .target(name: "Intake", dependencies: ["Journal", "Watcher", "Checksum", "Contract", .product(name: "Logging", package: "swift-log")], path: "Sources/Intake"),
+        .target(name: "Intake", dependencies: ["Journal", "Watcher", "Checksum", "Contract", .product(name: "Logging", package: "swift-log")], path: "Sources/Supervisor/Intake"),
         // sd_notify by hand: READY, STATUS, WATCHDOG, STOPPING over $NOTIFY_SOCKET.
-        .target(name: "SystemdNotify", path: "Sources/SystemdNotify"),
+        .target(name: "SystemdNotify", path: "Sources/Supervisor/SystemdNotify"),
         // The supervisor: recovery, pick-up, one job at a time in a `prostudio worker` child process, requests,
         // SIGTERM, sd_notify. Deliberately without Pipeline, Media or TorchRuntime: it never maps libav or libtorch.
         .target(name: "Daemon", dependencies: [
             "Journal", "Watcher", "Intake", "SystemdNotify", "Manifest", "Failures", "Checksum", "Spawn", "Contract",
             .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], path: "Sources/Daemon"),
+        ], path: "Sources/Supervisor/Daemon"),
         // The HTTP API and dashboard (off by default): jobs enter through the inbox's own intake, requests go through
         // the journal like the CLI's. Like the daemon it never maps libav or libtorch.
         .target(name: "API", dependencies: [
@@ -120,16 +120,16 @@ let package = Package(
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], path: "Sources/API"),
+        ], path: "Sources/Supervisor/API"),
         // The supervisor as its own small executable (`prostudio daemon` execs it): no libav, no libtorch mapped.
         .executableTarget(name: "prostudio-daemon", dependencies: [
             "Daemon", "API", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], path: "Sources/Supervisor"),
+        ], path: "Sources/Supervisor/Main"),
         // One webhook POST per run (libcurl, opened at run time by CNotify): the daemon spawns it, so libcurl stays out
         // of the supervisor and workers.
         .target(name: "CNotify", path: "CShims/CNotify", linkerSettings: [.linkedLibrary("dl")]),
-        .executableTarget(name: "prostudio-notify", dependencies: ["CNotify"], path: "Sources/NotifyHelper"),
+        .executableTarget(name: "prostudio-notify", dependencies: ["CNotify"], path: "Sources/Supervisor/NotifyHelper"),
         // The PostgreSQL journal's LISTEN/NOTIFY wake-up latency against one commit (issue 31).
         .executableTarget(name: "JournalBench", dependencies: ["Journal"], path: "Benchmarks/JournalBench"),
         // The Ken Burns resample alone: the SIMD kernel against the Swift one it replaced, same canvas, same run (issue 30).
@@ -142,54 +142,57 @@ let package = Package(
         .executableTarget(name: "prostudio-fuzz", dependencies: ["Manifest", "MediaHeaders", "API"], path: "Benchmarks/Fuzz"),
 
         // What a media file is, from its first bytes (pure Swift, no libav): the supervisor checks assets with it at pick-up.
-        .target(name: "MediaHeaders", path: "Sources/MediaHeaders"),
+        .target(name: "MediaHeaders", path: "Sources/Shared/MediaHeaders"),
         // What a user writes: manifest model, parsing, validation, precise errors (asset headers included).
-        .target(name: "Manifest", dependencies: ["MediaHeaders", "Contract", .product(name: "Yams", package: "Yams")], path: "Sources/Manifest"),
+        .target(name: "Manifest", dependencies: ["MediaHeaders", "Contract", .product(name: "Yams", package: "Yams")], path: "Sources/Shared/Manifest"),
         // libav* wrapped: encode, filter graphs, probe, images. No raw pointer leaves this module.
         // Pixel kernels Media draws with where Swift cannot reach the instructions (the Ken Burns resample's byte
         // shuffles): AVX2 chosen at run time, a scalar version giving the same bytes otherwise. Optimised even in debug
         // builds, so the tests that compose video do not crawl.
         .target(name: "CMediaKernels", path: "CShims/CMediaKernels", cSettings: [.unsafeFlags(["-O3"])]),
-        .target(name: "Media", dependencies: ["CFFmpeg", "CLibass", "CMediaKernels"], path: "Sources/Media"),
+        .target(name: "Media", dependencies: ["CFFmpeg", "CLibass", "CMediaKernels"], path: "Sources/Worker/Media"),
         // Stage engines: speech, visuals, music (embedded ones here; model engines build on TorchRuntime).
         // Helper processes run to completion with stdin written and stdout/stderr collected in one poll loop (no
         // full-pipe deadlock): the espeak helper and the webhook sender.
-        .target(name: "Spawn", path: "Sources/Spawn"),
-        .target(name: "Engines", dependencies: ["Manifest", "Media", "Spawn", "Contract"], path: "Sources/Engines"),
+        .target(name: "Spawn", path: "Sources/Shared/Spawn"),
+        .target(name: "Engines", dependencies: ["Manifest", "Media", "Spawn", "Contract"], path: "Sources/Worker/Engines",
+                // The protocols and the built-in engines; the model engines beside them are targets of their own.
+                exclude: ["Speech/NeuralVoice", "Speech/EspeakHelper", "Visuals/VideoDiffusion", "Visuals/Explainer", "Visuals/Library", "Music/MusicGen"],
+                sources: ["Core", "Speech/Builtin", "Visuals/Builtin", "Music/Builtin"]),
         // Captions from the script's own words: voice times mapped onto them, laid out to broadcast rules.
-        .target(name: "Captions", dependencies: ["Engines", "Media", "JapaneseText"], path: "Sources/Captions"),
+        .target(name: "Captions", dependencies: ["Engines", "Media", "JapaneseText"], path: "Sources/Worker/Captions"),
         // plan -> speech -> visuals -> music -> compose -> publish, with the stage cache and the sidecar.
         .target(name: "Pipeline", dependencies: [
             "Manifest", "MediaHeaders", "Media", "Engines", "Captions", "Failures", "Normaliser", "Contract", "Spawn", .product(name: "Logging", package: "swift-log"),
-        ], path: "Sources/Pipeline"),
+        ], path: "Sources/Worker/Pipeline"),
         // SHA-256, for model-pack checksums and the inbox's dedup keys.
-        .target(name: "Checksum", path: "Sources/Checksum"),
+        .target(name: "Checksum", path: "Sources/Shared/Checksum"),
         // Japanese text to Kokoro phonemes without Python (MeCab + Open JTalk's dictionary, misaki's romanizer
         // ported), and the word boundaries captions break at.
-        .target(name: "JapaneseText", dependencies: ["CMeCab"], path: "Sources/JapaneseText", resources: [.copy("Resources/ja_words.txt")]),
+        .target(name: "JapaneseText", dependencies: ["CMeCab"], path: "Sources/Worker/JapaneseText", resources: [.copy("Resources/ja_words.txt")]),
         // Text normalisation in front of every voice (numbers, money, dates, abbreviations; en, fr, de, es).
-        .target(name: "Normaliser", path: "Sources/Normaliser"),
+        .target(name: "Normaliser", path: "Sources/Worker/Normaliser"),
         // libtorch wrapped: Tensor, TorchModule, model packs, the one-model-at-a-time manager.
         .target(name: "TorchRuntime", dependencies: [
             "CTorchShim", "Checksum", .product(name: "Logging", package: "swift-log"),
-        ], path: "Sources/TorchRuntime"),
+        ], path: "Sources/Worker/TorchRuntime"),
         .executableTarget(name: "TorchBench", dependencies: ["TorchRuntime"], path: "Benchmarks/TorchBench"),
         // Model voices: Piper VITS through TorchRuntime, phonemized by espeak-ng (Engines' helper).
-        .target(name: "NeuralVoice", dependencies: ["Engines", "Manifest", "TorchRuntime", "JapaneseText"], path: "Sources/NeuralVoice"),
+        .target(name: "NeuralVoice", dependencies: ["Engines", "Manifest", "TorchRuntime", "JapaneseText"], path: "Sources/Worker/Engines/Speech/NeuralVoice"),
         .executableTarget(name: "PiperBench", dependencies: ["NeuralVoice", "TorchRuntime", "Manifest"], path: "Benchmarks/PiperBench"),
         .executableTarget(name: "VoiceoverBench", dependencies: ["Pipeline", "Engines", "NeuralVoice", "Manifest", "Media"], path: "Benchmarks/VoiceoverBench"),
         // The `diffusion` visuals engine: flow-matching latent video diffusion on TorchRuntime's model manager.
-        .target(name: "VideoDiffusion", dependencies: ["TorchRuntime", "Engines", "Media", "Manifest"], path: "Sources/VideoDiffusion"),
+        .target(name: "VideoDiffusion", dependencies: ["TorchRuntime", "Engines", "Media", "Manifest"], path: "Sources/Worker/Engines/Visuals/VideoDiffusion"),
         .executableTarget(name: "VideoBench", dependencies: ["VideoDiffusion", "TorchRuntime", "Engines", "Manifest", "Media"], path: "Benchmarks/VideoBench"),
         // The `library` visuals engine: the user's own pictures matched to scenes by a sentence encoder (MiniLM).
-        .target(name: "Library", dependencies: ["TorchRuntime", "Engines", "Manifest", "Media", "MediaHeaders", "Checksum"], path: "Sources/Library"),
+        .target(name: "Library", dependencies: ["TorchRuntime", "Engines", "Manifest", "Media", "MediaHeaders", "Checksum"], path: "Sources/Worker/Engines/Visuals/Library"),
         // The `explainer` visuals engine: a designed card per scene (key phrase, count-up, list, quote) cut from the narration
         // and revealed with the voice's word times, drawn over the look by libass through Media.
-        .target(name: "Explainer", dependencies: ["Engines", "Media", "Manifest", "Captions", "Library", "TorchRuntime"], path: "Sources/Explainer"),
+        .target(name: "Explainer", dependencies: ["Engines", "Media", "Manifest", "Captions", "Library", "TorchRuntime"], path: "Sources/Worker/Engines/Visuals/Explainer"),
         .executableTarget(name: "ExplainerBench", dependencies: ["Explainer", "Engines", "Manifest", "Media", "Pipeline"], path: "Benchmarks/ExplainerBench"),
         .executableTarget(name: "LibraryBench", dependencies: ["Library", "TorchRuntime"], path: "Benchmarks/LibraryBench"),
         // The `musicgen` music engine: T5 text encoder -> codebook decoder (delay pattern, KV cache, guidance) -> EnCodec.
-        .target(name: "MusicGen", dependencies: ["TorchRuntime", "Engines", "Manifest", "VideoDiffusion"], path: "Sources/MusicGen"),
+        .target(name: "MusicGen", dependencies: ["TorchRuntime", "Engines", "Manifest", "VideoDiffusion"], path: "Sources/Worker/Engines/Music/MusicGen"),
         .executableTarget(name: "MusicBench", dependencies: ["MusicGen", "TorchRuntime", "Manifest"], path: "Benchmarks/MusicBench"),
         // The MCP server (`prostudio mcp`): validate, submit, follow and fetch jobs for AI agents, beside a daemon's
         // folders or through its HTTP API. Its own module so only the CLI links the SDK, never the supervisor.

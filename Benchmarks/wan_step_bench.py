@@ -104,7 +104,7 @@ def main():
         for _ in range(a.reps):
             c0, s0 = cpu_seconds(), time.perf_counter()
             x = x0.clone()
-            # The engine's step, as Sources/VideoDiffusion/DiffusionVisuals.swift does it (its tensors go in
+            # The engine's step, as Sources/Worker/Engines/Visuals/VideoDiffusion/DiffusionVisuals.swift does it (its tensors go in
             # from the CPU and come back to it every step; so do these).
             for i in range(1 if a.synthetic else steps):  # synthetic: one step at the first sigma
                 xb = put(x.expand(batch, -1, -1, -1, -1).contiguous())

@@ -86,7 +86,7 @@ def test_real_sentence_ids_match(loaded, ort_session):
 def test_pack_json(pack_dir, voice):
     p = json.loads((pack_dir / "pack.json").read_text(encoding="utf-8"))
     assert p["name"] == "joe-medium" and p["kind"] == "speech" and p["architecture"] == "vits-piper"
-    # TorchRuntime pack format 1: what ModelStore decodes (Sources/TorchRuntime/ModelPack.swift).
+    # TorchRuntime pack format 1: what ModelStore decodes (Sources/Worker/TorchRuntime/ModelPack.swift).
     assert p["format"] == 1 and isinstance(p["source"], str)
     assert p["dtype"] == "float32" and p["sample_rate"] == 22050 and p["hop_length"] == 256
     comp = p["components"]["synthesizer"]

@@ -15,7 +15,7 @@ public enum JapaneseTextError: Error, CustomStringConvertible, Equatable {
                 + "or point PROSTUDIO_JA_DICT at a MeCab dictionary folder with Open JTalk's features"
         case .mecabFailed(let why): return "MeCab failed: \(why)"
         case .resourceMissing(let name):
-            return "JapaneseText's word list \(name) is missing: install Sources/JapaneseText/Resources/ja_words.txt as "
+            return "JapaneseText's word list \(name) is missing: install Sources/Worker/JapaneseText/Resources/ja_words.txt as "
                 + "/usr/share/prostudio/ja_words.txt (systemd/README.md) or point PROSTUDIO_JA_WORDS at it"
         }
     }

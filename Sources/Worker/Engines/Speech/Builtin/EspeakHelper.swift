@@ -1,7 +1,7 @@
 import Foundation
 import Spawn
 
-/// The `prostudio-espeak` helper (CShims/EspeakHelper): one fresh process per request, because libespeak-ng
+/// The `prostudio-espeak` helper (Sources/Worker/Engines/Speech/EspeakHelper): one fresh process per request, because libespeak-ng
 /// keeps state between calls and cannot be re-initialised in a process.
 public enum EspeakHelper {
     public static let name = "prostudio-espeak"

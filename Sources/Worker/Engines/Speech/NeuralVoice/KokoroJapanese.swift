@@ -2,7 +2,7 @@ import Engines
 import Foundation
 import JapaneseText
 
-/// Japanese for Kokoro: MeCab readings over Open JTalk's dictionary → misaki's phonemes (Sources/JapaneseText),
+/// Japanese for Kokoro: MeCab readings over Open JTalk's dictionary → misaki's phonemes (Sources/Worker/JapaneseText),
 /// cut into the pieces Kokoro's phoneme string has spaces between, each with its slice of the script for the captions.
 public struct JapaneseKokoroFrontEnd: KokoroFrontEnd {
     public init() {}

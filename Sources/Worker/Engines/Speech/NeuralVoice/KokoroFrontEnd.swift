@@ -10,7 +10,7 @@ public struct KokoroWord: Sendable, Equatable {
 }
 
 /// Text of one sentence → Kokoro phonemes, word by word. The engine joins the words' phonemes with `separator`.
-/// Japanese comes from its own front end (MeCab readings → misaki-style phonemes, Sources/JapaneseText);
+/// Japanese comes from its own front end (MeCab readings → misaki-style phonemes, Sources/Worker/JapaneseText);
 /// the others from espeak-ng (`EspeakKokoroFrontEnd`).
 public protocol KokoroFrontEnd: Sendable {
     /// Whether this front end speaks `language` (`ja`, `en-us`, ...).

@@ -4,7 +4,7 @@ import Manifest
 
 /// The embedded voice: espeak-ng, synthesised in memory with word timings from its events. Each
 /// narration runs in a fresh `prostudio-espeak` helper process, because libespeak-ng carries state from
-/// one synthesis to the next (see CShims/EspeakHelper/main.c) and the same manifest must give the same
+/// one synthesis to the next (see Sources/Worker/Engines/Speech/EspeakHelper/main.c) and the same manifest must give the same
 /// timeline every time.
 public struct EspeakEngine: SpeechEngine {
     public init() {}
