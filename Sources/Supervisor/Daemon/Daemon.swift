@@ -36,7 +36,7 @@ public final class Daemon: Sendable {
     /// The journal and pick-up, for the HTTP API beside the daemon (nil until ready).
     public let live = DaemonLiveBox()
     private let wakeups: AsyncStream<Void>
-    private let wakeup: AsyncStream<Void>.Continuation
+    let wakeup: AsyncStream<Void>.Continuation
     private let settling = Mutex((last: ContinuousClock.now, pending: false))
 
     /// `store`: the journal, when not the file in the state folder (any `JobStore`; tests pass the SQLite journal in
@@ -259,49 +259,6 @@ public final class Daemon: Sendable {
             }
             _ = await wakes.next()
             timer?.cancel()
-        }
-    }
-
-    /// Leftover temp files and work folders (F1, F2); no job of this daemon runs while it does.
-    private func sweep(_ journal: any JobStore) async {
-        let report = await Sweeper.sweep(outbox: config.outbox, cache: layout.cache, work: layout.work) { id in
-            guard let job = try? await journal.job(JobID(id)) else { return nil }
-            return job.state == .running
-        }
-        if !report.isEmpty {
-            logger.info("swept leftovers", metadata: ["temp_files": "\(report.tempFiles.count)", "work_folders": "\(report.workFolders.count)"])
-        }
-    }
-
-    // MARK: Requests and sidecars
-
-    func applyRequests(_ journal: any JobStore) async {
-        let effects: [RequestEffect]
-        do { effects = try await journal.applyPendingRequests() } catch {
-            logger.error("journal: cannot apply requests", metadata: ["error": "\(error)"])
-            return
-        }
-        for effect in effects {
-            switch effect {
-            case .requeued(let id):
-                await refreshSidecar(journal, id, expecting: .queued)
-                logger.notice("job requeued on request", metadata: ["job": "\(id)"])
-                wakeup.yield()
-            case .cancelled(let id):
-                await refreshSidecar(journal, id, expecting: nil)
-                logger.notice("job cancelled on request", metadata: ["job": "\(id)"])
-            case .stopRunning(let id):
-                control.cancel(id)
-                logger.notice("stopping the running job on request", metadata: ["job": "\(id)"])
-            case .ignored(let id, let reason):
-                logger.notice("request ignored", metadata: ["job": "\(id?.rawValue ?? "-")", "reason": "\(reason)"])
-            case .queuePaused(let paused):
-                logger.notice(paused ? "queue paused on request" : "queue resumed on request")
-                if !paused { wakeup.yield() }
-            case .reprioritised(let id, let priority):
-                logger.notice("job priority changed on request", metadata: ["job": "\(id)", "priority": "\(priority)"])
-                wakeup.yield()
-            }
         }
     }
 }
