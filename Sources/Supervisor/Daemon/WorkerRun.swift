@@ -31,7 +31,12 @@ extension Daemon {
             do {
                 switch message {
                 case .stageStarted(let stage):
-                    if ledger.runs.isEmpty { ledger.report.first_stage_s = (ContinuousClock.now - claimed).asSeconds }
+                    if ledger.runs.isEmpty {
+                        ledger.report.first_stage_s = (ContinuousClock.now - claimed).asSeconds
+                        // A spare for the next job (or a retry) starts now that this one has begun, not at the hand-over,
+                        // where its start-up took the cores the job's first stage was waiting for.
+                        pool?.ensureSpare(template: workerSpec(nil))
+                    }
                     ledger.stage = stage
                     let run = try await journal.beginStage(job.id, stage: stage, engine: nil)
                     ledger.runs.append((stage, run, true))
@@ -165,10 +170,8 @@ extension Daemon {
             }
             if control.setStopAction({ worker.terminate(grace: grace) }) { worker.terminate(grace: grace) }
             log.debug("job given to a warm worker", metadata: ["pid": "\(worker.pid)", "jobs_before": "\(worker.jobsRun)"])
-            let running = Task { await worker.run(spec, messages: messages) }
-            // While the job runs: a spare, so the next job (or a retry) starts in a process already up.
-            pool.ensureSpare(template: template)
-            let end = await running.value
+            // While the job runs, a spare is started once its first stage begins (`record`).
+            let end = await worker.run(spec, messages: messages)
             _ = control.setStopAction(nil)
             switch end {
             case .idle:
