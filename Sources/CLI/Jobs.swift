@@ -90,12 +90,23 @@ struct JobsList: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only jobs in these states, comma-separated: queued,running,done,failed,cancelled,rejected.",
                                discussion: "Named --filter because --state is the state folder, as for every journal command."))
     var filter: String?
-    @Option(help: "At most this many jobs.")
+    @Option(help: "At most this many jobs (the table's default: the newest \(Self.tableRows)).")
     var limit: Int?
-    @Flag(help: "Print JSON.")
+    @Flag(help: "Every job (the table shows the newest \(Self.tableRows) unless told).")
+    var all = false
+    @Flag(help: "Print JSON (every job unless --limit).")
     var json = false
 
+    /// A busy journal holds thousands of jobs: a screenful by default, not 10,000 lines (3.2 s on PostgreSQL).
+    static let tableRows = 50
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more, got \(limit)") }
+        if all && limit != nil { throw ValidationError("--all and --limit: name one") }
+    }
+
     func run() async throws {
+        let limit = all ? nil : (self.limit ?? (json ? nil : Self.tableRows))
         if let api = state.remote.client { return api.list(filter: filter, limit: limit, json: json) }
         var states: Set<JobState>?
         if let filter {
@@ -110,7 +121,13 @@ struct JobsList: AsyncParsableCommand {
         }
         let jobs: [Job]
         let opened = await state.journal()
-        do { jobs = try await opened.store.jobs(JobFilter(states: states, limit: limit)) } catch { exitWith("prostudio: \(error)", code: 1) }
+        // One more than shown, to know whether to say there are more.
+        var more = false
+        do {
+            var found = try await opened.store.jobs(JobFilter(states: states, limit: limit.map { $0 + 1 }))
+            if let limit, found.count > limit { found.removeLast(found.count - limit); more = true }
+            jobs = found
+        } catch { exitWith("prostudio: \(error)", code: 1) }
         if json { printJSON(jobs.map(JobJSON.init)); return }
         if let queue = try? await opened.store.queueState(), queue.paused { print(QueueText.paused(queue)) }
         if jobs.isEmpty { print("no jobs"); return }
@@ -134,6 +151,7 @@ struct JobsList: AsyncParsableCommand {
             print(line)
         }
         if down { print("no daemon is running on \(state.folder): running jobs resume when it starts") }
+        if more, let limit { print("the newest \(limit) shown; --limit N or --all for more") }
     }
 }
 

@@ -6,6 +6,29 @@ import TestSupport
 /// Issue 32: `jobs pause`, `jobs resume` and `jobs priority` file requests the daemon applies; `jobs list` and
 /// `jobs show` say where a job stands in the queue.
 @Suite struct QueueCLITests {
+    /// Issue 31 item 6: the table is a screenful by default and says when there are more; --all and --json give all.
+    @Test func theListShowsTheNewestFiftyAndSaysThereAreMore() async throws {
+        let f = Folders()
+        let journal = try SQLiteJournal(path: f.journal)
+        for i in 0..<55 {
+            let arrival = NewArrival(name: "job\(i)", sourceName: "job\(i).yaml", sourcePath: f.root + "/inbox/job\(i).yaml", sourceKind: .file, dedupKey: "k\(i)")
+            _ = try await journal.claim(arrival)
+        }
+        let state = f.root + "/state"
+        func rows(_ out: String) -> [Substring] { out.split(separator: "\n").filter { $0.contains(" job") && !$0.hasPrefix("ID ") } }
+        let table = try await runCLI(["jobs", "--state", state])
+        #expect(rows(table.out).count == 50 && table.out.contains("the newest 50 shown; --limit N or --all for more"), "\(table.out)")
+        #expect(rows(table.out).first?.hasSuffix("job54") == true, "newest first: \(table.out.prefix(300))")
+        let all = try await runCLI(["jobs", "list", "--all", "--state", state])
+        #expect(rows(all.out).count == 55 && !all.out.contains("shown;"), "\(all.out)")
+        let five = try await runCLI(["jobs", "list", "--limit", "5", "--state", state])
+        #expect(rows(five.out).count == 5 && five.out.contains("the newest 5 shown"), "\(five.out)")
+        let json = try await runCLI(["jobs", "list", "--json", "--state", state])
+        #expect(json.out.components(separatedBy: "\"name\" : \"job").count - 1 == 55, "\(json.out.prefix(300))")
+        let both = try await runCLI(["jobs", "list", "--all", "--limit", "3", "--state", state])
+        #expect(both.status != 0 && both.err.contains("--all and --limit"), "\(both.err)")
+    }
+
     @Test func pausePriorityAndTheQueueShownInListAndShow() async throws {
         let f = Folders()
         let journal = try SQLiteJournal(path: f.journal)
