@@ -32,14 +32,13 @@ enum Events {
         let after = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) } ?? 0
         let journal = live.journal
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            var lastLog = after
+            var cursor = EventCursor(after: after)
             var lastState: (String, String?, Double)?
             var idle = 0
             while !Task.isCancelled {
                 guard let listed = try await journal.listedJob(JobID(id)) else { break }
-                for e in try await journal.events(after: lastLog, job: JobID(id)) {
+                for e in cursor.take(try await journal.events(after: cursor.low, job: JobID(id))) {
                     try await writer.write(frame("log", LogEvent(id: e.id, at: Timestamp.format(e.at), kind: e.kind, message: server.paths.scrub(e.message)), id: "\(e.id)"))
-                    lastLog = e.id
                 }
                 let job = listed.job
                 let now = (listed.apiState, job.stage, job.progress)

@@ -52,12 +52,9 @@ extension JobBrowser {
     /// runs until cancelled.
     public func follow(job: JobID?, after start: Int64, interval: Duration = .milliseconds(500),
                        _ onEvent: (JobEvent) -> Void) async throws -> Job? {
-        var last = start
+        var cursor = EventCursor(after: start)
         func drain() async throws {
-            for e in try await events(after: last, job: job) {
-                onEvent(e)
-                last = e.id
-            }
+            for e in cursor.take(try await events(after: cursor.low, job: job)) { onEvent(e) }
         }
         while true {
             try await drain()

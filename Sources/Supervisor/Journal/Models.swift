@@ -149,6 +149,10 @@ public struct JobEvent: Sendable, Hashable, Codable {
     public var at: Date
     public var kind: String
     public var message: String
+
+    public init(id: Int64, jobID: JobID?, at: Date, kind: String, message: String) {
+        self.id = id; self.jobID = jobID; self.at = at; self.kind = kind; self.message = message
+    }
 }
 
 /// An entry of the stage cache index.
