@@ -73,12 +73,18 @@ struct StageRecordTests {
         let out = dir.url.appendingPathComponent("out")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let pipeline = Pipeline(options: PipelineOptions(outbox: out, cache: dir.url.appendingPathComponent("cache")))
-        let speaking = Flag()
+        // Cancelled from the job's own progress report as speech begins, so the job cannot finish first: a test task
+        // polling for that moment starved on CI's busy pool, and cancelled a job that had already published.
+        struct Handle { var task: Task<Sidecar, any Error>?; var speaking = false }
+        let handle = Mutex(Handle())
         let job = Task { () async throws -> Sidecar in
-            try await pipeline.run(manifestPath: path, jobID: "c", progress: { if $0.stage == .speech { speaking.set() } })
+            try await pipeline.run(manifestPath: path, jobID: "c", progress: { event in
+                guard event.stage == .speech else { return }
+                handle.withLock { h in h.speaking = true; h.task?.cancel() }
+            })
         }
-        while !speaking.isSet { try await Task.sleep(for: .milliseconds(5)) }
-        job.cancel()
+        // The job may reach speech before its handle is stored: then it is cancelled here.
+        if handle.withLock({ h in h.task = job; return h.speaking }) { job.cancel() }
         switch await job.result {
         case .success: Issue.record("finished despite cancellation")
         case .failure(let error): #expect((error as? PipelineError)?.code == "job.cancelled", "\(error)")
