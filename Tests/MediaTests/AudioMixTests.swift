@@ -26,6 +26,39 @@ struct AudioMixTests {
         #expect((loud.map(abs).max() ?? 0) <= Float(pow(10, -1.5 / 20)) + 1e-4)
     }
 
+    /// Issue 26: a voice brought to its target lost loudness to the limiter (the README's welcome.yaml: -17.1 LUFS for
+    /// -16). The make-up pass measures what the limiter left and adds the shortfall; peaks stay under the ceiling.
+    /// Real speech (espeak-ng's, made here) at YouTube's -14: one pass gave -14.6 LUFS.
+    @Test func theLimitersLossIsMadeUp() throws {
+        let wav = FileManager.default.temporaryDirectory.appendingPathComponent("prostudio-makeup-\(getpid()).wav")
+        defer { try? FileManager.default.removeItem(at: wav) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/espeak-ng")
+        p.arguments = ["-v", "en-us", "-w", wav.path, "Seven facts about the deep ocean. Pressure at the bottom is over one thousand "
+                       + "times what we feel at the surface! Whales, squid, and strange fish live there, in total darkness."]
+        try #require((try? p.run()) != nil, "espeak-ng (scripts/setup installs it) makes the speech this test needs")
+        p.waitUntilExit()
+        let data = try Data(contentsOf: wav)
+        let rate = 22_050  // espeak-ng's own rate; the meter and the limiter take any
+        let mono: [Float] = data.dropFirst(44).withUnsafeBytes { raw in
+            stride(from: 0, to: raw.count - 1, by: 2).map { Float(Int16(littleEndian: raw.loadUnaligned(fromByteOffset: $0, as: Int16.self))) / 32768 }
+        }
+        let speech = mono.flatMap { [$0, $0] }
+        let ceiling = Float(pow(10, -1.5 / 20))
+        // One pass, as before: gain to target, then the limiter.
+        var once = speech
+        let gain = try #require(AudioMix.normalizingGain(loudness: AudioMix.integratedLoudness(speech, sampleRate: rate), target: -14))
+        for i in once.indices { once[i] *= gain }
+        AudioMix.limit(&once, sampleRate: rate, ceiling: ceiling)
+        let before = AudioMix.integratedLoudness(once, sampleRate: rate)
+        #expect(before < -14.4, "the limiter must lose loudness here for this test to mean anything: \(before)")
+        var made = speech
+        AudioMix.normalize(&made, sampleRate: rate, target: -14)
+        let after = AudioMix.integratedLoudness(made, sampleRate: rate)
+        #expect(abs(after - -14) < 0.25, "one pass \(before) LUFS, with make-up \(after) LUFS")
+        #expect((made.map(abs).max() ?? 0) <= ceiling + 1e-4)
+    }
+
     @Test func musicDucksUnderTheVoice() {
         let rate = 48_000
         let bed = sine(0.5, hz: 220, seconds: 2)

@@ -121,9 +121,35 @@ public enum AudioMix {
     /// Gain to `target` LUFS, then a look-ahead limiter keeps sample peaks under `ceiling` dBFS.
     public static func normalize(_ samples: inout [Float], sampleRate: Int, target: Double = -16, ceiling: Double = -1.5) {
         let loudness = integratedLoudness(samples, sampleRate: sampleRate)
-        guard let gain = normalizingGain(loudness: loudness, target: target) else { return }
+        let peak = Float(pow(10, ceiling / 20))
+        guard let first = normalizingGain(loudness: loudness, target: target) else { return }
+        let input = samples
+        let gain = madeUp(first, target: target) { (g: Float) -> Double in
+            var trial = input.map { $0 * g }
+            limit(&trial, sampleRate: sampleRate, ceiling: peak)
+            return integratedLoudness(trial, sampleRate: sampleRate)
+        }
         for i in samples.indices { samples[i] *= gain }
-        limit(&samples, sampleRate: sampleRate, ceiling: Float(pow(10, ceiling / 20)))
+        limit(&samples, sampleRate: sampleRate, ceiling: peak)
+    }
+
+    /// Most a second pass adds: past it the limiter squashes a voice audibly, and under target is the better fault.
+    static let makeUpLimitDB = 4.0
+
+    /// The gain after up to two make-up passes. Where the limiter holds peaks it takes loudness away (a peaky voice
+    /// brought to -16 came out at -17.1 LUFS), so the limited result is measured (`measure(gain)`) and the shortfall
+    /// added, at most `makeUpLimitDB` in all. More gain only makes the limiter hold more, so this never overshoots.
+    static func madeUp(_ first: Float, target: Double, measure: (Float) throws -> Double) rethrows -> Float {
+        var gain = first, added = 0.0
+        for _ in 0..<2 {
+            let measured = try measure(gain)
+            let short = target - measured
+            guard measured.isFinite, short > 0.2, added < makeUpLimitDB else { break }
+            let step = min(short, makeUpLimitDB - added)
+            added += step
+            gain *= Float(pow(10, step / 20))
+        }
+        return gain
     }
 
     /// The gain that brings a mix measured at `loudness` to `target`; nil for silence (left as it is).
@@ -137,15 +163,32 @@ public enum AudioMix {
     public static func normalized(_ mix: SampleFile.Reader, loudness: Double, sampleRate: Int, target: Double = -16,
                                   ceiling: Double = -1.5) -> AudioFeed {
         let frames = mix.count / 2
-        guard let gain = normalizingGain(loudness: loudness, target: target) else {
+        let peak = Float(pow(10, ceiling / 20))
+        guard let first = normalizingGain(loudness: loudness, target: target) else {
             let cursor = Mutex(0)
             return AudioFeed(frames: frames) { (count: Int) throws(MediaError) -> [Float] in
                 let at = cursor.withLock { c in defer { c += count }; return c }
                 return try mix.read((2 * at)..<(2 * min(frames, at + count)))
             }
         }
+        // The make-up passes read the file again (a read error there leaves the first gain: the encoder's own read
+        // then reports it).
+        let gain = (try? madeUp(first, target: target) { (g: Float) throws(MediaError) -> Double in
+            var limiter = Limiter(sampleRate: sampleRate, ceiling: peak)
+            var meter = LoudnessMeter(sampleRate: sampleRate)
+            var at = 0
+            while at < frames {
+                let n = min(1 << 16, frames - at)
+                var block = try mix.read((2 * at)..<(2 * (at + n)))
+                at += n
+                for i in block.indices { block[i] *= g }
+                meter.add(limiter.process(block))
+            }
+            meter.add(limiter.finish())
+            return meter.integrated
+        }) ?? first
         struct State { var read = 0; var limiter: Limiter; var ready: [Float] = [] }
-        let state = Mutex(State(limiter: Limiter(sampleRate: sampleRate, ceiling: Float(pow(10, ceiling / 20)))))
+        let state = Mutex(State(limiter: Limiter(sampleRate: sampleRate, ceiling: peak)))
         return AudioFeed(frames: frames) { (count: Int) throws(MediaError) -> [Float] in
             try state.withLock { (s: inout State) throws(MediaError) -> [Float] in
                 // The limiter holds its look-ahead back: feed it until `count` frames are out, or the end.
