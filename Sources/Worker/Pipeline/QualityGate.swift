@@ -158,7 +158,8 @@ enum QualityGate {
         let tp = scan.truePeak ?? -.infinity
         let within = abs(lufs - limits.loudnessTarget) <= limits.loudnessTolerance
         // The mix brings a peaky narration up to the target and its limiter then holds the peaks under -1.5 dBFS, which
-        // can leave the whole a little under target (welcome.yaml with the Piper voice: -17.1 LUFS, peaks -1.4 dBTP).
+        // can leave the whole a little under target (welcome.yaml with the Piper voice: -17.1 LUFS, peaks -1.4 dBTP; -16.2
+        // since the mix's make-up pass, `AudioMix.madeUp`, which stops at +4 dB).
         // That is the ceiling doing its job, not a fault: quieter by at most `limiterAllowance`, with peaks at the ceiling.
         let held = !within && lufs < limits.loudnessTarget && limits.loudnessTarget - lufs <= limits.limiterAllowance
             && tp >= limits.truePeak - 1.5
