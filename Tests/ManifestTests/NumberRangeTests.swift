@@ -46,6 +46,14 @@ struct NumberRangeTests {
             let path = "scenes[0]." + key.replacingOccurrences(of: "[]", with: "[0]")
             return (object(["\"scenes\": [" + object(scene) + "]"]), path)
         }
+        if field.hasPrefix("outputs[].") {
+            let key = String(field.dropFirst("outputs[].".count))
+            var item = ["\"name\": \"r\"", "\"\(key)\": \(value)"]
+            if key == "width" { item.append("\"height\": 720") }
+            if key == "height" { item.append("\"width\": 1280") }
+            if key == "loudness" { item.append("\"preset\": \"youtube\"") }
+            return (object(["\"outputs\": [" + object(item) + "]", "\"scenes\": [\"hi\"]"]), "outputs[0]." + key)
+        }
         let parts = field.split(separator: ".").map(String.init)
         var inner = "\(value)"
         for key in parts.reversed() {

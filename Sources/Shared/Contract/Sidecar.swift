@@ -75,6 +75,26 @@ public struct Sidecar: Codable, Sendable, Hashable {
     /// The published file opened again and checked before it was published (`quality` in the sidecar). `status`:
     /// `passed`, `failed` (the job failed with `quality.<check>`), or `flagged` (a check failed, the manifest said
     /// `quality: {on_fail: flag}`, and the job was published all the same).
+    /// One rendition as published: `NAME.<name>.mp4` beside `NAME.mp4`.
+    public struct Rendition: Codable, Sendable, Hashable {
+        public var name: String
+        public var file: String
+        public var width: Int
+        public var height: Int
+        public var fps: Int
+        public var codec: String
+        public var bytes: Int64
+        public var duration_s: Double
+        /// The loudness the mix was brought to (LUFS).
+        public var loudness_target: Double
+        public var quality: Quality?
+        public init(name: String, file: String, width: Int, height: Int, fps: Int, codec: String, bytes: Int64, duration_s: Double,
+                    loudness_target: Double, quality: Quality? = nil) {
+            self.name = name; self.file = file; self.width = width; self.height = height; self.fps = fps; self.codec = codec
+            self.bytes = bytes; self.duration_s = duration_s; self.loudness_target = loudness_target; self.quality = quality
+        }
+    }
+
     public struct Quality: Codable, Sendable, Hashable {
         public var status: String
         public var on_fail: String
@@ -140,6 +160,8 @@ public struct Sidecar: Codable, Sendable, Hashable {
     public var voice_choice: String?
     /// The quality gate's checks of the published video.
     public var quality: Quality?
+    /// More files of the same video (`outputs:` in the manifest), each checked by the gate on its own.
+    public var renditions: [Rendition]?
     /// Problems that did not stop the job but will show (a voice that cannot read a scene's script).
     public var warnings: [String]?
     /// Each model the job used and whether a warm worker had it resident already (`ModelLoad`).

@@ -19,18 +19,21 @@ public struct JobDetails: Codable, Sendable, Hashable {
     public var chapters: [Sidecar.Chapter]?
     /// `Sidecar.quality`.
     public var quality: Sidecar.Quality?
+    /// `Sidecar.renditions`.
+    public var renditions: [Sidecar.Rendition]?
     public init(title: String? = nil, duration_s: Double? = nil, width: Int? = nil, height: Int? = nil, fps: Int? = nil,
                 scenes: [Sidecar.SceneTiming]? = nil, engines: [String: String] = [:], captions: Sidecar.CaptionStats? = nil,
-                voice_choice: String? = nil, chapters: [Sidecar.Chapter]? = nil, quality: Sidecar.Quality? = nil) {
+                voice_choice: String? = nil, chapters: [Sidecar.Chapter]? = nil, quality: Sidecar.Quality? = nil,
+                renditions: [Sidecar.Rendition]? = nil) {
         self.title = title; self.duration_s = duration_s; self.width = width; self.height = height; self.fps = fps
         self.scenes = scenes; self.engines = engines; self.captions = captions; self.voice_choice = voice_choice
-        self.chapters = chapters; self.quality = quality
+        self.chapters = chapters; self.quality = quality; self.renditions = renditions
     }
 
     public init(of sidecar: Sidecar) {
         self.init(title: sidecar.title, duration_s: sidecar.duration_s, width: sidecar.width, height: sidecar.height, fps: sidecar.fps,
                   scenes: sidecar.scenes, engines: sidecar.engines, captions: sidecar.captions, voice_choice: sidecar.voice_choice,
-                  chapters: sidecar.chapters, quality: sidecar.quality)
+                  chapters: sidecar.chapters, quality: sidecar.quality, renditions: sidecar.renditions)
     }
 }
 

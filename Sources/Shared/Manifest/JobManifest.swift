@@ -32,6 +32,10 @@ public struct JobManifest: Sendable, Equatable, Codable {
     /// fields a cache key or `validate --json` is made of, and a reprioritised job reuses its cached stages.
     public var priority: Int = 0
     public var notBefore: Date? = nil
+    /// `outputs:`: more files of the same video beside `NAME.mp4` (`Renditions.swift`), composed from the same speech,
+    /// music and pictures; empty by default. Left out of `CodingKeys` like the queue fields: no stage before compose
+    /// depends on them.
+    public var renditions: [Rendition] = []
 
     /// `quality: {on_fail: fail|flag}`: a failing check fails the job (`quality.<check>`), or the video is published
     /// and the sidecar says it was flagged.
@@ -302,6 +306,8 @@ public struct JobManifest: Sendable, Equatable, Codable {
 public enum ManifestLimits {
     public static let dimension = 64...3840
     public static let fps = 1...60
+    /// A rendition's loudness target, LUFS: -30 is quieter than any broadcast norm, -9 louder than any platform wants.
+    public static let renditionLoudness = -30.0 ... -9.0
     public static let scenes = 1...500
     public static let narrationCharacters = 1...5000
     public static let pause = 0.0...30.0
@@ -363,6 +369,7 @@ public enum ManifestLimits {
         .number("captions.box.opacity", opacity),
         .number("transitions.duration", transition),
         .number("poster.time", posterTime),
+        .int("outputs[].width", dimension), .int("outputs[].height", dimension), .number("outputs[].loudness", renditionLoudness),
         .number("scenes[].pause", pause), .number("scenes[].focus[]", focus), .number("scenes[].start", clipStart),
         .number("scenes[].clip_volume", clipVolume),
         .number("scenes[].sfx.at", sfxAt), .number("scenes[].sfx.duration", sfxDuration), .number("scenes[].sfx.volume", sfxVolume),

@@ -52,6 +52,7 @@ struct ManifestDecoder {
             if let t = reader.bool(p["title"], "poster.title") { manifest.poster.title = t }
             if let c = reader.bool(p["captions"], "poster.captions") { manifest.poster.captions = c }
         }
+        if let node = top["outputs"] { manifest.renditions = decodeRenditions(node, base: output) }
         if let node = top["quality"], let q = reader.mapping(node, "quality", allowed: ["on_fail"]),
            let mode = reader.choice(q["on_fail"], "quality.on_fail", JobManifest.QualityPolicy.OnFail.self) {
             manifest.quality.onFail = mode
@@ -292,7 +293,7 @@ struct ManifestDecoder {
 
 /// The fields each part of a manifest accepts. The JSON Schema in `schema/` is tested against these.
 public enum ManifestFields {
-    public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes", "title_card", "poster", "notify", "lexicon", "narration_audio", "chapters", "priority", "not_before", "quality"]
+    public static let top = ["version", "title", "seed", "output", "voice", "visuals", "music", "captions", "transitions", "scenes", "title_card", "poster", "notify", "lexicon", "narration_audio", "chapters", "priority", "not_before", "quality", "outputs"]
     public static let output = ["width", "height", "aspect", "fps", "quality"]
     public static let voice = ["engine", "voice", "pack", "rate", "pitch", "volume", "noise_scale", "noise_w", "speaker"]
     public static let visuals = ["engine", "style", "pack", "steps", "guidance", "seed", "fit", "look", "motion", "folder", "min_score"]

@@ -4,7 +4,7 @@ import Yams
 /// Site-wide defaults under every manifest (the daemon config's `defaults:` mapping): a manifest's own
 /// fields win, field by field, so `voice: {rate: 1.2}` keeps the default engine.
 public struct ManifestDefaults: Sendable, Equatable {
-    static let sections = ["output", "voice", "visuals", "music", "captions", "transitions", "lexicon"]
+    static let sections = ["output", "voice", "visuals", "music", "captions", "transitions", "lexicon", "outputs"]
     let node: DocNode
     /// Where the defaults came from, which is also what makes two of them equal.
     let source: String

@@ -209,6 +209,9 @@ paths:
   /v1/jobs/{id}/sidecar:
     parameters: [{$ref: "#/components/parameters/JobID"}, {$ref: "#/components/parameters/Range"}]
     get: {summary: The sidecar file as written to the outbox., operationId: getSidecarFile, responses: *download}
+  /v1/jobs/{id}/renditions/{name}:
+    parameters: [{$ref: "#/components/parameters/JobID"}, {name: name, in: path, required: true, schema: {type: string}}, {$ref: "#/components/parameters/Range"}]
+    get: {summary: "One of the job's renditions (`outputs:` in the manifest; the sidecar's renditions list their names).", operationId: getRendition, responses: *download}
   /api/content/generate:
     post:
       summary: Alias of POST /v1/jobs.
@@ -355,6 +358,23 @@ components:
         engines: {type: object, additionalProperties: {type: string}}
         voice_choice: {type: string}
         chapters: {type: array, items: {type: object, required: [start_s, time, title], properties: {start_s: {type: number}, time: {type: string}, title: {type: string}}}}
+        renditions:
+          type: array
+          description: "More files of the same video (`outputs:` in the manifest), each with its own quality gate"
+          items:
+            type: object
+            required: [name, file, width, height, fps, codec, bytes, duration_s, loudness_target]
+            properties:
+              name: {type: string}
+              file: {type: string}
+              width: {type: integer}
+              height: {type: integer}
+              fps: {type: integer}
+              codec: {type: string}
+              bytes: {type: integer}
+              duration_s: {type: number}
+              loudness_target: {type: number}
+              quality: {type: object}
         quality:
           type: object
           description: "The quality gate's checks of the video before it was published (Docs/contract.md)"

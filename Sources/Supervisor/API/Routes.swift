@@ -33,6 +33,10 @@ struct Routes: Sendable {
                 try await Downloads.serve(server, id: context.parameters.require("id"), role: role, request: request, context: context)
             }
         }
+        router.get("/v1/jobs/:id/renditions/:name") { request, context in
+            try await Downloads.serve(server, id: context.parameters.require("id"), role: "rendition." + context.parameters.require("name"),
+                                      request: request, context: context)
+        }
         // The plan's names for the same three calls.
         router.post("/api/content/generate") { request, context in try await submit(request, context) }
         router.get("/api/content/status/:id") { _, context in try await status(context.parameters.require("id")) }

@@ -114,6 +114,8 @@ extension Daemon {
             for (role, file) in [("video", o.video), ("captions", o.captions), ("webvtt", o.webvtt), ("poster", o.poster)] {
                 if let file { outputs[role] = file }
             }
+            // Each rendition's file under its own role, so whatever lists or removes a job's files finds it.
+            for r in ledger.report.details.renditions ?? [] { outputs["rendition." + r.name] = r.file }
             // Journaled before `done`, so whoever sees done sees them too (`jobs show`, the API, the dashboard).
             for w in ledger.report.warnings ?? [] { try await journal.addEvent(job.id, kind: "warning", message: w) }
             let finished = try await journal.finish(job.id, outputs: outputs)

@@ -24,6 +24,7 @@ extension Job {
         s.voice_choice = details.voice_choice
         s.chapters = details.chapters
         s.quality = details.quality
+        s.renditions = details.renditions
         s.stages = report.stages
         s.warnings = report.warnings
         s.models = report.models

@@ -220,17 +220,21 @@ enum QualityGate {
 }
 
 extension JobRun {
-    /// Opens the composed video again, checks it against the plan and writes the sidecar's `quality` block. A failing
-    /// check fails the job with `quality.<check>`, unless the manifest says `quality: {on_fail: flag}`.
+    /// Opens the composed video again, checks it against the plan and writes the sidecar's `quality` block (the main
+    /// video's; a rendition's goes into its own entry: `primary: false`). A failing check fails the job with
+    /// `quality.<check>`, unless the manifest says `quality: {on_fail: flag}`.
+    @discardableResult
     func qualityGate(_ m: JobManifest, timeline: Timeline, pictures: [ScenePicture], cues: [Cue], video: URL,
-                     publishedAs file: String) throws(PipelineError) {
+                     publishedAs file: String, loudnessTarget: Double = -16, primary: Bool = true) throws(PipelineError) -> Sidecar.Quality {
         let started = Date()
         let plan = QualityGate.plan(m, timeline: timeline, pictures: pictures, cues: cues)
         let scan: MediaScan
         do { scan = try MediaScanner.scan(video.path) } catch {
             throw PipelineError(code: "quality.decodable", message: "\(file): the composed video cannot be opened again: \(error)", stage: "publish")
         }
-        let checks = QualityGate.checks(scan, plan: plan)
+        var limits = QualityLimits()
+        limits.loudnessTarget = loudnessTarget
+        let checks = QualityGate.checks(scan, plan: plan, limits: limits)
         // Caption speed is advice, not a broken file: captions follow the voice, so a fast voice (espeak reads French at
         // about 27 characters a second) must not fail the job. It is reported, and warned about, never blocking.
         let advice = checks.filter { !$0.passed && QualityGate.advisory.contains($0.name) }
@@ -242,17 +246,20 @@ extension JobRun {
         }
         let failed = checks.filter { !$0.passed && !QualityGate.advisory.contains($0.name) }
         let status = failed.isEmpty ? "passed" : (m.quality.onFail == .flag ? "flagged" : "failed")
-        sidecar.quality = Sidecar.Quality(status: status, on_fail: m.quality.onFail.rawValue, file: file, checks: checks,
-                                          seconds: (Date().timeIntervalSince(started) * 1000).rounded() / 1000)
-        writeSidecar()
-        logger.debug("quality gate", metadata: ["stage": "publish", "status": "\(status)", "seconds": "\(sidecar.quality?.seconds ?? 0)"])
-        guard let first = failed.first else { return }
+        let quality = Sidecar.Quality(status: status, on_fail: m.quality.onFail.rawValue, file: file, checks: checks,
+                                      seconds: (Date().timeIntervalSince(started) * 1000).rounded() / 1000)
+        if primary {
+            sidecar.quality = quality
+            writeSidecar()
+        }
+        logger.debug("quality gate", metadata: ["stage": "publish", "file": "\(file)", "status": "\(status)", "seconds": "\(quality.seconds)"])
+        guard let first = failed.first else { return quality }
         let at = first.at_s.map { String(format: " at %.2f s", $0) } ?? ""
         let message = "\(file): quality check \(first.name) failed\(at): \(first.detail)"
             + (failed.count > 1 ? " (also failed: \(failed.dropFirst().map(\.name).joined(separator: ", ")))" : "")
         if m.quality.onFail == .flag {
             logger.warning("\(message)", metadata: ["stage": "publish"])
-            return
+            return quality
         }
         throw PipelineError(code: "quality.\(first.name)", message: message, stage: "publish")
     }

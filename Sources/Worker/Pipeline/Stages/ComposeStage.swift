@@ -20,6 +20,8 @@ struct ComposeStage: JobStage {
         var video, poster, srt, vtt: URL
         /// The captions as timed: the quality gate checks their reading speed.
         var cues: [Cue] = []
+        /// The manifest's other renditions (`outputs:`), each composed for its own frame.
+        var renditions: [RenditionFile] = []
         init(work: URL) {
             video = work.appendingPathComponent("video.mp4")
             poster = work.appendingPathComponent("poster.jpg")
@@ -28,16 +30,70 @@ struct ComposeStage: JobStage {
         }
     }
 
+    /// A rendition in the work folder, with the manifest and timeline it was laid out for (the gate's plan).
+    struct RenditionFile {
+        var rendition: JobManifest.Rendition
+        var video: URL
+        var manifest: JobManifest
+        var timeline: Timeline
+        var cues: [Cue]
+    }
+
     var totalSamples: Int { timeline.totalFrames * sampleRate / timeline.fps }
 
     func run(_ job: JobRun) async throws(PipelineError) -> StageOutcome<Files> {
         var files = Files(work: job.work)
-        let cues = captions(job)
+        let cues = captions(job, record: true)
         files.cues = cues
+        // Compose's progress shared by pixels to encode: the main video, then each rendition.
+        let layouts = [(manifest, timeline)] + manifest.renditions.map { r -> (JobManifest, Timeline) in
+            var m = manifest
+            m.output = r.output
+            m.renditions = []
+            return (m, Timeline(manifest: m, narrationDurations: spoken.map(\.duration)))
+        }
+        let work = layouts.map { Double($0.0.output.width * $0.0.output.height * $0.1.totalFrames) }
+        let total = max(1, work.reduce(0, +))
+        func share(_ i: Int) -> (Double) -> Void {
+            let before = work[..<i].reduce(0, +) / total, part = work[i] / total
+            return { [job] f in job.advance(before + f * part) }
+        }
+        try encode(job, to: files.video, cues: cues, loudness: -16, poster: manifest.poster.captions ? files.poster.path : nil,
+                   record: true, progress: share(0))
+        for (i, r) in manifest.renditions.enumerated() {
+            try job.checkCancelled()
+            let (m, t) = layouts[i + 1]
+            let stage = ComposeStage(manifest: m, timeline: t, spoken: spoken, pictures: pictures, soundtrack: soundtrack, sampleRate: sampleRate)
+            let video = job.work.appendingPathComponent("rendition-\(r.name).mp4")
+            let cues = stage.captions(job, record: false)
+            try stage.encode(job, to: video, cues: cues, loudness: r.loudness, poster: nil, record: false, progress: share(i + 1))
+            files.renditions.append(RenditionFile(rendition: r, video: video, manifest: m, timeline: t, cues: cues))
+        }
+        if !manifest.poster.captions {
+            do {
+                try Thumbnail.render(manifest, pictures: pictures, timeline: timeline, style: CaptionLook.style(for: manifest),
+                                     to: files.poster.path, work: job.work)
+            } catch { throw PipelineError(error, stage: "compose") }
+        }
         let language = CaptionLanguage(voice: manifest.voice.voice)
-        let audio = try mix(job)
+        do {
+            try Data(SRT.document(cues: cues).utf8).write(to: files.srt)
+            try Data(WebVTT.document(cues: cues, language: language.bcp47).utf8).write(to: files.vtt)
+        } catch {
+            throw PipelineError.io("io.work", "cannot write captions: \(error.localizedDescription)", stage: "compose")
+        }
+        let settings = (VideoQuality(rawValue: manifest.output.quality.rawValue) ?? .standard).encoder
+        return StageOutcome(value: files, engine: "libx264 \(settings.preset) crf \(settings.crf) + aac")
+    }
+
+    /// One video of this layout: the mix brought to `loudness`, every frame drawn and encoded into `path`.
+    /// `record`: the main video's, whose chapters go into the sidecar.
+    func encode(_ job: JobRun, to path: URL, cues: [Cue], loudness: Double, poster: String?, record: Bool,
+                progress: (Double) -> Void) throws(PipelineError) {
+        let language = CaptionLanguage(voice: manifest.voice.voice)
+        let audio = try mix(job, target: loudness)
         var composition = Composition(
-            outputPath: files.video.path, width: manifest.output.width, height: manifest.output.height, fps: manifest.output.fps,
+            outputPath: path.path, width: manifest.output.width, height: manifest.output.height, fps: manifest.output.fps,
             frameCount: timeline.totalFrames,
             scenes: pictures.enumerated().map { i, picture in
                 Composition.Scene(picture: picture, start: timeline.scenes[i].startFrame,
@@ -48,40 +104,27 @@ struct ComposeStage: JobStage {
             embeddedCaptions: manifest.captions.mode == .embed ? cues : [], captionLanguage: language.iso639_2,
             audio: [], quality: VideoQuality(rawValue: manifest.output.quality.rawValue) ?? .standard,
             posterFrame: min(timeline.totalFrames - 1, max(0, Int((JobRun.posterTime(manifest, timeline) * Double(manifest.output.fps)).rounded()))),
-            posterPath: manifest.poster.captions ? files.poster.path : nil)
+            posterPath: poster)
         composition.audioFeed = audio
         let chapters = ChapterPlan.chapters(manifest, starts: manifest.scenes.indices.map { timeline.start(of: $0) })
         composition.chapters = chapters.map { Chapter(start: $0.start_s, title: $0.title) }
-        job.sidecar.chapters = chapters.isEmpty ? nil : chapters
+        if record { job.sidecar.chapters = chapters.isEmpty ? nil : chapters }
         job.logger.debug("video graph", metadata: ["stage": "compose", "graph": "\(Composer.graphText(for: composition))"])
         if let script = Composer.captionScript(for: composition) {
             // Base64 keeps the script on one log line: Benchmarks/render_bench.py burns it with the ffmpeg CLI.
             job.logger.debug("caption script", metadata: ["stage": "compose", "ass_base64": "\(Data(script.utf8).base64EncodedString())"])
         }
-        let settings = composition.quality.encoder
         do {
-            _ = try Composer.compose(composition, progress: { [job] f in job.advance(f) }, shouldContinue: { [job] in !job.isCancelled() })
+            _ = try Composer.compose(composition, progress: progress, shouldContinue: { [job] in !job.isCancelled() })
         } catch {
             try job.checkCancelled()
             throw PipelineError(error, stage: "compose")
         }
-        if !manifest.poster.captions {
-            do {
-                try Thumbnail.render(manifest, pictures: pictures, timeline: timeline, style: CaptionLook.style(for: manifest),
-                                     to: files.poster.path, work: job.work)
-            } catch { throw PipelineError(error, stage: "compose") }
-        }
-        do {
-            try Data(SRT.document(cues: cues).utf8).write(to: files.srt)
-            try Data(WebVTT.document(cues: cues, language: language.bcp47).utf8).write(to: files.vtt)
-        } catch {
-            throw PipelineError.io("io.work", "cannot write captions: \(error.localizedDescription)", stage: "compose")
-        }
-        return StageOutcome(value: files, engine: "libx264 \(settings.preset) crf \(settings.crf) + aac")
     }
 
-    /// The captions from the script's own words, timed by the voice, laid out to the output's size.
-    func captions(_ job: JobRun) -> [Cue] {
+    /// The captions from the script's own words, timed by the voice, laid out to the output's size. `record`: the main
+    /// video's, whose layout figures go into the sidecar.
+    func captions(_ job: JobRun, record: Bool) -> [Cue] {
         let rules = CaptionRules(width: manifest.output.width, height: manifest.output.height, fontSize: manifest.captions.size,
                                  maxLines: manifest.captions.maxLines)
         let cues = CaptionLayout.track(manifest.scenes.indices.map { i in
@@ -90,15 +133,17 @@ struct ComposeStage: JobStage {
             return SceneCaptions(script: manifest.scenes[i].narration, narration: spoken[i].narration,
                                  offset: start + timeline.scenes[i].narrationOffset, window: start...max(start, end))
         }, rules: rules)
-        job.sidecar.captions = .init(cues: cues.count, max_characters_per_line: rules.maxCharacters, max_lines: rules.maxLines,
-                                     fast_cues: CaptionLayout.fastCues(cues, rules: rules))
+        if record {
+            job.sidecar.captions = .init(cues: cues.count, max_characters_per_line: rules.maxCharacters, max_lines: rules.maxLines,
+                                         fast_cues: CaptionLayout.fastCues(cues, rules: rules))
+        }
         return cues
     }
 
     /// The mix, scene by scene a second at a time, spooled to the work folder and measured as it goes; the encoder
     /// reads it back through the loudness gain and the limiter. A clip's own sound joins the bed in its scene (so the
     /// voice ducks it too), at its clip_volume.
-    func mix(_ job: JobRun) throws(PipelineError) -> AudioFeed {
+    func mix(_ job: JobRun, target: Double) throws(PipelineError) -> AudioFeed {
         let bedGain = Float(manifest.music.volume)
         let scenes = manifest.scenes.indices.map { i -> SoundtrackMix.Scene in
             let scene = manifest.scenes[i]
@@ -119,7 +164,7 @@ struct ComposeStage: JobStage {
             let loudness = try mix.render(to: file)
             job.logger.debug("soundtrack mixed", metadata: ["stage": "compose", "seconds": "\(String(format: "%.3f", Date().timeIntervalSince(started)))",
                                                             "loudness": "\(String(format: "%.2f", loudness))"])
-            return AudioMix.normalized(try SampleFile.Reader(url: file), loudness: loudness, sampleRate: sampleRate)
+            return AudioMix.normalized(try SampleFile.Reader(url: file), loudness: loudness, sampleRate: sampleRate, target: target)
         } catch { throw PipelineError(error, stage: "compose") }
     }
 
