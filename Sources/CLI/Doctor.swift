@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import Manifest
 import Intake
 import Journal
 import TorchRuntime
@@ -117,6 +118,10 @@ struct Doctor: AsyncParsableCommand {
         } else {
             fail("espeak-ng voice data not found (apt install espeak-ng-data)")
         }
+
+        // Every rendition this build makes is H.264 + AAC through libav's libx264, which `render` already needs.
+        ok("renditions (outputs:): " + JobManifest.Rendition.Preset.allCases.map(\.rawValue).joined(separator: ", ")
+           + "; not in this build: " + JobManifest.Rendition.unavailable.joined(separator: ", "))
 
         if let models = config.models {
             let packs = ((try? FileManager.default.contentsOfDirectory(atPath: models)) ?? [])

@@ -35,6 +35,9 @@ extension JobManifest {
             "hls": "HLS segments and a playlist are not made by this build yet",
         ]
 
+        /// The presets named by the issue that this build refuses, with why (`doctor` lists them).
+        public static var unavailable: [String] { notYet.keys.sorted() }
+
         /// The preset's rendition of a video whose own output is `base`.
         public static func preset(_ p: Preset, base: Output) -> Rendition {
             switch p {
