@@ -30,12 +30,12 @@ struct ComposeStage: JobStage {
         }
     }
 
-    /// A rendition in the work folder, with the manifest and timeline it was laid out for (the gate's plan).
+    /// A rendition in the work folder, with the manifest it was laid out for (the gate's plan; its timeline is the
+    /// main video's: a rendition keeps the frame rate).
     struct RenditionFile {
         var rendition: JobManifest.Rendition
         var video: URL
         var manifest: JobManifest
-        var timeline: Timeline
         var cues: [Cue]
     }
 
@@ -45,29 +45,32 @@ struct ComposeStage: JobStage {
         var files = Files(work: job.work)
         let cues = captions(job, record: true)
         files.cues = cues
+        // The mix is the same for every file (one timeline): spooled and measured once, each file reads it through its
+        // own loudness gain.
+        let mix = try spoolMix(job)
         // Compose's progress shared by pixels to encode: the main video, then each rendition.
-        let layouts = [(manifest, timeline)] + manifest.renditions.map { r -> (JobManifest, Timeline) in
+        let layouts = [manifest] + manifest.renditions.map { r -> JobManifest in
             var m = manifest
             m.output = r.output
             m.renditions = []
-            return (m, Timeline(manifest: m, narrationDurations: spoken.map(\.duration)))
+            return m
         }
-        let work = layouts.map { Double($0.0.output.width * $0.0.output.height * $0.1.totalFrames) }
+        let work = layouts.map { Double($0.output.width * $0.output.height) }
         let total = max(1, work.reduce(0, +))
         func share(_ i: Int) -> (Double) -> Void {
             let before = work[..<i].reduce(0, +) / total, part = work[i] / total
             return { [job] f in job.advance(before + f * part) }
         }
-        try encode(job, to: files.video, cues: cues, loudness: -16, poster: manifest.poster.captions ? files.poster.path : nil,
+        try encode(job, to: files.video, cues: cues, mix: mix, loudness: -16, poster: manifest.poster.captions ? files.poster.path : nil,
                    record: true, progress: share(0))
         for (i, r) in manifest.renditions.enumerated() {
             try job.checkCancelled()
-            let (m, t) = layouts[i + 1]
-            let stage = ComposeStage(manifest: m, timeline: t, spoken: spoken, pictures: pictures, soundtrack: soundtrack, sampleRate: sampleRate)
+            let m = layouts[i + 1]
+            let stage = ComposeStage(manifest: m, timeline: timeline, spoken: spoken, pictures: pictures, soundtrack: soundtrack, sampleRate: sampleRate)
             let video = job.work.appendingPathComponent("rendition-\(r.name).mp4")
             let cues = stage.captions(job, record: false)
-            try stage.encode(job, to: video, cues: cues, loudness: r.loudness, poster: nil, record: false, progress: share(i + 1))
-            files.renditions.append(RenditionFile(rendition: r, video: video, manifest: m, timeline: t, cues: cues))
+            try stage.encode(job, to: video, cues: cues, mix: mix, loudness: r.loudness, poster: nil, record: false, progress: share(i + 1))
+            files.renditions.append(RenditionFile(rendition: r, video: video, manifest: m, cues: cues))
         }
         if !manifest.poster.captions {
             do {
@@ -86,12 +89,15 @@ struct ComposeStage: JobStage {
         return StageOutcome(value: files, engine: "libx264 \(settings.preset) crf \(settings.crf) + aac")
     }
 
-    /// One video of this layout: the mix brought to `loudness`, every frame drawn and encoded into `path`.
+    /// One video of this layout: the spooled mix brought to `loudness`, every frame drawn and encoded into `path`.
     /// `record`: the main video's, whose chapters go into the sidecar.
-    func encode(_ job: JobRun, to path: URL, cues: [Cue], loudness: Double, poster: String?, record: Bool,
-                progress: (Double) -> Void) throws(PipelineError) {
+    func encode(_ job: JobRun, to path: URL, cues: [Cue], mix: (file: URL, loudness: Double), loudness: Double, poster: String?,
+                record: Bool, progress: (Double) -> Void) throws(PipelineError) {
         let language = CaptionLanguage(voice: manifest.voice.voice)
-        let audio = try mix(job, target: loudness)
+        let audio: AudioFeed
+        do {
+            audio = AudioMix.normalized(try SampleFile.Reader(url: mix.file), loudness: mix.loudness, sampleRate: sampleRate, target: loudness)
+        } catch { throw PipelineError(error, stage: "compose") }
         var composition = Composition(
             outputPath: path.path, width: manifest.output.width, height: manifest.output.height, fps: manifest.output.fps,
             frameCount: timeline.totalFrames,
@@ -140,10 +146,10 @@ struct ComposeStage: JobStage {
         return cues
     }
 
-    /// The mix, scene by scene a second at a time, spooled to the work folder and measured as it goes; the encoder
-    /// reads it back through the loudness gain and the limiter. A clip's own sound joins the bed in its scene (so the
-    /// voice ducks it too), at its clip_volume.
-    func mix(_ job: JobRun, target: Double) throws(PipelineError) -> AudioFeed {
+    /// The mix, scene by scene a second at a time, spooled to the work folder and measured as it goes (its integrated
+    /// loudness); each encoder reads it back through its loudness gain and the limiter. A clip's own sound joins the
+    /// bed in its scene (so the voice ducks it too), at its clip_volume.
+    func spoolMix(_ job: JobRun) throws(PipelineError) -> (file: URL, loudness: Double) {
         let bedGain = Float(manifest.music.volume)
         let scenes = manifest.scenes.indices.map { i -> SoundtrackMix.Scene in
             let scene = manifest.scenes[i]
@@ -164,7 +170,7 @@ struct ComposeStage: JobStage {
             let loudness = try mix.render(to: file)
             job.logger.debug("soundtrack mixed", metadata: ["stage": "compose", "seconds": "\(String(format: "%.3f", Date().timeIntervalSince(started)))",
                                                             "loudness": "\(String(format: "%.2f", loudness))"])
-            return AudioMix.normalized(try SampleFile.Reader(url: file), loudness: loudness, sampleRate: sampleRate, target: target)
+            return (file, loudness)
         } catch { throw PipelineError(error, stage: "compose") }
     }
 

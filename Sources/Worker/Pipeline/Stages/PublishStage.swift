@@ -23,12 +23,12 @@ struct PublishStage: JobStage {
         var renditions: [Sidecar.Rendition] = []
         for r in files.renditions {
             let file = "\(name).\(r.rendition.name).mp4"
-            let quality = try job.qualityGate(r.manifest, timeline: r.timeline, pictures: pictures, cues: r.cues, video: r.video,
+            let quality = try job.qualityGate(r.manifest, timeline: timeline, pictures: pictures, cues: r.cues, video: r.video,
                                               publishedAs: file, loudnessTarget: r.rendition.loudness, primary: false)
             let bytes = ((try? FileManager.default.attributesOfItem(atPath: r.video.path))?[.size] as? NSNumber)?.int64Value ?? 0
             let o = r.rendition.output
             renditions.append(Sidecar.Rendition(name: r.rendition.name, file: file, width: o.width, height: o.height, fps: o.fps,
-                                                codec: "h264+aac", bytes: bytes, duration_s: r.timeline.duration,
+                                                codec: "h264+aac", bytes: bytes, duration_s: timeline.duration,
                                                 loudness_target: r.rendition.loudness, quality: quality))
         }
         do {
