@@ -94,11 +94,11 @@ import TorchRuntime
         let scene = canvas(frames: 23)  // 23 frames at 16 fps = 12 native frames at 8 fps = 3 sections of 4
         let plan = try engine.plan(for: scene)
         #expect(plan.sections == 3 && plan.latentFrames == 12 && plan.genWidth == 80 && plan.genHeight == 48)
-        let a = try pullAll(try await engine.picture(for: scene, progress: { _ in }))
-        let b = try pullAll(try await engine.picture(for: scene, progress: { _ in }))
+        let a = try await pullAll(try await engine.picture(for: scene, progress: { _ in }))
+        let b = try await pullAll(try await engine.picture(for: scene, progress: { _ in }))
         #expect(a.count == 23 && a.allSatisfy { $0.count == 80 * 48 * 3 })
         #expect(a == b, "same seed, same frames")
-        let c = try pullAll(try await engine.picture(for: canvas(frames: 23, seed: 8), progress: { _ in }))
+        let c = try await pullAll(try await engine.picture(for: canvas(frames: 23, seed: 8), progress: { _ in }))
         #expect(meanAbs(a[0], c[0]) > 5, "another seed gives another video")
 
         // Joins: consecutive native frames (every other output frame, 16 -> 8 fps) across a section boundary
@@ -116,7 +116,7 @@ import TorchRuntime
     @Test func neverTwoResidentAndEachLoadedOncePerScene() async throws {
         let (engine, manager) = try Packs.engine()
         let image = try testImage()
-        let frames = try pullAll(try await engine.picture(for: canvas(frames: 23, image: image), progress: { _ in }))
+        let frames = try await pullAll(try await engine.picture(for: canvas(frames: 23, image: image), progress: { _ in }))
         #expect(frames.count == 23)
         let records = await manager.drainRecords()
         #expect(await manager.maxResident == 1)
@@ -139,7 +139,9 @@ import TorchRuntime
         func render() async throws -> [[[UInt8]]] {
             var sources: [ScenePicture] = []
             for scene in scenes { sources.append(try await engine.picture(for: scene, progress: { _ in })) }
-            return try sources.map(pullAll)
+            var frames: [[[UInt8]]] = []
+            for source in sources { frames.append(try await pullAll(source)) }
+            return frames
         }
         func loads() async -> [String: Int] {
             Dictionary(grouping: await manager.drainRecords().filter(\.loaded), by: \.component).mapValues(\.count)
@@ -207,8 +209,8 @@ import TorchRuntime
         let target = try MediaReader.rgbFrame(image, width: plan.genWidth, height: plan.genHeight)
         var withImage: [Double] = [], without: [Double] = []
         for seed: UInt64 in [1, 2, 3] {
-            let cond = try pullAll(try await engine.picture(for: canvas(frames: 7, seed: seed, image: image), progress: { _ in }))
-            let free = try pullAll(try await engine.picture(for: canvas(frames: 7, seed: seed), progress: { _ in }))
+            let cond = try await pullAll(try await engine.picture(for: canvas(frames: 7, seed: seed, image: image), progress: { _ in }))
+            let free = try await pullAll(try await engine.picture(for: canvas(frames: 7, seed: seed), progress: { _ in }))
             withImage.append(meanAbs(cond[0], target))
             without.append(meanAbs(free[0], target))
         }

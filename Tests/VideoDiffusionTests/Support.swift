@@ -1,3 +1,4 @@
+import TestSupport
 import Engines
 import Foundation
 import Manifest
@@ -69,13 +70,17 @@ func canvas(frames: Int, fps: Int = 16, seed: UInt64 = 7, image: String? = nil, 
                        visuals: visuals, jobSeed: 1)
 }
 
-/// Every frame of a picture's stream, pulled as the compose graph would.
-func pullAll(_ picture: ScenePicture) throws -> [[UInt8]] {
+/// Every frame of a picture's stream, pulled as the compose graph would: on a thread of its own, as compose does.
+/// Each decode waits (`runBlocking`) for the model manager, which needs a pool thread; pulled on the cooperative pool it
+/// held one of CI's two pool threads for the whole pull, and unrelated suites starved (100+ s for 6 s tests).
+func pullAll(_ picture: ScenePicture) async throws -> [[UInt8]] {
     guard case .frames(let stream) = picture else { throw SupportError("the picture is not computed frames") }
-    let it = try stream.makeIterator()
-    var frames: [[UInt8]] = []
-    while let f = try it.next() { frames.append(f) }
-    return frames
+    return try await offPool {
+        let it = try stream.makeIterator()
+        var frames: [[UInt8]] = []
+        while let f = try it.next() { frames.append(f) }
+        return frames
+    }
 }
 
 func require_<T>(_ v: T?) throws -> T {
